@@ -1,0 +1,44 @@
+// The routing table as every stage sees it: workspace path → shard. The embedded (file) and Redis
+// stores implement it; the gateway never knows which one it has.
+
+export type ShardState = 'active' | 'cordoned' | 'draining' | 'down';
+
+export interface Shard {
+  name: string;
+  /** Base URL of the shard, e.g. https://shard-a.internal:6443 */
+  url: string;
+  /** PEM bundle that signs the shard's serving certificate; the system trust store when absent. */
+  ca?: string;
+  state: ShardState;
+  labels: Record<string, string>;
+}
+
+export type RoutePhase = 'Ready' | 'Moving' | 'Unavailable';
+
+export interface Route {
+  /** Canonical workspace path, always with the root prefix: root:org-acme:proj-frontend */
+  path: string;
+  shard: string;
+  /** Canonical logical-cluster name the shard knows the workspace by. */
+  cluster: string;
+  phase: RoutePhase;
+  rev: number;
+}
+
+export interface Resolution {
+  route: Route;
+  shard: Shard;
+}
+
+export interface RoutingTable {
+  /**
+   * Looks up a workspace by canonical path or by logical-cluster name. Undefined means unknown;
+   * a store that cannot answer throws GatewayError('ROUTING_UNAVAILABLE').
+   */
+  resolve(pathOrCluster: string): Promise<Resolution | undefined>;
+  getShard(name: string): Promise<Shard | undefined>;
+  listShards(): Promise<Shard[]>;
+  /** True when lookups can be answered (store reachable, or a warm cache). */
+  ready(): boolean;
+  close(): Promise<void>;
+}

@@ -16,7 +16,7 @@ export interface PublishedResource {
   /** Last part of the workspace namespace name on the service cluster (`ws-<workspace>-<hash>-<suffix>`). */
   namespaceSuffix: string;
   labelSelector?: string;
-  related: RelatedResource[];
+  related: readonly RelatedResource[];
 }
 
 const prefix = 'sync.kcp-edge.io';

@@ -123,3 +123,18 @@ test('policy reload applies to the next request; admitted watches keep their slo
   assert.equal(next.flowSchema.name, 'catch-all');
   held.release();
 });
+
+test('metrics per priority level go to the registry the caller passes', async (t) => {
+  const registry = new Registry();
+  const l = await limiter(tenantPolicy, registry);
+  t.after(() => l.close());
+  for (let i = 0; i < 7; i++) (await l.admit(user('m'), paged, ws('org-m:p'))).release();
+  (await l.admit(user('m'), req('GET', '/livez'), ws('org-m:p'))).release();
+  const text = await registry.metrics();
+  assert.match(text, /kcp_edge_ratelimit_admitted_total\{priority_level="tenants",flow_schema="per-org"\} 5/);
+  assert.match(text, /kcp_edge_ratelimit_rejected_total\{priority_level="tenants",flow_schema="per-org",reason="rate"\} 2/);
+  assert.match(text, /kcp_edge_ratelimit_admitted_total\{priority_level="exempt",flow_schema="probes"\} 1/);
+  assert.match(text, /kcp_edge_ratelimit_current_rate\{priority_level="tenants"\} 0\.5/);
+  assert.match(text, /kcp_edge_ratelimit_in_flight\{priority_level="tenants"\} 0/);
+  assert.match(text, /kcp_edge_ratelimit_local_fallback 0/);
+});

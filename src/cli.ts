@@ -15,6 +15,7 @@ export interface Command {
 
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   // name: () => import('./concern/command.ts'),
+  serve: () => import('./config/serve-command.ts'),
 };
 
 function usage(): string {

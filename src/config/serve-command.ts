@@ -1,11 +1,9 @@
 // `kcp-edge serve --config FILE`: the production entry. Validates the whole config first (every
 // problem listed, exit 1), then runs the gateway, follows config edits that can apply live, and on
 // SIGTERM/SIGINT drains within the configured bound before exiting.
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { Command, OptionValues } from '../cli.ts';
-import { startGateway } from '../gateway/server.ts';
 import { gatewayConfigKind, type GatewayConfig } from './gateway-config.ts';
-import { gatewayDependencies } from './gateway-options.ts';
 import { isConfigError } from './issues.ts';
 import { loadConfig, type Config } from './loader.ts';
 import { watchConfig } from './watch.ts';
@@ -39,12 +37,37 @@ async function serve(values: OptionValues): Promise<number> {
     return 1;
   }
   if (values['check'] === true) {
+    // The files the config names are config too: check the routing table as serve would load it.
+    if (config.routing.kind === 'embedded') {
+      const { routingFileKind } = await import('../routing/embedded-file.ts');
+      try {
+        await loadConfig(routingFileKind, config.routing.file);
+      } catch (err) {
+        if (!isConfigError(err)) throw err;
+        process.stderr.write(`kcp-edge serve: ${err.message}\n`);
+        return 1;
+      }
+    }
     process.stdout.write(`${file}: valid\n`);
     return 0;
   }
 
+  // Loaded only now: a config check never pays for the gateway's imports.
+  const [{ pino }, { startGateway }, { gatewayDependencies }] = await Promise.all([
+    import('pino'),
+    import('../gateway/server.ts'),
+    import('./gateway-options.ts'),
+  ]);
   const logger: Logger = pino({ name: 'kcp-edge', level: config.logLevel });
-  const deps = await gatewayDependencies(config, logger);
+  let deps: Awaited<ReturnType<typeof gatewayDependencies>>;
+  try {
+    deps = await gatewayDependencies(config, logger);
+  } catch (err) {
+    // An invalid routing table is a config problem like any other: list it and exit 1.
+    if (!isConfigError(err)) throw err;
+    process.stderr.write(`kcp-edge serve: ${err.message}\n`);
+    return 1;
+  }
   const gateway = await startGateway(deps.options).catch(async (err: unknown) => {
     await deps.close();
     throw err;

@@ -16,6 +16,7 @@ export interface Command {
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   // name: () => import('./concern/command.ts'),
   serve: () => import('./config/serve-command.ts'),
+  sync: () => import('./sync/command.ts'),
 };
 
 function usage(): string {

@@ -1,0 +1,111 @@
+// What a request does in Kubernetes terms (verb, resource, namespace, name), read from method, path
+// and query the way kube-apiserver's RequestInfoFactory reads them. Metrics, rate policy and the
+// watch/stream decision all key on this.
+
+export interface RequestAttributes {
+  isResourceRequest: boolean;
+  /** get|list|watch|create|update|patch|delete|deletecollection, or the lower-case method for non-resource paths. */
+  verb: string;
+  /** The path after /clusters/<workspace> (or the whole path for non-workspace requests), without query. */
+  path: string;
+  /** '' for the core group. */
+  apiGroup: string;
+  apiVersion: string;
+  resource: string;
+  subresource: string;
+  namespace: string;
+  name: string;
+  /** A list that asked for a page (`?limit=`): cheaper to serve than an unbounded list. */
+  hasLimit: boolean;
+}
+
+const namespaceSubresources = new Set(['status', 'finalize']);
+const methodVerbs: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch' };
+
+function truthy(value: string | null): boolean {
+  return value !== null && value !== '' && value !== '0' && value !== 'false';
+}
+
+export function requestAttributes(method: string, path: string, query: URLSearchParams): RequestAttributes {
+  const nonResource: RequestAttributes = {
+    isResourceRequest: false,
+    verb: method.toLowerCase(),
+    path,
+    apiGroup: '',
+    apiVersion: '',
+    resource: '',
+    subresource: '',
+    namespace: '',
+    name: '',
+    hasLimit: false,
+  };
+  const parts = path.split('/').filter((p) => p !== '');
+  let apiGroup: string;
+  let apiVersion: string;
+  let rest: string[];
+  if (parts[0] === 'api' && parts.length >= 3) {
+    apiGroup = '';
+    apiVersion = parts[1]!;
+    rest = parts.slice(2);
+  } else if (parts[0] === 'apis' && parts.length >= 4) {
+    apiGroup = parts[1]!;
+    apiVersion = parts[2]!;
+    rest = parts.slice(3);
+  } else {
+    return nonResource;
+  }
+
+  let verb = methodVerbs[method] ?? '';
+  if (method === 'GET' || method === 'HEAD') verb = 'get';
+  else if (method === 'DELETE') verb = 'delete';
+  if (verb === '') return nonResource;
+
+  // Deprecated /watch/ prefix: still served by kube-apiserver, still used by old clients.
+  if (rest[0] === 'watch') {
+    verb = 'watch';
+    rest = rest.slice(1);
+  }
+
+  let namespace = '';
+  if (rest[0] === 'namespaces') {
+    if (rest.length > 1) {
+      namespace = rest[1]!;
+      if (rest.length > 2 && !namespaceSubresources.has(rest[2]!)) rest = rest.slice(2);
+    }
+  }
+  const resource = rest[0] ?? '';
+  const name = rest[1] ?? '';
+  const subresource = rest[2] ?? '';
+  if (resource === '') return nonResource;
+
+  if (name === '') {
+    if (verb === 'get') verb = truthy(query.get('watch')) ? 'watch' : 'list';
+    else if (verb === 'delete') verb = 'deletecollection';
+  } else if (verb === 'get' && truthy(query.get('watch'))) {
+    // A watch on a single object arrives as a field selector on the collection; this form is its legacy twin.
+    verb = 'watch';
+  }
+  const limit = query.get('limit');
+  return {
+    isResourceRequest: true,
+    verb,
+    path,
+    apiGroup,
+    apiVersion,
+    resource,
+    subresource,
+    namespace,
+    name,
+    hasLimit: limit !== null && Number(limit) > 0,
+  };
+}
+
+/**
+ * Requests whose response is a stream that may stay open for hours: the gateway must not buffer them
+ * or apply an idle timeout.
+ */
+export function isLongRunning(attrs: RequestAttributes, query: URLSearchParams): boolean {
+  if (attrs.verb === 'watch') return true;
+  if (attrs.subresource === 'log' && truthy(query.get('follow'))) return true;
+  return ['exec', 'attach', 'portforward', 'proxy'].includes(attrs.subresource);
+}

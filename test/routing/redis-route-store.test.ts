@@ -13,7 +13,7 @@ before(async () => {
 });
 after(async () => {
   await store.close();
-  await redis.stop();
+  await redis[Symbol.asyncDispose]();
 });
 
 const shard = (name: string) => ({ name, url: `https://${name}.example:6443`, state: 'active' as const, labels: { region: 'eu' } });

@@ -26,7 +26,7 @@ before(async () => {
 after(async () => {
   await store.close();
   admin.disconnect();
-  await redis.stop();
+  await redis[Symbol.asyncDispose]();
 });
 
 async function seed(): Promise<void> {
@@ -125,7 +125,7 @@ test('a Redis outage keeps warm routes, fails cold ones with 503, and recovers b
   await store.putRoute({ path: 'root:warm', shard: 'alpha', cluster: 'warm1', phase: 'Ready' });
   assert.equal((await table.resolve('root:warm'))?.shard.name, 'alpha');
 
-  await redis.kill();
+  await redis.stop();
   let down = true;
   t.after(async () => {
     // Leave a running server to the tests after this one, even if this one failed.

@@ -62,6 +62,7 @@ export class RedisRoutingTable implements RoutingTable {
     this.#client.on('error', onError);
     this.#subscriber.on('error', onError);
     this.#subscriber.on('ready', () => void this.#subscribe());
+    this.#client.on('ready', () => void this.#completeSync());
     this.#subscriber.on('close', () => this.#lostSync());
     this.#subscriber.on('message', (_channel: string, message: string) => this.#onChange(message));
     this.#metrics?.observe({ cacheSize: () => this.#cache.size, secondsSinceSync: () => this.secondsSinceSync() });
@@ -194,11 +195,17 @@ export class RedisRoutingTable implements RoutingTable {
     this.#cache.clear();
     this.#inflight.clear();
     this.#subscribed = true;
+    this.#shardsLoaded = false;
+    await this.#completeSync();
+  }
+
+  /** Loads the shard list once subscribed; the command connection may become ready after the subscriber. */
+  async #completeSync(): Promise<void> {
+    if (!this.#subscribed || this.#shardsLoaded || this.#client.status !== 'ready') return;
     try {
       await this.#loadShards();
     } catch {
-      this.#shardsLoaded = false;
-      return;
+      return; // the next 'ready' of either connection tries again
     }
     this.#lastSyncAt = Date.now();
     for (const wake of this.#syncWaiters.splice(0)) wake();

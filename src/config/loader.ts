@@ -57,6 +57,12 @@ export function defineConfig<Raw, Result = Raw>(spec: ConfigSpec<Raw, Result>): 
   return Object.freeze({ what: spec.what, spec, validate: ajv.compile(spec.schema) });
 }
 
+/** Document order: a reader fixes a file top to bottom. Issues without a position (the file itself) come first. */
+function byPosition(issues: ConfigIssue[]): ConfigIssue[] {
+  const key = (i: ConfigIssue) => (i.line ?? 0) * 1e6 + (i.column ?? 0);
+  return issues.map((issue, order) => ({ issue, order })).sort((a, b) => key(a.issue) - key(b.issue) || a.order - b.order).map((e) => e.issue);
+}
+
 function positionOf(doc: Document, lines: LineCounter, path: FieldPath): { line: number; column: number } | undefined {
   // The field itself, or the closest enclosing field that exists (a missing key points at its parent).
   for (let depth = path.length; depth >= 0; depth--) {
@@ -88,7 +94,7 @@ export async function parseConfig<Raw, Result>(kind: ConfigKind<Raw, Result>, te
   const toIssue = (raw: RawIssue): ConfigIssue => ({ file, field: formatFieldPath(raw.path), message: raw.message, ...positionOf(doc, lines, raw.path) });
 
   if (!kind.validate(data)) {
-    throw new ConfigError(kind.what, file, translateAjvErrors(kind.validate.errors ?? [], data).map(toIssue));
+    throw new ConfigError(kind.what, file, byPosition(translateAjvErrors(kind.validate.errors ?? [], data).map(toIssue)));
   }
   const raw = data as DeepReadonly<Raw>;
   let result: unknown = raw;
@@ -111,7 +117,7 @@ export async function parseConfig<Raw, Result>(kind: ConfigKind<Raw, Result>, te
       },
     };
     result = await kind.spec.build(raw, ctx);
-    if (found.length > 0) throw new ConfigError(kind.what, file, found.map(toIssue));
+    if (found.length > 0) throw new ConfigError(kind.what, file, byPosition(found.map(toIssue)));
   }
   return deepFreeze(result) as Config<Result>;
 }

@@ -160,9 +160,9 @@ test('build reads referenced files relative to the config and reports every fail
       assert.deepEqual(
         err.issues.map((i) => `${i.line}:${i.field}: ${i.message}`),
         [
+          '2:files: lists more than two files',
           `3:files[1]: cannot read ${join(dir, 'missing-a.pem')}: no such file`,
           `4:files[2]: cannot read ${join(dir, 'missing-b.pem')}: no such file`,
-          '2:files: lists more than two files',
         ],
       );
       return true;

@@ -13,6 +13,7 @@ export interface Command {
 
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   // name: () => import('./concern/command.ts'),
+  sim: () => import('./sim/command.ts'),
 };
 
 function usage(): string {

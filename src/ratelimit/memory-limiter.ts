@@ -1,0 +1,42 @@
+// The limiter of the embedded mode (one node, no Redis): every counter in this process.
+import type { Identity } from '../auth/identity.ts';
+import type { RequestAttributes } from '../kube/request-attributes.ts';
+import { admittedDecision, planAdmission, rejectedDecision } from './admission.ts';
+import { classify } from './classify.ts';
+import { LocalCounters } from './local-counters.ts';
+import type { RateLimitMetrics } from './metrics.ts';
+import type { PolicySource } from './policy-source.ts';
+import type { LimitContext, LimitDecision, Limiter } from './types.ts';
+
+export interface MemoryLimiterOptions {
+  policy: PolicySource;
+  metrics?: RateLimitMetrics;
+}
+
+export class MemoryLimiter implements Limiter {
+  readonly #policy: PolicySource;
+  readonly #metrics: RateLimitMetrics | undefined;
+  readonly #counters = new LocalCounters();
+  readonly #sweeper: NodeJS.Timeout;
+
+  constructor(options: MemoryLimiterOptions) {
+    this.#policy = options.policy;
+    this.#metrics = options.metrics;
+    this.#sweeper = setInterval(() => this.#counters.sweep(), 30_000).unref();
+  }
+
+  async admit(identity: Identity, attrs: RequestAttributes, context: LimitContext): Promise<LimitDecision> {
+    const c = classify(this.#policy.current(), identity, attrs, context);
+    const limits = c.priorityLevel.limits;
+    if (limits === undefined) return admittedDecision(c, this.#metrics, undefined);
+    const plan = planAdmission(c, limits);
+    const slotKey = `${c.flowKey}|${plan.slot?.kind}`;
+    const outcome = this.#counters.admit(`${c.flowKey}|${plan.bucket}`, slotKey, plan);
+    if (!outcome.allowed) return rejectedDecision(c, limits, outcome, this.#metrics);
+    return admittedDecision(c, this.#metrics, plan.slot === undefined ? undefined : () => this.#counters.release(slotKey));
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#sweeper);
+  }
+}

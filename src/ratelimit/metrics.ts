@@ -1,0 +1,124 @@
+// Prometheus metrics of the rate policy, per priority level. Registered on a registry the caller
+// owns (the gateway passes its own), so the limiter never touches prom-client's global registry.
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { RejectReason } from './admission.ts';
+
+const windowSeconds = 10;
+
+/** Admitted cost units per second over the last 10 s, per priority level, on this replica. */
+class RateWindow {
+  readonly #buckets = new Map<string, number[]>();
+  #epoch(): number {
+    return Math.floor(Date.now() / 1000);
+  }
+  add(level: string, units: number): void {
+    let b = this.#buckets.get(level);
+    if (b === undefined) this.#buckets.set(level, (b = new Array<number>(windowSeconds * 2).fill(0)));
+    const now = this.#epoch();
+    // Slots are [second, count] pairs in a ring of windowSeconds.
+    const i = (now % windowSeconds) * 2;
+    if (b[i] !== now) {
+      b[i] = now;
+      b[i + 1] = 0;
+    }
+    b[i + 1]! += units;
+  }
+  rates(): [string, number][] {
+    const now = this.#epoch();
+    return [...this.#buckets].map(([level, b]) => {
+      let sum = 0;
+      for (let i = 0; i < b.length; i += 2) if (now - b[i]! < windowSeconds) sum += b[i + 1]!;
+      return [level, sum / windowSeconds];
+    });
+  }
+}
+
+export interface RateLimitMetrics {
+  admitted(priorityLevel: string, flowSchema: string, cost: number): void;
+  rejected(priorityLevel: string, flowSchema: string, reason: RejectReason): void;
+  slotTaken(priorityLevel: string, kind: 'watches' | 'in-flight'): void;
+  slotReleased(priorityLevel: string, kind: 'watches' | 'in-flight'): void;
+  /** 1 while this replica enforces its share of the limits on its own because Redis is unreachable. */
+  setLocalFallback(active: boolean): void;
+  setKnownReplicas(count: number): void;
+  redisError(): void;
+}
+
+export function registerRateLimitMetrics(registry: Registry): RateLimitMetrics {
+  const registers = [registry];
+  const admitted = new Counter({
+    name: 'kcp_edge_ratelimit_admitted_total',
+    help: 'Requests admitted by the rate policy, per priority level and flow schema.',
+    labelNames: ['priority_level', 'flow_schema'] as const,
+    registers,
+  });
+  const rejected = new Counter({
+    name: 'kcp_edge_ratelimit_rejected_total',
+    help: 'Requests rejected with 429, per priority level, flow schema and reason (rate, watch-starts, open-watches, in-flight).',
+    labelNames: ['priority_level', 'flow_schema', 'reason'] as const,
+    registers,
+  });
+  const openWatches = new Gauge({
+    name: 'kcp_edge_ratelimit_open_watches',
+    help: 'Watches this replica holds open, per priority level.',
+    labelNames: ['priority_level'] as const,
+    registers,
+  });
+  const inFlight = new Gauge({
+    name: 'kcp_edge_ratelimit_in_flight',
+    help: 'Requests in flight on this replica that hold an in-flight slot, per priority level.',
+    labelNames: ['priority_level'] as const,
+    registers,
+  });
+  const window = new RateWindow();
+  new Gauge({
+    name: 'kcp_edge_ratelimit_current_rate',
+    help: 'Admitted cost units per second over the last 10 seconds on this replica, per priority level.',
+    labelNames: ['priority_level'] as const,
+    registers,
+    collect() {
+      for (const [level, rate] of window.rates()) this.set({ priority_level: level }, rate);
+    },
+  });
+  const fallback = new Gauge({
+    name: 'kcp_edge_ratelimit_local_fallback',
+    help: '1 while Redis is unreachable and this replica enforces limits divided by the known replica count on its own.',
+    registers,
+  });
+  const replicas = new Gauge({
+    name: 'kcp_edge_ratelimit_known_replicas',
+    help: 'Gateway replicas registered in Redis, by which the local fallback divides the limits.',
+    registers,
+  });
+  const redisErrors = new Counter({
+    name: 'kcp_edge_ratelimit_redis_errors_total',
+    help: 'Redis calls of the limiter that failed and were answered by the local fallback.',
+    registers,
+  });
+  fallback.set(0);
+  replicas.set(1);
+  return {
+    admitted(priorityLevel, flowSchema, cost) {
+      admitted.inc({ priority_level: priorityLevel, flow_schema: flowSchema });
+      window.add(priorityLevel, cost);
+    },
+    rejected(priorityLevel, flowSchema, reason) {
+      rejected.inc({ priority_level: priorityLevel, flow_schema: flowSchema, reason });
+    },
+    slotTaken(priorityLevel, kind) {
+      (kind === 'watches' ? openWatches : inFlight).inc({ priority_level: priorityLevel });
+    },
+    slotReleased(priorityLevel, kind) {
+      (kind === 'watches' ? openWatches : inFlight).dec({ priority_level: priorityLevel });
+    },
+    setLocalFallback(active) {
+      fallback.set(active ? 1 : 0);
+    },
+    setKnownReplicas(count) {
+      replicas.set(count);
+    },
+    redisError() {
+      redisErrors.inc();
+    },
+  };
+}

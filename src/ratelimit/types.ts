@@ -1,0 +1,27 @@
+// The seams of the rate-limit concern: what the gateway's rate stage calls, and what it gets back.
+// Implementations (in-memory for the embedded mode, Redis with a local fallback for replicas) sit
+// behind `Limiter`; the stage never knows which one it talks to.
+import type { Identity } from '../auth/identity.ts';
+import type { RequestAttributes } from '../kube/request-attributes.ts';
+
+export interface LimitDecision {
+  allowed: boolean;
+  /** Whole seconds, >= 1 when !allowed; 0 when allowed. */
+  retryAfterSeconds: number;
+  flowSchema: { name: string; uid: string };
+  priorityLevel: { name: string; uid: string };
+  /** Readable reason for the 429 Status when !allowed. */
+  message?: string;
+  /** Frees a watch slot / in-flight slot; idempotent; no-op when none was taken. */
+  release(): void;
+}
+
+export interface LimitContext {
+  org?: string;
+  workspace?: string;
+}
+
+export interface Limiter {
+  admit(identity: Identity, attrs: RequestAttributes, context: LimitContext): Promise<LimitDecision>;
+  close(): Promise<void>;
+}

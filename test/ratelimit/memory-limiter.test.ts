@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { writeFile, rename } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Registry } from 'prom-client';
+import { MemoryLimiter } from '../../src/ratelimit/memory-limiter.ts';
+import { registerRateLimitMetrics } from '../../src/ratelimit/metrics.ts';
+import { parsePolicy, stableUid } from '../../src/ratelimit/policy.ts';
+import { staticPolicy, watchPolicyFile } from '../../src/ratelimit/policy-source.ts';
+import { makeTempDir, waitFor } from '../helpers/wait.ts';
+import { req, tenantPolicy, user, ws } from './fixtures.ts';
+
+function limiter(policyText = tenantPolicy, registry = new Registry()): MemoryLimiter {
+  return new MemoryLimiter({ policy: staticPolicy(parsePolicy(policyText)), metrics: registerRateLimitMetrics(registry) });
+}
+
+const paged = req('GET', '/api/v1/namespaces/default/configmaps?limit=10');
+
+test('a flow gets its burst, then 429 with Retry-After from the bucket and a readable message', async (t) => {
+  const l = limiter();
+  t.after(() => l.close());
+  const who = user('alice');
+  for (let i = 0; i < 5; i++) {
+    const d = await l.admit(who, paged, ws('org-acme:web'));
+    assert.equal(d.allowed, true, `request ${i}`);
+    assert.equal(d.flowSchema.uid, stableUid('flowschema', 'per-org'));
+    assert.equal(d.priorityLevel.uid, stableUid('prioritylevel', 'tenants'));
+    d.release();
+  }
+  const denied = await l.admit(who, paged, ws('org-acme:web'));
+  assert.equal(denied.allowed, false);
+  // Rate 2/s: the next unit fits in 0.5 s, so whole seconds round up to 1.
+  assert.equal(denied.retryAfterSeconds, 1);
+  assert.match(denied.message!, /too many requests for organisation "org-acme" \(flow schema "per-org", priority level "tenants"\): the limit is 2 per second with bursts of 5/);
+});
+
+test('a noisy org is limited while another org keeps its full share', async (t) => {
+  const l = limiter();
+  t.after(() => l.close());
+  let noisyAllowed = 0;
+  for (let i = 0; i < 50; i++) {
+    const d = await l.admit(user(`noisy-${i}`), paged, ws('org-noisy:p'));
+    if (d.allowed) noisyAllowed++;
+    d.release();
+  }
+  assert.equal(noisyAllowed, 5);
+  for (let i = 0; i < 5; i++) {
+    const d = await l.admit(user('quiet'), paged, ws('org-quiet:p'));
+    assert.equal(d.allowed, true);
+    d.release();
+  }
+});
+
+test('an unbounded list costs listWithoutLimit units', async (t) => {
+  const l = limiter();
+  t.after(() => l.close());
+  const full = req('GET', '/api/v1/configmaps');
+  assert.equal((await l.admit(user('a'), full, ws('org-a:p'))).allowed, true);
+  const second = await l.admit(user('a'), full, ws('org-a:p'));
+  assert.equal(second.allowed, false);
+  // Five units at 2/s: the bucket needs 2.5 s before another five fit.
+  assert.equal(second.retryAfterSeconds, 3);
+});
+
+test('exempt probes are never limited', async (t) => {
+  const l = limiter(tenantPolicy.replace('rate: 2, burst: 5', 'rate: 0.001, burst: 5'));
+  t.after(() => l.close());
+  for (let i = 0; i < 2000; i++) {
+    const d = await l.admit(user('kubelet'), req('GET', '/readyz'), ws('org-acme:web'));
+    assert.equal(d.allowed, true);
+    assert.equal(d.priorityLevel.name, 'exempt');
+  }
+});
+
+test('open watches are counted per flow and released once, however often release() is called', async (t) => {
+  const registry = new Registry();
+  const l = limiter(tenantPolicy, registry);
+  t.after(() => l.close());
+  const watch = req('GET', '/api/v1/configmaps?watch=1');
+  const a = await l.admit(user('a'), watch, ws('org-a:p'));
+  const b = await l.admit(user('b'), watch, ws('org-a:p'));
+  assert.ok(a.allowed && b.allowed);
+  const third = await l.admit(user('c'), watch, ws('org-a:p'));
+  assert.equal(third.allowed, false);
+  assert.match(third.message!, /too many open watches .*at most 2 at a time/);
+  assert.equal((await l.admit(user('c'), watch, ws('org-other:p'))).allowed, true, 'another flow has its own slots');
+  const gauge = await registry.getSingleMetricAsString('kcp_edge_ratelimit_open_watches');
+  assert.match(gauge, /kcp_edge_ratelimit_open_watches\{priority_level="tenants"\} 3/);
+  a.release();
+  a.release();
+  const again = await l.admit(user('c'), watch, ws('org-a:p'));
+  assert.equal(again.allowed, true);
+  assert.equal((await l.admit(user('d'), watch, ws('org-a:p'))).allowed, false, 'double release freed only one slot');
+});
+
+test('policy reload applies to the next request; admitted watches keep their slot', async (t) => {
+  await using tmp = await makeTempDir();
+  const file = join(tmp.dir, 'ratelimit.yaml');
+  await writeFile(file, tenantPolicy);
+  const reloads: unknown[] = [];
+  const errors: unknown[] = [];
+  const source = await watchPolicyFile(file, { onReload: (p) => reloads.push(p), onError: (e) => errors.push(e) });
+  const l = new MemoryLimiter({ policy: source });
+  t.after(async () => {
+    source.close();
+    await l.close();
+  });
+  const watch = req('GET', '/api/v1/configmaps?watch=1');
+  const held = await l.admit(user('a'), watch, ws('org-a:p'));
+  assert.equal(held.priorityLevel.name, 'tenants');
+
+  // An invalid edit keeps the policy in force and reports the field.
+  await writeFile(file, tenantPolicy.replace('rate: 2', 'rate: -1'));
+  await waitFor(() => errors.length > 0, { what: 'reload error' });
+  assert.match(String(errors[0]), /priorityLevels\[0\]\.limits\.rate/);
+  assert.equal((await l.admit(user('a'), paged, ws('org-a:p'))).priorityLevel.name, 'tenants');
+
+  // Replaced the way editors and ConfigMap mounts do it: write aside, rename over.
+  await writeFile(`${file}.new`, tenantPolicy.replace('orgs: ["org-*"]', 'orgs: ["org-b*"]'));
+  await rename(`${file}.new`, file);
+  await waitFor(() => reloads.length > 0, { what: 'reload' });
+  const next = await l.admit(user('a'), paged, ws('org-a:p'));
+  assert.equal(next.flowSchema.name, 'catch-all');
+  held.release();
+});

@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:http2';
 import { test } from 'node:test';
 import { get, startTestGateway, startTestShard, StaticRoutingTable, testPki } from './fixtures.ts';
 
@@ -19,8 +21,6 @@ test('forwards a workspace request to its shard with the canonical cluster path 
 });
 
 test('HTTP/2 requests: bodies stream to the shard, bodiless requests stay bodiless, headers come back', async (t) => {
-  const { connect } = await import('node:http2');
-  const { once } = await import('node:events');
   const pki = await testPki();
   const shard = await startTestShard(t, pki);
   const routing = new StaticRoutingTable().addShard('a', shard.url).addRoute('root:org-acme:proj', 'a', 'c-proj');

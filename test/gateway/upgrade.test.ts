@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
+import { connect } from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
 import { waitFor } from '../helpers/wait.ts';
 import { startTestGateway, startTestShard, StaticRoutingTable, testPki } from './fixtures.ts';
@@ -84,7 +85,6 @@ test('a SPDY/3.1 upgrade is piped raw both ways', async (t) => {
   const routing = new StaticRoutingTable().addShard('a', shard.url).addRoute('root:org-acme:proj', 'a', 'c-proj');
   const gw = await startTestGateway(t, pki, routing);
 
-  const { connect } = await import('node:tls');
   const socket = connect({ host: '127.0.0.1', port: gw.port, ca: pki.ca.certPem, ALPNProtocols: ['http/1.1'] });
   t.after(() => socket.destroy());
   await once(socket, 'secureConnect');

@@ -42,3 +42,16 @@ export interface RoutingTable {
   ready(): boolean;
   close(): Promise<void>;
 }
+
+/**
+ * What the gateway tells shard health tracking and asks of it (optional: without it every shard that
+ * is not marked down is tried).
+ */
+export interface ShardHealth {
+  /** False when requests to this shard should fail fast with 503 instead of being tried. */
+  isAvailable(shard: string): boolean;
+  /** A connection to the shard failed or timed out. */
+  reportFailure(shard: string): void;
+  /** The shard answered (any HTTP status). */
+  reportSuccess(shard: string): void;
+}

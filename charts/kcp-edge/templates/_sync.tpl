@@ -1,0 +1,37 @@
+{{/*
+The sync worker container, shared by the sidecar and the per-group Deployments.
+Call with (dict "root" $ "configFile" "sync.yaml" "resources" $resources).
+*/}}
+{{- define "kcp-edge.syncContainer" -}}
+{{- $root := .root -}}
+- name: sync
+  image: {{ include "kcp-edge.image" $root }}
+  imagePullPolicy: {{ $root.Values.image.pullPolicy }}
+  args:
+    - sync
+    - --config
+    - /etc/kcp-edge/{{ .configFile }}
+    {{- range $root.Values.sync.extraArgs }}
+    - {{ . | quote }}
+    {{- end }}
+  {{- with $root.Values.sync.env }}
+  env:
+    {{- toYaml . | nindent 4 }}
+  {{- end }}
+  resources:
+    {{- toYaml .resources | nindent 4 }}
+  securityContext:
+    {{- toYaml $root.Values.securityContext | nindent 4 }}
+  volumeMounts:
+    - name: config
+      mountPath: /etc/kcp-edge
+      readOnly: true
+    {{- if include "kcp-edge.hasCaBundles" $root }}
+    - name: ca-bundles
+      mountPath: /var/run/kcp-edge/ca
+      readOnly: true
+    {{- end }}
+    - name: tmp
+      mountPath: /tmp
+    {{- include "kcp-edge.syncVolumeMounts" $root | nindent 4 }}
+{{- end -}}

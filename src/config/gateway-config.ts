@@ -1,0 +1,110 @@
+// The gateway's own config file (config/gateway.yaml): what `kcp-edge serve` reads. Paths in it are
+// relative to the file. `build` reads every referenced PEM so a missing or wrong certificate is
+// reported with the field that names it, together with every other problem, before anything starts.
+import { defineConfig, type BuildContext } from './loader.ts';
+import type { DeepReadonly } from './freeze.ts';
+import type { FieldPath } from './issues.ts';
+
+export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+
+interface RawGatewayConfig {
+  listen: { address: string; port: number };
+  tls: { certFile: string; keyFile: string };
+  routing: { embedded?: { file: string } };
+  authentication: { tokenFile?: string; clientCAFile?: string };
+  upstream: { clientCertFile: string; clientKeyFile: string; caFile?: string };
+  headers: { impersonation: 'pass' | 'drop'; droppedGroups: string[] };
+  drain: { timeoutSeconds: number };
+  log: { level: LogLevel };
+}
+
+/** Where the routing table lives; a `redis` variant joins this union when the shared store lands. */
+export type RoutingSource = { kind: 'embedded'; file: string };
+
+export interface GatewayConfig {
+  listen: { host: string; port: number };
+  /** Serving certificate and key (PEM), and the files they came from (for rotation). */
+  tls: { cert: string; key: string; certFile: string; keyFile: string };
+  routing: RoutingSource;
+  authentication: {
+    /** Absolute path of a kube-apiserver style token file (token,user,uid,"group1,group2"). */
+    tokenFile?: string;
+    /** PEM bundle of CAs whose client certificates authenticate users; clients are asked for one when set. */
+    clientCA?: string;
+  };
+  /** How the gateway connects to shards: its client certificate (mTLS) and the CA for shards naming none. */
+  upstream: { cert: string; key: string; ca?: string };
+  headers: { impersonation: 'pass' | 'drop'; droppedGroups: string[] };
+  drainTimeoutMs: number;
+  logLevel: LogLevel;
+}
+
+const file = { type: 'string', minLength: 1 };
+// Sections default to {} so their own defaults apply when a section is left out.
+const object = (properties: Record<string, unknown>, required: string[] = [], defaulted = true) => ({
+  type: 'object',
+  additionalProperties: false,
+  properties,
+  required,
+  ...(defaulted ? { default: {} } : {}),
+});
+
+const schema = object(
+  {
+    listen: object({
+      address: { type: 'string', minLength: 1, default: '0.0.0.0' },
+      port: { type: 'integer', minimum: 0, maximum: 65535, default: 6443 },
+    }),
+    tls: object({ certFile: file, keyFile: file }, ['certFile', 'keyFile']),
+    routing: object({ embedded: object({ file }, ['file'], false) }, [], false),
+    authentication: object({ tokenFile: file, clientCAFile: file }),
+    upstream: object({ clientCertFile: file, clientKeyFile: file, caFile: file }, ['clientCertFile', 'clientKeyFile']),
+    headers: object({
+      impersonation: { enum: ['pass', 'drop'], default: 'pass' },
+      // kcp's front-proxy drops these: a client must never obtain them by asking the gateway.
+      droppedGroups: { type: 'array', items: { type: 'string', minLength: 1 }, default: ['system:masters', 'system:kcp:admin', 'system:kcp:logical-cluster-admin'] },
+    }),
+    drain: object({ timeoutSeconds: { type: 'number', minimum: 0, maximum: 3600, default: 30 } }),
+    log: object({ level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' } }),
+  },
+  ['tls', 'routing', 'upstream'],
+  false,
+);
+
+async function readPem(ctx: BuildContext, path: FieldPath, name: string, kind: 'CERTIFICATE' | 'PRIVATE KEY'): Promise<string | undefined> {
+  const text = await ctx.readReferencedFile(path, name);
+  if (text !== undefined && !new RegExp(`-----BEGIN [A-Z ]*${kind}-----`).test(text)) {
+    ctx.issue(path, `${ctx.resolvePath(name)} does not contain a PEM ${kind.toLowerCase()}`);
+  }
+  return text;
+}
+
+async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Promise<GatewayConfig> {
+  const cert = await readPem(ctx, ['tls', 'certFile'], raw.tls.certFile, 'CERTIFICATE');
+  const key = await readPem(ctx, ['tls', 'keyFile'], raw.tls.keyFile, 'PRIVATE KEY');
+  const clientCA = raw.authentication.clientCAFile === undefined ? undefined : await readPem(ctx, ['authentication', 'clientCAFile'], raw.authentication.clientCAFile, 'CERTIFICATE');
+  if (raw.authentication.tokenFile !== undefined) await ctx.readReferencedFile(['authentication', 'tokenFile'], raw.authentication.tokenFile);
+  const upstreamCert = await readPem(ctx, ['upstream', 'clientCertFile'], raw.upstream.clientCertFile, 'CERTIFICATE');
+  const upstreamKey = await readPem(ctx, ['upstream', 'clientKeyFile'], raw.upstream.clientKeyFile, 'PRIVATE KEY');
+  const upstreamCA = raw.upstream.caFile === undefined ? undefined : await readPem(ctx, ['upstream', 'caFile'], raw.upstream.caFile, 'CERTIFICATE');
+
+  const sources = Object.keys(raw.routing);
+  if (sources.length !== 1) ctx.issue(['routing'], 'must name exactly one routing store (embedded)');
+  const routing: RoutingSource = { kind: 'embedded', file: ctx.resolvePath(raw.routing.embedded?.file ?? '') };
+
+  return {
+    listen: { host: raw.listen.address, port: raw.listen.port },
+    tls: { cert: cert ?? '', key: key ?? '', certFile: ctx.resolvePath(raw.tls.certFile), keyFile: ctx.resolvePath(raw.tls.keyFile) },
+    routing,
+    authentication: {
+      ...(raw.authentication.tokenFile === undefined ? {} : { tokenFile: ctx.resolvePath(raw.authentication.tokenFile) }),
+      ...(clientCA === undefined ? {} : { clientCA }),
+    },
+    upstream: { cert: upstreamCert ?? '', key: upstreamKey ?? '', ...(upstreamCA === undefined ? {} : { ca: upstreamCA }) },
+    headers: { impersonation: raw.headers.impersonation, droppedGroups: [...raw.headers.droppedGroups] },
+    drainTimeoutMs: Math.round(raw.drain.timeoutSeconds * 1000),
+    logLevel: raw.log.level,
+  };
+}
+
+export const gatewayConfigKind = defineConfig<RawGatewayConfig, GatewayConfig>({ what: 'gateway config', schema, build });

@@ -1,0 +1,108 @@
+// The typed state of one request as it moves through the pipeline. Each concern fills its own part;
+// nothing is keyed by strings and nothing is passed between stages any other way.
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Duplex } from 'node:stream';
+import type { Identity } from '../auth/identity.ts';
+import type { GatewayError } from '../kube/gateway-error.ts';
+import type { RequestAttributes } from '../kube/request-attributes.ts';
+import type { Resolution } from '../routing/types.ts';
+import type { RequestPath } from '../workspaces/request-path.ts';
+
+export type ClientRequest = IncomingMessage | Http2ServerRequest;
+export type ClientResponse = ServerResponse | Http2ServerResponse;
+
+/** What the pipeline uses of a response, common to HTTP/1.1 and the HTTP/2 compatibility API. */
+export interface ResponseSink {
+  writeHead(statusCode: number, headers: OutgoingHttpHeaders): unknown;
+  write(chunk: Buffer | string): boolean;
+  end(chunk?: string): unknown;
+  readonly headersSent: boolean;
+  readonly writableEnded: boolean;
+  once(event: 'drain' | 'close', listener: () => void): unknown;
+}
+
+/** An HTTP/1.1 Upgrade request: answered on the raw socket instead of a response object. */
+export interface UpgradeTarget {
+  socket: Duplex;
+  head: Buffer;
+}
+
+/** Something in flight towards the shard that must stop when the client goes away or the gateway drains. */
+export interface UpstreamExchange {
+  /** Stops the exchange; `cleanly` ends the client's response normally (a watch the client will re-open). */
+  stop(cleanly: boolean): void;
+}
+
+/** Told once when a request is over, whatever way it ended (access log, metrics, drain bookkeeping). */
+export interface RequestObserver {
+  requestFinished(ctx: RequestContext): void;
+}
+
+export class RequestContext {
+  readonly req: ClientRequest;
+  /** The response for ordinary requests; undefined for upgrades, which answer on `upgrade.socket`. */
+  readonly res: (ClientResponse & ResponseSink) | undefined;
+  readonly upgrade: UpgradeTarget | undefined;
+  readonly startedAt: number;
+  /** Audit-ID from the client, or generated; sent to the shard and back to the client. */
+  readonly auditId: string;
+  readonly auditIdGenerated: boolean;
+  /** Request path without the query string. */
+  readonly path: string;
+  /** The query string byte for byte, '' or starting with '?'. */
+  readonly query: string;
+
+  // workspaces/: what the path names
+  parsed: RequestPath | undefined = undefined;
+  attrs: RequestAttributes | undefined = undefined;
+  longRunning = false;
+
+  // routing/: where it lives. One entry per parsed.refs, undefined where the workspace is unknown.
+  resolutions: (Resolution | undefined)[] = [];
+  /** The resolution whose shard serves the request; undefined when unknown. */
+  target: Resolution | undefined = undefined;
+
+  // auth/: who is asking
+  identity: Identity | undefined = undefined;
+
+  // outcome
+  /** Shard chosen to serve the request, '' until one is. */
+  shard = '';
+  statusCode = 0;
+  responded = false;
+  error: GatewayError | undefined = undefined;
+  upstream: UpstreamExchange | undefined = undefined;
+
+  private readonly observer: RequestObserver;
+  private finished = false;
+
+  constructor(req: ClientRequest, res: ClientResponse | undefined, upgrade: UpgradeTarget | undefined, observer: RequestObserver) {
+    this.req = req;
+    this.res = res as (ClientResponse & ResponseSink) | undefined;
+    this.upgrade = upgrade;
+    this.observer = observer;
+    this.startedAt = performance.now();
+    const given = req.headers['audit-id'];
+    this.auditIdGenerated = typeof given !== 'string' || given === '';
+    this.auditId = this.auditIdGenerated ? randomUUID() : (given as string);
+    const url = req.url ?? '/';
+    const q = url.indexOf('?');
+    this.path = q === -1 ? url : url.slice(0, q);
+    this.query = q === -1 ? '' : url.slice(q);
+  }
+
+  /** Called when the client side is gone (response closed or upgraded socket closed); runs once. */
+  readonly clientClosed = (): void => {
+    if (this.finished) return;
+    this.finished = true;
+    this.upstream?.stop(false);
+    this.observer.requestFinished(this);
+  };
+
+  /** The client identity to put in logs: user name or '' when unauthenticated. */
+  get user(): string {
+    return this.identity?.user ?? '';
+  }
+}

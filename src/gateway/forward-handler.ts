@@ -1,0 +1,116 @@
+// Streams one shard response to the client as it arrives: no buffering, backpressure from the client
+// pauses the shard connection, and a failure before the response started becomes a Status error.
+// Hand-written on undici's dispatch handler API because it is the cheapest path per request.
+import type { Dispatcher } from 'undici';
+import { GatewayError, isGatewayError } from '../kube/gateway-error.ts';
+import type { ShardHealth } from '../routing/types.ts';
+import type { GatewayMetrics } from '../metrics.ts';
+import type { ClientResponse, RequestContext, ResponseSink, UpstreamExchange } from './context.ts';
+import { destroyResponse, respondWithError } from './respond.ts';
+import { stripHopByHopResponseHeaders } from './upstream-headers.ts';
+
+type Headers = Record<string, string | string[] | undefined>;
+
+export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExchange {
+  private readonly ctx: RequestContext;
+  private readonly res: ClientResponse & ResponseSink;
+  private readonly metrics: GatewayMetrics;
+  private readonly health: ShardHealth | undefined;
+  private controller: Dispatcher.DispatchController | undefined = undefined;
+  private finished = false;
+  private stopped = false;
+  private watchCounted = false;
+  private resumeOnDrain: (() => void) | undefined = undefined;
+
+  constructor(ctx: RequestContext, res: ClientResponse & ResponseSink, metrics: GatewayMetrics, health: ShardHealth | undefined) {
+    this.ctx = ctx;
+    this.res = res;
+    this.metrics = metrics;
+    this.health = health;
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    if (this.stopped) controller.abort(stoppedError());
+  }
+
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {
+    this.health?.reportSuccess(this.ctx.shard);
+    if (this.stopped) return;
+    stripHopByHopResponseHeaders(headers);
+    this.ctx.statusCode = statusCode;
+    this.ctx.responded = true;
+    this.res.writeHead(statusCode, headers);
+    if (this.ctx.longRunning) {
+      // A watch may stay silent for minutes: the client must see the headers now.
+      if ('flushHeaders' in this.res) this.res.flushHeaders(); // HTTP/2 sends headers on writeHead
+      this.metrics.watchOpened(this.ctx.shard);
+      this.watchCounted = true;
+    }
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.stopped) return;
+    if (!this.res.write(chunk)) {
+      controller.pause();
+      this.resumeOnDrain ??= () => this.controller?.resume();
+      this.res.once('drain', this.resumeOnDrain);
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.finished) return;
+    this.finish();
+    if (!this.stopped || this.res.headersSent) this.res.end();
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.finished) return;
+    this.finish();
+    if (this.stopped) return;
+    if (this.res.headersSent) {
+      // Mid-stream failure: cut the response so the client cannot take a truncated body for a whole one.
+      destroyResponse(this.ctx);
+      this.ctx.error = upstreamError(err, this.ctx.shard);
+      return;
+    }
+    const error = upstreamError(err, this.ctx.shard);
+    if (error.code === 'BAD_GATEWAY' || error.code === 'GATEWAY_TIMEOUT') this.health?.reportFailure(this.ctx.shard);
+    respondWithError(this.ctx, error);
+  }
+
+  /** The client went away (cleanly = false) or the gateway drains a watch (cleanly = true). */
+  stop(cleanly: boolean): void {
+    if (this.finished || this.stopped) return;
+    this.stopped = true;
+    if (cleanly && this.res.headersSent && !this.res.writableEnded) this.res.end();
+    this.finish();
+    this.controller?.abort(stoppedError());
+  }
+
+  private finish(): void {
+    this.finished = true;
+    if (this.watchCounted) {
+      this.watchCounted = false;
+      this.metrics.watchClosed(this.ctx.shard);
+    }
+  }
+}
+
+function stoppedError(): Error {
+  return new Error('request stopped by the gateway');
+}
+
+const connectionFailures = new Set(['ECONNREFUSED', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+
+/** Maps an undici or socket error to the Status the client gets; the detail goes to the log only. */
+export function upstreamError(err: Error, shard: string): GatewayError {
+  if (isGatewayError(err)) return err;
+  const code = (err as NodeJS.ErrnoException).code ?? '';
+  const internalReason = `shard ${shard}: ${code === '' ? '' : code + ' '}${err.message}`;
+  if (code === 'UND_ERR_CONNECT_TIMEOUT' || code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'ETIMEDOUT') {
+    return new GatewayError('GATEWAY_TIMEOUT', 'the shard serving this workspace did not answer in time', { internalReason, cause: err });
+  }
+  const reason = connectionFailures.has(code) ? 'could not be reached' : 'failed';
+  return new GatewayError('BAD_GATEWAY', `the shard serving this workspace ${reason}`, { internalReason, cause: err });
+}

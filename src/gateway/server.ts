@@ -1,0 +1,162 @@
+// The gateway: one TLS listener speaking HTTP/2 and HTTP/1.1 (ALPN), every request through the same
+// pipeline, graceful drain on close().
+import { once } from 'node:events';
+import { createSecureServer, type Http2ServerRequest, type ServerHttp2Session } from 'node:http2';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { pino, type Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { Authenticator } from '../auth/identity.ts';
+import { createGatewayMetrics, type GatewayMetrics } from '../metrics.ts';
+import type { RoutingTable, ShardHealth } from '../routing/types.ts';
+import { Connections } from './connections.ts';
+import { RequestContext, type ClientRequest, type ClientResponse, type RequestObserver } from './context.ts';
+import { compose } from './pipeline.ts';
+import { ShardPools, type UpstreamOptions } from './shard-pools.ts';
+import { admitToWorkspace } from './stages/admit-to-workspace.ts';
+import { authenticate, defaultDroppedGroups } from './stages/authenticate.ts';
+import { forward } from './stages/forward.ts';
+import { serveGatewayEndpoints } from './stages/gateway-endpoints.ts';
+import { parseWorkspacePath } from './stages/parse-workspace-path.ts';
+import { resolveWorkspace } from './stages/resolve-workspace.ts';
+
+export interface GatewayOptions {
+  /** port 0 = ephemeral */
+  listen: { host: string; port: number };
+  /** Serving certificate; with clientCAPem, client certificates it signs are a way to authenticate. */
+  tls: { certPem: string; keyPem: string; clientCAPem?: string };
+  routing: RoutingTable;
+  /** Tried in order; the first identity wins. */
+  authenticators: Authenticator[];
+  upstream: UpstreamOptions;
+  headers?: {
+    /** Drop Impersonate-* headers (default false: they pass and the shard authorizes impersonation). */
+    dropImpersonation?: boolean;
+    /** Groups never passed to a shard (default: system:masters and kcp's logical-cluster admin groups). */
+    droppedGroups?: string[];
+  };
+  /** Default 3 MiB; larger request bodies get 413. */
+  maxBodyBytes?: number;
+  /** How long close() lets requests finish before cutting them (default 30 s). */
+  drainTimeoutMs?: number;
+  logger?: Logger;
+  /** Shard health tracking; without it every shard not marked down is tried. */
+  health?: ShardHealth;
+}
+
+export interface Gateway {
+  url: string;
+  port: number;
+  metrics: Registry;
+  /** Graceful drain: stop accepting, finish short requests, end watches, then close. */
+  close(): Promise<void>;
+}
+
+export async function startGateway(options: GatewayOptions): Promise<Gateway> {
+  const logger = options.logger ?? pino({ name: 'kcp-edge-gateway' });
+  const metrics = createGatewayMetrics();
+  const pools = new ShardPools(options.upstream);
+  const connections = new Connections();
+  const observer = accessObserver(connections, metrics, logger);
+
+  const pipeline = compose([
+    serveGatewayEndpoints({ registry: metrics.registry, routing: options.routing, isDraining: () => connections.draining }),
+    parseWorkspacePath,
+    resolveWorkspace(options.routing),
+    authenticate(options.authenticators, options.headers?.droppedGroups ?? defaultDroppedGroups),
+    admitToWorkspace(options.health),
+    forward({
+      pools,
+      headers: { dropImpersonation: options.headers?.dropImpersonation ?? false },
+      metrics,
+      health: options.health,
+      maxBodyBytes: options.maxBodyBytes ?? 3 * 1024 * 1024,
+    }),
+  ]);
+
+  const clientCA = options.tls.clientCAPem;
+  const server = createSecureServer({
+    cert: options.tls.certPem,
+    key: options.tls.keyPem,
+    minVersion: 'TLSv1.2',
+    allowHTTP1: true,
+    // Ask for a certificate but accept connections without one: tokens are the other way in.
+    ...(clientCA === undefined ? {} : { ca: clientCA, requestCert: true, rejectUnauthorized: false }),
+  });
+
+  server.on('secureConnection', (socket: TLSSocket) => connections.addSocket(socket));
+  server.on('session', (session: ServerHttp2Session) => connections.addSession(session));
+  server.on('request', (req: ClientRequest, res: ClientResponse) => {
+    const ctx = new RequestContext(req, res, undefined, observer);
+    connections.requestStarted(ctx);
+    res.once('close', ctx.clientClosed);
+    void pipeline(ctx);
+  });
+  // HTTP/1.1 Upgrade (WebSocket, SPDY) arrives here even on the HTTP/2-capable server.
+  server.on('upgrade', (req: ClientRequest, socket: Duplex, head: Buffer) => {
+    if (connections.draining) {
+      socket.destroy();
+      return;
+    }
+    const ctx = new RequestContext(req, undefined, { socket, head }, observer);
+    connections.requestStarted(ctx);
+    socket.once('close', ctx.clientClosed);
+    void pipeline(ctx);
+  });
+  server.on('tlsClientError', (err: Error, socket: Socket) => {
+    logger.debug({ err: err.message, remote: socket.remoteAddress }, 'TLS handshake failed');
+  });
+
+  server.listen(options.listen.port, options.listen.host);
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const host = options.listen.host.includes(':') ? `[${options.listen.host}]` : options.listen.host;
+  const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
+  let closing: Promise<void> | undefined;
+
+  return {
+    url: `https://${host}:${port}`,
+    port,
+    metrics: metrics.registry,
+    close() {
+      closing ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        await connections.drain(drainTimeoutMs);
+        await closed;
+        await pools.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+function accessObserver(connections: Connections, metrics: GatewayMetrics, logger: Logger): RequestObserver {
+  return {
+    requestFinished(ctx: RequestContext): void {
+      connections.requestFinished(ctx);
+      const seconds = (performance.now() - ctx.startedAt) / 1000;
+      // 499: the client went away before any answer (nginx's convention).
+      const code = ctx.statusCode === 0 ? 499 : ctx.statusCode;
+      const verb = ctx.attrs?.verb ?? (ctx.req.method ?? '').toLowerCase();
+      metrics.observeRequest(ctx.shard, verb, code, seconds);
+      const err = ctx.error;
+      logger.info(
+        {
+          auditID: ctx.auditId,
+          proto: (ctx.req as Http2ServerRequest).httpVersion,
+          method: ctx.req.method,
+          path: ctx.path,
+          verb,
+          workspace: ctx.target?.route.path,
+          shard: ctx.shard || undefined,
+          user: ctx.identity?.user,
+          code,
+          ms: Math.round(seconds * 1e6) / 1e3,
+          ...(err === undefined ? {} : { error: err.code, reason: err.internalReason }),
+        },
+        'request',
+      );
+    },
+  };
+}

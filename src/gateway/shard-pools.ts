@@ -1,0 +1,66 @@
+// One undici Pool per shard, speaking HTTP/1.1 over mTLS with the gateway's client certificate and
+// verifying the shard against its CA. A pool is replaced when the shard's URL or CA changes.
+import type { ConnectionOptions } from 'node:tls';
+import { Pool } from 'undici';
+import type { Shard } from '../routing/types.ts';
+
+export interface UpstreamOptions {
+  clientCertPem: string;
+  clientKeyPem: string;
+  /** CA for shards whose routing entry names none. */
+  caPem?: string;
+  connectTimeoutMs?: number;
+  headersTimeoutMs?: number;
+}
+
+interface PoolEntry {
+  url: string;
+  ca: string | undefined;
+  pool: Pool;
+}
+
+export class ShardPools {
+  private readonly upstream: UpstreamOptions;
+  private readonly entries = new Map<string, PoolEntry>();
+  readonly connectTimeoutMs: number;
+  readonly headersTimeoutMs: number;
+
+  constructor(upstream: UpstreamOptions) {
+    this.upstream = upstream;
+    this.connectTimeoutMs = upstream.connectTimeoutMs ?? 5_000;
+    this.headersTimeoutMs = upstream.headersTimeoutMs ?? 60_000;
+  }
+
+  poolFor(shard: Shard): Pool {
+    const entry = this.entries.get(shard.name);
+    if (entry !== undefined && entry.url === shard.url && entry.ca === shard.ca) return entry.pool;
+    if (entry !== undefined) void entry.pool.close().catch(() => undefined); // in-flight requests finish
+    const pool = new Pool(shard.url, {
+      // Each watch holds a connection for its lifetime: the pool must not cap them.
+      connections: null,
+      pipelining: 1,
+      keepAliveTimeout: 30_000,
+      headersTimeout: this.headersTimeoutMs,
+      connect: { ...this.tlsOptions(shard), timeout: this.connectTimeoutMs },
+    });
+    this.entries.set(shard.name, { url: shard.url, ca: shard.ca, pool });
+    return pool;
+  }
+
+  /** TLS options to reach a shard with the gateway's client certificate (pools and upgrade pipes). */
+  tlsOptions(shard: Shard): ConnectionOptions {
+    const ca = shard.ca ?? this.upstream.caPem;
+    return {
+      cert: this.upstream.clientCertPem,
+      key: this.upstream.clientKeyPem,
+      ...(ca === undefined ? {} : { ca }),
+      minVersion: 'TLSv1.2',
+    };
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.entries.values()].map((e) => e.pool);
+    this.entries.clear();
+    await Promise.all(pools.map((pool) => pool.destroy().catch(() => undefined)));
+  }
+}

@@ -1,0 +1,26 @@
+// Stage: after authentication, refuse what cannot be served. An unknown workspace gets exactly the
+// Forbidden a real authorization denial would give; a workspace whose shard is out gets 503.
+import { forbidden } from '../../kube/forbidden.ts';
+import { GatewayError } from '../../kube/gateway-error.ts';
+import type { ShardHealth } from '../../routing/types.ts';
+import type { RequestContext } from '../context.ts';
+
+export function admitToWorkspace(health: ShardHealth | undefined) {
+  return function admit(ctx: RequestContext): void {
+    const target = ctx.target;
+    if (target === undefined) throw forbidden(ctx.user, ctx.attrs!);
+    ctx.shard = target.shard.name;
+    if (target.shard.state === 'down' || (health !== undefined && !health.isAvailable(target.shard.name))) {
+      throw new GatewayError('SHARD_UNAVAILABLE', 'the shard serving this workspace is unavailable, try again later', {
+        retryAfterSeconds: 5,
+        internalReason: `shard ${target.shard.name} is ${target.shard.state === 'down' ? 'marked down' : 'failing health checks'}`,
+      });
+    }
+    if (target.route.phase !== 'Ready') {
+      throw new GatewayError('SHARD_UNAVAILABLE', 'the workspace is being moved or is unavailable, try again later', {
+        retryAfterSeconds: 1,
+        internalReason: `route ${target.route.path} is ${target.route.phase}`,
+      });
+    }
+  };
+}

@@ -1,0 +1,68 @@
+// Stage: send the request to the shard that holds the workspace, on that shard's connection pool, and
+// stream the answer back. Upgrades become a raw socket pipe instead.
+import type { Http2ServerRequest } from 'node:http2';
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { ShardHealth } from '../../routing/types.ts';
+import type { GatewayMetrics } from '../../metrics.ts';
+import { upstreamPath } from '../../workspaces/request-path.ts';
+import { BodyLimit, bodyTooLarge } from '../body-limit.ts';
+import type { RequestContext } from '../context.ts';
+import { ForwardHandler } from '../forward-handler.ts';
+import type { ShardPools } from '../shard-pools.ts';
+import { pipeUpgrade } from '../upgrade-pipe.ts';
+import { forwardedClientHeaders, identityHeaders, type HeaderPolicy } from '../upstream-headers.ts';
+
+export interface ForwardDeps {
+  pools: ShardPools;
+  headers: HeaderPolicy;
+  metrics: GatewayMetrics;
+  health: ShardHealth | undefined;
+  maxBodyBytes: number;
+}
+
+export function forward(deps: ForwardDeps) {
+  const { pools, metrics, health, maxBodyBytes } = deps;
+  return function forwardToShard(ctx: RequestContext): void {
+    const req = ctx.req;
+    const shard = ctx.target!.shard;
+    const clusters = ctx.resolutions.map((r) => r!.route.cluster);
+    const path = upstreamPath(ctx.parsed!, clusters) + ctx.query;
+    const headers = forwardedClientHeaders(req.rawHeaders, deps.headers, ctx.upgrade !== undefined);
+    const identity = identityHeaders(ctx.identity!);
+    for (let i = 0; i < identity.length; i++) headers.push(identity[i]!);
+    headers.push('audit-id', ctx.auditId);
+    const remote = req.socket.remoteAddress;
+    if (remote !== undefined) headers.push('x-forwarded-for', remote);
+
+    if (ctx.upgrade !== undefined) {
+      pipeUpgrade(ctx, shard, path, headers, { pools, metrics, health });
+      return;
+    }
+
+    const handler = new ForwardHandler(ctx, ctx.res!, metrics, health);
+    ctx.upstream = handler;
+    const options: Dispatcher.DispatchOptions = {
+      path,
+      method: req.method as Dispatcher.HttpMethod,
+      headers,
+      body: requestBody(ctx, maxBodyBytes),
+      // Watches and followed logs may be silent for a long time: no body timeout for them.
+      bodyTimeout: ctx.longRunning ? 0 : 300_000,
+    };
+    pools.poolFor(shard).dispatch(options, handler);
+  };
+}
+
+/** Only a request that has a body gets one; a GET passed the request stream would be sent chunked. */
+function requestBody(ctx: RequestContext, limit: number): Readable | null {
+  const req = ctx.req;
+  const length = req.headers['content-length'];
+  if (length !== undefined) {
+    if (Number(length) > limit) throw bodyTooLarge(limit);
+    return length === '0' ? null : (req as Readable);
+  }
+  const hasBody = 'stream' in req ? !(req as Http2ServerRequest).stream.endAfterHeaders : req.headers['transfer-encoding'] !== undefined;
+  if (!hasBody) return null;
+  return (req as Readable).pipe(new BodyLimit(limit));
+}

@@ -1,0 +1,34 @@
+// The gateway's own endpoints: liveness, readiness and Prometheus metrics. Everything else is a
+// workspace request for the stages after this one.
+import type { Registry } from 'prom-client';
+import type { RoutingTable } from '../../routing/types.ts';
+import type { RequestContext } from '../context.ts';
+import type { Stage } from '../pipeline.ts';
+import { respond } from '../respond.ts';
+
+export interface EndpointDeps {
+  registry: Registry;
+  routing: RoutingTable;
+  isDraining(): boolean;
+}
+
+const plain = { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-cache, private' };
+
+export function serveGatewayEndpoints(deps: EndpointDeps): Stage {
+  return function gatewayEndpoints(ctx: RequestContext): void | Promise<void> {
+    const path = ctx.path;
+    // Workspace paths start with /clusters/ or /services/: one character decides the common case.
+    if (path.length > 8 || path.charCodeAt(1) === 99 /* c */) return;
+    if (path === '/livez') return respond(ctx, 200, plain, 'ok');
+    if (path === '/readyz') {
+      if (deps.isDraining()) return respond(ctx, 503, plain, 'draining');
+      return deps.routing.ready() ? respond(ctx, 200, plain, 'ok') : respond(ctx, 503, plain, 'routing table not ready');
+    }
+    if (path === '/metrics') return serveMetrics(ctx, deps.registry);
+  };
+}
+
+async function serveMetrics(ctx: RequestContext, registry: Registry): Promise<void> {
+  const body = await registry.metrics();
+  respond(ctx, 200, { 'content-type': registry.contentType, 'cache-control': 'no-cache, private' }, body);
+}

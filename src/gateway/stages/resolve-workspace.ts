@@ -1,0 +1,23 @@
+// Stage: find the shard and logical cluster of every workspace the path names. An unknown workspace is
+// only recorded here; it is refused after authentication (admitToWorkspace), so that an unauthenticated
+// client cannot tell "unknown" (403) from "exists" (401) either.
+import type { Resolution, RoutingTable } from '../../routing/types.ts';
+import type { WorkspaceRef } from '../../workspaces/request-path.ts';
+import type { RequestContext } from '../context.ts';
+
+export function resolveWorkspace(routing: RoutingTable): (ctx: RequestContext) => Promise<void> {
+  async function lookup(ref: WorkspaceRef): Promise<Resolution | undefined> {
+    const found = await routing.resolve(ref.key);
+    if (found !== undefined || ref.fallbackKey === undefined) return found;
+    return routing.resolve(ref.fallbackKey);
+  }
+  return async function resolve(ctx: RequestContext): Promise<void> {
+    const parsed = ctx.parsed!;
+    if (parsed.refs.length === 1) {
+      ctx.resolutions = [await lookup(parsed.refs[0]!)];
+    } else {
+      ctx.resolutions = await Promise.all(parsed.refs.map(lookup));
+    }
+    ctx.target = ctx.resolutions.includes(undefined) ? undefined : ctx.resolutions[parsed.routeBy];
+  };
+}

@@ -1,0 +1,95 @@
+// The headers a shard receives. Client headers pass except those that are hop-by-hop, that the
+// gateway alone may set (X-Remote-*: requestheader authentication trusts them), or that carry the
+// client's own credentials; then the identity the gateway vouches for is added.
+import type { Identity } from '../auth/identity.ts';
+import { withoutBearerSubprotocol } from '../auth/credentials.ts';
+
+export interface HeaderPolicy {
+  /** Drop Impersonate-* (by default they pass: the shard authorizes impersonation itself). */
+  dropImpersonation: boolean;
+}
+
+// Hop-by-hop (RFC 9110 §7.6.1) plus what undici sets itself (host) or refuses (expect), the client's
+// credentials (authorization: the shard trusts the gateway's word instead) and what the gateway sets.
+const neverForwarded = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer',
+  'transfer-encoding', 'upgrade', 'http2-settings', 'host', 'expect', 'authorization', 'audit-id', 'x-forwarded-for',
+]);
+
+/**
+ * Client headers for the shard as a flat [name, value, …] array. For an upgrade, `Upgrade` and
+ * `Connection: Upgrade` are kept and the bearer WebSocket subprotocol is removed.
+ */
+export function forwardedClientHeaders(rawHeaders: readonly string[], policy: HeaderPolicy, upgrade: boolean): string[] {
+  const out: string[] = [];
+  let connectionTokens: Set<string> | undefined;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    if (rawHeaders[i]!.length === 10 && rawHeaders[i]!.toLowerCase() === 'connection') {
+      connectionTokens ??= new Set();
+      for (const token of rawHeaders[i + 1]!.split(',')) connectionTokens.add(token.trim().toLowerCase());
+    }
+  }
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.charCodeAt(0) === 58 /* ':' HTTP/2 pseudo-header */) continue;
+    const lower = name.toLowerCase();
+    if (neverForwarded.has(lower)) {
+      if (upgrade && lower === 'upgrade') out.push(name, rawHeaders[i + 1]!);
+      continue;
+    }
+    if (lower.startsWith('x-remote-')) continue;
+    if (policy.dropImpersonation && lower.startsWith('impersonate-')) continue;
+    if (connectionTokens !== undefined && connectionTokens.has(lower)) continue;
+    if (upgrade && lower === 'sec-websocket-protocol') {
+      const remaining = withoutBearerSubprotocol(rawHeaders[i + 1]!);
+      if (remaining !== '') out.push(name, remaining);
+      continue;
+    }
+    out.push(name, rawHeaders[i + 1]!);
+  }
+  if (upgrade) out.push('connection', 'Upgrade');
+  return out;
+}
+
+// Built once per identity: authenticators return the same Identity object for the same credentials.
+const identityHeaderCache = new WeakMap<Identity, readonly string[]>();
+
+/** X-Remote-User, one X-Remote-Group per group, X-Remote-Extra-<escaped key> per extra value. */
+export function identityHeaders(identity: Identity): readonly string[] {
+  let headers = identityHeaderCache.get(identity);
+  if (headers === undefined) {
+    const list = ['x-remote-user', identity.user];
+    for (const group of identity.groups) list.push('x-remote-group', group);
+    for (const key of Object.keys(identity.extra)) {
+      const name = 'x-remote-extra-' + escapeExtraKey(key);
+      for (const value of identity.extra[key]!) list.push(name, value);
+    }
+    headers = Object.freeze(list);
+    identityHeaderCache.set(identity, headers);
+  }
+  return headers;
+}
+
+// RFC 7230 token characters; anything else (and '%' itself) is percent-encoded, as client-go does for
+// Impersonate-Extra- and kube-apiserver's requestheader authenticator unescapes.
+const tokenChar = /[!#$&'*+\-.^_`|~0-9A-Za-z]/;
+
+export function escapeExtraKey(key: string): string {
+  let out = '';
+  for (const byte of Buffer.from(key, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    out += tokenChar.test(c) ? c : '%' + byte.toString(16).toUpperCase().padStart(2, '0');
+  }
+  return out;
+}
+
+// Response headers that describe the gateway↔shard connection, not the response.
+const hopByHopResponse = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer', 'te'];
+
+export function stripHopByHopResponseHeaders(headers: Record<string, string | string[] | undefined>): void {
+  const connection = headers.connection;
+  if (connection !== undefined) {
+    for (const token of String(connection).split(',')) delete headers[token.trim().toLowerCase()];
+  }
+  for (const name of hopByHopResponse) if (headers[name] !== undefined) delete headers[name];
+}

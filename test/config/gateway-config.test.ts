@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from '../../src/config/index.ts';
+import { gatewayConfigKind } from '../../src/config/gateway-config.ts';
+import { createCertificateAuthority } from '../../src/sim/pki.ts';
+import { withTempDir } from '../helpers/wait.ts';
+
+async function writeCerts(dir: string): Promise<void> {
+  const ca = await createCertificateAuthority('test-ca');
+  const server = await ca.issue({ commonName: 'gateway', dnsNames: ['localhost'], usage: 'server' });
+  const client = await ca.issue({ commonName: 'gateway-client', usage: 'client' });
+  await mkdir(join(dir, 'certs'), { recursive: true });
+  await writeFile(join(dir, 'certs/gateway.crt'), server.certPem);
+  await writeFile(join(dir, 'certs/gateway.key'), server.keyPem);
+  await writeFile(join(dir, 'certs/gateway-client.crt'), client.certPem);
+  await writeFile(join(dir, 'certs/gateway-client.key'), client.keyPem);
+  await writeFile(join(dir, 'certs/client-ca.crt'), ca.certPem);
+  await writeFile(join(dir, 'certs/shards-ca.crt'), ca.certPem);
+}
+
+test('the example config/gateway.yaml is valid once its files exist, and maps every field', async () => {
+  await withTempDir(async (dir) => {
+    await writeCerts(dir);
+    await copyFile('config/gateway.yaml', join(dir, 'gateway.yaml'));
+    await copyFile('config/routing.yaml', join(dir, 'routing.yaml'));
+    await writeFile(join(dir, 'tokens.csv'), 'secret-token,alice,alice-uid,"dev"\n');
+    const config = await loadConfig(gatewayConfigKind, join(dir, 'gateway.yaml'));
+    assert.deepEqual(config.listen, { host: '0.0.0.0', port: 6443 });
+    assert.match(config.tls.cert, /BEGIN CERTIFICATE/);
+    assert.match(config.tls.key, /PRIVATE KEY/);
+    assert.equal(config.tls.certFile, join(dir, 'certs/gateway.crt'));
+    assert.deepEqual(config.routing, { kind: 'embedded', file: join(dir, 'routing.yaml') });
+    assert.equal(config.authentication.tokenFile, join(dir, 'tokens.csv'));
+    assert.match(config.authentication.clientCA ?? '', /BEGIN CERTIFICATE/);
+    assert.match(config.upstream.ca ?? '', /BEGIN CERTIFICATE/);
+    assert.equal(config.headers.impersonation, 'pass');
+    assert.ok(config.headers.droppedGroups.includes('system:masters'));
+    assert.equal(config.drainTimeoutMs, 30_000);
+    assert.equal(config.logLevel, 'info');
+    assert.ok(Object.isFrozen(config.headers.droppedGroups));
+  });
+});
+
+test('a minimal gateway config gets the documented defaults', async () => {
+  await withTempDir(async (dir) => {
+    await writeCerts(dir);
+    const file = join(dir, 'gateway.yaml');
+    await writeFile(file, [
+      'tls: { certFile: certs/gateway.crt, keyFile: certs/gateway.key }',
+      'routing: { embedded: { file: routes.yaml } }',
+      'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key }',
+    ].join('\n'));
+    const config = await loadConfig(gatewayConfigKind, file);
+    assert.deepEqual(config.listen, { host: '0.0.0.0', port: 6443 });
+    assert.deepEqual(config.authentication, {});
+    assert.equal(config.upstream.ca, undefined);
+    assert.equal(config.drainTimeoutMs, 30_000);
+    assert.equal(config.headers.impersonation, 'pass');
+  });
+});
+
+const invalid: { name: string; yaml: string[]; issues: string[] }[] = [
+  {
+    name: 'schema problems, all at once',
+    yaml: [
+      'listen: { port: 99999, adress: 127.0.0.1 }',
+      'tls: { certFile: certs/gateway.crt }',
+      'routing: { redis: { url: "redis://x" } }',
+      'upstream: { clientCertFile: "" , clientKeyFile: k }',
+      'headers: { impersonation: maybe }',
+      'drain: { timeoutSeconds: -1 }',
+      'log: { level: loud }',
+    ],
+    issues: [
+      '1:listen.port: must be <= 65535',
+      '1:listen.adress: is not a known field (did you mean "address"?)',
+      '2:tls.keyFile: is required',
+      '3:routing.redis: is not a known field',
+      '4:upstream.clientCertFile: must not be empty',
+      '5:headers.impersonation: must be one of: "pass", "drop"',
+      '6:drain.timeoutSeconds: must be >= 0',
+      '7:log.level: must be one of: "fatal", "error", "warn", "info", "debug", "trace", "silent"',
+    ],
+  },
+  {
+    name: 'missing sections',
+    yaml: ['log: { level: info }'],
+    issues: ['1:routing: is required', '1:tls.certFile: is required', '1:tls.keyFile: is required', '1:upstream.clientCertFile: is required', '1:upstream.clientKeyFile: is required'],
+  },
+  {
+    name: 'referenced files that are missing or not PEM, and no routing store',
+    yaml: [
+      'tls: { certFile: certs/gateway.key, keyFile: nope.key }',
+      'routing: {}',
+      'authentication: { tokenFile: tokens.csv, clientCAFile: certs/gateway.crt }',
+      'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.crt }',
+    ],
+    issues: [
+      '1:tls.certFile: DIR/certs/gateway.key does not contain a PEM certificate',
+      '1:tls.keyFile: cannot read DIR/nope.key: no such file',
+      '2:routing: must name exactly one routing store (embedded)',
+      '3:authentication.tokenFile: cannot read DIR/tokens.csv: no such file',
+      '4:upstream.clientKeyFile: DIR/certs/gateway-client.crt does not contain a PEM private key',
+    ],
+  },
+];
+
+for (const c of invalid) {
+  test(`gateway config errors: ${c.name}`, async () => {
+    await withTempDir(async (dir) => {
+      await writeCerts(dir);
+      const file = join(dir, 'gateway.yaml');
+      await writeFile(file, c.yaml.join('\n'));
+      await assert.rejects(loadConfig(gatewayConfigKind, file), (err: ConfigError) => {
+        assert.ok(err instanceof ConfigError);
+        assert.deepEqual(err.issues.map((i) => `${i.line}:${i.field}: ${i.message.replaceAll(dir, 'DIR')}`), c.issues);
+        return true;
+      });
+    });
+  });
+}

@@ -1,0 +1,186 @@
+// Real servers for gateway tests: a PKI, HTTPS "shards" that record what reached them, an in-memory
+// routing table, and a gateway started in front of them. Everything listens on 127.0.0.1:0.
+import { once } from 'node:events';
+import { createServer, request as httpsRequest, type Server } from 'node:https';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { TestContext } from 'node:test';
+import { pino } from 'pino';
+import { StaticTokenAuthenticator } from '../../src/auth/static-token.ts';
+import { ClientCertificateAuthenticator } from '../../src/auth/client-certificate.ts';
+import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway/server.ts';
+import type { Resolution, Route, RoutingTable, Shard } from '../../src/routing/types.ts';
+import { createCertificateAuthority, issueLoopbackServer, type CertificateAuthority, type KeyPair } from '../../src/sim/pki.ts';
+
+export interface Pki {
+  ca: CertificateAuthority;
+  gatewayServing: KeyPair;
+  gatewayClient: KeyPair;
+  shardServing: KeyPair;
+  clientCA: CertificateAuthority;
+}
+
+let pkiOnce: Promise<Pki> | undefined;
+/** One PKI per test file: issuing certificates costs openssl runs. */
+export function testPki(): Promise<Pki> {
+  pkiOnce ??= (async () => {
+    const ca = await createCertificateAuthority('test-ca');
+    const clientCA = await createCertificateAuthority('test-client-ca');
+    const [gatewayServing, gatewayClient, shardServing] = await Promise.all([
+      issueLoopbackServer(ca, 'gateway'),
+      ca.issue({ commonName: 'kcp-edge-gateway', usage: 'client' }),
+      issueLoopbackServer(ca, 'shard'),
+    ]);
+    return { ca, gatewayServing, gatewayClient, shardServing, clientCA };
+  })();
+  return pkiOnce;
+}
+
+export interface SeenRequest {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  rawHeaders: string[];
+  body: string;
+  clientCertCN: string | undefined;
+}
+
+export interface TestShard {
+  url: string;
+  server: Server;
+  seen: SeenRequest[];
+}
+
+export type ShardHandler = (req: IncomingMessage, res: ServerResponse, seen: SeenRequest) => void;
+
+const echo: ShardHandler = (_req, res, seen) => {
+  const body = JSON.stringify({ kind: 'Echo', url: seen.url, user: seen.headers['x-remote-user'] ?? null });
+  res.writeHead(200, { 'content-type': 'application/json', 'audit-id': String(seen.headers['audit-id'] ?? '') });
+  res.end(body);
+};
+
+/** An HTTPS server that requires the gateway's client certificate, records requests and answers with `handler`. */
+export async function startTestShard(t: TestContext, pki: Pki, handler: ShardHandler = echo): Promise<TestShard> {
+  const seen: SeenRequest[] = [];
+  const server = createServer(
+    { cert: pki.shardServing.certPem, key: pki.shardServing.keyPem, ca: pki.ca.certPem, requestCert: true, rejectUnauthorized: true },
+    (req, res) => {
+      const chunks: Buffer[] = [];
+      const record: SeenRequest = {
+        method: req.method ?? '',
+        url: req.url ?? '',
+        headers: req.headers,
+        rawHeaders: req.rawHeaders,
+        body: '',
+        clientCertCN: (req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN as string | undefined,
+      };
+      seen.push(record);
+      // Bodies are read only for requests that have one, so streaming handlers can answer at once.
+      if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+        handler(req, res, record);
+        return;
+      }
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        record.body = Buffer.concat(chunks).toString('utf8');
+        handler(req, res, record);
+      });
+    },
+  );
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => {
+    server.closeAllConnections();
+    server.close();
+  });
+  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, server, seen };
+}
+
+/** Routing table over fixed maps; `cluster` names resolve too, as in the real stores. */
+export class StaticRoutingTable implements RoutingTable {
+  readonly shards = new Map<string, Shard>();
+  readonly routes = new Map<string, Route>();
+
+  addShard(name: string, url: string, ca?: string): this {
+    this.shards.set(name, { name, url, ...(ca === undefined ? {} : { ca }), state: 'active', labels: {} });
+    return this;
+  }
+
+  addRoute(path: string, shard: string, cluster: string): this {
+    this.routes.set(path, { path, shard, cluster, phase: 'Ready', rev: 1 });
+    return this;
+  }
+
+  async resolve(pathOrCluster: string): Promise<Resolution | undefined> {
+    const route = this.routes.get(pathOrCluster) ?? [...this.routes.values()].find((r) => r.cluster === pathOrCluster);
+    if (route === undefined) return undefined;
+    const shard = this.shards.get(route.shard);
+    return shard === undefined ? undefined : { route, shard };
+  }
+  async getShard(name: string): Promise<Shard | undefined> {
+    return this.shards.get(name);
+  }
+  async listShards(): Promise<Shard[]> {
+    return [...this.shards.values()];
+  }
+  ready(): boolean {
+    return true;
+  }
+  async close(): Promise<void> {}
+}
+
+export const tokens = 'alice-token,alice,1001,"dev,system:masters"\nbob-token,bob,1002,\n';
+
+export async function startTestGateway(
+  t: TestContext,
+  pki: Pki,
+  routing: RoutingTable,
+  overrides: Partial<GatewayOptions> = {},
+): Promise<Gateway> {
+  const gateway = await startGateway({
+    listen: { host: '127.0.0.1', port: 0 },
+    tls: { certPem: pki.gatewayServing.certPem, keyPem: pki.gatewayServing.keyPem, clientCAPem: pki.clientCA.certPem },
+    routing,
+    authenticators: [StaticTokenAuthenticator.fromCsv(tokens), new ClientCertificateAuthenticator()],
+    upstream: { clientCertPem: pki.gatewayClient.certPem, clientKeyPem: pki.gatewayClient.keyPem, caPem: pki.ca.certPem, connectTimeoutMs: 2000 },
+    logger: pino({ level: 'silent' }),
+    drainTimeoutMs: 2000,
+    ...overrides,
+  });
+  t.after(() => gateway.close());
+  return gateway;
+}
+
+export interface Reply {
+  status: number;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
+/** One HTTP/1.1 request to the gateway, trusting the test CA; a fresh connection each time. */
+export function get(
+  gateway: Gateway,
+  pki: Pki,
+  path: string,
+  { token = 'alice-token', headers = {}, method = 'GET', body }: { token?: string | null; headers?: Record<string, string | string[]>; method?: string; body?: string | Buffer } = {},
+): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      `${gateway.url}${path}`,
+      {
+        method,
+        ca: pki.ca.certPem,
+        agent: false,
+        headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...headers },
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}

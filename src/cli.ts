@@ -13,6 +13,7 @@ export interface Command {
 
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   // name: () => import('./concern/command.ts'),
+  sync: () => import('./sync/command.ts'),
 };
 
 function usage(): string {

@@ -1,0 +1,212 @@
+// One pass over one consumer object: the sync algorithm. Every step reads the world as it is and moves it
+// one step closer to the goal, so a pass interrupted anywhere (kill -9) is simply run again:
+//
+//   deleting? → delete the copy, wait until the service cluster really removed it, drop only our finalizer
+//   else      → our finalizer first (no copy may exist that the consumer could orphan)
+//             → the workspace namespace → the copy (create, or three-way patch of what we own)
+//             → the copy's status back (a merge patch on /status) → related objects back
+import { isConflict, isNotFound, type KubeObject, type RestClient } from '../kube/rest-client.ts';
+import { buildCopy, desiredContent, lastApplied, originAnnotations, originOf, type Origin } from './copy-object.ts';
+import { mergeDiff, threeWayPatch, type Json } from './merge-patch.ts';
+import { SyncError, type SyncMetrics, type SyncOperation } from './metrics.ts';
+import { copyName, parseObjectKey } from './naming.ts';
+import type { Namespaces } from './namespaces.ts';
+import { syncRelated } from './related.ts';
+import type { HandlerResult } from './work-queue.ts';
+import { annotations, collectionPath, finalizerName, objectPath, type PublishedResource } from './types.ts';
+
+export interface ConsumerEntry {
+  object: KubeObject;
+  /** Client of the virtual-workspace endpoint the object was seen on. */
+  client: RestClient;
+}
+
+export interface ReconcilerDeps {
+  agent: string;
+  resource: PublishedResource;
+  service: RestClient;
+  namespaces: Namespaces;
+  metrics: SyncMetrics;
+  /** The latest consumer object for a key, from the watch caches. */
+  consumer(key: string): ConsumerEntry | undefined;
+  /** The copy as the service-cluster watch last saw it; `unknown` until that watch has listed. */
+  cachedCopy(namespace: string, name: string): KubeObject | null | 'unknown';
+  /** Any endpoint client, for keys whose object is gone (to read the workspace name). */
+  anyConsumerClient(): RestClient | undefined;
+  /** When the change being reconciled was first observed (for lag metrics); cleared after a write. */
+  takeObservedAt(key: string, kind: 'spec' | 'status'): number | undefined;
+  /** How long to wait before looking again at a copy that is being deleted. */
+  deletionPollMs?: number;
+}
+
+export class Reconciler {
+  #d: ReconcilerDeps;
+  #finalizer: string;
+  #labels: { resource: string };
+
+  constructor(deps: ReconcilerDeps) {
+    this.#d = deps;
+    this.#finalizer = finalizerName(deps.agent);
+    this.#labels = { resource: `${deps.resource.resource}.${deps.resource.group}` };
+  }
+
+  async reconcile(key: string): Promise<HandlerResult> {
+    const entry = this.#d.consumer(key);
+    if (entry === undefined) return this.#gone(key);
+    const { client } = entry;
+    let object = entry.object;
+    const { cluster } = parseObjectKey(key);
+    const origin: Origin = { key, cluster, namespace: object.metadata.namespace ?? '', name: object.metadata.name };
+    const consumerPath = `/clusters/${cluster}` + objectPath(this.#d.resource, object.metadata.namespace, object.metadata.name);
+
+    if (object.metadata.deletionTimestamp !== undefined) return this.#delete(origin, object, client, consumerPath);
+
+    const finalizers = object.metadata.finalizers ?? [];
+    if (!finalizers.includes(this.#finalizer)) {
+      // resourceVersion makes this a compare-and-swap: another agent's finalizer is never dropped.
+      object = await client.patch(consumerPath, { metadata: { finalizers: [...finalizers, this.#finalizer], resourceVersion: object.metadata.resourceVersion } });
+      this.#count('finalizer');
+    }
+
+    const namespace = await this.#d.namespaces.ensure(cluster, client);
+    const name = copyName(object.metadata.namespace, object.metadata.name);
+    const copyPath = objectPath(this.#d.resource, namespace, name);
+    let copy = await this.#readCopy(namespace, name, copyPath);
+
+    if (copy === null) {
+      try {
+        copy = await this.#d.service.create(collectionPath(this.#d.resource, namespace), buildCopy(object, origin, { namespace, name }, this.#d.agent, this.#d.resource.namespaceSuffix));
+        this.#count('create');
+        this.#observeLag(key, 'spec');
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+        copy = await this.#d.service.get(copyPath); // our own earlier pass (or a crashed one) made it
+      }
+    }
+    if (originOf(copy) !== key) {
+      throw new SyncError('copy_owned_elsewhere', `${copyPath} on the service cluster belongs to ${originOf(copy) ?? 'nobody we know'}, not ${key}`);
+    }
+
+    if (copy.metadata.deletionTimestamp === undefined) copy = await this.#syncSpec(key, object, copy, copyPath);
+
+    await this.#syncStatus(key, object, copy, consumerPath);
+
+    if (this.#d.resource.related.length > 0) {
+      const written = await syncRelated(
+        { agent: this.#d.agent, service: this.#d.service, consumer: client, cluster, serviceNamespace: namespace, consumerNamespace: origin.namespace, originKey: key },
+        copy,
+        this.#d.resource.related,
+      );
+      if (written > 0) this.#count('related', written);
+    }
+    return undefined;
+  }
+
+  async #syncSpec(key: string, object: KubeObject, copy: KubeObject, copyPath: string): Promise<KubeObject> {
+    const desired = desiredContent(object);
+    const last = lastApplied(copy);
+    const contentPatch = threeWayPatch(last, desired, ownedContent(copy, last, desired));
+    const wantedAnnotations = { ...originAnnotations(this.#origin(key, object)), [annotations.lastApplied]: JSON.stringify(desired) };
+    const annotationPatch = mergeDiff(pick(copy.metadata.annotations ?? {}, Object.keys(wantedAnnotations)), wantedAnnotations);
+    if (contentPatch === undefined && annotationPatch === undefined) return copy;
+    const patch: { [k: string]: Json } = { ...((contentPatch as { [k: string]: Json } | undefined) ?? {}) };
+    if (annotationPatch !== undefined) patch.metadata = { annotations: annotationPatch };
+    const updated = await this.#d.service.patch(copyPath, patch);
+    if (contentPatch !== undefined) {
+      this.#count('update');
+      this.#observeLag(key, 'spec');
+    }
+    return updated;
+  }
+
+  async #syncStatus(key: string, object: KubeObject, copy: KubeObject, consumerPath: string): Promise<void> {
+    if (copy.status === undefined) return;
+    const diff = mergeDiff(object.status as Json | undefined, copy.status as Json);
+    if (diff === undefined) return;
+    await this.#d.consumer(key)?.client.patch(`${consumerPath}/status`, { status: diff });
+    this.#count('status');
+    this.#observeLag(key, 'status');
+  }
+
+  async #delete(origin: Origin, object: KubeObject, client: RestClient, consumerPath: string): Promise<HandlerResult> {
+    const finalizers = object.metadata.finalizers ?? [];
+    if (!finalizers.includes(this.#finalizer)) return undefined; // never ours, or already released
+    const namespace = await this.#d.namespaces.nameFor(origin.cluster, client);
+    const copyPath = objectPath(this.#d.resource, namespace, copyName(object.metadata.namespace, object.metadata.name));
+    // Ask the service cluster itself, not the cache: releasing too early orphans the copy.
+    const copy = await this.#d.service.getOrNull(copyPath);
+    if (copy !== null && originOf(copy) === origin.key) {
+      if (copy.metadata.deletionTimestamp === undefined) {
+        await this.#deleteCopy(copyPath, copy);
+        this.#count('delete');
+      }
+      // Its own finalizers (Crossplane's) may hold it; the service watch wakes us when it is gone.
+      return { requeueAfterMs: this.#d.deletionPollMs ?? 2_000 };
+    }
+    try {
+      await client.patch(consumerPath, {
+        metadata: { finalizers: finalizers.filter((f) => f !== this.#finalizer), resourceVersion: object.metadata.resourceVersion },
+      });
+    } catch (err) {
+      if (isNotFound(err)) return undefined;
+      throw err; // 409: another agent changed the list; retry on the fresh object
+    }
+    this.#count('release');
+    return undefined;
+  }
+
+  /** The consumer object is gone from every cache: a copy left behind is an orphan. */
+  async #gone(key: string): Promise<HandlerResult> {
+    const origin = parseObjectKey(key);
+    const namespace = await this.#d.namespaces.nameFor(origin.cluster, this.#d.anyConsumerClient());
+    const copyPath = objectPath(this.#d.resource, namespace, copyName(origin.namespace, origin.name));
+    const copy = await this.#d.service.getOrNull(copyPath);
+    if (copy !== null && originOf(copy) === key && copy.metadata.deletionTimestamp === undefined) {
+      await this.#deleteCopy(copyPath, copy);
+      this.#count('delete');
+    }
+    return undefined;
+  }
+
+  async #deleteCopy(copyPath: string, copy: KubeObject): Promise<void> {
+    try {
+      await this.#d.service.delete(copyPath, { propagationPolicy: 'Background', preconditions: { uid: copy.metadata.uid } });
+    } catch (err) {
+      if (!isNotFound(err)) throw err;
+    }
+  }
+
+  async #readCopy(namespace: string, name: string, path: string): Promise<KubeObject | null> {
+    const cached = this.#d.cachedCopy(namespace, name);
+    if (cached !== 'unknown') return cached;
+    return this.#d.service.getOrNull(path);
+  }
+
+  #origin(key: string, object: KubeObject): Origin {
+    return { key, cluster: parseObjectKey(key).cluster, namespace: object.metadata.namespace ?? '', name: object.metadata.name };
+  }
+
+  #observeLag(key: string, kind: 'spec' | 'status'): void {
+    const at = this.#d.takeObservedAt(key, kind);
+    if (at === undefined) return;
+    (kind === 'spec' ? this.#d.metrics.specLag : this.#d.metrics.statusLag).observe(this.#labels, (performance.now() - at) / 1000);
+  }
+
+  #count(operation: SyncOperation, n = 1): void {
+    this.#d.metrics.synced.inc({ ...this.#labels, operation }, n);
+  }
+}
+
+function pick(map: Record<string, string>, keys: string[]): { [k: string]: Json } {
+  const out: { [k: string]: Json } = {};
+  for (const k of keys) if (map[k] !== undefined) out[k] = map[k];
+  return out;
+}
+
+/** The live copy's content restricted to keys we set now or set last time; others' fields stay out of the diff. */
+function ownedContent(copy: KubeObject, last: Json | undefined, desired: { [k: string]: Json }): { [k: string]: Json } {
+  const keys = new Set([...Object.keys(desired), ...(last !== null && typeof last === 'object' && !Array.isArray(last) ? Object.keys(last) : [])]);
+  const out: { [k: string]: Json } = {};
+  for (const k of keys) if (copy[k] !== undefined) out[k] = copy[k] as Json;
+  return out;
+}

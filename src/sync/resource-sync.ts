@@ -1,0 +1,181 @@
+// Everything for one published resource: a watch per virtual-workspace endpoint (one per shard), a watch
+// of the copies on the service cluster, the work queue and its reconciler.
+import type { KubeObject, RestClient } from '../kube/rest-client.ts';
+import { originOf } from './copy-object.ts';
+import { desiredContent } from './copy-object.ts';
+import { jsonEqual } from './merge-patch.ts';
+import { errorKind, type SyncMetrics } from './metrics.ts';
+import { Namespaces } from './namespaces.ts';
+import { objectKey, parseObjectKey } from './naming.ts';
+import { Reconciler, type ConsumerEntry } from './reconciler.ts';
+import { Reflector } from './reflector.ts';
+import { WorkQueue } from './work-queue.ts';
+import { clusterAnnotation, collectionPath, labels, type PublishedResource } from './types.ts';
+
+export interface ResourceSyncOptions {
+  agent: string;
+  resource: PublishedResource;
+  service: RestClient;
+  metrics: SyncMetrics;
+  concurrency: number;
+  deletionPollMs?: number;
+  log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+interface EndpointWatch {
+  client: RestClient;
+  reflector: Reflector;
+}
+
+export class ResourceSync {
+  readonly queue: WorkQueue;
+  readonly namespaces: Namespaces;
+  #o: ResourceSyncOptions;
+  #endpoints = new Map<string, EndpointWatch>();
+  /** Which endpoint last reported each key: objects of a workspace live on exactly one shard. */
+  #endpointOfKey = new Map<string, string>();
+  #copies: Reflector;
+  #observed = { spec: new Map<string, number>(), status: new Map<string, number>() };
+  #label: { resource: string };
+
+  constructor(options: ResourceSyncOptions) {
+    this.#o = options;
+    this.#label = { resource: `${options.resource.resource}.${options.resource.group}` };
+    this.namespaces = new Namespaces(options.service, options.agent, options.resource.namespaceSuffix);
+    const reconciler = new Reconciler({
+      agent: options.agent,
+      resource: options.resource,
+      service: options.service,
+      namespaces: this.namespaces,
+      metrics: options.metrics,
+      consumer: (key) => this.#consumer(key),
+      cachedCopy: (ns, name) => (this.#copies.synced ? (this.#copies.store.get(`${ns}/${name}`) ?? null) : 'unknown'),
+      anyConsumerClient: () => this.#endpoints.values().next().value?.client,
+      takeObservedAt: (key, kind) => {
+        const at = this.#observed[kind].get(key);
+        this.#observed[kind].delete(key);
+        return at;
+      },
+      deletionPollMs: options.deletionPollMs,
+    });
+    this.queue = new WorkQueue({
+      concurrency: options.concurrency,
+      handle: (key) => reconciler.reconcile(key),
+      onError: (key, err, attempt, gaveUp) => {
+        options.metrics.errors.inc({ ...this.#label, kind: errorKind(err) });
+        options.log?.('reconcile failed', { key, attempt, gaveUp, error: (err as Error).message });
+      },
+    });
+    this.#copies = new Reflector({
+      client: options.service,
+      path: collectionPath(options.resource),
+      labelSelector: `${labels.agent}=${options.agent}`,
+      keyOf: (o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`,
+      onChange: (_key, copy, previous) => {
+        const origin = originOf(copy ?? previous ?? ({ metadata: { name: '' } } as KubeObject));
+        if (origin === undefined) return;
+        if (copy !== undefined && !jsonEqual(copy.status, previous?.status) && !this.#observed.status.has(origin)) {
+          this.#observed.status.set(origin, performance.now());
+        }
+        this.queue.add(origin);
+      },
+      onError: (err) => this.#watchError(err),
+    });
+  }
+
+  get synced(): boolean {
+    if (!this.#copies.synced) return false;
+    for (const { reflector } of this.#endpoints.values()) if (!reflector.synced) return false;
+    return true;
+  }
+
+  /** Logical clusters with at least one consumer object in any cache. */
+  activeClusters(): Set<string> {
+    const clusters = new Set<string>();
+    for (const key of this.#endpointOfKey.keys()) clusters.add(parseObjectKey(key).cluster);
+    return clusters;
+  }
+
+  start(): void {
+    this.#copies.start();
+  }
+
+  addEndpoint(url: string, client: RestClient): void {
+    if (this.#endpoints.has(url)) return;
+    const reflector = new Reflector({
+      client,
+      path: `/clusters/*${collectionPath(this.#o.resource)}`,
+      labelSelector: this.#o.resource.labelSelector,
+      keyOf: (o) => objectKey(o.metadata.annotations?.[clusterAnnotation] ?? '', o.metadata.namespace, o.metadata.name),
+      onChange: (key, object, previous) => {
+        if (object === undefined) {
+          if (this.#endpointOfKey.get(key) === url) this.#endpointOfKey.delete(key);
+        } else {
+          this.#endpointOfKey.set(key, url);
+          if (previous === undefined || !jsonEqual(desiredContent(object), desiredContent(previous))) {
+            if (!this.#observed.spec.has(key)) this.#observed.spec.set(key, performance.now());
+          }
+        }
+        this.#o.metrics.objects.set(this.#label, this.#endpointOfKey.size);
+        this.queue.add(key);
+      },
+      onError: (err) => this.#watchError(err),
+    });
+    this.#endpoints.set(url, { client, reflector });
+    reflector.start();
+  }
+
+  /** An endpoint left the slice (shard removed): forget its objects without treating them as deleted. */
+  async removeEndpoint(url: string): Promise<void> {
+    const watch = this.#endpoints.get(url);
+    if (watch === undefined) return;
+    this.#endpoints.delete(url);
+    await watch.reflector.stop();
+    for (const [key, owner] of this.#endpointOfKey) if (owner === url) this.#endpointOfKey.delete(key);
+  }
+
+  /** Queues every known key again: what a failed-and-given-up key relies on. */
+  resync(): void {
+    for (const key of this.#endpointOfKey.keys()) this.queue.add(key);
+  }
+
+  /** Removes namespaces of clusters whose binding is gone. */
+  async cleanupNamespaces(): Promise<string[]> {
+    if (!this.synced) return [];
+    const removed = await this.namespaces.cleanup(this.activeClusters(), (cluster) => this.#probeBinding(cluster));
+    if (removed.length > 0) this.#o.metrics.synced.inc({ ...this.#label, operation: 'namespace-cleanup' }, removed.length);
+    return removed;
+  }
+
+  async stop(): Promise<void> {
+    this.queue.stop();
+    await Promise.all([this.#copies.stop(), ...[...this.#endpoints.values()].map((w) => w.reflector.stop())]);
+  }
+
+  #consumer(key: string): ConsumerEntry | undefined {
+    const url = this.#endpointOfKey.get(key);
+    const watch = url === undefined ? undefined : this.#endpoints.get(url);
+    const object = watch?.reflector.store.get(key);
+    return watch === undefined || object === undefined ? undefined : { object, client: watch.client };
+  }
+
+  /** Is the export still bound in this cluster? Only every endpoint saying "no such thing here" counts as no. */
+  async #probeBinding(cluster: string): Promise<'bound' | 'unbound' | 'unknown'> {
+    if (this.#endpoints.size === 0) return 'unknown';
+    for (const { client } of this.#endpoints.values()) {
+      try {
+        await client.list(`/clusters/${cluster}${collectionPath(this.#o.resource)}`, { limit: 1 });
+        return 'bound';
+      } catch (err) {
+        const kind = errorKind(err);
+        if (kind !== 'not_found' && kind !== 'forbidden') return 'unknown';
+      }
+    }
+    return 'unbound';
+  }
+
+  #watchError(err: unknown): void {
+    this.#o.metrics.errors.inc({ ...this.#label, kind: `watch_${errorKind(err)}` });
+    this.#o.log?.('watch failed', { error: (err as Error).message });
+  }
+}

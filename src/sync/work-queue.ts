@@ -1,0 +1,114 @@
+// A keyed work queue in the manner of client-go's: a key is queued at most once, is processed by one
+// worker at a time (a change arriving meanwhile runs it again afterwards), failures come back after a
+// capped exponential backoff with jitter, and a handler may ask to be called again later (waiting for the
+// service cluster to really remove a copy). Retries are bounded; a key that gives up is not lost, the
+// periodic resync of the worker queues every known key again.
+import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff.ts';
+
+export type HandlerResult = void | { requeueAfterMs: number };
+
+export interface WorkQueueOptions {
+  concurrency: number;
+  handle(key: string): Promise<HandlerResult>;
+  onError?(key: string, err: unknown, attempt: number, gaveUp: boolean): void;
+  backoff?: BackoffPolicy;
+  maxAttempts?: number;
+}
+
+export class WorkQueue {
+  #options: WorkQueueOptions;
+  #queue: string[] = [];
+  #queued = new Set<string>();
+  #processing = new Set<string>();
+  #dirty = new Set<string>();
+  #attempts = new Map<string, number>();
+  #timers = new Map<string, NodeJS.Timeout>();
+  #active = 0;
+  #stopped = false;
+  #idleWaiters: (() => void)[] = [];
+
+  constructor(options: WorkQueueOptions) {
+    this.#options = options;
+  }
+
+  get length(): number {
+    return this.#queue.length + this.#processing.size + this.#timers.size;
+  }
+
+  add(key: string): void {
+    if (this.#stopped) return;
+    const timer = this.#timers.get(key);
+    if (timer !== undefined) {
+      // A fresh change beats a scheduled retry.
+      clearTimeout(timer);
+      this.#timers.delete(key);
+    }
+    if (this.#processing.has(key)) {
+      this.#dirty.add(key);
+      return;
+    }
+    if (this.#queued.has(key)) return;
+    this.#queued.add(key);
+    this.#queue.push(key);
+    this.#pump();
+  }
+
+  addAfter(key: string, ms: number): void {
+    if (this.#stopped || this.#timers.has(key)) return;
+    const timer = setTimeout(() => {
+      this.#timers.delete(key);
+      this.add(key);
+    }, ms);
+    timer.unref();
+    this.#timers.set(key, timer);
+  }
+
+  /** Resolves when nothing is queued, running or scheduled (tests and the benchmark use it). */
+  idle(): Promise<void> {
+    if (this.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    for (const timer of this.#timers.values()) clearTimeout(timer);
+    this.#timers.clear();
+    this.#queue = [];
+    this.#queued.clear();
+  }
+
+  #pump(): void {
+    while (!this.#stopped && this.#active < this.#options.concurrency && this.#queue.length > 0) {
+      const key = this.#queue.shift() as string;
+      this.#queued.delete(key);
+      this.#processing.add(key);
+      this.#active++;
+      void this.#process(key);
+    }
+    if (this.length === 0) for (const resolve of this.#idleWaiters.splice(0)) resolve();
+  }
+
+  async #process(key: string): Promise<void> {
+    let retryAfter: number | undefined;
+    try {
+      const result = await this.#options.handle(key);
+      this.#attempts.delete(key);
+      if (result !== undefined) retryAfter = result.requeueAfterMs;
+    } catch (err) {
+      const attempt = this.#attempts.get(key) ?? 0;
+      const gaveUp = attempt + 1 >= (this.#options.maxAttempts ?? 12);
+      this.#options.onError?.(key, err, attempt, gaveUp);
+      if (gaveUp) this.#attempts.delete(key);
+      else {
+        this.#attempts.set(key, attempt + 1);
+        retryAfter = backoffDelay(attempt, this.#options.backoff ?? defaultBackoff);
+      }
+    } finally {
+      this.#processing.delete(key);
+      this.#active--;
+    }
+    if (this.#dirty.delete(key)) this.add(key);
+    else if (retryAfter !== undefined) this.addAfter(key, retryAfter);
+    this.#pump();
+  }
+}

@@ -1,0 +1,134 @@
+// The sync worker: follows the endpoint slice, runs one ResourceSync per published resource against every
+// endpoint, resyncs periodically and cleans up namespaces of workspaces whose binding is gone.
+import type { KubeEndpoint } from '../kube/kubeconfig.ts';
+import { RestClient } from '../kube/rest-client.ts';
+import { followEndpointSlice, type EndpointSliceRef } from './endpoint-slice.ts';
+import { createSyncMetrics, errorKind, type SyncMetrics } from './metrics.ts';
+import type { Reflector } from './reflector.ts';
+import { ResourceSync } from './resource-sync.ts';
+import type { PublishedResource } from './types.ts';
+
+export interface SyncWorkerOptions {
+  agentName: string;
+  resources: readonly PublishedResource[];
+  /** Credentials for KCP: the slice is read with them, and each endpoint is reached with the same TLS material. */
+  kcp: KubeEndpoint;
+  /** The slice to follow; or `endpoints` for a fixed list of virtual-workspace URLs. */
+  endpointSlice?: EndpointSliceRef;
+  endpoints?: readonly string[];
+  service: KubeEndpoint;
+  concurrency?: number;
+  resyncMs?: number;
+  cleanupMs?: number;
+  deletionPollMs?: number;
+  metrics?: SyncMetrics;
+  log?: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+export class SyncWorker {
+  readonly metrics: SyncMetrics;
+  readonly resources: ResourceSync[];
+  #o: SyncWorkerOptions;
+  #service: RestClient;
+  #kcp: RestClient | undefined;
+  #clients = new Map<string, RestClient>();
+  #slice: Reflector | undefined;
+  #sliceSeen = false;
+  #timers: NodeJS.Timeout[] = [];
+  #endpointsChanging: Promise<void> = Promise.resolve();
+
+  constructor(options: SyncWorkerOptions) {
+    this.#o = options;
+    this.metrics = options.metrics ?? createSyncMetrics();
+    this.#service = new RestClient(options.service, { userAgent: `kcp-edge-sync/${options.agentName}` });
+    this.resources = options.resources.map(
+      (resource) =>
+        new ResourceSync({
+          agent: options.agentName,
+          resource,
+          service: this.#service,
+          metrics: this.metrics,
+          concurrency: options.concurrency ?? 16,
+          deletionPollMs: options.deletionPollMs,
+          log: options.log,
+        }),
+    );
+  }
+
+  /** Every endpoint's first list is done (and the slice and the copies are known): `/readyz`. */
+  get ready(): boolean {
+    if (this.#o.endpointSlice !== undefined && !this.#sliceSeen) return false;
+    return this.resources.every((r) => r.synced);
+  }
+
+  get endpoints(): string[] {
+    return [...this.#clients.keys()];
+  }
+
+  start(): void {
+    for (const r of this.resources) r.start();
+    if (this.#o.endpointSlice !== undefined) {
+      this.#kcp = new RestClient({ ...this.#o.kcp, server: new URL(this.#o.kcp.server).origin }, { connections: 4 });
+      this.#slice = followEndpointSlice(
+        this.#kcp,
+        this.#o.endpointSlice,
+        (urls) => {
+          this.#sliceSeen = true;
+          this.#setEndpoints(urls);
+        },
+        (err) => this.metrics.errors.inc({ resource: 'apiexportendpointslices', kind: `watch_${errorKind(err)}` }),
+      );
+    } else {
+      this.#setEndpoints([...(this.#o.endpoints ?? [])]);
+    }
+    const every = (ms: number, fn: () => Promise<unknown> | void) => {
+      const timer = setInterval(() => {
+        Promise.resolve(fn()).catch((err: unknown) => this.#o.log?.('periodic task failed', { error: (err as Error).message }));
+      }, ms);
+      timer.unref();
+      this.#timers.push(timer);
+    };
+    every(this.#o.resyncMs ?? 300_000, () => this.resources.forEach((r) => r.resync()));
+    every(this.#o.cleanupMs ?? 30_000, () => this.cleanupNamespaces());
+  }
+
+  async cleanupNamespaces(): Promise<string[]> {
+    const removed: string[] = [];
+    for (const r of this.resources) removed.push(...(await r.cleanupNamespaces()));
+    return removed;
+  }
+
+  /** Resolves when no reconcile is queued, running or scheduled. */
+  async idle(): Promise<void> {
+    await Promise.all(this.resources.map((r) => r.queue.idle()));
+  }
+
+  async stop(): Promise<void> {
+    for (const t of this.#timers) clearInterval(t);
+    await this.#slice?.stop();
+    await this.#endpointsChanging;
+    await Promise.all(this.resources.map((r) => r.stop()));
+    await Promise.all([...this.#clients.values(), this.#service, ...(this.#kcp ? [this.#kcp] : [])].map((c) => c.close()));
+  }
+
+  #setEndpoints(urls: string[]): void {
+    this.#endpointsChanging = this.#endpointsChanging.then(async () => {
+      const wanted = new Set(urls);
+      for (const [url, client] of [...this.#clients]) {
+        if (wanted.has(url)) continue;
+        this.#o.log?.('endpoint removed', { url });
+        await Promise.all(this.resources.map((r) => r.removeEndpoint(url)));
+        this.#clients.delete(url);
+        await client.close();
+      }
+      for (const url of wanted) {
+        if (this.#clients.has(url)) continue;
+        this.#o.log?.('endpoint added', { url });
+        const client = new RestClient({ ...this.#o.kcp, server: url }, { userAgent: `kcp-edge-sync/${this.#o.agentName}` });
+        this.#clients.set(url, client);
+        for (const r of this.resources) r.addEndpoint(url, client);
+      }
+      this.metrics.endpoints.set(this.#clients.size);
+    });
+  }
+}

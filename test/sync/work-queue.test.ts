@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { backoffDelay } from '../../src/sync/backoff.ts';
+import { WorkQueue } from '../../src/sync/work-queue.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+test('backoff grows exponentially, is capped and jittered', () => {
+  const policy = { baseMs: 100, capMs: 1000, jitter: 0.5 };
+  assert.equal(backoffDelay(0, policy, () => 0), 100);
+  assert.equal(backoffDelay(3, policy, () => 0), 800);
+  assert.equal(backoffDelay(10, policy, () => 0), 1000);
+  assert.equal(backoffDelay(10, policy, () => 1), 500);
+});
+
+test('a key is processed by one worker at a time and re-run when it changed meanwhile', async () => {
+  const runs: string[] = [];
+  let inFlight = 0;
+  let maxInFlight = 0;
+  let release: () => void = () => {};
+  const gate = new Promise<void>((r) => (release = r));
+  const queue = new WorkQueue({
+    concurrency: 4,
+    async handle(key) {
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      runs.push(key);
+      if (runs.length === 1) await gate;
+      inFlight--;
+    },
+  });
+  queue.add('a');
+  queue.add('a'); // while running: marked dirty, not run concurrently
+  queue.add('a');
+  release();
+  await waitFor(() => runs.length === 2 && queue.length === 0, { what: 'rerun' });
+  await queue.idle();
+  assert.deepEqual(runs, ['a', 'a']);
+  assert.equal(maxInFlight, 1);
+});
+
+test('failures retry with backoff and stop after the bound', async () => {
+  const attempts: number[] = [];
+  const gaveUp: boolean[] = [];
+  const queue = new WorkQueue({
+    concurrency: 1,
+    maxAttempts: 3,
+    backoff: { baseMs: 1, capMs: 5, jitter: 0 },
+    async handle() {
+      attempts.push(Date.now());
+      throw new Error('shard down');
+    },
+    onError: (_k, _e, _a, g) => gaveUp.push(g),
+  });
+  queue.add('k');
+  await waitFor(() => gaveUp.includes(true), { what: 'give up' });
+  await queue.idle();
+  assert.equal(attempts.length, 3);
+  assert.deepEqual(gaveUp, [false, false, true]);
+});
+
+test('a handler can ask to be called again later', async () => {
+  let calls = 0;
+  const queue = new WorkQueue({
+    concurrency: 1,
+    async handle() {
+      calls++;
+      return calls < 3 ? { requeueAfterMs: 5 } : undefined;
+    },
+  });
+  queue.add('k');
+  await waitFor(() => calls === 3, { what: 'three calls' });
+  await queue.idle();
+  queue.stop();
+  assert.equal(calls, 3);
+});

@@ -1,7 +1,7 @@
 // The entries every policy has, like kube-apiserver's mandatory APF objects: health probes are never
 // limited, and a catch-all makes sure every request lands somewhere. A policy file overrides one by
 // defining an entry of the same name.
-import type { FlowSchemaDocument, PolicyDocument, PriorityLevelDocument } from './policy-schema.ts';
+import type { FlowSchemaDocument, PriorityLevelDocument } from './policy-schema.ts';
 
 export const mandatoryPriorityLevels: readonly PriorityLevelDocument[] = [
   { name: 'exempt', exempt: true },
@@ -21,6 +21,3 @@ export const mandatoryFlowSchemas: readonly FlowSchemaDocument[] = [
   // Precedence 10000 is the largest allowed: nothing can sort after the catch-all.
   { name: 'catch-all', precedence: 10000, priorityLevel: 'catch-all', distinguisher: 'byUser', rules: [{}] },
 ];
-
-/** The policy used when no file is given: only the mandatory entries. */
-export const defaultPolicyDocument: PolicyDocument = { apiVersion: 'kcp-edge.io/v1alpha1', kind: 'RateLimitPolicy' };

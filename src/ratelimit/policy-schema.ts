@@ -53,8 +53,8 @@ export const policySchema = {
         default: { type: 'integer', minimum: 1 },
         verbs: {
           type: 'object',
-          propertyNames: { enum: verbs.filter((v) => v !== '*') },
-          additionalProperties: { type: 'integer', minimum: 1 },
+          additionalProperties: false,
+          properties: Object.fromEntries(verbs.filter((v) => v !== '*').map((v) => [v, { type: 'integer', minimum: 1 }])),
         },
         listWithoutLimit: { type: 'integer', minimum: 1 },
       },

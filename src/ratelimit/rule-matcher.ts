@@ -4,6 +4,7 @@
 import type { Identity } from '../auth/identity.ts';
 import type { RequestAttributes } from '../kube/request-attributes.ts';
 import { compileGlobList, type GlobMatcher } from './glob.ts';
+import type { DeepReadonly } from '../config/index.ts';
 import type { RuleDocument } from './policy-schema.ts';
 import type { LimitContext } from './types.ts';
 
@@ -14,11 +15,12 @@ export function normalizeWorkspace(path: string): string {
   return path.startsWith('root:') ? path.slice('root:'.length) : path;
 }
 
-export function compileRule(rule: RuleDocument, path: string, problems: { path: string; message: string }[]): RequestMatcher {
+/** Compiles one rule; `issue` records a problem with one of its fields. */
+export function compileRule(rule: DeepReadonly<RuleDocument>, issue: (field: string, message: string) => void): RequestMatcher {
   const checks: RequestMatcher[] = [];
   const isResourceRule = rule.apiGroups !== undefined || rule.resources !== undefined;
   if (isResourceRule && rule.nonResourcePaths !== undefined) {
-    problems.push({ path: `${path}.nonResourcePaths`, message: 'a rule matches either resources (apiGroups/resources) or nonResourcePaths, not both' });
+    issue('nonResourcePaths', 'a rule matches either resources (apiGroups/resources) or nonResourcePaths, not both');
   }
   if (rule.users !== undefined) {
     const m = compileGlobList(rule.users);

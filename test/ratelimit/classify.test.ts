@@ -4,7 +4,7 @@ import { classify } from '../../src/ratelimit/classify.ts';
 import { parsePolicy } from '../../src/ratelimit/policy.ts';
 import { req, user, ws } from './fixtures.ts';
 
-const policy = parsePolicy(`
+const policy = await parsePolicy(`
 costs: { default: 1, verbs: { deletecollection: 4 }, listWithoutLimit: 10 }
 priorityLevels:
   - { name: ops, exempt: true }

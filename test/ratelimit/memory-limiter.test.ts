@@ -6,18 +6,18 @@ import { Registry } from 'prom-client';
 import { MemoryLimiter } from '../../src/ratelimit/memory-limiter.ts';
 import { registerRateLimitMetrics } from '../../src/ratelimit/metrics.ts';
 import { parsePolicy, stableUid } from '../../src/ratelimit/policy.ts';
-import { staticPolicy, watchPolicyFile } from '../../src/ratelimit/policy-source.ts';
+import { filePolicy, staticPolicy } from '../../src/ratelimit/policy-source.ts';
 import { makeTempDir, waitFor } from '../helpers/wait.ts';
 import { req, tenantPolicy, user, ws } from './fixtures.ts';
 
-function limiter(policyText = tenantPolicy, registry = new Registry()): MemoryLimiter {
-  return new MemoryLimiter({ policy: staticPolicy(parsePolicy(policyText)), metrics: registerRateLimitMetrics(registry) });
+async function limiter(policyText = tenantPolicy, registry = new Registry()): Promise<MemoryLimiter> {
+  return new MemoryLimiter({ policy: staticPolicy(await parsePolicy(policyText)), metrics: registerRateLimitMetrics(registry) });
 }
 
 const paged = req('GET', '/api/v1/namespaces/default/configmaps?limit=10');
 
 test('a flow gets its burst, then 429 with Retry-After from the bucket and a readable message', async (t) => {
-  const l = limiter();
+  const l = await limiter();
   t.after(() => l.close());
   const who = user('alice');
   for (let i = 0; i < 5; i++) {
@@ -35,7 +35,7 @@ test('a flow gets its burst, then 429 with Retry-After from the bucket and a rea
 });
 
 test('a noisy org is limited while another org keeps its full share', async (t) => {
-  const l = limiter();
+  const l = await limiter();
   t.after(() => l.close());
   let noisyAllowed = 0;
   for (let i = 0; i < 50; i++) {
@@ -52,7 +52,7 @@ test('a noisy org is limited while another org keeps its full share', async (t) 
 });
 
 test('an unbounded list costs listWithoutLimit units', async (t) => {
-  const l = limiter();
+  const l = await limiter();
   t.after(() => l.close());
   const full = req('GET', '/api/v1/configmaps');
   assert.equal((await l.admit(user('a'), full, ws('org-a:p'))).allowed, true);
@@ -63,7 +63,7 @@ test('an unbounded list costs listWithoutLimit units', async (t) => {
 });
 
 test('exempt probes are never limited', async (t) => {
-  const l = limiter(tenantPolicy.replace('rate: 2, burst: 5', 'rate: 0.001, burst: 5'));
+  const l = await limiter(tenantPolicy.replace('rate: 2, burst: 5', 'rate: 0.001, burst: 5'));
   t.after(() => l.close());
   for (let i = 0; i < 2000; i++) {
     const d = await l.admit(user('kubelet'), req('GET', '/readyz'), ws('org-acme:web'));
@@ -74,7 +74,7 @@ test('exempt probes are never limited', async (t) => {
 
 test('open watches are counted per flow and released once, however often release() is called', async (t) => {
   const registry = new Registry();
-  const l = limiter(tenantPolicy, registry);
+  const l = await limiter(tenantPolicy, registry);
   t.after(() => l.close());
   const watch = req('GET', '/api/v1/configmaps?watch=1');
   const a = await l.admit(user('a'), watch, ws('org-a:p'));
@@ -99,7 +99,7 @@ test('policy reload applies to the next request; admitted watches keep their slo
   await writeFile(file, tenantPolicy);
   const reloads: unknown[] = [];
   const errors: unknown[] = [];
-  const source = await watchPolicyFile(file, { onReload: (p) => reloads.push(p), onError: (e) => errors.push(e) });
+  const source = await filePolicy(file, { onChange: (p) => void reloads.push(p), onRejected: (e) => errors.push(e), debounceMs: 20 });
   const l = new MemoryLimiter({ policy: source });
   t.after(async () => {
     source.close();
@@ -112,7 +112,7 @@ test('policy reload applies to the next request; admitted watches keep their slo
   // An invalid edit keeps the policy in force and reports the field.
   await writeFile(file, tenantPolicy.replace('rate: 2', 'rate: -1'));
   await waitFor(() => errors.length > 0, { what: 'reload error' });
-  assert.match(String(errors[0]), /priorityLevels\[0\]\.limits\.rate/);
+  assert.match(String(errors[0]), /ratelimit\.yaml:\d+:\d+: priorityLevels\[0\]\.limits\.rate: must be > 0/);
   assert.equal((await l.admit(user('a'), paged, ws('org-a:p'))).priorityLevel.name, 'tenants');
 
   // Replaced the way editors and ConfigMap mounts do it: write aside, rename over.
@@ -122,4 +122,19 @@ test('policy reload applies to the next request; admitted watches keep their slo
   const next = await l.admit(user('a'), paged, ws('org-a:p'));
   assert.equal(next.flowSchema.name, 'catch-all');
   held.release();
+});
+
+test('metrics per priority level go to the registry the caller passes', async (t) => {
+  const registry = new Registry();
+  const l = await limiter(tenantPolicy, registry);
+  t.after(() => l.close());
+  for (let i = 0; i < 7; i++) (await l.admit(user('m'), paged, ws('org-m:p'))).release();
+  (await l.admit(user('m'), req('GET', '/livez'), ws('org-m:p'))).release();
+  const text = await registry.metrics();
+  assert.match(text, /kcp_edge_ratelimit_admitted_total\{priority_level="tenants",flow_schema="per-org"\} 5/);
+  assert.match(text, /kcp_edge_ratelimit_rejected_total\{priority_level="tenants",flow_schema="per-org",reason="rate"\} 2/);
+  assert.match(text, /kcp_edge_ratelimit_admitted_total\{priority_level="exempt",flow_schema="probes"\} 1/);
+  assert.match(text, /kcp_edge_ratelimit_current_rate\{priority_level="tenants"\} 0\.5/);
+  assert.match(text, /kcp_edge_ratelimit_in_flight\{priority_level="tenants"\} 0/);
+  assert.match(text, /kcp_edge_ratelimit_local_fallback 0/);
 });

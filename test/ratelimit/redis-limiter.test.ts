@@ -21,7 +21,7 @@ async function redisFor(t: TestContext): Promise<RedisServer> {
 
 async function limiterOn(t: TestContext, server: RedisServer, policyText: string, extra: { registry?: Registry; prefix?: string } = {}): Promise<RedisLimiter> {
   const l = new RedisLimiter({
-    policy: staticPolicy(parsePolicy(policyText)),
+    policy: staticPolicy(await parsePolicy(policyText)),
     redisUrl: server.url,
     prefix: extra.prefix ?? 'test:',
     leaseMs: 1000,
@@ -55,11 +55,13 @@ test('two replicas on one Redis share one burst exactly', async (t) => {
 
 test('two replicas hammering one flow together admit burst + rate × time, within 10 %', async (t) => {
   const server = await redisFor(t);
-  const policy = tenantPolicy.replace('rate: 2, burst: 5, maxOpenWatches: 2, maxInFlight: 3', 'rate: 100, burst: 10');
+  // A burst of one second's worth keeps the result independent of scheduling hiccups on a loaded box:
+  // a replica stalled for less than a second loses nothing, so the total measures the limiter alone.
+  const policy = tenantPolicy.replace('rate: 2, burst: 5, maxOpenWatches: 2, maxInFlight: 3', 'rate: 40, burst: 40');
   const replicas = [await limiterOn(t, server, policy), await limiterOn(t, server, policy)];
   const perReplica = [0, 0];
   const started = performance.now();
-  const durationMs = 1500;
+  const durationMs = 2000;
   await Promise.all(
     replicas.map(async (l, i) => {
       while (performance.now() - started < durationMs) {
@@ -70,8 +72,9 @@ test('two replicas hammering one flow together admit burst + rate × time, withi
     }),
   );
   const elapsed = (performance.now() - started) / 1000;
-  const expected = 10 + 100 * elapsed;
+  const expected = 40 + 40 * elapsed;
   const total = perReplica[0]! + perReplica[1]!;
+  t.diagnostic(`admitted ${total} (${perReplica.join(' + ')}), expected ${expected.toFixed(1)}`);
   assert.ok(Math.abs(total - expected) <= expected * 0.1, `admitted ${total}, expected ${expected.toFixed(0)} ± 10 %`);
   assert.ok(perReplica.every((n) => n > 0), `both replicas admitted some: ${perReplica.join(', ')}`);
 });

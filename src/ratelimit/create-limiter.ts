@@ -1,0 +1,53 @@
+// The one place the gateway (and `kcp-edge dev`) gets its limiter from: the policy file (or the
+// built-in default), Redis when a URL is given (shared across replicas) or memory otherwise
+// (embedded mode), and metrics on the caller's registry.
+import type { Registry } from 'prom-client';
+import { MemoryLimiter } from './memory-limiter.ts';
+import { registerRateLimitMetrics } from './metrics.ts';
+import { defaultPolicy, filePolicy, staticPolicy, type PolicySource } from './policy-source.ts';
+import { RedisLimiter } from './redis-limiter.ts';
+import type { Limiter } from './types.ts';
+
+export interface LimiterLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+export interface LimiterSetup {
+  /** Policy file, watched for changes; the built-in default policy when absent. */
+  policyFile?: string;
+  /** Redis shared by all replicas; an in-process limiter when absent. */
+  redisUrl?: string;
+  /** Key prefix in Redis (default `kcp-edge:`). */
+  redisPrefix?: string;
+  registry?: Registry;
+  log?: LimiterLog;
+}
+
+export async function createLimiter(setup: LimiterSetup): Promise<Limiter> {
+  const log = setup.log;
+  const policy: PolicySource =
+    setup.policyFile === undefined ? staticPolicy(await defaultPolicy()) : await filePolicy(setup.policyFile, { log });
+  const metrics = setup.registry === undefined ? undefined : registerRateLimitMetrics(setup.registry);
+  const limiter: Limiter =
+    setup.redisUrl === undefined
+      ? new MemoryLimiter({ policy, metrics })
+      : new RedisLimiter({
+          policy,
+          metrics,
+          redisUrl: setup.redisUrl,
+          prefix: setup.redisPrefix,
+          onModeChange: (mode, cause) =>
+            mode === 'local'
+              ? log?.warn({ err: cause instanceof Error ? cause.message : String(cause) }, 'rate limiter: Redis unreachable, enforcing this replica\'s share locally')
+              : log?.info({}, 'rate limiter: Redis reachable again, limits are shared'),
+        });
+  return {
+    admit: (identity, attrs, context) => limiter.admit(identity, attrs, context),
+    async close() {
+      policy.close();
+      await limiter.close();
+    },
+  };
+}

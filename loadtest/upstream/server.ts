@@ -1,7 +1,10 @@
 // The upstream every target forwards to: one Node HTTPS worker standing in for a KCP shard's list
 // endpoint. It answers the fixed ConfigMapList, honours requestheader authentication the way
 // kube-apiserver does (X-Remote-* headers only from a verified client certificate), and counts the TLS
-// connections it accepts so the bench can see a proxy reconnecting mid-run. Run as a child with IPC.
+// connections it accepts so the bench can see a proxy reconnecting mid-run. Watches (`watch=1`) stay
+// open and receive an event, stamped with its send time, each time the bench says "emit".
+// Run as a child with IPC.
+import type { ServerResponse } from 'node:http';
 import { createServer } from 'node:https';
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
@@ -16,11 +19,20 @@ export interface UpstreamOptions {
 
 export type UpstreamMessage =
   | { type: 'listening'; port: number }
-  | { type: 'stats'; connections: number; requests: number };
+  | { type: 'stats'; connections: number; requests: number; watchers: number }
+  | { type: 'emitted'; seq: number; watchers: number };
 
 const options = JSON.parse(process.argv[2] ?? '{}') as UpstreamOptions;
 let connections = 0;
 let requests = 0;
+const watchers = new Set<ServerResponse>();
+
+/** One watch event per open watch, each stamped just before its own write (ms since the epoch, µs precision). */
+function emit(seq: number): void {
+  const head = `{"type":"MODIFIED","object":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"settings-0","namespace":"default","resourceVersion":"${5000 + seq}","annotations":{"bench.kcp-edge.io/sent":"`;
+  const tail = '"}},"data":{"log-level":"debug"}}}\n';
+  for (const res of watchers) res.write(head + (performance.timeOrigin + performance.now()).toFixed(3) + tail);
+}
 
 function forbidden(message: string): Buffer {
   return Buffer.from(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Forbidden', code: 403 }));
@@ -45,6 +57,13 @@ const server = createServer(
       res.end(body);
       return;
     }
+    if (req.method === 'GET' && path === LIST_PATH && /(?:^|&)watch=(1|true)(?:&|$)/.test(query)) {
+      res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'audit-id': 'bench' });
+      res.flushHeaders();
+      watchers.add(res);
+      res.on('close', () => watchers.delete(res));
+      return;
+    }
     if (req.method !== 'GET' || path !== LIST_PATH) {
       res.writeHead(404, { 'content-type': 'text/plain', 'content-length': 10 });
       res.end('not found\n');
@@ -67,7 +86,11 @@ server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   if (address !== null && typeof address !== 'string') process.send?.({ type: 'listening', port: address.port } satisfies UpstreamMessage);
 });
-process.on('message', (message: { type?: string }) => {
-  if (message.type === 'stats') process.send?.({ type: 'stats', connections, requests } satisfies UpstreamMessage);
+process.on('message', (message: { type?: string; seq?: number }) => {
+  if (message.type === 'stats') process.send?.({ type: 'stats', connections, requests, watchers: watchers.size } satisfies UpstreamMessage);
+  if (message.type === 'emit') {
+    emit(message.seq ?? 0);
+    process.send?.({ type: 'emitted', seq: message.seq ?? 0, watchers: watchers.size } satisfies UpstreamMessage);
+  }
 });
 process.on('disconnect', () => process.exit(0));

@@ -46,7 +46,7 @@ const options = {
 };
 
 async function main(processes: Processes, dir: string): Promise<void> {
-  await ensureCommands({ nginx: 'nginx', caddy: 'caddy', wrk: 'wrk', openssl: 'openssl' }, log);
+  await ensureCommands({ nginx: 'nginx', caddy: 'caddy', wrk: 'wrk', openssl: 'openssl', 'redis-server': 'redis-server' }, log);
   const pki = await makeBenchPki(dir);
   const upstream = await startUpstream(processes, { certFile: pki.upstreamCertFile, keyFile: pki.upstreamKeyFile, clientCaFile: pki.caFile });
   log(`upstream listening on 127.0.0.1:${upstream.port}`);

@@ -140,6 +140,7 @@ let finished = false;
 async function shutdown(code: number): Promise<never> {
   if (!finished) {
     finished = true;
+    await kcpEdge.shutdown().catch(() => {});
     await processes.stopAll().catch(() => processes.killAllNow());
     await rm(dir, { recursive: true, force: true }).catch(() => {});
   }

@@ -2,6 +2,7 @@
 // landed; those owned by other parts of the product live beside their own code and are called from here.
 import type { Upstream } from '../upstream/start.ts';
 import { routeLookups } from './route-lookups.ts';
+import { tokenValidation } from './token-validation.ts';
 import { watchFanout } from './watch-fanout.ts';
 import type { BenchEnv } from '../targets/types.ts';
 
@@ -24,4 +25,4 @@ export interface Scenario {
   run(context: ScenarioContext): Promise<ScenarioReport>;
 }
 
-export const extraScenarios: Scenario[] = [watchFanout, routeLookups];
+export const extraScenarios: Scenario[] = [watchFanout, routeLookups, tokenValidation];

@@ -25,6 +25,8 @@ export type UpstreamMessage =
 const options = JSON.parse(process.argv[2] ?? '{}') as UpstreamOptions;
 let connections = 0;
 let requests = 0;
+/** Connections that carried bench traffic; health probes of the gateway's shard-health checker do not count. */
+const counted = new WeakSet<object>();
 const watchers = new Set<ServerResponse>();
 
 /** One watch event per open watch, each stamped just before its own write (ms since the epoch, µs precision). */
@@ -49,8 +51,18 @@ const server = createServer(
     keepAliveTimeout: 120_000,
   },
   (req, res) => {
-    requests += 1;
     const [path, query = ''] = (req.url ?? '').split('?', 2) as [string, string?];
+    if (path === '/readyz' || path === '/livez') {
+      // A shard's health endpoints, which the gateway's shard-health checker probes.
+      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 2 });
+      res.end('ok');
+      return;
+    }
+    requests += 1;
+    if (!counted.has(req.socket)) {
+      counted.add(req.socket);
+      connections += 1;
+    }
     if (req.headers['x-remote-user'] !== undefined && !(req.socket as TLSSocket).authorized) {
       const body = forbidden('X-Remote-User from a client without a verified front-proxy certificate');
       res.writeHead(403, { 'content-type': 'application/json', 'content-length': body.length });
@@ -79,9 +91,6 @@ const server = createServer(
     else send();
   },
 );
-server.on('secureConnection', () => {
-  connections += 1;
-});
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   if (address !== null && typeof address !== 'string') process.send?.({ type: 'listening', port: address.port } satisfies UpstreamMessage);

@@ -16,6 +16,7 @@ import { direct } from './targets/direct.ts';
 import { kcpEdge, kcpEdgeNodeArgs } from './targets/kcp-edge.ts';
 import { formatProfile, summarizeProfile } from './lib/profile-summary.ts';
 import { nginx } from './targets/nginx.ts';
+import { nodeFloor } from './targets/node-floor.ts';
 import type { BenchEnv, Target } from './targets/types.ts';
 import { startUpstream } from './upstream/start.ts';
 
@@ -52,7 +53,7 @@ async function main(processes: Processes, dir: string): Promise<void> {
   log(`upstream listening on 127.0.0.1:${upstream.port}`);
   const env: BenchEnv = { dir, processes, upstreamPort: upstream.port, connections: options.connections, ...pki };
 
-  const available: Target[] = [direct, nginx, caddy, ...((await kcpEdge.available()) ? [kcpEdge] : [])];
+  const available: Target[] = [direct, nginx, caddy, nodeFloor, ...((await kcpEdge.available()) ? [kcpEdge] : [])];
   const wanted = values.targets?.split(',');
   const targets = wanted === undefined ? available : available.filter((t) => wanted.includes(t.name));
   if (!available.includes(kcpEdge)) log(`kcp-edge: ${kcpEdge.unavailableReason()}`);

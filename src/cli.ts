@@ -15,6 +15,7 @@ export interface Command {
 
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   // name: () => import('./concern/command.ts'),
+  dev: () => import('./dev/command.ts'),
   ratelimit: () => import('./ratelimit/explain-command.ts'),
   serve: () => import('./config/serve-command.ts'),
   sync: () => import('./sync/command.ts'),

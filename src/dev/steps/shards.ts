@@ -1,0 +1,21 @@
+// Two stand-in KCP shards in this process, sharing the dev CA and trusting the gateway's front-proxy
+// client certificate for requestheader authentication. shard-a is the root shard.
+import { connectShards, startShard } from '../../sim/index.ts';
+import type { DevStep } from '../stack.ts';
+
+export const gatewayClientName = 'kcp-edge-gateway';
+export const shardNames = ['shard-a', 'shard-b'] as const;
+
+export const shards: DevStep = {
+  name: 'shards',
+  async run(stack) {
+    const ca = stack.need(stack.ca, 'the dev CA');
+    const frontProxyCA = stack.need(stack.frontProxyCA, 'the front-proxy CA');
+    for (const name of shardNames) {
+      const shard = await startShard({ name, ca, requestHeaderCA: frontProxyCA.certPem, requestHeaderAllowedNames: [gatewayClientName] });
+      stack.shards.set(name, shard);
+      stack.onStop(`shard ${name}`, () => shard.close());
+    }
+    connectShards(...stack.shards.values());
+  },
+};

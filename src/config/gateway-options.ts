@@ -5,7 +5,6 @@ import { ClientCertificateAuthenticator } from '../auth/client-certificate.ts';
 import type { Authenticator } from '../auth/identity.ts';
 import type { GatewayOptions } from '../gateway/server.ts';
 import { EmbeddedRoutingTable } from '../routing/embedded-store.ts';
-import { ShardHealthChecker } from '../routing/shard-health.ts';
 import type { RoutingTable } from '../routing/types.ts';
 import type { GatewayConfig, RoutingSource } from './gateway-config.ts';
 import type { Config } from './loader.ts';
@@ -39,18 +38,6 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       authenticators.push(tokens);
     }
     if (config.authentication.clientCA !== undefined) authenticators.push(new ClientCertificateAuthenticator());
-    // Probes each shard's /readyz with the gateway's own client certificate, so a stopped shard's
-    // workspaces get an immediate 503 instead of waiting on connect timeouts.
-    const healthLog = logger.child({ component: 'shard-health' });
-    const health = new ShardHealthChecker({
-      shards: routing,
-      clientCertPem: config.upstream.cert,
-      clientKeyPem: config.upstream.key,
-      ...(config.upstream.ca === undefined ? {} : { caPem: config.upstream.ca }),
-      onChange: (shard, up, reason) => (up ? healthLog.info({ shard }, 'shard up') : healthLog.warn({ shard, reason }, 'shard down')),
-    });
-    health.start();
-    opened.push({ close: async () => health.stop() });
 
     const options: GatewayOptions = {
       listen: { host: config.listen.host, port: config.listen.port },
@@ -69,7 +56,6 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       headers: { dropImpersonation: config.headers.impersonation === 'drop', droppedGroups: [...config.headers.droppedGroups] },
       drainTimeoutMs: config.drainTimeoutMs,
       logger,
-      health,
     };
     return { options, close: closeAll };
   } catch (err) {

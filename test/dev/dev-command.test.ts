@@ -31,11 +31,11 @@ test('kcp-edge dev: every project workspace works with kubectl, isolated from th
   assert.match(output, /export KUBECONFIG=/);
 
   const kubectl = async (context: string, args: string[], input?: string) => {
-    const pending = run(kubectlPath, ['--kubeconfig', kubeconfig, '--context', context, ...args]);
+    const pending = run(kubectlPath, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kube-cache'), '--context', context, ...args]);
     if (input !== undefined) pending.child.stdin?.end(input);
     return (await pending).stdout;
   };
-  assert.deepEqual((await run(kubectlPath, ['--kubeconfig', kubeconfig, 'config', 'get-contexts', '-o', 'name'])).stdout.trim().split('\n').sort(), [...projects].sort());
+  assert.deepEqual((await run(kubectlPath, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kube-cache'), 'config', 'get-contexts', '-o', 'name'])).stdout.trim().split('\n').sort(), [...projects].sort());
 
   for (const ws of projects) {
     const tag = ws.replace(/[^a-z0-9]+/g, '-');
@@ -56,7 +56,7 @@ test('kcp-edge dev: every project workspace works with kubectl, isolated from th
 
   // get -w through the gateway: a change made from another shell arrives.
   for (const ws of projects) {
-    const watcher = spawn(kubectlPath, ['--kubeconfig', kubeconfig, '--context', ws, 'get', 'configmaps', '-w', '-o', 'name'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const watcher = spawn(kubectlPath, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kube-cache'), '--context', ws, 'get', 'configmaps', '-w', '-o', 'name'], { stdio: ['ignore', 'pipe', 'pipe'] });
     let seen = '';
     watcher.stdout.on('data', (c: Buffer) => (seen += c.toString()));
     try {

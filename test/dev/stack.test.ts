@@ -28,7 +28,7 @@ test('dev stack: stopping one shard fails only its workspaces, with a Status err
   for (const w of stack.workspaces) assert.ok(routing.routes.some((r) => r.path === w.path && r.cluster === w.cluster), w.path);
 
   const kubectl = async (context: string, ...args: string[]) =>
-    (await run(kubectlPath, ['--kubeconfig', stack.files.kubeconfig, '--context', context, '--request-timeout=10s', ...args])).stdout;
+    (await run(kubectlPath, ['--kubeconfig', stack.files.kubeconfig, '--cache-dir', join(dir, 'kube-cache'), '--context', context, '--request-timeout=10s', ...args])).stdout;
   for (const ws of ['org-acme:proj-frontend', 'org-acme:proj-backend', 'org-globex:proj-apps']) {
     assert.match(await kubectl(ws, 'get', 'namespaces', '-o', 'name'), /namespace\/default/);
   }

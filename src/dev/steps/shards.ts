@@ -11,11 +11,17 @@ export const shards: DevStep = {
   async run(stack) {
     const ca = stack.need(stack.ca, 'the dev CA');
     const frontProxyCA = stack.need(stack.frontProxyCA, 'the front-proxy CA');
-    for (const name of shardNames) {
-      const shard = await startShard({ name, ca, requestHeaderCA: frontProxyCA.certPem, requestHeaderAllowedNames: [gatewayClientName] });
-      stack.shards.set(name, shard);
-      stack.onStop(`shard ${name}`, () => shard.close());
+    const started = await Promise.allSettled(
+      shardNames.map((name) => startShard({ name, ca, requestHeaderCA: frontProxyCA.certPem, requestHeaderAllowedNames: [gatewayClientName] })),
+    );
+    for (const result of started) {
+      if (result.status === 'rejected') continue;
+      const shard = result.value;
+      stack.shards.set(shard.name, shard);
+      stack.onStop(`shard ${shard.name}`, () => shard.close());
     }
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
     connectShards(...stack.shards.values());
   },
 };

@@ -9,7 +9,7 @@ export interface PlannedWorkspace {
   shard: string;
 }
 
-/** Parents before children. Two orgs, three projects, spread over both shards. */
+/** Two orgs, three projects, spread over both shards. */
 export const devLayout: readonly PlannedWorkspace[] = [
   { path: 'root:org-acme', shard: 'shard-a' },
   { path: 'root:org-acme:proj-frontend', shard: 'shard-a' },
@@ -64,6 +64,11 @@ export const workspaces: DevStep = {
   name: 'workspaces',
   async run(stack) {
     stack.workspaces.push({ path: 'root', cluster: 'root', shard: 'shard-a', org: undefined, project: false });
-    for (const planned of devLayout) stack.workspaces.push(await createWorkspace(stack, planned));
+    // Siblings are created together; a level starts once its parents are Ready.
+    const depths = [...new Set(devLayout.map((w) => w.path.split(':').length))].sort((a, b) => a - b);
+    for (const depth of depths) {
+      const level = devLayout.filter((w) => w.path.split(':').length === depth);
+      stack.workspaces.push(...(await Promise.all(level.map((planned) => createWorkspace(stack, planned)))));
+    }
   },
 };

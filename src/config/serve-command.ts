@@ -40,11 +40,23 @@ async function serve(values: OptionValues): Promise<number> {
   }
 
   // Loaded only now: a config check never pays for the gateway's imports.
-  const [{ pino }, { runGateway }] = await Promise.all([import('pino'), import('./run-gateway.ts')]);
+  const [{ pino }, { runGateway }, { redisRoutingSource }] = await Promise.all([
+    import('pino'),
+    import('./run-gateway.ts'),
+    import('./gateway-options.ts'),
+  ]);
   const logger: Logger = pino({ name: 'kcp-edge', level: config.logLevel });
+  const redisUrl = values['redis'];
+  let overrides: Parameters<typeof runGateway>[3] = {};
+  try {
+    if (typeof redisUrl === 'string') overrides = { routing: redisRoutingSource(redisUrl) };
+  } catch (err) {
+    process.stderr.write(`kcp-edge serve: --redis: ${(err as Error).message}\n`);
+    return 2;
+  }
   let running: Awaited<ReturnType<typeof runGateway>>;
   try {
-    running = await runGateway(file, config, logger);
+    running = await runGateway(file, config, logger, overrides);
   } catch (err) {
     return reportConfigError(err);
   }
@@ -87,6 +99,8 @@ export const command: Command = {
   options: {
     config: { type: 'string' },
     check: { type: 'boolean', default: false },
+    // The shared routing table in Redis instead of the config's routing store (redis://, redis+sentinel://, redis+cluster://).
+    redis: { type: 'string' },
   },
   run: serve,
 };

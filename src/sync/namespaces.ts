@@ -31,23 +31,38 @@ export class Namespaces {
    * chosen once never changes, even if the workspace path becomes readable later); otherwise the name is
    * derived from the workspace name, read from the cluster's LogicalCluster through `consumer`.
    */
-  async nameFor(cluster: string, consumer: RestClient | undefined): Promise<string> {
+  async nameFor(cluster: string, consumer: RestClient): Promise<string> {
+    const existing = await this.existing(cluster);
+    if (existing !== undefined) return existing;
+    const path = await workspacePath(consumer, cluster);
+    if (path !== undefined) this.#paths.set(cluster, path);
+    const name = namespaceName(path === undefined ? cluster : workspaceNameFromPath(path), cluster, this.#suffix);
+    this.#names.set(cluster, name);
+    return name;
+  }
+
+  /** The namespace already holding this cluster's copies, if there is one (no copy can exist otherwise). */
+  async existing(cluster: string): Promise<string | undefined> {
     const known = this.#names.get(cluster);
     if (known !== undefined) return known;
+    const found = await this.#findLabelled(cluster);
+    if (found !== undefined) this.#names.set(cluster, found);
+    return found;
+  }
+
+  /** The namespace vanished under us (deleted by hand or by cleanup): look again next time. */
+  forget(cluster: string): void {
+    const name = this.#names.get(cluster);
+    if (name !== undefined) this.#ensured.delete(name);
+    this.#names.delete(cluster);
+  }
+
+  async #findLabelled(cluster: string): Promise<string | undefined> {
     const existing = await this.#service.list(corePath('Namespace', undefined), {
       labelSelector: `${this.selector},${labels.cluster}=${cluster}`,
     });
     const found = existing.items.find((ns) => ns.metadata.deletionTimestamp === undefined) ?? existing.items[0];
-    let name: string;
-    if (found !== undefined) {
-      name = found.metadata.name;
-    } else {
-      const path = consumer === undefined ? undefined : await workspacePath(consumer, cluster);
-      if (path !== undefined) this.#paths.set(cluster, path);
-      name = namespaceName(path === undefined ? cluster : workspaceNameFromPath(path), cluster, this.#suffix);
-    }
-    this.#names.set(cluster, name);
-    return name;
+    return found?.metadata.name;
   }
 
   async ensure(cluster: string, consumer: RestClient): Promise<string> {

@@ -31,8 +31,8 @@ export interface ReconcilerDeps {
   consumer(key: string): ConsumerEntry | undefined;
   /** The copy as the service-cluster watch last saw it; `unknown` until that watch has listed. */
   cachedCopy(namespace: string, name: string): KubeObject | null | 'unknown';
-  /** Any endpoint client, for keys whose object is gone (to read the workspace name). */
-  anyConsumerClient(): RestClient | undefined;
+  /** Records a copy we just wrote, so the next pass does not act on a cache that has not seen it yet. */
+  rememberCopy(copy: KubeObject): void;
   /** When the change being reconciled was first observed (for lag metrics); cleared after a write. */
   takeObservedAt(key: string, kind: 'spec' | 'status'): number | undefined;
   /** How long to wait before looking again at a copy that is being deleted. */
@@ -76,9 +76,11 @@ export class Reconciler {
     if (copy === null) {
       try {
         copy = await this.#d.service.create(collectionPath(this.#d.resource, namespace), buildCopy(object, origin, { namespace, name }, this.#d.agent, this.#d.resource.namespaceSuffix));
+        this.#d.rememberCopy(copy);
         this.#count('create');
         this.#observeLag(key, 'spec');
       } catch (err) {
+        if (isNotFound(err)) this.#d.namespaces.forget(cluster); // the namespace went away under us
         if (!isConflict(err)) throw err;
         copy = await this.#d.service.get(copyPath); // our own earlier pass (or a crashed one) made it
       }
@@ -112,6 +114,7 @@ export class Reconciler {
     const patch: { [k: string]: Json } = { ...((contentPatch as { [k: string]: Json } | undefined) ?? {}) };
     if (annotationPatch !== undefined) patch.metadata = { annotations: annotationPatch };
     const updated = await this.#d.service.patch(copyPath, patch);
+    this.#d.rememberCopy(updated);
     if (contentPatch !== undefined) {
       this.#count('update');
       this.#observeLag(key, 'spec');
@@ -131,11 +134,11 @@ export class Reconciler {
   async #delete(origin: Origin, object: KubeObject, client: RestClient, consumerPath: string): Promise<HandlerResult> {
     const finalizers = object.metadata.finalizers ?? [];
     if (!finalizers.includes(this.#finalizer)) return undefined; // never ours, or already released
-    const namespace = await this.#d.namespaces.nameFor(origin.cluster, client);
-    const copyPath = objectPath(this.#d.resource, namespace, copyName(object.metadata.namespace, object.metadata.name));
+    const namespace = await this.#d.namespaces.existing(origin.cluster);
+    const copyPath = namespace === undefined ? undefined : objectPath(this.#d.resource, namespace, copyName(object.metadata.namespace, object.metadata.name));
     // Ask the service cluster itself, not the cache: releasing too early orphans the copy.
-    const copy = await this.#d.service.getOrNull(copyPath);
-    if (copy !== null && originOf(copy) === origin.key) {
+    const copy = copyPath === undefined ? null : await this.#d.service.getOrNull(copyPath);
+    if (copy !== null && copyPath !== undefined && originOf(copy) === origin.key) {
       if (copy.metadata.deletionTimestamp === undefined) {
         await this.#deleteCopy(copyPath, copy);
         this.#count('delete');
@@ -158,7 +161,8 @@ export class Reconciler {
   /** The consumer object is gone from every cache: a copy left behind is an orphan. */
   async #gone(key: string): Promise<HandlerResult> {
     const origin = parseObjectKey(key);
-    const namespace = await this.#d.namespaces.nameFor(origin.cluster, this.#d.anyConsumerClient());
+    const namespace = await this.#d.namespaces.existing(origin.cluster);
+    if (namespace === undefined) return undefined;
     const copyPath = objectPath(this.#d.resource, namespace, copyName(origin.namespace, origin.name));
     const copy = await this.#d.service.getOrNull(copyPath);
     if (copy !== null && originOf(copy) === key && copy.metadata.deletionTimestamp === undefined) {

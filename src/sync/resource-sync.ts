@@ -50,7 +50,9 @@ export class ResourceSync {
       metrics: options.metrics,
       consumer: (key) => this.#consumer(key),
       cachedCopy: (ns, name) => (this.#copies.synced ? (this.#copies.store.get(`${ns}/${name}`) ?? null) : 'unknown'),
-      anyConsumerClient: () => this.#endpoints.values().next().value?.client,
+      rememberCopy: (copy) => {
+        if (this.#copies.synced) this.#copies.store.set(`${copy.metadata.namespace ?? ''}/${copy.metadata.name}`, copy);
+      },
       takeObservedAt: (key, kind) => {
         const at = this.#observed[kind].get(key);
         this.#observed[kind].delete(key);

@@ -1,0 +1,141 @@
+// The reflector against a scripted HTTP server: paged list, resume from the last resourceVersion,
+// bookmarks, re-list on 410 reporting what vanished, backoff while the server is down.
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { test } from 'node:test';
+import { RestClient, type KubeObject } from '../../src/kube/rest-client.ts';
+import { Reflector } from '../../src/sync/reflector.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+const obj = (name: string, rv: string): KubeObject => ({ metadata: { name, resourceVersion: rv } });
+
+interface Script {
+  list(query: URLSearchParams): { status?: number; body: unknown };
+  watch(query: URLSearchParams, res: ServerResponse): void;
+}
+
+async function serve(script: Script) {
+  const requests: URLSearchParams[] = [];
+  const open = new Set<ServerResponse>();
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const query = new URL(req.url ?? '/', 'http://x').searchParams;
+    requests.push(query);
+    if (query.get('watch') === '1') {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      open.add(res);
+      res.on('close', () => open.delete(res));
+      script.watch(query, res);
+      return;
+    }
+    const { status = 200, body } = script.list(query);
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    requests,
+    open,
+    close: async () => {
+      for (const res of open) res.destroy();
+      server.closeAllConnections();
+      await new Promise((r) => server.close(r));
+    },
+  };
+}
+
+test('lists in pages, then watches from the list resourceVersion and follows bookmarks', async (t) => {
+  const watches: URLSearchParams[] = [];
+  let watchRes: ServerResponse | undefined;
+  const srv = await serve({
+    list: (q) =>
+      q.get('continue') === 'p2'
+        ? { body: { metadata: { resourceVersion: '10' }, items: [obj('b', '5')] } }
+        : { body: { metadata: { resourceVersion: '10', continue: 'p2' }, items: [obj('a', '3')] } },
+    watch: (q, res) => {
+      watches.push(q);
+      watchRes = res;
+    },
+  });
+  const client = new RestClient({ server: srv.url });
+  const changes: string[] = [];
+  let synced = false;
+  const reflector = new Reflector({
+    client,
+    path: '/things',
+    keyOf: (o) => o.metadata.name,
+    onChange: (key, o) => changes.push(`${key}:${o === undefined ? 'gone' : o.metadata.resourceVersion}`),
+    onSynced: () => (synced = true),
+    pageSize: 1,
+  });
+  t.after(async () => {
+    await reflector.stop();
+    await client.close();
+    await srv.close();
+  });
+  reflector.start();
+  await waitFor(() => watchRes, { what: 'watch' });
+  assert.ok(synced);
+  assert.deepEqual(changes.sort(), ['a:3', 'b:5']);
+  assert.equal(watches[0]?.get('resourceVersion'), '10');
+  assert.equal(watches[0]?.get('allowWatchBookmarks'), 'true');
+  const send = (e: unknown) => watchRes?.write(JSON.stringify(e) + '\n');
+  send({ type: 'MODIFIED', object: obj('a', '11') });
+  send({ type: 'BOOKMARK', object: { metadata: { resourceVersion: '15' } } });
+  send({ type: 'DELETED', object: obj('b', '16') });
+  await waitFor(() => changes.includes('b:gone'), { what: 'delete' });
+  assert.ok(changes.includes('a:11'));
+  assert.equal(reflector.store.size, 1);
+  // The server ends the watch (its timeout): resumed from the last version seen, no re-list.
+  watchRes?.end();
+  await waitFor(() => watches.length === 2, { what: 'second watch' });
+  assert.equal(watches[1]?.get('resourceVersion'), '16');
+  assert.equal(srv.requests.filter((q) => q.get('watch') !== '1').length, 2, 'only the two pages of the first list');
+});
+
+test('410 Gone re-lists and reports what vanished during the gap; a down server is retried', async (t) => {
+  let listCount = 0;
+  let failLists = 0;
+  const srv = await serve({
+    list: () => {
+      listCount++;
+      if (failLists > 0) {
+        failLists--;
+        return { status: 503, body: { kind: 'Status', code: 503, reason: 'ServiceUnavailable', message: 'down' } };
+      }
+      return listCount === 1
+        ? { body: { metadata: { resourceVersion: '5' }, items: [obj('a', '1'), obj('b', '2')] } }
+        : { body: { metadata: { resourceVersion: '50' }, items: [obj('a', '40'), obj('c', '41')] } };
+    },
+    watch: (q, res) => {
+      if (q.get('resourceVersion') === '5') {
+        failLists = 2; // the server is "down" for the next two lists
+        res.end(JSON.stringify({ type: 'ERROR', object: { kind: 'Status', code: 410, reason: 'Expired', message: 'too old resource version' } }) + '\n');
+      }
+    },
+  });
+  const client = new RestClient({ server: srv.url });
+  const changes: string[] = [];
+  const errors: unknown[] = [];
+  const reflector = new Reflector({
+    client,
+    path: '/things',
+    keyOf: (o) => o.metadata.name,
+    onChange: (key, o) => changes.push(`${key}:${o === undefined ? 'gone' : o.metadata.resourceVersion}`),
+    onError: (err) => errors.push(err),
+    backoff: { baseMs: 5, capMs: 20, jitter: 0 },
+  });
+  t.after(async () => {
+    await reflector.stop();
+    await client.close();
+    await srv.close();
+  });
+  reflector.start();
+  await waitFor(() => changes.includes('c:41'), { what: 're-list after 410' });
+  assert.ok(changes.includes('b:gone'), 'deleted during the gap');
+  assert.ok(changes.includes('a:40'));
+  assert.equal(errors.length, 2, 'two failed lists, retried with backoff');
+  assert.deepEqual([...reflector.store.keys()].sort(), ['a', 'c']);
+});

@@ -9,11 +9,14 @@ export interface Command {
   summary: string;
   options: NonNullable<ParseArgsConfig['options']>;
   run(values: OptionValues, positionals: string[]): Promise<number | void>;
+  /** Nested commands (`kcp-edge dev token …`), chosen by the first argument, each with its own options. */
+  subcommands?: Record<string, () => Promise<{ command: Command }>>;
 }
 
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   // name: () => import('./concern/command.ts'),
   ratelimit: () => import('./ratelimit/explain-command.ts'),
+  serve: () => import('./config/serve-command.ts'),
   sync: () => import('./sync/command.ts'),
 };
 
@@ -29,19 +32,27 @@ function usage(): string {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  let [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage() + '\n');
     return name === undefined ? 2 : 0;
   }
-  const load = commands[name];
+  const load = Object.hasOwn(commands, name) ? commands[name] : undefined;
   if (load === undefined) {
     process.stderr.write(`kcp-edge: unknown command "${name}"\n\n${usage()}\n`);
     return 2;
   }
-  const { command } = await load();
+  let { command } = await load();
+  const subs = command.subcommands;
+  const sub = subs !== undefined && rest[0] !== undefined && Object.hasOwn(subs, rest[0]) ? subs[rest[0]] : undefined;
+  if (sub !== undefined) {
+    name = `${name} ${rest.shift()}`;
+    ({ command } = await sub());
+  }
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`kcp-edge ${name}: ${command.summary}\n\noptions:\n${describeOptions(command.options)}\n`);
+    const subs = Object.keys(command.subcommands ?? {});
+    const nested = subs.length === 0 ? '' : `\n\nsubcommands:\n${subs.map((s) => `  ${name} ${s}`).join('\n')}`;
+    process.stdout.write(`kcp-edge ${name}: ${command.summary}\n\noptions:\n${describeOptions(command.options)}${nested}\n`);
     return 0;
   }
   let parsed;

@@ -1,6 +1,8 @@
 // The gateway's own config file (config/gateway.yaml): what `kcp-edge serve` reads. Paths in it are
 // relative to the file. `build` reads every referenced PEM so a missing or wrong certificate is
 // reported with the field that names it, together with every other problem, before anything starts.
+import { parseTokenCsv } from '../auth/static-token.ts';
+import { defaultDroppedGroups } from '../gateway/stages/authenticate.ts';
 import { defineConfig, type BuildContext } from './loader.ts';
 import type { DeepReadonly } from './freeze.ts';
 import type { FieldPath } from './issues.ts';
@@ -62,7 +64,7 @@ const schema = object(
     headers: object({
       impersonation: { enum: ['pass', 'drop'], default: 'pass' },
       // kcp's front-proxy drops these: a client must never obtain them by asking the gateway.
-      droppedGroups: { type: 'array', items: { type: 'string', minLength: 1 }, default: ['system:masters', 'system:kcp:admin', 'system:kcp:logical-cluster-admin'] },
+      droppedGroups: { type: 'array', items: { type: 'string', minLength: 1 }, default: [...defaultDroppedGroups] },
     }),
     drain: object({ timeoutSeconds: { type: 'number', minimum: 0, maximum: 3600, default: 30 } }),
     log: object({ level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' } }),
@@ -83,7 +85,14 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
   const cert = await readPem(ctx, ['tls', 'certFile'], raw.tls.certFile, 'CERTIFICATE');
   const key = await readPem(ctx, ['tls', 'keyFile'], raw.tls.keyFile, 'PRIVATE KEY');
   const clientCA = raw.authentication.clientCAFile === undefined ? undefined : await readPem(ctx, ['authentication', 'clientCAFile'], raw.authentication.clientCAFile, 'CERTIFICATE');
-  if (raw.authentication.tokenFile !== undefined) await ctx.readReferencedFile(['authentication', 'tokenFile'], raw.authentication.tokenFile);
+  if (raw.authentication.tokenFile !== undefined) {
+    const tokens = await ctx.readReferencedFile(['authentication', 'tokenFile'], raw.authentication.tokenFile);
+    try {
+      if (tokens !== undefined) parseTokenCsv(tokens, ctx.resolvePath(raw.authentication.tokenFile));
+    } catch (err) {
+      ctx.issue(['authentication', 'tokenFile'], (err as Error).message);
+    }
+  }
   const upstreamCert = await readPem(ctx, ['upstream', 'clientCertFile'], raw.upstream.clientCertFile, 'CERTIFICATE');
   const upstreamKey = await readPem(ctx, ['upstream', 'clientKeyFile'], raw.upstream.clientKeyFile, 'PRIVATE KEY');
   const upstreamCA = raw.upstream.caFile === undefined ? undefined : await readPem(ctx, ['upstream', 'caFile'], raw.upstream.caFile, 'CERTIFICATE');

@@ -114,6 +114,7 @@ test('every .Values reference in the templates is declared by the schema', async
   assert.equal(schemaDeclares(schema, 'nope'), false);
   assert.equal(schemaDeclares(schema, 'gateway.resources.limits.cpu'), true);
   assert.equal(schemaDeclares(schema, 'caBundles.bundles.shards'), true);
+  assert.equal(schemaDeclares(schema, 'config.gateway.upstream.caFile'), true);
 });
 
 test('templates are well formed and include only templates that are defined', async () => {
@@ -194,17 +195,21 @@ test('helm lint and helm template render both values files as expected', async (
   assert.deepEqual(pod.containers.map((c) => c.name), ['gateway']);
   const container = pod.containers[0]!;
   assert.deepEqual(container.args, ['serve', '--config', '/etc/kcp-edge/gateway.yaml']);
+  assert.equal((container as Container & { ports: { containerPort: number }[] }).ports[0]!.containerPort, 6443);
   assert.equal(container.livenessProbe?.httpGet.path, '/livez');
   assert.equal(container.readinessProbe?.httpGet.path, '/readyz');
   assert.equal(container.securityContext.readOnlyRootFilesystem, true);
   assert.equal(pod.securityContext.runAsNonRoot, true);
-  assert.ok(pod.terminationGracePeriodSeconds! > 30, 'grace period must exceed the drain bound');
+  assert.equal(pod.terminationGracePeriodSeconds, 5 + 30 + 10, 'preStop pause + drain bound + margin');
   assert.ok(container.volumeMounts.some((m) => m.mountPath === '/tmp'), 'a read-only root needs a writable /tmp');
   one(defaults, 'Service');
   one(defaults, 'PodDisruptionBudget');
   one(defaults, 'ServiceAccount');
   const config = one(defaults, 'ConfigMap');
-  assert.deepEqual(Object.keys(config.data!).sort(), ['gateway.yaml', 'ratelimit.yaml', 'sync.yaml']);
+  assert.deepEqual(Object.keys(config.data!).sort(), ['gateway.yaml', 'ratelimit.yaml', 'routing.yaml', 'sync.yaml']);
+  const gatewayConfig = parse(config.data!['gateway.yaml']!) as { tls: { certFile: string }; upstream: { clientCertFile: string } };
+  assert.equal(gatewayConfig.tls.certFile, '/var/run/kcp-edge/tls/tls.crt');
+  assert.ok(container.volumeMounts.some((m) => gatewayConfig.upstream.clientCertFile.startsWith(`${m.mountPath}/`)), 'the shard client certificate is mounted where the config says');
   const tls = one(defaults, 'Secret', 'edge-kcp-edge-tls');
   assert.ok(Buffer.from(tls.data!['tls.crt']!, 'base64').toString().includes('BEGIN CERTIFICATE'), 'self-signed serving certificate');
   assert.equal(defaults.filter((o) => ['HorizontalPodAutoscaler', 'ServiceMonitor', 'ClusterRole'].includes(o.kind)).length, 0);
@@ -220,9 +225,9 @@ test('helm lint and helm template render both values files as expected', async (
   assert.deepEqual(syncs.map((d) => d.metadata.name).sort(), ['edge-sync-databases', 'edge-sync-queues']);
   assert.deepEqual(podSpec(syncs.find((d) => d.metadata.name === 'edge-sync-databases')!).containers[0]!.args, ['sync', '--config', '/etc/kcp-edge/sync-databases.yaml']);
   const fullConfig = one(full, 'ConfigMap');
-  const merged = parse(fullConfig.data!['sync-databases.yaml']!) as { agentName: string; publishedResources: unknown[] };
+  const merged = parse(fullConfig.data!['sync-databases.yaml']!) as { agentName: string; resources: unknown[] };
   assert.equal(merged.agentName, 'edge');
-  assert.equal(merged.publishedResources.length, 1);
+  assert.equal(merged.resources.length, 1);
   assert.ok(one(full, 'ClusterRole').rules!.length >= 4);
 
   const sidecar = await render(['-f', valuesFiles.full, '--set', 'sync.mode=sidecar']);

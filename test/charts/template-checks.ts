@@ -19,8 +19,8 @@ export function valuesReferences(template: string): string[] {
 }
 
 /**
- * Whether the schema declares the dotted path. An object schema without `properties` and without
- * `additionalProperties: false` is a pass-through (Kubernetes objects, config blocks): anything below it is declared.
+ * Whether the schema declares the dotted path. As in JSON Schema, an object schema without
+ * `additionalProperties: false` admits any key (Kubernetes objects, config blocks passed through).
  */
 export function schemaDeclares(schema: JsonSchema, path: string): boolean {
   let node: JsonSchema = schema;
@@ -34,8 +34,7 @@ export function schemaDeclares(schema: JsonSchema, path: string): boolean {
       node = node.additionalProperties;
       continue;
     }
-    const open = node.type === 'object' && node.properties === undefined && node.additionalProperties !== false;
-    return open;
+    return node.type === 'object' && node.additionalProperties !== false;
   }
   return true;
 }

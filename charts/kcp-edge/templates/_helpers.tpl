@@ -63,9 +63,19 @@ app.kubernetes.io/part-of: kcp-edge
 {{- if or .Values.caBundles.existingSecret .Values.caBundles.bundles -}}true{{- end -}}
 {{- end -}}
 
-{{/* Kubernetes waits this long after SIGTERM: the preStop pause plus the drain bound plus a margin. */}}
+{{/* The drain bound is the gateway's own setting; 30 s is its default. */}}
+{{- define "kcp-edge.drainSeconds" -}}
+{{- dig "drain" "timeoutSeconds" 30 .Values.config.gateway -}}
+{{- end -}}
+
+{{/* Kubernetes waits this long before SIGKILL: the preStop pause, then the drain bound, plus a margin. */}}
 {{- define "kcp-edge.terminationGracePeriodSeconds" -}}
-{{- add .Values.gateway.drain.preStopSleepSeconds .Values.gateway.drain.drainSeconds .Values.gateway.drain.marginSeconds -}}
+{{- add .Values.gateway.drain.preStopSleepSeconds (ceil (include "kcp-edge.drainSeconds" . | float64)) .Values.gateway.drain.marginSeconds -}}
+{{- end -}}
+
+{{/* The gateway's listener port, from its own config (6443 by default). */}}
+{{- define "kcp-edge.gatewayPort" -}}
+{{- dig "listen" "port" 6443 .Values.config.gateway | int -}}
 {{- end -}}
 
 {{/* Hash of everything mounted as config, so a `helm upgrade` that changes it rolls the pods. */}}
@@ -79,12 +89,22 @@ app.kubernetes.io/part-of: kcp-edge
   secret:
     secretName: {{ .Values.sync.kcpKubeconfig.existingSecret }}
 {{- end }}
+{{- if .Values.sync.serviceClusterKubeconfig.existingSecret }}
+- name: service-cluster-kubeconfig
+  secret:
+    secretName: {{ .Values.sync.serviceClusterKubeconfig.existingSecret }}
+{{- end }}
 {{- end -}}
 
 {{- define "kcp-edge.syncVolumeMounts" -}}
 {{- if .Values.sync.kcpKubeconfig.existingSecret }}
 - name: kcp-kubeconfig
   mountPath: /var/run/kcp-edge/kcp
+  readOnly: true
+{{- end }}
+{{- if .Values.sync.serviceClusterKubeconfig.existingSecret }}
+- name: service-cluster-kubeconfig
+  mountPath: /var/run/kcp-edge/service-cluster
   readOnly: true
 {{- end }}
 {{- end -}}

@@ -1,6 +1,7 @@
 {{/*
 The sync worker container, shared by the sidecar and the per-group Deployments.
-Call with (dict "root" $ "configFile" "sync.yaml" "resources" $resources).
+Call with (dict "root" $ "configFile" "sync.yaml" "resources" $resources "standalone" bool). A sidecar has
+no readiness probe: the gateway must not leave the Service while the worker waits for its initial lists.
 */}}
 {{- define "kcp-edge.syncContainer" -}}
 {{- $root := .root -}}
@@ -11,12 +12,33 @@ Call with (dict "root" $ "configFile" "sync.yaml" "resources" $resources).
     - sync
     - --config
     - /etc/kcp-edge/{{ .configFile }}
+    - --listen
+    - 0.0.0.0:{{ $root.Values.sync.port }}
     {{- range $root.Values.sync.extraArgs }}
     - {{ . | quote }}
     {{- end }}
   {{- with $root.Values.sync.env }}
   env:
     {{- toYaml . | nindent 4 }}
+  {{- end }}
+  ports:
+    - name: sync-http
+      containerPort: {{ $root.Values.sync.port }}
+      protocol: TCP
+  livenessProbe:
+    httpGet:
+      path: /livez
+      port: sync-http
+    periodSeconds: 10
+    timeoutSeconds: 2
+    failureThreshold: 3
+  {{- if .standalone }}
+  readinessProbe:
+    httpGet:
+      path: /readyz
+      port: sync-http
+    periodSeconds: 5
+    timeoutSeconds: 2
   {{- end }}
   resources:
     {{- toYaml .resources | nindent 4 }}

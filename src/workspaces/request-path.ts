@@ -50,7 +50,7 @@ export function parseRequestPath(path: string): RequestPath {
   for (let i = 1; i < segments.length; i++) {
     const segment = segments[i]!;
     if (segment === '') {
-      if (i === segments.length - 1 && i > 1) continue;
+      if (i === segments.length - 1) continue;
       throw badPath('request path contains an empty segment');
     }
     if (segment === '.' || segment === '..') throw badPath('request path contains a dot segment');

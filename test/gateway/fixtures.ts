@@ -166,8 +166,11 @@ export function get(
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
-      `${gateway.url}${path}`,
       {
+        // host/port/path, not a URL: a URL would normalise the path (%2e%2e → ..) before we send it.
+        host: '127.0.0.1',
+        port: gateway.port,
+        path,
         method,
         ca: pki.ca.certPem,
         agent: false,

@@ -1,0 +1,73 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { test } from 'node:test';
+import { WebSocket, WebSocketServer } from 'ws';
+import { waitFor } from '../helpers/wait.ts';
+import { startTestGateway, startTestShard, StaticRoutingTable, testPki } from './fixtures.ts';
+
+const bearer = (token: string) => `base64url.bearer.authorization.k8s.io.${Buffer.from(token).toString('base64url')}`;
+
+test('a WebSocket upgrade round-trips through the gateway; the bearer subprotocol stays behind', async (t) => {
+  const pki = await testPki();
+  const shard = await startTestShard(t, pki);
+  const upgrades: { url: string; headers: Record<string, unknown> }[] = [];
+  const wss = new WebSocketServer({ server: shard.server, handleProtocols: (protocols) => (protocols.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : false) });
+  const shardSockets: WebSocket[] = [];
+  wss.on('connection', (socket, req) => {
+    upgrades.push({ url: req.url ?? '', headers: req.headers });
+    shardSockets.push(socket);
+    socket.on('message', (data: Buffer) => socket.send(Buffer.concat([Buffer.from('echo:'), data])));
+  });
+  t.after(() => wss.close());
+  const routing = new StaticRoutingTable().addShard('a', shard.url).addRoute('root:org-acme:proj', 'a', 'c-proj');
+  const gw = await startTestGateway(t, pki, routing);
+
+  const path = '/clusters/org-acme:proj/api/v1/namespaces/default/pods/web/exec?command=sh&stdin=true&stdout=true&tty=true';
+  const client = new WebSocket(`wss://127.0.0.1:${gw.port}${path}`, [bearer('alice-token'), 'v5.channel.k8s.io'], { ca: pki.ca.certPem });
+  await once(client, 'open');
+  assert.equal(client.protocol, 'v5.channel.k8s.io');
+  client.send(Buffer.from([0, 104, 105]));
+  const [reply] = (await once(client, 'message')) as [Buffer];
+  assert.equal(reply.toString('latin1'), 'echo:\u0000hi');
+
+  assert.equal(upgrades.length, 1);
+  assert.equal(upgrades[0]!.url, '/clusters/c-proj/api/v1/namespaces/default/pods/web/exec?command=sh&stdin=true&stdout=true&tty=true');
+  assert.equal(upgrades[0]!.headers['sec-websocket-protocol'], 'v5.channel.k8s.io');
+  assert.equal(upgrades[0]!.headers['x-remote-user'], 'alice');
+  assert.equal(upgrades[0]!.headers.authorization, undefined);
+  const openUpgrades = async () => /kcp_edge_open_upgrades\{shard="a"\} (\d+)/.exec(await gw.metrics.metrics())?.[1];
+  assert.equal(await openUpgrades(), '1');
+
+  // One side failing takes the other down: kill the client's socket, the shard's socket closes.
+  const shardSide = shardSockets[0]!;
+  const shardClosed = once(shardSide, 'close');
+  client.terminate();
+  await shardClosed;
+  await waitFor(async () => (await openUpgrades()) === '0', { what: 'open upgrades back to 0' });
+});
+
+test('an upgrade without credentials gets a 401 Status on the raw socket; a down shard a 502', async (t) => {
+  const pki = await testPki();
+  const down = await startTestShard(t, pki);
+  down.server.close();
+  down.server.closeAllConnections();
+  const routing = new StaticRoutingTable().addShard('b', down.url).addRoute('root:org-acme:proj', 'b', 'c-proj');
+  const gw = await startTestGateway(t, pki, routing);
+  const url = `wss://127.0.0.1:${gw.port}/clusters/org-acme:proj/api/v1/namespaces/default/pods/web/exec?command=sh`;
+
+  const statusOf = async (protocols: string[]) => {
+    const client = new WebSocket(url, protocols, { ca: pki.ca.certPem });
+    client.on('error', () => undefined); // terminate() before open reports an error; the response is what we test
+    const [, res] = (await once(client, 'unexpected-response')) as [unknown, import('node:http').IncomingMessage];
+    let body = '';
+    for await (const chunk of res) body += String(chunk);
+    client.terminate();
+    return { status: res.statusCode, body: JSON.parse(body) as { kind: string; code: number } };
+  };
+  const anonymous = await statusOf(['v5.channel.k8s.io']);
+  assert.equal(anonymous.status, 401);
+  assert.equal(anonymous.body.kind, 'Status');
+  const broken = await statusOf([bearer('alice-token'), 'v5.channel.k8s.io']);
+  assert.equal(broken.status, 502);
+  assert.equal(broken.body.code, 502);
+});

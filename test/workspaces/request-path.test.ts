@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { isGatewayError } from '../../src/kube/gateway-error.ts';
+import { orgOf, parseRequestPath, upstreamPath } from '../../src/workspaces/request-path.ts';
+
+const accepted: [path: string, keys: (string | [string, string])[], routeBy: number, rest: string, upstream: string][] = [
+  ['/clusters/root:org-acme:proj-frontend/api/v1/pods', ['root:org-acme:proj-frontend'], 0, '/api/v1/pods', '/clusters/C0/api/v1/pods'],
+  ['/clusters/org-acme:proj-frontend/api', ['root:org-acme:proj-frontend'], 0, '/api', '/clusters/C0/api'],
+  ['/clusters/root', ['root'], 0, '', '/clusters/C0'],
+  ['/clusters/root/', ['root'], 0, '/', '/clusters/C0/'],
+  ['/clusters/2x8f7ab3/apis', [['2x8f7ab3', 'root:2x8f7ab3']], 0, '/apis', '/clusters/C0/apis'],
+  ['/clusters/a-1:b/apis/x.io/v1/namespaces/n/things/t%3Av/status', ['root:a-1:b'], 0, '/apis/x.io/v1/namespaces/n/things/t%3Av/status', '/clusters/C0/apis/x.io/v1/namespaces/n/things/t%3Av/status'],
+  ['/services/apiexport/root:org-acme:svc/databases.example.io/clusters/*/apis/example.io/v1/databases', ['root:org-acme:svc'], 0, '/apis/example.io/v1/databases', '/services/apiexport/C0/databases.example.io/clusters/*/apis/example.io/v1/databases'],
+  ['/services/apiexport/root:org-acme:svc/db/clusters/org-acme:proj/api', ['root:org-acme:svc', 'root:org-acme:proj'], 1, '/api', '/services/apiexport/C0/db/clusters/C1/api'],
+  ['/services/initializingworkspaces/init-a/clusters/root:org-acme:proj/api', ['root:org-acme:proj'], 0, '/api', '/services/initializingworkspaces/init-a/clusters/C0/api'],
+];
+
+test('accepted workspace paths: lookup keys, routing workspace, rest and upstream rewrite', () => {
+  for (const [path, keys, routeBy, rest, upstream] of accepted) {
+    const parsed = parseRequestPath(path);
+    assert.deepEqual(
+      parsed.refs.map((r) => (r.fallbackKey === undefined ? r.key : [r.key, r.fallbackKey])),
+      keys,
+      path,
+    );
+    assert.equal(parsed.routeBy, routeBy, path);
+    assert.equal(parsed.rest, rest, path);
+    assert.equal(upstreamPath(parsed, ['C0', 'C1']), upstream, path);
+  }
+});
+
+const rejected: [path: string, code: number][] = [
+  ['/', 404],
+  ['/api/v1/pods', 404],
+  ['/clusters', 404],
+  ['/clusters/', 404],
+  ['/clustersx/root/api', 404],
+  ['/clusters/root/../root:other/api', 400],
+  ['/clusters/root/./api', 400],
+  ['/clusters/root/api/%2e%2e/x', 400],
+  ['/clusters/root/api/%2E%2E/x', 400],
+  ['/clusters/root%2fother/api', 400],
+  ['/clusters/root/api%2Fv1', 400],
+  ['/clusters/root/api%5cv1', 400],
+  ['/clusters/root\\other/api', 400],
+  ['/clusters//root/api', 400],
+  ['/clusters/root//api', 400],
+  ['//clusters/root/api', 400],
+  ['/clusters/Root:org/api', 400],
+  ['/clusters/root:Org/api', 400],
+  ['/clusters/root:org_x/api', 400],
+  ['/clusters/root::org/api', 400],
+  ['/clusters/root:org:/api', 400],
+  ['/clusters/:org/api', 400],
+  ['/clusters/-org/api', 400],
+  ['/clusters/org-/api', 400],
+  ['/clusters/*/api', 400],
+  ['/clusters/root:*/api', 400],
+  [`/clusters/root:${'a'.repeat(64)}/api`, 400],
+  [`/clusters/${Array.from({ length: 40 }, () => 'abcdefg').join(':')}/api`, 400],
+  [`/clusters/root/api/${'x'.repeat(5000)}`, 400],
+  ['/services/apiexport/root:org/exp/clusters', 404],
+  ['/services/apiexport/root:org/exp/other/x/api', 404],
+  ['/services/apiexport/root:Org/exp/clusters/*/api', 400],
+  ['/services/apiexport/root:org/Exp/clusters/*/api', 400],
+  ['/services/other/x/clusters/*/api', 404],
+  ['/services/other/x/y', 404],
+  ['/services', 404],
+  ['relative/path', 400],
+];
+
+test('rejected paths: 400 for malformed, 404 for what the gateway does not serve', () => {
+  for (const [path, code] of rejected) {
+    assert.throws(
+      () => parseRequestPath(path),
+      (err: unknown) => isGatewayError(err) && err.httpStatus === code,
+      `${path} should be ${code}`,
+    );
+  }
+});
+
+test('orgOf reads the first segment after root', () => {
+  assert.equal(orgOf('root:org-acme:proj'), 'org-acme');
+  assert.equal(orgOf('root:org-acme'), 'org-acme');
+  assert.equal(orgOf('root'), undefined);
+  assert.equal(orgOf('2x8f7ab3'), undefined);
+});

@@ -16,7 +16,9 @@ export interface Command {
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   // name: () => import('./concern/command.ts'),
   ratelimit: () => import('./ratelimit/explain-command.ts'),
+  routes: () => import('./routing/cli/routes-command.ts'),
   serve: () => import('./config/serve-command.ts'),
+  shards: () => import('./routing/cli/shards-command.ts'),
   sync: () => import('./sync/command.ts'),
 };
 

@@ -18,6 +18,8 @@ export interface RoutingKeys {
   channel: string;
   /** String key held by the replica that runs the indexer. */
   indexerLease: string;
+  /** Hash: shard name → the latest health verdict a gateway replica reported (for `shards list`). */
+  shardHealth: string;
 }
 
 export function routingKeys(prefix: string = DEFAULT_KEY_PREFIX): RoutingKeys {
@@ -30,6 +32,7 @@ export function routingKeys(prefix: string = DEFAULT_KEY_PREFIX): RoutingKeys {
     rev: `${base}rev`,
     channel: `${base}changes`,
     indexerLease: `${base}indexer-lease`,
+    shardHealth: `${base}shard-health`,
   };
 }
 

@@ -1,0 +1,114 @@
+// `kcp-edge shards add|list|cordon|uncordon|drain|remove`: the shard registry in the shared Redis.
+// Every change is published, so gateway replicas see it at once.
+import { readFile } from 'node:fs/promises';
+import type { Command, OptionValues } from '../../cli.ts';
+import { isShardName } from '../codec.ts';
+import type { RedisRouteStore } from '../redis-route-store.ts';
+import type { Shard, ShardState } from '../types.ts';
+import { outputFormat, outputOption, redisOption, render, requireOption, runWithStore, stringOption, UsageError, type Column } from './common.ts';
+import { readShardHealth, type ShardHealthRecord } from '../shard-health-record.ts';
+
+const USAGE = `usage:
+  kcp-edge shards add NAME --url URL [--ca FILE] [--label k=v]…
+  kcp-edge shards list [-o json|yaml|table]
+  kcp-edge shards cordon|uncordon|drain NAME
+  kcp-edge shards remove NAME [--force]`;
+
+const stateChanges: Record<string, ShardState> = { cordon: 'cordoned', uncordon: 'active', drain: 'draining' };
+
+interface ShardRow extends Shard {
+  routes: number;
+  health?: ShardHealthRecord;
+}
+
+const columns: Column<ShardRow>[] = [
+  { header: 'NAME', value: (s) => s.name },
+  { header: 'URL', value: (s) => s.url },
+  { header: 'STATE', value: (s) => s.state },
+  { header: 'HEALTH', value: (s) => describeHealth(s.health) },
+  { header: 'ROUTES', value: (s) => String(s.routes) },
+  { header: 'LABELS', value: (s) => Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(',') },
+];
+
+function describeHealth(h: ShardHealthRecord | undefined): string {
+  if (h === undefined) return 'unknown';
+  const age = Math.max(0, Math.round((Date.now() - h.checkedAt) / 1000));
+  return h.up ? `up (${age}s ago)` : `down (${age}s ago: ${h.reason ?? 'failing'})`;
+}
+
+function parseLabels(values: OptionValues): Record<string, string> {
+  const raw = values['label'];
+  const list = Array.isArray(raw) ? raw : raw === undefined ? [] : [raw];
+  const labels: Record<string, string> = {};
+  for (const item of list) {
+    const text = String(item);
+    const eq = text.indexOf('=');
+    if (eq <= 0) throw new UsageError(`--label must be key=value, not "${text}"`);
+    labels[text.slice(0, eq)] = text.slice(eq + 1);
+  }
+  return labels;
+}
+
+function shardName(positionals: string[], verb: string): string {
+  const name = positionals[1];
+  if (name === undefined) throw new UsageError(`shards ${verb}: the shard NAME is missing\n${USAGE}`);
+  if (!isShardName(name)) throw new UsageError(`invalid shard name "${name}": must be a DNS label`);
+  return name;
+}
+
+async function run(store: RedisRouteStore, values: OptionValues, positionals: string[]): Promise<number> {
+  const verb = positionals[0];
+  switch (verb) {
+    case 'add': {
+      const name = shardName(positionals, verb);
+      const url = requireOption(values, 'url', 'the shard base URL, e.g. https://shard-a:6443').replace(/\/+$/, '');
+      const caFile = stringOption(values, 'ca');
+      const ca = caFile === undefined ? undefined : await readFile(caFile, 'utf8');
+      if (ca !== undefined && !ca.includes('BEGIN CERTIFICATE')) throw new UsageError(`--ca ${caFile}: no PEM certificate in it`);
+      const existing = await store.getShard(name);
+      await store.putShard({ name, url, ...(ca === undefined ? {} : { ca }), state: existing?.state ?? 'active', labels: parseLabels(values) });
+      process.stdout.write(`shard ${name} ${existing === undefined ? 'added' : 'updated'}\n`);
+      return 0;
+    }
+    case 'list': {
+      const format = outputFormat(values);
+      const [shards, counts, health] = await Promise.all([store.listShards(), store.countRoutesByShard(), readShardHealth(store.client, store.keys)]);
+      const rows: ShardRow[] = shards.map((s) => ({ ...s, routes: counts[s.name] ?? 0, ...(health[s.name] === undefined ? {} : { health: health[s.name] }) }));
+      process.stdout.write(render(format, rows, columns));
+      return 0;
+    }
+    case 'cordon':
+    case 'uncordon':
+    case 'drain': {
+      const name = shardName(positionals, verb);
+      const shard = await store.setShardState(name, stateChanges[verb]!);
+      process.stdout.write(`shard ${name} ${shard.state}\n`);
+      return 0;
+    }
+    case 'remove': {
+      const name = shardName(positionals, verb);
+      const removed = await store.removeShard(name, { force: values['force'] === true });
+      if (!removed) {
+        process.stderr.write(`kcp-edge shards: shard "${name}" not found\n`);
+        return 1;
+      }
+      process.stdout.write(`shard ${name} removed\n`);
+      return 0;
+    }
+    default:
+      throw new UsageError(verb === undefined ? USAGE : `unknown subcommand "${verb}"\n${USAGE}`);
+  }
+}
+
+export const command: Command = {
+  summary: 'manage the shards in the shared routing table (add, list, cordon, uncordon, drain, remove)',
+  options: {
+    ...redisOption,
+    ...outputOption,
+    url: { type: 'string' },
+    ca: { type: 'string' },
+    label: { type: 'string', multiple: true },
+    force: { type: 'boolean', default: false },
+  },
+  run: (values, positionals) => runWithStore('shards', values, (store) => run(store, values, positionals)),
+};

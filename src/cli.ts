@@ -19,6 +19,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   routes: () => import('./routing/cli/routes-command.ts'),
   serve: () => import('./config/serve-command.ts'),
   shards: () => import('./routing/cli/shards-command.ts'),
+  sim: () => import('./sim/command.ts'),
   sync: () => import('./sync/command.ts'),
 };
 

@@ -160,7 +160,8 @@ function accessObserver(connections: Connections, metrics: GatewayMetrics, logge
           user: ctx.identity?.user,
           code,
           ms: Math.round(seconds * 1e6) / 1e3,
-          ...(err === undefined ? {} : { error: err.code, reason: err.internalReason }),
+          error: err?.code,
+          reason: err?.internalReason,
         },
         'request',
       );

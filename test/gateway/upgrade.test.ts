@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { test } from 'node:test';
+import { connect } from 'node:tls';
 import { WebSocket, WebSocketServer } from 'ws';
 import { waitFor } from '../helpers/wait.ts';
 import { startTestGateway, startTestShard, StaticRoutingTable, testPki } from './fixtures.ts';
@@ -70,4 +71,35 @@ test('an upgrade without credentials gets a 401 Status on the raw socket; a down
   const broken = await statusOf([bearer('alice-token'), 'v5.channel.k8s.io']);
   assert.equal(broken.status, 502);
   assert.equal(broken.body.code, 502);
+});
+
+test('a SPDY/3.1 upgrade is piped raw both ways', async (t) => {
+  const pki = await testPki();
+  const shard = await startTestShard(t, pki);
+  const seenUpgrades: import('node:http').IncomingHttpHeaders[] = [];
+  shard.server.on('upgrade', (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex) => {
+    seenUpgrades.push(req.headers);
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n');
+    socket.on('data', (chunk: Buffer) => socket.write(Buffer.concat([Buffer.from('spdy-echo:'), chunk])));
+  });
+  const routing = new StaticRoutingTable().addShard('a', shard.url).addRoute('root:org-acme:proj', 'a', 'c-proj');
+  const gw = await startTestGateway(t, pki, routing);
+
+  const socket = connect({ host: '127.0.0.1', port: gw.port, ca: pki.ca.certPem, ALPNProtocols: ['http/1.1'] });
+  t.after(() => socket.destroy());
+  await once(socket, 'secureConnect');
+  socket.write(
+    'POST /clusters/org-acme:proj/api/v1/namespaces/default/pods/web/portforward HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer alice-token\r\n' +
+      'Connection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: portforward.k8s.io\r\nContent-Length: 0\r\n\r\n',
+  );
+  let received = '';
+  socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+  await waitFor(() => received.includes('\r\n\r\n'), { what: 'the 101 answer' });
+  assert.match(received, /^HTTP\/1\.1 101 /);
+  socket.write(Buffer.from([0x80, 0x03, 0x00, 0x01]));
+  await waitFor(() => received.includes('spdy-echo:\u0080\u0003\u0000\u0001'), { what: 'raw frame echoed back' });
+  assert.equal(seenUpgrades[0]!.upgrade, 'SPDY/3.1');
+  assert.equal(seenUpgrades[0]!['x-stream-protocol-version'], 'portforward.k8s.io');
+  assert.equal(seenUpgrades[0]!['x-remote-user'], 'alice');
+  assert.equal(seenUpgrades[0]!.authorization, undefined);
 });

@@ -26,7 +26,9 @@ export function forward(deps: ForwardDeps) {
   return function forwardToShard(ctx: RequestContext): void {
     const req = ctx.req;
     const shard = ctx.target!.shard;
-    const clusters = ctx.resolutions.map((r) => r!.route.cluster);
+    const resolutions = ctx.resolutions;
+    const clusters: string[] = [];
+    for (let i = 0; i < resolutions.length; i++) clusters.push(resolutions[i]!.route.cluster);
     const path = upstreamPath(ctx.parsed!, clusters) + ctx.query;
     const headers = forwardedClientHeaders(req.rawHeaders, deps.headers, ctx.upgrade !== undefined);
     const identity = identityHeaders(ctx.identity!);

@@ -1,0 +1,47 @@
+// `kcp-edge sim --dir D [--port N] [--name shard-a]`: one stand-in shard, with D/kubeconfig (admin, root
+// cluster) and D/ca.crt written once it serves. Runs until SIGINT/SIGTERM.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Command } from '../cli.ts';
+import { startShard } from './index.ts';
+
+export const command: Command = {
+  summary: 'run one stand-in KCP shard in memory (writes <dir>/kubeconfig and <dir>/ca.crt)',
+  options: {
+    dir: { type: 'string' },
+    port: { type: 'string', default: '0' },
+    host: { type: 'string', default: '127.0.0.1' },
+    name: { type: 'string', default: 'shard-a' },
+    mode: { type: 'string', default: 'kcp' },
+  },
+  async run(values) {
+    const dir = values['dir'];
+    if (typeof dir !== 'string' || dir === '') {
+      process.stderr.write('kcp-edge sim: --dir is required\n');
+      return 2;
+    }
+    const mode = values['mode'];
+    if (mode !== 'kcp' && mode !== 'kubernetes') {
+      process.stderr.write('kcp-edge sim: --mode must be kcp or kubernetes\n');
+      return 2;
+    }
+    const port = Number(values['port']);
+    if (!Number.isInteger(port) || port < 0 || port > 65535) {
+      process.stderr.write('kcp-edge sim: --port must be a port number\n');
+      return 2;
+    }
+    const shard = await startShard({ name: String(values['name']), mode, host: String(values['host']), port });
+    await mkdir(dir, { recursive: true });
+    await writeFile(join(dir, 'ca.crt'), shard.caPem);
+    await writeFile(join(dir, 'kubeconfig'), await shard.kubeconfig(), { mode: 0o600 });
+    process.stdout.write(`shard ${shard.name} serving at ${shard.url}${mode === 'kcp' ? ' (root cluster: /clusters/root)' : ''}\n`);
+    process.stdout.write(`export KUBECONFIG=${join(dir, 'kubeconfig')}\n`);
+    await new Promise<void>((resolve) => {
+      const stop = () => resolve();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+    });
+    await shard.close();
+    return 0;
+  },
+};

@@ -1,0 +1,90 @@
+// Watch: newline-delimited JSON events over a chunked response, from a resourceVersion (or from "now"
+// with synthetic ADDED events), with bookmarks, timeoutSeconds, sendInitialEvents and 410 Expired.
+import { badRequest } from '../errors.ts';
+import { fieldMatcher, labelMatcher } from '../selectors.ts';
+import { grOf } from '../shard-state.ts';
+import { toTable, wantsTable } from '../table.ts';
+import { groupVersion, type KubeObject } from '../types.ts';
+import { HistoryExpiredError, type StoreEvent } from '../watch-hub.ts';
+import type { ResourceRequest } from './context.ts';
+import { matchingObjects } from './read.ts';
+
+type WireEvent = { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR'; object: unknown };
+
+export function handleWatch(r: ResourceRequest): void {
+  const { query, res, shard, type } = r;
+  const rvParam = query.get('resourceVersion') ?? '';
+  if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw badRequest(`invalid resource version: ${rvParam}`);
+  const sendInitial = query.get('sendInitialEvents') === 'true';
+  const bookmarks = query.get('allowWatchBookmarks') === 'true' || query.get('allowWatchBookmarks') === '1';
+  const timeoutSeconds = Number(query.get('timeoutSeconds') ?? '0');
+  const accept = r.req.headers.accept ?? '';
+  const asTable = wantsTable(accept);
+  const labels = labelMatcher(query.get('labelSelector'));
+  const fields = fieldMatcher(query.get('fieldSelector'));
+  const gr = grOf(type);
+  const matches = (object: KubeObject) => labels(object) && fields(object);
+
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' });
+  res.flushHeaders();
+  let columnsSent = false;
+  const write = (event: WireEvent) => {
+    if (res.writableEnded || res.destroyed) return;
+    let object = event.object;
+    if (asTable && (event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED')) {
+      const o = object as KubeObject;
+      object = toTable(type, [o], accept, { resourceVersion: o.metadata.resourceVersion }, !columnsSent);
+      columnsSent = true;
+    }
+    res.write(JSON.stringify({ type: event.type, object }) + '\n');
+  };
+  const bookmark = (annotations?: Record<string, string>) =>
+    write({
+      type: 'BOOKMARK',
+      object: { kind: type.kind, apiVersion: groupVersion(type), metadata: { resourceVersion: String(shard.store.currentRV()), ...(annotations ? { annotations } : {}) } },
+    });
+
+  let since = Number(rvParam === '' ? '0' : rvParam);
+  if (since === 0 || sendInitial) {
+    // "Start at most recent": the current state as ADDED events, then live changes.
+    const startRV = shard.store.currentRV();
+    for (const object of matchingObjects(r)) write({ type: 'ADDED', object });
+    if (sendInitial && bookmarks) bookmark({ 'k8s.io/initial-events-end': 'true' });
+    since = startRV;
+  }
+
+  const onEvent = (event: StoreEvent) => {
+    if (event.gr !== gr || !r.visible(event.cluster)) return;
+    if (r.cluster !== '*' && event.cluster !== r.cluster) return;
+    if (r.namespace !== '' && event.namespace !== r.namespace) return;
+    const object = r.present(event.cluster, structuredClone(event.object));
+    const now = matches(object);
+    if (event.type === 'MODIFIED' && event.previous !== undefined) {
+      const before = matches(r.present(event.cluster, structuredClone(event.previous)));
+      if (before && !now) write({ type: 'DELETED', object });
+      else if (!before && now) write({ type: 'ADDED', object });
+      else if (now) write({ type: 'MODIFIED', object });
+      return;
+    }
+    if (now) write({ type: event.type, object });
+  };
+
+  let unsubscribe: () => void = () => undefined;
+  try {
+    unsubscribe = shard.store.hub.subscribe(since, onEvent);
+  } catch (err) {
+    if (!(err instanceof HistoryExpiredError)) throw err;
+    write({ type: 'ERROR', object: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: err.message, reason: 'Expired', code: 410 } });
+    res.end();
+    return;
+  }
+
+  const timers: NodeJS.Timeout[] = [];
+  if (bookmarks) timers.push(setInterval(() => bookmark(), shard.settings.bookmarkIntervalMs));
+  if (timeoutSeconds > 0) timers.push(setTimeout(() => res.end(), timeoutSeconds * 1000));
+  const stop = () => {
+    unsubscribe();
+    for (const timer of timers) clearTimeout(timer);
+  };
+  res.on('close', stop);
+}

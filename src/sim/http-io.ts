@@ -1,0 +1,50 @@
+// Reading request bodies and writing JSON and Status responses.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { parse as parseYaml } from 'yaml';
+import { SimError } from './errors.ts';
+import { decodeKubernetesProtobuf, isProtobuf } from './protobuf.ts';
+
+const maxBody = 3 * 1024 * 1024;
+
+/** The request body as text, or as JSON text when kubectl sent Kubernetes protobuf. */
+export async function readBody(req: IncomingMessage): Promise<string> {
+  const raw = await readRawBody(req);
+  if (isProtobuf(req.headers['content-type'] ?? '') && raw.length > 0) return JSON.stringify(decodeKubernetesProtobuf(raw));
+  return raw.toString('utf8');
+}
+
+async function readRawBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > maxBody) throw new SimError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+export function parseJsonBody(text: string, contentType: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    if (/yaml/.test(contentType)) return parseYaml(text) as unknown;
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw new SimError(400, 'BadRequest', `the body of the request could not be decoded: ${(err as Error).message}`);
+  }
+}
+
+export function sendJSON(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-cache, private' });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, err: unknown): void {
+  const simError = err instanceof SimError ? err : new SimError(500, 'InternalError', `Internal error occurred: ${err instanceof Error ? err.message : String(err)}`);
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  sendJSON(res, simError.code, simError.toStatus());
+}

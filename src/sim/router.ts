@@ -1,0 +1,141 @@
+// One request from path to answer: health and version, then authentication, then the addressed logical
+// cluster (or APIExport view), then discovery or the resource handler for the verb.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import { authenticate, isPrivileged, type AuthConfig } from './authenticate.ts';
+import { aggregatedContentType, aggregatedDiscovery, aggregatedVersionAsked, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
+import { methodNotAllowed, pathNotFound, SimError } from './errors.ts';
+import type { ResourceRequest } from './handlers/context.ts';
+import { handleGet, handleList } from './handlers/read.ts';
+import { handleWatch } from './handlers/watch.ts';
+import { handleCreate, handleDelete, handleDeleteCollection, handlePatch, handleUpdate } from './handlers/write.ts';
+import { sendError, sendJSON } from './http-io.ts';
+import { openapiV3Document, openapiV3Index } from './openapi.ts';
+import { parseTarget, type Scope } from './request-path.ts';
+import type { ShardState } from './shard-state.ts';
+import type { Identity, KubeObject, ResourceType } from './types.ts';
+
+export interface ResolvedScope {
+  cluster: string;
+  types: ResourceType[];
+  visible: (cluster: string) => boolean;
+  present: (cluster: string, object: KubeObject) => KubeObject;
+}
+
+export type ViewResolver = (scope: Scope, identity: Identity) => ResolvedScope;
+
+export const version = {
+  major: '1', minor: '32', gitVersion: 'v1.32.3+kcp-edge-sim', gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean', buildDate: '2026-11-01T00:00:00Z', goVersion: 'go1.23.6', compiler: 'gc', platform: 'linux/amd64',
+};
+
+const identityPresent = (_cluster: string, object: KubeObject) => object;
+
+function forbidden(identity: Identity, cluster: string): SimError {
+  return new SimError(403, 'Forbidden', `User "${identity.user}" cannot access workspace "${cluster}": access denied`);
+}
+
+function resolveScope(shard: ShardState, scope: Scope, identity: Identity, views: ViewResolver | undefined): ResolvedScope {
+  if (scope.view !== undefined) {
+    if (views === undefined) throw pathNotFound();
+    return views(scope, identity);
+  }
+  const cluster = shard.resolveCluster(scope.cluster);
+  if (cluster !== undefined) return { cluster, types: shard.typesFor(cluster), visible: () => true, present: identityPresent };
+  // Shards create each other's logical clusters as privileged users before those clusters exist.
+  if (isPrivileged(identity) && /^[a-z0-9]+$/.test(scope.cluster)) {
+    return { cluster: scope.cluster, types: shard.typesFor(scope.cluster), visible: () => true, present: identityPresent };
+  }
+  throw forbidden(identity, scope.cluster);
+}
+
+function plain(shard: ShardState, path: string, res: ServerResponse): boolean {
+  if (path === '/livez' || path === '/readyz' || path === '/healthz') {
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
+    res.end('ok');
+    return true;
+  }
+  if (path === '/version') {
+    sendJSON(res, 200, version);
+    return true;
+  }
+  void shard;
+  return false;
+}
+
+function openapi(res: ServerResponse, rest: string, types: ResourceType[], prefix: string): void {
+  if (rest === '/openapi/v3') return sendJSON(res, 200, openapiV3Index(types, prefix));
+  const doc = openapiV3Document(types, rest.replace(/^\/openapi\/v3\//, ''));
+  if (doc === undefined) throw pathNotFound();
+  sendJSON(res, 200, doc);
+}
+
+export async function route(shard: ShardState, auth: AuthConfig, views: ViewResolver | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    const url = new URL(req.url ?? '/', 'https://shard.invalid');
+    const path = url.pathname;
+    if (plain(shard, path, res)) return;
+    const identity = authenticate(req.socket as TLSSocket, req.headers, auth);
+    const target = parseTarget(path, shard.settings.mode);
+    if (target === undefined) throw pathNotFound();
+    if (target.kind === 'plain') {
+      const m = /^(\/clusters\/[^/]+)?(\/openapi\/v3.*)$/.exec(path);
+      if (m === null) throw pathNotFound();
+      const prefix = m[1] ?? '';
+      const scope = resolveScope(shard, { cluster: prefix === '' ? 'root' : prefix.slice('/clusters/'.length), prefix }, identity, views);
+      return openapi(res, m[2] ?? '', scope.types, prefix);
+    }
+    const scope = resolveScope(shard, target.scope, identity, views);
+    if (target.kind === 'discovery') {
+      if (req.method !== 'GET') throw methodNotAllowed();
+      const aggregated = aggregatedVersionAsked(req.headers.accept);
+      if ((target.level === 'api' || target.level === 'apis') && aggregated !== undefined) {
+        return sendJSON(res, 200, aggregatedDiscovery(scope.types, target.level === 'api', aggregated), aggregatedContentType(aggregated));
+      }
+      const host = req.headers.host ?? '';
+      const doc =
+        target.level === 'api' ? apiVersions(host)
+        : target.level === 'apis' ? apiGroupList(scope.types)
+        : target.level === 'group' ? apiGroup(scope.types, target.group)
+        : apiResourceList(scope.types, target.group, target.version);
+      if (doc === undefined) throw pathNotFound();
+      return sendJSON(res, 200, doc);
+    }
+
+    const type = scope.types.find((t) => t.group === target.group && t.version === target.version && t.resource === target.resource);
+    if (type === undefined) throw pathNotFound();
+    if (target.subresource !== '' && !(type.subresources ?? []).includes(target.subresource as 'status')) throw pathNotFound();
+    const r: ResourceRequest = {
+      shard, identity, req, res, query: url.searchParams, type, cluster: scope.cluster,
+      namespace: target.namespace, name: target.name, subresource: target.subresource, visible: scope.visible, present: scope.present,
+    };
+    if (target.subresource === 'exec') throw new SimError(400, 'BadRequest', 'Upgrade request required');
+    await dispatch(r, req.method ?? 'GET', target.watchPath);
+  } catch (err) {
+    sendError(res, err);
+  }
+}
+
+async function dispatch(r: ResourceRequest, method: string, watchPath: boolean): Promise<void> {
+  const watch = watchPath || r.query.get('watch') === 'true' || r.query.get('watch') === '1';
+  if (r.name === '') {
+    if (method === 'GET') return watch ? handleWatch(r) : handleList(r);
+    if (method === 'POST') return handleCreate(r);
+    if (method === 'DELETE' && r.type.verbs.includes('deletecollection')) return handleDeleteCollection(r);
+    throw methodNotAllowed();
+  }
+  if (r.type.ephemeral === true) throw methodNotAllowed();
+  switch (method) {
+    case 'GET':
+      return handleGet(r);
+    case 'PUT':
+      return handleUpdate(r);
+    case 'PATCH':
+      return handlePatch(r);
+    case 'DELETE':
+      if (r.subresource !== '') throw methodNotAllowed();
+      return handleDelete(r);
+    default:
+      throw methodNotAllowed();
+  }
+}

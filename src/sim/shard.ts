@@ -1,0 +1,166 @@
+// startShard: one stand-in KCP shard (or plain Kubernetes cluster) serving HTTPS with mTLS on loopback.
+import { X509Certificate } from 'node:crypto';
+import { once } from 'node:events';
+import { createServer } from 'node:https';
+import type { AddressInfo, Socket } from 'node:net';
+import type { AuthConfig } from './authenticate.ts';
+import { issueCached } from './cert-cache.ts';
+import { createApiClient, type ApiClient } from './client.ts';
+import { startCoreControllers } from './controllers.ts';
+import { renderKubeconfig } from './kubeconfig.ts';
+import { createObject } from './objects.ts';
+import { createCertificateAuthority, type CertificateAuthority, type KeyPair } from './pki.ts';
+import type { ShardServices, UpgradeHandler } from './plugin.ts';
+import { shardPlugins } from './plugins.ts';
+import { route, type ViewResolver } from './router.ts';
+import { logicalClusterGR, now, pathAnnotation, ShardState, type PeerShard } from './shard-state.ts';
+
+export interface StartShardOptions {
+  name: string;
+  /** 'kubernetes' = a plain cluster without /clusters/, for the sync worker's service cluster. */
+  mode?: 'kcp' | 'kubernetes';
+  host?: string;
+  port?: number;
+  /** Serving and client CA; generated when absent. Shards of one stack share it. */
+  ca?: CertificateAuthority;
+  /** PEM of the CA whose client certificates may assert identity with X-Remote-User/-Group/-Extra-*. */
+  requestHeaderCA?: string;
+  /** CNs allowed to use requestheader authentication (empty = any certificate of that CA). */
+  requestHeaderAllowedNames?: string[];
+  /** Shard labels matched by a Workspace's spec.location.selector; default `{ name: <name> }`. */
+  labels?: Record<string, string>;
+  /** The other shards of the stack (more can be added later with addPeer or connectShards). */
+  peers?: PeerShard[];
+  /** Watch history kept before a watch from an older resourceVersion gets 410 Expired. */
+  historySize?: number;
+  /** How often watches asking for bookmarks get one (kube-apiserver: about a minute). */
+  bookmarkIntervalMs?: number;
+}
+
+export interface SimShard extends PeerShard {
+  name: string;
+  url: string;
+  caPem: string;
+  labels: Record<string, string>;
+  mode: 'kcp' | 'kubernetes';
+  issueClientCertificate(user: string, groups?: string[]): Promise<KeyPair>;
+  /** kubeconfig YAML; admin (system:masters) by default, server on the root cluster (or the given cluster/path). */
+  kubeconfig(options?: { cluster?: string; user?: string; groups?: string[] }): Promise<string>;
+  /** An HTTPS client for this shard's API as the given user (admin by default). */
+  client(options?: { user?: string; groups?: string[] }): Promise<ApiClient>;
+  addPeer(peer: PeerShard): void;
+  close(): Promise<void>;
+}
+
+export async function startShard(options: StartShardOptions): Promise<SimShard> {
+  const mode = options.mode ?? 'kcp';
+  const ca = options.ca ?? (await createCertificateAuthority(`${options.name}-ca`));
+  const serving = await issueCached(ca, { commonName: options.name, usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1', '::1'] });
+  const peers: PeerShard[] = [...(options.peers ?? [])];
+  const labels = options.labels ?? { name: options.name };
+  const state = new ShardState(
+    { name: options.name, mode, labels, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000, peers: () => peers },
+    options.historySize ?? 10_000,
+  );
+  const auth: AuthConfig = {
+    clientCA: new X509Certificate(ca.certPem),
+    ...(options.requestHeaderCA !== undefined ? { requestHeaderCA: new X509Certificate(options.requestHeaderCA) } : {}),
+    requestHeaderAllowedNames: options.requestHeaderAllowedNames ?? [],
+  };
+
+  let views: ViewResolver | undefined;
+  const upgrades: UpgradeHandler[] = [];
+  const server = createServer({
+    cert: serving.certPem, key: serving.keyPem,
+    ca: [ca.certPem, ...(options.requestHeaderCA !== undefined ? [options.requestHeaderCA] : [])],
+    requestCert: true, rejectUnauthorized: false,
+  }, (req, res) => void route(state, auth, views, req, res));
+  // Watches and exec sessions are long-lived by design: no idle timeouts.
+  server.requestTimeout = 0;
+  server.headersTimeout = 60_000;
+  server.keepAliveTimeout = 5_000;
+  const upgradedSockets = new Set<Socket>();
+  server.on('upgrade', (req, socket: Socket, head: Buffer) => {
+    upgradedSockets.add(socket);
+    socket.on('close', () => upgradedSockets.delete(socket));
+    for (const handle of upgrades) if (handle(state, auth, req, socket, head)) return;
+    socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\n\r\nunsupported upgrade\n');
+  });
+  server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const host = options.host ?? '127.0.0.1';
+  state.url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+  seed(state);
+  let admin: Promise<KeyPair> | undefined;
+  const adminCredentials = () => (admin ??= issueCached(ca, { commonName: `system:kcp:shard:${options.name}`, organizations: ['system:masters'], usage: 'client' }));
+  const peerClients = new Map<string, Promise<ApiClient>>();
+  const services: ShardServices = {
+    peerClient: (url) => {
+      let client = peerClients.get(url);
+      if (client === undefined) peerClients.set(url, (client = adminCredentials().then((creds) => createApiClient(url, ca.certPem, creds))));
+      return client;
+    },
+    setViewResolver: (resolver) => (views = resolver),
+    onUpgrade: (handler) => upgrades.push(handler),
+  };
+  const stops = [startCoreControllers(state), ...shardPlugins.map((p) => p.start(state, services))];
+
+  const issueClientCertificate = (user: string, groups: string[] = []) => issueCached(ca, { commonName: user, organizations: groups, usage: 'client' });
+  const clients: ApiClient[] = [];
+  let closing: Promise<void> | undefined;
+  return {
+    name: options.name,
+    url: state.url,
+    caPem: ca.certPem,
+    labels,
+    mode,
+    issueClientCertificate,
+    async kubeconfig({ cluster, user = 'kcp-admin', groups = user === 'kcp-admin' ? ['system:masters'] : [] } = {}) {
+      const credentials = await issueClientCertificate(user, groups);
+      const server = mode === 'kcp' ? `${state.url}/clusters/${cluster ?? 'root'}` : state.url;
+      return renderKubeconfig({ name: `${options.name}${cluster !== undefined ? `-${cluster.replace(/:/g, '-')}` : ''}`, server, caPem: ca.certPem, credentials, user });
+    },
+    async client({ user = 'kcp-admin', groups = user === 'kcp-admin' ? ['system:masters'] : [] } = {}) {
+      const client = createApiClient(state.url, ca.certPem, await issueClientCertificate(user, groups));
+      clients.push(client);
+      return client;
+    },
+    addPeer(peer) {
+      if (peer.url !== state.url && !peers.some((p) => p.url === peer.url)) peers.push(peer);
+    },
+    close() {
+      return (closing ??= shutdown());
+    },
+  };
+
+  async function shutdown(): Promise<void> {
+    for (const stop of stops) stop();
+    for (const client of clients) client.close();
+    for (const client of peerClients.values()) void client.then((c) => c.close(), () => undefined);
+    const closed = once(server, 'close');
+    server.close();
+    server.closeAllConnections();
+    for (const socket of upgradedSockets) socket.destroy();
+    await closed;
+  }
+}
+
+/** Makes every shard a peer of every other: the dev stack's shards all know each other. */
+export function connectShards(...shards: SimShard[]): void {
+  for (const a of shards) for (const b of shards) if (a !== b) a.addPeer(b);
+}
+
+function seed(state: ShardState): void {
+  if (state.kcp) {
+    state.store.put('root', logicalClusterGR, {
+      apiVersion: 'core.kcp.io/v1alpha1', kind: 'LogicalCluster',
+      metadata: { name: 'cluster', uid: crypto.randomUUID(), creationTimestamp: now(), annotations: { [pathAnnotation]: 'root', 'kcp.io/cluster': 'root' } },
+      spec: {}, status: { phase: 'Ready', URL: `${state.url}/clusters/root` },
+    });
+    createObject(state, 'root', state.builtinType('', 'namespaces'), { metadata: { name: 'default' } }, '');
+    return;
+  }
+  for (const name of ['default', 'kube-system', 'kube-public']) createObject(state, 'root', state.builtinType('', 'namespaces'), { metadata: { name } }, '');
+}

@@ -1,0 +1,84 @@
+// In-memory storage for one shard: logical cluster → kind → namespace/name → object, with one global
+// resourceVersion counter so lists and watches across clusters (`/clusters/*`) order correctly.
+import { WatchHub, type EventType } from './watch-hub.ts';
+import type { KubeObject } from './types.ts';
+
+export interface StoredItem {
+  cluster: string;
+  object: KubeObject;
+}
+
+function key(namespace: string, name: string): string {
+  return `${namespace}/${name}`;
+}
+
+export class ObjectStore {
+  private rv = 0;
+  private readonly data = new Map<string, Map<string, Map<string, KubeObject>>>();
+  readonly hub: WatchHub;
+
+  constructor(historySize: number) {
+    this.hub = new WatchHub(historySize);
+  }
+
+  currentRV(): number {
+    return this.rv;
+  }
+
+  get(cluster: string, gr: string, namespace: string, name: string): KubeObject | undefined {
+    const found = this.data.get(cluster)?.get(gr)?.get(key(namespace, name));
+    return found === undefined ? undefined : structuredClone(found);
+  }
+
+  /** Objects of one kind, sorted by namespace then name; cluster `*` means every cluster. */
+  list(cluster: string, gr: string, namespace?: string): StoredItem[] {
+    const clusters = cluster === '*' ? [...this.data.keys()].sort() : [cluster];
+    const items: StoredItem[] = [];
+    for (const c of clusters) {
+      const kinds = this.data.get(c)?.get(gr);
+      if (kinds === undefined) continue;
+      const keys = [...kinds.keys()].sort();
+      for (const k of keys) {
+        const object = kinds.get(k);
+        if (object === undefined) continue;
+        if (namespace !== undefined && namespace !== '' && object.metadata.namespace !== namespace) continue;
+        items.push({ cluster: c, object: structuredClone(object) });
+      }
+    }
+    return items;
+  }
+
+  hasCluster(cluster: string): boolean {
+    return this.data.has(cluster);
+  }
+
+  /** Writes an object, stamping the next resourceVersion, and tells every watcher. */
+  put(cluster: string, gr: string, object: KubeObject): KubeObject {
+    const namespace = object.metadata.namespace ?? '';
+    const name = object.metadata.name ?? '';
+    let kinds = this.data.get(cluster);
+    if (kinds === undefined) this.data.set(cluster, (kinds = new Map()));
+    let objects = kinds.get(gr);
+    if (objects === undefined) kinds.set(gr, (objects = new Map()));
+    const previous = objects.get(key(namespace, name));
+    const rv = ++this.rv;
+    const stored = structuredClone(object);
+    stored.metadata.resourceVersion = String(rv);
+    objects.set(key(namespace, name), stored);
+    const type: EventType = previous === undefined ? 'ADDED' : 'MODIFIED';
+    this.hub.publish({ type, rv, cluster, gr, namespace, object: stored, ...(previous !== undefined ? { previous } : {}) });
+    return structuredClone(stored);
+  }
+
+  remove(cluster: string, gr: string, namespace: string, name: string): KubeObject | undefined {
+    const objects = this.data.get(cluster)?.get(gr);
+    const previous = objects?.get(key(namespace, name));
+    if (objects === undefined || previous === undefined) return undefined;
+    objects.delete(key(namespace, name));
+    const rv = ++this.rv;
+    const gone = structuredClone(previous);
+    gone.metadata.resourceVersion = String(rv);
+    this.hub.publish({ type: 'DELETED', rv, cluster, gr, namespace, object: gone });
+    return structuredClone(gone);
+  }
+}

@@ -1,0 +1,82 @@
+// End to end as a new user would do it: `kcp-edge sim --dir D`, then nothing but real kubectl and D/kubeconfig.
+import assert from 'node:assert/strict';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { promisify } from 'node:util';
+import { waitFor } from '../helpers/wait.ts';
+
+const run = promisify(execFile);
+const kubectlPath = '/usr/bin/kubectl';
+const skip = existsSync(kubectlPath) ? false : `${kubectlPath} is not installed: the kubectl end-to-end tests need it`;
+
+async function startSimCommand(t: TestContext): Promise<{ dir: string; kubectl: (...args: string[]) => Promise<string> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'kcp-edge-sim-e2e-'));
+  const child: ChildProcess = spawn(process.execPath, ['src/cli.ts', 'sim', '--dir', dir, '--name', 'shard-e2e'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  t.after(async () => {
+    if (child.exitCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
+    await rm(dir, { recursive: true, force: true });
+  });
+  await waitFor(() => output.includes('serving at') && existsSync(join(dir, 'kubeconfig')), { what: 'kcp-edge sim to serve', timeoutMs: 30_000 });
+  const kubectl = async (...args: string[]) => (await run(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), ...args])).stdout;
+  return { dir, kubectl };
+}
+
+test('kubectl against `kcp-edge sim`: namespaces, apply, patch, delete, whoami', { skip }, async (t) => {
+  const { dir, kubectl } = await startSimCommand(t);
+  assert.match(await readFile(join(dir, 'ca.crt'), 'utf8'), /BEGIN CERTIFICATE/);
+  assert.match(await kubectl('get', 'namespaces'), /^default\s+Active\s+\d+s$/m);
+  assert.match(await kubectl('create', 'namespace', 'shop'), /namespace\/shop created/);
+  assert.match(await kubectl('get', 'ns', 'shop', '-o', 'jsonpath={.status.phase}'), /^Active$/);
+
+  const manifest = join(dir, 'cm.yaml');
+  const write = (value: string) => writeFile(manifest, `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: shop\ndata:\n  color: ${value}\n`);
+  await write('blue');
+  assert.match(await kubectl('apply', '-f', manifest), /configmap\/settings created/);
+  await write('green');
+  assert.match(await kubectl('apply', '-f', manifest), /configmap\/settings configured/);
+  assert.equal(await kubectl('get', 'cm', 'settings', '-n', 'shop', '-o', 'jsonpath={.data.color}'), 'green');
+  await write('red');
+  assert.match(await kubectl('apply', '--server-side', '-f', manifest), /configmap\/settings serverside-applied/);
+  assert.equal(await kubectl('get', 'cm', 'settings', '-n', 'shop', '-o', 'jsonpath={.data.color}'), 'red');
+  const managers = await kubectl('get', 'cm', 'settings', '-n', 'shop', '--show-managed-fields', '-o', 'jsonpath={.metadata.managedFields[*].manager}');
+  assert.match(managers, /kubectl/);
+
+  assert.match(await kubectl('patch', 'cm', 'settings', '-n', 'shop', '-p', '{"data":{"size":"xl"}}'), /patched/);
+  assert.match(await kubectl('patch', 'cm', 'settings', '-n', 'shop', '--type=json', '-p', '[{"op":"remove","path":"/data/color"}]'), /patched/);
+  assert.equal(await kubectl('get', 'cm', 'settings', '-n', 'shop', '-o', 'jsonpath={.data}'), '{"size":"xl"}');
+  assert.match(await kubectl('get', 'cm', '-n', 'shop'), /^NAME\s+DATA\s+AGE\nsettings\s+1\s+/);
+
+  const whoami = await kubectl('auth', 'whoami');
+  assert.match(whoami, /Username\s+kcp-admin/);
+  assert.match(whoami, /Groups\s+\[system:masters system:authenticated\]/);
+
+  assert.match(await kubectl('delete', 'cm', 'settings', '-n', 'shop'), /configmap "settings" deleted/);
+  assert.match(await kubectl('delete', 'namespace', 'shop'), /namespace "shop" deleted/);
+  await assert.rejects(kubectl('get', 'ns', 'shop'), /NotFound|not found/);
+});
+
+test('kubectl get -w sees a change made from another shell within a second', { skip }, async (t) => {
+  const { dir, kubectl } = await startSimCommand(t);
+  await kubectl('create', 'configmap', 'watched', '--from-literal=a=1');
+  const watcher = spawn(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), 'get', 'cm', 'watched', '-w', '-o', 'jsonpath={.data.a}{"\\n"}'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => watcher.kill());
+  let seen = '';
+  watcher.stdout?.on('data', (c: Buffer) => (seen += c.toString()));
+  await waitFor(() => seen.includes('1\n'), { what: 'initial watch output', timeoutMs: 30_000 });
+  await kubectl('patch', 'cm', 'watched', '-p', '{"data":{"a":"2"}}');
+  // The clock starts when the change is made (the patch command returned), not when kubectl started.
+  const changedAt = Date.now();
+  await waitFor(() => seen.includes('2\n'), { what: 'the change to reach kubectl get -w', timeoutMs: 5000, intervalMs: 5 });
+  assert.ok(Date.now() - changedAt < 1000, `seen after ${Date.now() - changedAt} ms`);
+});

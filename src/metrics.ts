@@ -17,7 +17,7 @@ export interface GatewayMetrics {
   upgradeClosed(shard: string): void;
 }
 
-/** `registry` lets the caller register other concerns' metrics (rate policy, routing) on the same one. */
+/** `registry`: share one with other components (routing, rate limiting) so /metrics shows them all. */
 export function createGatewayMetrics(registry: Registry = new Registry()): GatewayMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'kcp_edge_' });
   const requests = new Counter({

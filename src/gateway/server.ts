@@ -47,7 +47,7 @@ export interface GatewayOptions {
   health?: ShardHealth;
   /** The rate policy; without it nothing is rate limited. The caller owns it (closes it after the gateway). */
   limiter?: Limiter;
-  /** Registry served at /metrics; pass one to add other concerns' metrics to it (default: a new one). */
+  /** Registry /metrics serves; other components register on it too. Default: a new one. */
   registry?: Registry;
 }
 

@@ -13,7 +13,8 @@ import { compareTargets } from './scenarios/proxy-compare.ts';
 import { extraScenarios, type ScenarioReport } from './scenarios/index.ts';
 import { caddy } from './targets/caddy.ts';
 import { direct } from './targets/direct.ts';
-import { kcpEdge } from './targets/kcp-edge.ts';
+import { kcpEdge, kcpEdgeNodeArgs } from './targets/kcp-edge.ts';
+import { formatProfile, summarizeProfile } from './lib/profile-summary.ts';
 import { nginx } from './targets/nginx.ts';
 import type { BenchEnv, Target } from './targets/types.ts';
 import { startUpstream } from './upstream/start.ts';
@@ -27,6 +28,7 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     warmup: { type: 'string' },
     'no-report': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
   },
 });
 
@@ -44,7 +46,7 @@ const options = {
 };
 
 async function main(processes: Processes, dir: string): Promise<void> {
-  await ensureCommands({ nginx: 'nginx', caddy: 'caddy', wrk: 'wrk', openssl: 'openssl' }, log);
+  await ensureCommands({ nginx: 'nginx', caddy: 'caddy', wrk: 'wrk', openssl: 'openssl', 'redis-server': 'redis-server' }, log);
   const pki = await makeBenchPki(dir);
   const upstream = await startUpstream(processes, { certFile: pki.upstreamCertFile, keyFile: pki.upstreamKeyFile, clientCaFile: pki.caFile });
   log(`upstream listening on 127.0.0.1:${upstream.port}`);
@@ -55,9 +57,12 @@ async function main(processes: Processes, dir: string): Promise<void> {
   const targets = wanted === undefined ? available : available.filter((t) => wanted.includes(t.name));
   if (!available.includes(kcpEdge)) log(`kcp-edge: ${kcpEdge.unavailableReason()}`);
 
+  const profileDir = join(dir, 'profiles');
+  if (values.profile === true) kcpEdgeNodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
   const summaries = await compareTargets(env, upstream, targets, { ...options, log });
   const table = compareTable(summaries);
   process.stdout.write(`\n${table}\n\n`);
+  if (values.profile === true) await reportProfiles(profileDir);
 
   const reports: ScenarioReport[] = [];
   const wantedScenarios = values.scenarios?.split(',');
@@ -73,6 +78,23 @@ async function main(processes: Processes, dir: string): Promise<void> {
     await writeReport(summaries, table, reports);
   }
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+}
+
+/** Prints where kcp-edge spent its CPU; the profile of the measured instance is the largest one. */
+async function reportProfiles(profileDir: string): Promise<void> {
+  const { readdir, stat, copyFile } = await import('node:fs/promises');
+  const files = await readdir(profileDir).catch(() => [] as string[]);
+  const sized = await Promise.all(files.map(async (f) => ({ f, size: (await stat(join(profileDir, f))).size })));
+  const largest = sized.sort((a, b) => b.size - a.size)[0];
+  if (largest === undefined) {
+    log('no CPU profile was written');
+    return;
+  }
+  const kept = new URL(`./results/kcp-edge-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`, import.meta.url).pathname;
+  await mkdir(new URL('./results/', import.meta.url).pathname, { recursive: true });
+  await copyFile(join(profileDir, largest.f), kept);
+  process.stdout.write(`\n### Where kcp-edge's CPU goes\n\n${formatProfile(await summarizeProfile(kept))}\n\n`);
+  log(`profile kept at ${kept}`);
 }
 
 async function writeReport(summaries: Parameters<typeof compareChart>[0], table: string, reports: ScenarioReport[]): Promise<void> {
@@ -118,6 +140,7 @@ let finished = false;
 async function shutdown(code: number): Promise<never> {
   if (!finished) {
     finished = true;
+    await kcpEdge.shutdown().catch(() => {});
     await processes.stopAll().catch(() => processes.killAllNow());
     await rm(dir, { recursive: true, force: true }).catch(() => {});
   }

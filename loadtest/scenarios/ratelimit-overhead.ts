@@ -81,7 +81,7 @@ export async function ratelimitOverhead(seconds: number, log: (line: string) => 
   log(`ratelimit: ${results.at(-1)!.name} done`);
 
   await using redis = await startRedis();
-  const shared = new RedisLimiter({ policy, redisUrl: redis.url, prefix: 'bench:', metrics: registerRateLimitMetrics(new Registry()) });
+  const shared = new RedisLimiter({ policy, redis: redis.url, prefix: 'bench:', metrics: registerRateLimitMetrics(new Registry()) });
   try {
     await shared.ready();
     results.push(await measure('redis, 1 in flight', shared, seconds, 1));

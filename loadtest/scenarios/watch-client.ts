@@ -13,7 +13,8 @@ export interface WatchClientOptions {
 
 export type WatchClientMessage =
   | { type: 'ready'; open: number; failed: number; firstError?: string }
-  | { type: 'latencies'; latencies: number[]; bytes: number };
+  | { type: 'latencies'; latencies: number[]; bytes: number }
+  | { type: 'count'; received: number };
 
 const options = JSON.parse(process.argv[2] ?? '{}') as WatchClientOptions;
 const agent = new Agent({ keepAlive: false, maxSockets: Infinity, ca: options.ca });
@@ -71,7 +72,9 @@ async function main(): Promise<void> {
 }
 
 process.on('message', (message: { type?: string }) => {
-  if (message.type === 'latencies') {
+  if (message.type === 'count') {
+    process.send?.({ type: 'count', received: latencies.length } satisfies WatchClientMessage);
+  } else if (message.type === 'latencies') {
     process.send?.({ type: 'latencies', latencies, bytes } satisfies WatchClientMessage);
     latencies = [];
   } else if (message.type === 'close') {

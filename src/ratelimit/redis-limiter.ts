@@ -4,7 +4,6 @@
 // to the shared counters by itself once Redis answers again.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Redis } from 'ioredis';
 import type { Identity } from '../auth/identity.ts';
 import type { RequestAttributes } from '../kube/request-attributes.ts';
 import { admittedDecision, planAdmission, rejectedDecision, type AdmissionOutcome, type AdmissionPlan } from './admission.ts';
@@ -13,20 +12,22 @@ import { LocalCounters } from './local-counters.ts';
 import type { RateLimitMetrics } from './metrics.ts';
 import type { Limits } from './policy.ts';
 import type { PolicySource } from './policy-source.ts';
+import { createRedisClient, parseRedisUrl, type RedisClient, type RedisConnectionConfig } from '../routing/redis-connection.ts';
 import { RedisScripts } from './redis-script-runner.ts';
 import { admitScript, heartbeatSlotsScript, registerReplicaScript, releaseScript } from './redis-scripts.ts';
 import type { LimitContext, LimitDecision, Limiter } from './types.ts';
 
 export interface RedisLimiterOptions {
   policy: PolicySource;
-  redisUrl: string;
-  /** Prefix of every key; keys are hash-tagged per flow after it. */
+  /** A URL (redis://, rediss://, redis+sentinel://, redis+cluster://) or the connection the routing store uses. */
+  redis: string | RedisConnectionConfig;
+  /** Prefix of every key, default the connection's keyPrefix (`kcp-edge:`); keys are hash-tagged per flow after it. */
   prefix?: string;
   replicaId?: string;
   /** How long slots and the replica registration outlive the last heartbeat. */
   leaseMs?: number;
   heartbeatMs?: number;
-  /** A Redis call slower than this counts as Redis being unreachable. */
+  /** A Redis call slower than this counts as Redis being unreachable (default: the connection's, else 250 ms). */
   commandTimeoutMs?: number;
   metrics?: RateLimitMetrics;
   /** Told when the limiter switches between shared (Redis) and local enforcement. */
@@ -35,7 +36,7 @@ export interface RedisLimiterOptions {
 
 export class RedisLimiter implements Limiter {
   readonly #policy: PolicySource;
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #scripts: RedisScripts;
   readonly #prefix: string;
   readonly #replicaId: string;
@@ -54,20 +55,19 @@ export class RedisLimiter implements Limiter {
 
   constructor(options: RedisLimiterOptions) {
     this.#policy = options.policy;
-    this.#prefix = options.prefix ?? 'kcp-edge:';
+    const connection = typeof options.redis === 'string' ? parseRedisUrl(options.redis) : options.redis;
+    this.#prefix = options.prefix ?? connection.keyPrefix;
     this.#replicaId = options.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.#leaseMs = options.leaseMs ?? 15_000;
     this.#metrics = options.metrics;
+    // Local until the first heartbeat has reached Redis.
+    this.#metrics?.setLocalFallback(true);
     this.#onModeChange = options.onModeChange;
-    this.#redis = new Redis(options.redisUrl, {
-      // Fail fast instead of queueing: a request must never wait for Redis to come back.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs ?? 250,
-      connectTimeout: 1000,
-      retryStrategy: (times) => Math.min(50 * times, 1000),
-      lazyConnect: false,
-    });
+    // Fail fast instead of queueing: a request must never wait for Redis to come back.
+    this.#redis = createRedisClient(
+      { ...connection, commandTimeoutMs: options.commandTimeoutMs ?? connection.commandTimeoutMs ?? 250 },
+      { failFast: true },
+    );
     // Errors surface through failed calls and the mode switch; an unhandled 'error' event would crash.
     this.#redis.on('error', () => {});
     this.#redis.on('ready', () => void this.#beat());

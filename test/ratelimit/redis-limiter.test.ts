@@ -22,7 +22,7 @@ async function redisFor(t: TestContext): Promise<RedisServer> {
 async function limiterOn(t: TestContext, server: RedisServer, policyText: string, extra: { registry?: Registry; prefix?: string } = {}): Promise<RedisLimiter> {
   const l = new RedisLimiter({
     policy: staticPolicy(await parsePolicy(policyText)),
-    redisUrl: server.url,
+    redis: server.url,
     prefix: extra.prefix ?? 'test:',
     leaseMs: 1000,
     heartbeatMs: 150,

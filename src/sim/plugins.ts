@@ -1,4 +1,6 @@
 // Everything a shard runs beyond storage and the core controllers, in start order.
+import { apiExportsPlugin } from './apiexports.ts';
 import type { ShardPlugin } from './plugin.ts';
+import { tenancyPlugin } from './tenancy.ts';
 
-export const shardPlugins: ShardPlugin[] = [];
+export const shardPlugins: ShardPlugin[] = [tenancyPlugin, apiExportsPlugin];

@@ -1,6 +1,6 @@
-// The indexer against two stand-in shards and a real Redis. The test plays KCP's own controllers
-// (scheduling a Workspace: creating its LogicalCluster on the chosen shard, then setting spec.cluster,
-// spec.URL and status.phase), writing through the API exactly what they write.
+// The indexer against two stand-in shards (which schedule Workspaces like KCP: spec.cluster, spec.URL,
+// a LogicalCluster annotated with its path on the chosen shard, phases Scheduling → Initializing →
+// Ready) and a real Redis, observed through a gateway replica's routing table.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
@@ -12,7 +12,7 @@ import { LeaseRunner } from '../../src/routing/indexer-lease.ts';
 import { parseRedisUrl } from '../../src/routing/redis-connection.ts';
 import { RedisRouteStore } from '../../src/routing/redis-route-store.ts';
 import { RedisRoutingTable } from '../../src/routing/redis-routing-table.ts';
-import { createCertificateAuthority, startShard, type ApiClient, type SimShard } from '../../src/sim/index.ts';
+import { connectShards, createCertificateAuthority, createWorkspace, startShard, type ApiClient, type SimShard } from '../../src/sim/index.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { makeTempDir, waitFor } from '../helpers/wait.ts';
 
@@ -28,6 +28,7 @@ let credentials: { certPem: string; keyPem: string; caPem: string };
 before(async () => {
   const ca = await createCertificateAuthority('kcp-ca');
   [redis, a, b] = await Promise.all([startRedis(), startShard({ name: 'alpha', ca }), startShard({ name: 'beta', ca })]);
+  connectShards(a, b);
   store = RedisRouteStore.connect(parseRedisUrl(redis.url));
   table = new RedisRoutingTable({ redis: parseRedisUrl(redis.url) });
   await table.waitUntilSynced();
@@ -53,20 +54,8 @@ async function ok<T>(p: Promise<{ status: number; text: string; body: T }>): Pro
   return r.body;
 }
 
-async function createWorkspace(api: ApiClient, parent: string, name: string): Promise<void> {
-  await ok(api.request('POST', wsPath(parent), { body: { apiVersion: 'tenancy.kcp.io/v1alpha1', kind: 'Workspace', metadata: { name }, spec: {} } }));
-}
-
-/** KCP's scheduler: the logical cluster on the chosen shard, then spec.cluster and spec.URL. */
-async function schedule(api: ApiClient, parent: string, name: string, on: SimShard, cluster: string, path: string | undefined): Promise<void> {
-  const onApi = on === a ? apiA : apiB;
-  const annotations = path === undefined ? {} : { 'kcp.io/path': path };
-  await ok(onApi.request('POST', lcPath(cluster), { body: { apiVersion: 'core.kcp.io/v1alpha1', kind: 'LogicalCluster', metadata: { name: 'cluster', annotations }, spec: {} } }));
-  await ok(api.request('PATCH', wsPath(parent, name), { body: { spec: { cluster, URL: `${on.url}/clusters/${path ?? cluster}` } }, contentType: 'application/merge-patch+json' }));
-}
-
-async function setPhase(api: ApiClient, parent: string, name: string, phase: string): Promise<void> {
-  await ok(api.request('PATCH', `${wsPath(parent, name)}/status`, { body: { status: { phase } }, contentType: 'application/merge-patch+json' }));
+async function deleteWorkspace(api: ApiClient, parent: string, name: string): Promise<void> {
+  await ok(api.request('DELETE', wsPath(parent, name)));
 }
 
 async function routed(path: string, expected: { shard: string; phase: string } | undefined): Promise<void> {
@@ -80,7 +69,7 @@ async function routed(path: string, expected: { shard: string; phase: string } |
   );
 }
 
-test('workspaces become routes as they are scheduled, get ready, move and go', async (t) => {
+test('workspaces become routes as they are created, move and go', async (t) => {
   // A route nothing stands for (a workspace deleted while no indexer ran) is cleaned up on the first list.
   await store.putRoute({ path: 'root:ghost', shard: 'beta', cluster: 'ghostcluster', phase: 'Ready' });
   const indexer = new Indexer({ store, credentials, shardRefreshMs: 200 });
@@ -90,39 +79,32 @@ test('workspaces become routes as they are scheduled, get ready, move and go', a
   assert.equal(await store.getRoute('root:ghost'), undefined);
   assert.ok(await store.getRoute('root'), 'the root workspace is routed');
 
-  // Created, not yet scheduled: no route.
-  await createWorkspace(apiA, 'root', 'org');
-  await schedule(apiA, 'root', 'org', b, 'orgcluster', 'root:org');
-  await setPhase(apiA, 'root', 'org', 'Initializing');
-  await routed('root:org', { shard: 'beta', phase: 'Unavailable' });
-  await setPhase(apiA, 'root', 'org', 'Ready');
+  // Created on alpha (where root lives), scheduled to beta.
+  const org = await createWorkspace(apiA, 'root', 'org', { shard: 'beta' });
   await routed('root:org', { shard: 'beta', phase: 'Ready' });
-  assert.equal((await table.resolve('orgcluster'))?.route.path, 'root:org');
+  assert.equal((await table.resolve(org.cluster))?.route.path, 'root:org');
 
-  // A child on the other shard whose LogicalCluster carries no path: parent path + ':' + name.
-  await createWorkspace(apiB, 'orgcluster', 'team');
-  await schedule(apiB, 'orgcluster', 'team', a, 'teamcluster', undefined);
-  await setPhase(apiB, 'orgcluster', 'team', 'Ready');
+  // A child, created through the shard holding its parent, scheduled back to alpha.
+  const team = await createWorkspace(apiB, 'root:org', 'team', { shard: 'alpha' });
   await routed('root:org:team', { shard: 'alpha', phase: 'Ready' });
 
-  // Moved: the logical cluster appears on beta, the Workspace points there, alpha's copy goes.
-  await ok(apiB.request('POST', lcPath('teamcluster'), { body: { apiVersion: 'core.kcp.io/v1alpha1', kind: 'LogicalCluster', metadata: { name: 'cluster', annotations: { 'kcp.io/path': 'root:org:team' } }, spec: {} } }));
-  await ok(apiB.request('PATCH', wsPath('orgcluster', 'team'), { body: { spec: { URL: `${b.url}/clusters/root:org:team` } }, contentType: 'application/merge-patch+json' }));
+  // Moved (KCP has no automatic move; an operator's tooling does what kcp would): the logical cluster
+  // appears on beta, the Workspace points there, alpha's copy goes.
+  const lc = { apiVersion: 'core.kcp.io/v1alpha1', kind: 'LogicalCluster', metadata: { name: 'cluster', annotations: { 'kcp.io/path': 'root:org:team' } }, spec: {} };
+  await ok(apiB.request('POST', lcPath(team.cluster), { body: lc }));
+  await ok(apiB.request('PATCH', wsPath(org.cluster, 'team'), { body: { spec: { URL: `${b.url}/clusters/${team.cluster}` } }, contentType: 'application/merge-patch+json' }));
   await routed('root:org:team', { shard: 'beta', phase: 'Ready' });
-  await ok(apiA.request('DELETE', `${lcPath('teamcluster')}/cluster`));
+  await ok(apiA.request('DELETE', `${lcPath(team.cluster)}/cluster`));
   await routed('root:org:team', { shard: 'beta', phase: 'Ready' });
 
-  // Deleted: the Workspace and its logical cluster go, and so does the route.
-  await ok(apiB.request('DELETE', wsPath('orgcluster', 'team')));
-  await ok(apiB.request('DELETE', `${lcPath('teamcluster')}/cluster`));
+  // Deleted: KCP removes the logical cluster, then the Workspace; the route goes with them.
+  await deleteWorkspace(apiB, org.cluster, 'team');
   await routed('root:org:team', undefined);
-  assert.equal(await table.resolve('teamcluster'), undefined);
+  assert.equal(await table.resolve(team.cluster), undefined);
 });
 
 test('a restarted indexer catches up with what happened while it was away', async (t) => {
-  await createWorkspace(apiA, 'root', 'away');
-  await schedule(apiA, 'root', 'away', a, 'awaycluster', 'root:away');
-  await setPhase(apiA, 'root', 'away', 'Ready');
+  const away = await createWorkspace(apiA, 'root', 'away', { shard: 'alpha' });
   const first = new Indexer({ store, credentials });
   await first.start();
   await first.synced();
@@ -130,17 +112,16 @@ test('a restarted indexer catches up with what happened while it was away', asyn
   await first.stop();
 
   // While no indexer runs: one workspace is deleted, another created.
-  await ok(apiA.request('DELETE', wsPath('root', 'away')));
-  await ok(apiA.request('DELETE', `${lcPath('awaycluster')}/cluster`));
-  await createWorkspace(apiA, 'root', 'later');
-  await schedule(apiA, 'root', 'later', b, 'latercluster', 'root:later');
-  await setPhase(apiA, 'root', 'later', 'Ready');
+  await deleteWorkspace(apiA, 'root', 'away');
+  await waitFor(async () => (await apiA.request('GET', wsPath('root', 'away'))).status === 404, { what: 'away deleted' });
+  await createWorkspace(apiA, 'root', 'later', { shard: 'beta' });
 
   const second = new Indexer({ store, credentials });
   t.after(() => second.stop());
   await second.start();
   await second.synced();
   await routed('root:away', undefined);
+  assert.equal(await table.resolve(away.cluster), undefined);
   await routed('root:later', { shard: 'beta', phase: 'Ready' });
 });
 
@@ -176,9 +157,7 @@ test('exactly one replica holds the indexer lease, and another takes over when i
 
 test('kcp-edge index --once writes the routes of what the shards hold', async () => {
   await using tmp = await makeTempDir();
-  await createWorkspace(apiB, 'root', 'viacli');
-  await schedule(apiB, 'root', 'viacli', b, 'viaclicluster', 'root:viacli');
-  await setPhase(apiB, 'root', 'viacli', 'Ready');
+  await createWorkspace(apiA, 'root', 'viacli', { shard: 'beta' });
   await writeFile(join(tmp.dir, 'tls.crt'), credentials.certPem);
   await writeFile(join(tmp.dir, 'tls.key'), credentials.keyPem);
   await writeFile(join(tmp.dir, 'ca.crt'), credentials.caPem);

@@ -17,8 +17,8 @@ export interface GatewayMetrics {
   upgradeClosed(shard: string): void;
 }
 
-export function createGatewayMetrics(): GatewayMetrics {
-  const registry = new Registry();
+/** `registry`: share one with other components (routing, rate limiting) so /metrics shows them all. */
+export function createGatewayMetrics(registry: Registry = new Registry()): GatewayMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'kcp_edge_' });
   const requests = new Counter({
     name: 'kcp_edge_requests_total',

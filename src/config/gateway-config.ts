@@ -2,6 +2,7 @@
 // relative to the file. `build` reads every referenced PEM so a missing or wrong certificate is
 // reported with the field that names it, together with every other problem, before anything starts.
 import { parseTokenCsv } from '../auth/static-token.ts';
+import { parseRedisUrl, type RedisConnectionConfig } from '../routing/redis-connection.ts';
 import { defaultDroppedGroups } from '../gateway/stages/authenticate.ts';
 import { defineConfig, type BuildContext } from './loader.ts';
 import type { DeepReadonly } from './freeze.ts';
@@ -12,7 +13,11 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 interface RawGatewayConfig {
   listen: { address: string; port: number };
   tls: { certFile: string; keyFile: string };
-  routing: { embedded?: { file: string } };
+  routing: {
+    embedded?: { file: string };
+    redis?: { url: string; keyPrefix?: string; cacheMaxEntries: number; negativeCacheSeconds: number; runIndexer: boolean };
+  };
+  shardHealth: { enabled: boolean; intervalSeconds: number; downIntervalSeconds: number; failureThreshold: number };
   authentication: { tokenFile?: string; clientCAFile?: string };
   upstream: { clientCertFile: string; clientKeyFile: string; caFile?: string };
   headers: { impersonation: 'pass' | 'drop'; droppedGroups: string[] };
@@ -20,14 +25,18 @@ interface RawGatewayConfig {
   log: { level: LogLevel };
 }
 
-/** Where the routing table lives; a `redis` variant joins this union when the shared store lands. */
-export type RoutingSource = { kind: 'embedded'; file: string };
+/** Where the routing table lives: a local file, or the Redis table shared by every replica. */
+export type RoutingSource =
+  | { kind: 'embedded'; file: string }
+  | { kind: 'redis'; redis: RedisConnectionConfig; url: string; cacheMax: number; negativeTtlMs: number; runIndexer: boolean };
 
 export interface GatewayConfig {
   listen: { host: string; port: number };
   /** Serving certificate and key (PEM), and the files they came from (for rotation). */
   tls: { cert: string; key: string; certFile: string; keyFile: string };
   routing: RoutingSource;
+  /** Active /readyz probes and passive failure counting per shard; disabled = every shard not marked down is tried. */
+  shardHealth: { enabled: boolean; intervalMs: number; downIntervalMs: number; failureThreshold: number };
   authentication: {
     /** Absolute path of a kube-apiserver style token file (token,user,uid,"group1,group2"). */
     tokenFile?: string;
@@ -58,7 +67,30 @@ const schema = object(
       port: { type: 'integer', minimum: 0, maximum: 65535, default: 6443 },
     }),
     tls: object({ certFile: file, keyFile: file }, ['certFile', 'keyFile']),
-    routing: object({ embedded: object({ file }, ['file'], false) }, [], false),
+    routing: object(
+      {
+        embedded: object({ file }, ['file'], false),
+        redis: object(
+          {
+            url: { type: 'string', pattern: '^rediss?(\\+sentinel|\\+cluster)?://', errorMessage: 'must be a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL' },
+            keyPrefix: { type: 'string' },
+            cacheMaxEntries: { type: 'integer', minimum: 1, default: 100000 },
+            negativeCacheSeconds: { type: 'number', minimum: 0, maximum: 300, default: 5 },
+            runIndexer: { type: 'boolean', default: false },
+          },
+          ['url'],
+          false,
+        ),
+      },
+      [],
+      false,
+    ),
+    shardHealth: object({
+      enabled: { type: 'boolean', default: true },
+      intervalSeconds: { type: 'number', exclusiveMinimum: 0, default: 5 },
+      downIntervalSeconds: { type: 'number', exclusiveMinimum: 0, default: 1 },
+      failureThreshold: { type: 'integer', minimum: 1, default: 3 },
+    }),
     authentication: object({ tokenFile: file, clientCAFile: file }),
     upstream: object({ clientCertFile: file, clientKeyFile: file, caFile: file }, ['clientCertFile', 'clientKeyFile']),
     headers: object({
@@ -98,13 +130,36 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
   const upstreamCA = raw.upstream.caFile === undefined ? undefined : await readPem(ctx, ['upstream', 'caFile'], raw.upstream.caFile, 'CERTIFICATE');
 
   const sources = Object.keys(raw.routing);
-  if (sources.length !== 1) ctx.issue(['routing'], 'must name exactly one routing store (embedded)');
-  const routing: RoutingSource = { kind: 'embedded', file: ctx.resolvePath(raw.routing.embedded?.file ?? '') };
+  if (sources.length !== 1) ctx.issue(['routing'], 'must name exactly one routing store (embedded or redis)');
+  let routing: RoutingSource = { kind: 'embedded', file: ctx.resolvePath(raw.routing.embedded?.file ?? '') };
+  const redis = raw.routing.redis;
+  if (redis !== undefined) {
+    try {
+      const connection = parseRedisUrl(redis.url);
+      if (redis.keyPrefix !== undefined) connection.keyPrefix = redis.keyPrefix;
+      routing = {
+        kind: 'redis',
+        redis: connection,
+        url: redis.url,
+        cacheMax: redis.cacheMaxEntries,
+        negativeTtlMs: Math.round(redis.negativeCacheSeconds * 1000),
+        runIndexer: redis.runIndexer,
+      };
+    } catch (err) {
+      ctx.issue(['routing', 'redis', 'url'], (err as Error).message);
+    }
+  }
 
   return {
     listen: { host: raw.listen.address, port: raw.listen.port },
     tls: { cert: cert ?? '', key: key ?? '', certFile: ctx.resolvePath(raw.tls.certFile), keyFile: ctx.resolvePath(raw.tls.keyFile) },
     routing,
+    shardHealth: {
+      enabled: raw.shardHealth.enabled,
+      intervalMs: Math.round(raw.shardHealth.intervalSeconds * 1000),
+      downIntervalMs: Math.round(raw.shardHealth.downIntervalSeconds * 1000),
+      failureThreshold: raw.shardHealth.failureThreshold,
+    },
     authentication: {
       ...(raw.authentication.tokenFile === undefined ? {} : { tokenFile: ctx.resolvePath(raw.authentication.tokenFile) }),
       ...(clientCA === undefined ? {} : { clientCA }),

@@ -1,11 +1,18 @@
 // From a validated gateway config to what startGateway needs: the routing store it names, the
 // authenticators it enables and the PEMs it read. Everything opened here is closed by `close()`.
+import { hostname } from 'node:os';
 import type { Logger } from 'pino';
+import { Registry } from 'prom-client';
 import { ClientCertificateAuthenticator } from '../auth/client-certificate.ts';
 import type { Authenticator } from '../auth/identity.ts';
 import type { GatewayOptions } from '../gateway/server.ts';
 import { EmbeddedRoutingTable } from '../routing/embedded-store.ts';
+import { registerRoutingMetrics, type RoutingMetrics } from '../routing/metrics.ts';
+import { parseRedisUrl } from '../routing/redis-connection.ts';
+import { RedisRoutingTable } from '../routing/redis-routing-table.ts';
+import { ShardHealthChecker } from '../routing/shard-health.ts';
 import type { RoutingTable } from '../routing/types.ts';
+import type { DeepReadonly } from './freeze.ts';
 import type { GatewayConfig, RoutingSource } from './gateway-config.ts';
 import type { Config } from './loader.ts';
 import { TokenFileAuthenticator } from './token-file-authenticator.ts';
@@ -15,22 +22,68 @@ export interface GatewayDependencies {
   close(): Promise<void>;
 }
 
-/** Opens the routing store a config names. The redis store joins here as a second `kind`. */
-export async function openRoutingTable(source: RoutingSource, log: Logger): Promise<RoutingTable> {
+/** Opens the routing store a config names. */
+export async function openRoutingTable(source: DeepReadonly<RoutingSource>, log: Logger, metrics?: RoutingMetrics): Promise<RoutingTable> {
   switch (source.kind) {
     case 'embedded':
       return EmbeddedRoutingTable.open(source.file, { log: log.child({ component: 'routing' }) });
+    case 'redis': {
+      const table = new RedisRoutingTable({
+        redis: { ...source.redis, nodes: source.redis.nodes.map((n) => ({ ...n })) },
+        cacheMax: source.cacheMax,
+        negativeTtlMs: source.negativeTtlMs,
+        ...(metrics === undefined ? {} : { metrics }),
+      });
+      // Start serving even when Redis is down (not ready, cold lookups 503); it joins when Redis does.
+      await table.waitUntilSynced(5_000).catch(() => log.warn({ redis: source.url }, 'routing table: Redis not reachable yet; serving 503 until it is'));
+      return table;
+    }
   }
 }
 
-export async function gatewayDependencies(config: Config<GatewayConfig>, logger: Logger): Promise<GatewayDependencies> {
+/** The routing source `--redis URL` stands for: the shared table with default cache settings. */
+export function redisRoutingSource(url: string): RoutingSource {
+  return { kind: 'redis', redis: parseRedisUrl(url), url, cacheMax: 100_000, negativeTtlMs: 5_000, runIndexer: false };
+}
+
+export interface DependencyOverrides {
+  /** Use this routing store instead of the config's (`serve --redis URL`). */
+  routing?: RoutingSource;
+}
+
+export async function gatewayDependencies(config: Config<GatewayConfig>, logger: Logger, overrides: DependencyOverrides = {}): Promise<GatewayDependencies> {
   const opened: { close(): Promise<void> }[] = [];
   const closeAll = async () => {
     for (const o of opened.reverse()) await o.close().catch(() => undefined);
   };
   try {
-    const routing = await openRoutingTable(config.routing, logger);
+    const registry = new Registry();
+    const routingMetrics = registerRoutingMetrics(registry);
+    const routing = await openRoutingTable(overrides.routing ?? config.routing, logger, routingMetrics);
     opened.push(routing);
+    let health: ShardHealthChecker | undefined;
+    if (config.shardHealth.enabled) {
+      const healthLog = logger.child({ component: 'shard-health' });
+      const record = routing instanceof RedisRoutingTable ? routing.shardHealthRecorder(`${hostname()}/${process.pid}`) : undefined;
+      const checker = new ShardHealthChecker({
+        shards: routing,
+        clientCertPem: config.upstream.cert,
+        clientKeyPem: config.upstream.key,
+        ...(config.upstream.ca === undefined ? {} : { caPem: config.upstream.ca }),
+        intervalMs: config.shardHealth.intervalMs,
+        downIntervalMs: config.shardHealth.downIntervalMs,
+        failureThreshold: config.shardHealth.failureThreshold,
+        metrics: routingMetrics,
+        onChange(shard, up, reason) {
+          if (up) healthLog.info({ shard }, 'shard is up');
+          else healthLog.warn({ shard, reason }, 'shard is down: its workspaces get 503 until it recovers');
+          record?.(shard, up, reason);
+        },
+      });
+      checker.start();
+      opened.push({ close: async () => checker.stop() });
+      health = checker;
+    }
     const authenticators: Authenticator[] = [];
     if (config.authentication.tokenFile !== undefined) {
       const tokens = await TokenFileAuthenticator.open(config.authentication.tokenFile, { log: logger.child({ component: 'auth' }) });
@@ -56,6 +109,8 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       headers: { dropImpersonation: config.headers.impersonation === 'drop', droppedGroups: [...config.headers.droppedGroups] },
       drainTimeoutMs: config.drainTimeoutMs,
       logger,
+      registry,
+      ...(health === undefined ? {} : { health }),
     };
     return { options, close: closeAll };
   } catch (err) {

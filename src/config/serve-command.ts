@@ -53,15 +53,23 @@ async function serve(values: OptionValues): Promise<number> {
   }
 
   // Loaded only now: a config check never pays for the gateway's imports.
-  const [{ pino }, { startGateway }, { gatewayDependencies }] = await Promise.all([
+  const [{ pino }, { startGateway }, { gatewayDependencies, redisRoutingSource }] = await Promise.all([
     import('pino'),
     import('../gateway/server.ts'),
     import('./gateway-options.ts'),
   ]);
   const logger: Logger = pino({ name: 'kcp-edge', level: config.logLevel });
+  const redisUrl = values['redis'];
+  let overrides: Parameters<typeof gatewayDependencies>[2] = {};
+  try {
+    if (typeof redisUrl === 'string') overrides = { routing: redisRoutingSource(redisUrl) };
+  } catch (err) {
+    process.stderr.write(`kcp-edge serve: --redis: ${(err as Error).message}\n`);
+    return 2;
+  }
   let deps: Awaited<ReturnType<typeof gatewayDependencies>>;
   try {
-    deps = await gatewayDependencies(config, logger);
+    deps = await gatewayDependencies(config, logger, overrides);
   } catch (err) {
     // An invalid routing table is a config problem like any other: list it and exit 1.
     if (!isConfigError(err)) throw err;
@@ -127,6 +135,8 @@ export const command: Command = {
   options: {
     config: { type: 'string' },
     check: { type: 'boolean', default: false },
+    // The shared routing table in Redis instead of the config's routing store (redis://, redis+sentinel://, redis+cluster://).
+    redis: { type: 'string' },
   },
   run: serve,
 };

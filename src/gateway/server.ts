@@ -43,6 +43,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Shard health tracking; without it every shard not marked down is tried. */
   health?: ShardHealth;
+  /** Registry /metrics serves; other components register on it too. Default: a new one. */
+  registry?: Registry;
 }
 
 export interface Gateway {
@@ -55,7 +57,7 @@ export interface Gateway {
 
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? pino({ name: 'kcp-edge-gateway' });
-  const metrics = createGatewayMetrics();
+  const metrics = createGatewayMetrics(options.registry);
   const pools = new ShardPools(options.upstream);
   const connections = new Connections();
   const observer = accessObserver(connections, metrics, logger);

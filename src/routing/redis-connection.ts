@@ -14,7 +14,7 @@ export interface RedisEndpoint {
 export interface RedisConnectionConfig {
   mode: RedisMode;
   /** standalone: the server; sentinel: the sentinels; cluster: the seed nodes. */
-  nodes: RedisEndpoint[];
+  nodes: readonly RedisEndpoint[];
   /** Sentinel: the monitored master's name. */
   masterName?: string;
   username?: string;
@@ -101,14 +101,14 @@ export function createRedisClient(config: RedisConnectionConfig, options: Client
       return new Redis({ ...common, host: node.host, port: node.port, db: config.db ?? 0 });
     }
     case 'sentinel':
-      return new Redis({ ...common, sentinels: config.nodes, name: config.masterName ?? 'mymaster', db: config.db ?? 0 });
+      return new Redis({ ...common, sentinels: config.nodes.map((n) => ({ ...n })), name: config.masterName ?? 'mymaster', db: config.db ?? 0 });
     case 'cluster': {
       const clusterOptions: ClusterOptions = {
         enableOfflineQueue: common.enableOfflineQueue ?? false,
         clusterRetryStrategy: common.retryStrategy ?? (() => null),
         redisOptions: common,
       };
-      return new Cluster(config.nodes, clusterOptions);
+      return new Cluster(config.nodes.map((n) => ({ ...n })), clusterOptions);
     }
   }
 }

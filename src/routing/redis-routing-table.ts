@@ -10,6 +10,7 @@ import type { RoutingMetrics } from './metrics.ts';
 import { createRedisClient, type RedisClient, type RedisConnectionConfig } from './redis-connection.ts';
 import { parseChangeMessage, routingKeys, type RoutingKeys } from './redis-keys.ts';
 import { RESOLVE, runScript } from './redis-scripts.ts';
+import { writeShardHealth } from './shard-health-record.ts';
 import type { Resolution, Route, RoutingTable, Shard } from './types.ts';
 
 export interface RedisRoutingTableOptions {
@@ -114,6 +115,14 @@ export class RedisRoutingTable implements RoutingTable {
   secondsSinceSync(): number {
     if (this.#subscribed && this.#client.status === 'ready') this.#lastSyncAt = Date.now();
     return (Date.now() - this.#lastSyncAt) / 1000;
+  }
+
+  /** Writes this replica's shard health verdicts where `kcp-edge shards list` reads them (best effort). */
+  shardHealthRecorder(reporter: string): (shard: string, up: boolean, reason: string | undefined) => void {
+    return (shard, up, reason) => {
+      const record = { up, checkedAt: Date.now(), reporter, ...(reason === undefined ? {} : { reason }) };
+      writeShardHealth(this.#client, this.#keys, shard, record).catch(() => this.#metrics?.redisErrors.inc());
+    };
   }
 
   get cacheSize(): number {

@@ -32,6 +32,8 @@ interface State {
   reason: string | undefined;
   nextProbeAt: number;
   probing: boolean;
+  /** Whether onChange has heard of this shard yet: the first probe's verdict is news too. */
+  reported: boolean;
 }
 
 export interface ShardHealthSnapshot {
@@ -105,7 +107,7 @@ export class ShardHealthChecker implements ShardHealth {
   #state(shard: string): State {
     let state = this.#states.get(shard);
     if (state === undefined) {
-      state = { up: true, failures: 0, reason: undefined, nextProbeAt: 0, probing: false };
+      state = { up: true, failures: 0, reason: undefined, nextProbeAt: 0, probing: false, reported: false };
       this.#states.set(shard, state);
       this.#options.metrics?.shardUp.set({ shard }, 1);
     }
@@ -118,6 +120,7 @@ export class ShardHealthChecker implements ShardHealth {
     // A shard just marked down is re-probed soon, not after a whole healthy interval.
     state.nextProbeAt = Date.now() + (up ? this.#intervalMs : this.#downIntervalMs);
     this.#options.metrics?.shardUp.set({ shard }, up ? 1 : 0);
+    state.reported = true;
     this.#options.onChange?.(shard, up, reason);
   }
 
@@ -161,6 +164,7 @@ export class ShardHealthChecker implements ShardHealth {
         if (state.up && (failure.conclusive || state.failures >= this.#threshold)) this.#set(shard.name, state, false, failure.reason);
         else if (!state.up) state.reason = failure.reason;
       }
+      if (!state.reported) this.#set(shard.name, state, state.up, state.reason);
     } finally {
       state.probing = false;
     }

@@ -61,13 +61,36 @@ test('a minimal gateway config gets the documented defaults', async () => {
   });
 });
 
+test('a redis routing store and shard health settings map to their values', async () => {
+  await withTempDir(async (dir) => {
+    await writeCerts(dir);
+    const file = join(dir, 'gateway.yaml');
+    await writeFile(file, [
+      'tls: { certFile: certs/gateway.crt, keyFile: certs/gateway.key }',
+      'routing: { redis: { url: "redis+sentinel://s1:26379,s2:26380/primary", keyPrefix: "edge-eu:", cacheMaxEntries: 5000 } }',
+      'shardHealth: { intervalSeconds: 2, failureThreshold: 5 }',
+      'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key }',
+    ].join('\n'));
+    const config = await loadConfig(gatewayConfigKind, file);
+    assert.deepEqual(config.routing, {
+      kind: 'redis',
+      url: 'redis+sentinel://s1:26379,s2:26380/primary',
+      redis: { mode: 'sentinel', nodes: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }], masterName: 'primary', keyPrefix: 'edge-eu:', tls: false },
+      cacheMax: 5000,
+      negativeTtlMs: 5000,
+      runIndexer: false,
+    });
+    assert.deepEqual(config.shardHealth, { enabled: true, intervalMs: 2000, downIntervalMs: 1000, failureThreshold: 5 });
+  });
+});
+
 const invalid: { name: string; yaml: string[]; issues: string[] }[] = [
   {
     name: 'schema problems, all at once',
     yaml: [
       'listen: { port: 99999, adress: 127.0.0.1 }',
       'tls: { certFile: certs/gateway.crt }',
-      'routing: { redis: { url: "redis://x" } }',
+      'routing: { redis: { url: "http://x" } }',
       'upstream: { clientCertFile: "" , clientKeyFile: k }',
       'headers: { impersonation: maybe }',
       'drain: { timeoutSeconds: -1 }',
@@ -77,7 +100,7 @@ const invalid: { name: string; yaml: string[]; issues: string[] }[] = [
       '1:listen.port: must be <= 65535',
       '1:listen.adress: is not a known field (did you mean "address"?)',
       '2:tls.keyFile: is required',
-      '3:routing.redis: is not a known field',
+      '3:routing.redis.url: must be a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL',
       '4:upstream.clientCertFile: must not be empty',
       '5:headers.impersonation: must be one of: "pass", "drop"',
       '6:drain.timeoutSeconds: must be >= 0',
@@ -100,7 +123,7 @@ const invalid: { name: string; yaml: string[]; issues: string[] }[] = [
     issues: [
       '1:tls.certFile: DIR/certs/gateway.key does not contain a PEM certificate',
       '1:tls.keyFile: cannot read DIR/nope.key: no such file',
-      '2:routing: must name exactly one routing store (embedded)',
+      '2:routing: must name exactly one routing store (embedded or redis)',
       '3:authentication.tokenFile: cannot read DIR/tokens.csv: no such file',
       '4:upstream.clientKeyFile: DIR/certs/gateway-client.crt does not contain a PEM private key',
     ],

@@ -33,7 +33,7 @@ const columns: Column<ShardRow>[] = [
 function describeHealth(h: ShardHealthRecord | undefined): string {
   if (h === undefined) return 'unknown';
   const age = Math.max(0, Math.round((Date.now() - h.checkedAt) / 1000));
-  return h.up ? `up (${age}s ago)` : `down (${age}s ago: ${h.reason ?? 'failing'})`;
+  return h.up ? `up (${age}s)` : `down (${age}s: ${h.reason ?? 'failing'})`;
 }
 
 function parseLabels(values: OptionValues): Record<string, string> {

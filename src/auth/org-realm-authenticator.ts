@@ -39,6 +39,7 @@ export class OrgRealmAuthenticator implements Authenticator {
   readonly #fetcher: JsonFetcher;
   readonly #keySets = new Map<string, RealmKeySet>();
   #cache: LRUCache<string, VerifiedToken>;
+  #jwksSettings: string;
   readonly #unsubscribe: () => void;
 
   constructor(options: OrgRealmAuthenticatorOptions) {
@@ -48,6 +49,7 @@ export class OrgRealmAuthenticator implements Authenticator {
     const { jwks } = this.registry.settings;
     this.#fetcher = new JsonFetcher({ timeoutMs: jwks.timeoutMs, maxResponseBytes: jwks.maxResponseBytes });
     this.#cache = newTokenCache(this.registry.settings);
+    this.#jwksSettings = JSON.stringify(jwks);
     this.#unsubscribe = this.registry.onChange(() => this.#realmsChanged());
   }
 
@@ -101,9 +103,12 @@ export class OrgRealmAuthenticator implements Authenticator {
   #realmsChanged(): void {
     // Every verdict may depend on what changed (audiences, mappings), so verified tokens are
     // re-verified; key sets survive unless where their keys come from changed.
-    this.#cache = newTokenCache(this.registry.settings);
+    const { settings } = this.registry;
+    this.#cache = newTokenCache(settings);
+    const jwksChanged = JSON.stringify(settings.jwks) !== this.#jwksSettings;
+    this.#jwksSettings = JSON.stringify(settings.jwks);
     for (const [org, keys] of this.#keySets) {
-      if (this.registry.realmFor(org)?.keySource !== keys.realm.keySource) this.#keySets.delete(org);
+      if (jwksChanged || this.registry.realmFor(org)?.keySource !== keys.realm.keySource) this.#keySets.delete(org);
     }
     this.#log?.info({}, 'organisation realms reloaded');
   }

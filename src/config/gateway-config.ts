@@ -1,6 +1,8 @@
 // The gateway's own config file (config/gateway.yaml): what `kcp-edge serve` reads. Paths in it are
 // relative to the file. `build` reads every referenced PEM so a missing or wrong certificate is
 // reported with the field that names it, together with every other problem, before anything starts.
+import { buildOrgRealmsSettings, orgRealmsSchema, type RawOrgRealms } from '../auth/org-realms-config.ts';
+import type { OrgRealmsSettings } from '../auth/realm-settings.ts';
 import { parseTokenCsv } from '../auth/static-token.ts';
 import { parseRedisUrl, type RedisConnectionConfig } from '../routing/redis-connection.ts';
 import { defaultDroppedGroups } from '../gateway/stages/authenticate.ts';
@@ -18,7 +20,7 @@ interface RawGatewayConfig {
     redis?: { url: string; keyPrefix?: string; cacheMaxEntries: number; negativeCacheSeconds: number; runIndexer: boolean };
   };
   shardHealth: { enabled: boolean; intervalSeconds: number; downIntervalSeconds: number; failureThreshold: number };
-  authentication: { tokenFile?: string; clientCAFile?: string };
+  authentication: { tokenFile?: string; clientCAFile?: string; orgRealms?: RawOrgRealms };
   upstream: { clientCertFile: string; clientKeyFile: string; caFile?: string };
   headers: { impersonation: 'pass' | 'drop'; droppedGroups: string[] };
   drain: { timeoutSeconds: number };
@@ -42,6 +44,8 @@ export interface GatewayConfig {
     tokenFile?: string;
     /** PEM bundle of CAs whose client certificates authenticate users; clients are asked for one when set. */
     clientCA?: string;
+    /** Organisation-realm JWTs: a token on a workspace of org X must be signed by X's realm. */
+    orgRealms?: OrgRealmsSettings;
   };
   /** How the gateway connects to shards: its client certificate (mTLS) and the CA for shards naming none. */
   upstream: { cert: string; key: string; ca?: string };
@@ -91,7 +95,7 @@ const schema = object(
       downIntervalSeconds: { type: 'number', exclusiveMinimum: 0, default: 1 },
       failureThreshold: { type: 'integer', minimum: 1, default: 3 },
     }),
-    authentication: object({ tokenFile: file, clientCAFile: file }),
+    authentication: object({ tokenFile: file, clientCAFile: file, orgRealms: orgRealmsSchema }),
     upstream: object({ clientCertFile: file, clientKeyFile: file, caFile: file }, ['clientCertFile', 'clientKeyFile']),
     headers: object({
       impersonation: { enum: ['pass', 'drop'], default: 'pass' },
@@ -117,6 +121,8 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
   const cert = await readPem(ctx, ['tls', 'certFile'], raw.tls.certFile, 'CERTIFICATE');
   const key = await readPem(ctx, ['tls', 'keyFile'], raw.tls.keyFile, 'PRIVATE KEY');
   const clientCA = raw.authentication.clientCAFile === undefined ? undefined : await readPem(ctx, ['authentication', 'clientCAFile'], raw.authentication.clientCAFile, 'CERTIFICATE');
+  const orgRealms =
+    raw.authentication.orgRealms === undefined ? undefined : await buildOrgRealmsSettings(raw.authentication.orgRealms, ctx, ['authentication', 'orgRealms']);
   if (raw.authentication.tokenFile !== undefined) {
     const tokens = await ctx.readReferencedFile(['authentication', 'tokenFile'], raw.authentication.tokenFile);
     try {
@@ -162,6 +168,7 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
     },
     authentication: {
       ...(raw.authentication.tokenFile === undefined ? {} : { tokenFile: ctx.resolvePath(raw.authentication.tokenFile) }),
+      ...(orgRealms === undefined ? {} : { orgRealms }),
       ...(clientCA === undefined ? {} : { clientCA }),
     },
     upstream: { cert: upstreamCert ?? '', key: upstreamKey ?? '', ...(upstreamCA === undefined ? {} : { ca: upstreamCA }) },

@@ -5,10 +5,15 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { ClientCertificateAuthenticator } from '../auth/client-certificate.ts';
 import type { Authenticator } from '../auth/identity.ts';
+import { registerAuthMetrics } from '../auth/metrics.ts';
+import { OrgRealmAuthenticator } from '../auth/org-realm-authenticator.ts';
+import { RealmRegistry } from '../auth/realm-registry.ts';
+import type { OrgRealmsSettings } from '../auth/realm-settings.ts';
+import { RedisRealmOverrides } from '../auth/redis-realm-overrides.ts';
 import type { GatewayOptions } from '../gateway/server.ts';
 import { EmbeddedRoutingTable } from '../routing/embedded-store.ts';
 import { registerRoutingMetrics, type RoutingMetrics } from '../routing/metrics.ts';
-import { parseRedisUrl } from '../routing/redis-connection.ts';
+import { createRedisClient, parseRedisUrl } from '../routing/redis-connection.ts';
 import { RedisRoutingTable } from '../routing/redis-routing-table.ts';
 import { ShardHealthChecker } from '../routing/shard-health.ts';
 import type { RoutingTable } from '../routing/types.ts';
@@ -19,7 +24,29 @@ import { TokenFileAuthenticator } from './token-file-authenticator.ts';
 
 export interface GatewayDependencies {
   options: GatewayOptions;
+  /** Present when org realms are configured; its registry takes settings reloads. */
+  orgRealms?: OrgRealmAuthenticator;
   close(): Promise<void>;
+}
+
+/**
+ * The org-realm authenticator of a config. With the shared Redis routing store, per-org overrides
+ * also come from Redis (next to the routing table, same key prefix), so every replica agrees.
+ */
+async function openOrgRealms(settings: OrgRealmsSettings, source: DeepReadonly<RoutingSource>, registry: Registry, logger: Logger, opened: { close(): Promise<void> }[]): Promise<OrgRealmAuthenticator> {
+  const log = logger.child({ component: 'auth' });
+  const realms = new RealmRegistry(settings);
+  if (source.kind === 'redis') {
+    const redis = { ...source.redis, nodes: source.redis.nodes.map((n) => ({ ...n })) };
+    const client = createRedisClient(redis, { failFast: true });
+    const subscriber = createRedisClient(redis, { subscriber: true });
+    for (const c of [client, subscriber]) c.on('error', () => undefined); // reported by the routing table; overrides keep their last value
+    opened.push({ close: async () => void (client.disconnect(), subscriber.disconnect()) });
+    await new RedisRealmOverrides({ client, subscriber, keyPrefix: redis.keyPrefix, log }).follow(realms);
+  }
+  const authenticator = new OrgRealmAuthenticator({ realms, metrics: registerAuthMetrics(registry), log });
+  opened.push(authenticator);
+  return authenticator;
 }
 
 /** Opens the routing store a config names. */
@@ -90,6 +117,12 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       opened.push(tokens);
       authenticators.push(tokens);
     }
+    // After the token file: a static token is no JWT, and the realms would count it as a failure.
+    const orgRealms =
+      config.authentication.orgRealms === undefined
+        ? undefined
+        : await openOrgRealms(structuredClone(config.authentication.orgRealms) as OrgRealmsSettings, overrides.routing ?? config.routing, registry, logger, opened);
+    if (orgRealms !== undefined) authenticators.push(orgRealms);
     if (config.authentication.clientCA !== undefined) authenticators.push(new ClientCertificateAuthenticator());
 
     const options: GatewayOptions = {
@@ -112,7 +145,7 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       registry,
       ...(health === undefined ? {} : { health }),
     };
-    return { options, close: closeAll };
+    return { options, ...(orgRealms === undefined ? {} : { orgRealms }), close: closeAll };
   } catch (err) {
     await closeAll();
     throw err;

@@ -2,6 +2,7 @@
 // problem listed, exit 1), then runs the gateway, follows config edits that can apply live, and on
 // SIGTERM/SIGINT drains within the configured bound before exiting.
 import type { Logger } from 'pino';
+import type { OrgRealmsSettings } from '../auth/realm-settings.ts';
 import type { Command, OptionValues } from '../cli.ts';
 import { gatewayConfigKind, type GatewayConfig } from './gateway-config.ts';
 import { isConfigError } from './issues.ts';
@@ -15,7 +16,10 @@ function describeRestartNeeded(next: Config<GatewayConfig>, previous: Config<Gat
   if (differs(next.listen, previous.listen)) changed.push('listen');
   if (next.tls.cert !== previous.tls.cert || next.tls.key !== previous.tls.key) changed.push('tls');
   if (differs(next.routing, previous.routing)) changed.push('routing');
-  if (differs(next.authentication, previous.authentication)) changed.push('authentication');
+  // orgRealms settings apply live (see onChange); adding or removing the block needs a restart.
+  const { orgRealms: nextRealms, ...nextAuth } = next.authentication;
+  const { orgRealms: previousRealms, ...previousAuth } = previous.authentication;
+  if (differs(nextAuth, previousAuth) || (nextRealms === undefined) !== (previousRealms === undefined)) changed.push('authentication');
   if (differs(next.upstream, previous.upstream)) changed.push('upstream');
   if (differs(next.headers, previous.headers)) changed.push('headers');
   if (next.drainTimeoutMs !== previous.drainTimeoutMs) changed.push('drain');
@@ -87,6 +91,10 @@ async function serve(values: OptionValues): Promise<number> {
     log: logger.child({ component: 'config' }),
     onChange(next, previous) {
       if (next.logLevel !== previous.logLevel) logger.level = next.logLevel;
+      const realms = next.authentication.orgRealms;
+      if (deps.orgRealms !== undefined && realms !== undefined && JSON.stringify(realms) !== JSON.stringify(previous.authentication.orgRealms)) {
+        deps.orgRealms.registry.setSettings(structuredClone(realms) as OrgRealmsSettings);
+      }
       const restart = describeRestartNeeded(next, previous);
       if (restart.length > 0) logger.warn({ fields: restart }, 'config changed in fields that apply on restart');
     },

@@ -61,7 +61,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
   onResponseEnd(): void {
     if (this.finished) return;
     this.finish();
-    if (!this.stopped || this.res.headersSent) this.res.end();
+    this.res.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {

@@ -3,3 +3,4 @@ export { startShard, connectShards, type StartShardOptions, type SimShard } from
 export type { PeerShard } from './shard-state.ts';
 export { createApiClient, type ApiClient, type ApiResponse } from './client.ts';
 export { createCertificateAuthority, issueLoopbackServer, type CertificateAuthority, type KeyPair } from './pki.ts';
+export { bindExport, createExport, createWorkspace, type ExportDefinition, type WorkspaceInfo } from './workspaces-client.ts';

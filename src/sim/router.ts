@@ -35,15 +35,15 @@ function forbidden(identity: Identity, cluster: string): SimError {
   return new SimError(403, 'Forbidden', `User "${identity.user}" cannot access workspace "${cluster}": access denied`);
 }
 
-function resolveScope(shard: ShardState, scope: Scope, identity: Identity, views: ViewResolver | undefined): ResolvedScope {
+function resolveScope(shard: ShardState, scope: Scope, identity: Identity, views: ViewResolver | undefined, creatingCluster = false): ResolvedScope {
   if (scope.view !== undefined) {
     if (views === undefined) throw pathNotFound();
     return views(scope, identity);
   }
   const cluster = shard.resolveCluster(scope.cluster);
   if (cluster !== undefined) return { cluster, types: shard.typesFor(cluster), visible: () => true, present: identityPresent };
-  // Shards create each other's logical clusters as privileged users before those clusters exist.
-  if (isPrivileged(identity) && /^[a-z0-9]+$/.test(scope.cluster)) {
+  // Shards create (and delete) each other's LogicalClusters as privileged users, before those clusters exist.
+  if (creatingCluster && isPrivileged(identity) && /^[a-z0-9]+$/.test(scope.cluster)) {
     return { cluster: scope.cluster, types: shard.typesFor(scope.cluster), visible: () => true, present: identityPresent };
   }
   throw forbidden(identity, scope.cluster);
@@ -85,7 +85,8 @@ export async function route(shard: ShardState, auth: AuthConfig, views: ViewReso
       const scope = resolveScope(shard, { cluster: prefix === '' ? 'root' : prefix.slice('/clusters/'.length), prefix }, identity, views);
       return openapi(res, m[2] ?? '', scope.types, prefix);
     }
-    const scope = resolveScope(shard, target.scope, identity, views);
+    const creatingCluster = target.kind === 'resource' && target.group === 'core.kcp.io' && target.resource === 'logicalclusters';
+    const scope = resolveScope(shard, target.scope, identity, views, creatingCluster);
     if (target.kind === 'discovery') {
       if (req.method !== 'GET') throw methodNotAllowed();
       const aggregated = aggregatedVersionAsked(req.headers.accept);

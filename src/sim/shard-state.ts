@@ -83,6 +83,14 @@ export class ShardState {
     return this.store.list('*', logicalClusterGR).map((item) => item.cluster);
   }
 
+  /** A deleted logical cluster takes everything in it along, each removal seen by watchers. */
+  dropCluster(cluster: string): void {
+    for (const { gr, object } of this.store.clusterContents(cluster)) {
+      this.store.remove(cluster, gr, object.metadata.namespace ?? '', object.metadata.name ?? '');
+    }
+    this.boundTypes.delete(cluster);
+  }
+
   /** Stamps the cluster annotation kcp puts on every object it returns. */
   decorate(cluster: string, object: KubeObject): KubeObject {
     if (this.kcp) object.metadata.annotations = { ...object.metadata.annotations, [clusterAnnotation]: cluster };

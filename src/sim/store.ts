@@ -48,6 +48,13 @@ export class ObjectStore {
     return items;
   }
 
+  /** Every object of one logical cluster, with its kind key. */
+  clusterContents(cluster: string): Array<{ gr: string; object: KubeObject }> {
+    const out: Array<{ gr: string; object: KubeObject }> = [];
+    for (const [gr, objects] of this.data.get(cluster) ?? []) for (const object of objects.values()) out.push({ gr, object: structuredClone(object) });
+    return out;
+  }
+
   hasCluster(cluster: string): boolean {
     return this.data.has(cluster);
   }

@@ -80,3 +80,35 @@ test('kubectl get -w sees a change made from another shell within a second', { s
   await waitFor(() => seen.includes('2\n'), { what: 'the change to reach kubectl get -w', timeoutMs: 5000, intervalMs: 5 });
   assert.ok(Date.now() - changedAt < 1000, `seen after ${Date.now() - changedAt} ms`);
 });
+
+test('kubectl inside a workspace, including a kind that appears only after an APIBinding', { skip }, async (t) => {
+  const { dir, kubectl } = await startSimCommand(t);
+  const file = async (name: string, text: string) => {
+    await writeFile(join(dir, name), text);
+    return join(dir, name);
+  };
+  await kubectl('apply', '-f', await file('ws.yaml', 'apiVersion: tenancy.kcp.io/v1alpha1\nkind: Workspace\nmetadata:\n  name: shop\n'));
+  await waitFor(async () => (await kubectl('get', 'workspace', 'shop', '-o', 'jsonpath={.status.phase}')) === 'Ready', { what: 'workspace Ready', timeoutMs: 20_000 });
+  assert.match(await kubectl('get', 'workspaces'), /^NAME\s+TYPE\s+REGION\s+PHASE\s+URL\s+AGE\nshop\s+universal\s+Ready\s+https:\/\//);
+  const url = await kubectl('get', 'workspace', 'shop', '-o', 'jsonpath={.spec.URL}');
+  const inShop = (...args: string[]) => kubectl('--server', url, ...args);
+  assert.match(await inShop('get', 'namespaces'), /^default\s+Active/m);
+  await assert.rejects(inShop('get', 'widgets'), /doesn't have a resource type "widgets"/);
+
+  await inShop('apply', '-f', await file('export.yaml', [
+    'apiVersion: apis.kcp.io/v1alpha1', 'kind: APIResourceSchema', 'metadata:', '  name: v1.widgets.example.com', 'spec:', '  group: example.com',
+    '  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}', '  scope: Namespaced', '  versions:',
+    '  - name: v1alpha1', '    served: true', '    storage: true', '    schema: {type: object, x-kubernetes-preserve-unknown-fields: true}',
+    '    subresources: {status: {}}', '    additionalPrinterColumns:', '    - {name: Size, type: integer, jsonPath: .spec.size}', '---',
+    'apiVersion: apis.kcp.io/v1alpha1', 'kind: APIExport', 'metadata:', '  name: widgets', 'spec:', '  latestResourceSchemas: [v1.widgets.example.com]', '---',
+    'apiVersion: apis.kcp.io/v1alpha1', 'kind: APIBinding', 'metadata:', '  name: widgets', 'spec:', '  reference:', '    export: {path: "root:shop", name: widgets}', '',
+  ].join('\n')));
+  await waitFor(async () => (await inShop('get', 'apibinding', 'widgets', '-o', 'jsonpath={.status.phase}')) === 'Bound', { what: 'binding Bound' });
+  const manifest = await file('widget.yaml', 'apiVersion: example.com/v1alpha1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 3\n');
+  assert.match(await inShop('apply', '-f', manifest), /widget.example.com\/w1 created/);
+  assert.match(await inShop('apply', '--server-side', '-f', manifest), /serverside-applied/);
+  assert.match(await inShop('get', 'widgets'), /^NAME\s+SIZE\s+AGE\nw1\s+3\s+/);
+  assert.match(await inShop('patch', 'widget', 'w1', '--type=merge', '-p', '{"spec":{"size":4}}'), /patched/);
+  assert.equal(await inShop('get', 'widget', 'w1', '-o', 'jsonpath={.spec.size}'), '4');
+  assert.match(await inShop('delete', 'widget', 'w1'), /deleted/);
+});

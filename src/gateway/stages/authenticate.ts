@@ -4,7 +4,7 @@ import type { Http2ServerRequest } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { bearerToken, verifiedClientCertificate } from '../../auth/credentials.ts';
 import type { Authenticator, Credentials, Identity } from '../../auth/identity.ts';
-import { GatewayError } from '../../kube/gateway-error.ts';
+import { GatewayError, isGatewayError } from '../../kube/gateway-error.ts';
 import { orgOf } from '../../workspaces/request-path.ts';
 import type { RequestContext } from '../context.ts';
 
@@ -44,7 +44,12 @@ export function authenticate(authenticators: readonly Authenticator[], droppedGr
       }
     }
     throw new GatewayError('UNAUTHORIZED', 'Unauthorized', {
-      internalReason: failure instanceof Error ? failure.message : 'no authenticator accepted the credentials',
+      // An authenticator's GatewayError says "Unauthorized" to the client and why in internalReason.
+      internalReason: isGatewayError(failure)
+        ? (failure.internalReason ?? failure.message)
+        : failure instanceof Error
+          ? failure.message
+          : 'no authenticator accepted the credentials',
     });
   };
 }

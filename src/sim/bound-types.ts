@@ -1,0 +1,41 @@
+// APIResourceSchema → the resource types a binding makes servable (one per served version).
+import type { KubeObject, PrinterColumn, ResourceType } from './types.ts';
+
+interface SchemaSpec {
+  group: string;
+  scope?: 'Namespaced' | 'Cluster';
+  names: { plural: string; singular?: string; kind: string; shortNames?: string[]; categories?: string[] };
+  versions: Array<{
+    name: string;
+    served?: boolean;
+    subresources?: { status?: unknown };
+    additionalPrinterColumns?: Array<{ name: string; type: string; jsonPath: string; priority?: number; description?: string }>;
+  }>;
+}
+
+const columnTypes = new Set(['string', 'integer', 'number', 'boolean', 'date']);
+
+export function typesFromSchema(schema: KubeObject, from: NonNullable<ResourceType['boundFrom']>): ResourceType[] {
+  const spec = schema['spec'] as SchemaSpec;
+  return spec.versions
+    .filter((v) => v.served !== false)
+    .map((v) => ({
+      group: spec.group,
+      version: v.name,
+      resource: spec.names.plural,
+      kind: spec.names.kind,
+      singular: spec.names.singular ?? spec.names.kind.toLowerCase(),
+      namespaced: (spec.scope ?? 'Namespaced') === 'Namespaced',
+      verbs: ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'],
+      ...(spec.names.shortNames !== undefined ? { shortNames: spec.names.shortNames } : {}),
+      ...(spec.names.categories !== undefined ? { categories: spec.names.categories } : {}),
+      ...(v.subresources?.status !== undefined ? { subresources: ['status' as const] } : {}),
+      columns: (v.additionalPrinterColumns ?? []).map((c): PrinterColumn => ({
+        name: c.name,
+        type: (columnTypes.has(c.type) ? c.type : 'string') as PrinterColumn['type'],
+        value: c.jsonPath,
+        ...(c.priority !== undefined ? { priority: c.priority } : {}),
+      })),
+      boundFrom: from,
+    }));
+}

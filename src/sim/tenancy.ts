@@ -1,0 +1,149 @@
+// tenancy.kcp.io Workspaces and core.kcp.io LogicalClusters, the way kcp schedules them: the Workspace
+// lives in its parent's logical cluster; the scheduler picks a shard by `spec.location.selector` (shard
+// labels), records `spec.cluster` and `spec.URL`, and creates the LogicalCluster (named `cluster`, annotated
+// with its `kcp.io/path`) on that shard, through that shard's API when it is another one.
+// Phases: Scheduling → Initializing → Ready.
+import type { ApiClient } from './client.ts';
+import { reconcileQueue } from './controller-loop.ts';
+import { createObject, deleteObject, updateObject } from './objects.ts';
+import type { ShardPlugin, ShardServices } from './plugin.ts';
+import { logicalClusterGR, newClusterName, now, pathAnnotation, type PeerShard, type ShardState } from './shard-state.ts';
+import type { KubeObject } from './types.ts';
+
+export const workspaceGR = 'workspaces.tenancy.kcp.io';
+const workspaceFinalizer = 'tenancy.kcp.io/logicalcluster';
+
+interface WorkspaceSpec {
+  type?: { name?: string; path?: string };
+  location?: { selector?: { matchLabels?: Record<string, string> } };
+  cluster?: string;
+  URL?: string;
+}
+
+function matches(labels: Record<string, string>, selector: Record<string, string> | undefined): boolean {
+  return Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
+}
+
+function chooseShard(shard: ShardState, spec: WorkspaceSpec): { url: string; self: boolean } | undefined {
+  const wanted = spec.location?.selector?.matchLabels;
+  if (matches(shard.settings.labels, wanted)) return { url: shard.url, self: true };
+  const peer: PeerShard | undefined = shard.settings.peers().find((p) => matches(p.labels ?? { name: p.name }, wanted));
+  return peer === undefined ? undefined : { url: peer.url, self: false };
+}
+
+const lcPath = (cluster: string) => `/clusters/${cluster}/apis/core.kcp.io/v1alpha1/logicalclusters/cluster`;
+
+export const tenancyPlugin: ShardPlugin = {
+  name: 'tenancy',
+  start(shard: ShardState, services: ShardServices) {
+    if (!shard.kcp) return () => undefined;
+    const wsType = shard.builtinType('tenancy.kcp.io', 'workspaces');
+    const lcType = shard.builtinType('core.kcp.io', 'logicalclusters');
+
+    const writeStatus = (cluster: string, ws: KubeObject, status: Record<string, unknown>) =>
+      updateObject(shard, cluster, wsType, { ...ws, status: { ...(ws['status'] as object | undefined), ...status } }, '', ws.metadata.name ?? '', { subresource: 'status' });
+
+    async function remoteLogicalCluster(url: string, cluster: string, body: KubeObject | undefined): Promise<KubeObject | undefined> {
+      const client: ApiClient = await services.peerClient(url);
+      if (body !== undefined) {
+        const created = await client.request('POST', `/clusters/${cluster}/apis/core.kcp.io/v1alpha1/logicalclusters`, { body });
+        if (created.status !== 201 && created.status !== 409) throw new Error(`creating logical cluster on ${url}: ${created.status} ${created.text}`);
+      }
+      const got = await client.request<KubeObject>('GET', lcPath(cluster));
+      return got.status === 200 ? got.body : undefined;
+    }
+
+    async function reconcileWorkspace(key: string): Promise<'done' | 'retry'> {
+      const [parent = '', name = ''] = key.split('/');
+      let ws = shard.store.get(parent, workspaceGR, '', name);
+      if (ws === undefined) return 'done';
+      const spec = (ws['spec'] ?? {}) as WorkspaceSpec;
+      const phase = (ws['status'] as { phase?: string } | undefined)?.phase;
+
+      if (ws.metadata.deletionTimestamp !== undefined) {
+        if (spec.cluster !== undefined && spec.URL !== undefined) {
+          const target = spec.URL.slice(0, spec.URL.indexOf('/clusters/'));
+          if (target === shard.url) {
+            if (shard.store.get(spec.cluster, logicalClusterGR, '', 'cluster') !== undefined) deleteObject(shard, spec.cluster, lcType, '', 'cluster');
+          } else {
+            const client = await services.peerClient(target);
+            const res = await client.request('DELETE', lcPath(spec.cluster));
+            if (res.status !== 200 && res.status !== 404 && res.status !== 202) return 'retry';
+          }
+        }
+        ws = shard.store.get(parent, workspaceGR, '', name);
+        if (ws === undefined) return 'done';
+        updateObject(shard, parent, wsType, { ...ws, metadata: { ...ws.metadata, finalizers: (ws.metadata.finalizers ?? []).filter((f) => f !== workspaceFinalizer) } }, '', name);
+        return 'done';
+      }
+      if (phase === 'Ready') return 'done';
+
+      if (phase === undefined || spec.cluster === undefined) {
+        const target = chooseShard(shard, spec);
+        if (target === undefined) {
+          writeStatus(parent, ws, {
+            phase: 'Scheduling',
+            conditions: [{ type: 'WorkspaceScheduled', status: 'False', reason: 'Unschedulable', message: 'No available shards to schedule the workspace', lastTransitionTime: now() }],
+          });
+          return 'retry';
+        }
+        const cluster = spec.cluster ?? newClusterName();
+        const nextSpec: WorkspaceSpec = { type: spec.type ?? { name: 'universal', path: 'root' }, ...spec, cluster, URL: `${target.url}/clusters/${cluster}` };
+        const finalizers = [...new Set([...(ws.metadata.finalizers ?? []), workspaceFinalizer])];
+        ws = updateObject(shard, parent, wsType, { ...ws, metadata: { ...ws.metadata, finalizers }, spec: nextSpec }, '', name);
+        ws = writeStatus(parent, ws, { phase: 'Scheduling', conditions: [{ type: 'WorkspaceScheduled', status: 'True', lastTransitionTime: now() }] });
+      }
+      const current = (ws['spec'] ?? {}) as WorkspaceSpec;
+      const cluster = current.cluster ?? '';
+      const targetUrl = (current.URL ?? '').slice(0, (current.URL ?? '').indexOf('/clusters/'));
+      const parentPath = shard.clusterPath(parent) ?? parent;
+      const logicalCluster: KubeObject = {
+        apiVersion: 'core.kcp.io/v1alpha1', kind: 'LogicalCluster',
+        metadata: { name: 'cluster', annotations: { [pathAnnotation]: `${parentPath}:${name}` } },
+        spec: { owner: { apiVersion: 'tenancy.kcp.io/v1alpha1', resource: 'workspaces', name, cluster: parent, uid: ws.metadata.uid } },
+      };
+      let lc: KubeObject | undefined;
+      if (targetUrl === shard.url) {
+        lc = shard.store.get(cluster, logicalClusterGR, '', 'cluster') ?? createObject(shard, cluster, lcType, logicalCluster, '');
+      } else {
+        lc = await remoteLogicalCluster(targetUrl, cluster, phase === 'Initializing' ? undefined : logicalCluster);
+      }
+      if ((ws['status'] as { phase?: string } | undefined)?.phase !== 'Initializing') ws = writeStatus(parent, ws, { phase: 'Initializing' });
+      const lcPhase = (lc?.['status'] as { phase?: string } | undefined)?.phase;
+      if (lcPhase !== 'Ready') return 'retry';
+      writeStatus(parent, ws, { phase: 'Ready', conditions: [{ type: 'WorkspaceScheduled', status: 'True', lastTransitionTime: now() }, { type: 'Ready', status: 'True', lastTransitionTime: now() }] });
+      return 'done';
+    }
+
+    /** A new LogicalCluster gets its `default` namespace, then turns Ready; a deleted one takes its contents with it. */
+    async function reconcileLogicalCluster(cluster: string): Promise<'done' | 'retry'> {
+      const lc = shard.store.get(cluster, logicalClusterGR, '', 'cluster');
+      if (lc === undefined) {
+        shard.dropCluster(cluster);
+        return 'done';
+      }
+      const phase = (lc['status'] as { phase?: string } | undefined)?.phase;
+      if (phase === 'Ready') return 'done';
+      if (phase === undefined) {
+        updateObject(shard, cluster, lcType, { ...lc, status: { phase: 'Initializing', URL: `${shard.url}/clusters/${cluster}` } }, '', 'cluster', { subresource: 'status' });
+        return 'retry';
+      }
+      if (shard.store.get(cluster, 'namespaces', '', 'default') === undefined) createObject(shard, cluster, shard.builtinType('', 'namespaces'), { metadata: { name: 'default' } }, '');
+      const fresh = shard.store.get(cluster, logicalClusterGR, '', 'cluster');
+      if (fresh !== undefined) updateObject(shard, cluster, lcType, { ...fresh, status: { ...(fresh['status'] as object), phase: 'Ready', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now() }] } }, '', 'cluster', { subresource: 'status' });
+      return 'done';
+    }
+
+    const workspaces = reconcileQueue(reconcileWorkspace);
+    const clusters = reconcileQueue(reconcileLogicalCluster);
+    const unfollow = shard.store.hub.follow((event) => {
+      if (event.gr === workspaceGR) workspaces.enqueue(`${event.cluster}/${event.object.metadata.name ?? ''}`);
+      if (event.gr === logicalClusterGR && event.cluster !== 'root') clusters.enqueue(event.cluster);
+    });
+    return () => {
+      unfollow();
+      workspaces.stop();
+      clusters.stop();
+    };
+  },
+};

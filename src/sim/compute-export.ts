@@ -40,7 +40,12 @@ export async function publishComputeExport(client: ApiClient, providerCluster: s
       spec: {
         latestResourceSchemas: [schemaName],
         // The sync worker reads and writes these in consumer workspaces (connection Secrets come back).
-        permissionClaims: [{ group: '', resource: 'secrets', all: true }, { group: '', resource: 'namespaces', all: true }],
+        permissionClaims: [
+          { group: '', resource: 'secrets', all: true },
+          { group: '', resource: 'namespaces', all: true },
+          // The workspace path (`kcp.io/path` on the LogicalCluster) names the namespace of its copies.
+          { group: 'core.kcp.io', resource: 'logicalclusters', all: true },
+        ],
       },
     },
   }), 'APIExport');
@@ -59,6 +64,7 @@ export async function bindCompute(client: ApiClient, cluster: string, providerPa
         permissionClaims: [
           { group: '', resource: 'secrets', all: true, state: 'Accepted' },
           { group: '', resource: 'namespaces', all: true, state: 'Accepted' },
+          { group: 'core.kcp.io', resource: 'logicalclusters', all: true, state: 'Accepted' },
         ],
       },
     },

@@ -1,21 +1,17 @@
-// A sync test stack on stand-in servers: two KCP shards, consumer workspaces serving the VirtualMachine
-// kind, the export's endpoint slice listing one endpoint per shard, and a plain-Kubernetes service
-// cluster with the VirtualMachine CRD. Everything is set up through the API.
-//
-// Until the stand-in serves APIExport virtual workspaces, the slice's endpoints are the shards' own URLs
-// (a privileged client may list `/clusters/*/…` there, objects carrying `kcp.io/cluster` as in the
-// virtual workspace) and each consumer workspace gets the kind from a CRD instead of an APIBinding. The
-// worker cannot tell the difference: it appends `/clusters/*/apis/…` to whatever the slice lists.
-import { randomBytes } from 'node:crypto';
+// A sync test stack on stand-in servers, built through the API as a KCP admin would: two shards, a
+// provider workspace `root:compute` exporting `compute.cloud.example.com` (VirtualMachine), consumer
+// workspaces bound to it on either shard, and a plain-Kubernetes service cluster with the VirtualMachine
+// CRD. The export's endpoint slice lists one virtual-workspace URL per shard that has bindings.
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { connectShards, createCertificateAuthority, startShard, type ApiClient, type SimShard } from '../../src/sim/index.ts';
-import { computeExportName, computeGroup, computeVersion, installComputeCRD } from '../../src/sim/compute-export.ts';
+import { bindCompute, computeExportName, computeGroup, computeVersion, installComputeCRD, publishComputeExport } from '../../src/sim/compute-export.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 export const group = computeGroup;
 export const version = computeVersion;
 export const exportName = computeExportName;
+export const providerPath = 'root:compute';
 
 export interface Workspace {
   path: string;
@@ -30,31 +26,18 @@ export interface SyncStack {
   serviceClient: ApiClient;
   kcpKubeconfig: string;
   serviceKubeconfig: string;
-  /** Logical cluster holding the APIExportEndpointSlice. */
+  /** Logical cluster of the provider workspace, holding the export and its endpoint slice. */
   exportCluster: string;
+  /** A project workspace `root:<org>:<name>` on the given shard, bound to the export. */
   createWorkspace(org: string, name: string, shardIndex: number): Promise<Workspace>;
-  /** Takes the kind away from a workspace (what deleting its APIBinding does). */
+  /** Deletes the workspace's APIBinding. */
   unbind(ws: Workspace): Promise<void>;
   close(): Promise<void>;
 }
 
-async function ok<T>(p: Promise<{ status: number; text: string; body: T }>, what: string): Promise<T> {
-  const res = await p;
-  if (res.status >= 300) throw new Error(`${what}: ${res.status} ${res.text}`);
-  return res.body;
-}
-
-const newCluster = () => randomBytes(8).toString('hex').replace(/^[0-9]/, 'c');
-
-async function logicalCluster(client: ApiClient, cluster: string, path: string): Promise<void> {
-  await ok(client.request('POST', `/clusters/${cluster}/apis/core.kcp.io/v1alpha1/logicalclusters`, {
-    body: { apiVersion: 'core.kcp.io/v1alpha1', kind: 'LogicalCluster', metadata: { name: 'cluster', annotations: { 'kcp.io/path': path } } },
-  }), `logical cluster ${path}`);
-}
-
-async function serveKind(client: ApiClient, cluster: string): Promise<void> {
-  await installComputeCRD({ ...client, request: (method, path, options) => client.request(method, `/clusters/${cluster}${path}`, options) });
-  await waitFor(async () => (await client.request('GET', `/clusters/${cluster}/apis/${group}/${version}/virtualmachines`)).status === 200, { what: `kind served in ${cluster}` });
+interface WorkspaceObject {
+  spec?: { cluster?: string; URL?: string };
+  status?: { phase?: string };
 }
 
 export async function startSyncStack(dir: string, { shardCount = 2 } = {}): Promise<SyncStack> {
@@ -67,24 +50,31 @@ export async function startSyncStack(dir: string, { shardCount = 2 } = {}): Prom
   const serviceClient = await service.client();
   await installComputeCRD(serviceClient);
 
-  // Every shard serves the kind somewhere, as the export's virtual workspace always does.
-  for (const [i, client] of shardClients.entries()) {
-    const seed = newCluster();
-    await logicalCluster(client, seed, `root:seed-${i}`);
-    await serveKind(client, seed);
+  const known = new Map<string, { cluster: string; shard: number }>([['root', { cluster: 'root', shard: 0 }]]);
+  async function workspace(path: string, shardIndex: number): Promise<Workspace> {
+    const existing = known.get(path);
+    const segments = path.split(':');
+    const name = segments.at(-1)!;
+    const parent = known.get(segments.slice(0, -1).join(':'));
+    if (parent === undefined) throw new Error(`parent of ${path} not created`);
+    if (existing === undefined) {
+      const client = shardClients[parent.shard]!;
+      const res = await client.request('POST', `/clusters/${parent.cluster}/apis/tenancy.kcp.io/v1alpha1/workspaces`, {
+        body: { apiVersion: 'tenancy.kcp.io/v1alpha1', kind: 'Workspace', metadata: { name }, spec: { location: { selector: { matchLabels: shards[shardIndex]!.labels } } } },
+      });
+      if (res.status !== 201) throw new Error(`workspace ${path}: ${res.status} ${res.text}`);
+      const ready = await waitFor(async () => {
+        const got = await client.request<WorkspaceObject>('GET', `/clusters/${parent.cluster}/apis/tenancy.kcp.io/v1alpha1/workspaces/${name}`);
+        return got.body.status?.phase === 'Ready' && got.body.spec?.cluster !== undefined ? got.body : undefined;
+      }, { what: `workspace ${path} Ready` });
+      known.set(path, { cluster: ready.spec!.cluster!, shard: shardIndex });
+    }
+    const { cluster, shard } = known.get(path)!;
+    return { path, cluster, shard: shards[shard]!, client: shardClients[shard]! };
   }
 
-  const exportCluster = newCluster();
-  const root = shardClients[0]!;
-  await logicalCluster(root, exportCluster, 'root:compute');
-  const slicePath = `/clusters/${exportCluster}/apis/apis.kcp.io/v1alpha1/apiexportendpointslices`;
-  await ok(root.request('POST', slicePath, {
-    body: { apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIExportEndpointSlice', metadata: { name: exportName }, spec: { export: { path: 'root:compute', name: exportName } } },
-  }), 'endpoint slice');
-  await ok(root.request('PATCH', `${slicePath}/${exportName}/status`, {
-    contentType: 'application/merge-patch+json',
-    body: { status: { endpoints: shards.map((s) => ({ url: s.url })) } },
-  }), 'endpoint slice status');
+  const provider = await workspace(providerPath, 0);
+  await publishComputeExport(provider.client, provider.cluster, providerPath);
 
   const kcpKubeconfig = join(dir, 'kcp.kubeconfig');
   const serviceKubeconfig = join(dir, 'service.kubeconfig');
@@ -97,19 +87,17 @@ export async function startSyncStack(dir: string, { shardCount = 2 } = {}): Prom
     serviceClient,
     kcpKubeconfig,
     serviceKubeconfig,
-    exportCluster,
+    exportCluster: provider.cluster,
     async createWorkspace(org, name, shardIndex) {
-      const client = shardClients[shardIndex]!;
-      const cluster = newCluster();
-      const path = `root:${org}:${name}`;
-      await logicalCluster(client, cluster, path);
-      // kcp initialises a new workspace with its `default` namespace.
-      await ok(client.request('POST', `/clusters/${cluster}/api/v1/namespaces`, { body: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } } }), 'default namespace');
-      await serveKind(client, cluster);
-      return { path, cluster, shard: shards[shardIndex]!, client };
+      if (!known.has(`root:${org}`)) await workspace(`root:${org}`, shardIndex);
+      const ws = await workspace(`root:${org}:${name}`, shardIndex);
+      await bindCompute(ws.client, ws.cluster, providerPath);
+      await waitFor(async () => (await ws.client.request('GET', `/clusters/${ws.cluster}/apis/${group}/${version}/virtualmachines`)).status === 200, { what: `${ws.path} bound` });
+      return ws;
     },
     async unbind(ws) {
-      await ok(ws.client.request('DELETE', `/clusters/${ws.cluster}/apis/apiextensions.k8s.io/v1/customresourcedefinitions/virtualmachines.${group}`), 'unbind');
+      const res = await ws.client.request('DELETE', `/clusters/${ws.cluster}/apis/apis.kcp.io/v1alpha1/apibindings/compute`);
+      if (res.status >= 300) throw new Error(`unbind: ${res.status} ${res.text}`);
       await waitFor(async () => (await ws.client.request('GET', `/clusters/${ws.cluster}/apis/${group}/${version}/virtualmachines`)).status === 404, { what: 'kind gone' });
     },
     async close() {

@@ -180,3 +180,30 @@ test('when a workspace\'s binding is gone its namespace on the service cluster i
   await waitFor(async () => (await worker.cleanupNamespaces()).includes(ns) || undefined, { what: 'namespace cleaned up' });
   await waitFor(async () => (await get<Vm>(stack.serviceClient, `/api/v1/namespaces/${ns}`)) === undefined, { what: 'namespace gone' });
 });
+
+test('/readyz answers 200 once every endpoint has listed, /metrics serves the worker\'s metrics', async (t) => {
+  const { serveSyncHttp } = await import('../../src/sync/http.ts');
+  const ready = await serveSyncHttp(workers[0]!, { host: '127.0.0.1', port: 0 });
+  t.after(() => ready.server.close());
+  assert.equal((await fetch(`http://127.0.0.1:${ready.port}/readyz`)).status, 200);
+  assert.match(await (await fetch(`http://127.0.0.1:${ready.port}/metrics`)).text(), /kcp_edge_sync_endpoints 2/);
+
+  // A worker whose service cluster cannot be reached is not ready, and says why.
+  const down = new SyncWorker({
+    agentName: 'unready',
+    resources: [resource],
+    kcp: await loadKubeconfig(stack.kcpKubeconfig),
+    endpointSlice: { cluster: stack.exportCluster, name: exportName },
+    service: { ...(await loadKubeconfig(stack.serviceKubeconfig)), server: 'https://127.0.0.1:1' },
+  });
+  down.start();
+  const notReady = await serveSyncHttp(down, { host: '127.0.0.1', port: 0 });
+  t.after(async () => {
+    notReady.server.close();
+    await down.stop();
+  });
+  await waitFor(() => down.endpoints.length === 2 || undefined, { what: 'endpoints followed' });
+  const res = await fetch(`http://127.0.0.1:${notReady.port}/readyz`);
+  assert.equal(res.status, 503);
+  assert.match(await res.text(), /initial list/);
+});

@@ -2,6 +2,7 @@
 // landed; those owned by other parts of the product live beside their own code and are called from here.
 import type { Upstream } from '../upstream/start.ts';
 import type { BenchEnv } from '../targets/types.ts';
+import { authValidations } from './auth-validations.ts';
 
 export interface ScenarioContext {
   env: BenchEnv;
@@ -22,4 +23,4 @@ export interface Scenario {
   run(context: ScenarioContext): Promise<ScenarioReport>;
 }
 
-export const extraScenarios: Scenario[] = [];
+export const extraScenarios: Scenario[] = [authValidations];

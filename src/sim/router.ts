@@ -35,7 +35,7 @@ function forbidden(identity: Identity, cluster: string): SimError {
   return new SimError(403, 'Forbidden', `User "${identity.user}" cannot access workspace "${cluster}": access denied`);
 }
 
-function resolveScope(shard: ShardState, scope: Scope, identity: Identity, views: ViewResolver | undefined, creatingCluster = false): ResolvedScope {
+export function resolveScope(shard: ShardState, scope: Scope, identity: Identity, views: ViewResolver | undefined, creatingCluster = false): ResolvedScope {
   if (scope.view !== undefined) {
     if (views === undefined) throw pathNotFound();
     return views(scope, identity);

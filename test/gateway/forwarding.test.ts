@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect } from 'node:http2';
+import { request } from 'node:https';
 import { test } from 'node:test';
+import { waitFor } from '../helpers/wait.ts';
 import { get, startTestGateway, startTestShard, StaticRoutingTable, testPki } from './fixtures.ts';
 
 test('forwards a workspace request to its shard with the canonical cluster path and the query byte for byte', async (t) => {
@@ -47,4 +49,77 @@ test('HTTP/2 requests: bodies stream to the shard, bodiless requests stay bodile
   assert.equal(shard.seen[1]!.headers['transfer-encoding'], undefined);
   assert.equal(shard.seen[1]!.headers['content-length'], undefined);
   assert.equal(shard.seen[1]!.url, '/clusters/c-proj/api/v1/namespaces/default/configmaps?limit=1');
+});
+
+test('virtual-workspace URLs: routed by the consumer workspace, or for * by the export owner, each rewritten to its cluster', async (t) => {
+  const pki = await testPki();
+  const ownerShard = await startTestShard(t, pki);
+  const consumerShard = await startTestShard(t, pki);
+  const routing = new StaticRoutingTable()
+    .addShard('a', ownerShard.url)
+    .addShard('b', consumerShard.url)
+    .addRoute('root:org-acme:services', 'a', 'svc123')
+    .addRoute('root:org-acme:proj', 'b', 'proj456');
+  const gw = await startTestGateway(t, pki, routing);
+
+  const all = await get(gw, pki, '/services/apiexport/org-acme:services/databases.example.io/clusters/*/apis/example.io/v1/databases?watch=1');
+  assert.equal(all.status, 200, all.body);
+  assert.equal(ownerShard.seen[0]!.url, '/services/apiexport/svc123/databases.example.io/clusters/*/apis/example.io/v1/databases?watch=1');
+
+  const one = await get(gw, pki, '/services/apiexport/root:org-acme:services/databases.example.io/clusters/org-acme:proj/apis/example.io/v1/databases');
+  assert.equal(one.status, 200, one.body);
+  assert.equal(consumerShard.seen[0]!.url, '/services/apiexport/svc123/databases.example.io/clusters/proj456/apis/example.io/v1/databases');
+
+  const unknownOwner = await get(gw, pki, '/services/apiexport/org-acme:nope/databases.example.io/clusters/*/apis/example.io/v1/databases');
+  assert.equal(unknownOwner.status, 403);
+});
+
+test('a slow client slows the shard down: the gateway applies backpressure instead of buffering', async (t) => {
+  const pki = await testPki();
+  const chunk = Buffer.alloc(64 * 1024, 120);
+  const total = 1024; // chunks: 64 MiB if nothing pushed back
+  let written = 0;
+  let finished = false;
+  const shard = await startTestShard(t, pki, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    const pump = () => {
+      while (written < total) {
+        written++;
+        if (!res.write(chunk)) {
+          res.once('drain', pump);
+          return;
+        }
+      }
+      finished = true;
+      res.end();
+    };
+    pump();
+  });
+  const routing = new StaticRoutingTable().addShard('a', shard.url).addRoute('root:org-acme:proj', 'a', 'c-proj');
+  const gw = await startTestGateway(t, pki, routing);
+
+  const req = request({ host: '127.0.0.1', port: gw.port, path: '/clusters/org-acme:proj/api/v1/namespaces/default/pods/web/log', ca: pki.ca.certPem, agent: false, headers: { authorization: 'Bearer alice-token' } });
+  req.end();
+  const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
+  res.pause(); // the client reads nothing
+  t.after(() => res.destroy());
+  // The shard stops making progress once the buffers between it and the client are full.
+  let last = -1;
+  let stableFor = 0;
+  await waitFor(
+    () => {
+      stableFor = written === last ? stableFor + 1 : 0;
+      last = written;
+      return stableFor >= 10;
+    },
+    { what: 'the shard to be held back', intervalMs: 50, timeoutMs: 20_000 },
+  );
+  assert.equal(finished, false, 'the whole body went into the gateway');
+  assert.ok(written * chunk.length < 32 * 1024 * 1024, `the shard pushed ${(written * chunk.length) / 2 ** 20} MiB into the gateway`);
+  // Reading again lets it all through.
+  let received = 0;
+  res.on('data', (c: Buffer) => (received += c.length));
+  res.resume();
+  await once(res, 'end');
+  assert.equal(received, total * chunk.length);
 });

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -13,27 +13,33 @@ const run = promisify(execFile);
 const kubectlPath = '/usr/bin/kubectl';
 const skip = existsSync(kubectlPath) ? false : `${kubectlPath} is not installed: the kubectl end-to-end tests need it`;
 
-async function startSimCommand(t: TestContext): Promise<{ dir: string; kubectl: (...args: string[]) => Promise<string> }> {
+// One `kcp-edge sim` process serves every test in this file: each test works in its own names.
+let sim: { dir: string; kubectl: (...args: string[]) => Promise<string> };
+let child: ChildProcess | undefined;
+
+before(async () => {
+  if (skip !== false) return;
   const dir = await mkdtemp(join(tmpdir(), 'kcp-edge-sim-e2e-'));
-  const child: ChildProcess = spawn(process.execPath, ['src/cli.ts', 'sim', '--dir', dir, '--name', 'shard-e2e'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  child = spawn(process.execPath, ['src/cli.ts', 'sim', '--dir', dir, '--name', 'shard-e2e'], { stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
   child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  t.after(async () => {
-    if (child.exitCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    await rm(dir, { recursive: true, force: true });
-  });
   await waitFor(() => output.includes('serving at') && existsSync(join(dir, 'kubeconfig')), { what: 'kcp-edge sim to serve', timeoutMs: 30_000 });
   const kubectl = async (...args: string[]) => (await run(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), ...args])).stdout;
-  return { dir, kubectl };
-}
+  sim = { dir, kubectl };
+});
 
-test('kubectl against `kcp-edge sim`: namespaces, apply, patch, delete, whoami', { skip }, async (t) => {
-  const { dir, kubectl } = await startSimCommand(t);
+after(async () => {
+  if (child !== undefined && child.exitCode === null) {
+    const exited = new Promise((resolve) => child?.once('exit', resolve));
+    child.kill('SIGTERM');
+    await exited;
+  }
+  if (sim !== undefined) await rm(sim.dir, { recursive: true, force: true });
+});
+
+test('kubectl against `kcp-edge sim`: namespaces, apply, patch, delete, whoami', { skip }, async () => {
+  const { dir, kubectl } = sim;
   assert.match(await readFile(join(dir, 'ca.crt'), 'utf8'), /BEGIN CERTIFICATE/);
   assert.match(await kubectl('get', 'namespaces'), /^default\s+Active\s+\d+s$/m);
   assert.match(await kubectl('create', 'namespace', 'shop'), /namespace\/shop created/);
@@ -61,13 +67,25 @@ test('kubectl against `kcp-edge sim`: namespaces, apply, patch, delete, whoami',
   assert.match(whoami, /Username\s+kcp-admin/);
   assert.match(whoami, /Groups\s+\[system:masters system:authenticated\]/);
 
+  await writeFile(join(dir, 'pod.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: box\n  namespace: shop\nspec:\n  containers:\n  - name: main\n    image: busybox\n    env: [{name: GREETING, value: hello}]\n');
+  await kubectl('apply', '-f', join(dir, 'pod.yaml'));
+  assert.match(await kubectl('get', 'pods', '-n', 'shop'), /^box\s+1\/1\s+Running\s+0\s+/m);
+  assert.equal(await kubectl('exec', '-n', 'shop', 'box', '--', 'echo', 'hello', 'exec'), 'hello exec\n');
+  assert.match(await kubectl('exec', '-n', 'shop', 'box', '--', 'env'), /^GREETING=hello$/m);
+  const piped = await new Promise<string>((resolve, reject) => {
+    const cat = execFile(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), 'exec', '-i', '-n', 'shop', 'box', '--', 'cat'], (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    cat.stdin?.end('through stdin\n');
+  });
+  assert.equal(piped, 'through stdin\n');
+  await assert.rejects(kubectl('exec', '-n', 'shop', 'box', '--', 'false'), /command terminated with exit code 1/);
+
   assert.match(await kubectl('delete', 'cm', 'settings', '-n', 'shop'), /configmap "settings" deleted/);
   assert.match(await kubectl('delete', 'namespace', 'shop'), /namespace "shop" deleted/);
   await assert.rejects(kubectl('get', 'ns', 'shop'), /NotFound|not found/);
 });
 
 test('kubectl get -w sees a change made from another shell within a second', { skip }, async (t) => {
-  const { dir, kubectl } = await startSimCommand(t);
+  const { dir, kubectl } = sim;
   await kubectl('create', 'configmap', 'watched', '--from-literal=a=1');
   const watcher = spawn(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), 'get', 'cm', 'watched', '-w', '-o', 'jsonpath={.data.a}{"\\n"}'], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => watcher.kill());
@@ -81,8 +99,8 @@ test('kubectl get -w sees a change made from another shell within a second', { s
   assert.ok(Date.now() - changedAt < 1000, `seen after ${Date.now() - changedAt} ms`);
 });
 
-test('kubectl inside a workspace, including a kind that appears only after an APIBinding', { skip }, async (t) => {
-  const { dir, kubectl } = await startSimCommand(t);
+test('kubectl inside a workspace, including a kind that appears only after an APIBinding', { skip }, async () => {
+  const { dir, kubectl } = sim;
   const file = async (name: string, text: string) => {
     await writeFile(join(dir, name), text);
     return join(dir, name);

@@ -1,8 +1,10 @@
 // Scenarios beyond the side-by-side GET comparison. Each one runs only when the code it measures has
 // landed; those owned by other parts of the product live beside their own code and are called from here.
 import type { Upstream } from '../upstream/start.ts';
+import { routeLookups } from './route-lookups.ts';
+import { tokenValidation } from './token-validation.ts';
+import { watchFanout } from './watch-fanout.ts';
 import type { BenchEnv } from '../targets/types.ts';
-import { authValidations } from './auth-validations.ts';
 
 export interface ScenarioContext {
   env: BenchEnv;
@@ -23,4 +25,4 @@ export interface Scenario {
   run(context: ScenarioContext): Promise<ScenarioReport>;
 }
 
-export const extraScenarios: Scenario[] = [authValidations];
+export const extraScenarios: Scenario[] = [watchFanout, routeLookups, tokenValidation];

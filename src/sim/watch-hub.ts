@@ -38,13 +38,25 @@ export class WatchHub {
     this.capacity = Math.max(1, capacity);
   }
 
+  /** Whether changes after `rv` are still all in the history (false = a client at `rv` must relist). */
+  covers(rv: number): boolean {
+    return rv >= this.droppedThrough;
+  }
+
   publish(event: StoreEvent): void {
     this.history.push(event);
     if (this.history.length > this.capacity) {
       const dropped = this.history.shift();
       if (dropped !== undefined) this.droppedThrough = dropped.rv;
     }
-    for (const listener of [...this.listeners]) listener(event);
+    for (const listener of [...this.listeners]) {
+      // One broken watcher must neither fail the write that produced the event nor starve the others.
+      try {
+        listener(event);
+      } catch {
+        this.listeners.delete(listener);
+      }
+    }
   }
 
   /**

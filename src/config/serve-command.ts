@@ -23,6 +23,8 @@ function describeRestartNeeded(next: Config<GatewayConfig>, previous: Config<Gat
   if (differs(next.upstream, previous.upstream)) changed.push('upstream');
   if (differs(next.headers, previous.headers)) changed.push('headers');
   if (next.drainTimeoutMs !== previous.drainTimeoutMs) changed.push('drain');
+  // The policy file itself is followed live; only naming another one (or none) needs a restart.
+  if (differs(next.rateLimit, previous.rateLimit)) changed.push('rateLimit');
   return changed;
 }
 

@@ -41,7 +41,7 @@ export const kubernetesResources: ResourceType[] = [
   core('events', 'Event', true, { shortNames: ['ev'] }),
   core('services', 'Service', true, { shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),
   core('pods', 'Pod', true, {
-    shortNames: ['po'], categories: ['all'], subresources: ['status', 'exec'],
+    shortNames: ['po'], categories: ['all'], subresources: ['status', 'exec', 'log'],
     columns: [
       { name: 'Ready', type: 'string', value: podReady },
       statusPhase,
@@ -59,6 +59,10 @@ export const kubernetesResources: ResourceType[] = [
   {
     group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview',
     singular: 'selfsubjectaccessreview', namespaced: false, verbs: ['create'], ephemeral: true,
+  },
+  {
+    group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition',
+    singular: 'customresourcedefinition', namespaced: false, verbs: crud, shortNames: ['crd', 'crds'], subresources: ['status'],
   },
 ];
 

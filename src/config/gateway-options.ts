@@ -156,7 +156,6 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
     if (orgRealms !== undefined) authenticators.push(orgRealms);
     if (config.authentication.clientCA !== undefined) authenticators.push(new ClientCertificateAuthenticator());
 
-    const source = overrides.routing ?? config.routing;
     const limiter =
       config.rateLimit === undefined
         ? undefined

@@ -8,7 +8,8 @@ import { parseRedisUrl, type RedisConnectionConfig } from '../routing/redis-conn
 import { defaultDroppedGroups } from '../gateway/stages/authenticate.ts';
 import { defineConfig, type BuildContext } from './loader.ts';
 import type { DeepReadonly } from './freeze.ts';
-import type { FieldPath } from './issues.ts';
+import { formatIssue, isConfigError, type FieldPath } from './issues.ts';
+import { loadPolicyFile } from '../ratelimit/policy.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 
@@ -25,6 +26,7 @@ interface RawGatewayConfig {
   headers: { impersonation: 'pass' | 'drop'; droppedGroups: string[] };
   drain: { timeoutSeconds: number };
   log: { level: LogLevel };
+  rateLimit?: { policyFile?: string };
 }
 
 /** Where the routing table lives: a local file, or the Redis table shared by every replica. */
@@ -52,6 +54,8 @@ export interface GatewayConfig {
   headers: { impersonation: 'pass' | 'drop'; droppedGroups: string[] };
   drainTimeoutMs: number;
   logLevel: LogLevel;
+  /** The rate policy; absent = no rate limiting. Counters go to the routing store's Redis when it has one. */
+  rateLimit?: { policyFile?: string };
 }
 
 const file = { type: 'string', minLength: 1 };
@@ -104,6 +108,7 @@ const schema = object(
     }),
     drain: object({ timeoutSeconds: { type: 'number', minimum: 0, maximum: 3600, default: 30 } }),
     log: object({ level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' } }),
+    rateLimit: object({ policyFile: file }, [], false),
   },
   ['tls', 'routing', 'upstream'],
   false,
@@ -156,6 +161,16 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
     }
   }
 
+  // The policy file is config too: `serve --check` and a start report its problems with the rest.
+  const policyFile = raw.rateLimit?.policyFile === undefined ? undefined : ctx.resolvePath(raw.rateLimit.policyFile);
+  if (policyFile !== undefined) {
+    try {
+      await loadPolicyFile(policyFile);
+    } catch (err) {
+      ctx.issue(['rateLimit', 'policyFile'], isConfigError(err) ? err.issues.map(formatIssue).join('; ') : (err as Error).message);
+    }
+  }
+
   return {
     listen: { host: raw.listen.address, port: raw.listen.port },
     tls: { cert: cert ?? '', key: key ?? '', certFile: ctx.resolvePath(raw.tls.certFile), keyFile: ctx.resolvePath(raw.tls.keyFile) },
@@ -175,6 +190,7 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
     headers: { impersonation: raw.headers.impersonation, droppedGroups: [...raw.headers.droppedGroups] },
     drainTimeoutMs: Math.round(raw.drain.timeoutSeconds * 1000),
     logLevel: raw.log.level,
+    ...(raw.rateLimit === undefined ? {} : { rateLimit: policyFile === undefined ? {} : { policyFile } }),
   };
 }
 

@@ -11,6 +11,7 @@ import { RealmRegistry } from '../auth/realm-registry.ts';
 import type { OrgRealmsSettings } from '../auth/realm-settings.ts';
 import { RedisRealmOverrides } from '../auth/redis-realm-overrides.ts';
 import type { GatewayOptions } from '../gateway/server.ts';
+import { createLimiter } from '../ratelimit/create-limiter.ts';
 import { EmbeddedRoutingTable } from '../routing/embedded-store.ts';
 import { registerRoutingMetrics, type RoutingMetrics } from '../routing/metrics.ts';
 import { createRedisClient, parseRedisUrl } from '../routing/redis-connection.ts';
@@ -155,6 +156,18 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
     if (orgRealms !== undefined) authenticators.push(orgRealms);
     if (config.authentication.clientCA !== undefined) authenticators.push(new ClientCertificateAuthenticator());
 
+    const limiter =
+      config.rateLimit === undefined
+        ? undefined
+        : await createLimiter({
+            ...(config.rateLimit.policyFile === undefined ? {} : { policyFile: config.rateLimit.policyFile }),
+            // Shared by every replica through the routing store's Redis; in this process otherwise.
+            ...(source.kind === 'redis' ? { redis: { ...source.redis, nodes: source.redis.nodes.map((n) => ({ ...n })) } } : {}),
+            registry,
+            log: logger.child({ component: 'ratelimit' }),
+          });
+    if (limiter !== undefined) opened.push(limiter);
+
     const options: GatewayOptions = {
       listen: { host: config.listen.host, port: config.listen.port },
       tls: {
@@ -174,6 +187,7 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       logger,
       registry,
       ...(health === undefined ? {} : { health }),
+      ...(limiter === undefined ? {} : { limiter }),
     };
     return { options, ...(orgRealms === undefined ? {} : { orgRealms }), close: closeAll };
   } catch (err) {

@@ -33,6 +33,8 @@ function fieldsNeedingRestart(next: Config<GatewayConfig>, previous: Config<Gate
   if (differs(next.headers, previous.headers)) changed.push('headers');
   if (differs(next.shardHealth, previous.shardHealth)) changed.push('shardHealth');
   if (next.drainTimeoutMs !== previous.drainTimeoutMs) changed.push('drain');
+  // The policy file itself is followed live; only naming another one (or none) needs a restart.
+  if (differs(next.rateLimit, previous.rateLimit)) changed.push('rateLimit');
   return changed;
 }
 

@@ -11,6 +11,8 @@ export interface DevOptions {
   dir: string;
   /** Gateway port on 127.0.0.1; 0 picks a free one. */
   port: number;
+  /** Rate policy file the gateway enforces; the built-in default policy when absent. */
+  ratelimit?: string;
 }
 
 export interface DevWorkspace {

@@ -13,8 +13,10 @@ import { compareTargets } from './scenarios/proxy-compare.ts';
 import { extraScenarios, type ScenarioReport } from './scenarios/index.ts';
 import { caddy } from './targets/caddy.ts';
 import { direct } from './targets/direct.ts';
-import { kcpEdge } from './targets/kcp-edge.ts';
+import { kcpEdge, kcpEdgeNodeArgs } from './targets/kcp-edge.ts';
+import { formatProfile, summarizeProfile } from './lib/profile-summary.ts';
 import { nginx } from './targets/nginx.ts';
+import { nodeFloor } from './targets/node-floor.ts';
 import type { BenchEnv, Target } from './targets/types.ts';
 import { startUpstream } from './upstream/start.ts';
 
@@ -27,6 +29,8 @@ const { values } = parseArgs({
     seconds: { type: 'string' },
     warmup: { type: 'string' },
     'no-report': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    name: { type: 'string' },
   },
 });
 
@@ -44,20 +48,24 @@ const options = {
 };
 
 async function main(processes: Processes, dir: string): Promise<void> {
-  await ensureCommands({ nginx: 'nginx', caddy: 'caddy', wrk: 'wrk', openssl: 'openssl' }, log);
+  await ensureCommands({ nginx: 'nginx', caddy: 'caddy', wrk: 'wrk', openssl: 'openssl', 'redis-server': 'redis-server' }, log);
   const pki = await makeBenchPki(dir);
   const upstream = await startUpstream(processes, { certFile: pki.upstreamCertFile, keyFile: pki.upstreamKeyFile, clientCaFile: pki.caFile });
   log(`upstream listening on 127.0.0.1:${upstream.port}`);
   const env: BenchEnv = { dir, processes, upstreamPort: upstream.port, connections: options.connections, ...pki };
 
-  const available: Target[] = [direct, nginx, caddy, ...((await kcpEdge.available()) ? [kcpEdge] : [])];
+  const available: Target[] = [direct, nginx, caddy, nodeFloor, ...((await kcpEdge.available()) ? [kcpEdge] : [])];
   const wanted = values.targets?.split(',');
   const targets = wanted === undefined ? available : available.filter((t) => wanted.includes(t.name));
   if (!available.includes(kcpEdge)) log(`kcp-edge: ${kcpEdge.unavailableReason()}`);
 
-  const summaries = await compareTargets(env, upstream, targets, { ...options, log });
-  const table = compareTable(summaries);
-  process.stdout.write(`\n${table}\n\n`);
+  const profileDir = join(dir, 'profiles');
+  if (values.profile === true) kcpEdgeNodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
+  // `--targets none` skips the comparison (to run other scenarios alone).
+  const summaries = targets.length === 0 ? [] : await compareTargets(env, upstream, targets, { ...options, log });
+  const table = summaries.length === 0 ? '' : compareTable(summaries);
+  if (table !== '') process.stdout.write(`\n${table}\n\n`);
+  if (values.profile === true) await reportProfiles(profileDir);
 
   const reports: ScenarioReport[] = [];
   const wantedScenarios = values.scenarios?.split(',');
@@ -75,41 +83,66 @@ async function main(processes: Processes, dir: string): Promise<void> {
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
+/** Prints where kcp-edge spent its CPU; the profile of the measured instance is the largest one. */
+async function reportProfiles(profileDir: string): Promise<void> {
+  const { readdir, stat, copyFile } = await import('node:fs/promises');
+  const files = await readdir(profileDir).catch(() => [] as string[]);
+  const sized = await Promise.all(files.map(async (f) => ({ f, size: (await stat(join(profileDir, f))).size })));
+  const largest = sized.sort((a, b) => b.size - a.size)[0];
+  if (largest === undefined) {
+    log('no CPU profile was written');
+    return;
+  }
+  const kept = new URL(`./results/kcp-edge-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`, import.meta.url).pathname;
+  await mkdir(new URL('./results/', import.meta.url).pathname, { recursive: true });
+  await copyFile(join(profileDir, largest.f), kept);
+  process.stdout.write(`\n### Where kcp-edge's CPU goes\n\n${formatProfile(await summarizeProfile(kept))}\n\n`);
+  log(`profile kept at ${kept}`);
+}
+
 async function writeReport(summaries: Parameters<typeof compareChart>[0], table: string, reports: ScenarioReport[]): Promise<void> {
   const resultsDir = new URL('./results/', import.meta.url).pathname;
   await mkdir(resultsDir, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
-  const name = quick ? `${date}-quick` : date;
-  const chart = compareChart(summaries, `GET ${options.connections} connections, TLS both hops — ${date}${quick ? ' (quick run)' : ''}`);
-  await writeFile(join(resultsDir, `${name}.svg`), chart);
+  const name = [date, ...(quick ? ['quick'] : []), ...(values.name === undefined ? [] : [values.name])].join('-');
+  const compared = summaries.length > 0;
+  if (compared) {
+    const chart = compareChart(summaries, `GET ${options.connections} connections, TLS both hops — ${date}${quick ? ' (quick run)' : ''}`);
+    await writeFile(join(resultsDir, `${name}.svg`), chart);
+  }
+  const comparison = !compared
+    ? []
+    : [
+        `Method: wrk -t${options.threads} -c${options.connections}, ${options.warmupSeconds} s warm-up + ${options.seconds} s, ${options.rounds} interleaved round(s), medians;`,
+        'TLS 1.3 on both hops, HTTP/1.1; upstream = one Node HTTPS worker serving a fixed 1.5 KB ConfigMapList. Each target was',
+        'checked to relay the body byte for byte and to answer 502 when told to trust another CA; each upstream pool was',
+        'pre-filled with one slow request per client connection before warm-up. "new upstream conns" counts TLS connections',
+        'that carried bench traffic to the upstream during the measured run (direct: the client\'s own).',
+        '',
+        table,
+        '',
+        `![chart](${name}.svg)`,
+        '',
+        '## Rounds',
+        '',
+        '| target | round | req/s | p50 ms | p99 ms | CPU µs/req | new upstream conns |',
+        '|---|---:|---:|---:|---:|---:|---:|',
+        ...summaries.flatMap((s) =>
+          s.rounds.map((r, i) => `| ${s.name} | ${i + 1} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${Number.isFinite(r.cpuMicrosPerRequest) ? r.cpuMicrosPerRequest.toFixed(0) : '–'} | ${r.newUpstreamConnections} |`),
+        ),
+        '',
+      ];
   const markdown = [
     `# kcp-edge load test — ${date}${quick ? ' (quick run: short and single-round, not for quoting)' : ''}`,
     '',
     `Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'unknown CPU'}, Node ${process.version}. Load generator, targets and upstream share these cores, so the`,
     'ratio to direct mostly measures the CPU each target spends per proxied request.',
     '',
-    `Method: wrk -t${options.threads} -c${options.connections}, ${options.warmupSeconds} s warm-up + ${options.seconds} s, ${options.rounds} interleaved round(s), medians;`,
-    'TLS 1.3 on both hops, HTTP/1.1; upstream = one Node HTTPS worker serving a fixed ' + '1.5 KB ConfigMapList. Each target was',
-    'checked to relay the body byte for byte and to answer 502 when told to trust another CA; each upstream pool was',
-    'pre-filled with one slow request per client connection before warm-up. "new upstream conns" counts TLS connections',
-    'the upstream accepted during the measured run (direct: the client\'s own).',
-    '',
-    table,
-    '',
-    `![chart](${name}.svg)`,
-    '',
-    '## Rounds',
-    '',
-    '| target | round | req/s | p50 ms | p99 ms | CPU µs/req | new upstream conns |',
-    '|---|---:|---:|---:|---:|---:|---:|',
-    ...summaries.flatMap((s) =>
-      s.rounds.map((r, i) => `| ${s.name} | ${i + 1} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${Number.isFinite(r.cpuMicrosPerRequest) ? r.cpuMicrosPerRequest.toFixed(0) : '–'} | ${r.newUpstreamConnections} |`),
-    ),
-    '',
+    ...comparison,
     ...reports.flatMap((r) => [`## ${r.title}`, '', r.markdown, '']),
   ].join('\n');
   await writeFile(join(resultsDir, `${name}.md`), markdown);
-  log(`wrote loadtest/results/${name}.md and ${name}.svg`);
+  log(`wrote loadtest/results/${name}.md${compared ? ` and ${name}.svg` : ''}`);
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'kcp-edge-bench-'));
@@ -118,6 +151,7 @@ let finished = false;
 async function shutdown(code: number): Promise<never> {
   if (!finished) {
     finished = true;
+    await kcpEdge.shutdown().catch(() => {});
     await processes.stopAll().catch(() => processes.killAllNow());
     await rm(dir, { recursive: true, force: true }).catch(() => {});
   }

@@ -1,6 +1,9 @@
 // Scenarios beyond the side-by-side GET comparison. Each one runs only when the code it measures has
 // landed; those owned by other parts of the product live beside their own code and are called from here.
 import type { Upstream } from '../upstream/start.ts';
+import { routeLookups } from './route-lookups.ts';
+import { tokenValidation } from './token-validation.ts';
+import { watchFanout } from './watch-fanout.ts';
 import type { BenchEnv } from '../targets/types.ts';
 
 export interface ScenarioContext {
@@ -22,4 +25,4 @@ export interface Scenario {
   run(context: ScenarioContext): Promise<ScenarioReport>;
 }
 
-export const extraScenarios: Scenario[] = [];
+export const extraScenarios: Scenario[] = [watchFanout, routeLookups, tokenValidation];

@@ -4,8 +4,10 @@ import type { UpstreamMessage, UpstreamOptions } from './server.ts';
 
 export interface Upstream {
   port: number;
-  /** TLS connections accepted and requests answered since start. */
-  stats(): Promise<{ connections: number; requests: number }>;
+  /** TLS connections accepted and requests answered since start, and watches open now. */
+  stats(): Promise<{ connections: number; requests: number; watchers: number }>;
+  /** Sends one event to every open watch; resolves with how many got it. */
+  emit(seq: number): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -22,20 +24,25 @@ export async function startUpstream(processes: Processes, options: UpstreamOptio
     });
     child.once('exit', () => reject(new Error(`upstream exited:\n${managed.tail()}`)));
   });
+  const ask = <T extends UpstreamMessage['type']>(type: T, message: object) =>
+    new Promise<Extract<UpstreamMessage, { type: T }>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`upstream did not answer "${type}"`)), 10_000);
+      const onMessage = (m: UpstreamMessage) => {
+        if (m.type !== type) return;
+        clearTimeout(timer);
+        child.off('message', onMessage);
+        resolve(m as Extract<UpstreamMessage, { type: T }>);
+      };
+      child.on('message', onMessage);
+      child.send(message);
+    });
   return {
     port,
-    stats: () =>
-      new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error('upstream did not answer stats')), 5000);
-        const onMessage = (m: UpstreamMessage) => {
-          if (m.type !== 'stats') return;
-          clearTimeout(timer);
-          child.off('message', onMessage);
-          resolve({ connections: m.connections, requests: m.requests });
-        };
-        child.on('message', onMessage);
-        child.send({ type: 'stats' });
-      }),
+    stats: async () => {
+      const { connections, requests, watchers } = await ask('stats', { type: 'stats' });
+      return { connections, requests, watchers };
+    },
+    emit: async (seq) => (await ask('emitted', { type: 'emit', seq })).watchers,
     stop: () => managed.stop(),
   };
 }

@@ -13,6 +13,7 @@ export const command: Command = {
     host: { type: 'string', default: '127.0.0.1' },
     name: { type: 'string', default: 'shard-a' },
     mode: { type: 'string', default: 'kcp' },
+    verbose: { type: 'boolean', default: false },
   },
   async run(values) {
     const dir = values['dir'];
@@ -30,7 +31,8 @@ export const command: Command = {
       process.stderr.write('kcp-edge sim: --port must be a port number\n');
       return 2;
     }
-    const shard = await startShard({ name: String(values['name']), mode, host: String(values['host']), port });
+    const log = values['verbose'] === true ? (line: string) => process.stdout.write(`${line}\n`) : undefined;
+    const shard = await startShard({ name: String(values['name']), mode, host: String(values['host']), port, ...(log !== undefined ? { log } : {}) });
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'ca.crt'), shard.caPem);
     await writeFile(join(dir, 'kubeconfig'), await shard.kubeconfig(), { mode: 0o600 });

@@ -17,8 +17,10 @@ function stripVolatile(object: KubeObject): Record<string, unknown> {
   return rest;
 }
 
+/** Sets kind and apiVersion, first in key order as kube-apiserver encodes them. */
 export function typeMeta(type: ResourceType, object: KubeObject): KubeObject {
-  return { ...object, apiVersion: groupVersion(type), kind: type.kind };
+  const typed = { kind: type.kind, apiVersion: groupVersion(type) } as unknown as KubeObject;
+  return Object.assign(typed, object, { kind: type.kind, apiVersion: groupVersion(type) });
 }
 
 function randomSuffix(): string {

@@ -1,5 +1,6 @@
 // One request from path to answer: health and version, then authentication, then the addressed logical
 // cluster (or APIExport view), then discovery or the resource handler for the verb.
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { authenticate, isPrivileged, type AuthConfig } from './authenticate.ts';
@@ -71,6 +72,9 @@ function openapi(res: ServerResponse, rest: string, types: ResourceType[], prefi
 }
 
 export async function route(shard: ShardState, auth: AuthConfig, views: ViewResolver | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // kube-apiserver answers every request with its Audit-ID: the caller's when it sent one.
+  const auditId = req.headers['audit-id'];
+  res.setHeader('Audit-Id', typeof auditId === 'string' && auditId !== '' ? auditId : randomUUID());
   try {
     const url = new URL(req.url ?? '/', 'https://shard.invalid');
     const path = url.pathname;

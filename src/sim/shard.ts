@@ -33,6 +33,8 @@ export interface StartShardOptions {
   peers?: PeerShard[];
   /** Watch history kept before a watch from an older resourceVersion gets 410 Expired. */
   historySize?: number;
+  /** Called with one line per finished request (`GET /clusters/root/api/v1/namespaces 200 3ms user`). */
+  log?: (line: string) => void;
   /** How often watches asking for bookmarks get one (kube-apiserver: about a minute). */
   bookmarkIntervalMs?: number;
 }
@@ -74,7 +76,14 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
     cert: serving.certPem, key: serving.keyPem,
     ca: [ca.certPem, ...(options.requestHeaderCA !== undefined ? [options.requestHeaderCA] : [])],
     requestCert: true, rejectUnauthorized: false,
-  }, (req, res) => void route(state, auth, views, req, res));
+  }, (req, res) => {
+    const log = options.log;
+    if (log !== undefined) {
+      const started = Date.now();
+      res.on('finish', () => log(`${req.method ?? ''} ${req.url ?? ''} ${res.statusCode} ${Date.now() - started}ms`));
+    }
+    void route(state, auth, views, req, res);
+  });
   // Watches and exec sessions are long-lived by design: no idle timeouts.
   server.requestTimeout = 0;
   server.headersTimeout = 60_000;

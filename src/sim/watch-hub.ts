@@ -38,6 +38,11 @@ export class WatchHub {
     this.capacity = Math.max(1, capacity);
   }
 
+  /** Whether changes after `rv` are still all in the history (false = a client at `rv` must relist). */
+  covers(rv: number): boolean {
+    return rv >= this.droppedThrough;
+  }
+
   publish(event: StoreEvent): void {
     this.history.push(event);
     if (this.history.length > this.capacity) {

@@ -117,7 +117,7 @@ function kubectlIn(stack: Stack, context: string) {
   };
 }
 
-test('kubectl through the gateway: two workspaces on two shards, isolated, with the identity that crossed', { skip }, async (t) => {
+test('kubectl through the gateway: two workspaces on two shards, isolated, exec over WebSocket, with the identity that crossed', { skip }, async (t) => {
   const stack = await startStack(t);
   const front = kubectlIn(stack, workspaces[0]!.context);
   const back = kubectlIn(stack, workspaces[1]!.context);
@@ -144,6 +144,20 @@ test('kubectl through the gateway: two workspaces on two shards, isolated, with 
   assert.equal(review.status.userInfo.username, 'alice');
   assert.ok(review.status.userInfo.groups?.includes('team-web'));
   assert.ok(!review.status.userInfo.groups?.includes('system:masters'));
+
+  // exec: kubectl's WebSocket (v5.channel.k8s.io, bearer token in the subprotocol) piped through the gateway.
+  const podFile = join(stack.dir, 'pod.yaml');
+  await writeFile(podFile, 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: box\nspec:\n  containers:\n  - name: main\n    image: busybox\n');
+  assert.match(await front('apply', '-f', podFile), /pod\/box created/);
+  assert.equal(await front('exec', 'box', '--', 'echo', 'hello', 'through', 'the', 'gateway'), 'hello through the gateway\n');
+  const catted = await new Promise<string>((resolve, reject) => {
+    const child = execFile(kubectlPath, ['--kubeconfig', stack.kubeconfig, '--context', workspaces[0]!.context, 'exec', '-i', 'box', '--', 'cat'], (err, stdout, stderr) =>
+      err ? reject(new Error(stderr, { cause: err })) : resolve(stdout),
+    );
+    child.stdin!.end('stdin crosses too\n');
+  });
+  assert.equal(catted, 'stdin crosses too\n');
+  await assert.rejects(back('exec', 'box', '--', 'echo'), /NotFound|not found/);
 
   // delete
   assert.match(await front('delete', 'configmap', 'only-front'), /deleted/);

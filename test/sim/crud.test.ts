@@ -162,3 +162,22 @@ test('patch types: merge, JSON, strategic merge; unknown types are 415', async (
   const stalePatch = await admin.request('PATCH', `${pods}/p`, { contentType: 'application/merge-patch+json', body: { metadata: { resourceVersion: '1', labels: { z: 'z' } } } });
   assert.equal(stalePatch.status, 409, 'a patch carrying an old resourceVersion conflicts');
 });
+
+test('Table output for as=Table, dry-run updates, kind first, and Audit-Id', async (t) => {
+  const { admin } = await shardForTest(t);
+  await admin.request('POST', base, { body: cm('tabled', { a: '1', b: '2' }) });
+  const accept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
+  const table = await admin.request<{ kind: string; apiVersion: string; columnDefinitions: Array<{ name: string }>; rows: Array<{ cells: unknown[]; object: { kind: string; metadata: { name: string } } }> }>('GET', base, { headers: { accept } });
+  assert.deepEqual([table.body.kind, table.body.apiVersion], ['Table', 'meta.k8s.io/v1']);
+  assert.deepEqual(table.body.columnDefinitions.map((c) => c.name), ['Name', 'Data', 'Age']);
+  assert.deepEqual(table.body.rows[0]?.cells.slice(0, 2), ['tabled', 2]);
+  assert.equal(table.body.rows[0]?.object.kind, 'PartialObjectMetadata');
+  assert.equal(table.body.rows[0]?.object.metadata.name, 'tabled');
+
+  const got = await admin.request<Obj>('GET', `${base}/tabled`, { headers: { 'audit-id': 'trace-me' } });
+  assert.equal(got.headers['audit-id'], 'trace-me');
+  assert.deepEqual(Object.keys(got.body).slice(0, 2), ['kind', 'apiVersion']);
+  const dry = await admin.request<Obj>('PUT', `${base}/tabled?dryRun=All`, { body: { ...got.body, data: { changed: 'yes' } } });
+  assert.deepEqual(dry.body['data'], { changed: 'yes' });
+  assert.deepEqual((await admin.request<Obj>('GET', `${base}/tabled`)).body['data'], { a: '1', b: '2' }, 'dry run changed nothing');
+});

@@ -89,3 +89,14 @@ test('closing the shard ends open watches', async (t) => {
   await shard.close();
   assert.equal(await watch.next(), undefined);
 });
+
+test('lists that need old history (continue tokens, Exact reads) get 410 Expired once it is gone', async (t) => {
+  const { admin } = await shardForTest(t, { historySize: 2 });
+  for (const name of ['a', 'b', 'c']) await admin.request('POST', base, { body: cm(name) });
+  const page = await admin.request<{ metadata: { continue: string; resourceVersion: string } }>('GET', `${base}?limit=1`);
+  for (const name of ['d', 'e', 'f']) await admin.request('POST', base, { body: cm(name) });
+  const next = await admin.request<{ reason: string; code: number }>('GET', `${base}?limit=1&continue=${page.body.metadata.continue}`);
+  assert.deepEqual([next.status, next.body.reason], [410, 'Expired']);
+  const exact = await admin.request<{ reason: string }>('GET', `${base}?resourceVersion=${page.body.metadata.resourceVersion}&resourceVersionMatch=Exact`);
+  assert.deepEqual([exact.status, exact.body.reason], [410, 'Expired']);
+});

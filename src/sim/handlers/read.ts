@@ -1,5 +1,5 @@
 // GET of one object, and list with selectors and limit/continue paging.
-import { badRequest, notFound } from '../errors.ts';
+import { badRequest, notFound, SimError } from '../errors.ts';
 import { sendJSON } from '../http-io.ts';
 import { fieldMatcher, labelMatcher } from '../selectors.ts';
 import { grOf } from '../shard-state.ts';
@@ -49,6 +49,16 @@ export function handleList(r: ResourceRequest): void {
   const all = matchingObjects(r);
   const limit = Number(r.query.get('limit') ?? '0');
   const start = decodeContinue(r.query.get('continue'));
+  // Paging and exact reads are consistent snapshots in kube; once the history no longer reaches back to
+  // their resourceVersion they fail with 410 Expired and the client relists.
+  const hub = r.shard.store.hub;
+  if (start !== undefined && !hub.covers(Number(start.rv))) {
+    throw new SimError(410, 'Expired', 'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+  }
+  const exact = r.query.get('resourceVersionMatch') === 'Exact' ? Number(r.query.get('resourceVersion') ?? '0') : undefined;
+  if (exact !== undefined && exact !== r.shard.store.currentRV() && !hub.covers(exact)) {
+    throw new SimError(410, 'Expired', `too old resource version: ${exact} (${r.shard.store.currentRV()})`);
+  }
   const rv = start?.rv ?? String(r.shard.store.currentRV());
   const offset = start?.after ?? 0;
   const page = limit > 0 ? all.slice(offset, offset + limit) : all.slice(offset);

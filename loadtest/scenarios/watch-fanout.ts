@@ -1,0 +1,122 @@
+// Watch fan-out: thousands of concurrent watches, every one receiving every event the stand-in shard
+// sends; latency from the shard's write to the client's read, direct and through kcp-edge, and what
+// each open watch costs the gateway in memory.
+import { readFile } from 'node:fs/promises';
+import { percentile } from '../lib/stats.ts';
+import { direct } from '../targets/direct.ts';
+import { kcpEdge } from '../targets/kcp-edge.ts';
+import type { RunningTarget, Target } from '../targets/types.ts';
+import type { Scenario, ScenarioContext } from './index.ts';
+import type { WatchClientMessage } from './watch-client.ts';
+
+interface WatchResult {
+  target: string;
+  watches: number;
+  delivered: number;
+  expected: number;
+  p50: number;
+  p99: number;
+  max: number;
+  rssPerWatchKiB: number;
+}
+
+async function rssKiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+) kB/.exec(status)?.[1] ?? Number.NaN);
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Two events a second to every watch: 4 000 deliveries a second at 2 000 watches. */
+const EVENT_INTERVAL_MS = 500;
+
+async function measure(context: ScenarioContext, target: Target, running: RunningTarget, count: number, events: number): Promise<WatchResult> {
+  const { env, upstream, log } = context;
+  const ca = await readFile(env.caFile, 'utf8');
+  const watchersBefore = (await upstream.stats()).watchers;
+  const pid = running.pgids[0];
+  const rssBefore = pid === undefined ? Number.NaN : await rssKiB(pid);
+  const client = env.processes.spawn(`watch-client-${target.name}`, process.execPath, [
+    new URL('./watch-client.ts', import.meta.url).pathname,
+    JSON.stringify({ port: running.port, path: `${running.path}?watch=1&allowWatchBookmarks=true`, headers: running.headers, ca, count }),
+  ], { ipc: true });
+  const ask = <T extends WatchClientMessage['type']>(type: T, send?: string) =>
+    new Promise<Extract<WatchClientMessage, { type: T }>>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`watch client: no "${type}" in time\n${client.tail()}`)), 120_000);
+      const onMessage = (m: WatchClientMessage) => {
+        if (m.type !== type) return;
+        clearTimeout(timer);
+        client.child.off('message', onMessage);
+        resolve(m as Extract<WatchClientMessage, { type: T }>);
+      };
+      client.child.on('message', onMessage);
+      if (send !== undefined) client.child.send({ type: send });
+    });
+  try {
+    const ready = await ask('ready');
+    if (ready.failed > 0) throw new Error(`${target.name}: ${ready.failed} of ${count} watches failed: ${ready.firstError ?? ''}`);
+    // Every watch must have reached the shard before the first event.
+    const deadline = Date.now() + 30_000;
+    while ((await upstream.stats()).watchers < watchersBefore + count) {
+      if (Date.now() > deadline) throw new Error(`${target.name}: only ${(await upstream.stats()).watchers - watchersBefore} of ${count} watches reached the shard`);
+      await sleep(50);
+    }
+    const rssAfter = pid === undefined ? Number.NaN : await rssKiB(pid);
+    log(`watch ${target.name}: ${count} watches open${pid === undefined ? '' : `, gateway RSS ${(rssBefore / 1024).toFixed(0)} → ${(rssAfter / 1024).toFixed(0)} MiB`}`);
+    for (let seq = 1; seq <= events; seq++) {
+      await upstream.emit(seq);
+      await sleep(EVENT_INTERVAL_MS);
+    }
+    // Wait for every event to arrive (or give up after a bound): a backlog shows up as latency, not as loss.
+    const drainDeadline = Date.now() + 20_000;
+    while ((await ask('count', 'count')).received < count * events && Date.now() < drainDeadline) await sleep(100);
+    const { latencies } = await ask('latencies', 'latencies');
+    return {
+      target: target.name,
+      watches: count,
+      delivered: latencies.length,
+      expected: count * events,
+      p50: percentile(latencies, 50),
+      p99: percentile(latencies, 99),
+      max: percentile(latencies, 100),
+      rssPerWatchKiB: (rssAfter - rssBefore) / count,
+    };
+  } finally {
+    client.child.send({ type: 'close' });
+    await Promise.race([client.exited, sleep(3000)]);
+    await client.stop();
+  }
+}
+
+export const watchFanout: Scenario = {
+  name: 'watch',
+  async run(context) {
+    const count = context.quick ? 300 : 2000;
+    const events = context.quick ? 5 : 10;
+    const targets: Target[] = [direct, ...((await kcpEdge.available()) ? [kcpEdge] : [])];
+    const results: WatchResult[] = [];
+    for (const target of targets) {
+      const running = await target.start(context.env, context.env.caFile);
+      try {
+        results.push(await measure(context, target, running, count, events));
+      } finally {
+        await running.stop();
+      }
+      // Let the shard see the closed watches go before the next target counts its own.
+      await sleep(500);
+    }
+    const fmt = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : '–');
+    return {
+      title: `Watch fan-out: ${count} concurrent watches × ${events} events`,
+      markdown: [
+        `Each watch is its own TLS connection (HTTP/1.1, chunked). The stand-in shard sends an event to every watch each`,
+        `${EVENT_INTERVAL_MS} ms, stamped with the time it writes it; the client process reads the stamp on arrival (it waits up to 20 s`,
+        'for stragglers, so a backlog shows as latency). Memory per watch = growth of the gateway\'s RSS',
+        'from before the watches opened to when all of them had reached the shard, divided by their number.',
+        '',
+        '| path | watches | events delivered | p50 ms | p99 ms | max ms | gateway RSS per watch |',
+        '|---|---:|---:|---:|---:|---:|---:|',
+        ...results.map((r) => `| ${r.target} | ${r.watches} | ${r.delivered} / ${r.expected} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${Number.isFinite(r.rssPerWatchKiB) ? `${r.rssPerWatchKiB.toFixed(1)} KiB` : '–'} |`),
+      ].join('\n'),
+    };
+  },
+};

@@ -1,0 +1,68 @@
+// The floor for any Node gateway on this box: an HTTPS server that forwards every request to one
+// upstream with undici's Pool.dispatch() and a minimal handler — no parsing, routing, auth or metrics.
+// kcp-edge's distance to this line is what its own pipeline costs; this line's distance to nginx is
+// what Node's HTTP and TLS machinery costs.
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
+import type { ServerResponse } from 'node:http';
+import { Pool, type Dispatcher } from 'undici';
+
+interface FloorOptions {
+  port: number;
+  certFile: string;
+  keyFile: string;
+  upstream: string;
+  caFile: string;
+  clientCertFile: string;
+  clientKeyFile: string;
+}
+
+const o = JSON.parse(process.argv[2] ?? '{}') as FloorOptions;
+const pool = new Pool(o.upstream, {
+  connections: null,
+  pipelining: 1,
+  keepAliveTimeout: 60_000,
+  connect: { ca: readFileSync(o.caFile), cert: readFileSync(o.clientCertFile), key: readFileSync(o.clientKeyFile), servername: 'localhost' },
+});
+const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect', 'proxy-connection', 'te', 'trailer', 'host']);
+
+class Relay implements Dispatcher.DispatchHandler {
+  readonly res: ServerResponse;
+  constructor(res: ServerResponse) {
+    this.res = res;
+  }
+  onRequestStart(): void {}
+  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+    delete headers['connection'];
+    delete headers['keep-alive'];
+    this.res.writeHead(status, headers);
+  }
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.res.write(chunk)) {
+      c.pause();
+      this.res.once('drain', () => c.resume());
+    }
+  }
+  onResponseEnd(): void {
+    this.res.end();
+  }
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    if (this.res.headersSent) this.res.destroy(err);
+    else {
+      this.res.writeHead(502, { 'content-type': 'text/plain' });
+      this.res.end(`bad gateway: ${err.message}\n`);
+    }
+  }
+}
+
+const server = createServer({ cert: readFileSync(o.certFile), key: readFileSync(o.keyFile), keepAliveTimeout: 120_000 }, (req, res) => {
+  const headers: string[] = [];
+  const raw = req.rawHeaders;
+  for (let i = 0; i < raw.length; i += 2) if (!hopByHop.has(raw[i]!.toLowerCase())) headers.push(raw[i]!, raw[i + 1]!);
+  pool.dispatch({ path: req.url ?? '/', method: req.method as Dispatcher.HttpMethod, headers, body: null }, new Relay(res));
+});
+server.listen(o.port, '127.0.0.1');
+process.on('SIGTERM', () => {
+  server.close();
+  void pool.close().finally(() => process.exit(0));
+});

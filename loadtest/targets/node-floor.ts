@@ -1,0 +1,27 @@
+// A bare undici forwarder in one Node process (see node-floor-server.ts): the reference line between
+// nginx and kcp-edge.
+import { freePort, LOOPBACK, waitForPort } from '../lib/net.ts';
+import { LIST_PATH } from '../upstream/body.ts';
+import type { Target } from './types.ts';
+
+export const nodeFloor: Target = {
+  name: 'node-floor',
+  describe: async () => `bare undici Pool.dispatch() forwarder, Node ${process.versions.node}, one process`,
+  async start(env, trustCaFile) {
+    const port = await freePort();
+    const options = {
+      port,
+      certFile: env.serverCertFile,
+      keyFile: env.serverKeyFile,
+      upstream: `https://${LOOPBACK}:${env.upstreamPort}`,
+      caFile: trustCaFile,
+      clientCertFile: env.clientCertFile,
+      clientKeyFile: env.clientKeyFile,
+    };
+    const managed = env.processes.spawn(`node-floor-${port}`, process.execPath, [new URL('./node-floor-server.ts', import.meta.url).pathname, JSON.stringify(options)]);
+    await waitForPort(port, { what: 'node-floor', alive: () => managed.child.exitCode === null }).catch((err: Error) => {
+      throw new Error(`${err.message}\n${managed.tail()}`);
+    });
+    return { port, path: LIST_PATH, headers: {}, pgids: [managed.pgid], stop: () => managed.stop() };
+  },
+};

@@ -2,14 +2,15 @@
 // answers: one SHA-256 and one map lookup) and uncached (every call verifies a signature: the cache is
 // held to one entry while calls cycle through distinct tokens), per signing algorithm. Tokens come from
 // the Keycloak stand-in over real HTTPS; the JWKS is fetched once and then held.
-// Standalone: `node loadtest/scenarios/auth-validations.ts [--seconds 2]`; also a scenario of `npm run bench`.
+// Standalone: `node loadtest/scenarios/auth-validations.ts [--seconds 2]` (throughput with many in flight;
+// the bench's `tokens` scenario measures one-at-a-time latency of the same two paths).
 import { parseArgs } from 'node:util';
 import { OrgRealmAuthenticator } from '../../src/auth/org-realm-authenticator.ts';
 import { orgRealmsSettings, type OrgRealmsSettings } from '../../src/auth/realm-settings.ts';
 import type { Credentials } from '../../src/auth/identity.ts';
 import { startOidcIssuer, type SigningAlgorithm } from '../../src/sim/oidc-issuer.ts';
 import { createCertificateAuthority, issueLoopbackServer } from '../../src/sim/pki.ts';
-import type { Scenario, ScenarioReport } from './index.ts';
+import type { ScenarioReport } from './index.ts';
 
 const algorithms: SigningAlgorithm[] = ['RS256', 'ES256', 'PS256'];
 const distinctTokens = 256;
@@ -70,11 +71,6 @@ export async function measureAuthValidations(seconds: number, log: (line: string
     ].join('\n'),
   };
 }
-
-export const authValidations: Scenario = {
-  name: 'auth',
-  run: ({ quick, log }) => measureAuthValidations(quick ? 1 : 3, log),
-};
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const { values } = parseArgs({ options: { seconds: { type: 'string', default: '2' } } });

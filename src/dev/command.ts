@@ -25,6 +25,7 @@ function summary(stack: DevStack): string {
     `  kubectl --context ${ctx(first)} create configmap hello --from-literal=greeting=hi`,
     `  kubectl --context ${ctx(second)} get configmaps     # another workspace (on ${second.shard}): no hello here`,
     '  kubectl config get-contexts                         # one context per project workspace',
+    `  kcp-edge dev token --dir ${shown(stack.options.dir)} --org org-globex --user bob   # a fresh OIDC token (last line)`,
     '',
     'Ctrl-C stops everything.',
     '',
@@ -72,5 +73,7 @@ export const command: Command = {
   },
   run: dev,
   // `kcp-edge dev <sub> …`: helpers that work on a running stack's directory join here.
-  subcommands: {},
+  subcommands: {
+    token: () => import('./token-command.ts'),
+  },
 };

@@ -4,6 +4,7 @@
 // org-realm issuers, the sync worker) add a step to `devSteps` and, when they need one, a field here.
 import type { RunningGateway } from '../config/run-gateway.ts';
 import type { CertificateAuthority, SimShard } from '../sim/index.ts';
+import type { OidcIssuer } from '../sim/oidc-issuer.ts';
 
 export interface DevOptions {
   /** Where the stack writes its config, certificates, kubeconfig and log. */
@@ -34,7 +35,6 @@ export interface DevUser {
 export interface DevFiles {
   gatewayConfig: string;
   routing: string;
-  tokens: string;
   kubeconfig: string;
   log: string;
   certs: string;
@@ -52,6 +52,8 @@ export class DevStack {
   ca: CertificateAuthority | undefined;
   /** Signs only the gateway's client certificate: the one the shards accept X-Remote-* headers from. */
   frontProxyCA: CertificateAuthority | undefined;
+  /** The Keycloak stand-in: one realm per organisation, signing the dev users' tokens. */
+  oidcIssuer: OidcIssuer | undefined;
   readonly shards = new Map<string, SimShard>();
   readonly workspaces: DevWorkspace[] = [];
   readonly users: DevUser[] = [];

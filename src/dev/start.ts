@@ -19,7 +19,6 @@ export async function startDevStack(options: DevOptions, steps: readonly DevStep
   const files = {
     gatewayConfig: join(dir, 'gateway.yaml'),
     routing: join(dir, 'routing.yaml'),
-    tokens: join(dir, 'tokens.csv'),
     kubeconfig: join(dir, 'kubeconfig'),
     log: join(dir, 'gateway.log'),
     certs: join(dir, 'certs'),

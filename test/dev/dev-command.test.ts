@@ -25,7 +25,8 @@ test('kcp-edge dev: every project workspace works with kubectl, isolated from th
     if (child.exitCode === null) child.kill('SIGKILL');
   });
   const kubeconfig = join(dir, 'kubeconfig');
-  await waitFor(() => existsSync(kubeconfig) || child.exitCode !== null, { what: 'the kubeconfig', timeoutMs: 90_000 });
+  // The summary is printed just after the kubeconfig is written: wait for both, or the check below races it.
+  await waitFor(() => (existsSync(kubeconfig) && output.includes('Ctrl-C stops everything')) || child.exitCode !== null, { what: 'the kubeconfig and the summary', timeoutMs: 90_000 });
   assert.equal(child.exitCode, null, output);
   assert.match(output, /gateway serving at https:\/\/127\.0\.0\.1:\d+/);
   assert.match(output, /export KUBECONFIG=/);

@@ -1,7 +1,6 @@
-// One user per organisation with a static bearer token (kube-apiserver's token-file format), until
-// org-realm issuers replace them with real OIDC tokens.
-import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
+// One user per organisation, with a real OIDC token signed by the org's realm on the stand-in
+// issuer, and the gateway told to trust those realms (org-realm authentication, as in production).
+import { join } from 'node:path';
 import type { DevStep } from '../stack.ts';
 
 export const devUsers: readonly { name: string; org: string }[] = [
@@ -9,14 +8,19 @@ export const devUsers: readonly { name: string; org: string }[] = [
   { name: 'bob', org: 'org-globex' },
 ];
 
+/** The groups claim of every dev token; the gateway prefixes it with the org (org-acme:members). */
+export const devGroup = 'members';
+
 export const users: DevStep = {
   name: 'users',
   async run(stack) {
+    const issuer = stack.need(stack.oidcIssuer, 'the OIDC issuer');
     for (const { name, org } of devUsers) {
-      stack.users.push({ name, org, token: randomBytes(24).toString('base64url'), groups: [`${org}:members`] });
+      const token = await issuer.mint(org, { user: name, groups: [devGroup] });
+      stack.users.push({ name, org, token, groups: [`${org}:${devGroup}`] });
     }
-    const csv = stack.users.map((u) => `${u.token},${u.name},${u.name},"${u.groups.join(',')}"`).join('\n');
-    await writeFile(stack.files.tokens, `${csv}\n`, { mode: 0o600 });
-    stack.gatewayConfig['authentication'] = { tokenFile: stack.files.tokens };
+    stack.gatewayConfig['authentication'] = {
+      orgRealms: { issuerTemplate: `${issuer.url}/realms/{org}`, caFile: join(stack.files.certs, 'ca.crt') },
+    };
   },
 };

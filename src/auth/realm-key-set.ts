@@ -62,11 +62,6 @@ export class RealmKeySet {
     throw new AuthFailure('unknown_kid', `${this.realm.org}: kid "${kid}"${fetched ? '' : ' (refetch rate-limited)'}`);
   };
 
-  /** True when keys are loaded (for readiness and tests). */
-  get loaded(): boolean {
-    return this.#keys !== undefined;
-  }
-
   /** Starts a fetch unless one is running (then joins it) or one started too recently (then resolves false at once). */
   #refresh(): Promise<boolean> {
     if (this.#inflight !== undefined) return this.#inflight;

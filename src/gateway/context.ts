@@ -7,6 +7,7 @@ import type { Duplex } from 'node:stream';
 import type { Identity } from '../auth/identity.ts';
 import type { GatewayError } from '../kube/gateway-error.ts';
 import type { RequestAttributes } from '../kube/request-attributes.ts';
+import type { LimitDecision } from '../ratelimit/types.ts';
 import type { Resolution } from '../routing/types.ts';
 import type { RequestPath } from '../workspaces/request-path.ts';
 
@@ -67,6 +68,9 @@ export class RequestContext {
   // auth/: who is asking
   identity: Identity | undefined = undefined;
 
+  // ratelimit/: which flow schema and priority level the request was judged by
+  limit: LimitDecision | undefined = undefined;
+
   // outcome
   /** Shard chosen to serve the request, '' until one is. */
   shard = '';
@@ -77,6 +81,7 @@ export class RequestContext {
 
   private readonly observer: RequestObserver;
   private finished = false;
+  private readonly finishers: (() => void)[] = [];
 
   constructor(req: ClientRequest, res: ClientResponse | undefined, upgrade: UpgradeTarget | undefined, observer: RequestObserver) {
     this.req = req;
@@ -99,7 +104,17 @@ export class RequestContext {
     this.finished = true;
     this.upstream?.stop(false);
     this.observer.requestFinished(this);
+    for (const finisher of this.finishers) finisher();
   };
+
+  /**
+   * Runs `fn` once the request is over, however it ended (at once if it already is): for what a stage
+   * holds for the request's whole life, like a rate-limit slot for an open watch.
+   */
+  onFinished(fn: () => void): void {
+    if (this.finished) fn();
+    else this.finishers.push(fn);
+  }
 
   /** The client identity to put in logs: user name or '' when unauthenticated. */
   get user(): string {

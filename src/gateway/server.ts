@@ -9,6 +9,7 @@ import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../auth/identity.ts';
 import { createGatewayMetrics, type GatewayMetrics } from '../metrics.ts';
+import type { Limiter } from '../ratelimit/types.ts';
 import type { RoutingTable, ShardHealth } from '../routing/types.ts';
 import { Connections } from './connections.ts';
 import { RequestContext, type ClientRequest, type ClientResponse, type RequestObserver } from './context.ts';
@@ -17,6 +18,7 @@ import { ShardPools, type UpstreamOptions } from './shard-pools.ts';
 import { admitToWorkspace } from './stages/admit-to-workspace.ts';
 import { authenticate, defaultDroppedGroups } from './stages/authenticate.ts';
 import { forward } from './stages/forward.ts';
+import { limitRate } from './stages/limit-rate.ts';
 import { serveGatewayEndpoints } from './stages/gateway-endpoints.ts';
 import { parseWorkspacePath } from './stages/parse-workspace-path.ts';
 import { resolveWorkspace } from './stages/resolve-workspace.ts';
@@ -43,6 +45,8 @@ export interface GatewayOptions {
   logger?: Logger;
   /** Shard health tracking; without it every shard not marked down is tried. */
   health?: ShardHealth;
+  /** The rate policy; without it nothing is rate limited. The caller owns it (closes it after the gateway). */
+  limiter?: Limiter;
   /** Registry /metrics serves; other components register on it too. Default: a new one. */
   registry?: Registry;
 }
@@ -67,6 +71,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     parseWorkspacePath,
     resolveWorkspace(options.routing),
     authenticate(options.authenticators, options.headers?.droppedGroups ?? defaultDroppedGroups),
+    ...(options.limiter === undefined ? [] : [limitRate(options.limiter)]),
     admitToWorkspace(options.health),
     forward({
       pools,

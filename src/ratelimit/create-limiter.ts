@@ -6,6 +6,7 @@ import { MemoryLimiter } from './memory-limiter.ts';
 import { registerRateLimitMetrics } from './metrics.ts';
 import { defaultPolicy, filePolicy, staticPolicy, type PolicySource } from './policy-source.ts';
 import { RedisLimiter } from './redis-limiter.ts';
+import type { RedisConnectionConfig } from '../routing/redis-connection.ts';
 import type { Limiter } from './types.ts';
 
 export interface LimiterLog {
@@ -17,10 +18,8 @@ export interface LimiterLog {
 export interface LimiterSetup {
   /** Policy file, watched for changes; the built-in default policy when absent. */
   policyFile?: string;
-  /** Redis shared by all replicas; an in-process limiter when absent. */
-  redisUrl?: string;
-  /** Key prefix in Redis (default `kcp-edge:`). */
-  redisPrefix?: string;
+  /** Redis shared by all replicas (a URL or the routing store's connection); an in-process limiter when absent. */
+  redis?: string | RedisConnectionConfig;
   registry?: Registry;
   log?: LimiterLog;
 }
@@ -31,13 +30,12 @@ export async function createLimiter(setup: LimiterSetup): Promise<Limiter> {
     setup.policyFile === undefined ? staticPolicy(await defaultPolicy()) : await filePolicy(setup.policyFile, { log });
   const metrics = setup.registry === undefined ? undefined : registerRateLimitMetrics(setup.registry);
   const limiter: Limiter =
-    setup.redisUrl === undefined
+    setup.redis === undefined
       ? new MemoryLimiter({ policy, metrics })
       : new RedisLimiter({
           policy,
           metrics,
-          redisUrl: setup.redisUrl,
-          prefix: setup.redisPrefix,
+          redis: setup.redis,
           onModeChange: (mode, cause) =>
             mode === 'local'
               ? log?.warn({ err: cause instanceof Error ? cause.message : String(cause) }, 'rate limiter: Redis unreachable, enforcing this replica\'s share locally')

@@ -1,10 +1,9 @@
-// The limiter gateway replicas share: GCRA buckets and slot counts in Redis, one Lua call per
-// request. While Redis is unreachable every replica enforces its share of each limit on its own
-// (the limit divided by the replica count last seen in Redis), and goes back to the shared counters
-// by itself once Redis answers again.
+// The limiter gateway replicas share: GCRA buckets and open-watch counts in Redis, one Lua call per
+// request (plus one when a watch ends). While Redis is unreachable every replica enforces its share
+// of each limit on its own (the limit divided by the replica count last seen in Redis), and goes back
+// to the shared counters by itself once Redis answers again.
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { Redis } from 'ioredis';
 import type { Identity } from '../auth/identity.ts';
 import type { RequestAttributes } from '../kube/request-attributes.ts';
 import { admittedDecision, planAdmission, rejectedDecision, type AdmissionOutcome, type AdmissionPlan } from './admission.ts';
@@ -13,20 +12,22 @@ import { LocalCounters } from './local-counters.ts';
 import type { RateLimitMetrics } from './metrics.ts';
 import type { Limits } from './policy.ts';
 import type { PolicySource } from './policy-source.ts';
+import { createRedisClient, parseRedisUrl, type RedisClient, type RedisConnectionConfig } from '../routing/redis-connection.ts';
 import { RedisScripts } from './redis-script-runner.ts';
 import { admitScript, heartbeatSlotsScript, registerReplicaScript, releaseScript } from './redis-scripts.ts';
 import type { LimitContext, LimitDecision, Limiter } from './types.ts';
 
 export interface RedisLimiterOptions {
   policy: PolicySource;
-  redisUrl: string;
-  /** Prefix of every key; keys are hash-tagged per flow after it. */
+  /** A URL (redis://, rediss://, redis+sentinel://, redis+cluster://) or the connection the routing store uses. */
+  redis: string | RedisConnectionConfig;
+  /** Prefix of every key, default the connection's keyPrefix (`kcp-edge:`); keys are hash-tagged per flow after it. */
   prefix?: string;
   replicaId?: string;
   /** How long slots and the replica registration outlive the last heartbeat. */
   leaseMs?: number;
   heartbeatMs?: number;
-  /** A Redis call slower than this counts as Redis being unreachable. */
+  /** A Redis call slower than this counts as Redis being unreachable (default: the connection's, else 250 ms). */
   commandTimeoutMs?: number;
   metrics?: RateLimitMetrics;
   /** Told when the limiter switches between shared (Redis) and local enforcement. */
@@ -35,7 +36,7 @@ export interface RedisLimiterOptions {
 
 export class RedisLimiter implements Limiter {
   readonly #policy: PolicySource;
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
   readonly #scripts: RedisScripts;
   readonly #prefix: string;
   readonly #replicaId: string;
@@ -54,20 +55,19 @@ export class RedisLimiter implements Limiter {
 
   constructor(options: RedisLimiterOptions) {
     this.#policy = options.policy;
-    this.#prefix = options.prefix ?? 'kcp-edge:';
+    const connection = typeof options.redis === 'string' ? parseRedisUrl(options.redis) : options.redis;
+    this.#prefix = options.prefix ?? connection.keyPrefix;
     this.#replicaId = options.replicaId ?? `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
     this.#leaseMs = options.leaseMs ?? 15_000;
     this.#metrics = options.metrics;
+    // Local until the first heartbeat has reached Redis.
+    this.#metrics?.setLocalFallback(true);
     this.#onModeChange = options.onModeChange;
-    this.#redis = new Redis(options.redisUrl, {
-      // Fail fast instead of queueing: a request must never wait for Redis to come back.
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: options.commandTimeoutMs ?? 250,
-      connectTimeout: 1000,
-      retryStrategy: (times) => Math.min(50 * times, 1000),
-      lazyConnect: false,
-    });
+    // Fail fast instead of queueing: a request must never wait for Redis to come back.
+    this.#redis = createRedisClient(
+      { ...connection, commandTimeoutMs: options.commandTimeoutMs ?? connection.commandTimeoutMs ?? 250 },
+      { failFast: true },
+    );
     // Errors surface through failed calls and the mode switch; an unhandled 'error' event would crash.
     this.#redis.on('error', () => {});
     this.#redis.on('ready', () => void this.#beat());
@@ -113,11 +113,18 @@ export class RedisLimiter implements Limiter {
     const slotKey = `${base}:${plan.slot?.kind ?? 'in-flight'}`;
     if (!this.#shared || this.#redis.status !== 'ready') return this.#admitLocally(c, limits, slotKey);
 
+    // In-flight slots are held for milliseconds: counting them in Redis would cost a second call per
+    // request (the release). Each replica enforces its share of maxInFlight instead; open watches,
+    // held for minutes to hours, are counted exactly across replicas in the one admission call.
+    const inFlight = plan.slot?.kind === 'in-flight';
+    if (inFlight && this.#local.slots(slotKey) >= planAdmission(c, limits, 1 / this.#replicas).slot!.max) {
+      return rejectedDecision(c, limits, { allowed: false, retryAfterMicros: 1e6, reason: 'in-flight' }, this.#metrics);
+    }
     // Counted as held before Redis answers, so a heartbeat racing this call never under-reports.
     if (plan.slot !== undefined) this.#local.hold(slotKey);
     let outcome: AdmissionOutcome;
     try {
-      outcome = await this.#admitShared(`${base}:${plan.bucket}`, slotKey, plan);
+      outcome = await this.#admitShared(`${base}:${plan.bucket}`, slotKey, plan.slot?.kind === 'watches' ? plan : { ...plan, slot: undefined });
     } catch (err) {
       if (plan.slot !== undefined) this.#local.release(slotKey);
       this.#lost(err);
@@ -127,7 +134,8 @@ export class RedisLimiter implements Limiter {
       if (plan.slot !== undefined) this.#local.release(slotKey);
       return rejectedDecision(c, limits, outcome, this.#metrics);
     }
-    return admittedDecision(c, this.#metrics, plan.slot === undefined ? undefined : () => this.#releaseSlot(slotKey));
+    if (plan.slot === undefined) return admittedDecision(c, this.#metrics, undefined);
+    return admittedDecision(c, this.#metrics, inFlight ? () => this.#local.release(slotKey) : () => this.#releaseWatch(slotKey));
   }
 
   async #admitShared(bucketKey: string, slotKey: string, plan: AdmissionPlan): Promise<AdmissionOutcome> {
@@ -142,19 +150,19 @@ export class RedisLimiter implements Limiter {
     if (!Array.isArray(reply) || reply.length !== 3) throw new Error(`unexpected reply from the admission script: ${JSON.stringify(reply)}`);
     const [allowed, retryAfterMicros, reason] = reply as [number, number, string];
     if (allowed === 1) return { allowed: true, retryAfterMicros: 0, reason: undefined };
-    const slotReason = plan.slot?.kind === 'watches' ? 'open-watches' : 'in-flight';
-    const rateReason = plan.bucket === 'rate' ? 'rate' : 'watch-starts';
-    return { allowed: false, retryAfterMicros, reason: reason === 'slots' ? slotReason : rateReason };
+    if (reason === 'slots') return { allowed: false, retryAfterMicros, reason: 'open-watches' };
+    return { allowed: false, retryAfterMicros, reason: plan.bucket === 'rate' ? 'rate' : 'watch-starts' };
   }
 
   #admitLocally(c: Classification, limits: Limits, slotKey: string): LimitDecision {
     const plan = planAdmission(c, limits, 1 / this.#replicas);
     const outcome = this.#local.admit(`${c.flowKey}|${plan.bucket}`, slotKey, plan);
     if (!outcome.allowed) return rejectedDecision(c, limits, outcome, this.#metrics);
-    return admittedDecision(c, this.#metrics, plan.slot === undefined ? undefined : () => this.#releaseSlot(slotKey));
+    if (plan.slot === undefined) return admittedDecision(c, this.#metrics, undefined);
+    return admittedDecision(c, this.#metrics, plan.slot.kind === 'in-flight' ? () => this.#local.release(slotKey) : () => this.#releaseWatch(slotKey));
   }
 
-  #releaseSlot(slotKey: string): void {
+  #releaseWatch(slotKey: string): void {
     this.#local.release(slotKey);
     if (this.#local.slots(slotKey) === 0) this.#emptied.add(slotKey);
     if (!this.#shared || this.#redis.status !== 'ready') return;
@@ -191,7 +199,7 @@ export class RedisLimiter implements Limiter {
       const count = await this.#scripts.run(registerReplicaScript, [`${this.#prefix}{replicas}`], [this.#replicaId, this.#leaseMs]);
       this.#replicas = Math.max(1, Number(count));
       this.#metrics?.setKnownReplicas(this.#replicas);
-      const counts = new Map<string, number>(this.#local.held());
+      const counts = new Map<string, number>([...this.#local.held()].filter(([key]) => key.endsWith(':watches')));
       for (const key of this.#emptied) if (!counts.has(key)) counts.set(key, 0);
       this.#emptied.clear();
       await Promise.all(

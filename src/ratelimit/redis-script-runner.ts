@@ -1,12 +1,12 @@
 // EVALSHA first (the script body is not resent on every request); EVAL when Redis does not know the
 // script yet (first call, or after a restart or SCRIPT FLUSH), which also caches it for the next EVALSHA.
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../routing/redis-connection.ts';
 import type { Script } from './redis-scripts.ts';
 
 export class RedisScripts {
-  readonly #redis: Redis;
+  readonly #redis: RedisClient;
 
-  constructor(redis: Redis) {
+  constructor(redis: RedisClient) {
     this.#redis = redis;
   }
 

@@ -29,6 +29,7 @@ function subresourceKind(type: ResourceType, sub: string): string {
 function subresourceVerbs(sub: string): string[] {
   if (sub === 'exec') return ['create', 'get'];
   if (sub === 'finalize') return ['update'];
+  if (sub === 'log') return ['get'];
   return ['get', 'patch', 'update'];
 }
 

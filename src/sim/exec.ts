@@ -55,6 +55,8 @@ function prepare(shard: ShardState, auth: AuthConfig, req: IncomingMessage): Exe
 }
 
 function session(ws: WebSocket, exec: ExecRequest): void {
+  // A client that vanishes mid-session must not take the shard down with an unhandled 'error'.
+  ws.on('error', () => ws.terminate());
   const v5 = ws.protocol === 'v5.channel.k8s.io';
   const statusChannel = ws.protocol === 'v4.channel.k8s.io' || v5;
   const send = (channel: number, text: string) => {

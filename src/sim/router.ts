@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { authenticate, isPrivileged, type AuthConfig } from './authenticate.ts';
 import { aggregatedContentType, aggregatedDiscovery, aggregatedVersionAsked, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
-import { methodNotAllowed, pathNotFound, SimError } from './errors.ts';
+import { methodNotAllowed, notFound, pathNotFound, SimError } from './errors.ts';
 import type { ResourceRequest } from './handlers/context.ts';
 import { handleGet, handleList } from './handlers/read.ts';
 import { handleWatch } from './handlers/watch.ts';
@@ -115,10 +115,19 @@ export async function route(shard: ShardState, auth: AuthConfig, views: ViewReso
       namespace: target.namespace, name: target.name, subresource: target.subresource, visible: scope.visible, present: scope.present,
     };
     if (target.subresource === 'exec') throw new SimError(400, 'BadRequest', 'Upgrade request required');
+    if (target.subresource === 'log') return podLog(r);
     await dispatch(r, req.method ?? 'GET', target.watchPath);
   } catch (err) {
     sendError(res, err);
   }
+}
+
+/** No container runs here, so a pod's log is empty; `kubectl logs` still works. */
+function podLog(r: ResourceRequest): void {
+  if (r.req.method !== 'GET') throw methodNotAllowed();
+  if (r.shard.store.get(r.cluster, 'pods', r.namespace, r.name) === undefined) throw notFound('pods', r.name);
+  r.res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 0 });
+  r.res.end();
 }
 
 async function dispatch(r: ResourceRequest, method: string, watchPath: boolean): Promise<void> {

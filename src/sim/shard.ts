@@ -91,6 +91,7 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
   const upgradedSockets = new Set<Socket>();
   server.on('upgrade', (req, socket: Socket, head: Buffer) => {
     upgradedSockets.add(socket);
+    socket.on('error', () => socket.destroy());
     socket.on('close', () => upgradedSockets.delete(socket));
     for (const handle of upgrades) if (handle(state, auth, req, socket, head)) return;
     socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\n\r\nunsupported upgrade\n');

@@ -49,7 +49,14 @@ export class WatchHub {
       const dropped = this.history.shift();
       if (dropped !== undefined) this.droppedThrough = dropped.rv;
     }
-    for (const listener of [...this.listeners]) listener(event);
+    for (const listener of [...this.listeners]) {
+      // One broken watcher must neither fail the write that produced the event nor starve the others.
+      try {
+        listener(event);
+      } catch {
+        this.listeners.delete(listener);
+      }
+    }
   }
 
   /**

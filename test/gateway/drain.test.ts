@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { connect } from 'node:http2';
 import { request } from 'node:https';
 import { test } from 'node:test';
 import { waitFor } from '../helpers/wait.ts';
@@ -60,4 +61,33 @@ test('close() cuts what is still running at the drain bound', async (t) => {
   await gw.close();
   assert.ok(performance.now() - started < 2000);
   await cut;
+});
+
+test('close() over HTTP/2: GOAWAY for the session, an open watch stream ends cleanly', async (t) => {
+  const pki = await testPki();
+  const watches: ServerResponse[] = [];
+  const shard = await startTestShard(t, pki, (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"type":"ADDED","object":{}}\n');
+    watches.push(res);
+  });
+  const routing = new StaticRoutingTable().addShard('a', shard.url).addRoute('root:org-acme:proj', 'a', 'c-proj');
+  const gw = await startTestGateway(t, pki, routing, { drainTimeoutMs: 5000 });
+  const session = connect(gw.url, { ca: pki.ca.certPem });
+  t.after(() => session.destroy());
+  session.on('error', () => undefined);
+  const stream = session.request({ ':path': '/clusters/org-acme:proj/api/v1/configmaps?watch=true', authorization: 'Bearer alice-token' });
+  let body = '';
+  stream.on('data', (c: Buffer) => (body += c.toString()));
+  const ended = once(stream, 'end');
+  const goaway = once(session, 'goaway');
+  await waitFor(() => body.length > 0, { what: 'the first watch event over h2' });
+
+  const started = performance.now();
+  await gw.close();
+  await goaway;
+  await ended;
+  assert.equal(stream.rstCode, 0, 'ended with END_STREAM, not reset');
+  assert.equal(body, '{"type":"ADDED","object":{}}\n');
+  assert.ok(performance.now() - started < 2000, 'the watch did not hold close() until the bound');
 });

@@ -22,7 +22,7 @@ async function redisFor(t: TestContext): Promise<RedisServer> {
 async function limiterOn(t: TestContext, server: RedisServer, policyText: string, extra: { registry?: Registry; prefix?: string } = {}): Promise<RedisLimiter> {
   const l = new RedisLimiter({
     policy: staticPolicy(await parsePolicy(policyText)),
-    redisUrl: server.url,
+    redis: server.url,
     prefix: extra.prefix ?? 'test:',
     leaseMs: 1000,
     heartbeatMs: 150,
@@ -131,6 +131,22 @@ test('open watches are counted across replicas and released when the watch ends'
   // release() returns at once; the decrement reaches Redis a moment later.
   await waitFor(async () => (await a.admit(user('z'), watch, ws('org-a:p'))).allowed, { what: 'the released slot' });
   assert.equal((await b.admit(user('w'), watch, ws('org-a:p'))).allowed, false, 'a double release freed one slot only');
+});
+
+test('in-flight requests: each replica enforces its share of maxInFlight without a second Redis call', async (t) => {
+  const server = await redisFor(t);
+  const [a, b] = [await limiterOn(t, server, tenantPolicy), await limiterOn(t, server, tenantPolicy)];
+  await waitFor(() => a.knownReplicas === 2 && b.knownReplicas === 2, { what: 'both replicas registered' });
+  const held = [await a.admit(user('x'), paged, ws('org-a:p')), await a.admit(user('x'), paged, ws('org-a:p'))];
+  assert.ok(held.every((d) => d.allowed));
+  const third = await a.admit(user('x'), paged, ws('org-a:p'));
+  assert.equal(third.allowed, false, 'maxInFlight 3 over 2 replicas: 2 each');
+  assert.match(third.message!, /too many requests in flight .*at most 3 at a time/);
+  assert.equal((await b.admit(user('x'), paged, ws('org-a:p'))).allowed, true, 'the other replica has its own share');
+  held[0]!.release();
+  assert.equal((await a.admit(user('x'), paged, ws('org-a:p'))).allowed, true, 'released at once, locally');
+  const r = client(t, server);
+  assert.equal(await r.exists('test:{rl:per-org/org-a}:in-flight'), 0, 'nothing about in-flight requests goes to Redis');
 });
 
 test("a replica that dies holding watches loses its slots when its lease runs out", async (t) => {

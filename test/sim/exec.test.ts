@@ -36,6 +36,9 @@ test('exec over v5.channel.k8s.io: stdout, stdin with the close signal, exit sta
   await cat.closed;
   assert.equal(text(cat.frames, 1), 'line one\n');
 
+  const log = await admin.request('GET', '/clusters/root/api/v1/namespaces/default/pods/box/log');
+  assert.deepEqual([log.status, log.text], [200, ''], 'pods/log answers (empty: nothing runs here)');
+
   const env = await open(shard, 'command=env&stdout=true&container=main', 'v5.channel.k8s.io');
   await env.closed;
   assert.match(text(env.frames, 1), /^GREETING=hi$/m);
@@ -63,6 +66,11 @@ test('exec refuses missing pods and containers with a Status, and close() ends o
   const badContainer = new WebSocket(`${shard.url.replace('https', 'wss')}/clusters/root/api/v1/namespaces/default/pods/box/exec?command=echo&container=nope`, ['v5.channel.k8s.io'], { ca: shard.caPem, cert: creds.certPem, key: creds.keyPem });
   const [, bad] = (await once(badContainer, 'unexpected-response')) as [unknown, { statusCode: number }];
   assert.equal(bad.statusCode, 400);
+
+  const vanished = await open(shard, 'command=cat&stdin=true&stdout=true', 'v5.channel.k8s.io');
+  vanished.ws.terminate();
+  await vanished.closed;
+  assert.equal((await admin.request('GET', '/clusters/root/api/v1/namespaces/default/pods/box')).status, 200, 'the shard survives a client vanishing mid-session');
 
   const held = await open(shard, 'command=cat&stdin=true&stdout=true', 'v5.channel.k8s.io');
   await shard.close();

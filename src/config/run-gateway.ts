@@ -1,0 +1,83 @@
+// A gateway running from a validated config file, following the edits that can apply live. Shared by
+// `kcp-edge serve` and the local stack (`kcp-edge dev`), so the stack runs exactly what production runs.
+import type { Logger } from 'pino';
+import type { OrgRealmsSettings } from '../auth/realm-settings.ts';
+import { startGateway, type Gateway } from '../gateway/server.ts';
+import type { GatewayConfig } from './gateway-config.ts';
+import { gatewayConfigKind } from './gateway-config.ts';
+import { gatewayDependencies, type DependencyOverrides } from './gateway-options.ts';
+import type { Config } from './loader.ts';
+import { watchConfig } from './watch.ts';
+
+export interface RunningGateway {
+  gateway: Gateway;
+  /** Drains the gateway (within the configured bound), then closes the routing store and watchers. */
+  close(): Promise<void>;
+}
+
+/**
+ * Fields that apply without a restart are log.level and the org-realm settings (and the files routing
+ * and tokens name); the others are listed.
+ */
+function fieldsNeedingRestart(next: Config<GatewayConfig>, previous: Config<GatewayConfig>): string[] {
+  const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
+  const changed: string[] = [];
+  if (differs(next.listen, previous.listen)) changed.push('listen');
+  if (next.tls.cert !== previous.tls.cert || next.tls.key !== previous.tls.key) changed.push('tls');
+  if (differs(next.routing, previous.routing)) changed.push('routing');
+  // orgRealms settings apply live (see onChange); adding or removing the block needs a restart.
+  const { orgRealms: nextRealms, ...nextAuth } = next.authentication;
+  const { orgRealms: previousRealms, ...previousAuth } = previous.authentication;
+  if (differs(nextAuth, previousAuth) || (nextRealms === undefined) !== (previousRealms === undefined)) changed.push('authentication');
+  if (differs(next.upstream, previous.upstream)) changed.push('upstream');
+  if (differs(next.headers, previous.headers)) changed.push('headers');
+  if (differs(next.shardHealth, previous.shardHealth)) changed.push('shardHealth');
+  if (next.drainTimeoutMs !== previous.drainTimeoutMs) changed.push('drain');
+  return changed;
+}
+
+/**
+ * Starts the gateway `config` (loaded from `file`) describes. Throws ConfigError when a file the config
+ * names (the routing table) is invalid.
+ */
+export async function runGateway(file: string, config: Config<GatewayConfig>, logger: Logger, overrides: DependencyOverrides = {}): Promise<RunningGateway> {
+  const deps = await gatewayDependencies(config, logger, overrides);
+  let gateway: Gateway;
+  try {
+    gateway = await startGateway(deps.options);
+  } catch (err) {
+    await deps.close();
+    throw err;
+  }
+  const configWatch = await watchConfig(gatewayConfigKind, file, {
+    log: logger.child({ component: 'config' }),
+    onChange(next, previous) {
+      if (next.logLevel !== previous.logLevel) logger.level = next.logLevel;
+      const realms = next.authentication.orgRealms;
+      if (deps.orgRealms !== undefined && realms !== undefined && JSON.stringify(realms) !== JSON.stringify(previous.authentication.orgRealms)) {
+        deps.orgRealms.registry.setSettings(structuredClone(realms) as OrgRealmsSettings);
+      }
+      const restart = fieldsNeedingRestart(next, previous);
+      if (restart.length > 0) logger.warn({ fields: restart }, 'config changed in fields that apply on restart');
+    },
+  }).catch(async (err: unknown) => {
+    await gateway.close();
+    await deps.close();
+    throw err;
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    gateway,
+    close() {
+      closing ??= (async () => {
+        configWatch.close();
+        try {
+          await gateway.close();
+        } finally {
+          await deps.close();
+        }
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,27 @@
+// Two stand-in KCP shards in this process, sharing the dev CA and trusting the gateway's front-proxy
+// client certificate for requestheader authentication. shard-a is the root shard.
+import { connectShards, startShard } from '../../sim/index.ts';
+import type { DevStep } from '../stack.ts';
+
+export const gatewayClientName = 'kcp-edge-gateway';
+export const shardNames = ['shard-a', 'shard-b'] as const;
+
+export const shards: DevStep = {
+  name: 'shards',
+  async run(stack) {
+    const ca = stack.need(stack.ca, 'the dev CA');
+    const frontProxyCA = stack.need(stack.frontProxyCA, 'the front-proxy CA');
+    const started = await Promise.allSettled(
+      shardNames.map((name) => startShard({ name, ca, requestHeaderCA: frontProxyCA.certPem, requestHeaderAllowedNames: [gatewayClientName] })),
+    );
+    for (const result of started) {
+      if (result.status === 'rejected') continue;
+      const shard = result.value;
+      stack.shards.set(shard.name, shard);
+      stack.onStop(`shard ${shard.name}`, () => shard.close());
+    }
+    const failed = started.find((r) => r.status === 'rejected');
+    if (failed !== undefined) throw failed.reason;
+    connectShards(...stack.shards.values());
+  },
+};

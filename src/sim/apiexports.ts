@@ -10,6 +10,7 @@ import type { ShardPlugin, ShardServices } from './plugin.ts';
 import { now, sameGVR, type ShardState } from './shard-state.ts';
 import type { KubeObject, ResourceType } from './types.ts';
 import { exportView } from './apiexport-view.ts';
+import { claimedTypes } from './permission-claims.ts';
 
 export const bindingGR = 'apibindings.apis.kcp.io';
 export const exportGR = 'apiexports.apis.kcp.io';
@@ -126,7 +127,7 @@ export const apiExportsPlugin: ShardPlugin = {
         return 'done';
       }
       bindingTypes.set(key, types);
-      exportTypes.set(exportKey(found.cluster, ref.name), types);
+      exportTypes.set(exportKey(found.cluster, ref.name), [...types, ...claimedTypes(shard, found.export)]);
       refreshBoundTypes(cluster);
       updateObject(shard, cluster, type('apibindings'), {
         ...current,
@@ -151,7 +152,7 @@ export const apiExportsPlugin: ShardPlugin = {
       const names = (exported['spec'] as { latestResourceSchemas?: string[] } | undefined)?.latestResourceSchemas ?? [];
       const schemas = names.map((n) => shard.store.get(cluster, schemaGR, '', n)).filter((s): s is KubeObject => s !== undefined);
       const hash = identityHash(exported);
-      exportTypes.set(exportKey(cluster, name), schemas.flatMap((s) => typesFromSchema(s, { exportCluster: cluster, exportName: name, identityHash: hash })));
+      exportTypes.set(exportKey(cluster, name), [...schemas.flatMap((s) => typesFromSchema(s, { exportCluster: cluster, exportName: name, identityHash: hash })), ...claimedTypes(shard, exported)]);
       if ((exported['status'] as { identityHash?: string } | undefined)?.identityHash !== hash) {
         updateObject(shard, cluster, type('apiexports'), { ...exported, status: { identityHash: hash, conditions: [{ type: 'IdentityValid', status: 'True', lastTransitionTime: now() }] } }, '', name, { subresource: 'status' });
       }

@@ -60,6 +60,10 @@ export const kubernetesResources: ResourceType[] = [
     group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview',
     singular: 'selfsubjectaccessreview', namespaced: false, verbs: ['create'], ephemeral: true,
   },
+  {
+    group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition',
+    singular: 'customresourcedefinition', namespaced: false, verbs: crud, shortNames: ['crd', 'crds'], subresources: ['status'],
+  },
 ];
 
 function kcp(group: string, resource: string, kind: string, extra: Partial<ResourceType> = {}): ResourceType {

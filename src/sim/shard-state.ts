@@ -30,6 +30,8 @@ export class ShardState {
   url = '';
   /** Kinds bound into a logical cluster by APIBindings: cluster → types. */
   readonly boundTypes = new Map<string, ResourceType[]>();
+  /** Kinds defined in a logical cluster by its own CustomResourceDefinitions: cluster → types. */
+  readonly definedTypes = new Map<string, ResourceType[]>();
   private readonly builtins: ResourceType[];
 
   constructor(settings: ShardSettings, historySize: number) {
@@ -45,10 +47,10 @@ export class ShardState {
   typesFor(cluster: string): ResourceType[] {
     if (cluster === '*') {
       const all = [...this.builtins];
-      for (const types of this.boundTypes.values()) for (const t of types) if (!all.some((a) => sameGVR(a, t))) all.push(t);
+      for (const types of [...this.boundTypes.values(), ...this.definedTypes.values()]) for (const t of types) if (!all.some((a) => sameGVR(a, t))) all.push(t);
       return all;
     }
-    return [...this.builtins, ...(this.boundTypes.get(cluster) ?? [])];
+    return [...this.builtins, ...(this.boundTypes.get(cluster) ?? []), ...(this.definedTypes.get(cluster) ?? [])];
   }
 
   findType(cluster: string, group: string, version: string, resource: string): ResourceType | undefined {

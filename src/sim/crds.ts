@@ -1,0 +1,113 @@
+// CustomResourceDefinitions: a CRD created in a logical cluster (or in the plain cluster) makes its kind
+// served there, with its status subresource and printer columns, and is marked Established at once. The
+// sync worker's service cluster needs this: the copies are CRD objects there, as Crossplane's claims are.
+import { updateObject } from './objects.ts';
+import type { ShardPlugin } from './plugin.ts';
+import type { ShardState } from './shard-state.ts';
+import type { KubeObject, PrinterColumn, ResourceType } from './types.ts';
+
+export const crdGR = 'customresourcedefinitions.apiextensions.k8s.io';
+const crud = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
+
+interface CrdVersion {
+  name: string;
+  served?: boolean;
+  subresources?: { status?: unknown };
+  additionalPrinterColumns?: { name: string; type: string; jsonPath: string; description?: string; priority?: number; format?: string }[];
+}
+
+interface CrdSpec {
+  group: string;
+  scope: 'Namespaced' | 'Cluster';
+  names: { plural: string; singular?: string; kind: string; shortNames?: string[]; categories?: string[] };
+  versions: CrdVersion[];
+}
+
+/**
+ * The JSONPath subset printer columns use: `.a.b`, `.a[0].b` and `.a[?(@.k=="v")].b`. Anything else
+ * prints empty rather than failing the whole table.
+ */
+export function evaluateJsonPath(object: unknown, path: string): unknown {
+  const tokens = path.match(/\.[^.[\]]+|\[\?\(@\.[^=]+==\s*"[^"]*"\)\]|\[\d+\]/g) ?? [];
+  let value: unknown = object;
+  for (const token of tokens) {
+    if (value === null || value === undefined) return undefined;
+    if (token.startsWith('.')) {
+      value = typeof value === 'object' ? (value as Record<string, unknown>)[token.slice(1)] : undefined;
+    } else if (token.startsWith('[?')) {
+      const [, key = '', wanted] = /^\[\?\(@\.([^=]+?)\s*==\s*"([^"]*)"\)\]$/.exec(token) ?? [];
+      value = Array.isArray(value) ? value.find((item) => (item as Record<string, unknown> | null)?.[key] === wanted) : undefined;
+    } else {
+      value = Array.isArray(value) ? value[Number(token.slice(1, -1))] : undefined;
+    }
+  }
+  return value;
+}
+
+function columnType(type: string): PrinterColumn['type'] {
+  return type === 'integer' || type === 'number' || type === 'boolean' || type === 'date' ? type : 'string';
+}
+
+export function typesFromCrd(crd: KubeObject): ResourceType[] {
+  const spec = crd['spec'] as CrdSpec | undefined;
+  if (spec?.group === undefined || spec.names?.plural === undefined || !Array.isArray(spec.versions)) return [];
+  return spec.versions
+    .filter((v) => v.served !== false)
+    .map((v) => {
+      const type: ResourceType = {
+        group: spec.group,
+        version: v.name,
+        resource: spec.names.plural,
+        kind: spec.names.kind,
+        singular: spec.names.singular ?? spec.names.kind.toLowerCase(),
+        namespaced: spec.scope !== 'Cluster',
+        verbs: crud,
+      };
+      if (spec.names.shortNames !== undefined) type.shortNames = spec.names.shortNames;
+      if (spec.names.categories !== undefined) type.categories = spec.names.categories;
+      if (v.subresources?.status !== undefined) type.subresources = ['status'];
+      if (v.additionalPrinterColumns !== undefined) {
+        type.columns = v.additionalPrinterColumns.map((c) => {
+          const column: PrinterColumn = { name: c.name, type: columnType(c.type), value: (o) => evaluateJsonPath(o, c.jsonPath) };
+          if (c.description !== undefined) column.description = c.description;
+          if (c.priority !== undefined) column.priority = c.priority;
+          return column;
+        });
+      }
+      return type;
+    });
+}
+
+export const crdPlugin: ShardPlugin = {
+  name: 'customresourcedefinitions',
+  start(shard: ShardState) {
+    const refresh = (cluster: string) => {
+      const types = shard.store.list(cluster, crdGR).flatMap(({ object }) => typesFromCrd(object));
+      if (types.length === 0) shard.definedTypes.delete(cluster);
+      else shard.definedTypes.set(cluster, types);
+    };
+    return shard.store.hub.follow((event) => {
+      if (event.gr !== crdGR) return;
+      const { cluster, object } = event;
+      queueMicrotask(() => {
+        refresh(cluster);
+        if (event.type !== 'ADDED') return;
+        const current = shard.store.get(cluster, crdGR, '', object.metadata.name ?? '');
+        if (current === undefined) return;
+        const spec = current['spec'] as CrdSpec | undefined;
+        const now = new Date().toISOString();
+        updateObject(shard, cluster, shard.builtinType('apiextensions.k8s.io', 'customresourcedefinitions'), {
+          ...current,
+          status: {
+            acceptedNames: spec?.names ?? {},
+            storedVersions: (spec?.versions ?? []).map((v) => v.name).slice(0, 1),
+            conditions: [
+              { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', lastTransitionTime: now },
+              { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', lastTransitionTime: now },
+            ],
+          },
+        }, '', current.metadata.name ?? '', { subresource: 'status' });
+      });
+    });
+  },
+};

@@ -1,0 +1,209 @@
+// The sync worker against stand-in shards (two, one export) and a stand-in service cluster.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { loadKubeconfig } from '../../src/kube/kubeconfig.ts';
+import { startComposition, type Composition } from '../../src/sim/composition.ts';
+import { namespaceName } from '../../src/sync/naming.ts';
+import { SyncWorker } from '../../src/sync/worker.ts';
+import type { PublishedResource } from '../../src/sync/types.ts';
+import { makeTempDir, waitFor } from '../helpers/wait.ts';
+import { exportName, group, startSyncStack, version, type SyncStack, type Workspace } from './stack.ts';
+
+interface Vm {
+  metadata: { name: string; namespace: string; finalizers?: string[]; deletionTimestamp?: string; labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string };
+  spec?: Record<string, unknown>;
+  status?: { conditions?: { type: string; status: string }[] };
+}
+
+const resource: PublishedResource = {
+  group, version, resource: 'virtualmachines', kind: 'VirtualMachine', namespaceSuffix: 'vm',
+  related: [{ kind: 'Secret', nameFrom: 'spec.writeConnectionSecretToRef.name' }],
+};
+
+let tmp: Awaited<ReturnType<typeof makeTempDir>>;
+let stack: SyncStack;
+let composition: Composition;
+const workers: SyncWorker[] = [];
+
+async function startWorker(agentName: string, suffix = 'vm'): Promise<SyncWorker> {
+  const worker = new SyncWorker({
+    agentName,
+    resources: [{ ...resource, namespaceSuffix: suffix }],
+    kcp: await loadKubeconfig(stack.kcpKubeconfig),
+    endpointSlice: { cluster: stack.exportCluster, name: exportName },
+    service: await loadKubeconfig(stack.serviceKubeconfig),
+    deletionPollMs: 200,
+    cleanupMs: 60_000,
+  });
+  workers.push(worker);
+  worker.start();
+  await waitFor(() => worker.ready, { what: `${agentName} ready`, timeoutMs: 20_000 });
+  return worker;
+}
+
+const vmPath = (ws: Workspace, ns: string, name = '') => `/clusters/${ws.cluster}/apis/${group}/${version}/namespaces/${ns}/virtualmachines${name === '' ? '' : `/${name}`}`;
+const copyPath = (ns: string, name = '') => `/apis/${group}/${version}/namespaces/${ns}/virtualmachines${name === '' ? '' : `/${name}`}`;
+
+async function createVm(ws: Workspace, name: string, spec: Record<string, unknown>, ns = 'default'): Promise<void> {
+  const res = await ws.client.request('POST', vmPath(ws, ns), { body: { apiVersion: `${group}/${version}`, kind: 'VirtualMachine', metadata: { name, namespace: ns }, spec } });
+  assert.equal(res.status, 201, res.text);
+}
+
+async function get<T>(client: Workspace['client'], path: string): Promise<T | undefined> {
+  const res = await client.request<T>('GET', path);
+  return res.status === 200 ? res.body : undefined;
+}
+
+before(async () => {
+  tmp = await makeTempDir();
+  stack = await startSyncStack(tmp.dir);
+  composition = startComposition({ client: stack.serviceClient, group, version, resource: 'virtualmachines' });
+  await startWorker('compute');
+});
+
+after(async () => {
+  await Promise.all(workers.map((w) => w.stop()));
+  await composition.stop();
+  await stack.close();
+  await tmp[Symbol.asyncDispose]();
+});
+
+test('create → copy in the workspace namespace; spec update → copy updated; status and the connection Secret come back', async () => {
+  const ws = await stack.createWorkspace('acme', 'frontend', 1);
+  const worker = workers[0]!;
+  await createVm(ws, 'vm1', { cpu: 2, image: 'debian-12', writeConnectionSecretToRef: { name: 'vm1-conn' } });
+
+  const ns = namespaceName('frontend', ws.cluster, 'vm');
+  const copy = await waitFor(() => get<Vm>(stack.serviceClient, copyPath(ns, 'vm1')), { what: 'copy' });
+  assert.equal(copy.spec?.cpu, 2);
+  assert.equal(copy.metadata.labels?.['sync.kcp-edge.io/cluster'], ws.cluster);
+  assert.equal(copy.metadata.annotations?.['sync.kcp-edge.io/origin'], `${ws.cluster}|default/vm1`);
+  const namespace = await get<Vm>(stack.serviceClient, `/api/v1/namespaces/${ns}`);
+  assert.equal(namespace?.metadata.labels?.['sync.kcp-edge.io/cluster'], ws.cluster);
+
+  const consumer = await get<Vm>(ws.client, vmPath(ws, 'default', 'vm1'));
+  assert.ok(consumer?.metadata.finalizers?.includes('sync.kcp-edge.io/compute'), 'our finalizer');
+
+  // The stand-in composition marks the copy Ready; the consumer sees it.
+  await waitFor(async () => (await get<Vm>(ws.client, vmPath(ws, 'default', 'vm1')))?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), { what: 'consumer Ready' });
+  const secret = await waitFor(() => get<{ data: Record<string, string> }>(ws.client, `/clusters/${ws.cluster}/api/v1/namespaces/default/secrets/vm1-conn`), { what: 'connection secret back' });
+  assert.equal(Buffer.from(secret.data.username ?? '', 'base64').toString(), 'admin');
+
+  const patched = await ws.client.request('PATCH', vmPath(ws, 'default', 'vm1'), { body: { spec: { cpu: 4, image: null } }, contentType: 'application/merge-patch+json' });
+  assert.equal(patched.status, 200, patched.text);
+  const updated = await waitFor(async () => {
+    const c = await get<Vm>(stack.serviceClient, copyPath(ns, 'vm1'));
+    return c?.spec?.cpu === 4 ? c : undefined;
+  }, { what: 'spec update' });
+  assert.equal(updated.spec?.image, undefined, 'a field removed by the consumer is removed from the copy');
+  assert.ok(updated.status?.conditions?.some((c) => c.type === 'Ready'), 'the copy status is not overwritten by the worker');
+
+  const metrics = await worker.metrics.registry.metrics();
+  assert.match(metrics, /kcp_edge_sync_objects_synced_total\{resource="virtualmachines.compute.cloud.example.com",operation="create"\} [1-9]/);
+  assert.match(metrics, /kcp_edge_sync_spec_lag_seconds_count\{resource="virtualmachines.compute.cloud.example.com"\} [1-9]/);
+  assert.match(metrics, /kcp_edge_sync_status_lag_seconds_count\{resource="virtualmachines.compute.cloud.example.com"\} [1-9]/);
+});
+
+test('deletion waits until the service cluster really removed the copy, then drops only our finalizer', async () => {
+  const ws = await stack.createWorkspace('acme', 'backend', 0);
+  await createVm(ws, 'db', { cpu: 1 });
+  const ns = namespaceName('backend', ws.cluster, 'vm');
+  await waitFor(() => get<Vm>(stack.serviceClient, copyPath(ns, 'db')), { what: 'copy' });
+  // Someone else's finalizer on the consumer object, and one of "Crossplane's" on the copy.
+  await ws.client.request('PATCH', vmPath(ws, 'default', 'db'), { body: { metadata: { finalizers: ['example.com/keep', 'sync.kcp-edge.io/compute'] } }, contentType: 'application/merge-patch+json' });
+  await stack.serviceClient.request('PATCH', copyPath(ns, 'db'), { body: { metadata: { finalizers: ['provider.example.com/hold', 'composition.sim.kcp-edge.io/cleanup'] } }, contentType: 'application/merge-patch+json' });
+
+  assert.ok([200, 202].includes((await ws.client.request('DELETE', vmPath(ws, 'default', 'db'))).status));
+  const held = await waitFor(async () => {
+    const c = await get<Vm>(stack.serviceClient, copyPath(ns, 'db'));
+    return c?.metadata.deletionTimestamp !== undefined ? c : undefined;
+  }, { what: 'copy being deleted' });
+  assert.ok(held.metadata.finalizers?.includes('provider.example.com/hold'));
+  // While the copy lingers the consumer object keeps our finalizer.
+  const consumer = await get<Vm>(ws.client, vmPath(ws, 'default', 'db'));
+  assert.ok(consumer?.metadata.finalizers?.includes('sync.kcp-edge.io/compute'), 'not released while the copy exists');
+
+  const c = await get<Vm>(stack.serviceClient, copyPath(ns, 'db'));
+  await stack.serviceClient.request('PATCH', copyPath(ns, 'db'), { body: { metadata: { finalizers: (c?.metadata.finalizers ?? []).filter((f) => f !== 'provider.example.com/hold'), resourceVersion: c?.metadata.resourceVersion } }, contentType: 'application/merge-patch+json' });
+  const released = await waitFor(async () => {
+    const o = await get<Vm>(ws.client, vmPath(ws, 'default', 'db'));
+    return o !== undefined && !o.metadata.finalizers?.includes('sync.kcp-edge.io/compute') ? o : undefined;
+  }, { what: 'our finalizer released' });
+  assert.deepEqual(released.metadata.finalizers, ['example.com/keep'], 'the other finalizer is left alone');
+  assert.equal(await get<Vm>(stack.serviceClient, copyPath(ns, 'db')), undefined);
+  await ws.client.request('PATCH', vmPath(ws, 'default', 'db'), { body: { metadata: { finalizers: null } }, contentType: 'application/merge-patch+json' });
+});
+
+test('two organisations with a workspace of the same name never share a namespace', async () => {
+  const acme = await stack.createWorkspace('acme', 'shop', 0);
+  const globex = await stack.createWorkspace('globex', 'shop', 1);
+  await createVm(acme, 'web', { owner: 'acme' });
+  await createVm(globex, 'web', { owner: 'globex' });
+  const nsA = namespaceName('shop', acme.cluster, 'vm');
+  const nsB = namespaceName('shop', globex.cluster, 'vm');
+  assert.notEqual(nsA, nsB);
+  const a = await waitFor(() => get<Vm>(stack.serviceClient, copyPath(nsA, 'web')), { what: 'acme copy' });
+  const b = await waitFor(() => get<Vm>(stack.serviceClient, copyPath(nsB, 'web')), { what: 'globex copy' });
+  assert.equal(a.spec?.owner, 'acme');
+  assert.equal(b.spec?.owner, 'globex');
+});
+
+test('two agents with different names on one object never deadlock on deletion', async () => {
+  const second = await startWorker('compute-eu', 'vmeu');
+  const ws = await stack.createWorkspace('initech', 'ops', 1);
+  await createVm(ws, 'shared', { cpu: 1 });
+  await waitFor(async () => {
+    const o = await get<Vm>(ws.client, vmPath(ws, 'default', 'shared'));
+    const f = o?.metadata.finalizers ?? [];
+    return f.includes('sync.kcp-edge.io/compute') && f.includes('sync.kcp-edge.io/compute-eu');
+  }, { what: 'both finalizers' });
+  await waitFor(() => get<Vm>(stack.serviceClient, copyPath(namespaceName('ops', ws.cluster, 'vmeu'), 'shared')), { what: 'second copy' });
+  assert.ok([200, 202].includes((await ws.client.request('DELETE', vmPath(ws, 'default', 'shared'))).status));
+  await waitFor(async () => (await get<Vm>(ws.client, vmPath(ws, 'default', 'shared'))) === undefined, { what: 'object gone', timeoutMs: 20_000 });
+  assert.equal(await get<Vm>(stack.serviceClient, copyPath(namespaceName('ops', ws.cluster, 'vm'), 'shared')), undefined);
+  assert.equal(await get<Vm>(stack.serviceClient, copyPath(namespaceName('ops', ws.cluster, 'vmeu'), 'shared')), undefined);
+  await second.stop();
+  workers.splice(workers.indexOf(second), 1);
+});
+
+test('when a workspace\'s binding is gone its namespace on the service cluster is removed', async () => {
+  const ws = await stack.createWorkspace('umbrella', 'lab', 0);
+  await createVm(ws, 'tmp', { cpu: 1 });
+  const ns = namespaceName('lab', ws.cluster, 'vm');
+  await waitFor(() => get<Vm>(stack.serviceClient, copyPath(ns, 'tmp')), { what: 'copy' });
+  await ws.client.request('DELETE', vmPath(ws, 'default', 'tmp'));
+  await waitFor(async () => (await get<Vm>(ws.client, vmPath(ws, 'default', 'tmp'))) === undefined, { what: 'object gone' });
+  // Still bound: an empty namespace is kept.
+  const worker = workers[0]!;
+  assert.deepEqual(await worker.cleanupNamespaces(), []);
+  await stack.unbind(ws);
+  await waitFor(async () => (await worker.cleanupNamespaces()).includes(ns) || undefined, { what: 'namespace cleaned up' });
+  await waitFor(async () => (await get<Vm>(stack.serviceClient, `/api/v1/namespaces/${ns}`)) === undefined, { what: 'namespace gone' });
+});
+
+test('/readyz answers 200 once every endpoint has listed, /metrics serves the worker\'s metrics', async (t) => {
+  const { serveSyncHttp } = await import('../../src/sync/http.ts');
+  const ready = await serveSyncHttp(workers[0]!, { host: '127.0.0.1', port: 0 });
+  t.after(() => ready.server.close());
+  assert.equal((await fetch(`http://127.0.0.1:${ready.port}/readyz`)).status, 200);
+  assert.match(await (await fetch(`http://127.0.0.1:${ready.port}/metrics`)).text(), /kcp_edge_sync_endpoints 2/);
+
+  // A worker whose service cluster cannot be reached is not ready, and says why.
+  const down = new SyncWorker({
+    agentName: 'unready',
+    resources: [resource],
+    kcp: await loadKubeconfig(stack.kcpKubeconfig),
+    endpointSlice: { cluster: stack.exportCluster, name: exportName },
+    service: { ...(await loadKubeconfig(stack.serviceKubeconfig)), server: 'https://127.0.0.1:1' },
+  });
+  down.start();
+  const notReady = await serveSyncHttp(down, { host: '127.0.0.1', port: 0 });
+  t.after(async () => {
+    notReady.server.close();
+    await down.stop();
+  });
+  await waitFor(() => down.endpoints.length === 2 || undefined, { what: 'endpoints followed' });
+  const res = await fetch(`http://127.0.0.1:${notReady.port}/readyz`);
+  assert.equal(res.status, 503);
+  assert.match(await res.text(), /initial list/);
+});

@@ -68,6 +68,9 @@ export class RedisRealmOverrides {
   /** Reads the overrides into the registry and keeps them current. Resolves after the first read (or its failure, logged). */
   async follow(registry: RealmRegistry): Promise<void> {
     this.#registry = registry;
+    // A command connection that (re)connects re-reads too: at start it may come up after the
+    // subscriber did, and a fail-fast client refuses the read until then.
+    this.#client.on('ready', () => void this.#reload());
     const subscriber = this.#subscriber;
     if (subscriber !== undefined) {
       subscriber.on('message', (channel: string) => {

@@ -70,3 +70,24 @@ test('a realm override that breaks the schema is refused before it is written', 
   await assert.rejects(writer.set('Not_An_Org', {}), /not an org name/);
   assert.deepEqual(await client.hgetall(realmKeys().realms), {});
 });
+
+test('a replica that starts while Redis is down reads the overrides once its connection comes up', async (t) => {
+  const { issuer, settings } = await startIssuerFixture(t, ['org-acme', 'acme-prod']);
+  const redis = await startRedis();
+  t.after(() => redis[Symbol.asyncDispose]());
+  await redis.stop();
+  // Fail fast, as the gateway's clients are, and reconnect only after a second: the write below lands first.
+  const client = new Redis(redis.url, { enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 1000 });
+  client.on('error', () => undefined);
+  t.after(() => client.disconnect());
+  const registry = new RealmRegistry(settings());
+  const warnings: string[] = [];
+  await new RedisRealmOverrides({ client, log: { warn: (_o, msg) => warnings.push(msg) } }).follow(registry);
+  assert.ok(warnings.some((w) => w.includes('cannot read realm overrides')));
+
+  await redis.start();
+  const writerClient = new Redis(redis.url);
+  t.after(() => writerClient.disconnect());
+  await new RedisRealmOverrides({ client: writerClient }).set('org-acme', { issuer: issuer.issuerUrl('acme-prod') });
+  await waitFor(() => registry.realmFor('org-acme')?.issuer === issuer.issuerUrl('acme-prod'), { what: 'the override read after the reconnect' });
+});

@@ -7,7 +7,8 @@ import { kubeconfig } from './steps/kubeconfig.ts';
 import { oidcIssuer } from './steps/oidc-issuer.ts';
 import { routing } from './steps/routing.ts';
 import { shards } from './steps/shards.ts';
+import { sync } from './steps/sync.ts';
 import { users } from './steps/users.ts';
 import { workspaces } from './steps/workspaces.ts';
 
-export const devSteps: readonly DevStep[] = [certificates, oidcIssuer, shards, workspaces, users, routing, gateway, kubeconfig];
+export const devSteps: readonly DevStep[] = [certificates, oidcIssuer, shards, workspaces, sync, users, routing, gateway, kubeconfig];

@@ -16,6 +16,7 @@ export interface Command {
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   // name: () => import('./concern/command.ts'),
   dev: () => import('./dev/command.ts'),
+  index: () => import('./routing/cli/index-command.ts'),
   kubeconfig: () => import('./auth/kubeconfig-command.ts'),
   ratelimit: () => import('./ratelimit/explain-command.ts'),
   routes: () => import('./routing/cli/routes-command.ts'),

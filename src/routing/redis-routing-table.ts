@@ -160,13 +160,17 @@ export class RedisRoutingTable implements RoutingTable {
     return route;
   }
 
-  async #withShard(route: Route): Promise<Resolution> {
-    let shard = this.#shards.get(route.shard);
-    if (shard === undefined) {
-      // The route may be newer than our shard list (a shard added just before it): look once more.
-      await this.#loadShards();
-      shard = this.#shards.get(route.shard);
-    }
+  /** Synchronous when the shard is known (the warm path): no extra promise per lookup. */
+  #withShard(route: Route): Resolution | Promise<Resolution> {
+    const shard = this.#shards.get(route.shard);
+    if (shard !== undefined) return { route, shard };
+    return this.#withReloadedShard(route);
+  }
+
+  async #withReloadedShard(route: Route): Promise<Resolution> {
+    // The route may be newer than our shard list (a shard added just before it): look once more.
+    await this.#loadShards();
+    const shard = this.#shards.get(route.shard);
     if (shard === undefined) {
       throw new GatewayError('SHARD_UNAVAILABLE', `the workspace's shard is not available`, {
         retryAfterSeconds: this.#retryAfterSeconds,

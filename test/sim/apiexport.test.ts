@@ -70,4 +70,10 @@ test('APIExport → APIBinding on two shards → discovery, servable kinds, endp
   await adminB.request('POST', widgetsIn('root:far'), { body: widget('w3') });
   const farList = await adminB.request<{ items: Obj[] }>('GET', `/services/apiexport/${provider.cluster}/widgets/clusters/*/apis/example.com/v1alpha1/widgets`);
   assert.deepEqual(farList.body.items.map((i) => [i.metadata.name, (i.metadata['annotations'] as Record<string, string>)['kcp.io/cluster']]), [['w3', far.cluster]]);
+
+  // Deleting a binding takes its kinds out of the workspace and the workspace out of the view.
+  await adminA.request('DELETE', '/clusters/root:two/apis/apis.kcp.io/v1alpha1/apibindings/widgets');
+  await waitFor(async () => (await adminA.request('GET', '/clusters/root:two/apis/example.com/v1alpha1')).status === 404, { what: 'widgets to leave root:two' });
+  const afterUnbind = await adminA.request<{ items: Obj[] }>('GET', `${vwA}/*/apis/example.com/v1alpha1/widgets`);
+  assert.deepEqual(afterUnbind.body.items.map((i) => i.metadata.name), ['w1']);
 });

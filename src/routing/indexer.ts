@@ -1,0 +1,245 @@
+// The indexer keeps the shared routing table true: for every registered shard it lists and watches
+// Workspaces and LogicalClusters across all logical clusters (`/clusters/*/…`), resuming from the last
+// resourceVersion and re-listing on 410 Gone, and writes the route each logical cluster should have.
+// Routes of a watched shard that no longer stand for anything are removed once that shard is listed.
+import { RestClient, type KubeObject } from '../kube/rest-client.ts';
+import { Reflector } from '../sync/reflector.ts';
+import type { RouteStore } from './route-store.ts';
+import type { Shard } from './types.ts';
+import { clusterOf, WorkspaceIndex } from './workspace-index.ts';
+
+export const WORKSPACES_PATH = '/clusters/*/apis/tenancy.kcp.io/v1alpha1/workspaces';
+export const LOGICAL_CLUSTERS_PATH = '/clusters/*/apis/core.kcp.io/v1alpha1/logicalclusters';
+
+export interface IndexerCredentials {
+  /** A client certificate the shards accept with list/watch on workspaces and logicalclusters everywhere. */
+  certPem: string;
+  keyPem: string;
+  /** CA for shards whose record names none. */
+  caPem?: string;
+}
+
+export interface IndexerLog {
+  info(fields: object, message: string): void;
+  warn(fields: object, message: string): void;
+}
+
+export interface IndexerOptions {
+  store: RouteStore;
+  credentials: IndexerCredentials;
+  /** How often the shard registry is re-read for added, changed and removed shards; default 5 s. */
+  shardRefreshMs?: number;
+  log?: IndexerLog;
+}
+
+interface ShardWatch {
+  shard: Shard;
+  client: RestClient;
+  reflectors: Reflector[];
+  synced: boolean;
+}
+
+const silent: IndexerLog = { info() {}, warn() {} };
+
+export class Indexer {
+  readonly #options: IndexerOptions;
+  readonly #log: IndexerLog;
+  readonly #index = new WorkspaceIndex();
+  readonly #watches = new Map<string, ShardWatch>();
+  readonly #dirty = new Set<string>();
+  /** cluster → path of the route this indexer last wrote, to delete it when the cluster goes. */
+  readonly #written = new Map<string, string>();
+  #draining: Promise<void> | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #stopped = false;
+  #syncWaiters: (() => void)[] = [];
+  /** Writes done (route puts and deletes), for tests and logs. */
+  writes = 0;
+
+  constructor(options: IndexerOptions) {
+    this.#options = options;
+    this.#log = options.log ?? silent;
+  }
+
+  async start(): Promise<void> {
+    await this.#refreshShards();
+    this.#timer = setInterval(() => void this.#refreshShards().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'indexer: cannot read the shard registry')), this.#options.shardRefreshMs ?? 5_000);
+    this.#timer.unref();
+  }
+
+  /** Resolves when every shard registered now has been listed and its routes written. */
+  async synced(): Promise<void> {
+    if (this.#allSynced()) {
+      await this.#drain();
+      return;
+    }
+    await new Promise<void>((resolve) => this.#syncWaiters.push(resolve));
+    await this.#drain();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#timer !== undefined) clearInterval(this.#timer);
+    await Promise.all([...this.#watches.values()].map((w) => this.#stopWatch(w)));
+    this.#watches.clear();
+    await this.#draining;
+  }
+
+  #allSynced(): boolean {
+    return [...this.#watches.values()].every((w) => w.synced);
+  }
+
+  async #refreshShards(): Promise<void> {
+    if (this.#stopped) return;
+    const shards = await this.#options.store.listShards();
+    const names = new Set(shards.map((s) => s.name));
+    for (const [name, watch] of this.#watches) {
+      if (!names.has(name)) {
+        this.#log.info({ shard: name }, 'indexer: shard removed from the registry; no longer watched');
+        this.#watches.delete(name);
+        await this.#stopWatch(watch);
+        this.#markDirty(this.#index.forgetShard(name));
+      }
+    }
+    for (const shard of shards) {
+      const existing = this.#watches.get(shard.name);
+      if (existing !== undefined && existing.shard.url === shard.url && existing.shard.ca === shard.ca) {
+        existing.shard = shard;
+        continue;
+      }
+      if (existing !== undefined) await this.#stopWatch(existing);
+      this.#watches.set(shard.name, this.#startWatch(shard));
+    }
+  }
+
+  #startWatch(shard: Shard): ShardWatch {
+    const { certPem, keyPem, caPem } = this.#options.credentials;
+    const ca = shard.ca ?? caPem;
+    const client = new RestClient({ server: shard.url, certPem, keyPem, ...(ca === undefined ? {} : { caPem: ca }) }, { connections: 4, userAgent: 'kcp-edge-indexer' });
+    const watch: ShardWatch = { shard, client, reflectors: [], synced: false };
+    let pending = 2;
+    const onSynced = () => {
+      if (--pending > 0) return;
+      void this.#drain().then(() => this.#collectGarbage(watch));
+    };
+    const onError = (err: unknown) => this.#log.warn({ shard: shard.name, err: err instanceof Error ? err.message : String(err) }, 'indexer: watch failed; retrying');
+    const keyOf = (o: KubeObject) => `${clusterOf(o) ?? ''}|${o.metadata.name}`;
+    watch.reflectors.push(
+      new Reflector({
+        client,
+        path: LOGICAL_CLUSTERS_PATH,
+        keyOf,
+        onChange: (_key, object, previous) => {
+          const o = object ?? previous;
+          const cluster = o === undefined ? undefined : clusterOf(o);
+          if (cluster !== undefined) this.#markDirty(this.#index.setLogicalCluster(shard.name, cluster, object));
+        },
+        onSynced,
+        onError,
+      }),
+      new Reflector({
+        client,
+        path: WORKSPACES_PATH,
+        keyOf,
+        onChange: (_key, object, previous) => {
+          const o = object ?? previous;
+          const parent = o === undefined ? undefined : clusterOf(o);
+          if (o !== undefined && parent !== undefined) this.#markDirty(this.#index.setWorkspace(shard.name, parent, o, object === undefined));
+        },
+        onSynced,
+        onError,
+      }),
+    );
+    for (const r of watch.reflectors) r.start();
+    return watch;
+  }
+
+  async #stopWatch(watch: ShardWatch): Promise<void> {
+    await Promise.all(watch.reflectors.map((r) => r.stop()));
+    await watch.client.close();
+  }
+
+  #markDirty(clusters: string[]): void {
+    for (const c of clusters) this.#dirty.add(c);
+    void this.#drain();
+  }
+
+  /** Writes the routes of dirty clusters, one at a time; concurrent callers share the run. */
+  #drain(): Promise<void> {
+    if (this.#draining !== undefined) return this.#draining;
+    const run = async (): Promise<void> => {
+      while (this.#dirty.size > 0 && !this.#stopped) {
+        const [cluster] = this.#dirty;
+        this.#dirty.delete(cluster!);
+        try {
+          await this.#reconcile(cluster!);
+        } catch (err) {
+          this.#log.warn({ cluster, err: err instanceof Error ? err.message : String(err) }, 'indexer: cannot write route; retrying');
+          this.#dirty.add(cluster!);
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      }
+    };
+    // Cleared in a later microtask, so a run that finishes at once never leaves a settled promise behind.
+    this.#draining = run().finally(() => (this.#draining = undefined));
+    return this.#draining;
+  }
+
+  async #reconcile(cluster: string): Promise<void> {
+    const current = await this.#options.store.getRoute(cluster);
+    const desired = await this.#index.desired(
+      cluster,
+      async (parent) => (await this.#options.store.getRoute(parent))?.path,
+      (url) => this.#shardForUrl(url),
+      current?.shard,
+    );
+    const written = this.#written.get(cluster);
+    if (desired === undefined) {
+      // Only delete what is known to be this cluster's route.
+      const path = current?.cluster === cluster ? current.path : written;
+      if (path !== undefined && (current === undefined || current.cluster === cluster)) {
+        if (await this.#options.store.deleteRoute(path)) {
+          this.writes++;
+          this.#log.info({ path, cluster }, 'indexer: route removed');
+        }
+      }
+      this.#written.delete(cluster);
+      return;
+    }
+    if (written !== undefined && written !== desired.path) {
+      // Same logical cluster under a new path (should not happen in KCP, but never leave the old one).
+      await this.#options.store.deleteRoute(written);
+    }
+    if (current === undefined || current.path !== desired.path || current.shard !== desired.shard || current.phase !== desired.phase || current.cluster !== desired.cluster) {
+      await this.#options.store.putRoute(desired);
+      this.writes++;
+      this.#log.info({ ...desired }, 'indexer: route written');
+    }
+    this.#written.set(cluster, desired.path);
+  }
+
+  #shardForUrl(url: string): string | undefined {
+    for (const { shard } of this.#watches.values()) {
+      const base = shard.url.replace(/\/+$/, '');
+      if (url === base || url.startsWith(`${base}/`)) return shard.name;
+    }
+    return undefined;
+  }
+
+  /** After a shard's first list: its routes that no logical cluster or workspace stands for go. */
+  async #collectGarbage(watch: ShardWatch): Promise<void> {
+    if (this.#stopped || this.#watches.get(watch.shard.name) !== watch) return;
+    const live = new Set(this.#index.clusters());
+    const stale: string[] = [];
+    for await (const route of this.#options.store.listRoutes({ shard: watch.shard.name })) {
+      if (!live.has(route.cluster)) stale.push(route.path);
+    }
+    for (const path of stale) {
+      if (await this.#options.store.deleteRoute(path)) this.writes++;
+    }
+    if (stale.length > 0) this.#log.info({ shard: watch.shard.name, removed: stale.length }, 'indexer: removed routes of workspaces that no longer exist');
+    watch.synced = true;
+    this.#log.info({ shard: watch.shard.name }, 'indexer: shard listed; watching');
+    if (this.#allSynced()) for (const wake of this.#syncWaiters.splice(0)) wake();
+  }
+}

@@ -1,0 +1,170 @@
+// The indexer against two stand-in shards (which schedule Workspaces like KCP: spec.cluster, spec.URL,
+// a LogicalCluster annotated with its path on the chosen shard, phases Scheduling → Initializing →
+// Ready) and a real Redis, observed through a gateway replica's routing table.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
+import { Indexer } from '../../src/routing/indexer.ts';
+import { LeaseRunner } from '../../src/routing/indexer-lease.ts';
+import { parseRedisUrl } from '../../src/routing/redis-connection.ts';
+import { RedisRouteStore } from '../../src/routing/redis-route-store.ts';
+import { RedisRoutingTable } from '../../src/routing/redis-routing-table.ts';
+import { connectShards, createCertificateAuthority, createWorkspace, startShard, type ApiClient, type SimShard } from '../../src/sim/index.ts';
+import { startRedis, type RedisServer } from '../helpers/redis.ts';
+import { makeTempDir, waitFor } from '../helpers/wait.ts';
+
+let redis: RedisServer;
+let store: RedisRouteStore;
+let table: RedisRoutingTable;
+let a: SimShard;
+let b: SimShard;
+let apiA: ApiClient;
+let apiB: ApiClient;
+let credentials: { certPem: string; keyPem: string; caPem: string };
+
+before(async () => {
+  const ca = await createCertificateAuthority('kcp-ca');
+  [redis, a, b] = await Promise.all([startRedis(), startShard({ name: 'alpha', ca }), startShard({ name: 'beta', ca })]);
+  connectShards(a, b);
+  store = RedisRouteStore.connect(parseRedisUrl(redis.url));
+  table = new RedisRoutingTable({ redis: parseRedisUrl(redis.url) });
+  await table.waitUntilSynced();
+  [apiA, apiB] = await Promise.all([a.client(), b.client()]);
+  const cert = await a.issueClientCertificate('kcp-edge-indexer', ['system:masters']);
+  credentials = { ...cert, caPem: ca.certPem };
+  await store.putShard({ name: 'alpha', url: a.url, state: 'active', labels: {} });
+  await store.putShard({ name: 'beta', url: b.url, state: 'active', labels: {} });
+});
+after(async () => {
+  await table.close();
+  await store.close();
+  await Promise.all([a.close(), b.close()]);
+  await redis[Symbol.asyncDispose]();
+});
+
+const wsPath = (cluster: string, name = '') => `/clusters/${cluster}/apis/tenancy.kcp.io/v1alpha1/workspaces${name === '' ? '' : `/${name}`}`;
+const lcPath = (cluster: string) => `/clusters/${cluster}/apis/core.kcp.io/v1alpha1/logicalclusters`;
+
+async function ok<T>(p: Promise<{ status: number; text: string; body: T }>): Promise<T> {
+  const r = await p;
+  assert.ok(r.status >= 200 && r.status < 300, `${r.status}: ${r.text}`);
+  return r.body;
+}
+
+async function deleteWorkspace(api: ApiClient, parent: string, name: string): Promise<void> {
+  await ok(api.request('DELETE', wsPath(parent, name)));
+}
+
+async function routed(path: string, expected: { shard: string; phase: string } | undefined): Promise<void> {
+  await waitFor(
+    async () => {
+      const r = await table.resolve(path);
+      if (expected === undefined) return r === undefined;
+      return r !== undefined && r.shard.name === expected.shard && r.route.phase === expected.phase;
+    },
+    { what: `${path} → ${JSON.stringify(expected)}` },
+  );
+}
+
+test('workspaces become routes as they are created, move and go', async (t) => {
+  // A route nothing stands for (a workspace deleted while no indexer ran) is cleaned up on the first list.
+  await store.putRoute({ path: 'root:ghost', shard: 'beta', cluster: 'ghostcluster', phase: 'Ready' });
+  const indexer = new Indexer({ store, credentials, shardRefreshMs: 200 });
+  t.after(() => indexer.stop());
+  await indexer.start();
+  await indexer.synced();
+  assert.equal(await store.getRoute('root:ghost'), undefined);
+  assert.ok(await store.getRoute('root'), 'the root workspace is routed');
+
+  // Created on alpha (where root lives), scheduled to beta.
+  const org = await createWorkspace(apiA, 'root', 'org', { shard: 'beta' });
+  await routed('root:org', { shard: 'beta', phase: 'Ready' });
+  assert.equal((await table.resolve(org.cluster))?.route.path, 'root:org');
+
+  // A child, created through the shard holding its parent, scheduled back to alpha.
+  const team = await createWorkspace(apiB, 'root:org', 'team', { shard: 'alpha' });
+  await routed('root:org:team', { shard: 'alpha', phase: 'Ready' });
+
+  // Moved (KCP has no automatic move; an operator's tooling does what kcp would): the logical cluster
+  // appears on beta, the Workspace points there, alpha's copy goes.
+  const lc = { apiVersion: 'core.kcp.io/v1alpha1', kind: 'LogicalCluster', metadata: { name: 'cluster', annotations: { 'kcp.io/path': 'root:org:team' } }, spec: {} };
+  await ok(apiB.request('POST', lcPath(team.cluster), { body: lc }));
+  await ok(apiB.request('PATCH', wsPath(org.cluster, 'team'), { body: { spec: { URL: `${b.url}/clusters/${team.cluster}` } }, contentType: 'application/merge-patch+json' }));
+  await routed('root:org:team', { shard: 'beta', phase: 'Ready' });
+  await ok(apiA.request('DELETE', `${lcPath(team.cluster)}/cluster`));
+  await routed('root:org:team', { shard: 'beta', phase: 'Ready' });
+
+  // Deleted: KCP removes the logical cluster, then the Workspace; the route goes with them.
+  await deleteWorkspace(apiB, org.cluster, 'team');
+  await routed('root:org:team', undefined);
+  assert.equal(await table.resolve(team.cluster), undefined);
+});
+
+test('a restarted indexer catches up with what happened while it was away', async (t) => {
+  const away = await createWorkspace(apiA, 'root', 'away', { shard: 'alpha' });
+  const first = new Indexer({ store, credentials });
+  await first.start();
+  await first.synced();
+  await routed('root:away', { shard: 'alpha', phase: 'Ready' });
+  await first.stop();
+
+  // While no indexer runs: one workspace is deleted, another created.
+  await deleteWorkspace(apiA, 'root', 'away');
+  await waitFor(async () => (await apiA.request('GET', wsPath('root', 'away'))).status === 404, { what: 'away deleted' });
+  await createWorkspace(apiA, 'root', 'later', { shard: 'beta' });
+
+  const second = new Indexer({ store, credentials });
+  t.after(() => second.stop());
+  await second.start();
+  await second.synced();
+  await routed('root:away', undefined);
+  assert.equal(await table.resolve(away.cluster), undefined);
+  await routed('root:later', { shard: 'beta', phase: 'Ready' });
+});
+
+test('exactly one replica holds the indexer lease, and another takes over when it stops', async () => {
+  const started: string[] = [];
+  const stopped: string[] = [];
+  const runner = (name: string) =>
+    new LeaseRunner({
+      client: store.client,
+      keys: store.keys,
+      ttlMs: 300,
+      holder: name,
+      async run() {
+        started.push(name);
+        return { stop: async () => void stopped.push(name) };
+      },
+    });
+  const one = runner('one');
+  const two = runner('two');
+  one.start();
+  await waitFor(() => one.holding, { what: 'one holds the lease' });
+  two.start();
+  // Two tries for longer than a lease lives (ttl/3 per try): it would have got an unrenewed lease.
+  await waitFor(() => two.attempts >= 5, { what: 'two tries repeatedly' });
+  assert.deepEqual(started, ['one']);
+  assert.equal(two.holding, false);
+  await one.stop();
+  await waitFor(() => two.holding, { what: 'two takes over' });
+  assert.deepEqual(started, ['one', 'two']);
+  assert.deepEqual(stopped, ['one']);
+  await two.stop();
+});
+
+test('kcp-edge index --once writes the routes of what the shards hold', async () => {
+  await using tmp = await makeTempDir();
+  await createWorkspace(apiA, 'root', 'viacli', { shard: 'beta' });
+  await writeFile(join(tmp.dir, 'tls.crt'), credentials.certPem);
+  await writeFile(join(tmp.dir, 'tls.key'), credentials.keyPem);
+  await writeFile(join(tmp.dir, 'ca.crt'), credentials.caPem);
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['src/cli.ts', 'index', '--once', '--redis', redis.url, '--client-cert', join(tmp.dir, 'tls.crt'), '--client-key', join(tmp.dir, 'tls.key'), '--ca', join(tmp.dir, 'ca.crt'), '--log-level', 'warn'],
+  );
+  assert.match(stdout, /indexed: \d+ route change/);
+  await routed('root:viacli', { shard: 'beta', phase: 'Ready' });
+});

@@ -1,4 +1,5 @@
 // APIResourceSchema → the resource types a binding makes servable (one per served version).
+import { evaluateJsonPath } from './json-path.ts';
 import type { KubeObject, PrinterColumn, ResourceType } from './types.ts';
 
 interface SchemaSpec {
@@ -33,7 +34,8 @@ export function typesFromSchema(schema: KubeObject, from: NonNullable<ResourceTy
       columns: (v.additionalPrinterColumns ?? []).map((c): PrinterColumn => ({
         name: c.name,
         type: (columnTypes.has(c.type) ? c.type : 'string') as PrinterColumn['type'],
-        value: c.jsonPath,
+        // Printer columns use JSONPath filters (`[?(@.type=="Ready")]`), not only plain field paths.
+        value: (o) => evaluateJsonPath(o, c.jsonPath),
         ...(c.priority !== undefined ? { priority: c.priority } : {}),
       })),
       boundFrom: from,

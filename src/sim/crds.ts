@@ -1,6 +1,7 @@
 // CustomResourceDefinitions: a CRD created in a logical cluster (or in the plain cluster) makes its kind
 // served there, with its status subresource and printer columns, and is marked Established at once. The
 // sync worker's service cluster needs this: the copies are CRD objects there, as Crossplane's claims are.
+import { evaluateJsonPath } from './json-path.ts';
 import { updateObject } from './objects.ts';
 import type { ShardPlugin } from './plugin.ts';
 import type { ShardState } from './shard-state.ts';
@@ -21,27 +22,6 @@ interface CrdSpec {
   scope: 'Namespaced' | 'Cluster';
   names: { plural: string; singular?: string; kind: string; shortNames?: string[]; categories?: string[] };
   versions: CrdVersion[];
-}
-
-/**
- * The JSONPath subset printer columns use: `.a.b`, `.a[0].b` and `.a[?(@.k=="v")].b`. Anything else
- * prints empty rather than failing the whole table.
- */
-export function evaluateJsonPath(object: unknown, path: string): unknown {
-  const tokens = path.match(/\.[^.[\]]+|\[\?\(@\.[^=]+==\s*"[^"]*"\)\]|\[\d+\]/g) ?? [];
-  let value: unknown = object;
-  for (const token of tokens) {
-    if (value === null || value === undefined) return undefined;
-    if (token.startsWith('.')) {
-      value = typeof value === 'object' ? (value as Record<string, unknown>)[token.slice(1)] : undefined;
-    } else if (token.startsWith('[?')) {
-      const [, key = '', wanted] = /^\[\?\(@\.([^=]+?)\s*==\s*"([^"]*)"\)\]$/.exec(token) ?? [];
-      value = Array.isArray(value) ? value.find((item) => (item as Record<string, unknown> | null)?.[key] === wanted) : undefined;
-    } else {
-      value = Array.isArray(value) ? value[Number(token.slice(1, -1))] : undefined;
-    }
-  }
-  return value;
 }
 
 function columnType(type: string): PrinterColumn['type'] {

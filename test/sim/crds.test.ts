@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startComposition } from '../../src/sim/composition.ts';
 import { computeGroup, computeVersion, installComputeCRD } from '../../src/sim/compute-export.ts';
-import { evaluateJsonPath } from '../../src/sim/crds.ts';
+import { evaluateJsonPath } from '../../src/sim/json-path.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { shardForTest, type Obj } from './fixture.ts';
 

@@ -35,7 +35,7 @@ async function waitUntilReady(client: ApiClient, parentCluster: string, name: st
   }
 }
 
-async function createWorkspace(stack: DevStack, planned: PlannedWorkspace): Promise<DevWorkspace> {
+export async function createWorkspace(stack: DevStack, planned: PlannedWorkspace): Promise<DevWorkspace> {
   const segments = planned.path.split(':');
   const name = segments.at(-1)!;
   const parentPath = segments.slice(0, -1).join(':');

@@ -41,7 +41,8 @@ async function dev(values: OptionValues): Promise<number> {
   const { startDevStack } = await import('./start.ts');
   let stack: DevStack;
   try {
-    stack = await startDevStack({ dir: String(values['dir']), port });
+    const redis = typeof values['redis'] === 'string' ? values['redis'] : undefined;
+    stack = await startDevStack({ dir: String(values['dir']), port, ...(redis === undefined ? {} : { redis }) });
   } catch (err) {
     const inUse = (err as { cause?: { code?: string } }).cause?.code === 'EADDRINUSE';
     process.stderr.write(`kcp-edge dev: ${(err as Error).message}${inUse ? `\n  port ${port} is taken; pass --port N (0 picks a free one)` : ''}\n`);
@@ -70,6 +71,8 @@ export const command: Command = {
   options: {
     dir: { type: 'string', default: '.kcp-edge/dev' },
     port: { type: 'string', default: '6443' },
+    // redis://host:port: the shared routing table in Redis, kept true by an in-process indexer.
+    redis: { type: 'string' },
   },
   run: dev,
   // `kcp-edge dev <sub> …`: helpers that work on a running stack's directory join here.

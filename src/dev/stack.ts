@@ -11,6 +11,8 @@ export interface DevOptions {
   dir: string;
   /** Gateway port on 127.0.0.1; 0 picks a free one. */
   port: number;
+  /** Route through the shared Redis table (and run the indexer) instead of the embedded file. */
+  redis?: string;
 }
 
 export interface DevWorkspace {

@@ -65,9 +65,12 @@ async function main(processes: Processes, dir: string): Promise<void> {
   const summaries = targets.length === 0 ? [] : await compareTargets(env, upstream, targets, { ...options, log });
   const table = summaries.length === 0 ? '' : compareTable(summaries);
   if (table !== '') process.stdout.write(`\n${table}\n\n`);
-  if (values.profile === true) await reportProfiles(profileDir);
-
   const reports: ScenarioReport[] = [];
+  if (values.profile === true) {
+    const profile = await reportProfiles(profileDir);
+    if (profile !== undefined) reports.push(profile);
+  }
+
   const wantedScenarios = values.scenarios?.split(',');
   for (const scenario of extraScenarios) {
     if (wantedScenarios !== undefined && !wantedScenarios.includes(scenario.name)) continue;
@@ -84,20 +87,22 @@ async function main(processes: Processes, dir: string): Promise<void> {
 }
 
 /** Prints where kcp-edge spent its CPU; the profile of the measured instance is the largest one. */
-async function reportProfiles(profileDir: string): Promise<void> {
+async function reportProfiles(profileDir: string): Promise<ScenarioReport | undefined> {
   const { readdir, stat, copyFile } = await import('node:fs/promises');
   const files = await readdir(profileDir).catch(() => [] as string[]);
   const sized = await Promise.all(files.map(async (f) => ({ f, size: (await stat(join(profileDir, f))).size })));
   const largest = sized.sort((a, b) => b.size - a.size)[0];
   if (largest === undefined) {
     log('no CPU profile was written');
-    return;
+    return undefined;
   }
   const kept = new URL(`./results/kcp-edge-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`, import.meta.url).pathname;
   await mkdir(new URL('./results/', import.meta.url).pathname, { recursive: true });
   await copyFile(join(profileDir, largest.f), kept);
-  process.stdout.write(`\n### Where kcp-edge's CPU goes\n\n${formatProfile(await summarizeProfile(kept))}\n\n`);
+  const markdown = formatProfile(await summarizeProfile(kept));
+  process.stdout.write(`\n### Where kcp-edge's CPU goes\n\n${markdown}\n\n`);
   log(`profile kept at ${kept}`);
+  return { title: "Where kcp-edge's CPU goes (node --cpu-prof, whole process life)", markdown };
 }
 
 async function writeReport(summaries: Parameters<typeof compareChart>[0], table: string, reports: ScenarioReport[]): Promise<void> {

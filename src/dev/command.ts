@@ -41,8 +41,14 @@ async function dev(values: OptionValues): Promise<number> {
   const { startDevStack } = await import('./start.ts');
   let stack: DevStack;
   try {
-    const ratelimit = values['ratelimit'];
-    stack = await startDevStack({ dir: String(values['dir']), port, ...(typeof ratelimit === 'string' ? { ratelimit } : {}) });
+    const ratelimit = typeof values['ratelimit'] === 'string' ? values['ratelimit'] : undefined;
+    const redis = typeof values['redis'] === 'string' ? values['redis'] : undefined;
+    stack = await startDevStack({
+      dir: String(values['dir']),
+      port,
+      ...(ratelimit === undefined ? {} : { ratelimit }),
+      ...(redis === undefined ? {} : { redis }),
+    });
   } catch (err) {
     const inUse = (err as { cause?: { code?: string } }).cause?.code === 'EADDRINUSE';
     process.stderr.write(`kcp-edge dev: ${(err as Error).message}${inUse ? `\n  port ${port} is taken; pass --port N (0 picks a free one)` : ''}\n`);
@@ -73,6 +79,8 @@ export const command: Command = {
     port: { type: 'string', default: '6443' },
     // Rate policy file (see config/ratelimit.yaml); followed live. Default: the built-in policy.
     ratelimit: { type: 'string' },
+    // redis://host:port: the shared routing table in Redis, kept true by an in-process indexer.
+    redis: { type: 'string' },
   },
   run: dev,
   // `kcp-edge dev <sub> …`: helpers that work on a running stack's directory join here.

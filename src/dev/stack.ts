@@ -13,6 +13,8 @@ export interface DevOptions {
   port: number;
   /** Rate policy file the gateway enforces; the built-in default policy when absent. */
   ratelimit?: string;
+  /** Route through the shared Redis table (and run the indexer) instead of the embedded file. */
+  redis?: string;
 }
 
 export interface DevWorkspace {

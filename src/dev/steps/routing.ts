@@ -2,11 +2,12 @@
 // so a newcomer can edit it (mark a shard down, move a route) and watch the effect.
 import { writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
-import type { DevStep } from '../stack.ts';
+import type { DevStack, DevStep } from '../stack.ts';
 
 export const routing: DevStep = {
   name: 'routing',
   async run(stack) {
+    if (stack.options.redis !== undefined) return useRedis(stack, stack.options.redis);
     const doc = {
       shards: [...stack.shards.values()].map((s) => ({ name: s.name, url: s.url, labels: s.labels })),
       routes: stack.workspaces.map((w) => ({ path: w.path, shard: w.shard, cluster: w.cluster })),
@@ -16,3 +17,27 @@ export const routing: DevStep = {
     stack.gatewayConfig['routing'] = { embedded: { file: stack.files.routing } };
   },
 };
+
+/**
+ * `kcp-edge dev --redis URL`: shards and routes go to the shared table (what `kcp-edge shards add` and
+ * `routes import` would write), and an indexer keeps it true as workspaces come and go.
+ */
+async function useRedis(stack: DevStack, url: string): Promise<void> {
+  const [{ parseRedisUrl }, { RedisRouteStore }, { Indexer }] = await Promise.all([
+    import('../../routing/redis-connection.ts'),
+    import('../../routing/redis-route-store.ts'),
+    import('../../routing/indexer.ts'),
+  ]);
+  const ca = stack.need(stack.ca, 'the dev CA');
+  const store = RedisRouteStore.connect(parseRedisUrl(url));
+  for (const s of stack.shards.values()) await store.putShard({ name: s.name, url: s.url, ca: s.caPem, state: 'active', labels: s.labels });
+  await store.putRoutes(stack.workspaces.map((w) => ({ path: w.path, shard: w.shard, cluster: w.cluster, phase: 'Ready' as const })));
+  const admin = await ca.issue({ commonName: 'kcp-edge-indexer', organizations: ['system:masters'], usage: 'client' });
+  const indexer = new Indexer({ store, credentials: { certPem: admin.certPem, keyPem: admin.keyPem, caPem: ca.certPem } });
+  await indexer.start();
+  stack.onStop('indexer', async () => {
+    await indexer.stop();
+    await store.close();
+  });
+  stack.gatewayConfig['routing'] = { redis: { url } };
+}

@@ -92,26 +92,15 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
     const source = overrides.routing ?? config.routing;
     if (source.kind === 'redis' && source.runIndexer) {
       // One replica (the lease holder) keeps the routes true, using the gateway's upstream certificate.
-      const [{ Indexer }, { LeaseRunner }, { RedisRouteStore }] = await Promise.all([
+      const [{ startLeasedIndexer }, { RedisRouteStore }] = await Promise.all([
         import('../routing/indexer.ts'),
-        import('../routing/indexer-lease.ts'),
         import('../routing/redis-route-store.ts'),
       ]);
       const indexLog = logger.child({ component: 'indexer' });
       const log = { info: (f: object, m: string) => indexLog.info(f, m), warn: (f: object, m: string) => indexLog.warn(f, m) };
       const store = RedisRouteStore.connect({ ...source.redis, nodes: source.redis.nodes.map((n) => ({ ...n })) });
       const credentials = { certPem: config.upstream.cert, keyPem: config.upstream.key, ...(config.upstream.ca === undefined ? {} : { caPem: config.upstream.ca }) };
-      const lease = new LeaseRunner({
-        client: store.client,
-        keys: store.keys,
-        log,
-        async run() {
-          const indexer = new Indexer({ store, credentials, log });
-          await indexer.start();
-          return indexer;
-        },
-      });
-      lease.start();
+      const lease = startLeasedIndexer(store, credentials, log);
       opened.push({
         async close() {
           await lease.stop();

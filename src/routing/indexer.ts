@@ -7,6 +7,8 @@ import { Reflector } from '../sync/reflector.ts';
 import type { RouteStore } from './route-store.ts';
 import type { Shard } from './types.ts';
 import { clusterOf, WorkspaceIndex } from './workspace-index.ts';
+import { LeaseRunner } from './indexer-lease.ts';
+import type { RedisRouteStore } from './redis-route-store.ts';
 
 export const WORKSPACES_PATH = '/clusters/*/apis/tenancy.kcp.io/v1alpha1/workspaces';
 export const LOGICAL_CLUSTERS_PATH = '/clusters/*/apis/core.kcp.io/v1alpha1/logicalclusters';
@@ -242,4 +244,20 @@ export class Indexer {
     this.#log.info({ shard: watch.shard.name }, 'indexer: shard listed; watching');
     if (this.#allSynced()) for (const wake of this.#syncWaiters.splice(0)) wake();
   }
+}
+
+/** Runs an indexer on whichever replica holds the Redis lease (exactly one at a time); stop() releases it. */
+export function startLeasedIndexer(store: RedisRouteStore, credentials: IndexerCredentials, log: IndexerLog): LeaseRunner {
+  const lease = new LeaseRunner({
+    client: store.client,
+    keys: store.keys,
+    log,
+    async run() {
+      const indexer = new Indexer({ store, credentials, log });
+      await indexer.start();
+      return indexer;
+    },
+  });
+  lease.start();
+  return lease;
 }

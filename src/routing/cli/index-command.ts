@@ -5,8 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
 import type { Command, OptionValues } from '../../cli.ts';
 import { loadKubeconfig } from '../../kube/kubeconfig.ts';
-import { Indexer, type IndexerCredentials } from '../indexer.ts';
-import { LeaseRunner } from '../indexer-lease.ts';
+import { Indexer, startLeasedIndexer, type IndexerCredentials } from '../indexer.ts';
 import { parseRedisUrl } from '../redis-connection.ts';
 import { RedisRouteStore } from '../redis-route-store.ts';
 import { redisUrl, report, stringOption, UsageError } from './common.ts';
@@ -53,17 +52,7 @@ async function run(values: OptionValues): Promise<number> {
     }
   }
 
-  const lease = new LeaseRunner({
-    client: store.client,
-    keys: store.keys,
-    log,
-    async run() {
-      const indexer = new Indexer({ store, credentials, log });
-      await indexer.start();
-      return indexer;
-    },
-  });
-  lease.start();
+  const lease = startLeasedIndexer(store, credentials, log);
   logger.info({ holder: lease.holder }, 'kcp-edge index: waiting for the indexer lease');
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -87,6 +87,7 @@ test('the schema rejects values that would ship an unsafe or broken install', as
     { what: 'an unknown sync mode', change: (v) => ((v.sync as Values).mode = 'daemonset') },
     { what: 'per-group sync Deployments without groups', change: (v) => ((v.sync as Values).mode = 'deployments') },
     { what: 'a sync group name that is not a DNS label', change: (v) => ((v.sync as Values).groups = [{ name: 'Data_Bases' }]) },
+    { what: 'two sync workers writing for one group', change: (v) => Object.assign(v.sync as Values, { mode: 'deployments', groups: [{ name: 'databases', replicas: 2 }] }) },
     { what: 'a certificate that is not PEM', change: (v) => ((v.tls as Values).cert = 'not a certificate') },
     { what: 'a probe path without a leading slash', change: (v) => ((((v.gateway as Values).probes as Values).readiness as Values).path = 'readyz') },
   ];

@@ -7,7 +7,7 @@ import type { ShardHealth } from '../routing/types.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { ClientResponse, RequestContext, ResponseSink, UpstreamExchange } from './context.ts';
 import { destroyResponse, respondWithError } from './respond.ts';
-import { stripHopByHopResponseHeaders } from './upstream-headers.ts';
+import { clientResponseHeaders } from './upstream-headers.ts';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -37,10 +37,9 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {
     this.health?.reportSuccess(this.ctx.shard);
     if (this.stopped) return;
-    stripHopByHopResponseHeaders(headers);
     this.ctx.statusCode = statusCode;
     this.ctx.responded = true;
-    this.res.writeHead(statusCode, headers);
+    this.res.writeHead(statusCode, clientResponseHeaders(headers));
     if (this.ctx.longRunning) {
       // A watch may stay silent for minutes: the client must see the headers now.
       if ('flushHeaders' in this.res) this.res.flushHeaders(); // HTTP/2 sends headers on writeHead

@@ -17,7 +17,7 @@ export type ClientResponse = ServerResponse | Http2ServerResponse;
 /** What the pipeline uses of a response, common to HTTP/1.1 and the HTTP/2 compatibility API. */
 export interface ResponseSink {
   writeHead(statusCode: number, headers: OutgoingHttpHeaders | OutgoingHttpHeader[]): unknown;
-  write(chunk: Buffer | string): boolean;
+  write(chunk: Buffer | string, encoding?: BufferEncoding): boolean;
   end(chunk?: string): unknown;
   readonly headersSent: boolean;
   readonly writableEnded: boolean;

@@ -147,6 +147,8 @@ function accessObserver(connections: Connections, metrics: GatewayMetrics, logge
       const code = ctx.statusCode === 0 ? 499 : ctx.statusCode;
       const verb = ctx.attrs?.verb ?? (ctx.req.method ?? '').toLowerCase();
       metrics.observeRequest(ctx.shard, verb, code, seconds);
+      // The access line's object is built only when it will be written (benches and busy sites run at warn).
+      if (!logger.isLevelEnabled('info')) return;
       const err = ctx.error;
       logger.info(
         {

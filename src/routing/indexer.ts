@@ -3,7 +3,7 @@
 // resourceVersion and re-listing on 410 Gone, and writes the route each logical cluster should have.
 // Routes of a watched shard that no longer stand for anything are removed once that shard is listed.
 import { RestClient, type KubeObject } from '../kube/rest-client.ts';
-import { Reflector } from '../sync/reflector.ts';
+import { Reflector } from '../kube/reflector.ts';
 import type { RouteStore } from './route-store.ts';
 import type { Shard } from './types.ts';
 import { clusterOf, WorkspaceIndex } from './workspace-index.ts';

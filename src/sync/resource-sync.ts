@@ -8,7 +8,7 @@ import { errorKind, type SyncMetrics } from './metrics.ts';
 import { Namespaces } from './namespaces.ts';
 import { objectKey, parseObjectKey } from './naming.ts';
 import { Reconciler, type ConsumerEntry } from './reconciler.ts';
-import { Reflector } from './reflector.ts';
+import { Reflector } from '../kube/reflector.ts';
 import { WorkQueue } from './work-queue.ts';
 import { clusterAnnotation, collectionPath, labels, type PublishedResource } from './types.ts';
 

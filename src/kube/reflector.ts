@@ -1,14 +1,14 @@
 // List-then-watch of one collection, keeping an in-memory copy of it: the informer of client-go, cut
-// down to what the sync worker needs. Written by hand (see the sync README section) because the
-// collection lives under a virtual-workspace URL with `/clusters/*` in it and every object must be
-// reported with the endpoint it came from.
+// down to what the sync worker and the routing indexer need. Written by hand because their collections
+// live under URLs with `/clusters/*` in them (shards, virtual workspaces) and each reflector must report
+// the objects of the one server it talks to.
 //
 // Semantics: the initial list is paged; the watch resumes from the last resourceVersion seen (bookmarks
 // keep it fresh on a quiet collection); 410 Gone means the history is compacted, so the collection is
 // listed again and the difference reported as changes; any other failure retries with backoff. A server
 // that is down delays, never loses: on return the re-list reports whatever happened meanwhile.
 import { backoffDelay, sleep, type BackoffPolicy, defaultBackoff } from './backoff.ts';
-import { isGone, type KubeObject, type Query, type RestClient } from '../kube/rest-client.ts';
+import { isGone, type KubeObject, type Query, type RestClient } from './rest-client.ts';
 
 export interface ReflectorOptions {
   client: RestClient;

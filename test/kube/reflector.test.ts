@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { RestClient, type KubeObject } from '../../src/kube/rest-client.ts';
-import { Reflector } from '../../src/sync/reflector.ts';
+import { Reflector } from '../../src/kube/reflector.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const obj = (name: string, rv: string): KubeObject => ({ metadata: { name, resourceVersion: rv } });

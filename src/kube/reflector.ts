@@ -20,6 +20,12 @@ export interface ReflectorOptions {
   /** Called for every change, after the store is updated; `object` is undefined when it went away. */
   onChange(key: string, object: KubeObject | undefined, previous: KubeObject | undefined): void;
   onError?(err: unknown): void;
+  /**
+   * Shapes each object before it is stored and reported (client-go's SetTransform), e.g. down to its
+   * metadata when the caller must hear of changes but need not hold the payload. `undefined` drops the
+   * object: it is neither stored nor reported, and one that was stored is reported as gone.
+   */
+  transform?(object: KubeObject): KubeObject | undefined;
   /** Called once the first list is in the store. */
   onSynced?(): void;
   pageSize?: number;
@@ -83,7 +89,10 @@ export class Reflector {
       const query: Query = { limit: this.#options.pageSize ?? 500, continue: continueToken, labelSelector: this.#options.labelSelector };
       const page = await this.#options.client.list(this.#options.path, query);
       if (signal.aborted) return;
-      for (const item of page.items) seen.set(this.#options.keyOf(item), item);
+      for (const raw of page.items) {
+        const item = this.#shape(raw);
+        if (item !== undefined) seen.set(this.#options.keyOf(item), item);
+      }
       continueToken = page.metadata.continue || undefined;
       resourceVersion = page.metadata.resourceVersion;
     } while (continueToken !== undefined);
@@ -122,16 +131,23 @@ export class Reflector {
         if (rv !== undefined) this.#resourceVersion = rv;
         continue;
       }
-      const key = this.#options.keyOf(event.object);
+      const object = this.#shape(event.object);
+      const key = this.#options.keyOf(object ?? event.object);
       const previous = this.store.get(key);
-      if (event.type === 'DELETED') {
-        this.store.delete(key);
-        this.#options.onChange(key, undefined, previous ?? event.object);
+      if (event.type === 'DELETED' || object === undefined) {
+        if (previous !== undefined || object !== undefined) {
+          this.store.delete(key);
+          this.#options.onChange(key, undefined, previous ?? object);
+        }
       } else {
-        this.store.set(key, event.object);
-        this.#options.onChange(key, event.object, previous);
+        this.store.set(key, object);
+        this.#options.onChange(key, object, previous);
       }
       if (rv !== undefined) this.#resourceVersion = rv;
     }
+  }
+
+  #shape(object: KubeObject): KubeObject | undefined {
+    return this.#options.transform === undefined ? object : this.#options.transform(object);
   }
 }

@@ -174,6 +174,45 @@ test('deletion waits until the service cluster really removed the copy, then dro
   await ws.client.request('PATCH', vmPath(ws, 'default', 'db'), { body: { metadata: { finalizers: null } }, contentType: 'application/merge-patch+json' });
 });
 
+test('deleting the consumer object deletes the Secret the worker copied back for it, and no other Secret', async () => {
+  const ws = await stack.createWorkspace('hooli', 'cleanup', 1);
+  const secrets = `/clusters/${ws.cluster}/api/v1/namespaces/default/secrets`;
+  const secret = (name: string) => get<{ metadata: { labels?: Record<string, string>; annotations?: Record<string, string> }; data?: Record<string, string> }>(ws.client, `${secrets}/${name}`);
+  const createSecret = async (name: string, metadata: Record<string, unknown> = {}) => {
+    const res = await ws.client.request('POST', secrets, { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name, ...metadata }, data: { owner: Buffer.from('consumer').toString('base64') } } });
+    assert.equal(res.status, 201, res.text);
+  };
+  // The consumer's own Secrets: one that an object names as its connection Secret, one that wears our
+  // agent label without saying whose copy it is.
+  await createSecret('own-conn');
+  await createSecret('lookalike', { labels: { 'sync.kcp-edge.io/agent': 'compute' } });
+  await createVm(ws, 'a', { writeConnectionSecretToRef: { name: 'a-conn' } });
+  await createVm(ws, 'b', { writeConnectionSecretToRef: { name: 'b-conn' } });
+  await createVm(ws, 'c', { writeConnectionSecretToRef: { name: 'own-conn' } });
+  const a = await waitFor(() => secret('a-conn'), { what: 'a-conn back' });
+  assert.equal(a.metadata.labels?.['sync.kcp-edge.io/agent'], 'compute');
+  assert.equal(a.metadata.annotations?.['sync.kcp-edge.io/origin'], `${ws.cluster}|default/a`);
+  await waitFor(() => secret('b-conn'), { what: 'b-conn back' });
+  await waitFor(async () => (await get<Vm>(ws.client, vmPath(ws, 'default', 'c')))?.status?.conditions?.some((c) => c.type === 'Ready'), { what: 'c Ready' });
+  await workers[0]!.idle();
+  assert.deepEqual((await secret('own-conn'))?.data, { owner: Buffer.from('consumer').toString('base64') }, 'a Secret of the consumer is never overwritten');
+
+  const deleted = async (name: string) => {
+    assert.ok([200, 202].includes((await ws.client.request('DELETE', vmPath(ws, 'default', name))).status));
+    await waitFor(async () => (await get<Vm>(ws.client, vmPath(ws, 'default', name))) === undefined, { what: `${name} gone`, timeoutMs: 20_000 });
+  };
+  await deleted('a');
+  // Gone by the time our finalizer was dropped, not some time later.
+  assert.equal(await secret('a-conn'), undefined, 'the copied-back Secret goes with its object');
+  assert.ok(await secret('b-conn'), 'the Secret copied back for another object stays');
+  assert.ok(await secret('lookalike'), 'our label alone does not make a Secret ours');
+  await deleted('c');
+  assert.deepEqual((await secret('own-conn'))?.data, { owner: Buffer.from('consumer').toString('base64') }, 'the consumer\'s Secret survives the object naming it');
+  await deleted('b');
+  assert.equal(await secret('b-conn'), undefined);
+  assert.ok(await secret('lookalike'));
+});
+
 test('two organisations with a workspace of the same name never share a namespace', async () => {
   const acme = await stack.createWorkspace('acme', 'shop', 0);
   const globex = await stack.createWorkspace('globex', 'shop', 1);

@@ -141,6 +141,7 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
     return [startCoreControllers(state), ...shardPlugins.map((p) => p.start(state, services))];
   };
   let stops = startControllers();
+  let restarts = 0;
 
   async function stopServing(): Promise<void> {
     const current = running;
@@ -186,6 +187,7 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
     },
     async start() {
       if (running !== undefined || closing !== undefined) return;
+      recordStart(state, ++restarts);
       state.restart();
       stops = startControllers();
       try {
@@ -206,6 +208,19 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
     for (const client of peerClients.values()) void client.then((c) => c.close(), () => undefined);
     await stopServing();
   }
+}
+
+/**
+ * A restarted server finds its store moved on: in a real cluster leases, events and status writes never
+ * stop, so a client's last resourceVersion is behind the new watch history and it gets 410. An Event
+ * in `default` stands for those writes.
+ */
+function recordStart(state: ShardState, count: number): void {
+  createObject(state, 'root', state.builtinType('', 'events'), {
+    metadata: { name: `${state.settings.name}.restart-${count}` },
+    involvedObject: { kind: 'Namespace', name: 'default' },
+    reason: 'Starting', message: `${state.settings.name} restarted (${count})`, type: 'Normal',
+  }, 'default');
 }
 
 /** Makes every shard a peer of every other: the dev stack's shards all know each other. */

@@ -4,10 +4,13 @@
 // hold for the group rather than per worker.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
+import { Redis } from 'ioredis';
 import { startTestShard, testPki, type Pki, type ShardHandler } from '../gateway/fixtures.ts';
+import { startRedis } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { allLogged, fetchFresh, logged, serveDir, startServe, type LogEntry, type ServeProcess } from './serve-fixtures.ts';
 
@@ -183,6 +186,37 @@ test('the in-memory rate limiter of 2 workers admits about the configured burst 
     assert.ok((logged200.get(pid) ?? 0) >= 10 && (logged200.get(pid) ?? 0) <= 11, `worker ${pid} admitted ${logged200.get(pid)}`);
     assert.ok((logged429.get(pid) ?? 0) > 0, `worker ${pid} refused none`);
   }
+});
+
+test('with Redis, each worker is a rate-limit replica of its own and only the first contends for the indexer lease', async (t) => {
+  const pki = await testPki();
+  const shard = await startTestShard(t, pki);
+  await using redis = await startRedis();
+  const dir = await serveDir(t, pki, shard.url, ['workers: 2', 'rateLimit: {}']);
+  // The shared routing store instead of the embedded one, with the leased indexer on.
+  const config = join(dir, 'gateway.yaml');
+  await writeFile(config, (await readFile(config, 'utf8')).replace(/^routing: .*$/m, `routing: { redis: { url: "${redis.url}", runIndexer: true } }`));
+  const serve = startServe(t, dir);
+  const { url, workerPids } = await serving(serve);
+  const client = new Redis(redis.url);
+  t.after(() => client.disconnect());
+
+  // Registered by pid: the Redis-down fallback divides each limit by both workers (and other replicas).
+  const replicas = await waitFor(async () => {
+    const members = await client.zrange('kcp-edge:{replicas}', '0', '-1');
+    return members.length === 2 && members;
+  }, { what: 'both workers to register' });
+  assert.deepEqual(replicas.map((m) => Number(/-(\d+)-[0-9a-f]+$/.exec(m)?.[1])).sort(), [...workerPids].sort());
+  const metrics = await waitFor(async () => {
+    const text = (await fetchFresh(url, pki, '/metrics')).body;
+    return sample(text, 'kcp_edge_ratelimit_known_replicas') === 2 && text;
+  }, { what: 'the workers to learn of each other' });
+  assert.equal(sample(metrics, 'kcp_edge_ratelimit_local_fallback'), 0);
+
+  // The lease would keep the indexer to one process anyway; the first worker is the only one asking.
+  const holder = await waitFor(() => client.get('kcp-edge:{routing}:indexer-lease').then((v) => v ?? undefined), { what: 'the indexer lease to be taken' });
+  assert.equal(Number(holder.split('/')[1]), workerPids[0]);
+  assert.deepEqual(allLogged(serve.lines, 'indexer lease acquired: indexing').map((e) => e['pid']), [workerPids[0]]);
 });
 
 test('serve refuses a --workers value that is not a count or "auto"', async () => {

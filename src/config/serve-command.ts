@@ -3,6 +3,7 @@
 // SIGTERM/SIGINT drains within the configured bound before exiting. With more than one worker this
 // process supervises that many forked copies of itself instead (gateway/workers/), each of which runs
 // the gateway exactly as below, told by the supervisor rather than a signal when to drain.
+import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Command, OptionValues } from '../cli.ts';
 import { onDrainRequest, reportListening, workerRole } from '../gateway/workers/worker-link.ts';
@@ -130,10 +131,18 @@ async function serve(values: OptionValues): Promise<number> {
     // process group): either way it is one drain; only a second signal cuts it short.
     if (role !== undefined) onDrainRequest(() => drain('supervisor'));
   });
-  // Everything is closed; should a stray handle keep the process up, do not wait for it. A worker's
-  // channel to the supervisor is such a handle, so a worker exits now.
-  setTimeout(() => process.exit(code), role === undefined ? 1_000 : 0).unref();
+  // Everything is closed; should a stray handle keep the process up, do not wait for it.
+  setTimeout(() => process.exit(code), 1_000).unref();
   return code;
+}
+
+/** A cluster worker's channel to its supervisor keeps it up whatever happened: once serve is over (it drained, or could not start), it exits with the status the CLI set. */
+async function serveThenExitIfWorker(values: OptionValues): Promise<number> {
+  try {
+    return await serve(values);
+  } finally {
+    if (cluster.isWorker) setTimeout(() => process.exit(), 0).unref();
+  }
 }
 
 export const command: Command = {
@@ -146,5 +155,5 @@ export const command: Command = {
     // Worker processes (a number or "auto"), instead of the config's `workers`.
     workers: { type: 'string' },
   },
-  run: serve,
+  run: serveThenExitIfWorker,
 };

@@ -4,7 +4,9 @@
 // hold for the group rather than per worker.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { once } from 'node:events';
 import { readFile, writeFile } from 'node:fs/promises';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
@@ -217,6 +219,23 @@ test('with Redis, each worker is a rate-limit replica of its own and only the fi
   const holder = await waitFor(() => client.get('kcp-edge:{routing}:indexer-lease').then((v) => v ?? undefined), { what: 'the indexer lease to be taken' });
   assert.equal(Number(holder.split('/')[1]), workerPids[0]);
   assert.deepEqual(allLogged(serve.lines, 'indexer lease acquired: indexing').map((e) => e['pid']), [workerPids[0]]);
+});
+
+test('a worker that cannot start (its port is taken) stops the supervisor with exit 1', async (t) => {
+  const pki = await testPki();
+  const taken = createServer();
+  taken.listen(0, '127.0.0.1');
+  await once(taken, 'listening');
+  t.after(() => taken.close());
+  const port = (taken.address() as AddressInfo).port;
+  const dir = await serveDir(t, pki, 'https://127.0.0.1:1', ['workers: 2']);
+  const config = join(dir, 'gateway.yaml');
+  await writeFile(config, (await readFile(config, 'utf8')).replace('port: 0', `port: ${port}`));
+  const serve = startServe(t, dir);
+  const [code] = await serve.exited;
+  assert.equal(code, 1);
+  assert.ok(logged(serve.lines, 'worker exited before serving; stopping'));
+  assert.equal(logged(serve.lines, 'kcp-edge gateway serving'), undefined);
 });
 
 test('serve refuses a --workers value that is not a count or "auto"', async () => {

@@ -119,16 +119,18 @@ async function serve(values: OptionValues): Promise<number> {
         },
       );
     };
+    // Signals are counted, not drains: a worker is asked by the supervisor and may get the signal
+    // itself as well (Ctrl-C reaches the whole process group), in either order. That is one drain;
+    // only a second signal cuts it short.
+    let signals = 0;
     const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) {
+      if (++signals > 1) {
         logger.warn({ signal }, 'second signal: exiting without waiting for the drain');
         process.exit(130);
       }
       drain(signal);
     };
     process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
-    // A worker hears it from the supervisor, and maybe by signal as well (Ctrl-C reaches the whole
-    // process group): either way it is one drain; only a second signal cuts it short.
     if (role !== undefined) onDrainRequest(() => drain('supervisor'));
   });
   // Everything is closed; should a stray handle keep the process up, do not wait for it.

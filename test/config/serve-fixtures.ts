@@ -77,9 +77,12 @@ export interface ServeProcess {
   exited: Promise<[number | null, NodeJS.Signals | null]>;
 }
 
-/** `kcp-edge serve --config <dir>/gateway.yaml …args`, killed when the test ends. */
-export function startServe(t: TestContext, dir: string, args: string[] = []): ServeProcess {
-  const child = spawn(process.execPath, ['src/cli.ts', 'serve', '--config', join(dir, 'gateway.yaml'), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * `kcp-edge serve --config <dir>/gateway.yaml …args`, killed when the test ends. `detached`: leading a
+ * process group of its own, as a shell runs it (Ctrl-C signals the whole group).
+ */
+export function startServe(t: TestContext, dir: string, args: string[] = [], { detached = false } = {}): ServeProcess {
+  const child = spawn(process.execPath, ['src/cli.ts', 'serve', '--config', join(dir, 'gateway.yaml'), ...args], { stdio: ['ignore', 'pipe', 'inherit'], detached });
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   // Its workers, if any, exit when their channel to it closes.
   t.after(() => child.kill('SIGKILL'));

@@ -153,6 +153,42 @@ test('a worker killed with SIGKILL is replaced, and requests keep succeeding mea
   assert.equal(sample(metrics, 'kcp_edge_workers_serving'), 2);
 });
 
+test('Ctrl-C (SIGINT to the whole process group) drains once; a second one exits at once, workers included', async (t) => {
+  const pki = await testPki();
+  // Held far longer than the test: the drain can only end by its bound, or by the second signal.
+  const held: ShardHandler = (_req, res, seen) => {
+    if (seen.url.startsWith('/clusters/')) setTimeout(() => res.end('{}'), 60_000).unref();
+    else res.end('ok'); // health probes
+  };
+  const shard = await startTestShard(t, pki, held);
+  const dir = await serveDir(t, pki, shard.url, ['workers: 2']);
+  await writeFile(join(dir, 'gateway.yaml'), (await readFile(join(dir, 'gateway.yaml'), 'utf8')).replace('timeoutSeconds: 2', 'timeoutSeconds: 60'));
+  const serve = startServe(t, dir, [], { detached: true });
+  const { url, workerPids } = await serving(serve);
+  const pending = Array.from({ length: 8 }, () => fetchFresh(url, pki, WORKSPACE, 'alice-token').catch(() => undefined));
+  await waitFor(() => shard.seen.filter((s) => s.url.startsWith('/clusters/')).length === 8, { what: 'the held requests to reach the shard' });
+
+  // Each worker gets the signal itself and the supervisor's drain request: one drain all the same.
+  process.kill(-serve.child.pid!, 'SIGINT');
+  await waitFor(() => allLogged(serve.lines, 'draining').length === 3, { what: 'the supervisor and both workers to drain' });
+  assert.deepEqual(allLogged(serve.lines, 'draining').map((e) => e['pid']).sort(), [serve.child.pid!, ...workerPids].sort());
+  assert.equal(allLogged(serve.lines, 'second signal: exiting without waiting for the drain').length, 0, serve.lines.filter((l) => !l.includes('"request"')).join('\n'));
+
+  process.kill(-serve.child.pid!, 'SIGINT');
+  const [code] = await serve.exited;
+  assert.equal(code, 130);
+  const gone = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return false;
+    } catch {
+      return true;
+    }
+  };
+  await waitFor(() => workerPids.every(gone), { what: 'the workers to be gone' });
+  await Promise.all(pending);
+});
+
 test('the in-memory rate limiter of 2 workers admits about the configured burst in total, not twice it', async (t) => {
   const pki = await testPki();
   const shard = await startTestShard(t, pki);

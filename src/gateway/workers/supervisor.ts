@@ -55,6 +55,7 @@ class Supervisor {
   #url = '';
   #phase: 'starting' | 'running' | 'stopping' = 'starting';
   #exitCode = 0;
+  #signals = 0;
 
   constructor(options: SupervisorOptions, done: (code: number) => void) {
     this.#options = options;
@@ -151,10 +152,11 @@ class Supervisor {
   }
 
   readonly #onSignal = (signal: NodeJS.Signals): void => {
-    if (this.#phase === 'stopping') {
+    if (++this.#signals > 1) {
       this.#log.warn({ signal }, 'second signal: exiting without waiting for the drain');
       process.exit(130);
     }
+    if (this.#phase === 'stopping') return;
     this.#log.info({ signal, boundMs: this.#options.drainTimeoutMs, workers: this.#slots.length }, 'draining');
     this.#stop();
   };

@@ -80,6 +80,7 @@ test('the schema rejects values that would ship an unsafe or broken install', as
     { what: 'privilege escalation', change: (v) => ((v.securityContext as Values).allowPrivilegeEscalation = true) },
     { what: 'a misspelt top-level key', change: (v) => (v.replicas = 3) },
     { what: 'a replica count that is not a number', change: (v) => (v.replicaCount = 'two') },
+    { what: 'no gateway worker process', change: (v) => (((v.config as Values).gateway as Values).workers = 0) },
     { what: 'no grace margin beyond the drain bound', change: (v) => (((v.gateway as Values).drain as Values).marginSeconds = 0) },
     { what: 'an unknown sync mode', change: (v) => ((v.sync as Values).mode = 'daemonset') },
     { what: 'per-group sync Deployments without groups', change: (v) => ((v.sync as Values).mode = 'deployments') },

@@ -39,6 +39,10 @@ export class ShardPools {
       // Each watch holds a connection for its lifetime: the pool must not cap them.
       connections: null,
       pipelining: 1,
+      // HTTP/1.1 on purpose (undici offers h2 by default, and kube-apiserver takes it): one connection
+      // per watch keeps a slow client's backpressure on its own connection, and HTTP/1.1 is what the
+      // forwarding path is tested and measured on.
+      allowH2: false,
       keepAliveTimeout: 30_000,
       headersTimeout: this.headersTimeoutMs,
       connect: { ...this.tlsOptions(shard), timeout: this.connectTimeoutMs },

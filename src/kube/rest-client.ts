@@ -102,7 +102,9 @@ export class RestClient {
     if (endpoint.certPem !== undefined) connect.cert = endpoint.certPem;
     if (endpoint.keyPem !== undefined) connect.key = endpoint.keyPem;
     if (endpoint.insecureSkipTLSVerify === true) connect.rejectUnauthorized = false;
-    this.#pool = new Pool(url.origin, { connections: options.connections ?? 64, connect, pipelining: 1 });
+    // HTTP/1.1 like the gateway's shard pools (undici would take h2 from kube-apiserver): one stream per
+    // connection is what the watches here are written and tested against.
+    this.#pool = new Pool(url.origin, { connections: options.connections ?? 64, connect, pipelining: 1, allowH2: false });
   }
 
   async request<T>(method: Dispatcher.HttpMethod, path: string, init: { query?: Query; body?: unknown; contentType?: string } = {}): Promise<T> {

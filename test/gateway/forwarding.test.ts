@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { connect } from 'node:http2';
+import { connect, createSecureServer } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { request } from 'node:https';
 import { test } from 'node:test';
 import { waitFor } from '../helpers/wait.ts';
@@ -161,4 +162,25 @@ test('response bodies reach the client byte for byte: binary, UTF-8, small and l
     assert.ok((await viaHttp1(path)).equals(expected), `${name} over HTTP/1.1`);
     assert.ok((await viaHttp2(path)).equals(expected), `${name} over HTTP/2`);
   }
+});
+
+test('the gateway speaks HTTP/1.1 to a shard even when the shard offers HTTP/2 (as kube-apiserver does)', async (t) => {
+  const pki = await testPki();
+  const versions: string[] = [];
+  const shard = createSecureServer(
+    { allowHTTP1: true, cert: pki.shardServing.certPem, key: pki.shardServing.keyPem, ca: pki.ca.certPem, requestCert: true, rejectUnauthorized: true },
+    (req, res) => {
+      versions.push(req.httpVersion);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end('{"kind":"Echo"}');
+    },
+  );
+  shard.listen(0, '127.0.0.1');
+  await once(shard, 'listening');
+  t.after(() => shard.close());
+  const routing = new StaticRoutingTable().addShard('a', `https://127.0.0.1:${(shard.address() as AddressInfo).port}`).addRoute('root:org-acme:proj', 'a', 'c-proj');
+  const gw = await startTestGateway(t, pki, routing);
+  const reply = await get(gw, pki, '/clusters/org-acme:proj/api/v1/namespaces');
+  assert.equal(reply.status, 200, reply.body);
+  assert.deepEqual(versions, ['1.1']);
 });

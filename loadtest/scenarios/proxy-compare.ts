@@ -107,6 +107,10 @@ async function measureOnce(env: BenchEnv, upstream: Upstream, target: Target, ru
   await prefillPool(env, running);
   const load = { port: running.port, path: running.path, headers: running.headers, threads: options.threads, connections: env.connections };
   await client.run({ ...load, seconds: options.warmupSeconds });
+  // The warm-up's end cuts off the requests in flight, and a proxy may drop the upstream connections
+  // that carried them: fill the pool again, so that "new upstream conns" counts only what the
+  // measured run itself had to open.
+  await prefillPool(env, running);
   const before = await upstream.stats();
   const cpuBefore = await cpuSeconds(running.pgids);
   const result = await client.run({ ...load, seconds: options.seconds });

@@ -43,6 +43,10 @@ class Relay implements Dispatcher.DispatchHandler {
   }
   onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
     if (!this.res.write(chunk)) {
+      // A client that went away (a load generator stopping mid-request resets its streams) never drains:
+      // give up the upstream request rather than hold its connection paused for ever.
+      // (HTTP/2's compatibility response has no `destroyed` of its own; its stream has. HTTP/1.1's has no stream.)
+      if ((this.res.stream as Http2ServerResponse['stream'] | undefined)?.destroyed ?? this.res.destroyed) return c.abort(new Error('client went away'));
       c.pause();
       this.res.once('drain', () => c.resume());
     }

@@ -14,7 +14,7 @@ import { compareTargets, type ClientComparison } from './scenarios/proxy-compare
 import { extraScenarios, type ScenarioReport } from './scenarios/index.ts';
 import { caddy } from './targets/caddy.ts';
 import { direct } from './targets/direct.ts';
-import { kcpEdge, kcpEdgeNodeArgs } from './targets/kcp-edge.ts';
+import { kcpEdge, kcpEdgeNodeArgs, kcpEdgeTwoWorkers } from './targets/kcp-edge.ts';
 import { formatProfile, summarizeProfile } from './lib/profile-summary.ts';
 import { nginx } from './targets/nginx.ts';
 import { nodeFloor } from './targets/node-floor.ts';
@@ -59,7 +59,7 @@ async function main(processes: Processes, dir: string): Promise<void> {
   log(`upstream listening on 127.0.0.1:${upstream.port}`);
   const env: BenchEnv = { dir, processes, upstreamPort: upstream.port, connections: options.connections, ...pki };
 
-  const available: Target[] = [direct, nginx, caddy, nodeFloor, ...((await kcpEdge.available()) ? [kcpEdge] : [])];
+  const available: Target[] = [direct, nginx, caddy, nodeFloor, ...((await kcpEdge.available()) ? [kcpEdge, kcpEdgeTwoWorkers] : [])];
   const wanted = values.targets?.split(',');
   const targets = wanted === undefined ? available : available.filter((t) => wanted.includes(t.name));
   if (!available.includes(kcpEdge)) log(`kcp-edge: ${kcpEdge.unavailableReason()}`);

@@ -33,6 +33,7 @@ export function createGatewayMetrics(registry: Registry = new Registry()): Gatew
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
     registers: [registry],
   });
+  // Gauges of things open now sum over the worker processes of one serve (prom-client's default aggregator).
   const openWatches = new Gauge({
     name: 'kcp_edge_open_watches',
     help: 'Long-running streamed responses (watches, followed logs) open now, by shard.',

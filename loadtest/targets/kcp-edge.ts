@@ -2,10 +2,11 @@
 // the pipeline fully on: workspace path parsing, routing through the embedded table, organisation-realm
 // JWT validation (a real token from the stand-in Keycloak; after the first request it is served from the
 // token cache), identity headers, shard health, and mTLS to the upstream with certificate verification.
+// Twice: as one process (`kcp-edge`), and with `workers: 2` (`kcp-edge-2w`), as nginx runs here.
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { startOidcIssuer, type OidcIssuer } from '../../src/sim/oidc-issuer.ts';
-import { freePort, LOOPBACK, waitForPort } from '../lib/net.ts';
+import { freePort, httpsGet, LOOPBACK, waitForPort } from '../lib/net.ts';
 import { LOGICAL_CLUSTER } from '../upstream/body.ts';
 import type { BenchEnv, Target } from './types.ts';
 
@@ -31,9 +32,10 @@ function realm(env: BenchEnv): Promise<{ issuer: OidcIssuer; token: string }> {
   return keycloak;
 }
 
-function gatewayYaml(env: BenchEnv, port: number, trustCaFile: string, issuerUrl: string): string {
+function gatewayYaml(env: BenchEnv, port: number, workers: number, trustCaFile: string, issuerUrl: string): string {
   return `
 listen: { address: ${LOOPBACK}, port: ${port} }
+workers: ${workers}
 tls: { certFile: ${env.serverCertFile}, keyFile: ${env.serverKeyFile} }
 routing: { embedded: { file: routing.yaml } }
 authentication:
@@ -57,29 +59,56 @@ routes:
 `;
 }
 
-export const kcpEdge: Target & { available(): Promise<boolean>; unavailableReason(): string; shutdown(): Promise<void> } = {
-  name: 'kcp-edge',
-  async available() {
-    return /\bserve:/.test(await readFile(cli, 'utf8'));
-  },
-  unavailableReason: () => '`kcp-edge serve` has not landed yet; measuring the peers only',
-  describe: async () => `kcp-edge ${(JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as { version: string }).version}, Node ${process.versions.node}, one process, full pipeline`,
-  async start(env, trustCaFile) {
-    const { issuer, token } = await realm(env);
-    const port = await freePort();
-    const dir = join(env.dir, `kcp-edge-${port}`);
-    await mkdir(dir, { recursive: true });
-    await writeFile(join(dir, 'gateway.yaml'), gatewayYaml(env, port, trustCaFile, issuer.url));
-    await writeFile(join(dir, 'routing.yaml'), routingYaml(env));
-    const managed = env.processes.spawn(`kcp-edge-${port}`, process.execPath, [...kcpEdgeNodeArgs, cli, 'serve', '--config', join(dir, 'gateway.yaml')], { cwd: dir });
-    await waitForPort(port, { what: 'kcp-edge', alive: () => managed.child.exitCode === null }).catch((err: Error) => {
-      throw new Error(`${err.message}\n${managed.tail()}`);
-    });
-    return { port, path: workspacePath, headers: { authorization: `Bearer ${token}` }, pgids: [managed.pgid], stop: () => managed.stop() };
-  },
-  async shutdown() {
-    const started = keycloak;
-    keycloak = undefined;
-    if (started !== undefined) await (await started).issuer.close();
-  },
-};
+/** A multi-process serve answers on its port once the first worker listens: wait for all of them. */
+async function waitForWorkers(port: number, workers: number, caFile: string, alive: () => boolean): Promise<void> {
+  const ca = await readFile(caFile, 'utf8');
+  const deadline = Date.now() + 30_000;
+  let last = '';
+  while (Date.now() < deadline && alive()) {
+    const metrics = await httpsGet(port, '/metrics', { ca }).then((r) => r.body.toString(), (err: Error) => err.message);
+    last = /^kcp_edge_workers_serving .*$/m.exec(metrics)?.[0] ?? '';
+    if (last === `kcp_edge_workers_serving ${workers}`) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`kcp-edge: ${workers} workers not serving (${last || 'no kcp_edge_workers_serving in /metrics'})`);
+}
+
+type KcpEdgeTarget = Target & { available(): Promise<boolean>; unavailableReason(): string; shutdown(): Promise<void> };
+
+function kcpEdgeTarget(name: string, workers: number): KcpEdgeTarget {
+  return {
+    name,
+    async available() {
+      return /\bserve:/.test(await readFile(cli, 'utf8'));
+    },
+    unavailableReason: () => '`kcp-edge serve` has not landed yet; measuring the peers only',
+    describe: async () =>
+      `kcp-edge ${(JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as { version: string }).version}, Node ${process.versions.node}, ${workers === 1 ? 'one process' : `${workers} worker processes`}, full pipeline`,
+    async start(env, trustCaFile) {
+      const { issuer, token } = await realm(env);
+      const port = await freePort();
+      const dir = join(env.dir, `${name}-${port}`);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'gateway.yaml'), gatewayYaml(env, port, workers, trustCaFile, issuer.url));
+      await writeFile(join(dir, 'routing.yaml'), routingYaml(env));
+      const managed = env.processes.spawn(`${name}-${port}`, process.execPath, [...kcpEdgeNodeArgs, cli, 'serve', '--config', join(dir, 'gateway.yaml')], { cwd: dir });
+      const alive = () => managed.child.exitCode === null;
+      try {
+        await waitForPort(port, { what: name, alive });
+        if (workers > 1) await waitForWorkers(port, workers, env.caFile, alive);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\n${managed.tail()}`);
+      }
+      // The workers are in the supervisor's process group: their CPU time counts.
+      return { port, path: workspacePath, headers: { authorization: `Bearer ${token}` }, pgids: [managed.pgid], stop: () => managed.stop() };
+    },
+    async shutdown() {
+      const started = keycloak;
+      keycloak = undefined;
+      if (started !== undefined) await (await started).issuer.close();
+    },
+  };
+}
+
+export const kcpEdge = kcpEdgeTarget('kcp-edge', 1);
+export const kcpEdgeTwoWorkers = kcpEdgeTarget('kcp-edge-2w', 2);

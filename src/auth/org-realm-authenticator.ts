@@ -1,7 +1,7 @@
 // The Authenticator for organisation realms: a bearer token on a workspace of org X is good only when
 // X's realm signed it. Verified tokens are cached by SHA-256 (never longer than the token lives), so
 // the steady state costs one hash and one map lookup per request.
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../kube/gateway-error.ts';
 import { AuthFailure, authFailureOf } from './auth-failure.ts';
@@ -68,8 +68,8 @@ export class OrgRealmAuthenticator implements Authenticator {
   async #verify(token: string, org: string): Promise<Identity> {
     // Length first: nothing parses, hashes or decodes a token we would refuse anyway.
     if (token.length > this.registry.settings.maxTokenBytes) throw new AuthFailure('token_too_large', `${token.length} bytes`);
-    const hash = createHash('sha256').update(token).digest('base64url');
-    const cached = this.#cache.get(hash);
+    const key = hash('sha256', token, 'base64url');
+    const cached = this.#cache.get(key);
     if (cached !== undefined) {
       if (cached.org !== org) throw new AuthFailure('org_mismatch', `token of org ${cached.org} on a workspace of org ${org}`);
       this.#metrics?.success('hit');
@@ -80,7 +80,7 @@ export class OrgRealmAuthenticator implements Authenticator {
     const payload = await verifyRealmToken(realm, this.#keySetOf(org), token, (iss) => this.registry.orgOfIssuer(iss));
     const identity = freezeIdentity(mapClaims(realm, payload));
     const ttl = Math.min(payload.exp! * 1000 - Date.now(), this.registry.settings.tokenCache.maxTtlSeconds * 1000);
-    if (ttl >= 1) this.#cache.set(hash, { org, identity }, { ttl: Math.floor(ttl) });
+    if (ttl >= 1) this.#cache.set(key, { org, identity }, { ttl: Math.floor(ttl) });
     this.#metrics?.success('miss');
     return identity;
   }

@@ -79,7 +79,7 @@ export function translateAjvErrors(errors: readonly ErrorObject[], data: unknown
         break;
       }
       case 'type':
-        message = `must be ${describeType(params['type'])}`;
+        message = typeof custom === 'string' ? custom : `must be ${describeType(params['type'])}`;
         break;
       case 'enum':
         message = `must be one of: ${(params['allowedValues'] as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;

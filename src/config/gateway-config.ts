@@ -1,6 +1,7 @@
 // The gateway's own config file (config/gateway.yaml): what `kcp-edge serve` reads. Paths in it are
 // relative to the file. `build` reads every referenced PEM so a missing or wrong certificate is
 // reported with the field that names it, together with every other problem, before anything starts.
+import { availableParallelism } from 'node:os';
 import { buildOrgRealmsSettings, orgRealmsSchema, type RawOrgRealms } from '../auth/org-realms-config.ts';
 import type { OrgRealmsSettings } from '../auth/realm-settings.ts';
 import { parseTokenCsv } from '../auth/static-token.ts';
@@ -15,6 +16,7 @@ export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' |
 
 interface RawGatewayConfig {
   listen: { address: string; port: number };
+  workers: number | 'auto';
   tls: { certFile: string; keyFile: string };
   routing: {
     embedded?: { file: string };
@@ -36,6 +38,8 @@ export type RoutingSource =
 
 export interface GatewayConfig {
   listen: { host: string; port: number };
+  /** Processes serving the listener; 1 = this process alone, more = a supervisor and that many workers ("auto" resolved). */
+  workers: number;
   /** Serving certificate and key (PEM), and the files they came from (for rotation). */
   tls: { cert: string; key: string; certFile: string; keyFile: string };
   routing: RoutingSource;
@@ -74,6 +78,8 @@ const schema = object(
       address: { type: 'string', minLength: 1, default: '0.0.0.0' },
       port: { type: 'integer', minimum: 0, maximum: 65535, default: 6443 },
     }),
+    // pattern applies to strings only, minimum/maximum to integers only: one rule, one message.
+    workers: { type: ['integer', 'string'], minimum: 1, maximum: 256, pattern: '^auto$', default: 1, errorMessage: 'must be a whole number from 1 to 256, or "auto"' },
     tls: object({ certFile: file, keyFile: file }, ['certFile', 'keyFile']),
     routing: object(
       {
@@ -173,6 +179,7 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
 
   return {
     listen: { host: raw.listen.address, port: raw.listen.port },
+    workers: workerCount(raw.workers),
     tls: { cert: cert ?? '', key: key ?? '', certFile: ctx.resolvePath(raw.tls.certFile), keyFile: ctx.resolvePath(raw.tls.keyFile) },
     routing,
     shardHealth: {
@@ -192,6 +199,11 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
     logLevel: raw.log.level,
     ...(raw.rateLimit === undefined ? {} : { rateLimit: policyFile === undefined ? {} : { policyFile } }),
   };
+}
+
+/** "auto" is one worker per CPU this process may use (libuv counts the affinity mask and a cgroup CPU limit). */
+export function workerCount(workers: number | 'auto'): number {
+  return workers === 'auto' ? availableParallelism() : workers;
 }
 
 export const gatewayConfigKind = defineConfig<RawGatewayConfig, GatewayConfig>({ what: 'gateway config', schema, build });

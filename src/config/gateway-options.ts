@@ -11,6 +11,8 @@ import { RealmRegistry } from '../auth/realm-registry.ts';
 import type { OrgRealmsSettings } from '../auth/realm-settings.ts';
 import { RedisRealmOverrides } from '../auth/redis-realm-overrides.ts';
 import type { GatewayOptions } from '../gateway/server.ts';
+import { workerGroupMetrics } from '../gateway/workers/group-metrics.ts';
+import type { WorkerRole } from '../gateway/workers/protocol.ts';
 import { createLimiter } from '../ratelimit/create-limiter.ts';
 import { EmbeddedRoutingTable } from '../routing/embedded-store.ts';
 import { registerRoutingMetrics, type RoutingMetrics } from '../routing/metrics.ts';
@@ -77,6 +79,14 @@ export function redisRoutingSource(url: string): RoutingSource {
 export interface DependencyOverrides {
   /** Use this routing store instead of the config's (`serve --redis URL`). */
   routing?: RoutingSource;
+  /**
+   * This process is one of several workers of a serve (gateway/workers/): it listens on the port it is
+   * given with SO_REUSEPORT, serves the whole group's /metrics, divides the in-memory rate limits, and
+   * leaves the indexer lease to the first worker. Everything else stays per worker and needs no sharing:
+   * route and token caches (each fills its own), shard health (each probes and counts failures itself),
+   * upstream pools, and with Redis the limiter, which registers each worker as a replica of its own.
+   */
+  worker?: WorkerRole;
 }
 
 export async function gatewayDependencies(config: Config<GatewayConfig>, logger: Logger, overrides: DependencyOverrides = {}): Promise<GatewayDependencies> {
@@ -90,7 +100,10 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
     const routing = await openRoutingTable(overrides.routing ?? config.routing, logger, routingMetrics);
     opened.push(routing);
     const source = overrides.routing ?? config.routing;
-    if (source.kind === 'redis' && source.runIndexer) {
+    const worker = overrides.worker;
+    // The lease alone keeps it to one process; only the first worker contends, so the others hold no
+    // connection for it. A restarted first worker contends again; so do other replicas' first workers.
+    if (source.kind === 'redis' && source.runIndexer && (worker?.slot ?? 0) === 0) {
       // One replica (the lease holder) keeps the routes true, using the gateway's upstream certificate.
       const [{ startLeasedIndexer }, { RedisRouteStore }] = await Promise.all([
         import('../routing/indexer.ts'),
@@ -154,11 +167,12 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
             ...(source.kind === 'redis' ? { redis: { ...source.redis, nodes: source.redis.nodes.map((n) => ({ ...n })) } } : {}),
             registry,
             log: logger.child({ component: 'ratelimit' }),
+            ...(worker === undefined ? {} : { processes: worker.count }),
           });
     if (limiter !== undefined) opened.push(limiter);
 
     const options: GatewayOptions = {
-      listen: { host: config.listen.host, port: config.listen.port },
+      listen: worker === undefined ? { host: config.listen.host, port: config.listen.port } : { host: config.listen.host, port: worker.port, reusePort: true },
       tls: {
         certPem: config.tls.cert,
         keyPem: config.tls.key,
@@ -175,6 +189,7 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       drainTimeoutMs: config.drainTimeoutMs,
       logger,
       registry,
+      ...(worker === undefined ? {} : { exposition: workerGroupMetrics(registry) }),
       ...(health === undefined ? {} : { health }),
       ...(limiter === undefined ? {} : { limiter }),
     };

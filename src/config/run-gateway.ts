@@ -23,6 +23,7 @@ function fieldsNeedingRestart(next: Config<GatewayConfig>, previous: Config<Gate
   const differs = (a: unknown, b: unknown) => JSON.stringify(a) !== JSON.stringify(b);
   const changed: string[] = [];
   if (differs(next.listen, previous.listen)) changed.push('listen');
+  if (next.workers !== previous.workers) changed.push('workers');
   if (next.tls.cert !== previous.tls.cert || next.tls.key !== previous.tls.key) changed.push('tls');
   if (differs(next.routing, previous.routing)) changed.push('routing');
   // orgRealms settings apply live (see onChange); adding or removing the block needs a restart.

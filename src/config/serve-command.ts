@@ -1,9 +1,14 @@
 // `kcp-edge serve --config FILE`: the production entry. Validates the whole config first (every
 // problem listed, exit 1), then runs the gateway, follows config edits that can apply live, and on
-// SIGTERM/SIGINT drains within the configured bound before exiting.
+// SIGTERM/SIGINT drains within the configured bound before exiting. With more than one worker this
+// process supervises that many forked copies of itself instead (gateway/workers/), each of which runs
+// the gateway exactly as below, told by the supervisor rather than a signal when to drain.
+import cluster from 'node:cluster';
 import type { Logger } from 'pino';
 import type { Command, OptionValues } from '../cli.ts';
-import { gatewayConfigKind, type GatewayConfig } from './gateway-config.ts';
+import { onDrainRequest, reportListening, workerRole } from '../gateway/workers/worker-link.ts';
+import { gatewayConfigKind, workerCount, type GatewayConfig } from './gateway-config.ts';
+import { parseRedisUrl } from '../routing/redis-connection.ts';
 import { isConfigError } from './issues.ts';
 import { loadConfig, type Config } from './loader.ts';
 
@@ -13,10 +18,22 @@ function reportConfigError(err: unknown): number {
   return 1;
 }
 
+/** `--workers`: the same values as the config's field; null for anything else. */
+function workersOption(value: string): number | 'auto' | null {
+  if (value === 'auto') return 'auto';
+  const count = /^\d+$/.test(value) ? Number(value) : 0;
+  return count >= 1 && count <= 256 ? count : null;
+}
+
 async function serve(values: OptionValues): Promise<number> {
   const file = values['config'];
   if (typeof file !== 'string') {
     process.stderr.write('kcp-edge serve: --config FILE is required\n');
+    return 2;
+  }
+  const workersWanted = typeof values['workers'] === 'string' ? workersOption(values['workers']) : undefined;
+  if (workersWanted === null) {
+    process.stderr.write('kcp-edge serve: --workers: must be a whole number from 1 to 256, or "auto"\n');
     return 2;
   }
   let config: Config<GatewayConfig>;
@@ -39,38 +56,53 @@ async function serve(values: OptionValues): Promise<number> {
     return 0;
   }
 
-  // Loaded only now: a config check never pays for the gateway's imports.
-  const [{ pino }, { runGateway }, { redisRoutingSource }] = await Promise.all([
-    import('pino'),
-    import('./run-gateway.ts'),
-    import('./gateway-options.ts'),
-  ]);
-  const logger: Logger = pino({ name: 'kcp-edge', level: config.logLevel });
   const redisUrl = values['redis'];
-  let overrides: Parameters<typeof runGateway>[3] = {};
-  try {
-    if (typeof redisUrl === 'string') overrides = { routing: redisRoutingSource(redisUrl) };
-  } catch (err) {
-    process.stderr.write(`kcp-edge serve: --redis: ${(err as Error).message}\n`);
-    return 2;
+  if (typeof redisUrl === 'string') {
+    try {
+      parseRedisUrl(redisUrl);
+    } catch (err) {
+      process.stderr.write(`kcp-edge serve: --redis: ${(err as Error).message}\n`);
+      return 2;
+    }
   }
+  const { pino } = await import('pino');
+  const logger: Logger = pino({ name: 'kcp-edge', level: config.logLevel });
+  const role = workerRole();
+  const workers = workersWanted === undefined ? config.workers : workerCount(workersWanted);
+  if (role === undefined && workers > 1) {
+    // The supervisor never loads the gateway: its workers do.
+    const { superviseWorkers } = await import('../gateway/workers/supervisor.ts');
+    const code = await superviseWorkers({ count: workers, port: config.listen.port, drainTimeoutMs: config.drainTimeoutMs, logger, configFile: file });
+    setTimeout(() => process.exit(code), 1_000).unref();
+    return code;
+  }
+
+  // Loaded only now: a config check (or a supervisor) never pays for the gateway's imports.
+  const [{ runGateway }, { redisRoutingSource }] = await Promise.all([import('./run-gateway.ts'), import('./gateway-options.ts')]);
+  const overrides: Parameters<typeof runGateway>[3] = {
+    ...(typeof redisUrl === 'string' ? { routing: redisRoutingSource(redisUrl) } : {}),
+    ...(role === undefined ? {} : { worker: role }),
+  };
+
   let running: Awaited<ReturnType<typeof runGateway>>;
   try {
     running = await runGateway(file, config, logger, overrides);
   } catch (err) {
     return reportConfigError(err);
   }
-  logger.info({ url: running.gateway.url, config: file }, 'kcp-edge gateway serving');
+  if (role === undefined) {
+    logger.info({ url: running.gateway.url, config: file }, 'kcp-edge gateway serving');
+  } else {
+    logger.info({ url: running.gateway.url, worker: role.slot }, 'worker listening');
+    reportListening(running.gateway.url, running.gateway.port);
+  }
 
   const code = await new Promise<number>((resolve) => {
     let stopping = false;
-    const stop = (signal: NodeJS.Signals) => {
-      if (stopping) {
-        logger.warn({ signal }, 'second signal: exiting without waiting for the drain');
-        process.exit(130);
-      }
+    const drain = (reason: NodeJS.Signals | 'supervisor') => {
+      if (stopping) return;
       stopping = true;
-      logger.info({ signal, boundMs: config.drainTimeoutMs }, 'draining');
+      logger.info({ ...(reason === 'supervisor' ? { askedBy: reason } : { signal: reason }), boundMs: config.drainTimeoutMs }, 'draining');
       // The gateway cuts what is left at the bound; this guard only catches a drain that hangs anyway.
       setTimeout(() => {
         logger.error('drain overran its bound; exiting');
@@ -87,11 +119,32 @@ async function serve(values: OptionValues): Promise<number> {
         },
       );
     };
-    process.on('SIGTERM', stop).on('SIGINT', stop);
+    // Signals are counted, not drains: a worker is asked by the supervisor and may get the signal
+    // itself as well (Ctrl-C reaches the whole process group), in either order. That is one drain;
+    // only a second signal cuts it short.
+    let signals = 0;
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (++signals > 1) {
+        logger.warn({ signal }, 'second signal: exiting without waiting for the drain');
+        process.exit(130);
+      }
+      drain(signal);
+    };
+    process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
+    if (role !== undefined) onDrainRequest(() => drain('supervisor'));
   });
   // Everything is closed; should a stray handle keep the process up, do not wait for it.
   setTimeout(() => process.exit(code), 1_000).unref();
   return code;
+}
+
+/** A cluster worker's channel to its supervisor keeps it up whatever happened: once serve is over (it drained, or could not start), it exits with the status the CLI set. */
+async function serveThenExitIfWorker(values: OptionValues): Promise<number> {
+  try {
+    return await serve(values);
+  } finally {
+    if (cluster.isWorker) setTimeout(() => process.exit(), 0).unref();
+  }
 }
 
 export const command: Command = {
@@ -101,6 +154,8 @@ export const command: Command = {
     check: { type: 'boolean', default: false },
     // The shared routing table in Redis instead of the config's routing store (redis://, redis+sentinel://, redis+cluster://).
     redis: { type: 'string' },
+    // Worker processes (a number or "auto"), instead of the config's `workers`.
+    workers: { type: 'string' },
   },
-  run: serve,
+  run: serveThenExitIfWorker,
 };

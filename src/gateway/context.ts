@@ -1,7 +1,7 @@
 // The typed state of one request as it moves through the pipeline. Each concern fills its own part;
 // nothing is keyed by strings and nothing is passed between stages any other way.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Identity } from '../auth/identity.ts';
@@ -16,8 +16,8 @@ export type ClientResponse = ServerResponse | Http2ServerResponse;
 
 /** What the pipeline uses of a response, common to HTTP/1.1 and the HTTP/2 compatibility API. */
 export interface ResponseSink {
-  writeHead(statusCode: number, headers: OutgoingHttpHeaders): unknown;
-  write(chunk: Buffer | string): boolean;
+  writeHead(statusCode: number, headers: OutgoingHttpHeaders | OutgoingHttpHeader[]): unknown;
+  write(chunk: Buffer | string, encoding?: BufferEncoding): boolean;
   end(chunk?: string): unknown;
   readonly headersSent: boolean;
   readonly writableEnded: boolean;

@@ -7,7 +7,7 @@ import type { ShardHealth } from '../routing/types.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { ClientResponse, RequestContext, ResponseSink, UpstreamExchange } from './context.ts';
 import { destroyResponse, respondWithError } from './respond.ts';
-import { stripHopByHopResponseHeaders } from './upstream-headers.ts';
+import { clientResponseHeaders } from './upstream-headers.ts';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -20,6 +20,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
   private finished = false;
   private stopped = false;
   private watchCounted = false;
+  private firstChunkSent = false;
   private resumeOnDrain: (() => void) | undefined = undefined;
 
   constructor(ctx: RequestContext, res: ClientResponse & ResponseSink, metrics: GatewayMetrics, health: ShardHealth | undefined) {
@@ -37,10 +38,9 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {
     this.health?.reportSuccess(this.ctx.shard);
     if (this.stopped) return;
-    stripHopByHopResponseHeaders(headers);
     this.ctx.statusCode = statusCode;
     this.ctx.responded = true;
-    this.res.writeHead(statusCode, headers);
+    this.res.writeHead(statusCode, clientResponseHeaders(headers));
     if (this.ctx.longRunning) {
       // A watch may stay silent for minutes: the client must see the headers now.
       if ('flushHeaders' in this.res) this.res.flushHeaders(); // HTTP/2 sends headers on writeHead
@@ -51,11 +51,23 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.stopped) return;
-    if (!this.res.write(chunk)) {
+    const written = this.firstChunkSent ? this.res.write(chunk) : this.writeFirstChunk(chunk);
+    if (!written) {
       controller.pause();
       this.resumeOnDrain ??= () => this.controller?.resume();
       this.res.once('drain', this.resumeOnDrain);
     }
+  }
+
+  /**
+   * Node's HTTP/1.1 response joins its pending header block to the first body chunk only when that
+   * chunk is a latin1 (or utf8) string; a Buffer goes out as a two-part writev, which costs far more
+   * through TLS. latin1 maps bytes to characters one to one, so the bytes on the wire are unchanged.
+   */
+  private writeFirstChunk(chunk: Buffer): boolean {
+    this.firstChunkSent = true;
+    if (this.ctx.longRunning || chunk.length > 16_384 || 'stream' in this.res) return this.res.write(chunk);
+    return this.res.write(chunk.toString('latin1'), 'latin1');
   }
 
   onResponseEnd(): void {

@@ -19,13 +19,16 @@ import { admitToWorkspace } from './stages/admit-to-workspace.ts';
 import { authenticate, defaultDroppedGroups } from './stages/authenticate.ts';
 import { forward } from './stages/forward.ts';
 import { limitRate } from './stages/limit-rate.ts';
-import { serveGatewayEndpoints } from './stages/gateway-endpoints.ts';
+import { serveGatewayEndpoints, type MetricsExposition } from './stages/gateway-endpoints.ts';
 import { parseWorkspacePath } from './stages/parse-workspace-path.ts';
 import { resolveWorkspace } from './stages/resolve-workspace.ts';
 
 export interface GatewayOptions {
-  /** port 0 = ephemeral */
-  listen: { host: string; port: number };
+  /**
+   * port 0 = ephemeral. reusePort: one of several processes listening on the same port (SO_REUSEPORT),
+   * the kernel spreading connections among them.
+   */
+  listen: { host: string; port: number; reusePort?: boolean };
   /** Serving certificate; with clientCAPem, client certificates it signs are a way to authenticate. */
   tls: { certPem: string; keyPem: string; clientCAPem?: string };
   routing: RoutingTable;
@@ -47,8 +50,10 @@ export interface GatewayOptions {
   health?: ShardHealth;
   /** The rate policy; without it nothing is rate limited. The caller owns it (closes it after the gateway). */
   limiter?: Limiter;
-  /** Registry /metrics serves; other components register on it too. Default: a new one. */
+  /** Registry of this gateway's metrics; other components register on it too. Default: a new one. */
   registry?: Registry;
+  /** What /metrics serves; default that registry. A worker process serves its whole process group's. */
+  exposition?: MetricsExposition;
 }
 
 export interface Gateway {
@@ -67,7 +72,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const observer = accessObserver(connections, metrics, logger);
 
   const pipeline = compose([
-    serveGatewayEndpoints({ registry: metrics.registry, routing: options.routing, isDraining: () => connections.draining }),
+    serveGatewayEndpoints({ metrics: options.exposition ?? metrics.registry, routing: options.routing, isDraining: () => connections.draining }),
     parseWorkspacePath,
     resolveWorkspace(options.routing),
     authenticate(options.authenticators, options.headers?.droppedGroups ?? defaultDroppedGroups),
@@ -115,7 +120,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     logger.debug({ err: err.message, remote: socket.remoteAddress }, 'TLS handshake failed');
   });
 
-  server.listen(options.listen.port, options.listen.host);
+  // exclusive: in a cluster worker, bind this process's own socket rather than one the primary shares
+  // out (which would put the primary in the accept path); outside a cluster it changes nothing.
+  const { host: address, port: wanted, reusePort = false } = options.listen;
+  server.listen({ host: address, port: wanted, ...(reusePort ? { reusePort: true, exclusive: true } : {}) });
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const host = options.listen.host.includes(':') ? `[${options.listen.host}]` : options.listen.host;
@@ -147,6 +155,8 @@ function accessObserver(connections: Connections, metrics: GatewayMetrics, logge
       const code = ctx.statusCode === 0 ? 499 : ctx.statusCode;
       const verb = ctx.attrs?.verb ?? (ctx.req.method ?? '').toLowerCase();
       metrics.observeRequest(ctx.shard, verb, code, seconds);
+      // The access line's object is built only when it will be written (benches and busy sites run at warn).
+      if (!logger.isLevelEnabled('info')) return;
       const err = ctx.error;
       logger.info(
         {

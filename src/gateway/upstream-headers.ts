@@ -84,12 +84,25 @@ export function escapeExtraKey(key: string): string {
 }
 
 // Response headers that describe the gateway↔shard connection, not the response.
-const hopByHopResponse = ['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer', 'te'];
+const hopByHopResponse = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer', 'te']);
 
-export function stripHopByHopResponseHeaders(headers: Record<string, string | string[] | undefined>): void {
+/**
+ * The shard's response headers for the client as a flat [name, value, …] list without the hop-by-hop
+ * ones (and those the shard's Connection header names). A new list rather than deletes on undici's
+ * object: deleting turns it into a slow dictionary that writeHead then walks.
+ */
+export function clientResponseHeaders(headers: Record<string, string | string[] | undefined>): (string | string[])[] {
   const connection = headers.connection;
+  let named: Set<string> | undefined;
   if (connection !== undefined) {
-    for (const token of String(connection).split(',')) delete headers[token.trim().toLowerCase()];
+    named = new Set();
+    for (const token of String(connection).split(',')) named.add(token.trim().toLowerCase());
   }
-  for (const name of hopByHopResponse) if (headers[name] !== undefined) delete headers[name];
+  const out: (string | string[])[] = [];
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || hopByHopResponse.has(name) || named?.has(name) === true) continue;
+    out.push(name, value);
+  }
+  return out;
 }

@@ -22,6 +22,12 @@ export interface LimiterSetup {
   redis?: string | RedisConnectionConfig;
   registry?: Registry;
   log?: LimiterLog;
+  /**
+   * Worker processes of this node sharing the in-memory limits (default 1): each enforces 1/N of them.
+   * With Redis nothing is divided: every process registers as a replica of its own, so the shared
+   * counters are exact and the Redis-down fallback already divides by every process.
+   */
+  processes?: number;
 }
 
 export async function createLimiter(setup: LimiterSetup): Promise<Limiter> {
@@ -31,7 +37,7 @@ export async function createLimiter(setup: LimiterSetup): Promise<Limiter> {
   const metrics = setup.registry === undefined ? undefined : registerRateLimitMetrics(setup.registry);
   const limiter: Limiter =
     setup.redis === undefined
-      ? new MemoryLimiter({ policy, metrics })
+      ? new MemoryLimiter({ policy, metrics, share: 1 / (setup.processes ?? 1) })
       : new RedisLimiter({
           policy,
           metrics,

@@ -84,11 +84,15 @@ export function registerRateLimitMetrics(registry: Registry): RateLimitMetrics {
     name: 'kcp_edge_ratelimit_local_fallback',
     help: '1 while Redis is unreachable and this replica enforces limits divided by the known replica count on its own.',
     registers,
+    // Summed over the worker processes of one serve it would no longer read as a flag.
+    aggregator: 'max',
   });
   const replicas = new Gauge({
     name: 'kcp_edge_ratelimit_known_replicas',
-    help: 'Gateway replicas registered in Redis, by which the local fallback divides the limits.',
+    help: 'Gateway processes (replicas, and each worker process of one) registered in Redis, by which the local fallback divides the limits.',
     registers,
+    // Every worker process registers itself and reads the same count.
+    aggregator: 'max',
   });
   const redisErrors = new Counter({
     name: 'kcp_edge_ratelimit_redis_errors_total',

@@ -3,7 +3,7 @@
 // resourceVersion and re-listing on 410 Gone, and writes the route each logical cluster should have.
 // Routes of a watched shard that no longer stand for anything are removed once that shard is listed.
 import { RestClient, type KubeObject } from '../kube/rest-client.ts';
-import { Reflector } from '../sync/reflector.ts';
+import { Reflector } from '../kube/reflector.ts';
 import type { RouteStore } from './route-store.ts';
 import type { Shard } from './types.ts';
 import { clusterOf, WorkspaceIndex } from './workspace-index.ts';
@@ -52,6 +52,7 @@ export class Indexer {
   /** cluster → path of the route this indexer last wrote, to delete it when the cluster goes. */
   readonly #written = new Map<string, string>();
   #draining: Promise<void> | undefined;
+  #refreshing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #syncWaiters: (() => void)[] = [];
@@ -64,8 +65,8 @@ export class Indexer {
   }
 
   async start(): Promise<void> {
-    await this.#refreshShards();
-    this.#timer = setInterval(() => void this.#refreshShards().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'indexer: cannot read the shard registry')), this.#options.shardRefreshMs ?? 5_000);
+    await this.#refresh();
+    this.#timer = setInterval(() => void this.#refresh().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'indexer: cannot read the shard registry')), this.#options.shardRefreshMs ?? 5_000);
     this.#timer.unref();
   }
 
@@ -79,11 +80,19 @@ export class Indexer {
     await this.#drain();
   }
 
+  /** Names of the shards being watched now. */
+  get watching(): string[] {
+    return [...this.#watches.keys()];
+  }
+
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
-    await Promise.all([...this.#watches.values()].map((w) => this.#stopWatch(w)));
+    const watches = [...this.#watches.values()];
     this.#watches.clear();
+    await Promise.all(watches.map((w) => this.#stopWatch(w)));
+    // A registry read still in flight sees #stopped when it returns and starts nothing.
+    await this.#refreshing?.catch(() => undefined);
     await this.#draining;
   }
 
@@ -91,9 +100,16 @@ export class Indexer {
     return [...this.#watches.values()].every((w) => w.synced);
   }
 
+  /** One registry read at a time: a tick while one runs joins it instead of racing it. */
+  #refresh(): Promise<void> {
+    this.#refreshing ??= this.#refreshShards().finally(() => (this.#refreshing = undefined));
+    return this.#refreshing;
+  }
+
   async #refreshShards(): Promise<void> {
     if (this.#stopped) return;
     const shards = await this.#options.store.listShards();
+    if (this.#stopped) return;
     const names = new Set(shards.map((s) => s.name));
     for (const [name, watch] of this.#watches) {
       if (!names.has(name)) {
@@ -101,6 +117,7 @@ export class Indexer {
         this.#watches.delete(name);
         await this.#stopWatch(watch);
         this.#markDirty(this.#index.forgetShard(name));
+        if (this.#stopped) return;
       }
     }
     for (const shard of shards) {
@@ -110,6 +127,7 @@ export class Indexer {
         continue;
       }
       if (existing !== undefined) await this.#stopWatch(existing);
+      if (this.#stopped) return;
       this.#watches.set(shard.name, this.#startWatch(shard));
     }
   }

@@ -40,11 +40,14 @@ export function registerRoutingMetrics(registry: Registry): RoutingMetrics {
       name: 'kcp_edge_routing_seconds_since_last_sync',
       help: 'Seconds since the cache was last known to be in sync with Redis (0 while connected and subscribed).',
       registers,
+      // Worker processes of one serve each keep a cache: the group is as stale as its stalest.
+      aggregator: 'max',
       collect() {
         if (source !== undefined) this.set(source.secondsSinceSync());
       },
     }),
-    shardUp: new Gauge({ name: 'kcp_edge_shard_up', help: 'Whether the gateway currently sends requests to a shard (1) or fails them fast (0).', labelNames: ['shard'], registers }),
+    // Each worker process of one serve tracks shard health itself; 0 when any of them fails the shard fast.
+    shardUp: new Gauge({ name: 'kcp_edge_shard_up', help: 'Whether the gateway currently sends requests to a shard (1) or fails them fast (0).', labelNames: ['shard'], registers, aggregator: 'min' }),
     shardProbeFailures: new Counter({ name: 'kcp_edge_shard_failures_total', help: 'Failed probes and forwarded requests per shard.', labelNames: ['shard'], registers }),
     observe(s) {
       source = s;

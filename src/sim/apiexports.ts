@@ -104,10 +104,13 @@ export const apiExportsPlugin: ShardPlugin = {
         poke();
         return 'done';
       }
-      if ((binding['status'] as { phase?: string } | undefined)?.phase === 'Bound') return 'done';
+      // Bound before a restart: only its kinds have to be learnt again.
+      const bound = (binding['status'] as { phase?: string } | undefined)?.phase === 'Bound';
+      if (bound && bindingTypes.has(key)) return 'done';
       const ref = (binding['spec'] as { reference?: { export?: ExportRef } } | undefined)?.reference?.export;
       if (ref?.name === undefined) return 'done';
       const found = await fetchExport(ref, cluster);
+      if (found === undefined && bound) return 'retry';
       if (found === undefined) {
         const current = shard.store.get(cluster, bindingGR, '', name);
         if (current !== undefined && (current['status'] as { phase?: string } | undefined)?.phase !== 'Binding') {
@@ -129,6 +132,10 @@ export const apiExportsPlugin: ShardPlugin = {
       bindingTypes.set(key, types);
       exportTypes.set(exportKey(found.cluster, ref.name), [...types, ...claimedTypes(shard, found.export)]);
       refreshBoundTypes(cluster);
+      if (bound) {
+        poke();
+        return 'done';
+      }
       updateObject(shard, cluster, type('apibindings'), {
         ...current,
         status: {
@@ -214,6 +221,10 @@ export const apiExportsPlugin: ShardPlugin = {
       }
       if (event.gr === sliceGR && event.type === 'ADDED') slices.enqueue(key);
     });
+    // Started on existing data (a restart): learn every export and binding again.
+    for (const { cluster, object } of shard.store.list('*', exportGR)) exportsQueue.enqueue(`${cluster}/${object.metadata.name ?? ''}`);
+    for (const { cluster, object } of shard.store.list('*', bindingGR)) bindings.enqueue(`${cluster}/${object.metadata.name ?? ''}`);
+    poke();
     return () => {
       clearInterval(ticker);
       unfollow();

@@ -66,6 +66,8 @@ export const crdPlugin: ShardPlugin = {
       if (types.length === 0) shard.definedTypes.delete(cluster);
       else shard.definedTypes.set(cluster, types);
     };
+    // Started on existing data (a restart): the kinds it defines are served again at once.
+    for (const cluster of new Set(shard.store.list('*', crdGR).map((item) => item.cluster))) refresh(cluster);
     return shard.store.hub.follow((event) => {
       if (event.gr !== crdGR) return;
       const { cluster, object } = event;

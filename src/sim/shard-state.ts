@@ -91,6 +91,13 @@ export class ShardState {
     this.boundTypes.delete(cluster);
   }
 
+  /** A restart keeps the objects and forgets what the controllers derived from them; they derive it again. */
+  restart(): void {
+    this.store.restartHistory();
+    this.boundTypes.clear();
+    this.definedTypes.clear();
+  }
+
   /** Stamps the cluster annotation kcp puts on every object it returns. */
   decorate(cluster: string, object: KubeObject): KubeObject {
     if (this.kcp) object.metadata.annotations = { ...object.metadata.annotations, [clusterAnnotation]: cluster };

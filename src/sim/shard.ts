@@ -1,7 +1,7 @@
 // startShard: one stand-in KCP shard (or plain Kubernetes cluster) serving HTTPS with mTLS on loopback.
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer } from 'node:https';
+import { createServer, type Server } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import type { AuthConfig } from './authenticate.ts';
 import { issueCached } from './cert-cache.ts';
@@ -51,13 +51,26 @@ export interface SimShard extends PeerShard {
   /** An HTTPS client for this shard's API as the given user (admin by default). */
   client(options?: { user?: string; groups?: string[] }): Promise<ApiClient>;
   addPeer(peer: PeerShard): void;
+  /** Whether it is serving now (false between stop() and start()). */
+  readonly serving: boolean;
+  /**
+   * Goes down as a crashed or restarted server does: listener closed, every connection cut, controllers
+   * stopped. The objects stay, as etcd keeps them; clients made by client() stay usable.
+   */
+  stop(): Promise<void>;
+  /**
+   * Comes back on the same address with the same objects. What a restarted server rebuilds starts over:
+   * the watch history (a watch from an older resourceVersion gets 410 and re-lists) and what the
+   * controllers derive (kinds bound or defined are served again once they have caught up).
+   */
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
 export async function startShard(options: StartShardOptions): Promise<SimShard> {
   const mode = options.mode ?? 'kcp';
   const ca = options.ca ?? (await createCertificateAuthority(`${options.name}-ca`));
-  const serving = await issueCached(ca, { commonName: options.name, usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1', '::1'] });
+  const servingCert = await issueCached(ca, { commonName: options.name, usage: 'server', dnsNames: ['localhost'], ipAddresses: ['127.0.0.1', '::1'] });
   const peers: PeerShard[] = [...(options.peers ?? [])];
   const labels = options.labels ?? { name: options.name };
   const state = new ShardState(
@@ -71,35 +84,42 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
   };
 
   let views: ViewResolver | undefined;
-  const upgrades: UpgradeHandler[] = [];
-  const server = createServer({
-    cert: serving.certPem, key: serving.keyPem,
-    ca: [ca.certPem, ...(options.requestHeaderCA !== undefined ? [options.requestHeaderCA] : [])],
-    requestCert: true, rejectUnauthorized: false,
-  }, (req, res) => {
-    const log = options.log;
-    if (log !== undefined) {
-      const started = Date.now();
-      res.on('finish', () => log(`${req.method ?? ''} ${req.url ?? ''} ${res.statusCode} ${Date.now() - started}ms`));
-    }
-    void route(state, auth, views, req, res);
-  });
-  // Watches and exec sessions are long-lived by design: no idle timeouts.
-  server.requestTimeout = 0;
-  server.headersTimeout = 60_000;
-  server.keepAliveTimeout = 5_000;
-  const upgradedSockets = new Set<Socket>();
-  server.on('upgrade', (req, socket: Socket, head: Buffer) => {
-    upgradedSockets.add(socket);
-    socket.on('error', () => socket.destroy());
-    socket.on('close', () => upgradedSockets.delete(socket));
-    for (const handle of upgrades) if (handle(state, auth, req, socket, head)) return;
-    socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\n\r\nunsupported upgrade\n');
-  });
-  server.listen(options.port ?? 0, options.host ?? '127.0.0.1');
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
+  let upgrades: UpgradeHandler[] = [];
   const host = options.host ?? '127.0.0.1';
+
+  /** The serving half of the shard: what a process restart ends and starts again. */
+  async function listen(port: number): Promise<{ server: Server; sockets: Set<Socket>; port: number }> {
+    const server = createServer({
+      cert: servingCert.certPem, key: servingCert.keyPem,
+      ca: [ca.certPem, ...(options.requestHeaderCA !== undefined ? [options.requestHeaderCA] : [])],
+      requestCert: true, rejectUnauthorized: false,
+    }, (req, res) => {
+      const log = options.log;
+      if (log !== undefined) {
+        const started = Date.now();
+        res.on('finish', () => log(`${req.method ?? ''} ${req.url ?? ''} ${res.statusCode} ${Date.now() - started}ms`));
+      }
+      void route(state, auth, views, req, res);
+    });
+    // Watches and exec sessions are long-lived by design: no idle timeouts.
+    server.requestTimeout = 0;
+    server.headersTimeout = 60_000;
+    server.keepAliveTimeout = 5_000;
+    const sockets = new Set<Socket>();
+    server.on('upgrade', (req, socket: Socket, head: Buffer) => {
+      sockets.add(socket);
+      socket.on('error', () => socket.destroy());
+      socket.on('close', () => sockets.delete(socket));
+      for (const handle of upgrades) if (handle(state, auth, req, socket, head)) return;
+      socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\n\r\nunsupported upgrade\n');
+    });
+    server.listen(port, host);
+    await once(server, 'listening');
+    return { server, sockets, port: (server.address() as AddressInfo).port };
+  }
+
+  let running: Awaited<ReturnType<typeof listen>> | undefined = await listen(options.port ?? 0);
+  const port = running.port;
   state.url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
   seed(state);
@@ -115,7 +135,26 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
     setViewResolver: (resolver) => (views = resolver),
     onUpgrade: (handler) => upgrades.push(handler),
   };
-  const stops = [startCoreControllers(state), ...shardPlugins.map((p) => p.start(state, services))];
+  const startControllers = () => {
+    views = undefined;
+    upgrades = [];
+    return [startCoreControllers(state), ...shardPlugins.map((p) => p.start(state, services))];
+  };
+  let stops = startControllers();
+  let restarts = 0;
+
+  async function stopServing(): Promise<void> {
+    const current = running;
+    if (current === undefined) return;
+    running = undefined;
+    for (const stop of stops) stop();
+    stops = [];
+    const closed = once(current.server, 'close');
+    current.server.close();
+    current.server.closeAllConnections();
+    for (const socket of current.sockets) socket.destroy();
+    await closed;
+  }
 
   const issueClientCertificate = (user: string, groups: string[] = []) => issueCached(ca, { commonName: user, organizations: groups, usage: 'client' });
   const clients: ApiClient[] = [];
@@ -140,21 +179,48 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
     addPeer(peer) {
       if (peer.url !== state.url && !peers.some((p) => p.url === peer.url)) peers.push(peer);
     },
+    get serving() {
+      return running !== undefined;
+    },
+    stop() {
+      return closing ?? stopServing();
+    },
+    async start() {
+      if (running !== undefined || closing !== undefined) return;
+      recordStart(state, ++restarts);
+      state.restart();
+      stops = startControllers();
+      try {
+        running = await listen(port);
+      } catch (err) {
+        for (const stop of stops) stop();
+        stops = [];
+        throw err;
+      }
+    },
     close() {
       return (closing ??= shutdown());
     },
   };
 
   async function shutdown(): Promise<void> {
-    for (const stop of stops) stop();
     for (const client of clients) client.close();
     for (const client of peerClients.values()) void client.then((c) => c.close(), () => undefined);
-    const closed = once(server, 'close');
-    server.close();
-    server.closeAllConnections();
-    for (const socket of upgradedSockets) socket.destroy();
-    await closed;
+    await stopServing();
   }
+}
+
+/**
+ * A restarted server finds its store moved on: in a real cluster leases, events and status writes never
+ * stop, so a client's last resourceVersion is behind the new watch history and it gets 410. An Event
+ * in `default` stands for those writes.
+ */
+function recordStart(state: ShardState, count: number): void {
+  createObject(state, 'root', state.builtinType('', 'events'), {
+    metadata: { name: `${state.settings.name}.restart-${count}` },
+    involvedObject: { kind: 'Namespace', name: 'default' },
+    reason: 'Starting', message: `${state.settings.name} restarted (${count})`, type: 'Normal',
+  }, 'default');
 }
 
 /** Makes every shard a peer of every other: the dev stack's shards all know each other. */

@@ -59,6 +59,11 @@ export class ObjectStore {
     return this.data.has(cluster);
   }
 
+  /** The objects and the resourceVersion counter stay (they are etcd's); the watch history does not. */
+  restartHistory(): void {
+    this.hub.restartAt(this.rv);
+  }
+
   /** Writes an object, stamping the next resourceVersion, and tells every watcher. */
   put(cluster: string, gr: string, object: KubeObject): KubeObject {
     const namespace = object.metadata.namespace ?? '';

@@ -140,6 +140,9 @@ export const tenancyPlugin: ShardPlugin = {
       if (event.gr === workspaceGR) workspaces.enqueue(`${event.cluster}/${event.object.metadata.name ?? ''}`);
       if (event.gr === logicalClusterGR && event.cluster !== 'root') clusters.enqueue(event.cluster);
     });
+    // Started on existing data (a restart): whatever was half done carries on.
+    for (const { cluster, object } of shard.store.list('*', workspaceGR)) workspaces.enqueue(`${cluster}/${object.metadata.name ?? ''}`);
+    for (const cluster of shard.hostedClusters()) if (cluster !== 'root') clusters.enqueue(cluster);
     return () => {
       unfollow();
       workspaces.stop();

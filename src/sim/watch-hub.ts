@@ -70,6 +70,16 @@ export class WatchHub {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * A restarted server: its history starts at `rv` (a restarted kube-apiserver fills its watch cache with
+   * a fresh list), so a watch from an earlier resourceVersion gets 410 Expired and its client re-lists.
+   */
+  restartAt(rv: number): void {
+    this.history.length = 0;
+    this.droppedThrough = rv;
+    this.listeners.clear();
+  }
+
   /** Live changes only, for the shard's own controllers. */
   follow(listener: EventListener): () => void {
     this.listeners.add(listener);

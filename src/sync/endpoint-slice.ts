@@ -1,7 +1,7 @@
 // Follows the APIExportEndpointSlice of the export: its `status.endpoints[].url` lists one virtual
 // workspace URL per shard serving consumers; shards come and go, and the worker follows.
 import type { KubeObject, RestClient } from '../kube/rest-client.ts';
-import { Reflector } from './reflector.ts';
+import { Reflector } from '../kube/reflector.ts';
 
 export interface EndpointSliceRef {
   /** Logical cluster (or workspace path) holding the slice. */

@@ -28,6 +28,11 @@ export function namespaceName(workspace: string, logicalCluster: string, suffix:
   return `ws-${ws}${tail}`;
 }
 
+/** Could namespaceName() have made this name for `suffix`? A cheap pre-filter; ownership is in the labels. */
+export function mayBeNamespaceName(name: string, suffix: string): boolean {
+  return name.startsWith('ws-') && name.endsWith(`-${suffix}`) && name.length <= MAX_NAMESPACE_LENGTH;
+}
+
 /** The workspace's own name: the last segment of a path like `root:org-acme:frontend`. */
 export function workspaceNameFromPath(path: string): string {
   const segments = path.split(':');

@@ -1,7 +1,8 @@
 // One pass over one consumer object: the sync algorithm. Every step reads the world as it is and moves it
 // one step closer to the goal, so a pass interrupted anywhere (kill -9) is simply run again:
 //
-//   deleting? → delete the copy, wait until the service cluster really removed it, drop only our finalizer
+//   deleting? → delete the copy, wait until the service cluster really removed it, delete what we copied
+//               back for it (related objects), drop only our finalizer
 //   else      → our finalizer first (no copy may exist that the consumer could orphan)
 //             → the workspace namespace → the copy (create, or three-way patch of what we own)
 //             → the copy's status back (a merge patch on /status) → related objects back
@@ -11,7 +12,7 @@ import { mergeDiff, threeWayPatch, type Json } from './merge-patch.ts';
 import { SyncError, type SyncMetrics, type SyncOperation } from './metrics.ts';
 import { copyName, parseObjectKey } from './naming.ts';
 import type { Namespaces } from './namespaces.ts';
-import { syncRelated } from './related.ts';
+import { deleteRelated, syncRelated } from './related.ts';
 import type { HandlerResult } from './work-queue.ts';
 import { annotations, collectionPath, finalizerName, objectPath, type PublishedResource } from './types.ts';
 
@@ -145,6 +146,13 @@ export class Reconciler {
       }
       // Its own finalizers (Crossplane's) may hold it; the service watch wakes us when it is gone.
       return { requeueAfterMs: this.#d.deletionPollMs ?? 2_000 };
+    }
+    if (this.#d.resource.related.length > 0) {
+      const deleted = await deleteRelated(
+        { agent: this.#d.agent, consumer: client, cluster: origin.cluster, consumerNamespace: origin.namespace, originKey: origin.key },
+        this.#d.resource.related,
+      );
+      if (deleted > 0) this.#count('related-delete', deleted);
     }
     try {
       await client.patch(consumerPath, {

@@ -1,7 +1,8 @@
 // Related objects that come back to the consumer: e.g. the connection Secret Crossplane writes next to
-// the copy. The consumer-side object is created by us, labelled so; one that exists without our label
-// belongs to the consumer and is never overwritten.
-import { isConflict, type KubeObject, type RestClient } from '../kube/rest-client.ts';
+// the copy. The consumer-side object is created by us, with our agent label and the origin annotation of
+// the object it belongs to; one without both belongs to the consumer (or to another object) and is never
+// overwritten or deleted.
+import { isConflict, isNotFound, KubeApiError, type KubeList, type KubeObject, type RestClient } from '../kube/rest-client.ts';
 import { jsonEqual } from './merge-patch.ts';
 import { readPath } from './copy-object.ts';
 import { annotations, corePath, labels, type RelatedResource } from './types.ts';
@@ -25,6 +26,11 @@ function payload(object: KubeObject): Record<string, unknown> {
     if (object[key] !== undefined) out[key] = object[key];
   }
   return out;
+}
+
+/** Did we create this consumer-side object for this origin? */
+function createdFor(object: KubeObject, ctx: Pick<RelatedContext, 'agent' | 'originKey'>): boolean {
+  return object.metadata.labels?.[labels.agent] === ctx.agent && object.metadata.annotations?.[annotations.origin] === ctx.originKey;
 }
 
 /** Returns how many consumer-side objects were written. */
@@ -59,11 +65,44 @@ export async function syncRelated(ctx: RelatedContext, copy: KubeObject, rules: 
       }
       continue;
     }
-    if (existing.metadata.labels?.[labels.agent] !== ctx.agent) continue; // the consumer's own object
+    if (!createdFor(existing, ctx)) continue; // the consumer's own object, or another object's
     if (jsonEqual(payload(existing), wanted)) continue;
     // Replace, not merge: keys removed on the service side must disappear here too.
     await ctx.consumer.update(path, { ...existing, data: undefined, stringData: undefined, binaryData: undefined, ...wanted } as KubeObject);
     written++;
   }
   return written;
+}
+
+/**
+ * The consumer object is going: deletes what we copied back for it. Found by our label and checked for
+ * its origin, so a renamed connection Secret goes too and nobody else's is touched; the preconditions
+ * make sure the object deleted is the one inspected. Returns how many were deleted.
+ */
+export async function deleteRelated(ctx: Omit<RelatedContext, 'service' | 'serviceNamespace'>, rules: readonly RelatedResource[]): Promise<number> {
+  let deleted = 0;
+  const base = `/clusters/${ctx.cluster}`;
+  for (const kind of new Set(rules.map((r) => r.kind))) {
+    let list: KubeList;
+    try {
+      list = await ctx.consumer.list(base + corePath(kind, ctx.consumerNamespace), { labelSelector: `${labels.agent}=${ctx.agent}` });
+    } catch (err) {
+      // Not ours to see (the permission claim was never accepted, or was withdrawn): nothing we can
+      // delete, and holding the consumer object's deletion for it would hold it for ever.
+      if (err instanceof KubeApiError && (err.status === 403 || err.status === 404)) continue;
+      throw err;
+    }
+    for (const object of list.items) {
+      if (!createdFor(object, ctx)) continue;
+      try {
+        await ctx.consumer.delete(base + corePath(kind, ctx.consumerNamespace, object.metadata.name), {
+          preconditions: { uid: object.metadata.uid, resourceVersion: object.metadata.resourceVersion },
+        });
+        deleted++;
+      } catch (err) {
+        if (!isNotFound(err)) throw err; // 409: changed since the list; the retry looks again
+      }
+    }
+  }
+  return deleted;
 }

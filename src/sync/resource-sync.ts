@@ -1,16 +1,18 @@
 // Everything for one published resource: a watch per virtual-workspace endpoint (one per shard), a watch
-// of the copies on the service cluster, the work queue and its reconciler.
+// of the copies on the service cluster, a watch per kind of related object there (connection Secrets
+// change without their copy changing), the work queue and its reconciler.
 import type { KubeObject, RestClient } from '../kube/rest-client.ts';
 import { originOf } from './copy-object.ts';
 import { desiredContent } from './copy-object.ts';
 import { jsonEqual } from './merge-patch.ts';
 import { errorKind, type SyncMetrics } from './metrics.ts';
 import { Namespaces } from './namespaces.ts';
-import { objectKey, parseObjectKey } from './naming.ts';
+import { mayBeNamespaceName, objectKey, parseObjectKey } from './naming.ts';
 import { Reconciler, type ConsumerEntry } from './reconciler.ts';
-import { Reflector } from './reflector.ts';
+import { Reflector } from '../kube/reflector.ts';
+import { RelatedIndex } from './related-index.ts';
 import { WorkQueue } from './work-queue.ts';
-import { clusterAnnotation, collectionPath, labels, type PublishedResource } from './types.ts';
+import { clusterAnnotation, collectionPath, corePath, labels, type PublishedResource, type RelatedResource } from './types.ts';
 
 export interface ResourceSyncOptions {
   agent: string;
@@ -35,6 +37,8 @@ export class ResourceSync {
   /** Which endpoint last reported each key: objects of a workspace live on exactly one shard. */
   #endpointOfKey = new Map<string, string>();
   #copies: Reflector;
+  #related: Reflector[];
+  #relatedIndex: RelatedIndex;
   #observed = { spec: new Map<string, number>(), status: new Map<string, number>() };
   #label: { resource: string };
 
@@ -42,6 +46,7 @@ export class ResourceSync {
     this.#o = options;
     this.#label = { resource: `${options.resource.resource}.${options.resource.group}` };
     this.namespaces = new Namespaces(options.service, options.agent, options.resource.namespaceSuffix);
+    this.#relatedIndex = new RelatedIndex(options.resource.related);
     const reconciler = new Reconciler({
       agent: options.agent,
       resource: options.resource,
@@ -51,7 +56,9 @@ export class ResourceSync {
       consumer: (key) => this.#consumer(key),
       cachedCopy: (ns, name) => (this.#copies.synced ? (this.#copies.store.get(`${ns}/${name}`) ?? null) : 'unknown'),
       rememberCopy: (copy) => {
-        if (this.#copies.synced) this.#copies.store.set(`${copy.metadata.namespace ?? ''}/${copy.metadata.name}`, copy);
+        const key = `${copy.metadata.namespace ?? ''}/${copy.metadata.name}`;
+        this.#relatedIndex.update(key, copy);
+        if (this.#copies.synced) this.#copies.store.set(key, copy);
       },
       takeObservedAt: (key, kind) => {
         const at = this.#observed[kind].get(key);
@@ -73,7 +80,8 @@ export class ResourceSync {
       path: collectionPath(options.resource),
       labelSelector: `${labels.agent}=${options.agent}`,
       keyOf: (o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`,
-      onChange: (_key, copy, previous) => {
+      onChange: (key, copy, previous) => {
+        this.#relatedIndex.update(key, copy);
         const origin = originOf(copy ?? previous ?? ({ metadata: { name: '' } } as KubeObject));
         if (origin === undefined) return;
         if (copy !== undefined && !jsonEqual(copy.status, previous?.status) && !this.#observed.status.has(origin)) {
@@ -83,6 +91,8 @@ export class ResourceSync {
       },
       onError: (err) => this.#watchError(err),
     });
+    const kinds = new Set(options.resource.related.map((r) => r.kind));
+    this.#related = [...kinds].map((kind) => this.#watchRelated(kind));
   }
 
   get synced(): boolean {
@@ -100,6 +110,7 @@ export class ResourceSync {
 
   start(): void {
     this.#copies.start();
+    for (const r of this.#related) r.start();
   }
 
   addEndpoint(url: string, client: RestClient): void {
@@ -151,7 +162,29 @@ export class ResourceSync {
 
   async stop(): Promise<void> {
     this.queue.stop();
-    await Promise.all([this.#copies.stop(), ...[...this.#endpoints.values()].map((w) => w.reflector.stop())]);
+    await Promise.all([this.#copies.stop(), ...this.#related.map((r) => r.stop()), ...[...this.#endpoints.values()].map((w) => w.reflector.stop())]);
+  }
+
+  /**
+   * Secrets (or ConfigMaps) are Crossplane's, not labelled by us, and Kubernetes cannot select objects by
+   * their namespace's labels: so one cluster-wide watch, keeping only the metadata of those in namespaces
+   * named like ours, and waking the consumer objects whose copies name the one that changed.
+   */
+  #watchRelated(kind: RelatedResource['kind']): Reflector {
+    const suffix = this.#o.resource.namespaceSuffix;
+    return new Reflector({
+      client: this.#o.service,
+      path: corePath(kind, undefined),
+      keyOf: (o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`,
+      transform: ({ metadata: { name, namespace, uid, resourceVersion } }) =>
+        namespace !== undefined && mayBeNamespaceName(namespace, suffix) ? { metadata: { name, namespace, uid, resourceVersion } } : undefined,
+      onChange: (_key, object, previous) => {
+        const meta = (object ?? previous)?.metadata;
+        if (meta === undefined) return;
+        for (const origin of this.#relatedIndex.owners(kind, meta.namespace ?? '', meta.name)) this.queue.add(origin);
+      },
+      onError: (err) => this.#watchError(err),
+    });
   }
 
   #consumer(key: string): ConsumerEntry | undefined {

@@ -3,7 +3,7 @@
 // capped exponential backoff with jitter, and a handler may ask to be called again later (waiting for the
 // service cluster to really remove a copy). Retries are bounded; a key that gives up is not lost, the
 // periodic resync of the worker queues every known key again.
-import { backoffDelay, defaultBackoff, type BackoffPolicy } from './backoff.ts';
+import { backoffDelay, defaultBackoff, type BackoffPolicy } from '../kube/backoff.ts';
 
 export type HandlerResult = void | { requeueAfterMs: number };
 

@@ -4,7 +4,7 @@ import type { KubeEndpoint } from '../kube/kubeconfig.ts';
 import { RestClient } from '../kube/rest-client.ts';
 import { followEndpointSlice, type EndpointSliceRef } from './endpoint-slice.ts';
 import { createSyncMetrics, errorKind, type SyncMetrics } from './metrics.ts';
-import type { Reflector } from './reflector.ts';
+import type { Reflector } from '../kube/reflector.ts';
 import { ResourceSync } from './resource-sync.ts';
 import type { PublishedResource } from './types.ts';
 

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
@@ -28,6 +29,7 @@ test('the example config/gateway.yaml is valid once its files exist, and maps ev
     await writeFile(join(dir, 'tokens.csv'), 'secret-token,alice,alice-uid,"dev"\n');
     const config = await loadConfig(gatewayConfigKind, join(dir, 'gateway.yaml'));
     assert.deepEqual(config.listen, { host: '0.0.0.0', port: 6443 });
+    assert.equal(config.workers, 1);
     assert.match(config.tls.cert, /BEGIN CERTIFICATE/);
     assert.match(config.tls.key, /PRIVATE KEY/);
     assert.equal(config.tls.certFile, join(dir, 'certs/gateway.crt'));
@@ -55,9 +57,26 @@ test('a minimal gateway config gets the documented defaults', async () => {
     const config = await loadConfig(gatewayConfigKind, file);
     assert.deepEqual(config.listen, { host: '0.0.0.0', port: 6443 });
     assert.deepEqual(config.authentication, {});
+    assert.equal(config.workers, 1);
     assert.equal(config.upstream.ca, undefined);
     assert.equal(config.drainTimeoutMs, 30_000);
     assert.equal(config.headers.impersonation, 'pass');
+  });
+});
+
+test('workers is a count, or "auto" for one per CPU this process may use', async () => {
+  await withTempDir(async (dir) => {
+    await writeCerts(dir);
+    const file = join(dir, 'gateway.yaml');
+    const base = [
+      'tls: { certFile: certs/gateway.crt, keyFile: certs/gateway.key }',
+      'routing: { embedded: { file: routes.yaml } }',
+      'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key }',
+    ];
+    await writeFile(file, [...base, 'workers: 3'].join('\n'));
+    assert.equal((await loadConfig(gatewayConfigKind, file)).workers, 3);
+    await writeFile(file, [...base, 'workers: auto'].join('\n'));
+    assert.equal((await loadConfig(gatewayConfigKind, file)).workers, availableParallelism());
   });
 });
 
@@ -95,6 +114,7 @@ const invalid: { name: string; yaml: string[]; issues: string[] }[] = [
       'headers: { impersonation: maybe }',
       'drain: { timeoutSeconds: -1 }',
       'log: { level: loud }',
+      'workers: 0',
     ],
     issues: [
       '1:listen.port: must be <= 65535',
@@ -105,6 +125,7 @@ const invalid: { name: string; yaml: string[]; issues: string[] }[] = [
       '5:headers.impersonation: must be one of: "pass", "drop"',
       '6:drain.timeoutSeconds: must be >= 0',
       '7:log.level: must be one of: "fatal", "error", "warn", "info", "debug", "trace", "silent"',
+      '8:workers: must be a whole number from 1 to 256, or "auto"',
     ],
   },
   {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import { startTestShard, testPki } from '../gateway/fixtures.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { logged, readLines } from './serve-fixtures.ts';
 
 const run = promisify(execFile);
 
@@ -37,28 +38,6 @@ test('serve with an invalid config exits 1 and lists every problem, before liste
     return true;
   });
 });
-
-function readLines(child: ChildProcess, sink: string[]): void {
-  let buffer = '';
-  child.stdout?.on('data', (chunk: Buffer) => {
-    buffer += chunk.toString('utf8');
-    const parts = buffer.split('\n');
-    buffer = parts.pop() ?? '';
-    sink.push(...parts);
-  });
-}
-
-function logged(lines: string[], msg: string): Record<string, unknown> | undefined {
-  for (const line of lines) {
-    try {
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      if (entry['msg'] === msg) return entry;
-    } catch {
-      // not a log line
-    }
-  }
-  return undefined;
-}
 
 test('serve runs the gateway from config, follows token and routing edits, and drains on SIGTERM', async (t) => {
   const pki = await testPki();

@@ -123,3 +123,42 @@ test('a slow client slows the shard down: the gateway applies backpressure inste
   await once(res, 'end');
   assert.equal(received, total * chunk.length);
 });
+
+test('response bodies reach the client byte for byte: binary, UTF-8, small and large, HTTP/1.1 and HTTP/2', async (t) => {
+  const pki = await testPki();
+  const every = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+  const small = Buffer.concat([every, Buffer.from('{"note":"ü € 😀"}', 'utf8'), every]);
+  const large = Buffer.concat(Array.from({ length: 200 }, () => small));
+  const shard = await startTestShard(t, pki, (req, res) => {
+    const body = req.url!.includes('large') ? large : small;
+    res.writeHead(200, { 'content-type': 'application/vnd.kubernetes.protobuf', 'content-length': body.length });
+    res.end(body);
+  });
+  const routing = new StaticRoutingTable().addShard('a', shard.url).addRoute('root:org-acme:proj', 'a', 'c-proj');
+  const gw = await startTestGateway(t, pki, routing);
+
+  const viaHttp1 = (path: string) =>
+    new Promise<Buffer>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port: gw.port, path, ca: pki.ca.certPem, agent: false, headers: { authorization: 'Bearer alice-token' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve(Buffer.concat(chunks)));
+        res.on('error', reject);
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  const session = connect(gw.url, { ca: pki.ca.certPem });
+  t.after(() => session.close());
+  const viaHttp2 = async (path: string) => {
+    const stream = session.request({ ':path': path, authorization: 'Bearer alice-token' });
+    const chunks: Buffer[] = [];
+    for await (const chunk of stream) chunks.push(chunk as Buffer);
+    return Buffer.concat(chunks);
+  };
+  for (const [name, expected] of [['small', small], ['large', large]] as const) {
+    const path = `/clusters/org-acme:proj/api/v1/namespaces/default/configmaps/${name}`;
+    assert.ok((await viaHttp1(path)).equals(expected), `${name} over HTTP/1.1`);
+    assert.ok((await viaHttp2(path)).equals(expected), `${name} over HTTP/2`);
+  }
+});

@@ -51,6 +51,18 @@ test('a noisy org is limited while another org keeps its full share', async (t) 
   }
 });
 
+test('one of two worker processes enforces half of each limit (burst 5 → 3, rounded up)', async (t) => {
+  const l = new MemoryLimiter({ policy: staticPolicy(await parsePolicy(tenantPolicy)), share: 1 / 2 });
+  t.after(() => l.close());
+  let allowed = 0;
+  for (let i = 0; i < 10; i++) {
+    const d = await l.admit(user('alice'), paged, ws('org-acme:web'));
+    if (d.allowed) allowed++;
+    d.release();
+  }
+  assert.equal(allowed, 3);
+});
+
 test('an unbounded list costs listWithoutLimit units', async (t) => {
   const l = await limiter();
   t.after(() => l.close());

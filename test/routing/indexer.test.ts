@@ -106,6 +106,7 @@ test('workspaces become routes as they are created, move and go', async (t) => {
 test('a restarted indexer catches up with what happened while it was away', async (t) => {
   const away = await createWorkspace(apiA, 'root', 'away', { shard: 'alpha' });
   const first = new Indexer({ store, credentials });
+  t.after(() => first.stop()); // stopping twice is harmless; a failed assertion must not leave it running
   await first.start();
   await first.synced();
   await routed('root:away', { shard: 'alpha', phase: 'Ready' });
@@ -125,7 +126,39 @@ test('a restarted indexer catches up with what happened while it was away', asyn
   await routed('root:later', { shard: 'beta', phase: 'Ready' });
 });
 
-test('exactly one replica holds the indexer lease, and another takes over when it stops', async () => {
+test('stop() while the shard registry is being re-read leaves no watch running', async () => {
+  // The registry read in flight when stop() is called must not start watches after it: they would
+  // outlive the indexer (and keep this test file's process from exiting).
+  let gate: PromiseWithResolvers<void> | undefined;
+  let reads = 0;
+  const slow = new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop !== 'listShards') return Reflect.get(target, prop, receiver) as unknown;
+      return async () => {
+        reads++;
+        const shards = await target.listShards();
+        if (gate !== undefined) await gate.promise;
+        return shards;
+      };
+    },
+  });
+  const indexer = new Indexer({ store: slow, credentials, shardRefreshMs: 50 });
+  await indexer.start();
+  assert.deepEqual(indexer.watching.sort(), ['alpha', 'beta']);
+  gate = Promise.withResolvers<void>();
+  const before = reads;
+  await waitFor(() => reads > before, { what: 'a registry re-read in flight' });
+  const stopping = indexer.stop();
+  // The watches stop at once; only then does the read come back.
+  await waitFor(() => indexer.watching.length === 0, { what: 'watches stopped' });
+  gate.resolve();
+  await stopping;
+  // What the read would start, it starts as soon as it resumes.
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(indexer.watching, [], 'no watch started after stop()');
+});
+
+test('exactly one replica holds the indexer lease, and another takes over when it stops', async (t) => {
   const started: string[] = [];
   const stopped: string[] = [];
   const runner = (name: string) =>
@@ -141,6 +174,7 @@ test('exactly one replica holds the indexer lease, and another takes over when i
     });
   const one = runner('one');
   const two = runner('two');
+  t.after(() => Promise.all([one.stop(), two.stop()]));
   one.start();
   await waitFor(() => one.holding, { what: 'one holds the lease' });
   two.start();

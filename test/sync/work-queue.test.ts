@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { backoffDelay } from '../../src/sync/backoff.ts';
+import { backoffDelay } from '../../src/kube/backoff.ts';
 import { WorkQueue } from '../../src/sync/work-queue.ts';
 import { waitFor } from '../helpers/wait.ts';
 

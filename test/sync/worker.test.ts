@@ -104,6 +104,46 @@ test('create → copy in the workspace namespace; spec update → copy updated; 
   assert.match(metrics, /kcp_edge_sync_status_lag_seconds_count\{resource="virtualmachines.compute.cloud.example.com"\} [1-9]/);
 });
 
+test('a connection Secret rotated (or written again) on the service cluster after the object is Ready reaches the consumer promptly', async (t) => {
+  const ws = await stack.createWorkspace('acme', 'rotate', 0);
+  await createVm(ws, 'db', { cpu: 1, writeConnectionSecretToRef: { name: 'db-conn' } });
+  const ns = namespaceName('rotate', ws.cluster, 'vm');
+  const consumerSecret = `/clusters/${ws.cluster}/api/v1/namespaces/default/secrets/db-conn`;
+  const serviceSecret = `/api/v1/namespaces/${ns}/secrets/db-conn`;
+  const password = async () => {
+    const s = await get<{ data?: Record<string, string> }>(ws.client, consumerSecret);
+    return s?.data?.password === undefined ? undefined : Buffer.from(s.data.password, 'base64').toString();
+  };
+  await waitFor(async () => (await get<Vm>(ws.client, vmPath(ws, 'default', 'db')))?.status?.conditions?.some((c) => c.type === 'Ready'), { what: 'consumer Ready' });
+  await waitFor(async () => (await password())?.startsWith('pw-'), { what: 'first connection secret back' });
+  await workers[0]!.idle();
+
+  // Nothing about the copy changes now; only the Secret does. The periodic resync is minutes away.
+  const took: number[] = [];
+  for (let i = 1; i <= 5; i++) {
+    const current = await get<{ metadata: { resourceVersion: string } }>(stack.serviceClient, serviceSecret);
+    const rotated = `rotated-${i}`;
+    const res = await stack.serviceClient.request('PATCH', serviceSecret, {
+      body: { metadata: { resourceVersion: current?.metadata.resourceVersion }, data: { password: Buffer.from(rotated).toString('base64') } },
+      contentType: 'application/merge-patch+json',
+    });
+    assert.equal(res.status, 200, res.text);
+    const started = performance.now();
+    await waitFor(async () => (await password()) === rotated, { what: `rotation ${i} in the workspace`, intervalMs: 5, timeoutMs: 5_000 });
+    took.push(performance.now() - started);
+  }
+  took.sort((a, b) => a - b);
+  t.diagnostic(`rotation → consumer: p50 ${took[2]!.toFixed(0)} ms, max ${took[4]!.toFixed(0)} ms over ${took.length}`);
+
+  // Deleted and written again by the provider (a new Secret, not an update).
+  assert.equal((await stack.serviceClient.request('DELETE', serviceSecret)).status, 200);
+  const again = await stack.serviceClient.request('POST', `/api/v1/namespaces/${ns}/secrets`, {
+    body: { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db-conn', namespace: ns }, data: { password: Buffer.from('recreated').toString('base64') } },
+  });
+  assert.equal(again.status, 201, again.text);
+  await waitFor(async () => (await password()) === 'recreated', { what: 'recreated secret in the workspace', timeoutMs: 5_000 });
+});
+
 test('deletion waits until the service cluster really removed the copy, then drops only our finalizer', async () => {
   const ws = await stack.createWorkspace('acme', 'backend', 0);
   await createVm(ws, 'db', { cpu: 1 });
@@ -132,6 +172,45 @@ test('deletion waits until the service cluster really removed the copy, then dro
   assert.deepEqual(released.metadata.finalizers, ['example.com/keep'], 'the other finalizer is left alone');
   assert.equal(await get<Vm>(stack.serviceClient, copyPath(ns, 'db')), undefined);
   await ws.client.request('PATCH', vmPath(ws, 'default', 'db'), { body: { metadata: { finalizers: null } }, contentType: 'application/merge-patch+json' });
+});
+
+test('deleting the consumer object deletes the Secret the worker copied back for it, and no other Secret', async () => {
+  const ws = await stack.createWorkspace('hooli', 'cleanup', 1);
+  const secrets = `/clusters/${ws.cluster}/api/v1/namespaces/default/secrets`;
+  const secret = (name: string) => get<{ metadata: { labels?: Record<string, string>; annotations?: Record<string, string> }; data?: Record<string, string> }>(ws.client, `${secrets}/${name}`);
+  const createSecret = async (name: string, metadata: Record<string, unknown> = {}) => {
+    const res = await ws.client.request('POST', secrets, { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name, ...metadata }, data: { owner: Buffer.from('consumer').toString('base64') } } });
+    assert.equal(res.status, 201, res.text);
+  };
+  // The consumer's own Secrets: one that an object names as its connection Secret, one that wears our
+  // agent label without saying whose copy it is.
+  await createSecret('own-conn');
+  await createSecret('lookalike', { labels: { 'sync.kcp-edge.io/agent': 'compute' } });
+  await createVm(ws, 'a', { writeConnectionSecretToRef: { name: 'a-conn' } });
+  await createVm(ws, 'b', { writeConnectionSecretToRef: { name: 'b-conn' } });
+  await createVm(ws, 'c', { writeConnectionSecretToRef: { name: 'own-conn' } });
+  const a = await waitFor(() => secret('a-conn'), { what: 'a-conn back' });
+  assert.equal(a.metadata.labels?.['sync.kcp-edge.io/agent'], 'compute');
+  assert.equal(a.metadata.annotations?.['sync.kcp-edge.io/origin'], `${ws.cluster}|default/a`);
+  await waitFor(() => secret('b-conn'), { what: 'b-conn back' });
+  await waitFor(async () => (await get<Vm>(ws.client, vmPath(ws, 'default', 'c')))?.status?.conditions?.some((c) => c.type === 'Ready'), { what: 'c Ready' });
+  await workers[0]!.idle();
+  assert.deepEqual((await secret('own-conn'))?.data, { owner: Buffer.from('consumer').toString('base64') }, 'a Secret of the consumer is never overwritten');
+
+  const deleted = async (name: string) => {
+    assert.ok([200, 202].includes((await ws.client.request('DELETE', vmPath(ws, 'default', name))).status));
+    await waitFor(async () => (await get<Vm>(ws.client, vmPath(ws, 'default', name))) === undefined, { what: `${name} gone`, timeoutMs: 20_000 });
+  };
+  await deleted('a');
+  // Gone by the time our finalizer was dropped, not some time later.
+  assert.equal(await secret('a-conn'), undefined, 'the copied-back Secret goes with its object');
+  assert.ok(await secret('b-conn'), 'the Secret copied back for another object stays');
+  assert.ok(await secret('lookalike'), 'our label alone does not make a Secret ours');
+  await deleted('c');
+  assert.deepEqual((await secret('own-conn'))?.data, { owner: Buffer.from('consumer').toString('base64') }, 'the consumer\'s Secret survives the object naming it');
+  await deleted('b');
+  assert.equal(await secret('b-conn'), undefined);
+  assert.ok(await secret('lookalike'));
 });
 
 test('two organisations with a workspace of the same name never share a namespace', async () => {

@@ -55,5 +55,7 @@ no readiness probe: the gateway must not leave the Service while the worker wait
     {{- end }}
     - name: tmp
       mountPath: /tmp
-    {{- include "kcp-edge.syncVolumeMounts" $root | nindent 4 }}
+    {{- with include "kcp-edge.syncVolumeMounts" $root | trim }}
+    {{- . | nindent 4 }}
+    {{- end }}
 {{- end -}}

@@ -31,11 +31,6 @@ export const gateway: DevStep = {
       listen: { address: '127.0.0.1', port: stack.options.port },
       tls: { certFile: join(certs, 'gateway.crt'), keyFile: join(certs, 'gateway.key') },
       upstream: { clientCertFile: join(certs, 'gateway-client.crt'), clientKeyFile: join(certs, 'gateway-client.key'), caFile: join(certs, 'ca.crt') },
-      // Off here: in-process shards refuse connections at once, so a stopped one already fails fast
-      // (502 Status). With health on, its workspaces get 503 + Retry-After: 5, which client-go retries
-      // up to 10 times per call — kubectl then waits ~1m45s and ends with a client-side error instead
-      // of the Status.
-      shardHealth: { enabled: false },
       drain: { timeoutSeconds: 5 },
       log: { level: 'info' },
       ...stack.gatewayConfig,

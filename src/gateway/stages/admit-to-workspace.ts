@@ -11,8 +11,9 @@ export function admitToWorkspace(health: ShardHealth | undefined) {
     if (target === undefined) throw forbidden(ctx.user, ctx.attrs!);
     ctx.shard = target.shard.name;
     if (target.shard.state === 'down' || (health !== undefined && !health.isAvailable(target.shard.name))) {
+      // No Retry-After: client-go retries a 503 that carries one up to ten times per call, so kubectl
+      // would sit for minutes on a shard that is known to be down instead of showing this Status now.
       throw new GatewayError('SHARD_UNAVAILABLE', 'the shard serving this workspace is unavailable, try again later', {
-        retryAfterSeconds: 5,
         internalReason: `shard ${target.shard.name} is ${target.shard.state === 'down' ? 'marked down' : 'failing health checks'}`,
       });
     }

@@ -1,14 +1,14 @@
 // List-then-watch of one collection, keeping an in-memory copy of it: the informer of client-go, cut
-// down to what the sync worker needs. Written by hand (see the sync README section) because the
-// collection lives under a virtual-workspace URL with `/clusters/*` in it and every object must be
-// reported with the endpoint it came from.
+// down to what the sync worker and the routing indexer need. Written by hand because their collections
+// live under URLs with `/clusters/*` in them (shards, virtual workspaces) and each reflector must report
+// the objects of the one server it talks to.
 //
 // Semantics: the initial list is paged; the watch resumes from the last resourceVersion seen (bookmarks
 // keep it fresh on a quiet collection); 410 Gone means the history is compacted, so the collection is
 // listed again and the difference reported as changes; any other failure retries with backoff. A server
 // that is down delays, never loses: on return the re-list reports whatever happened meanwhile.
 import { backoffDelay, sleep, type BackoffPolicy, defaultBackoff } from './backoff.ts';
-import { isGone, type KubeObject, type Query, type RestClient } from '../kube/rest-client.ts';
+import { isGone, type KubeObject, type Query, type RestClient } from './rest-client.ts';
 
 export interface ReflectorOptions {
   client: RestClient;
@@ -20,6 +20,12 @@ export interface ReflectorOptions {
   /** Called for every change, after the store is updated; `object` is undefined when it went away. */
   onChange(key: string, object: KubeObject | undefined, previous: KubeObject | undefined): void;
   onError?(err: unknown): void;
+  /**
+   * Shapes each object before it is stored and reported (client-go's SetTransform), e.g. down to its
+   * metadata when the caller must hear of changes but need not hold the payload. `undefined` drops the
+   * object: it is neither stored nor reported, and one that was stored is reported as gone.
+   */
+  transform?(object: KubeObject): KubeObject | undefined;
   /** Called once the first list is in the store. */
   onSynced?(): void;
   pageSize?: number;
@@ -83,7 +89,10 @@ export class Reflector {
       const query: Query = { limit: this.#options.pageSize ?? 500, continue: continueToken, labelSelector: this.#options.labelSelector };
       const page = await this.#options.client.list(this.#options.path, query);
       if (signal.aborted) return;
-      for (const item of page.items) seen.set(this.#options.keyOf(item), item);
+      for (const raw of page.items) {
+        const item = this.#shape(raw);
+        if (item !== undefined) seen.set(this.#options.keyOf(item), item);
+      }
       continueToken = page.metadata.continue || undefined;
       resourceVersion = page.metadata.resourceVersion;
     } while (continueToken !== undefined);
@@ -122,16 +131,23 @@ export class Reflector {
         if (rv !== undefined) this.#resourceVersion = rv;
         continue;
       }
-      const key = this.#options.keyOf(event.object);
+      const object = this.#shape(event.object);
+      const key = this.#options.keyOf(object ?? event.object);
       const previous = this.store.get(key);
-      if (event.type === 'DELETED') {
-        this.store.delete(key);
-        this.#options.onChange(key, undefined, previous ?? event.object);
+      if (event.type === 'DELETED' || object === undefined) {
+        if (previous !== undefined || object !== undefined) {
+          this.store.delete(key);
+          this.#options.onChange(key, undefined, previous ?? object);
+        }
       } else {
-        this.store.set(key, event.object);
-        this.#options.onChange(key, event.object, previous);
+        this.store.set(key, object);
+        this.#options.onChange(key, object, previous);
       }
       if (rv !== undefined) this.#resourceVersion = rv;
     }
+  }
+
+  #shape(object: KubeObject): KubeObject | undefined {
+    return this.#options.transform === undefined ? object : this.#options.transform(object);
   }
 }

@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { RestClient, type KubeObject } from '../../src/kube/rest-client.ts';
-import { Reflector } from '../../src/sync/reflector.ts';
+import { Reflector } from '../../src/kube/reflector.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const obj = (name: string, rv: string): KubeObject => ({ metadata: { name, resourceVersion: rv } });
@@ -138,4 +138,42 @@ test('410 Gone re-lists and reports what vanished during the gap; a down server 
   assert.ok(changes.includes('a:40'));
   assert.equal(errors.length, 2, 'two failed lists, retried with backoff');
   assert.deepEqual([...reflector.store.keys()].sort(), ['a', 'c']);
+});
+
+test('transform shapes what is stored and reported, and drops what it returns nothing for', async (t) => {
+  let watchRes: ServerResponse | undefined;
+  const withData = (name: string, rv: string, namespace: string): KubeObject => ({ metadata: { name, namespace, resourceVersion: rv }, data: { key: 'c2VjcmV0' } });
+  const srv = await serve({
+    list: () => ({ body: { metadata: { resourceVersion: '10' }, items: [withData('a', '3', 'mine'), withData('b', '4', 'other')] } }),
+    watch: (_q, res) => (watchRes = res),
+  });
+  const client = new RestClient({ server: srv.url });
+  const changes: string[] = [];
+  const reflector = new Reflector({
+    client,
+    path: '/secrets',
+    keyOf: (o) => `${o.metadata.namespace}/${o.metadata.name}`,
+    transform: (o) => (o.metadata.namespace === 'mine' && o.metadata.labels?.drop === undefined ? { metadata: o.metadata } : undefined),
+    onChange: (key, o, previous) => changes.push(`${key}:${o === undefined ? `gone(${previous?.metadata.resourceVersion})` : o.metadata.resourceVersion}`),
+  });
+  t.after(async () => {
+    await reflector.stop();
+    await client.close();
+    await srv.close();
+  });
+  reflector.start();
+  await waitFor(() => watchRes, { what: 'watch' });
+  assert.deepEqual(changes, ['mine/a:3']);
+  assert.deepEqual(reflector.store.get('mine/a'), { metadata: { name: 'a', namespace: 'mine', resourceVersion: '3' } }, 'the payload is not kept');
+  const send = (e: unknown) => watchRes?.write(JSON.stringify(e) + '\n');
+  send({ type: 'MODIFIED', object: withData('b', '11', 'other') });
+  send({ type: 'DELETED', object: withData('b', '12', 'other') });
+  send({ type: 'ADDED', object: withData('c', '13', 'mine') });
+  send({ type: 'DELETED', object: withData('a', '14', 'mine') });
+  const dropped = withData('c', '15', 'mine');
+  dropped.metadata.labels = { drop: 'yes' };
+  send({ type: 'MODIFIED', object: dropped });
+  await waitFor(() => changes.length === 4, { what: 'three changes' });
+  assert.deepEqual(changes, ['mine/a:3', 'mine/c:13', 'mine/a:gone(3)', 'mine/c:gone(13)']);
+  assert.equal(reflector.store.size, 0);
 });

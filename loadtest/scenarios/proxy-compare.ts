@@ -150,7 +150,7 @@ export async function compareTargets(env: BenchEnv, upstream: Upstream, targets:
           const result = await measureOnce(env, upstream, target, running.get(target.name)!, client, options);
           rounds.get(key(client, target))!.push(result);
           options.log(
-            `round ${round + 1}/${options.rounds} ${client.hop} ${target.name.padEnd(10)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  ` +
+            `round ${round + 1}/${options.rounds} ${client.hop} ${target.name.padEnd(11)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  ` +
               `new upstream conns ${result.newUpstreamConnections}${Number.isNaN(result.cpuMicrosPerRequest) ? '' : `  ${result.cpuMicrosPerRequest.toFixed(0)} µs CPU/req`}` +
               `${result.socketErrors + result.non2xx > 0 ? `  errors ${result.socketErrors} non-2xx ${result.non2xx}` : ''}`,
           );

@@ -8,8 +8,9 @@ import { parseArgs } from 'node:util';
 import { ensureCommands } from './lib/install.ts';
 import { makeBenchPki } from './lib/bench-pki.ts';
 import { Processes } from './lib/processes.ts';
-import { compareChart, compareTable } from './lib/report.ts';
-import { compareTargets } from './scenarios/proxy-compare.ts';
+import { parseClients } from './lib/load-clients.ts';
+import { comparisonReport, comparisonTables } from './lib/report.ts';
+import { compareTargets, type ClientComparison } from './scenarios/proxy-compare.ts';
 import { extraScenarios, type ScenarioReport } from './scenarios/index.ts';
 import { caddy } from './targets/caddy.ts';
 import { direct } from './targets/direct.ts';
@@ -24,6 +25,7 @@ const { values } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     targets: { type: 'string' },
+    clients: { type: 'string' },
     scenarios: { type: 'string' },
     rounds: { type: 'string' },
     seconds: { type: 'string' },
@@ -46,9 +48,12 @@ const options = {
   threads: 2,
   connections: 64,
 };
+// HTTP/1.1 (wrk) and/or HTTP/2 (h2load) on the client hop: `--clients h1,h2` (the default), `h1`, `h2`.
+const clients = parseClients(values.clients);
 
 async function main(processes: Processes, dir: string): Promise<void> {
-  await ensureCommands({ nginx: 'nginx', caddy: 'caddy', wrk: 'wrk', openssl: 'openssl', 'redis-server': 'redis-server' }, log);
+  const loadGenerators = Object.assign({}, ...clients.map((c) => c.packages)) as Record<string, string>;
+  await ensureCommands({ nginx: 'nginx', caddy: 'caddy', ...loadGenerators, openssl: 'openssl', 'redis-server': 'redis-server' }, log);
   const pki = await makeBenchPki(dir);
   const upstream = await startUpstream(processes, { certFile: pki.upstreamCertFile, keyFile: pki.upstreamKeyFile, clientCaFile: pki.caFile });
   log(`upstream listening on 127.0.0.1:${upstream.port}`);
@@ -62,9 +67,8 @@ async function main(processes: Processes, dir: string): Promise<void> {
   const profileDir = join(dir, 'profiles');
   if (values.profile === true) kcpEdgeNodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
   // `--targets none` skips the comparison (to run other scenarios alone).
-  const summaries = targets.length === 0 ? [] : await compareTargets(env, upstream, targets, { ...options, log });
-  const table = summaries.length === 0 ? '' : compareTable(summaries);
-  if (table !== '') process.stdout.write(`\n${table}\n\n`);
+  const comparisons = targets.length === 0 ? [] : await compareTargets(env, upstream, targets, { ...options, clients, log });
+  for (const { comparison, table } of comparisonTables(comparisons)) process.stdout.write(`\n### ${comparison.client.title}\n\n${table}\n\n`);
   const reports: ScenarioReport[] = [];
   if (values.profile === true) {
     const profile = await reportProfiles(profileDir);
@@ -81,7 +85,7 @@ async function main(processes: Processes, dir: string): Promise<void> {
   }
 
   if (values['no-report'] !== true) {
-    await writeReport(summaries, table, reports);
+    await writeReport(comparisons, reports);
   }
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
@@ -105,37 +109,30 @@ async function reportProfiles(profileDir: string): Promise<ScenarioReport | unde
   return { title: "Where kcp-edge's CPU goes (node --cpu-prof, whole process life)", markdown };
 }
 
-async function writeReport(summaries: Parameters<typeof compareChart>[0], table: string, reports: ScenarioReport[]): Promise<void> {
+async function writeReport(comparisons: ClientComparison[], reports: ScenarioReport[]): Promise<void> {
   const resultsDir = new URL('./results/', import.meta.url).pathname;
   await mkdir(resultsDir, { recursive: true });
   const date = new Date().toISOString().slice(0, 10);
   const name = [date, ...(quick ? ['quick'] : []), ...(values.name === undefined ? [] : [values.name])].join('-');
-  const compared = summaries.length > 0;
-  if (compared) {
-    const chart = compareChart(summaries, `GET ${options.connections} connections, TLS both hops — ${date}${quick ? ' (quick run)' : ''}`);
-    await writeFile(join(resultsDir, `${name}.svg`), chart);
-  }
+  const compared = comparisons.length > 0;
+  const { markdown: sections, charts } = comparisonReport(comparisons, {
+    name,
+    chartTitle: (protocol) => `GET ${protocol}, ${options.connections} connections, TLS both hops — ${date}${quick ? ' (quick run)' : ''}`,
+    ...options,
+  });
+  for (const [file, svg] of charts) await writeFile(join(resultsDir, file), svg);
   const comparison = !compared
     ? []
     : [
-        `Method: wrk -t${options.threads} -c${options.connections}, ${options.warmupSeconds} s warm-up + ${options.seconds} s, ${options.rounds} interleaved round(s), medians;`,
-        'TLS 1.3 on both hops, HTTP/1.1; upstream = one Node HTTPS worker serving a fixed 1.5 KB ConfigMapList. Each target was',
-        'checked to relay the body byte for byte and to answer 502 when told to trust another CA; each upstream pool was',
-        'pre-filled with one slow request per client connection before warm-up. "new upstream conns" counts TLS connections',
-        'that carried bench traffic to the upstream during the measured run (direct: the client\'s own).',
+        `Method: ${options.warmupSeconds} s warm-up + ${options.seconds} s per measurement, ${options.rounds} interleaved round(s) (targets and client`,
+        'protocols rotated), medians; TLS 1.3 on both hops. The upstream hop is HTTP/1.1 + mTLS for every proxy, whatever the client speaks',
+        '(checked: no proxied request reached the upstream over HTTP/2). Upstream = one Node HTTPS worker (HTTP/1.1 and HTTP/2 by ALPN)',
+        'serving a fixed 1.5 KB ConfigMapList. Each target was checked to relay the body byte for byte over every client protocol measured',
+        'and to answer 502 when told to trust another CA; each upstream pool was pre-filled with one slow request per client connection',
+        'before warm-up. "new upstream conns" counts TLS connections that carried bench traffic to the upstream during the measured run',
+        "(direct: the client's own). \"errors\" counts socket/stream errors and 4xx/5xx answers.",
         '',
-        table,
-        '',
-        `![chart](${name}.svg)`,
-        '',
-        '## Rounds',
-        '',
-        '| target | round | req/s | p50 ms | p99 ms | CPU µs/req | new upstream conns |',
-        '|---|---:|---:|---:|---:|---:|---:|',
-        ...summaries.flatMap((s) =>
-          s.rounds.map((r, i) => `| ${s.name} | ${i + 1} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ${Number.isFinite(r.cpuMicrosPerRequest) ? r.cpuMicrosPerRequest.toFixed(0) : '–'} | ${r.newUpstreamConnections} |`),
-        ),
-        '',
+        ...sections,
       ];
   const markdown = [
     `# kcp-edge load test — ${date}${quick ? ' (quick run: short and single-round, not for quoting)' : ''}`,
@@ -147,7 +144,7 @@ async function writeReport(summaries: Parameters<typeof compareChart>[0], table:
     ...reports.flatMap((r) => [`## ${r.title}`, '', r.markdown, '']),
   ].join('\n');
   await writeFile(join(resultsDir, `${name}.md`), markdown);
-  log(`wrote loadtest/results/${name}.md${compared ? ` and ${name}.svg` : ''}`);
+  log(`wrote loadtest/results/${name}.md${[...charts.keys()].map((file) => ` and ${file}`).join('')}`);
 }
 
 const dir = await mkdtemp(join(tmpdir(), 'kcp-edge-bench-'));

@@ -1,4 +1,6 @@
-// Loopback plumbing: free ports, waiting for a listener, and one HTTPS request with a chosen trust root.
+// Loopback plumbing: free ports, waiting for a listener, and one HTTPS request (HTTP/1.1 or HTTP/2) with a
+// chosen trust root.
+import { connect as connectHttp2 } from 'node:http2';
 import { request } from 'node:https';
 import { createServer, connect } from 'node:net';
 
@@ -48,6 +50,38 @@ export function httpsGet(port: number, path: string, { ca, headers = {}, servern
     });
     req.on('timeout', () => req.destroy(new Error(`GET ${path} on port ${port} timed out`)));
     req.on('error', reject);
+    req.end();
+  });
+}
+
+export interface FetchedH2 extends Fetched {
+  /** The protocol ALPN settled on: 'h2', or the connection would have failed. */
+  alpnProtocol: string | false;
+}
+
+/** One GET over a fresh HTTP/2 connection (ALPN offers h2 only), trusting only `ca`. */
+export function http2Get(port: number, path: string, { ca, headers = {}, servername = 'localhost', timeoutMs = 10_000 }: { ca: string; headers?: Record<string, string>; servername?: string; timeoutMs?: number }): Promise<FetchedH2> {
+  return new Promise((resolve, reject) => {
+    const session = connectHttp2(`https://${LOOPBACK}:${port}`, { ca, servername });
+    const timer = setTimeout(() => session.destroy(new Error(`HTTP/2 GET ${path} on port ${port} timed out`)), timeoutMs);
+    const fail = (err: Error) => {
+      clearTimeout(timer);
+      session.destroy();
+      reject(err);
+    };
+    session.on('error', fail);
+    const req = session.request({ ':method': 'GET', ':path': path, ...headers });
+    req.on('error', fail);
+    req.on('response', (responseHeaders) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        clearTimeout(timer);
+        const alpnProtocol = session.alpnProtocol ?? false;
+        session.close();
+        resolve({ status: Number(responseHeaders[':status']), body: Buffer.concat(chunks), headers: responseHeaders, alpnProtocol });
+      });
+    });
     req.end();
   });
 }

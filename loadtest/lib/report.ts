@@ -1,19 +1,77 @@
 // The results as a Markdown table and an SVG bar chart, both written to loadtest/results/.
-import type { TargetSummary } from '../scenarios/proxy-compare.ts';
+import type { ClientComparison, TargetSummary } from '../scenarios/proxy-compare.ts';
 
 const thousands = (n: number) => Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
 const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 
-export function compareTable(summaries: TargetSummary[]): string {
+/**
+ * One row per target. With `baseline` (the same targets measured with another client), a last column
+ * gives each target's req/s relative to its own there.
+ */
+export function compareTable(summaries: TargetSummary[], baseline?: { label: string; summaries: TargetSummary[] }): string {
+  const against = (s: TargetSummary) => {
+    const other = baseline?.summaries.find((b) => b.name === s.name);
+    return other === undefined ? '' : ` ${fixed(s.requestsPerSecond / other.requestsPerSecond, 2)} |`;
+  };
   const rows = summaries.map((s) =>
     `| ${s.name} — ${s.description} | ${thousands(s.requestsPerSecond)} | ${fixed(s.ratioToDirect, 2)} | ${fixed(s.p50Ms, 1)} | ${fixed(s.p99Ms, 1)} | ` +
-      `${Number.isFinite(s.cpuMicrosPerRequest) ? Math.round(s.cpuMicrosPerRequest) : '–'} | ${s.newUpstreamConnections} | ${s.errors} |`,
+      `${Number.isFinite(s.cpuMicrosPerRequest) ? Math.round(s.cpuMicrosPerRequest) : '–'} | ${s.newUpstreamConnections} | ${s.errors} |${against(s)}`,
   );
   return [
-    '| target | req/s | vs direct | p50 ms | p99 ms | target CPU µs/req | new upstream conns | errors |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|',
+    `| target | req/s | vs direct | p50 ms | p99 ms | target CPU µs/req | new upstream conns | errors |${baseline === undefined ? '' : ` vs ${baseline.label} |`}`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|${baseline === undefined ? '' : '---:|'}`,
     ...rows,
   ].join('\n');
+}
+
+/** The tables of every client, the HTTP/2 one compared with HTTP/1.1 when both were measured. */
+export function comparisonTables(comparisons: ClientComparison[]): { comparison: ClientComparison; table: string }[] {
+  const h1 = comparisons.find((c) => c.client.hop === 'h1');
+  return comparisons.map((comparison) => ({
+    comparison,
+    table: compareTable(comparison.summaries, comparison.client.hop === 'h2' && h1 !== undefined ? { label: 'own HTTP/1.1', summaries: h1.summaries } : undefined),
+  }));
+}
+
+export interface ComparisonReport {
+  markdown: string[];
+  /** File name (in the results directory) → SVG. */
+  charts: Map<string, string>;
+}
+
+/**
+ * The report's comparison part: one section per client hop, each with its table and chart (`<name>.svg`
+ * for HTTP/1.1, `<name>-h2.svg` for HTTP/2), then every round.
+ */
+export function comparisonReport(
+  comparisons: ClientComparison[],
+  o: { name: string; chartTitle: (protocol: string) => string; threads: number; connections: number },
+): ComparisonReport {
+  const charts = new Map<string, string>();
+  const sections = comparisonTables(comparisons).flatMap(({ comparison, table }) => {
+    const file = comparison.client.hop === 'h1' ? `${o.name}.svg` : `${o.name}-${comparison.client.hop}.svg`;
+    charts.set(file, compareChart(comparison.summaries, o.chartTitle(comparison.client.protocol)));
+    const note = comparison.client.note === undefined ? [] : [comparison.client.note, ''];
+    return [`## ${comparison.client.title}`, '', `Client: ${comparison.client.method(o)}.`, '', ...note, table, '', `![chart](${file})`, ''];
+  });
+  const markdown = [
+    ...sections,
+    '## Rounds',
+    '',
+    '| client hop | target | round | req/s | p50 ms | p99 ms | CPU µs/req | new upstream conns | errors |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---:|',
+    ...comparisons.flatMap(({ client, summaries }) =>
+      summaries.flatMap((s) =>
+        s.rounds.map(
+          (r, i) =>
+            `| ${client.hop} | ${s.name} | ${i + 1} | ${r.requestsPerSecond.toFixed(0)} | ${r.p50Ms.toFixed(2)} | ${r.p99Ms.toFixed(2)} | ` +
+            `${Number.isFinite(r.cpuMicrosPerRequest) ? r.cpuMicrosPerRequest.toFixed(0) : '–'} | ${r.newUpstreamConnections} | ${r.socketErrors + r.non2xx} |`,
+        ),
+      ),
+    ),
+    '',
+  ];
+  return { markdown, charts };
 }
 
 function escapeXml(text: string): string {

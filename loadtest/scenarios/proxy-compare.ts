@@ -1,10 +1,12 @@
 // The side-by-side GET/LIST comparison: the same upstream, reached directly and through each proxy,
-// measured in interleaved rounds so that drift on a shared machine hits every target alike.
+// over HTTP/1.1 and HTTP/2 on the client hop (the upstream hop is HTTP/1.1 for every proxy), measured in
+// interleaved rounds so that drift on a shared machine hits every target and both protocols alike.
 import { readFile } from 'node:fs/promises';
 import { cpuSeconds } from '../lib/cpu.ts';
-import { httpsGet } from '../lib/net.ts';
+import type { LoadClient } from '../lib/load-clients.ts';
+import { http2Get, httpsGet } from '../lib/net.ts';
 import { median } from '../lib/stats.ts';
-import { runWrk, type WrkResult } from '../lib/wrk.ts';
+import type { WrkResult } from '../lib/wrk.ts';
 import { LIST_BODY } from '../upstream/body.ts';
 import type { Upstream } from '../upstream/start.ts';
 import type { BenchEnv, RunningTarget, Target } from '../targets/types.ts';
@@ -14,6 +16,8 @@ export interface CompareOptions {
   warmupSeconds: number;
   seconds: number;
   threads: number;
+  /** One table each: wrk (HTTP/1.1) and/or h2load (HTTP/2) on the client hop. */
+  clients: LoadClient[];
   log: (line: string) => void;
 }
 
@@ -37,14 +41,30 @@ export interface TargetSummary {
   errors: number;
 }
 
-/** Checks the body byte for byte and that a target trusting another CA refuses the upstream (502). */
-export async function verifyTarget(env: BenchEnv, target: Target, running: RunningTarget): Promise<void> {
-  const ok = await httpsGet(running.port, running.path, { ca: await readCa(env), headers: running.headers });
-  if (ok.status !== 200) throw new Error(`${target.name}: GET ${running.path} answered ${ok.status}: ${ok.body.toString().slice(0, 300)}`);
-  if (!ok.body.equals(LIST_BODY)) {
-    throw new Error(`${target.name}: body differs from the upstream's (${ok.body.length} vs ${LIST_BODY.length} bytes)`);
+/** One table: every target measured with one load client. */
+export interface ClientComparison {
+  client: LoadClient;
+  summaries: TargetSummary[];
+}
+
+/**
+ * Checks the body byte for byte over HTTP/1.1 (no ALPN, like wrk) and, when measured over HTTP/2 too,
+ * over a connection that negotiated h2; that a proxy's upstream hop stayed HTTP/1.1 either way; and that
+ * a target trusting another CA refuses the upstream (502).
+ */
+export async function verifyTarget(env: BenchEnv, upstream: Upstream, target: Target, running: RunningTarget, clients: LoadClient[]): Promise<void> {
+  const ca = await readCa(env);
+  const before = await upstream.stats();
+  const ok = await httpsGet(running.port, running.path, { ca, headers: running.headers });
+  checkAnswer(target, running, ok);
+  if (clients.some((c) => c.hop === 'h2')) {
+    const h2 = await http2Get(running.port, running.path, { ca, headers: running.headers });
+    if (h2.alpnProtocol !== 'h2') throw new Error(`${target.name}: ALPN settled on ${String(h2.alpnProtocol)}, not h2`);
+    checkAnswer(target, running, h2, ' over HTTP/2');
   }
   if (target.name === 'direct') return;
+  const h2Upstream = (await upstream.stats()).h2Requests - before.h2Requests;
+  if (h2Upstream > 0) throw new Error(`${target.name}: ${h2Upstream} request(s) reached the upstream over HTTP/2; the upstream hop must stay HTTP/1.1`);
   const wrong = await target.start(env, env.wrongCaFile);
   try {
     const refused = await httpsGet(wrong.port, wrong.path, { ca: await readCa(env), headers: wrong.headers });
@@ -53,6 +73,13 @@ export async function verifyTarget(env: BenchEnv, target: Target, running: Runni
     }
   } finally {
     await wrong.stop();
+  }
+}
+
+function checkAnswer(target: Target, running: RunningTarget, answer: { status: number; body: Buffer }, over = ''): void {
+  if (answer.status !== 200) throw new Error(`${target.name}: GET ${running.path}${over} answered ${answer.status}: ${answer.body.toString().slice(0, 300)}`);
+  if (!answer.body.equals(LIST_BODY)) {
+    throw new Error(`${target.name}: body${over} differs from the upstream's (${answer.body.length} vs ${LIST_BODY.length} bytes)`);
   }
 }
 
@@ -76,15 +103,22 @@ export async function prefillPool(env: BenchEnv, running: RunningTarget): Promis
   if (failed.length > 0) throw new Error(`pool pre-fill: ${failed.length} of ${results.length} requests failed (status ${failed[0]!.status})`);
 }
 
-async function measureOnce(env: BenchEnv, upstream: Upstream, running: RunningTarget, options: CompareOptions): Promise<RoundResult> {
+async function measureOnce(env: BenchEnv, upstream: Upstream, target: Target, running: RunningTarget, client: LoadClient, options: CompareOptions): Promise<RoundResult> {
   await prefillPool(env, running);
   const load = { port: running.port, path: running.path, headers: running.headers, threads: options.threads, connections: env.connections };
-  await runWrk({ ...load, seconds: options.warmupSeconds });
+  await client.run({ ...load, seconds: options.warmupSeconds });
+  // The warm-up's end cuts off the requests in flight, and a proxy may drop the upstream connections
+  // that carried them: fill the pool again, so that "new upstream conns" counts only what the
+  // measured run itself had to open.
+  await prefillPool(env, running);
   const before = await upstream.stats();
   const cpuBefore = await cpuSeconds(running.pgids);
-  const result = await runWrk({ ...load, seconds: options.seconds });
+  const result = await client.run({ ...load, seconds: options.seconds });
   const cpuAfter = await cpuSeconds(running.pgids);
   const after = await upstream.stats();
+  if (target.name !== 'direct' && after.h2Requests > before.h2Requests) {
+    throw new Error(`${target.name}: requests reached the upstream over HTTP/2 while measured with ${client.hop}; the upstream hop must stay HTTP/1.1`);
+  }
   return {
     ...result,
     newUpstreamConnections: after.connections - before.connections,
@@ -92,36 +126,49 @@ async function measureOnce(env: BenchEnv, upstream: Upstream, running: RunningTa
   };
 }
 
-export async function compareTargets(env: BenchEnv, upstream: Upstream, targets: Target[], options: CompareOptions): Promise<TargetSummary[]> {
+export async function compareTargets(env: BenchEnv, upstream: Upstream, targets: Target[], options: CompareOptions): Promise<ClientComparison[]> {
+  const { clients } = options;
   const running = new Map<string, RunningTarget>();
   const descriptions = new Map<string, string>();
   for (const target of targets) {
     descriptions.set(target.name, await target.describe());
     const started = await target.start(env, env.caFile);
     running.set(target.name, started);
-    await verifyTarget(env, target, started);
-    options.log(`${target.name}: body identical, upstream certificate verified`);
+    await verifyTarget(env, upstream, target, started, clients);
+    options.log(`${target.name}: body identical${clients.some((c) => c.hop === 'h2') ? ' over HTTP/1.1 and HTTP/2 (ALPN h2)' : ''}, upstream certificate verified`);
   }
-  const rounds = new Map<string, RoundResult[]>(targets.map((t) => [t.name, []]));
+  const key = (client: LoadClient, target: Target) => `${client.hop} ${target.name}`;
+  const rounds = new Map<string, RoundResult[]>(clients.flatMap((c) => targets.map((t) => [key(c, t), []] as const)));
   try {
     for (let round = 0; round < options.rounds; round++) {
-      // Rotate the order each round so no target always runs first (or right after the heaviest).
+      // Rotate the order each round so no target always runs first (or right after the heaviest), and
+      // no protocol always runs first on a target.
       const order = targets.map((_, i) => targets[(i + round) % targets.length]!);
+      const clientOrder = clients.map((_, i) => clients[(i + round) % clients.length]!);
       for (const target of order) {
-        const result = await measureOnce(env, upstream, running.get(target.name)!, options);
-        rounds.get(target.name)!.push(result);
-        options.log(
-          `round ${round + 1}/${options.rounds} ${target.name.padEnd(8)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  ` +
-            `new upstream conns ${result.newUpstreamConnections}${Number.isNaN(result.cpuMicrosPerRequest) ? '' : `  ${result.cpuMicrosPerRequest.toFixed(0)} µs CPU/req`}`,
-        );
+        for (const client of clientOrder) {
+          const result = await measureOnce(env, upstream, target, running.get(target.name)!, client, options);
+          rounds.get(key(client, target))!.push(result);
+          options.log(
+            `round ${round + 1}/${options.rounds} ${client.hop} ${target.name.padEnd(11)} ${result.requestsPerSecond.toFixed(0).padStart(6)} req/s  p50 ${result.p50Ms.toFixed(2)} ms  p99 ${result.p99Ms.toFixed(2)} ms  ` +
+              `new upstream conns ${result.newUpstreamConnections}${Number.isNaN(result.cpuMicrosPerRequest) ? '' : `  ${result.cpuMicrosPerRequest.toFixed(0)} µs CPU/req`}` +
+              `${result.socketErrors + result.non2xx > 0 ? `  errors ${result.socketErrors} non-2xx ${result.non2xx}` : ''}`,
+          );
+        }
       }
     }
   } finally {
     for (const r of running.values()) await r.stop();
   }
-  const directRps = median((rounds.get('direct') ?? []).map((r) => r.requestsPerSecond));
+  return clients.map((client) => ({ client, summaries: summarize(targets, descriptions, (target) => rounds.get(key(client, target))!) }));
+}
+
+/** Medians per target, and each target's req/s relative to direct's (measured with the same client). */
+function summarize(targets: Target[], descriptions: Map<string, string>, roundsOf: (target: Target) => RoundResult[]): TargetSummary[] {
+  const direct = targets.find((t) => t.name === 'direct');
+  const directRps = direct === undefined ? Number.NaN : median(roundsOf(direct).map((r) => r.requestsPerSecond));
   return targets.map((target) => {
-    const results = rounds.get(target.name)!;
+    const results = roundsOf(target);
     const rps = median(results.map((r) => r.requestsPerSecond));
     return {
       name: target.name,

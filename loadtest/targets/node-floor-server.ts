@@ -1,10 +1,10 @@
-// The floor for any Node gateway on this box: an HTTPS server that forwards every request to one
-// upstream with undici's Pool.dispatch() and a minimal handler — no parsing, routing, auth or metrics.
+// The floor for any Node gateway on this box: an HTTPS server (HTTP/2 and HTTP/1.1 by ALPN, like
+// kcp-edge's) that forwards every request over HTTP/1.1 to one upstream with undici's Pool.dispatch()
+// and a minimal handler — no parsing, routing, auth or metrics.
 // kcp-edge's distance to this line is what its own pipeline costs; this line's distance to nginx is
 // what Node's HTTP and TLS machinery costs.
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:https';
-import type { ServerResponse } from 'node:http';
+import { createSecureServer, type Http2ServerResponse } from 'node:http2';
 import { Pool, type Dispatcher } from 'undici';
 
 interface FloorOptions {
@@ -21,24 +21,32 @@ const o = JSON.parse(process.argv[2] ?? '{}') as FloorOptions;
 const pool = new Pool(o.upstream, {
   connections: null,
   pipelining: 1,
+  allowH2: false, // the upstream hop stays HTTP/1.1 whatever the client speaks
   keepAliveTimeout: 60_000,
   connect: { ca: readFileSync(o.caFile), cert: readFileSync(o.clientCertFile), key: readFileSync(o.clientKeyFile), servername: 'localhost' },
 });
 const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect', 'proxy-connection', 'te', 'trailer', 'host']);
 
 class Relay implements Dispatcher.DispatchHandler {
-  readonly res: ServerResponse;
-  constructor(res: ServerResponse) {
+  // With allowHTTP1, HTTP/1.1 requests get an http.ServerResponse; the calls used here are common to both.
+  readonly res: Http2ServerResponse;
+  constructor(res: Http2ServerResponse) {
     this.res = res;
   }
   onRequestStart(): void {}
   onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+    // Connection-specific headers: HTTP/2 refuses them, and HTTP/1.1 sets its own.
     delete headers['connection'];
     delete headers['keep-alive'];
+    delete headers['transfer-encoding'];
     this.res.writeHead(status, headers);
   }
   onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
     if (!this.res.write(chunk)) {
+      // A client that went away (a load generator stopping mid-request resets its streams) never drains:
+      // give up the upstream request rather than hold its connection paused for ever.
+      // (HTTP/2's compatibility response has no `destroyed` of its own; its stream has. HTTP/1.1's has no stream.)
+      if ((this.res.stream as Http2ServerResponse['stream'] | undefined)?.destroyed ?? this.res.destroyed) return c.abort(new Error('client went away'));
       c.pause();
       this.res.once('drain', () => c.resume());
     }
@@ -55,10 +63,14 @@ class Relay implements Dispatcher.DispatchHandler {
   }
 }
 
-const server = createServer({ cert: readFileSync(o.certFile), key: readFileSync(o.keyFile), keepAliveTimeout: 120_000 }, (req, res) => {
+const server = createSecureServer({ cert: readFileSync(o.certFile), key: readFileSync(o.keyFile), allowHTTP1: true, http1Options: { keepAliveTimeout: 120_000 } }, (req, res) => {
   const headers: string[] = [];
   const raw = req.rawHeaders;
-  for (let i = 0; i < raw.length; i += 2) if (!hopByHop.has(raw[i]!.toLowerCase())) headers.push(raw[i]!, raw[i + 1]!);
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    // HTTP/2 pseudo-headers (:method, :path, :authority, :scheme) are not HTTP/1.1 headers.
+    if (name.charCodeAt(0) !== 58 /* ':' */ && !hopByHop.has(name.toLowerCase())) headers.push(name, raw[i + 1]!);
+  }
   pool.dispatch({ path: req.url ?? '/', method: req.method as Dispatcher.HttpMethod, headers, body: null }, new Relay(res));
 });
 server.listen(o.port, '127.0.0.1');

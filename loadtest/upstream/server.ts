@@ -1,11 +1,11 @@
 // The upstream every target forwards to: one Node HTTPS worker standing in for a KCP shard's list
-// endpoint. It answers the fixed ConfigMapList, honours requestheader authentication the way
-// kube-apiserver does (X-Remote-* headers only from a verified client certificate), and counts the TLS
-// connections it accepts so the bench can see a proxy reconnecting mid-run. Watches (`watch=1`) stay
-// open and receive an event, stamped with its send time, each time the bench says "emit".
-// Run as a child with IPC.
-import type { ServerResponse } from 'node:http';
-import { createServer } from 'node:https';
+// endpoint, speaking HTTP/1.1 and HTTP/2 (ALPN) like kube-apiserver. It answers the fixed ConfigMapList,
+// honours requestheader authentication the way kube-apiserver does (X-Remote-* headers only from a
+// verified client certificate), and counts the TLS connections it accepts so the bench can see a proxy
+// reconnecting mid-run. Watches (`watch=1`) stay open and receive an event, stamped with its send time,
+// each time the bench says "emit". Run as a child with IPC.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createSecureServer, type Http2ServerRequest } from 'node:http2';
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import { LIST_BODY, LIST_PATH } from './body.ts';
@@ -19,15 +19,26 @@ export interface UpstreamOptions {
 
 export type UpstreamMessage =
   | { type: 'listening'; port: number }
-  | { type: 'stats'; connections: number; requests: number; watchers: number }
+  | { type: 'stats'; connections: number; requests: number; h2Requests: number; watchers: number }
   | { type: 'emitted'; seq: number; watchers: number };
 
 const options = JSON.parse(process.argv[2] ?? '{}') as UpstreamOptions;
 let connections = 0;
 let requests = 0;
+/** Requests that arrived over HTTP/2: only direct clients may speak it; the proxies' upstream hop stays HTTP/1.1. */
+let h2Requests = 0;
 /** Connections that carried bench traffic; health probes of the gateway's shard-health checker do not count. */
 const counted = new WeakSet<object>();
-const watchers = new Set<ServerResponse>();
+const watchers = new Set<{ write(chunk: string): boolean }>();
+
+/**
+ * The TLS connection a request came on. Under HTTP/2, `req.socket` is a fresh proxy for each stream, so
+ * the session stands for the connection; under HTTP/1.1 the socket itself does.
+ */
+function connectionOf(req: IncomingMessage | Http2ServerRequest): { key: object; tls: TLSSocket } {
+  if ('stream' in req) return { key: req.stream.session!, tls: req.stream.session!.socket as TLSSocket };
+  return { key: req.socket, tls: req.socket as TLSSocket };
+}
 
 /** One watch event per open watch, each stamped just before its own write (ms since the epoch, µs precision). */
 function emit(seq: number): void {
@@ -40,15 +51,20 @@ function forbidden(message: string): Buffer {
   return Buffer.from(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason: 'Forbidden', code: 403 }));
 }
 
-const server = createServer(
+const server = createSecureServer(
   {
     cert: readFileSync(options.certFile),
     key: readFileSync(options.keyFile),
     ca: readFileSync(options.clientCaFile),
     requestCert: true,
     rejectUnauthorized: false,
+    allowHTTP1: true,
+    // The client's preference decides. undici (node-floor, kcp-edge) offers http/1.1 before h2, and a
+    // server-preference choice would silently move those proxies' upstream hop to HTTP/2; h2load and
+    // node's http2 client offer h2 first. nginx and caddy offer http/1.1 only or nothing (HTTP/1.1).
+    ALPNCallback: ({ protocols }) => protocols.find((p) => p === 'h2' || p === 'http/1.1'),
     // A shard keeps idle connections for a long time; the bench's pauses must not close them.
-    keepAliveTimeout: 120_000,
+    http1Options: { keepAliveTimeout: 120_000 },
   },
   (req, res) => {
     const [path, query = ''] = (req.url ?? '').split('?', 2) as [string, string?];
@@ -59,19 +75,24 @@ const server = createServer(
       return;
     }
     requests += 1;
-    if (!counted.has(req.socket)) {
-      counted.add(req.socket);
+    if (req.httpVersionMajor === 2) h2Requests += 1;
+    const connection = connectionOf(req);
+    if (!counted.has(connection.key)) {
+      counted.add(connection.key);
       connections += 1;
     }
-    if (req.headers['x-remote-user'] !== undefined && !(req.socket as TLSSocket).authorized) {
+    if (req.headers['x-remote-user'] !== undefined && !connection.tls.authorized) {
       const body = forbidden('X-Remote-User from a client without a verified front-proxy certificate');
       res.writeHead(403, { 'content-type': 'application/json', 'content-length': body.length });
       res.end(body);
       return;
     }
     if (req.method === 'GET' && path === LIST_PATH && /(?:^|&)watch=(1|true)(?:&|$)/.test(query)) {
-      res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'audit-id': 'bench' });
-      res.flushHeaders();
+      // HTTP/2 has no transfer-encoding (and refuses the header): its frames delimit the body.
+      res.writeHead(200, { 'content-type': 'application/json', ...(req.httpVersionMajor === 2 ? {} : { 'transfer-encoding': 'chunked' }), 'audit-id': 'bench' });
+      // HTTP/2's writeHead sends the headers at once; HTTP/1.1 holds them for the first chunk. (The
+      // handler's types describe HTTP/2 only; with allowHTTP1, HTTP/1.1 requests get an http ServerResponse.)
+      if (req.httpVersionMajor !== 2) (res as unknown as ServerResponse).flushHeaders();
       watchers.add(res);
       res.on('close', () => watchers.delete(res));
       return;
@@ -96,7 +117,7 @@ server.listen(0, '127.0.0.1', () => {
   if (address !== null && typeof address !== 'string') process.send?.({ type: 'listening', port: address.port } satisfies UpstreamMessage);
 });
 process.on('message', (message: { type?: string; seq?: number }) => {
-  if (message.type === 'stats') process.send?.({ type: 'stats', connections, requests, watchers: watchers.size } satisfies UpstreamMessage);
+  if (message.type === 'stats') process.send?.({ type: 'stats', connections, requests, h2Requests, watchers: watchers.size } satisfies UpstreamMessage);
   if (message.type === 'emit') {
     emit(message.seq ?? 0);
     process.send?.({ type: 'emitted', seq: message.seq ?? 0, watchers: watchers.size } satisfies UpstreamMessage);

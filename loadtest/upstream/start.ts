@@ -4,8 +4,8 @@ import type { UpstreamMessage, UpstreamOptions } from './server.ts';
 
 export interface Upstream {
   port: number;
-  /** TLS connections accepted and requests answered since start, and watches open now. */
-  stats(): Promise<{ connections: number; requests: number; watchers: number }>;
+  /** TLS connections accepted and requests answered (of them over HTTP/2) since start, and watches open now. */
+  stats(): Promise<{ connections: number; requests: number; h2Requests: number; watchers: number }>;
   /** Sends one event to every open watch; resolves with how many got it. */
   emit(seq: number): Promise<number>;
   stop(): Promise<void>;
@@ -39,8 +39,8 @@ export async function startUpstream(processes: Processes, options: UpstreamOptio
   return {
     port,
     stats: async () => {
-      const { connections, requests, watchers } = await ask('stats', { type: 'stats' });
-      return { connections, requests, watchers };
+      const { connections, requests, h2Requests, watchers } = await ask('stats', { type: 'stats' });
+      return { connections, requests, h2Requests, watchers };
     },
     emit: async (seq) => (await ask('emitted', { type: 'emit', seq })).watchers,
     stop: () => managed.stop(),

@@ -1,0 +1,52 @@
+// node-floor, the bench's bare Node forwarder: HTTP/2 and HTTP/1.1 to clients, HTTP/1.1 to the upstream, and
+// no upstream connection left behind by a client that goes away mid-request.
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { connect } from 'node:http2';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { makeBenchPki } from '../../loadtest/lib/bench-pki.ts';
+import { http2Get, httpsGet } from '../../loadtest/lib/net.ts';
+import { Processes } from '../../loadtest/lib/processes.ts';
+import { nodeFloor } from '../../loadtest/targets/node-floor.ts';
+import { LIST_BODY } from '../../loadtest/upstream/body.ts';
+import { startUpstream } from '../../loadtest/upstream/start.ts';
+import { makeTempDir, waitFor } from '../helpers/wait.ts';
+
+test('node-floor relays over HTTP/2 and HTTP/1.1, always HTTP/1.1 upstream, and drops the upstream request of a client that left', async (t) => {
+  const temp = await makeTempDir();
+  t.after(() => temp[Symbol.asyncDispose]());
+  const processes = new Processes(temp.dir);
+  t.after(() => processes.stopAll());
+  const pki = await makeBenchPki(temp.dir);
+  const ca = await readFile(pki.caFile, 'utf8');
+  const upstream = await startUpstream(processes, { certFile: pki.upstreamCertFile, keyFile: pki.upstreamKeyFile, clientCaFile: pki.caFile });
+  const floor = await nodeFloor.start({ dir: temp.dir, processes, upstreamPort: upstream.port, connections: 8, ...pki }, pki.caFile);
+
+  const h2 = await http2Get(floor.port, floor.path, { ca });
+  assert.equal(h2.alpnProtocol, 'h2');
+  assert.equal(h2.status, 200);
+  assert.ok(h2.body.equals(LIST_BODY));
+  const h1 = await httpsGet(floor.port, floor.path, { ca });
+  assert.equal(h1.status, 200);
+  assert.ok(h1.body.equals(LIST_BODY));
+  assert.equal((await upstream.stats()).h2Requests, 0);
+
+  // Ten HTTP/2 clients give up on slow requests once they reached the upstream, before it answers. Waiting
+  // for a drain that never comes would hold each upstream connection paused for good.
+  const sessions = Array.from({ length: 10 }, () => {
+    const session = connect(`https://127.0.0.1:${floor.port}`, { ca, servername: 'localhost' });
+    session.on('error', () => {});
+    session.request({ ':path': `${floor.path}?slow=1000` }).on('error', () => {});
+    return session;
+  });
+  await waitFor(async () => (await upstream.stats()).requests >= 12, { what: 'the slow requests to reach the upstream' });
+  for (const session of sessions) session.destroy();
+  const open = async () => {
+    const { stdout } = await promisify(execFile)('ss', ['-Htn', 'state', 'established', 'dst', `127.0.0.1:${upstream.port}`]);
+    return stdout.split('\n').filter((l) => l.trim() !== '').length;
+  };
+  // The two answered requests above may each have left one idle keep-alive connection.
+  await waitFor(async () => (await open()) <= 2, { timeoutMs: 5_000, what: 'node-floor to close the upstream connections of the cut-off requests' });
+});

@@ -2,7 +2,6 @@
 // nothing is keyed by strings and nothing is passed between stages any other way.
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
 import type { Duplex } from 'node:stream';
 import type { Identity } from '../auth/identity.ts';
 import type { GatewayError } from '../kube/gateway-error.ts';
@@ -10,11 +9,13 @@ import type { RequestAttributes } from '../kube/request-attributes.ts';
 import type { LimitDecision } from '../ratelimit/types.ts';
 import type { Resolution } from '../routing/types.ts';
 import type { RequestPath } from '../workspaces/request-path.ts';
+import type { Http2Request, Http2Response } from './http2-exchange.ts';
 
-export type ClientRequest = IncomingMessage | Http2ServerRequest;
-export type ClientResponse = ServerResponse | Http2ServerResponse;
+/** HTTP/1.1 requests come as Node's IncomingMessage; HTTP/2 ones off the core stream API. */
+export type ClientRequest = IncomingMessage | Http2Request;
+export type ClientResponse = ServerResponse | Http2Response;
 
-/** What the pipeline uses of a response, common to HTTP/1.1 and the HTTP/2 compatibility API. */
+/** What the pipeline uses of a response, common to HTTP/1.1 and HTTP/2. */
 export interface ResponseSink {
   writeHead(statusCode: number, headers: OutgoingHttpHeaders | OutgoingHttpHeader[]): unknown;
   write(chunk: Buffer | string, encoding?: BufferEncoding): boolean;

@@ -1,7 +1,8 @@
 // The gateway: one TLS listener speaking HTTP/2 and HTTP/1.1 (ALPN), every request through the same
 // pipeline, graceful drain on close().
 import { once } from 'node:events';
-import { createSecureServer, type Http2ServerRequest, type ServerHttp2Session } from 'node:http2';
+import type { IncomingHttpHeaders } from 'node:http';
+import { createSecureServer, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -13,6 +14,7 @@ import type { Limiter } from '../ratelimit/types.ts';
 import type { RoutingTable, ShardHealth } from '../routing/types.ts';
 import { Connections } from './connections.ts';
 import { RequestContext, type ClientRequest, type ClientResponse, type RequestObserver } from './context.ts';
+import { Http2Request, Http2Response } from './http2-exchange.ts';
 import { compose } from './pipeline.ts';
 import { ShardPools, type UpstreamOptions } from './shard-pools.ts';
 import { admitToWorkspace } from './stages/admit-to-workspace.ts';
@@ -99,12 +101,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   server.on('secureConnection', (socket: TLSSocket) => connections.addSocket(socket));
   server.on('session', (session: ServerHttp2Session) => connections.addSession(session));
-  server.on('request', (req: ClientRequest, res: ClientResponse) => {
+  const start = (req: ClientRequest, res: ClientResponse): void => {
     const ctx = new RequestContext(req, res, undefined, observer);
     connections.requestStarted(ctx);
     res.once('close', ctx.clientClosed);
     void pipeline(ctx);
-  });
+  };
+  // HTTP/1.1 requests (no ALPN, or http/1.1).
+  server.on('request', start);
+  // HTTP/2 requests off the core API. Listening for 'request' made node:http2 add its compatibility
+  // layer's 'stream' listener, which would wrap every HTTP/2 stream as well: ours replaces it.
+  const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void => {
+    // A reset from the client or a refused push surfaces as 'error' on the stream; 'close' ends the request.
+    stream.on('error', (err: Error) => logger.debug({ err: err.message }, 'HTTP/2 stream error'));
+    start(new Http2Request(stream, headers, rawHeaders), new Http2Response(stream));
+  };
+  for (const listener of server.listeners('stream')) server.removeListener('stream', listener as () => void);
+  server.on('stream', onStream);
   // HTTP/1.1 Upgrade (WebSocket, SPDY) arrives here even on the HTTP/2-capable server.
   server.on('upgrade', (req: ClientRequest, socket: Duplex, head: Buffer) => {
     if (connections.draining) {
@@ -161,7 +174,7 @@ function accessObserver(connections: Connections, metrics: GatewayMetrics, logge
       logger.info(
         {
           auditID: ctx.auditId,
-          proto: (ctx.req as Http2ServerRequest).httpVersion,
+          proto: ctx.req.httpVersion,
           method: ctx.req.method,
           path: ctx.path,
           verb,

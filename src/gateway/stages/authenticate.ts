@@ -1,6 +1,5 @@
 // Stage: who is asking. Authenticators are tried in order (like kube-apiserver's union authenticator);
 // the first identity wins. Privileged groups are dropped so no client can claim them at a shard.
-import type { Http2ServerRequest } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { bearerToken, verifiedClientCertificate } from '../../auth/credentials.ts';
 import type { Authenticator, Credentials, Identity } from '../../auth/identity.ts';
@@ -57,7 +56,7 @@ export function authenticate(authenticators: readonly Authenticator[], droppedGr
 function credentialsOf(ctx: RequestContext): Credentials {
   const req = ctx.req;
   // HTTP/2: the connection is the session (req.socket is a per-stream proxy).
-  const connection: object = 'stream' in req ? (req as Http2ServerRequest).stream.session ?? req.socket : req.socket;
+  const connection: object = 'stream' in req ? (req.stream.session ?? req.socket) : req.socket;
   const workspace = ctx.target?.route.path ?? ctx.parsed?.refs[ctx.parsed.routeBy]?.key;
   return {
     token: bearerToken(req.headers),

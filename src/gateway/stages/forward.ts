@@ -1,6 +1,5 @@
 // Stage: send the request to the shard that holds the workspace, on that shard's connection pool, and
 // stream the answer back. Upgrades become a raw socket pipe instead.
-import type { Http2ServerRequest } from 'node:http2';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { ShardHealth } from '../../routing/types.ts';
@@ -60,11 +59,13 @@ export function forward(deps: ForwardDeps) {
 function requestBody(ctx: RequestContext, limit: number): Readable | null {
   const req = ctx.req;
   const length = req.headers['content-length'];
-  if (length !== undefined) {
-    if (Number(length) > limit) throw bodyTooLarge(limit);
-    return length === '0' ? null : (req as Readable);
+  if (length !== undefined && Number(length) > limit) throw bodyTooLarge(limit);
+  if ('stream' in req) {
+    if (req.stream.endAfterHeaders || length === '0') return null;
+    // Never the HTTP/2 stream itself: undici destroys a body that does not destroy itself at its end
+    // (HTTP/2 streams do not), which would reset the stream before the shard's answer is written.
+    return req.stream.pipe(new BodyLimit(limit));
   }
-  const hasBody = 'stream' in req ? !(req as Http2ServerRequest).stream.endAfterHeaders : req.headers['transfer-encoding'] !== undefined;
-  if (!hasBody) return null;
-  return (req as Readable).pipe(new BodyLimit(limit));
+  if (length !== undefined) return length === '0' ? null : req;
+  return req.headers['transfer-encoding'] === undefined ? null : req.pipe(new BodyLimit(limit));
 }

@@ -1,0 +1,96 @@
+// HTTP/2 requests straight off node:http2's core stream API, shaped like the HTTP/1.1 request and
+// response the pipeline already reads. The compatibility layer (Http2ServerRequest/Response) built two
+// stream wrappers per request and cost about as much CPU again as the whole forward: kubectl and
+// client-go speak HTTP/2, so this is the common path.
+import type { IncomingHttpHeaders, OutgoingHttpHeader, OutgoingHttpHeaders } from 'node:http';
+import type { OutgoingHttpHeaders as Http2Headers, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
+import type { ResponseSink } from './context.ts';
+
+/** One HTTP/2 request: the headers nghttp2 decoded and the stream its body (if any) arrives on. */
+export class Http2Request {
+  readonly stream: ServerHttp2Stream;
+  readonly headers: IncomingHttpHeaders;
+  /** Flat [name, value, …] list in arrival order, pseudo-headers included. */
+  readonly rawHeaders: string[];
+  readonly method: string;
+  readonly url: string;
+  readonly httpVersion = '2.0';
+  /** The connection's TLS socket (through the session's proxy): peer certificate, remote address. */
+  readonly socket: TLSSocket;
+
+  constructor(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, rawHeaders: string[]) {
+    this.stream = stream;
+    this.headers = headers;
+    this.rawHeaders = rawHeaders;
+    this.method = headers[':method'] as string;
+    this.url = (headers[':path'] as string | undefined) ?? '/';
+    this.socket = (stream.session as ServerHttp2Session).socket as TLSSocket;
+  }
+}
+
+/**
+ * The response half. Headers set before writeHead (the rate policy's flow-schema UIDs) are merged
+ * into it; every call after the client reset the stream is a no-op, as on the compatibility layer.
+ */
+export class Http2Response implements ResponseSink {
+  readonly stream: ServerHttp2Stream;
+  private pending: Record<string, string> | undefined = undefined;
+
+  constructor(stream: ServerHttp2Stream) {
+    this.stream = stream;
+  }
+
+  get headersSent(): boolean {
+    return this.stream.headersSent;
+  }
+
+  get writableEnded(): boolean {
+    return this.stream.writableEnded;
+  }
+
+  setHeader(name: string, value: string): void {
+    (this.pending ??= {})[name.toLowerCase()] = value;
+  }
+
+  writeHead(statusCode: number, headers: OutgoingHttpHeaders | OutgoingHttpHeader[]): this {
+    const stream = this.stream;
+    if (stream.destroyed || stream.closed || stream.headersSent) return this;
+    const out: Http2Headers = { ':status': statusCode };
+    if (Array.isArray(headers)) {
+      for (let i = 0; i < headers.length; i += 2) {
+        const name = String(headers[i]).toLowerCase();
+        const value = headers[i + 1]!;
+        const held = out[name];
+        // A name repeated in the list (Set-Cookie, Warning) keeps every value.
+        out[name] = held === undefined ? value : [...(Array.isArray(held) ? held : [String(held)]), String(value)];
+      }
+    } else {
+      for (const name in headers) {
+        const value = headers[name];
+        if (value !== undefined) out[name.toLowerCase()] = value;
+      }
+    }
+    // As on HTTP/1.1, headers given to writeHead win over those set before it.
+    for (const name in this.pending) out[name] ??= this.pending[name]!;
+    stream.respond(out);
+    return this;
+  }
+
+  write(chunk: Buffer | string, encoding?: BufferEncoding): boolean {
+    if (this.stream.destroyed) return false;
+    return encoding === undefined ? this.stream.write(chunk) : this.stream.write(chunk, encoding);
+  }
+
+  end(chunk?: string): this {
+    if (this.stream.destroyed || this.stream.writableEnded) return this;
+    if (chunk === undefined) this.stream.end();
+    else this.stream.end(chunk);
+    return this;
+  }
+
+  once(event: 'drain' | 'close', listener: () => void): this {
+    this.stream.once(event, listener);
+    return this;
+  }
+}

@@ -66,6 +66,7 @@ export class ResourceSync {
         return at;
       },
       deletionPollMs: options.deletionPollMs,
+      log: options.log,
     });
     this.queue = new WorkQueue({
       concurrency: options.concurrency,

@@ -5,6 +5,12 @@ export interface RelatedResource {
   kind: 'Secret' | 'ConfigMap';
   /** Dot path in the copy naming the object on the service cluster, e.g. `spec.writeConnectionSecretToRef.name`. */
   nameFrom: string;
+  /**
+   * Namespace in the consumer workspace for the related objects of a cluster-scoped object, which has no
+   * namespace of its own to put them in (api-syncagent likewise refuses without one). Objects that have
+   * a namespace always use it.
+   */
+  namespace?: string;
 }
 
 export interface PublishedResource {
@@ -56,8 +62,10 @@ export function objectPath(r: PublishedResource, namespace: string | undefined, 
   return `/apis/${r.group}/${r.version}${ns}/${r.resource}/${encodeURIComponent(name)}`;
 }
 
+/** `namespace` undefined means across all namespaces; an empty one is a caller's bug, never a `//` in a URL. */
 export function corePath(kind: 'Secret' | 'ConfigMap' | 'Namespace', namespace: string | undefined, name?: string): string {
   const plural = { Secret: 'secrets', ConfigMap: 'configmaps', Namespace: 'namespaces' }[kind];
+  if (namespace === '') throw new Error(`no namespace for ${plural}${name === undefined ? '' : `/${name}`}`);
   const ns = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
   return `/api/v1${ns}/${plural}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
 }

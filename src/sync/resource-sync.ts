@@ -10,6 +10,7 @@ import { Namespaces } from './namespaces.ts';
 import { mayBeNamespaceName, objectKey, parseObjectKey } from './naming.ts';
 import { Reconciler, type ConsumerEntry } from './reconciler.ts';
 import { Reflector } from '../kube/reflector.ts';
+import type { BackoffPolicy } from '../kube/backoff.ts';
 import { RelatedIndex } from './related-index.ts';
 import { WorkQueue } from './work-queue.ts';
 import { clusterAnnotation, collectionPath, corePath, labels, type PublishedResource, type RelatedResource } from './types.ts';
@@ -21,6 +22,8 @@ export interface ResourceSyncOptions {
   metrics: SyncMetrics;
   concurrency: number;
   deletionPollMs?: number;
+  /** The retry budget of a key: how often, and how far apart, before it waits for its server to come back. */
+  retry?: { maxAttempts?: number; backoff?: BackoffPolicy };
   log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -75,6 +78,9 @@ export class ResourceSync {
         options.metrics.errors.inc({ ...this.#label, kind: errorKind(err) });
         options.log?.('reconcile failed', { key, attempt, gaveUp, error: (err as Error).message });
       },
+      onGivenUpChange: (count) => options.metrics.givenUp.set(this.#label, count),
+      maxAttempts: options.retry?.maxAttempts,
+      backoff: options.retry?.backoff,
     });
     this.#copies = new Reflector({
       client: options.service,
@@ -91,6 +97,7 @@ export class ResourceSync {
         this.queue.add(origin);
       },
       onError: (err) => this.#watchError(err),
+      onRecovered: () => this.#retryFailed('service cluster'),
     });
     const kinds = new Set(options.resource.related.map((r) => r.kind));
     this.#related = [...kinds].map((kind) => this.#watchRelated(kind));
@@ -134,6 +141,7 @@ export class ResourceSync {
         this.queue.add(key);
       },
       onError: (err) => this.#watchError(err),
+      onRecovered: () => this.#retryFailed(url, (key) => this.#endpointOfKey.get(key) === url),
     });
     this.#endpoints.set(url, { client, reflector });
     reflector.start();
@@ -185,6 +193,7 @@ export class ResourceSync {
         for (const origin of this.#relatedIndex.owners(kind, meta.namespace ?? '', meta.name)) this.queue.add(origin);
       },
       onError: (err) => this.#watchError(err),
+      onRecovered: () => this.#retryFailed('service cluster'),
     });
   }
 
@@ -208,6 +217,16 @@ export class ResourceSync {
       }
     }
     return 'unbound';
+  }
+
+  /**
+   * A server answers again after an outage: keys that failed against it (perhaps given up, after an
+   * outage longer than their retry budget) run now, so convergence follows the recovery rather than the
+   * resync timer. Every key touches the service cluster; a shard only holds the keys seen on it.
+   */
+  #retryFailed(server: string, filter?: (key: string) => boolean): void {
+    const keys = this.queue.retryFailed(filter);
+    if (keys > 0) this.#o.log?.('server answers again: retrying failed keys', { server, keys });
   }
 
   #watchError(err: unknown): void {

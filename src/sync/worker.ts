@@ -5,7 +5,7 @@ import { RestClient } from '../kube/rest-client.ts';
 import { followEndpointSlice, type EndpointSliceRef } from './endpoint-slice.ts';
 import { createSyncMetrics, errorKind, type SyncMetrics } from './metrics.ts';
 import type { Reflector } from '../kube/reflector.ts';
-import { ResourceSync } from './resource-sync.ts';
+import { ResourceSync, type ResourceSyncOptions } from './resource-sync.ts';
 import type { PublishedResource } from './types.ts';
 
 export interface SyncWorkerOptions {
@@ -21,6 +21,8 @@ export interface SyncWorkerOptions {
   resyncMs?: number;
   cleanupMs?: number;
   deletionPollMs?: number;
+  /** A key's retry budget (default: 12 attempts, 100 ms doubling to 30 s: about two minutes). */
+  retry?: ResourceSyncOptions['retry'];
   metrics?: SyncMetrics;
   log?: (message: string, fields?: Record<string, unknown>) => void;
 }
@@ -50,6 +52,7 @@ export class SyncWorker {
           metrics: this.metrics,
           concurrency: options.concurrency ?? 16,
           deletionPollMs: options.deletionPollMs,
+          retry: options.retry,
           log: options.log,
         }),
     );

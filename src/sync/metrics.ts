@@ -5,7 +5,7 @@ import { KubeApiError } from '../kube/rest-client.ts';
 
 const lagBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-export type SyncOperation = 'finalizer' | 'create' | 'update' | 'status' | 'related' | 'related-delete' | 'delete' | 'release' | 'namespace-cleanup';
+export type SyncOperation = 'finalizer' | 'create' | 'update' | 'status' | 'related' | 'related-delete' | 'delete' | 'release' | 'namespace-cleanup' | 'orphan-delete';
 
 export interface SyncMetrics {
   registry: Registry;

@@ -14,7 +14,7 @@ import { copyName, parseObjectKey } from './naming.ts';
 import type { Namespaces } from './namespaces.ts';
 import { deleteRelated, relatedNamespace, syncRelated } from './related.ts';
 import type { HandlerResult } from './work-queue.ts';
-import { annotations, collectionPath, finalizerName, objectPath, type PublishedResource } from './types.ts';
+import { annotations, collectionPath, finalizerName, objectPath, resourceId, type PublishedResource } from './types.ts';
 
 export interface ConsumerEntry {
   object: KubeObject;
@@ -49,7 +49,7 @@ export class Reconciler {
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
     this.#finalizer = finalizerName(deps.agent);
-    this.#labels = { resource: `${deps.resource.resource}.${deps.resource.group}` };
+    this.#labels = { resource: resourceId(deps.resource) };
   }
 
   async reconcile(key: string): Promise<HandlerResult> {
@@ -98,7 +98,7 @@ export class Reconciler {
     if (this.#d.resource.related.length > 0) {
       this.#reportUnplaceable(key, origin.namespace);
       const written = await syncRelated(
-        { agent: this.#d.agent, service: this.#d.service, consumer: client, cluster, serviceNamespace: namespace, consumerNamespace: origin.namespace, originKey: key },
+        { agent: this.#d.agent, service: this.#d.service, consumer: client, cluster, serviceNamespace: namespace, consumerNamespace: origin.namespace, originKey: key, originResource: this.#labels.resource },
         copy,
         this.#d.resource.related,
       );
@@ -165,7 +165,7 @@ export class Reconciler {
     }
     if (this.#d.resource.related.length > 0) {
       const deleted = await deleteRelated(
-        { agent: this.#d.agent, consumer: client, cluster: origin.cluster, consumerNamespace: origin.namespace, originKey: origin.key },
+        { agent: this.#d.agent, consumer: client, cluster: origin.cluster, consumerNamespace: origin.namespace, originKey: origin.key, originResource: this.#labels.resource },
         this.#d.resource.related,
       );
       if (deleted > 0) this.#count('related-delete', deleted);

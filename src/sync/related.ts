@@ -1,7 +1,7 @@
 // Related objects that come back to the consumer: e.g. the connection Secret Crossplane writes next to
 // the copy. The consumer-side object is created by us, with our agent label and the origin annotation of
-// the object it belongs to; one without both belongs to the consumer (or to another object) and is never
-// overwritten or deleted.
+// the object it belongs to (and the published resource it is of); one without them belongs to the
+// consumer (or to another object) and is never overwritten or deleted.
 import { isConflict, isNotFound, KubeApiError, type KubeList, type KubeObject, type RestClient } from '../kube/rest-client.ts';
 import { jsonEqual } from './merge-patch.ts';
 import { readPath } from './copy-object.ts';
@@ -17,6 +17,8 @@ export interface RelatedContext {
   /** Namespace of the consumer object; empty when it is cluster-scoped. */
   consumerNamespace: string;
   originKey: string;
+  /** resourceId() of the published resource the origin is of. */
+  originResource: string;
 }
 
 /**
@@ -36,9 +38,14 @@ function payload(object: KubeObject): Record<string, unknown> {
   return out;
 }
 
-/** Did we create this consumer-side object for this origin? */
-function createdFor(object: KubeObject, ctx: Pick<RelatedContext, 'agent' | 'originKey'>): boolean {
-  return object.metadata.labels?.[labels.agent] === ctx.agent && object.metadata.annotations?.[annotations.origin] === ctx.originKey;
+/**
+ * Did we create this consumer-side object for this origin? One written before objects named their
+ * resource counts as ours by label and origin alone, and is given the resource on its next sync.
+ */
+function createdFor(object: KubeObject, ctx: Pick<RelatedContext, 'agent' | 'originKey' | 'originResource'>): boolean {
+  const a = object.metadata.annotations ?? {};
+  if (a[annotations.originResource] !== undefined && a[annotations.originResource] !== ctx.originResource) return false;
+  return object.metadata.labels?.[labels.agent] === ctx.agent && a[annotations.origin] === ctx.originKey;
 }
 
 /** Returns how many consumer-side objects were written. */
@@ -63,7 +70,7 @@ export async function syncRelated(ctx: RelatedContext, copy: KubeObject, rules: 
           name,
           namespace,
           labels: { [labels.agent]: ctx.agent },
-          annotations: { [annotations.origin]: ctx.originKey },
+          annotations: { [annotations.origin]: ctx.originKey, [annotations.originResource]: ctx.originResource },
         },
         ...wanted,
       };
@@ -76,9 +83,11 @@ export async function syncRelated(ctx: RelatedContext, copy: KubeObject, rules: 
       continue;
     }
     if (!createdFor(existing, ctx)) continue; // the consumer's own object, or another object's
-    if (jsonEqual(payload(existing), wanted)) continue;
+    const named = existing.metadata.annotations?.[annotations.originResource] !== undefined;
+    if (named && jsonEqual(payload(existing), wanted)) continue;
     // Replace, not merge: keys removed on the service side must disappear here too.
-    await ctx.consumer.update(path, { ...existing, data: undefined, stringData: undefined, binaryData: undefined, ...wanted } as KubeObject);
+    const metadata = { ...existing.metadata, annotations: { ...existing.metadata.annotations, [annotations.originResource]: ctx.originResource } };
+    await ctx.consumer.update(path, { ...existing, metadata, data: undefined, stringData: undefined, binaryData: undefined, ...wanted } as KubeObject);
     written++;
   }
   return written;

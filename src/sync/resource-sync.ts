@@ -7,6 +7,7 @@ import { desiredContent } from './copy-object.ts';
 import { jsonEqual } from './merge-patch.ts';
 import { errorKind, type SyncMetrics } from './metrics.ts';
 import { Namespaces } from './namespaces.ts';
+import { collectOrphans } from './orphans.ts';
 import { mayBeNamespaceName, objectKey, parseObjectKey } from './naming.ts';
 import { Reconciler, type ConsumerEntry } from './reconciler.ts';
 import { Reflector } from '../kube/reflector.ts';
@@ -142,6 +143,8 @@ export class ResourceSync {
       },
       onError: (err) => this.#watchError(err),
       onRecovered: () => this.#retryFailed(url, (key) => this.#endpointOfKey.get(key) === url),
+      // At start too, not only at the first resync minutes later.
+      onSynced: () => void this.#collectOrphansAt(url, client),
     });
     this.#endpoints.set(url, { client, reflector });
     reflector.start();
@@ -159,6 +162,33 @@ export class ResourceSync {
   /** Queues every known key again: what a failed-and-given-up key relies on. */
   resync(): void {
     for (const key of this.#endpointOfKey.keys()) this.queue.add(key);
+  }
+
+  /**
+   * Deletes copied-back related objects whose consumer object is gone without our finalizer running,
+   * on every endpoint whose cache is listed. Returns their paths.
+   */
+  async collectOrphans(): Promise<string[]> {
+    const deleted: string[] = [];
+    for (const [url, { client, reflector }] of this.#endpoints) {
+      if (reflector.synced) deleted.push(...(await this.#collectOrphansAt(url, client)));
+    }
+    return deleted;
+  }
+
+  async #collectOrphansAt(url: string, client: RestClient): Promise<string[]> {
+    if (this.#o.resource.related.length === 0) return [];
+    try {
+      const deleted = await collectOrphans({ agent: this.#o.agent, resource: this.#o.resource, client, known: (key) => this.#endpointOfKey.has(key) });
+      for (const path of deleted) this.#o.log?.('deleted a related object whose consumer object is gone', { endpoint: url, path });
+      if (deleted.length > 0) this.#o.metrics.synced.inc({ ...this.#label, operation: 'orphan-delete' }, deleted.length);
+      return deleted;
+    } catch (err) {
+      // One endpoint down does not stop the others; the next resync scans it again.
+      this.#o.metrics.errors.inc({ ...this.#label, kind: `orphans_${errorKind(err)}` });
+      this.#o.log?.('scan for orphaned related objects failed', { endpoint: url, error: (err as Error).message });
+      return [];
+    }
   }
 
   /** Removes namespaces of clusters whose binding is gone. */

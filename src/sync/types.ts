@@ -40,6 +40,12 @@ export const annotations = {
   originNamespace: `${prefix}/origin-namespace`,
   originName: `${prefix}/origin-name`,
   workspacePath: `${prefix}/workspace-path`,
+  /**
+   * `<resource>.<group>` of the origin, on copied-back related objects: the origin key alone does not
+   * say which published resource an object belongs to, and a VirtualMachine and a Database may share a
+   * name.
+   */
+  originResource: `${prefix}/origin-resource`,
   /** JSON of the content we last wrote, for three-way patches that leave others' fields alone. */
   lastApplied: `${prefix}/last-applied`,
 } as const;
@@ -47,6 +53,11 @@ export const annotations = {
 /** The logical cluster of an object served by a virtual workspace. */
 export const clusterAnnotation = 'kcp.io/cluster';
 export const pathAnnotation = 'kcp.io/path';
+
+/** `<resource>.<group>`: how metrics and copied-back objects name a published resource. */
+export function resourceId(r: Pick<PublishedResource, 'resource' | 'group'>): string {
+  return `${r.resource}.${r.group}`;
+}
 
 export function finalizerName(agentName: string): string {
   return `${prefix}/${agentName}`;

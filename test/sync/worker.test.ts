@@ -190,12 +190,23 @@ test('deleting the consumer object deletes the Secret the worker copied back for
   await createSecret('own-conn');
   await createSecret('lookalike', { labels: { 'sync.kcp-edge.io/agent': 'compute' } });
   await createVm(ws, 'a', { writeConnectionSecretToRef: { name: 'a-conn' } });
+  // Copied back by us for another published resource's object of the same name.
+  await createSecret('a-database-conn', {
+    labels: { 'sync.kcp-edge.io/agent': 'compute' },
+    annotations: { 'sync.kcp-edge.io/origin': `${ws.cluster}|default/a`, 'sync.kcp-edge.io/origin-resource': 'databases.db.example.com' },
+  });
   await createVm(ws, 'b', { writeConnectionSecretToRef: { name: 'b-conn' } });
   await createVm(ws, 'c', { writeConnectionSecretToRef: { name: 'own-conn' } });
   const a = await waitFor(() => secret('a-conn'), { what: 'a-conn back' });
   assert.equal(a.metadata.labels?.['sync.kcp-edge.io/agent'], 'compute');
   assert.equal(a.metadata.annotations?.['sync.kcp-edge.io/origin'], `${ws.cluster}|default/a`);
+  assert.equal(a.metadata.annotations?.['sync.kcp-edge.io/origin-resource'], 'virtualmachines.compute.cloud.example.com');
   await waitFor(() => secret('b-conn'), { what: 'b-conn back' });
+  // One copied back before Secrets named their resource is still ours, and learns it on the next pass.
+  const unnamed = await ws.client.request('PATCH', `${secrets}/b-conn`, { body: { metadata: { annotations: { 'sync.kcp-edge.io/origin-resource': null } } }, contentType: 'application/merge-patch+json' });
+  assert.equal(unnamed.status, 200, unnamed.text);
+  await workers[0]!.resync();
+  await waitFor(async () => (await secret('b-conn'))?.metadata.annotations?.['sync.kcp-edge.io/origin-resource'] === 'virtualmachines.compute.cloud.example.com', { what: 'resource named again' });
   await waitFor(async () => (await get<Vm>(ws.client, vmPath(ws, 'default', 'c')))?.status?.conditions?.some((c) => c.type === 'Ready'), { what: 'c Ready' });
   await workers[0]!.idle();
   assert.deepEqual((await secret('own-conn'))?.data, { owner: Buffer.from('consumer').toString('base64') }, 'a Secret of the consumer is never overwritten');
@@ -209,6 +220,7 @@ test('deleting the consumer object deletes the Secret the worker copied back for
   assert.equal(await secret('a-conn'), undefined, 'the copied-back Secret goes with its object');
   assert.ok(await secret('b-conn'), 'the Secret copied back for another object stays');
   assert.ok(await secret('lookalike'), 'our label alone does not make a Secret ours');
+  assert.ok(await secret('a-database-conn'), 'nor does an origin of the same name in another resource');
   await deleted('c');
   assert.deepEqual((await secret('own-conn'))?.data, { owner: Buffer.from('consumer').toString('base64') }, 'the consumer\'s Secret survives the object naming it');
   await deleted('b');

@@ -1,6 +1,8 @@
 // Everything for one published resource: a watch per virtual-workspace endpoint (one per shard), a watch
 // of the copies on the service cluster, a watch per kind of related object there (connection Secrets
-// change without their copy changing), the work queue and its reconciler.
+// change without their copy changing), the work queue and its reconciler. It retries what failed against
+// a server when that server answers again, and scans each endpoint for copied-back orphans.
+import type { BackoffPolicy } from '../kube/backoff.ts';
 import type { KubeObject, RestClient } from '../kube/rest-client.ts';
 import { originOf } from './copy-object.ts';
 import { desiredContent } from './copy-object.ts';
@@ -11,7 +13,6 @@ import { collectOrphans } from './orphans.ts';
 import { mayBeNamespaceName, objectKey, parseObjectKey } from './naming.ts';
 import { Reconciler, type ConsumerEntry } from './reconciler.ts';
 import { Reflector } from '../kube/reflector.ts';
-import type { BackoffPolicy } from '../kube/backoff.ts';
 import { RelatedIndex } from './related-index.ts';
 import { WorkQueue } from './work-queue.ts';
 import { clusterAnnotation, collectionPath, corePath, labels, type PublishedResource, type RelatedResource } from './types.ts';

@@ -6,7 +6,8 @@
 // Semantics: the initial list is paged; the watch resumes from the last resourceVersion seen (bookmarks
 // keep it fresh on a quiet collection); 410 Gone means the history is compacted, so the collection is
 // listed again and the difference reported as changes; any other failure retries with backoff. A server
-// that is down delays, never loses: on return the re-list reports whatever happened meanwhile.
+// that is down delays, never loses: on return the re-list reports whatever happened meanwhile, and
+// `onRecovered` tells the owner, whose own work against that server may have given up meanwhile.
 import { backoffDelay, sleep, type BackoffPolicy, defaultBackoff } from './backoff.ts';
 import { isGone, type KubeObject, type Query, type RestClient } from './rest-client.ts';
 
@@ -28,6 +29,8 @@ export interface ReflectorOptions {
   transform?(object: KubeObject): KubeObject | undefined;
   /** Called once the first list is in the store. */
   onSynced?(): void;
+  /** Called when the server answers (a list, or a watch accepted) after list or watch requests failed. */
+  onRecovered?(): void;
   pageSize?: number;
   backoff?: BackoffPolicy;
 }
@@ -39,6 +42,7 @@ export class Reflector {
   #resourceVersion: string | undefined;
   #synced = false;
   #running: Promise<void> | undefined;
+  #failing = false;
 
   constructor(options: ReflectorOptions) {
     this.#options = options;
@@ -75,6 +79,7 @@ export class Reflector {
           needList = true;
           continue;
         }
+        this.#failing = true;
         this.#options.onError?.(err);
         await sleep(backoffDelay(failures++, this.#options.backoff ?? defaultBackoff), signal);
       }
@@ -111,6 +116,7 @@ export class Reflector {
       }
     }
     this.#resourceVersion = resourceVersion;
+    this.#answered();
     if (!this.#synced) {
       this.#synced = true;
       this.#options.onSynced?.();
@@ -125,7 +131,7 @@ export class Reflector {
       // Spread reconnects so replicas do not re-watch in lockstep.
       timeoutSeconds: 240 + Math.floor(Math.random() * 120),
     };
-    for await (const event of this.#options.client.watch(this.#options.path, query, signal)) {
+    for await (const event of this.#options.client.watch(this.#options.path, query, signal, () => this.#answered())) {
       const rv = event.object.metadata?.resourceVersion;
       if (event.type === 'BOOKMARK') {
         if (rv !== undefined) this.#resourceVersion = rv;
@@ -145,6 +151,12 @@ export class Reflector {
       }
       if (rv !== undefined) this.#resourceVersion = rv;
     }
+  }
+
+  #answered(): void {
+    if (!this.#failing) return;
+    this.#failing = false;
+    this.#options.onRecovered?.();
   }
 
   #shape(object: KubeObject): KubeObject | undefined {

@@ -164,8 +164,10 @@ export class RestClient {
   /**
    * Streams watch events until the server closes the stream or `signal` aborts. An ERROR event is turned
    * into a thrown KubeApiError so callers handle 410 one way, whether it arrives as a status or an event.
+   * `onOpen` is told when the server accepted the watch, which on a quiet collection may be long before
+   * the first event.
    */
-  async *watch(path: string, query: Query, signal: AbortSignal): AsyncGenerator<WatchEvent> {
+  async *watch(path: string, query: Query, signal: AbortSignal, onOpen?: () => void): AsyncGenerator<WatchEvent> {
     const res = await this.#pool.request({
       method: 'GET',
       path: this.#basePath + path + queryString({ ...query, watch: 1 }),
@@ -179,6 +181,7 @@ export class RestClient {
       const text = await res.body.text();
       throw errorFrom(res.statusCode, text, 'WATCH', path);
     }
+    onOpen?.();
     let pending = '';
     try {
       for await (const chunk of res.body) {

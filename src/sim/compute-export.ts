@@ -39,9 +39,11 @@ export async function publishComputeExport(client: ApiClient, providerCluster: s
       apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIExport', metadata: { name: computeExportName },
       spec: {
         latestResourceSchemas: [schemaName],
-        // The sync worker reads and writes these in consumer workspaces (connection Secrets come back).
+        // The sync worker reads and writes these in consumer workspaces (connection Secrets and
+        // ConfigMaps the provider writes come back).
         permissionClaims: [
           { group: '', resource: 'secrets', all: true },
+          { group: '', resource: 'configmaps', all: true },
           { group: '', resource: 'namespaces', all: true },
           // The workspace path (`kcp.io/path` on the LogicalCluster) names the namespace of its copies.
           { group: 'core.kcp.io', resource: 'logicalclusters', all: true },
@@ -63,6 +65,7 @@ export async function bindCompute(client: ApiClient, cluster: string, providerPa
         reference: { export: { path: providerPath, name: computeExportName } },
         permissionClaims: [
           { group: '', resource: 'secrets', all: true, state: 'Accepted' },
+          { group: '', resource: 'configmaps', all: true, state: 'Accepted' },
           { group: '', resource: 'namespaces', all: true, state: 'Accepted' },
           { group: 'core.kcp.io', resource: 'logicalclusters', all: true, state: 'Accepted' },
         ],

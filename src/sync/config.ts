@@ -56,7 +56,11 @@ const schema = {
               type: 'object',
               additionalProperties: false,
               required: ['kind', 'nameFrom'],
-              properties: { kind: { enum: ['Secret', 'ConfigMap'] }, nameFrom: { type: 'string', pattern: '^[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*$' } },
+              properties: {
+                kind: { enum: ['Secret', 'ConfigMap'] },
+                nameFrom: { type: 'string', pattern: '^[A-Za-z0-9_]+(\\.[A-Za-z0-9_]+)*$' },
+                namespace: dnsLabel,
+              },
             },
           },
         },

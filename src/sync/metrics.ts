@@ -5,7 +5,7 @@ import { KubeApiError } from '../kube/rest-client.ts';
 
 const lagBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
-export type SyncOperation = 'finalizer' | 'create' | 'update' | 'status' | 'related' | 'related-delete' | 'delete' | 'release' | 'namespace-cleanup';
+export type SyncOperation = 'finalizer' | 'create' | 'update' | 'status' | 'related' | 'related-delete' | 'delete' | 'release' | 'namespace-cleanup' | 'orphan-delete';
 
 export interface SyncMetrics {
   registry: Registry;
@@ -14,6 +14,7 @@ export interface SyncMetrics {
   statusLag: Histogram<'resource'>;
   errors: Counter<'resource' | 'kind'>;
   objects: Gauge<'resource'>;
+  givenUp: Gauge<'resource'>;
   endpoints: Gauge;
 }
 
@@ -50,6 +51,12 @@ export function createSyncMetrics(): SyncMetrics {
     objects: new Gauge({
       name: 'kcp_edge_sync_consumer_objects',
       help: 'Consumer objects currently known from all endpoints.',
+      labelNames: ['resource'],
+      registers: [registry],
+    }),
+    givenUp: new Gauge({
+      name: 'kcp_edge_sync_keys_given_up',
+      help: 'Consumer objects whose reconcile ran out of retries; run again when the failing server answers, or at the next resync.',
       labelNames: ['resource'],
       registers: [registry],
     }),

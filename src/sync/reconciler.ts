@@ -12,9 +12,9 @@ import { mergeDiff, threeWayPatch, type Json } from './merge-patch.ts';
 import { SyncError, type SyncMetrics, type SyncOperation } from './metrics.ts';
 import { copyName, parseObjectKey } from './naming.ts';
 import type { Namespaces } from './namespaces.ts';
-import { deleteRelated, syncRelated } from './related.ts';
+import { deleteRelated, relatedNamespace, syncRelated } from './related.ts';
 import type { HandlerResult } from './work-queue.ts';
-import { annotations, collectionPath, finalizerName, objectPath, type PublishedResource } from './types.ts';
+import { annotations, collectionPath, finalizerName, objectPath, resourceId, type PublishedResource } from './types.ts';
 
 export interface ConsumerEntry {
   object: KubeObject;
@@ -38,6 +38,7 @@ export interface ReconcilerDeps {
   takeObservedAt(key: string, kind: 'spec' | 'status'): number | undefined;
   /** How long to wait before looking again at a copy that is being deleted. */
   deletionPollMs?: number;
+  log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
 export class Reconciler {
@@ -48,7 +49,7 @@ export class Reconciler {
   constructor(deps: ReconcilerDeps) {
     this.#d = deps;
     this.#finalizer = finalizerName(deps.agent);
-    this.#labels = { resource: `${deps.resource.resource}.${deps.resource.group}` };
+    this.#labels = { resource: resourceId(deps.resource) };
   }
 
   async reconcile(key: string): Promise<HandlerResult> {
@@ -95,14 +96,29 @@ export class Reconciler {
     await this.#syncStatus(key, object, copy, consumerPath);
 
     if (this.#d.resource.related.length > 0) {
+      this.#reportUnplaceable(key, origin.namespace);
       const written = await syncRelated(
-        { agent: this.#d.agent, service: this.#d.service, consumer: client, cluster, serviceNamespace: namespace, consumerNamespace: origin.namespace, originKey: key },
+        { agent: this.#d.agent, service: this.#d.service, consumer: client, cluster, serviceNamespace: namespace, consumerNamespace: origin.namespace, originKey: key, originResource: this.#labels.resource },
         copy,
         this.#d.resource.related,
       );
       if (written > 0) this.#count('related', written);
     }
     return undefined;
+  }
+
+  /**
+   * A cluster-scoped object has no namespace for its related objects unless the rule names one. That is
+   * a config problem no retry fixes: the object itself still syncs, and every pass says what is missing.
+   */
+  #reportUnplaceable(key: string, consumerNamespace: string): void {
+    const missing = this.#d.resource.related.filter((rule) => relatedNamespace(rule, consumerNamespace) === undefined);
+    if (missing.length === 0) return;
+    this.#d.metrics.errors.inc({ ...this.#labels, kind: 'related_needs_namespace' }, missing.length);
+    this.#d.log?.('related objects not synced: the object is cluster-scoped and the rule names no namespace', {
+      key,
+      related: missing.map((r) => `${r.kind} from ${r.nameFrom}`),
+    });
   }
 
   async #syncSpec(key: string, object: KubeObject, copy: KubeObject, copyPath: string): Promise<KubeObject> {
@@ -149,7 +165,7 @@ export class Reconciler {
     }
     if (this.#d.resource.related.length > 0) {
       const deleted = await deleteRelated(
-        { agent: this.#d.agent, consumer: client, cluster: origin.cluster, consumerNamespace: origin.namespace, originKey: origin.key },
+        { agent: this.#d.agent, consumer: client, cluster: origin.cluster, consumerNamespace: origin.namespace, originKey: origin.key, originResource: this.#labels.resource },
         this.#d.resource.related,
       );
       if (deleted > 0) this.#count('related-delete', deleted);

@@ -1,7 +1,7 @@
 // Related objects that come back to the consumer: e.g. the connection Secret Crossplane writes next to
 // the copy. The consumer-side object is created by us, with our agent label and the origin annotation of
-// the object it belongs to; one without both belongs to the consumer (or to another object) and is never
-// overwritten or deleted.
+// the object it belongs to (and the published resource it is of); one without them belongs to the
+// consumer (or to another object) and is never overwritten or deleted.
 import { isConflict, isNotFound, KubeApiError, type KubeList, type KubeObject, type RestClient } from '../kube/rest-client.ts';
 import { jsonEqual } from './merge-patch.ts';
 import { readPath } from './copy-object.ts';
@@ -14,9 +14,19 @@ export interface RelatedContext {
   cluster: string;
   /** Namespace of the copy on the service cluster. */
   serviceNamespace: string;
-  /** Namespace of the consumer object. */
+  /** Namespace of the consumer object; empty when it is cluster-scoped. */
   consumerNamespace: string;
   originKey: string;
+  /** resourceId() of the published resource the origin is of. */
+  originResource: string;
+}
+
+/**
+ * Where a rule's objects live in the consumer workspace: the object's own namespace, or for a
+ * cluster-scoped object the rule's configured one. Undefined: nowhere, the rule cannot apply.
+ */
+export function relatedNamespace(rule: RelatedResource, consumerNamespace: string): string | undefined {
+  return consumerNamespace !== '' ? consumerNamespace : rule.namespace;
 }
 
 /** Payload fields of Secrets and ConfigMaps that we copy. */
@@ -28,21 +38,28 @@ function payload(object: KubeObject): Record<string, unknown> {
   return out;
 }
 
-/** Did we create this consumer-side object for this origin? */
-function createdFor(object: KubeObject, ctx: Pick<RelatedContext, 'agent' | 'originKey'>): boolean {
-  return object.metadata.labels?.[labels.agent] === ctx.agent && object.metadata.annotations?.[annotations.origin] === ctx.originKey;
+/**
+ * Did we create this consumer-side object for this origin? One written before objects named their
+ * resource counts as ours by label and origin alone, and is given the resource on its next sync.
+ */
+function createdFor(object: KubeObject, ctx: Pick<RelatedContext, 'agent' | 'originKey' | 'originResource'>): boolean {
+  const a = object.metadata.annotations ?? {};
+  if (a[annotations.originResource] !== undefined && a[annotations.originResource] !== ctx.originResource) return false;
+  return object.metadata.labels?.[labels.agent] === ctx.agent && a[annotations.origin] === ctx.originKey;
 }
 
 /** Returns how many consumer-side objects were written. */
 export async function syncRelated(ctx: RelatedContext, copy: KubeObject, rules: readonly RelatedResource[]): Promise<number> {
   let written = 0;
   for (const rule of rules) {
+    const namespace = relatedNamespace(rule, ctx.consumerNamespace);
+    if (namespace === undefined) continue; // the caller reports it: a config problem, not worth a retry
     const name = readPath(copy, rule.nameFrom);
     if (typeof name !== 'string' || name === '') continue;
     const source = await ctx.service.getOrNull(corePath(rule.kind, ctx.serviceNamespace, name));
     if (source === null) continue; // not written yet; the copy's next status change brings us back
     const base = `/clusters/${ctx.cluster}`;
-    const path = base + corePath(rule.kind, ctx.consumerNamespace, name);
+    const path = base + corePath(rule.kind, namespace, name);
     const existing = await ctx.consumer.getOrNull(path);
     const wanted = payload(source);
     if (existing === null) {
@@ -51,14 +68,14 @@ export async function syncRelated(ctx: RelatedContext, copy: KubeObject, rules: 
         kind: rule.kind,
         metadata: {
           name,
-          namespace: ctx.consumerNamespace,
+          namespace,
           labels: { [labels.agent]: ctx.agent },
-          annotations: { [annotations.origin]: ctx.originKey },
+          annotations: { [annotations.origin]: ctx.originKey, [annotations.originResource]: ctx.originResource },
         },
         ...wanted,
       };
       try {
-        await ctx.consumer.create(base + corePath(rule.kind, ctx.consumerNamespace), body);
+        await ctx.consumer.create(base + corePath(rule.kind, namespace), body);
         written++;
       } catch (err) {
         if (!isConflict(err)) throw err;
@@ -66,9 +83,11 @@ export async function syncRelated(ctx: RelatedContext, copy: KubeObject, rules: 
       continue;
     }
     if (!createdFor(existing, ctx)) continue; // the consumer's own object, or another object's
-    if (jsonEqual(payload(existing), wanted)) continue;
+    const named = existing.metadata.annotations?.[annotations.originResource] !== undefined;
+    if (named && jsonEqual(payload(existing), wanted)) continue;
     // Replace, not merge: keys removed on the service side must disappear here too.
-    await ctx.consumer.update(path, { ...existing, data: undefined, stringData: undefined, binaryData: undefined, ...wanted } as KubeObject);
+    const metadata = { ...existing.metadata, annotations: { ...existing.metadata.annotations, [annotations.originResource]: ctx.originResource } };
+    await ctx.consumer.update(path, { ...existing, metadata, data: undefined, stringData: undefined, binaryData: undefined, ...wanted } as KubeObject);
     written++;
   }
   return written;
@@ -82,10 +101,15 @@ export async function syncRelated(ctx: RelatedContext, copy: KubeObject, rules: 
 export async function deleteRelated(ctx: Omit<RelatedContext, 'service' | 'serviceNamespace'>, rules: readonly RelatedResource[]): Promise<number> {
   let deleted = 0;
   const base = `/clusters/${ctx.cluster}`;
-  for (const kind of new Set(rules.map((r) => r.kind))) {
+  const places = new Map<string, { kind: RelatedResource['kind']; namespace: string }>();
+  for (const rule of rules) {
+    const namespace = relatedNamespace(rule, ctx.consumerNamespace);
+    if (namespace !== undefined) places.set(`${rule.kind} ${namespace}`, { kind: rule.kind, namespace });
+  }
+  for (const { kind, namespace } of places.values()) {
     let list: KubeList;
     try {
-      list = await ctx.consumer.list(base + corePath(kind, ctx.consumerNamespace), { labelSelector: `${labels.agent}=${ctx.agent}` });
+      list = await ctx.consumer.list(base + corePath(kind, namespace), { labelSelector: `${labels.agent}=${ctx.agent}` });
     } catch (err) {
       // Not ours to see (the permission claim was never accepted, or was withdrawn): nothing we can
       // delete, and holding the consumer object's deletion for it would hold it for ever.
@@ -95,7 +119,7 @@ export async function deleteRelated(ctx: Omit<RelatedContext, 'service' | 'servi
     for (const object of list.items) {
       if (!createdFor(object, ctx)) continue;
       try {
-        await ctx.consumer.delete(base + corePath(kind, ctx.consumerNamespace, object.metadata.name), {
+        await ctx.consumer.delete(base + corePath(kind, namespace, object.metadata.name), {
           preconditions: { uid: object.metadata.uid, resourceVersion: object.metadata.resourceVersion },
         });
         deleted++;

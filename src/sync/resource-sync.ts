@@ -1,12 +1,15 @@
 // Everything for one published resource: a watch per virtual-workspace endpoint (one per shard), a watch
 // of the copies on the service cluster, a watch per kind of related object there (connection Secrets
-// change without their copy changing), the work queue and its reconciler.
+// change without their copy changing), the work queue and its reconciler. It retries what failed against
+// a server when that server answers again, and scans each endpoint for copied-back orphans.
+import type { BackoffPolicy } from '../kube/backoff.ts';
 import type { KubeObject, RestClient } from '../kube/rest-client.ts';
 import { originOf } from './copy-object.ts';
 import { desiredContent } from './copy-object.ts';
 import { jsonEqual } from './merge-patch.ts';
 import { errorKind, type SyncMetrics } from './metrics.ts';
 import { Namespaces } from './namespaces.ts';
+import { collectOrphans } from './orphans.ts';
 import { mayBeNamespaceName, objectKey, parseObjectKey } from './naming.ts';
 import { Reconciler, type ConsumerEntry } from './reconciler.ts';
 import { Reflector } from '../kube/reflector.ts';
@@ -21,6 +24,8 @@ export interface ResourceSyncOptions {
   metrics: SyncMetrics;
   concurrency: number;
   deletionPollMs?: number;
+  /** The retry budget of a key: how often, and how far apart, before it waits for its server to come back. */
+  retry?: { maxAttempts?: number; backoff?: BackoffPolicy };
   log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -66,6 +71,7 @@ export class ResourceSync {
         return at;
       },
       deletionPollMs: options.deletionPollMs,
+      log: options.log,
     });
     this.queue = new WorkQueue({
       concurrency: options.concurrency,
@@ -74,6 +80,9 @@ export class ResourceSync {
         options.metrics.errors.inc({ ...this.#label, kind: errorKind(err) });
         options.log?.('reconcile failed', { key, attempt, gaveUp, error: (err as Error).message });
       },
+      onGivenUpChange: (count) => options.metrics.givenUp.set(this.#label, count),
+      maxAttempts: options.retry?.maxAttempts,
+      backoff: options.retry?.backoff,
     });
     this.#copies = new Reflector({
       client: options.service,
@@ -90,6 +99,7 @@ export class ResourceSync {
         this.queue.add(origin);
       },
       onError: (err) => this.#watchError(err),
+      onRecovered: () => this.#retryFailed('service cluster'),
     });
     const kinds = new Set(options.resource.related.map((r) => r.kind));
     this.#related = [...kinds].map((kind) => this.#watchRelated(kind));
@@ -133,6 +143,9 @@ export class ResourceSync {
         this.queue.add(key);
       },
       onError: (err) => this.#watchError(err),
+      onRecovered: () => this.#retryFailed(url, (key) => this.#endpointOfKey.get(key) === url),
+      // At start too, not only at the first resync minutes later.
+      onSynced: () => void this.#collectOrphansAt(url, client),
     });
     this.#endpoints.set(url, { client, reflector });
     reflector.start();
@@ -150,6 +163,33 @@ export class ResourceSync {
   /** Queues every known key again: what a failed-and-given-up key relies on. */
   resync(): void {
     for (const key of this.#endpointOfKey.keys()) this.queue.add(key);
+  }
+
+  /**
+   * Deletes copied-back related objects whose consumer object is gone without our finalizer running,
+   * on every endpoint whose cache is listed. Returns their paths.
+   */
+  async collectOrphans(): Promise<string[]> {
+    const deleted: string[] = [];
+    for (const [url, { client, reflector }] of this.#endpoints) {
+      if (reflector.synced) deleted.push(...(await this.#collectOrphansAt(url, client)));
+    }
+    return deleted;
+  }
+
+  async #collectOrphansAt(url: string, client: RestClient): Promise<string[]> {
+    if (this.#o.resource.related.length === 0) return [];
+    try {
+      const deleted = await collectOrphans({ agent: this.#o.agent, resource: this.#o.resource, client, known: (key) => this.#endpointOfKey.has(key) });
+      for (const path of deleted) this.#o.log?.('deleted a related object whose consumer object is gone', { endpoint: url, path });
+      if (deleted.length > 0) this.#o.metrics.synced.inc({ ...this.#label, operation: 'orphan-delete' }, deleted.length);
+      return deleted;
+    } catch (err) {
+      // One endpoint down does not stop the others; the next resync scans it again.
+      this.#o.metrics.errors.inc({ ...this.#label, kind: `orphans_${errorKind(err)}` });
+      this.#o.log?.('scan for orphaned related objects failed', { endpoint: url, error: (err as Error).message });
+      return [];
+    }
   }
 
   /** Removes namespaces of clusters whose binding is gone. */
@@ -184,6 +224,7 @@ export class ResourceSync {
         for (const origin of this.#relatedIndex.owners(kind, meta.namespace ?? '', meta.name)) this.queue.add(origin);
       },
       onError: (err) => this.#watchError(err),
+      onRecovered: () => this.#retryFailed('service cluster'),
     });
   }
 
@@ -207,6 +248,16 @@ export class ResourceSync {
       }
     }
     return 'unbound';
+  }
+
+  /**
+   * A server answers again after an outage: keys that failed against it (perhaps given up, after an
+   * outage longer than their retry budget) run now, so convergence follows the recovery rather than the
+   * resync timer. Every key touches the service cluster; a shard only holds the keys seen on it.
+   */
+  #retryFailed(server: string, filter?: (key: string) => boolean): void {
+    const keys = this.queue.retryFailed(filter);
+    if (keys > 0) this.#o.log?.('server answers again: retrying failed keys', { server, keys });
   }
 
   #watchError(err: unknown): void {

@@ -5,6 +5,12 @@ export interface RelatedResource {
   kind: 'Secret' | 'ConfigMap';
   /** Dot path in the copy naming the object on the service cluster, e.g. `spec.writeConnectionSecretToRef.name`. */
   nameFrom: string;
+  /**
+   * Namespace in the consumer workspace for the related objects of a cluster-scoped object, which has no
+   * namespace of its own to put them in (api-syncagent likewise refuses without one). Objects that have
+   * a namespace always use it.
+   */
+  namespace?: string;
 }
 
 export interface PublishedResource {
@@ -34,6 +40,12 @@ export const annotations = {
   originNamespace: `${prefix}/origin-namespace`,
   originName: `${prefix}/origin-name`,
   workspacePath: `${prefix}/workspace-path`,
+  /**
+   * `<resource>.<group>` of the origin, on copied-back related objects: the origin key alone does not
+   * say which published resource an object belongs to, and a VirtualMachine and a Database may share a
+   * name.
+   */
+  originResource: `${prefix}/origin-resource`,
   /** JSON of the content we last wrote, for three-way patches that leave others' fields alone. */
   lastApplied: `${prefix}/last-applied`,
 } as const;
@@ -41,6 +53,11 @@ export const annotations = {
 /** The logical cluster of an object served by a virtual workspace. */
 export const clusterAnnotation = 'kcp.io/cluster';
 export const pathAnnotation = 'kcp.io/path';
+
+/** `<resource>.<group>`: how metrics and copied-back objects name a published resource. */
+export function resourceId(r: Pick<PublishedResource, 'resource' | 'group'>): string {
+  return `${r.resource}.${r.group}`;
+}
 
 export function finalizerName(agentName: string): string {
   return `${prefix}/${agentName}`;
@@ -56,8 +73,10 @@ export function objectPath(r: PublishedResource, namespace: string | undefined, 
   return `/apis/${r.group}/${r.version}${ns}/${r.resource}/${encodeURIComponent(name)}`;
 }
 
+/** `namespace` undefined means across all namespaces; an empty one is a caller's bug, never a `//` in a URL. */
 export function corePath(kind: 'Secret' | 'ConfigMap' | 'Namespace', namespace: string | undefined, name?: string): string {
   const plural = { Secret: 'secrets', ConfigMap: 'configmaps', Namespace: 'namespaces' }[kind];
+  if (namespace === '') throw new Error(`no namespace for ${plural}${name === undefined ? '' : `/${name}`}`);
   const ns = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
   return `/api/v1${ns}/${plural}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;
 }

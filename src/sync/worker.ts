@@ -1,11 +1,12 @@
 // The sync worker: follows the endpoint slice, runs one ResourceSync per published resource against every
-// endpoint, resyncs periodically and cleans up namespaces of workspaces whose binding is gone.
+// endpoint, resyncs periodically (every key again, and copied-back objects whose origin vanished behind
+// our back removed) and cleans up namespaces of workspaces whose binding is gone.
 import type { KubeEndpoint } from '../kube/kubeconfig.ts';
 import { RestClient } from '../kube/rest-client.ts';
 import { followEndpointSlice, type EndpointSliceRef } from './endpoint-slice.ts';
 import { createSyncMetrics, errorKind, type SyncMetrics } from './metrics.ts';
 import type { Reflector } from '../kube/reflector.ts';
-import { ResourceSync } from './resource-sync.ts';
+import { ResourceSync, type ResourceSyncOptions } from './resource-sync.ts';
 import type { PublishedResource } from './types.ts';
 
 export interface SyncWorkerOptions {
@@ -21,6 +22,8 @@ export interface SyncWorkerOptions {
   resyncMs?: number;
   cleanupMs?: number;
   deletionPollMs?: number;
+  /** A key's retry budget (default: 12 attempts, 100 ms doubling to 30 s: about two minutes). */
+  retry?: ResourceSyncOptions['retry'];
   metrics?: SyncMetrics;
   log?: (message: string, fields?: Record<string, unknown>) => void;
 }
@@ -50,6 +53,7 @@ export class SyncWorker {
           metrics: this.metrics,
           concurrency: options.concurrency ?? 16,
           deletionPollMs: options.deletionPollMs,
+          retry: options.retry,
           log: options.log,
         }),
     );
@@ -88,8 +92,20 @@ export class SyncWorker {
       timer.unref();
       this.#timers.push(timer);
     };
-    every(this.#o.resyncMs ?? 300_000, () => this.resources.forEach((r) => r.resync()));
+    every(this.#o.resyncMs ?? 300_000, () => this.resync());
     every(this.#o.cleanupMs ?? 30_000, () => this.cleanupNamespaces());
+  }
+
+  /**
+   * The periodic pass: every known key again (what a key that failed for good relies on), and the
+   * related objects copied back for consumer objects that vanished behind our back removed. Returns
+   * the paths of those.
+   */
+  async resync(): Promise<string[]> {
+    for (const r of this.resources) r.resync();
+    const removed: string[] = [];
+    for (const r of this.resources) removed.push(...(await r.collectOrphans()));
+    return removed;
   }
 
   async cleanupNamespaces(): Promise<string[]> {

@@ -23,6 +23,7 @@ async function serve(script: Script) {
     requests.push(query);
     if (query.get('watch') === '1') {
       res.writeHead(200, { 'content-type': 'application/json' });
+      res.flushHeaders(); // as kube-apiserver does: a watch is accepted before its first event
       open.add(res);
       res.on('close', () => open.delete(res));
       script.watch(query, res);
@@ -176,4 +177,47 @@ test('transform shapes what is stored and reported, and drops what it returns no
   await waitFor(() => changes.length === 4, { what: 'three changes' });
   assert.deepEqual(changes, ['mine/a:3', 'mine/c:13', 'mine/a:gone(3)', 'mine/c:gone(13)']);
   assert.equal(reflector.store.size, 0);
+});
+
+test('onRecovered tells once when the server answers again after failing: by a list, or by a quiet watch being accepted', async (t) => {
+  let failLists = 2;
+  const watches: ServerResponse[] = [];
+  const srv = await serve({
+    list: () =>
+      failLists-- > 0
+        ? { status: 503, body: { kind: 'Status', code: 503, reason: 'ServiceUnavailable', message: 'down' } }
+        : { body: { metadata: { resourceVersion: '5' }, items: [obj('a', '1')] } },
+    watch: (_q, res) => watches.push(res),
+  });
+  const client = new RestClient({ server: srv.url });
+  const errors: unknown[] = [];
+  let recovered = 0;
+  const reflector = new Reflector({
+    client,
+    path: '/things',
+    keyOf: (o) => o.metadata.name,
+    onChange: () => {},
+    onError: (err) => errors.push(err),
+    onRecovered: () => recovered++,
+    backoff: { baseMs: 5, capMs: 20, jitter: 0 },
+  });
+  t.after(async () => {
+    await reflector.stop();
+    await client.close();
+    await srv.close();
+  });
+  reflector.start();
+  await waitFor(() => watches.length === 1, { what: 'watch' });
+  assert.equal(errors.length, 2);
+  assert.equal(recovered, 1, 'the list that went through');
+  // The server ends the watch as it does every few minutes: nothing was wrong.
+  watches[0]!.end();
+  await waitFor(() => watches.length === 2, { what: 'second watch' });
+  assert.equal(recovered, 1);
+  // The connection is cut; the next watch is accepted and stays quiet: the server is back all the same.
+  watches[1]!.destroy();
+  await waitFor(() => recovered === 2 || undefined, { what: 'recovery seen on a quiet watch' });
+  assert.equal(errors.length, 3);
+  assert.equal(watches.length, 3);
+  assert.equal(srv.requests.filter((q) => q.get('watch') !== '1').length, 3, 'no re-list: the watch resumed');
 });

@@ -73,3 +73,36 @@ test('a handler can ask to be called again later', async () => {
   queue.stop();
   assert.equal(calls, 3);
 });
+
+test('keys that gave up are remembered, and retryFailed runs the ones picked again with a fresh budget', async () => {
+  let up = false;
+  const runs: string[] = [];
+  const givenUp: number[] = [];
+  const queue = new WorkQueue({
+    concurrency: 2,
+    maxAttempts: 2,
+    backoff: { baseMs: 1, capMs: 2, jitter: 0 },
+    async handle(key) {
+      runs.push(key);
+      if (!up) throw new Error('server down');
+    },
+    onGivenUpChange: (n) => givenUp.push(n),
+  });
+  queue.add('shard-a|default/x');
+  queue.add('shard-b|default/y');
+  await waitFor(() => queue.givenUp === 2, { what: 'both give up' });
+  await queue.idle();
+  assert.equal(runs.length, 4, 'two attempts each');
+  assert.equal(queue.retryFailed((key) => key.startsWith('shard-c|')), 0, 'nothing failed against that side');
+
+  up = true;
+  assert.equal(queue.retryFailed((key) => key.startsWith('shard-a|')), 1);
+  await queue.idle();
+  assert.deepEqual(runs.slice(4), ['shard-a|default/x']);
+  assert.equal(queue.givenUp, 1, 'the other side is still given up');
+  assert.equal(queue.retryFailed(), 1);
+  await queue.idle();
+  assert.equal(queue.givenUp, 0);
+  assert.equal(queue.retryFailed(), 0, 'succeeded keys are no longer failing');
+  assert.deepEqual(givenUp, [1, 2, 1, 0]);
+});

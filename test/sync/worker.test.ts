@@ -17,7 +17,10 @@ interface Vm {
 
 const resource: PublishedResource = {
   group, version, resource: 'virtualmachines', kind: 'VirtualMachine', namespaceSuffix: 'vm',
-  related: [{ kind: 'Secret', nameFrom: 'spec.writeConnectionSecretToRef.name' }],
+  related: [
+    { kind: 'Secret', nameFrom: 'spec.writeConnectionSecretToRef.name' },
+    { kind: 'ConfigMap', nameFrom: 'spec.settingsRef.name' },
+  ],
 };
 
 let tmp: Awaited<ReturnType<typeof makeTempDir>>;
@@ -187,12 +190,23 @@ test('deleting the consumer object deletes the Secret the worker copied back for
   await createSecret('own-conn');
   await createSecret('lookalike', { labels: { 'sync.kcp-edge.io/agent': 'compute' } });
   await createVm(ws, 'a', { writeConnectionSecretToRef: { name: 'a-conn' } });
+  // Copied back by us for another published resource's object of the same name.
+  await createSecret('a-database-conn', {
+    labels: { 'sync.kcp-edge.io/agent': 'compute' },
+    annotations: { 'sync.kcp-edge.io/origin': `${ws.cluster}|default/a`, 'sync.kcp-edge.io/origin-resource': 'databases.db.example.com' },
+  });
   await createVm(ws, 'b', { writeConnectionSecretToRef: { name: 'b-conn' } });
   await createVm(ws, 'c', { writeConnectionSecretToRef: { name: 'own-conn' } });
   const a = await waitFor(() => secret('a-conn'), { what: 'a-conn back' });
   assert.equal(a.metadata.labels?.['sync.kcp-edge.io/agent'], 'compute');
   assert.equal(a.metadata.annotations?.['sync.kcp-edge.io/origin'], `${ws.cluster}|default/a`);
+  assert.equal(a.metadata.annotations?.['sync.kcp-edge.io/origin-resource'], 'virtualmachines.compute.cloud.example.com');
   await waitFor(() => secret('b-conn'), { what: 'b-conn back' });
+  // One copied back before Secrets named their resource is still ours, and learns it on the next pass.
+  const unnamed = await ws.client.request('PATCH', `${secrets}/b-conn`, { body: { metadata: { annotations: { 'sync.kcp-edge.io/origin-resource': null } } }, contentType: 'application/merge-patch+json' });
+  assert.equal(unnamed.status, 200, unnamed.text);
+  await workers[0]!.resync();
+  await waitFor(async () => (await secret('b-conn'))?.metadata.annotations?.['sync.kcp-edge.io/origin-resource'] === 'virtualmachines.compute.cloud.example.com', { what: 'resource named again' });
   await waitFor(async () => (await get<Vm>(ws.client, vmPath(ws, 'default', 'c')))?.status?.conditions?.some((c) => c.type === 'Ready'), { what: 'c Ready' });
   await workers[0]!.idle();
   assert.deepEqual((await secret('own-conn'))?.data, { owner: Buffer.from('consumer').toString('base64') }, 'a Secret of the consumer is never overwritten');
@@ -206,11 +220,57 @@ test('deleting the consumer object deletes the Secret the worker copied back for
   assert.equal(await secret('a-conn'), undefined, 'the copied-back Secret goes with its object');
   assert.ok(await secret('b-conn'), 'the Secret copied back for another object stays');
   assert.ok(await secret('lookalike'), 'our label alone does not make a Secret ours');
+  assert.ok(await secret('a-database-conn'), 'nor does an origin of the same name in another resource');
   await deleted('c');
   assert.deepEqual((await secret('own-conn'))?.data, { owner: Buffer.from('consumer').toString('base64') }, 'the consumer\'s Secret survives the object naming it');
   await deleted('b');
   assert.equal(await secret('b-conn'), undefined);
   assert.ok(await secret('lookalike'));
+});
+
+test('a ConfigMap named by the copy comes back, follows changes on the service cluster and goes with its object', async () => {
+  const ws = await stack.createWorkspace('hooli', 'settings', 0);
+  const ns = namespaceName('settings', ws.cluster, 'vm');
+  type ConfigMap = { metadata: { labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string }; data?: Record<string, string> };
+  const consumerMaps = `/clusters/${ws.cluster}/api/v1/namespaces/default/configmaps`;
+  const serviceMaps = `/api/v1/namespaces/${ns}/configmaps`;
+  const consumerMap = (name: string) => get<ConfigMap>(ws.client, `${consumerMaps}/${name}`);
+  const provide = async (name: string, data: Record<string, string>) => {
+    const res = await stack.serviceClient.request('POST', serviceMaps, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: ns }, data } });
+    assert.equal(res.status, 201, res.text);
+  };
+  // The consumer's own ConfigMap, named by one of its objects: never overwritten, never deleted.
+  const own = await ws.client.request('POST', consumerMaps, { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'own-settings' }, data: { owner: 'consumer' } } });
+  assert.equal(own.status, 201, own.text);
+  await createVm(ws, 'web', { settingsRef: { name: 'web-settings' } });
+  await createVm(ws, 'api', { settingsRef: { name: 'own-settings' } });
+  await waitFor(() => get<Vm>(stack.serviceClient, copyPath(ns, 'web')), { what: 'web copy' });
+  await waitFor(() => get<Vm>(stack.serviceClient, copyPath(ns, 'api')), { what: 'api copy' });
+
+  // The provider writes them next to the copies; nothing about the copies changes.
+  await provide('web-settings', { mode: 'fast', debug: 'true' });
+  await provide('own-settings', { owner: 'provider' });
+  const back = await waitFor(() => consumerMap('web-settings'), { what: 'ConfigMap back' });
+  assert.deepEqual(back.data, { mode: 'fast', debug: 'true' });
+  assert.equal(back.metadata.labels?.['sync.kcp-edge.io/agent'], 'compute');
+  assert.equal(back.metadata.annotations?.['sync.kcp-edge.io/origin'], `${ws.cluster}|default/web`);
+
+  // Replaced, not merged: a key dropped on the service side disappears in the workspace.
+  const current = await get<ConfigMap>(stack.serviceClient, `${serviceMaps}/web-settings`);
+  const replaced = await stack.serviceClient.request('PUT', `${serviceMaps}/web-settings`, {
+    body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'web-settings', namespace: ns, resourceVersion: current?.metadata.resourceVersion }, data: { mode: 'safe' } },
+  });
+  assert.equal(replaced.status, 200, replaced.text);
+  await waitFor(async () => JSON.stringify((await consumerMap('web-settings'))?.data) === JSON.stringify({ mode: 'safe' }), { what: 'change in the workspace', timeoutMs: 5_000 });
+  await workers[0]!.idle();
+  assert.deepEqual((await consumerMap('own-settings'))?.data, { owner: 'consumer' }, 'the consumer\'s ConfigMap is not overwritten');
+
+  for (const name of ['web', 'api']) {
+    assert.ok([200, 202].includes((await ws.client.request('DELETE', vmPath(ws, 'default', name))).status));
+    await waitFor(async () => (await get<Vm>(ws.client, vmPath(ws, 'default', name))) === undefined, { what: `${name} gone`, timeoutMs: 20_000 });
+  }
+  assert.equal(await consumerMap('web-settings'), undefined, 'the copied-back ConfigMap goes with its object');
+  assert.deepEqual((await consumerMap('own-settings'))?.data, { owner: 'consumer' }, 'the consumer\'s ConfigMap survives the object naming it');
 });
 
 test('two organisations with a workspace of the same name never share a namespace', async () => {

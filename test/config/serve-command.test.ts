@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { Agent, request } from 'undici';
 import { startTestShard, testPki } from '../gateway/fixtures.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { logged, readLines } from './serve-fixtures.ts';
+import { logged, readLines, serveDir } from './serve-fixtures.ts';
 
 const run = promisify(execFile);
 
@@ -42,26 +42,7 @@ test('serve with an invalid config exits 1 and lists every problem, before liste
 test('serve runs the gateway from config, follows token and routing edits, and drains on SIGTERM', async (t) => {
   const pki = await testPki();
   const shard = await startTestShard(t, pki);
-  const dir = await mkdtemp(join(tmpdir(), 'kcp-edge-serve-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  const files: Record<string, string> = {
-    'serving.crt': pki.gatewayServing.certPem,
-    'serving.key': pki.gatewayServing.keyPem,
-    'client.crt': pki.gatewayClient.certPem,
-    'client.key': pki.gatewayClient.keyPem,
-    'ca.crt': pki.ca.certPem,
-    'tokens.csv': 'alice-token,alice,1001,"dev"\n',
-    'routing.yaml': `shards: [{ name: a, url: "${shard.url}" }]\nroutes: [{ path: root:org-acme:proj-x, shard: a, cluster: projx }]\n`,
-    'gateway.yaml': [
-      'listen: { address: 127.0.0.1, port: 0 }',
-      'tls: { certFile: serving.crt, keyFile: serving.key }',
-      'routing: { embedded: { file: routing.yaml } }',
-      'authentication: { tokenFile: tokens.csv }',
-      'upstream: { clientCertFile: client.crt, clientKeyFile: client.key, caFile: ca.crt }',
-      'drain: { timeoutSeconds: 2 }',
-    ].join('\n'),
-  };
-  for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
+  const dir = await serveDir(t, pki, shard.url);
 
   const child = spawn(process.execPath, ['src/cli.ts', 'serve', '--config', join(dir, 'gateway.yaml')], { stdio: ['ignore', 'pipe', 'inherit'] });
   t.after(() => child.kill('SIGKILL'));

@@ -26,19 +26,11 @@ function truthy(value: string | null): boolean {
   return value !== null && value !== '' && value !== '0' && value !== 'false';
 }
 
+function nonResource(method: string, path: string): RequestAttributes {
+  return { isResourceRequest: false, verb: method.toLowerCase(), path, apiGroup: '', apiVersion: '', resource: '', subresource: '', namespace: '', name: '', hasLimit: false };
+}
+
 export function requestAttributes(method: string, path: string, query: URLSearchParams): RequestAttributes {
-  const nonResource: RequestAttributes = {
-    isResourceRequest: false,
-    verb: method.toLowerCase(),
-    path,
-    apiGroup: '',
-    apiVersion: '',
-    resource: '',
-    subresource: '',
-    namespace: '',
-    name: '',
-    hasLimit: false,
-  };
   const parts = path.split('/').filter((p) => p !== '');
   let apiGroup: string;
   let apiVersion: string;
@@ -52,13 +44,13 @@ export function requestAttributes(method: string, path: string, query: URLSearch
     apiVersion = parts[2]!;
     rest = parts.slice(3);
   } else {
-    return nonResource;
+    return nonResource(method, path);
   }
 
   let verb = methodVerbs[method] ?? '';
   if (method === 'GET' || method === 'HEAD') verb = 'get';
   else if (method === 'DELETE') verb = 'delete';
-  if (verb === '') return nonResource;
+  if (verb === '') return nonResource(method, path);
 
   // Deprecated /watch/ prefix: still served by kube-apiserver, still used by old clients.
   if (rest[0] === 'watch') {
@@ -76,7 +68,7 @@ export function requestAttributes(method: string, path: string, query: URLSearch
   const resource = rest[0] ?? '';
   const name = rest[1] ?? '';
   const subresource = rest[2] ?? '';
-  if (resource === '') return nonResource;
+  if (resource === '') return nonResource(method, path);
 
   if (name === '') {
     if (verb === 'get') verb = truthy(query.get('watch')) ? 'watch' : 'list';

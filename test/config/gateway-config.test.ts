@@ -94,7 +94,7 @@ test('a redis routing store and shard health settings map to their values', asyn
     assert.deepEqual(config.routing, {
       kind: 'redis',
       url: 'redis+sentinel://s1:26379,s2:26380/primary',
-      redis: { mode: 'sentinel', nodes: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }], masterName: 'primary', keyPrefix: 'edge-eu:', tls: false },
+      redis: { mode: 'sentinel', nodes: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }], masterName: 'primary', keyPrefix: 'edge-eu:' },
       cacheMax: 5000,
       negativeTtlMs: 5000,
       runIndexer: false,

@@ -109,7 +109,8 @@ export function parseRedisUrl(text: string): RedisConnectionConfig {
 
 function parseEndpoint(hostPort: string, shownUrl: string): RedisEndpoint {
   const m = /^(\[[^\]]+\]|[^:]+)(?::(\d+))?$/.exec(hostPort);
-  if (m === null) throw new Error(`invalid Redis URL "${shownUrl}": bad host "${hostPort}"`);
+  // A host with an @ in it is the tail of a password that was not percent-encoded: not shown.
+  if (m === null) throw new Error(`invalid Redis URL "${shownUrl}": bad host${hostPort.includes('@') ? ' (an @ in the password must be written %40)' : ` "${hostPort}"`}`);
   const host = m[1]!.replace(/^\[|\]$/g, '');
   return { host, port: m[2] === undefined ? 6379 : Number(m[2]) };
 }

@@ -78,10 +78,15 @@ export async function runWithStore(name: string, values: OptionValues, body: (st
   try {
     return await body(store);
   } catch (err) {
-    return report(name, err);
+    return report(name, whyFailed(err, store));
   } finally {
     await store.close();
   }
+}
+
+/** The connection error behind a command that failed only because there was no connection. */
+export function whyFailed(err: unknown, store: RedisRouteStore): unknown {
+  return err instanceof Error && err.message === 'Connection is closed.' && store.connectionError !== undefined ? store.connectionError : err;
 }
 
 export function report(name: string, err: unknown): number {

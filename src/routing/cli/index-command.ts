@@ -7,7 +7,7 @@ import type { Command, OptionValues } from '../../cli.ts';
 import { loadKubeconfig } from '../../kube/kubeconfig.ts';
 import { Indexer, startLeasedIndexer, type IndexerCredentials } from '../indexer.ts';
 import { RedisRouteStore } from '../redis-route-store.ts';
-import { redisConnection, redisOptions, report, stringOption, UsageError } from './common.ts';
+import { redisConnection, redisOptions, report, stringOption, UsageError, whyFailed } from './common.ts';
 
 async function credentialsFrom(values: OptionValues): Promise<IndexerCredentials> {
   const kubeconfig = stringOption(values, 'kubeconfig');
@@ -44,7 +44,7 @@ async function run(values: OptionValues): Promise<number> {
       process.stdout.write(`indexed: ${indexer.writes} route change(s)\n`);
       return 0;
     } catch (err) {
-      return report('index', err);
+      return report('index', whyFailed(err, store));
     } finally {
       await indexer.stop();
       await store.close();

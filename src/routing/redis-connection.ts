@@ -206,6 +206,8 @@ export function createRedisClient(config: RedisConnectionConfig, options: Client
         sentinels: config.nodes.map((n) => ({ ...n })),
         name: config.masterName ?? 'mymaster',
         db: config.db ?? 0,
+        // ioredis asks the sentinels again and again by default, whatever retryStrategy says.
+        ...(options.noRetry === true ? { sentinelRetryStrategy: () => null } : {}),
         ...(config.sentinelUsername === undefined ? {} : { sentinelUsername: config.sentinelUsername }),
         // Despite its name, this makes the connection to the master use `tls`; `sentinelTLS` is for the sentinels.
         ...(config.tls === undefined ? {} : { enableTLSForSentinelMode: true }),
@@ -237,8 +239,9 @@ export type RedisFailure = 'credentials' | 'permission' | 'tls' | 'unreachable' 
 
 /** What kind of trouble a Redis error message reports, so that messages can say what to check. */
 export function classifyRedisError(message: string): RedisFailure {
-  if (/^(WRONGPASS|NOAUTH)\b/.test(message)) return 'credentials';
-  if (/^NOPERM\b/.test(message)) return 'permission';
+  // Anywhere in the message: ioredis wraps a sentinel's refusal ("All sentinels are unreachable … Last error: NOAUTH …").
+  if (/\b(WRONGPASS|NOAUTH)\b/.test(message)) return 'credentials';
+  if (/\bNOPERM\b/.test(message)) return 'permission';
   if (/certificate|self[- ]signed|SSL|TLS|wrong version number|EPROTO/i.test(message)) return 'tls';
   if (/ECONNREFUSED|ECONNRESET|Connection is closed|ENOTFOUND|EAI_AGAIN|ETIMEDOUT|EHOSTUNREACH/.test(message)) return 'unreachable';
   return 'other';

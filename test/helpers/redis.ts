@@ -121,18 +121,28 @@ export interface SentinelOptions {
   masterPassword?: string;
   /** The sentinel's own password (`requirepass` of the sentinel). */
   password?: string;
+  /** Serve TLS only with this certificate, and reach the master over TLS (it must serve TLS too), trusting `caPem`. */
+  tls?: { certPem: string; keyPem: string; caPem: string };
 }
 
 /** A Sentinel on a free port watching `master`; its config file lives in its own temp dir (Sentinel rewrites it). */
 export async function startSentinel(options: SentinelOptions): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'kcp-edge-sentinel-'));
+  const tls = options.tls;
+  if (tls !== undefined) {
+    await writeFile(join(dir, 'server.crt'), tls.certPem);
+    await writeFile(join(dir, 'server.key'), tls.keyPem, { mode: 0o600 });
+    await writeFile(join(dir, 'ca.crt'), tls.caPem);
+  }
   let child: ChildProcess | undefined;
   let port = 0;
   const configure = (p: number) =>
     writeFile(
       join(dir, 'sentinel.conf'),
       [
-        `port ${p}`,
+        ...(tls === undefined
+          ? [`port ${p}`]
+          : ['port 0', `tls-port ${p}`, `tls-cert-file ${join(dir, 'server.crt')}`, `tls-key-file ${join(dir, 'server.key')}`, `tls-ca-cert-file ${join(dir, 'ca.crt')}`, 'tls-auth-clients no', 'tls-replication yes']),
         'bind 127.0.0.1',
         `dir ${dir}`,
         `sentinel monitor mymaster 127.0.0.1 ${options.master.port} 1`,
@@ -161,7 +171,7 @@ export async function startSentinel(options: SentinelOptions): Promise<RedisServ
   };
   return {
     port,
-    url: `redis+sentinel://127.0.0.1:${port}/mymaster`,
+    url: `${tls === undefined ? 'redis' : 'rediss'}+sentinel://127.0.0.1:${port}/mymaster`,
     dir,
     async start() {
       if (child !== undefined) return;

@@ -107,7 +107,9 @@ export function describeRedisFailure(err: unknown): string {
   const message = err instanceof Error ? err.message : String(err);
   switch (classifyRedisError(message)) {
     case 'credentials':
-      return `Redis refused the credentials (--redis-user, --redis-password-file): ${message}`;
+      return /sentinel/i.test(message)
+        ? `a Redis Sentinel refused the credentials (--redis-sentinel-user, --redis-sentinel-password-file): ${message}`
+        : `Redis refused the credentials (--redis-user, --redis-password-file): ${message}`;
     case 'permission':
       return `the Redis user lacks a permission kcp-edge needs: ${message}`;
     case 'tls':

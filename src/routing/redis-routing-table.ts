@@ -82,8 +82,8 @@ export class RedisRoutingTable implements RoutingTable {
     this.#client = createRedisClient({ commandTimeoutMs: 2_000, ...options.redis }, { failFast: true });
     this.#subscriber = createRedisClient(options.redis, { subscriber: true, failFast: true });
     const onError = (err: unknown): void => this.#connectionFailed(err);
-    this.#client.on('error', onError);
-    this.#subscriber.on('error', onError);
+    // A Cluster reports a node's trouble (a refused AUTH among them) as 'node error', not 'error'.
+    for (const c of [this.#client, this.#subscriber]) c.on('error', onError).on('node error', onError);
     this.#subscriber.on('ready', () => {
       this.#connectionWorks();
       void this.#subscribe();

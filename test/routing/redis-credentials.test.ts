@@ -196,3 +196,39 @@ function parseRedisUrlShown(url: string): string {
   }
   throw new Error(`${url}: expected a parse error`);
 }
+
+test('Redis Cluster: every node connection takes the password from the file, rotated ones included', async (t) => {
+  const CLUSTER_FIRST = 'cluster-first-Wd2mXq7a';
+  const CLUSTER_SECOND = 'cluster-second-Rt5kPz3v';
+  // A lone node knows no address of its own to announce (CLUSTER SLOTS would name none): tell it.
+  const node = await startRedis({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-announce-ip', '127.0.0.1', '--requirepass', CLUSTER_FIRST] });
+  t.after(() => node[Symbol.asyncDispose]());
+  const nodeAdmin = new Redis({ port: node.port, host: '127.0.0.1', password: CLUSTER_FIRST });
+  t.after(() => nodeAdmin.disconnect());
+  // One node holding every slot is a whole cluster.
+  await nodeAdmin.call('CLUSTER', 'ADDSLOTSRANGE', '0', '16383');
+  await waitFor(async () => /cluster_state:ok/.test(String(await nodeAdmin.call('CLUSTER', 'INFO'))), { what: 'the cluster to be ok' });
+
+  const mounted = await mountedSecret({ password: `${CLUSTER_FIRST}\n` });
+  t.after(() => mounted[Symbol.asyncDispose]());
+  const cluster = connection({ passwordFile: mounted.path('password') }, `redis+cluster://127.0.0.1:${node.port}`);
+  const log = recordingLog();
+  const table = new RedisRoutingTable({ redis: cluster, log });
+  t.after(() => table.close());
+  await table.waitUntilSynced();
+  const store = RedisRouteStore.connect(cluster);
+  t.after(() => store.close());
+  await store.putShard({ name: 'c', url: 'https://c.example:6443', state: 'active', labels: {} });
+  await store.putRoute({ path: 'root:c:one', shard: 'c', cluster: 'c1', phase: 'Ready' });
+  assert.equal((await table.resolve('root:c:one'))?.route.cluster, 'c1');
+  // Not looked up yet: only a connection that authenticates can find it.
+  await store.putRoute({ path: 'root:c:two', shard: 'c', cluster: 'c2', phase: 'Ready' });
+
+  await nodeAdmin.config('SET', 'requirepass', CLUSTER_SECOND);
+  await nodeAdmin.call('CLIENT', 'KILL', 'TYPE', 'normal');
+  await nodeAdmin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
+  await waitFor(() => log.entries.some((e) => /refused the credentials/.test(e.msg)), { what: 'the refusal to be logged' });
+  await mounted.update({ password: `${CLUSTER_SECOND}\n` });
+  await waitFor(async () => (await table.resolve('root:c:two'))?.route.cluster === 'c2', { timeoutMs: 15_000, what: 'the cluster clients to authenticate with the rotated password' });
+  assert.ok(!JSON.stringify(log.entries).includes(CLUSTER_FIRST));
+});

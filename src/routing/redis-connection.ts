@@ -178,6 +178,7 @@ function openSecrets(config: RedisConnectionConfig): { live: LiveOptions; releas
  * read. The files are followed until the client ends (quit or disconnect).
  */
 export function createRedisClient(config: RedisConnectionConfig, options: ClientOptions = {}): RedisClient {
+  if (config.nodes.length === 0) throw new Error('Redis: no server configured');
   const secrets = openSecrets(config);
   const { live } = secrets;
   const common: RedisOptions = {
@@ -194,8 +195,7 @@ export function createRedisClient(config: RedisConnectionConfig, options: Client
   let client: RedisClient;
   switch (config.mode) {
     case 'standalone': {
-      const node = config.nodes[0];
-      if (node === undefined) throw new Error('Redis: no server configured');
+      const node = config.nodes[0]!;
       client = new Redis({ ...common, host: node.host, port: node.port, db: config.db ?? 0 });
       followLive(client.options, live);
       break;

@@ -5,7 +5,8 @@ import { availableParallelism } from 'node:os';
 import { buildOrgRealmsSettings, orgRealmsSchema, type RawOrgRealms } from '../auth/org-realms-config.ts';
 import type { OrgRealmsSettings } from '../auth/realm-settings.ts';
 import { parseTokenCsv } from '../auth/static-token.ts';
-import { parseRedisUrl, type RedisConnectionConfig } from '../routing/redis-connection.ts';
+import { applyRedisAuth, type RedisAuthField } from '../routing/redis-auth-settings.ts';
+import { parseRedisUrl, redactRedisUrl, type RedisConnectionConfig } from '../routing/redis-connection.ts';
 import { defaultDroppedGroups } from '../gateway/stages/authenticate.ts';
 import { defineConfig, type BuildContext } from './loader.ts';
 import type { DeepReadonly } from './freeze.ts';
@@ -20,7 +21,18 @@ interface RawGatewayConfig {
   tls: { certFile: string; keyFile: string };
   routing: {
     embedded?: { file: string };
-    redis?: { url: string; keyPrefix?: string; cacheMaxEntries: number; negativeCacheSeconds: number; runIndexer: boolean };
+    redis?: {
+      url: string;
+      username?: string;
+      passwordFile?: string;
+      sentinelUsername?: string;
+      sentinelPasswordFile?: string;
+      tls?: { caFile?: string; certFile?: string; keyFile?: string; serverName?: string };
+      keyPrefix?: string;
+      cacheMaxEntries: number;
+      negativeCacheSeconds: number;
+      runIndexer: boolean;
+    };
   };
   shardHealth: { enabled: boolean; intervalSeconds: number; downIntervalSeconds: number; failureThreshold: number };
   authentication: { tokenFile?: string; clientCAFile?: string; orgRealms?: RawOrgRealms };
@@ -34,7 +46,16 @@ interface RawGatewayConfig {
 /** Where the routing table lives: a local file, or the Redis table shared by every replica. */
 export type RoutingSource =
   | { kind: 'embedded'; file: string }
-  | { kind: 'redis'; redis: RedisConnectionConfig; url: string; cacheMax: number; negativeTtlMs: number; runIndexer: boolean };
+  | {
+      kind: 'redis';
+      /** Credentials and TLS material as file paths (absolute), read by the clients and followed. */
+      redis: RedisConnectionConfig;
+      /** The URL with any password in it redacted: for messages. */
+      url: string;
+      cacheMax: number;
+      negativeTtlMs: number;
+      runIndexer: boolean;
+    };
 
 export interface GatewayConfig {
   listen: { host: string; port: number };
@@ -87,6 +108,12 @@ const schema = object(
         redis: object(
           {
             url: { type: 'string', pattern: '^rediss?(\\+sentinel|\\+cluster)?://', errorMessage: 'must be a redis://, rediss://, redis+sentinel:// or redis+cluster:// URL' },
+            // Credentials and TLS material beside the URL, the secrets as files (mounted Secrets, followed when rotated).
+            username: { type: 'string', minLength: 1 },
+            passwordFile: file,
+            sentinelUsername: { type: 'string', minLength: 1 },
+            sentinelPasswordFile: file,
+            tls: object({ caFile: file, certFile: file, keyFile: file, serverName: { type: 'string', minLength: 1 } }, [], false),
             keyPrefix: { type: 'string' },
             cacheMaxEntries: { type: 'integer', minimum: 1, default: 100000 },
             negativeCacheSeconds: { type: 'number', minimum: 0, maximum: 300, default: 5 },
@@ -151,19 +178,16 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
   let routing: RoutingSource = { kind: 'embedded', file: ctx.resolvePath(raw.routing.embedded?.file ?? '') };
   const redis = raw.routing.redis;
   if (redis !== undefined) {
-    try {
-      const connection = parseRedisUrl(redis.url);
-      if (redis.keyPrefix !== undefined) connection.keyPrefix = redis.keyPrefix;
+    const connection = await buildRedisConnection(redis, ctx);
+    if (connection !== undefined) {
       routing = {
         kind: 'redis',
         redis: connection,
-        url: redis.url,
+        url: redactRedisUrl(redis.url),
         cacheMax: redis.cacheMaxEntries,
         negativeTtlMs: Math.round(redis.negativeCacheSeconds * 1000),
         runIndexer: redis.runIndexer,
       };
-    } catch (err) {
-      ctx.issue(['routing', 'redis', 'url'], (err as Error).message);
     }
   }
 
@@ -199,6 +223,50 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
     logLevel: raw.log.level,
     ...(raw.rateLimit === undefined ? {} : { rateLimit: policyFile === undefined ? {} : { policyFile } }),
   };
+}
+
+type RawRedis = NonNullable<DeepReadonly<RawGatewayConfig>['routing']['redis']>;
+
+/**
+ * The shared table's connection: the URL plus the settings beside it. The secret files are read here
+ * only to report a missing or empty one (or a PEM that is none) with the rest; their content is not
+ * kept, the clients read and follow the files themselves.
+ */
+async function buildRedisConnection(redis: RawRedis, ctx: BuildContext): Promise<RedisConnectionConfig | undefined> {
+  const at = (...path: string[]): FieldPath => ['routing', 'redis', ...path];
+  let base: RedisConnectionConfig;
+  try {
+    base = parseRedisUrl(redis.url);
+  } catch (err) {
+    ctx.issue(at('url'), (err as Error).message);
+    return undefined;
+  }
+  if (redis.keyPrefix !== undefined) base.keyPrefix = redis.keyPrefix;
+  const tls = redis.tls === undefined ? undefined : {
+    ...(redis.tls.caFile === undefined ? {} : { caFile: ctx.resolvePath(redis.tls.caFile) }),
+    ...(redis.tls.certFile === undefined ? {} : { certFile: ctx.resolvePath(redis.tls.certFile) }),
+    ...(redis.tls.keyFile === undefined ? {} : { keyFile: ctx.resolvePath(redis.tls.keyFile) }),
+    ...(redis.tls.serverName === undefined ? {} : { serverName: redis.tls.serverName }),
+  };
+  const { connection, problems } = applyRedisAuth(base, {
+    ...(redis.username === undefined ? {} : { username: redis.username }),
+    ...(redis.passwordFile === undefined ? {} : { passwordFile: ctx.resolvePath(redis.passwordFile) }),
+    ...(redis.sentinelUsername === undefined ? {} : { sentinelUsername: redis.sentinelUsername }),
+    ...(redis.sentinelPasswordFile === undefined ? {} : { sentinelPasswordFile: ctx.resolvePath(redis.sentinelPasswordFile) }),
+    ...(tls === undefined ? {} : { tls }),
+  });
+  const fieldPath = (field: RedisAuthField): FieldPath => at(...field.split('.'));
+  for (const problem of problems) ctx.issue(fieldPath(problem.field), problem.message);
+  for (const field of ['passwordFile', 'sentinelPasswordFile'] as const) {
+    const name = redis[field];
+    if (name === undefined) continue;
+    const text = await ctx.readReferencedFile(at(field), name);
+    if (text !== undefined && text.trim() === '') ctx.issue(at(field), `${ctx.resolvePath(name)} is empty`);
+  }
+  if (redis.tls?.caFile !== undefined) await readPem(ctx, at('tls', 'caFile'), redis.tls.caFile, 'CERTIFICATE');
+  if (redis.tls?.certFile !== undefined) await readPem(ctx, at('tls', 'certFile'), redis.tls.certFile, 'CERTIFICATE');
+  if (redis.tls?.keyFile !== undefined) await readPem(ctx, at('tls', 'keyFile'), redis.tls.keyFile, 'PRIVATE KEY');
+  return problems.length === 0 ? connection : undefined;
 }
 
 /** "auto" is one worker per CPU this process may use (libuv counts the affinity mask and a cgroup CPU limit). */

@@ -16,8 +16,9 @@ import type { WorkerRole } from '../gateway/workers/protocol.ts';
 import { createLimiter } from '../ratelimit/create-limiter.ts';
 import { EmbeddedRoutingTable } from '../routing/embedded-store.ts';
 import { registerRoutingMetrics, type RoutingMetrics } from '../routing/metrics.ts';
-import { createRedisClient, parseRedisUrl } from '../routing/redis-connection.ts';
+import { createRedisClient, redactRedisUrl, type RedisConnectionConfig } from '../routing/redis-connection.ts';
 import { RedisRoutingTable } from '../routing/redis-routing-table.ts';
+import { onSecretFileEvent } from '../routing/redis-secret-files.ts';
 import { ShardHealthChecker } from '../routing/shard-health.ts';
 import type { RoutingTable } from '../routing/types.ts';
 import type { DeepReadonly } from './freeze.ts';
@@ -58,22 +59,25 @@ export async function openRoutingTable(source: DeepReadonly<RoutingSource>, log:
     case 'embedded':
       return EmbeddedRoutingTable.open(source.file, { log: log.child({ component: 'routing' }) });
     case 'redis': {
+      const routingLog = log.child({ component: 'routing', redis: source.url });
       const table = new RedisRoutingTable({
         redis: { ...source.redis, nodes: source.redis.nodes.map((n) => ({ ...n })) },
         cacheMax: source.cacheMax,
         negativeTtlMs: source.negativeTtlMs,
+        log: routingLog,
         ...(metrics === undefined ? {} : { metrics }),
       });
-      // Start serving even when Redis is down (not ready, cold lookups 503); it joins when Redis does.
-      await table.waitUntilSynced(5_000).catch(() => log.warn({ redis: source.url }, 'routing table: Redis not reachable yet; serving 503 until it is'));
+      // Start serving even when Redis is down or refuses the credentials (not ready, cold lookups 503):
+      // it joins when Redis does, a rotated password file included.
+      await table.waitUntilSynced(5_000).catch(() => routingLog.warn({ ...(table.lastError === undefined ? {} : { err: table.lastError }) }, 'routing table: Redis not reachable yet; serving 503 until it is'));
       return table;
     }
   }
 }
 
-/** The routing source `--redis URL` stands for: the shared table with default cache settings. */
-export function redisRoutingSource(url: string): RoutingSource {
-  return { kind: 'redis', redis: parseRedisUrl(url), url, cacheMax: 100_000, negativeTtlMs: 5_000, runIndexer: false };
+/** The routing source `--redis URL` (and its --redis-* flags) stands for: the shared table with default cache settings. */
+export function redisRoutingSource(redis: RedisConnectionConfig, url: string): RoutingSource {
+  return { kind: 'redis', redis, url: redactRedisUrl(url), cacheMax: 100_000, negativeTtlMs: 5_000, runIndexer: false };
 }
 
 export interface DependencyOverrides {
@@ -97,9 +101,19 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
   try {
     const registry = new Registry();
     const routingMetrics = registerRoutingMetrics(registry);
-    const routing = await openRoutingTable(overrides.routing ?? config.routing, logger, routingMetrics);
-    opened.push(routing);
     const source = overrides.routing ?? config.routing;
+    if (source.kind === 'redis') {
+      // The files are named, never their content.
+      const secretLog = logger.child({ component: 'redis' });
+      const unsubscribe = onSecretFileEvent(({ file, outcome }) =>
+        outcome === 'changed'
+          ? secretLog.info({ file }, 'Redis secret file changed; new connections use it')
+          : secretLog.warn({ file }, 'Redis secret file is missing or empty; keeping what it held before'),
+      );
+      opened.push({ close: async () => unsubscribe() });
+    }
+    const routing = await openRoutingTable(source, logger, routingMetrics);
+    opened.push(routing);
     const worker = overrides.worker;
     // The lease alone keeps it to one process; only the first worker contends, so the others hold no
     // connection for it. A restarted first worker contends again; so do other replicas' first workers.

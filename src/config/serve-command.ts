@@ -8,7 +8,8 @@ import type { Logger } from 'pino';
 import type { Command, OptionValues } from '../cli.ts';
 import { onDrainRequest, reportListening, workerRole } from '../gateway/workers/worker-link.ts';
 import { gatewayConfigKind, workerCount, type GatewayConfig } from './gateway-config.ts';
-import { parseRedisUrl } from '../routing/redis-connection.ts';
+import type { RedisConnectionConfig } from '../routing/redis-connection.ts';
+import { redisConnectionFromFlags, redisFlags } from '../routing/redis-flags.ts';
 import { isConfigError } from './issues.ts';
 import { loadConfig, type Config } from './loader.ts';
 
@@ -56,14 +57,17 @@ async function serve(values: OptionValues): Promise<number> {
     return 0;
   }
 
-  const redisUrl = values['redis'];
-  if (typeof redisUrl === 'string') {
-    try {
-      parseRedisUrl(redisUrl);
-    } catch (err) {
-      process.stderr.write(`kcp-edge serve: --redis: ${(err as Error).message}\n`);
-      return 2;
-    }
+  // Flags only, no environment: the config file is where a deployment says how to reach Redis.
+  let redis: RedisConnectionConfig | undefined;
+  try {
+    redis = redisConnectionFromFlags({ values });
+  } catch (err) {
+    process.stderr.write(`kcp-edge serve: ${(err as Error).message}\n`);
+    return 2;
+  }
+  if (redis === undefined && Object.keys(redisFlags).some((flag) => values[flag] !== undefined)) {
+    process.stderr.write('kcp-edge serve: the --redis-* flags go with --redis URL\n');
+    return 2;
   }
   const { pino } = await import('pino');
   const logger: Logger = pino({ name: 'kcp-edge', level: config.logLevel });
@@ -80,7 +84,7 @@ async function serve(values: OptionValues): Promise<number> {
   // Loaded only now: a config check (or a supervisor) never pays for the gateway's imports.
   const [{ runGateway }, { redisRoutingSource }] = await Promise.all([import('./run-gateway.ts'), import('./gateway-options.ts')]);
   const overrides: Parameters<typeof runGateway>[3] = {
-    ...(typeof redisUrl === 'string' ? { routing: redisRoutingSource(redisUrl) } : {}),
+    ...(redis === undefined ? {} : { routing: redisRoutingSource(redis, String(values['redis'])) }),
     ...(role === undefined ? {} : { worker: role }),
   };
 
@@ -152,8 +156,9 @@ export const command: Command = {
   options: {
     config: { type: 'string' },
     check: { type: 'boolean', default: false },
-    // The shared routing table in Redis instead of the config's routing store (redis://, redis+sentinel://, redis+cluster://).
-    redis: { type: 'string' },
+    // The shared routing table in Redis instead of the config's routing store (redis://, rediss://,
+    // redis+sentinel://, redis+cluster://), with the --redis-* flags for credentials and TLS files.
+    ...redisFlags,
     // Worker processes (a number or "auto"), instead of the config's `workers`.
     workers: { type: 'string' },
   },

@@ -25,13 +25,22 @@ export class RedisRouteStore implements RouteStore {
   readonly client: RedisClient;
   readonly keys: RoutingKeys;
   readonly #ownsClient: boolean;
+  #connectionError: Error | undefined;
 
   constructor(client: RedisClient, keyPrefix?: string, ownsClient = false) {
     this.client = client;
     this.keys = routingKeys(keyPrefix);
     this.#ownsClient = ownsClient;
-    // Connection trouble surfaces as rejected commands to whoever called; the event itself is noise.
-    if (ownsClient) client.on('error', () => {});
+    // Connection trouble surfaces as rejected commands to whoever called; the event is kept for them.
+    if (ownsClient) client.on('error', (err: Error) => void (this.#connectionError = err));
+  }
+
+  /**
+   * The last connection error of a client this store owns. A command failing on a connection that
+   * could not be made says only "Connection is closed."; this says why (refused, TLS, credentials).
+   */
+  get connectionError(): Error | undefined {
+    return this.#connectionError;
   }
 
   /** For one-shot commands: a client that fails at once if Redis cannot be reached. */

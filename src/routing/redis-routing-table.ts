@@ -7,7 +7,7 @@ import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../kube/gateway-error.ts';
 import { decodeRoute, decodeShard } from './codec.ts';
 import type { RoutingMetrics } from './metrics.ts';
-import { createRedisClient, type RedisClient, type RedisConnectionConfig } from './redis-connection.ts';
+import { classifyRedisError, createRedisClient, type RedisClient, type RedisConnectionConfig, type RedisFailure } from './redis-connection.ts';
 import { parseChangeMessage, routingKeys, type RoutingKeys } from './redis-keys.ts';
 import { RESOLVE, runScript } from './redis-scripts.ts';
 import { writeShardHealth } from './shard-health-record.ts';
@@ -22,7 +22,24 @@ export interface RedisRoutingTableOptions {
   /** Retry-After of the 503 a cold lookup gets while Redis is unreachable; default 2 s. */
   retryAfterSeconds?: number;
   metrics?: RoutingMetrics;
+  /** Told when the connection fails (once per kind of failure, until it works again) and when it recovers. */
+  log?: RoutingTableLog;
 }
+
+export interface RoutingTableLog {
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Wrong credentials and TLS failures will not go away by waiting: they are errors, an outage is a warning. */
+const failureLogs: Record<RedisFailure, { level: 'warn' | 'error'; msg: string }> = {
+  credentials: { level: 'error', msg: 'routing table: Redis refused the credentials (user, password file); cold lookups get 503 until it accepts them' },
+  permission: { level: 'error', msg: 'routing table: the Redis user lacks a permission the gateway needs' },
+  tls: { level: 'error', msg: 'routing table: TLS connection to Redis failed (CA, server name, client certificate); cold lookups get 503 until it works' },
+  unreachable: { level: 'warn', msg: 'routing table: Redis unreachable; cold lookups get 503 until it is back' },
+  other: { level: 'warn', msg: 'routing table: Redis connection failed; cold lookups get 503 until it works' },
+};
 
 /** `rev`: the table revision the entry reflects; older change messages leave it alone. */
 type CacheEntry = { route: Route; rev: number } | { route: undefined; rev: number };
@@ -42,6 +59,10 @@ export class RedisRoutingTable implements RoutingTable {
   readonly #negativeTtlMs: number;
   readonly #retryAfterSeconds: number;
   readonly #metrics: RoutingMetrics | undefined;
+  readonly #log: RoutingTableLog | undefined;
+  /** The last connection failure since a connection was last ready, and the kind last logged. */
+  #lastError: string | undefined;
+  #loggedFailure: RedisFailure | undefined;
   #shards = new Map<string, Shard>();
   #shardsLoaded = false;
   #shardLoad: Promise<void> | undefined;
@@ -57,13 +78,20 @@ export class RedisRoutingTable implements RoutingTable {
     this.#negativeTtlMs = options.negativeTtlMs ?? 5_000;
     this.#retryAfterSeconds = options.retryAfterSeconds ?? 2;
     this.#metrics = options.metrics;
+    this.#log = options.log;
     this.#client = createRedisClient({ commandTimeoutMs: 2_000, ...options.redis }, { failFast: true });
     this.#subscriber = createRedisClient(options.redis, { subscriber: true, failFast: true });
-    const onError = (): void => this.#metrics?.redisErrors.inc();
-    this.#client.on('error', onError);
-    this.#subscriber.on('error', onError);
-    this.#subscriber.on('ready', () => void this.#subscribe());
-    this.#client.on('ready', () => void this.#completeSync());
+    const onError = (err: unknown): void => this.#connectionFailed(err);
+    // A Cluster reports a node's trouble (a refused AUTH among them) as 'node error', not 'error'.
+    for (const c of [this.#client, this.#subscriber]) c.on('error', onError).on('node error', onError);
+    this.#subscriber.on('ready', () => {
+      this.#connectionWorks();
+      void this.#subscribe();
+    });
+    this.#client.on('ready', () => {
+      this.#connectionWorks();
+      void this.#completeSync();
+    });
     this.#subscriber.on('close', () => this.#lostSync());
     this.#subscriber.on('message', (_channel: string, message: string) => this.#onChange(message));
     this.#metrics?.observe({ cacheSize: () => this.#cache.size, secondsSinceSync: () => this.secondsSinceSync() });
@@ -123,6 +151,11 @@ export class RedisRoutingTable implements RoutingTable {
       const record = { up, checkedAt: Date.now(), reporter, ...(reason === undefined ? {} : { reason }) };
       writeShardHealth(this.#client, this.#keys, shard, record).catch(() => this.#metrics?.redisErrors.inc());
     };
+  }
+
+  /** Why Redis cannot be used right now (the last connection error), if it cannot. */
+  get lastError(): string | undefined {
+    return this.#lastError;
   }
 
   get cacheSize(): number {
@@ -222,6 +255,25 @@ export class RedisRoutingTable implements RoutingTable {
     }
     this.#lastSyncAt = Date.now();
     for (const wake of this.#syncWaiters.splice(0)) wake();
+  }
+
+  #connectionFailed(err: unknown): void {
+    this.#metrics?.redisErrors.inc();
+    if (this.#closed) return;
+    const message = err instanceof Error ? err.message : String(err);
+    this.#lastError = message;
+    const failure = classifyRedisError(message);
+    if (failure === this.#loggedFailure) return;
+    this.#loggedFailure = failure;
+    const { level, msg } = failureLogs[failure];
+    this.#log?.[level]({ err: message }, msg);
+  }
+
+  #connectionWorks(): void {
+    this.#lastError = undefined;
+    if (this.#loggedFailure === undefined) return;
+    this.#loggedFailure = undefined;
+    this.#log?.info({}, 'routing table: Redis connection works again');
   }
 
   #lostSync(): void {

@@ -10,12 +10,15 @@ import { gatewayConfigKind } from '../../src/config/gateway-config.ts';
 import { routingFileKind } from '../../src/routing/embedded-file.ts';
 import { policySchema } from '../../src/ratelimit/policy-schema.ts';
 import { syncConfigKind } from '../../src/sync/config.ts';
+import { coalesce } from './template-checks.ts';
 
 type Values = Record<string, unknown>;
 const chartDir = join(import.meta.dirname, '../../charts/kcp-edge');
 
+/** The file's values as the templates see them: coalesced over the chart's values.yaml, as helm does. */
 async function values(file: string): Promise<{ config: Record<string, Values>; sync: { mode: string; groups: { name: string; config?: Values }[] } }> {
-  return parse(await readFile(join(chartDir, file), 'utf8')) as never;
+  const read = async (name: string) => parse(await readFile(join(chartDir, name), 'utf8')) as Values;
+  return coalesce(await read('values.yaml'), await read(file)) as never;
 }
 
 function check(what: string, validate: ((data: unknown) => boolean) & { errors?: unknown }, data: unknown): void {

@@ -77,6 +77,8 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
     assert.equal(pod.terminationGracePeriodSeconds, 5 + 30 + 10, 'preStop pause + drain bound + margin');
     assert.deepEqual(Object.keys(one(objects, 'ConfigMap').data!).sort(), ['gateway.yaml', 'ratelimit.yaml', 'routing.yaml', 'sync.yaml']);
     assert.deepEqual(unrenderedVolumeSources(objects), [], 'a default install mounts only what it creates');
+    assert.deepEqual(pod.volumes.filter((v) => v.name.startsWith('redis')), [], 'no Redis, no Redis Secrets');
+    assert.equal((parse(one(objects, 'ConfigMap').data!['gateway.yaml']!) as { routing: { redis?: unknown } }).routing.redis, undefined);
     assert.ok(decoded(one(objects, 'Secret', 'edge-kcp-edge-tls'), 'tls.crt').includes('BEGIN CERTIFICATE'), 'self-signed serving certificate');
     assert.ok(decoded(one(objects, 'Secret', 'edge-kcp-edge-shard-client'), 'tls.crt').includes('BEGIN CERTIFICATE'), 'placeholder shard client certificate');
     one(objects, 'Service');
@@ -123,7 +125,39 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
     assert.deepEqual([endpoint.path, endpoint.scheme], ['/metrics', 'https']);
 
     assert.deepEqual(objects.filter((o) => o.kind === 'Secret').map((s) => s.metadata.name), ['edge-ca-bundles'], 'TLS comes from existing Secrets');
-    assert.deepEqual(unrenderedVolumeSources(objects), ['edge-kcp-kubeconfig', 'edge-service-cluster-kubeconfig', 'edge-serving-tls', 'edge-shard-client', 'edge-tokens']);
+    assert.deepEqual(unrenderedVolumeSources(objects), ['edge-kcp-kubeconfig', 'edge-redis', 'edge-redis-tls', 'edge-service-cluster-kubeconfig', 'edge-serving-tls', 'edge-shard-client', 'edge-tokens']);
+  });
+
+  test('full values: the Redis password and TLS files come from Secrets, mounted where the gateway config says', () => {
+    const objects = rendered.full;
+    const pod = podSpec(one(objects, 'Deployment', 'edge'));
+    const gateway = pod.containers[0]!;
+    assert.equal(gateway.envFrom, undefined, 'no Secret is dumped into the environment');
+    const redis = (parse(one(objects, 'ConfigMap').data!['gateway.yaml']!) as { routing: Record<string, unknown> }).routing;
+    assert.deepEqual(Object.keys(redis), ['redis'], 'embedded: null dropped the default store');
+    assert.deepEqual(redis['redis'], {
+      url: 'rediss+sentinel://redis-sentinel-0.redis.svc:26379,redis-sentinel-1.redis.svc:26379,redis-sentinel-2.redis.svc:26379/edge',
+      username: 'kcp-edge',
+      sentinelUsername: 'kcp-edge',
+      passwordFile: '/var/run/kcp-edge/redis/auth/kcp-edge-password',
+      sentinelPasswordFile: '/var/run/kcp-edge/redis/auth/sentinel-password',
+      tls: {
+        caFile: '/var/run/kcp-edge/redis/tls/ca.crt',
+        certFile: '/var/run/kcp-edge/redis/tls/tls.crt',
+        keyFile: '/var/run/kcp-edge/redis/tls/tls.key',
+        serverName: 'redis.redis.svc',
+      },
+      runIndexer: true,
+    });
+    const volume = (name: string) => pod.volumes.find((v) => v.name === name)?.secret;
+    assert.deepEqual(volume('redis-auth'), { secretName: 'edge-redis', items: [{ key: 'kcp-edge-password', path: 'kcp-edge-password' }, { key: 'sentinel-password', path: 'sentinel-password' }] });
+    assert.deepEqual(volume('redis-tls'), { secretName: 'edge-redis-tls', items: ['ca.crt', 'tls.crt', 'tls.key'].map((k) => ({ key: k, path: k })) });
+    const mounts = gateway.volumeMounts.filter((m) => m.name.startsWith('redis-'));
+    assert.deepEqual(mounts, [
+      { name: 'redis-auth', mountPath: '/var/run/kcp-edge/redis/auth', readOnly: true },
+      { name: 'redis-tls', mountPath: '/var/run/kcp-edge/redis/tls', readOnly: true },
+    ], 'whole directories, no subPath: kubelet updates them when the Secrets change');
+    for (const sync of deployments(objects, 'sync')) assert.ok(!podSpec(sync).volumes.some((v) => v.name.startsWith('redis')), 'the sync worker uses no Redis');
   });
 
   test('sidecar mode: the worker runs in the gateway pod, without a readiness probe of its own', () => {
@@ -171,11 +205,26 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
     for (const expected of [/shard-client\/tls\.crt is on no mounted volume/, /has no key routing\.yaml/, /port https is 6443, the gateway listens on 7443/]) {
       assert.ok(problems.some((p) => expected.test(p)), `${expected} in ${JSON.stringify(problems)}`);
     }
+    const brokenRedis = structuredClone(rendered.full);
+    const pod = podSpec(one(brokenRedis, 'Deployment', 'edge'));
+    pod.volumes.find((v) => v.name === 'redis-auth')!.secret!.items!.pop();
+    pod.containers[0]!.volumeMounts = pod.containers[0]!.volumeMounts.filter((m) => m.name !== 'redis-tls');
+    const redisProblems = await configFileProblems(brokenRedis);
+    for (const expected of [/redis\/auth\/sentinel-password: volume redis-auth projects no item sentinel-password/, /redis\/tls\/ca\.crt is on no mounted volume/]) {
+      assert.ok(redisProblems.some((p) => expected.test(p)), `${expected} in ${JSON.stringify(redisProblems)}`);
+    }
   });
 
   test('the chart refuses values that would install something broken', async () => {
     await assert.rejects(render(['-f', valuesFiles.full, '--set', 'config.gateway.rateLimit=null']), /the policy would never apply/);
     await assert.rejects(render(['--set', 'sync.mode=daemonset']), /sync\.mode/);
+    // Redis Secrets that nothing would read, or files named twice.
+    await assert.rejects(render(['--set', 'redis.existingSecret=edge-redis']), /redis\.existingSecret and redis\.tls\.existingSecret are for the shared routing table/);
+    await assert.rejects(render(['-f', valuesFiles.full, '--set', 'config.gateway.routing.redis.passwordFile=/x']), /routing\.redis\.passwordFile: leave it out/);
+    await assert.rejects(render(['-f', valuesFiles.full, '--set', 'config.gateway.routing.redis.tls.caFile=/x']), /routing\.redis\.tls\.caFile: leave it out/);
+    await assert.rejects(render(['-f', valuesFiles.full, '--set', 'config.gateway.routing.redis.url=redis://redis:6379']), /needs a rediss:\/\/ .*URL/);
+    await assert.rejects(render(['-f', valuesFiles.full, '--set', 'redis.tls.keyKey=']), /certKey and redis\.tls\.keyKey go together/);
+    await assert.rejects(render(['--set', 'redis.sentinelPasswordKey=s']), /redis\.sentinelPasswordKey names a key of redis\.existingSecret/);
   });
 });
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
-import { schemaDeclares, structuralProblems, templateNames, valuesReferences, type JsonSchema } from './template-checks.ts';
+import { coalesce, schemaDeclares, structuralProblems, templateNames, valuesReferences, type JsonSchema } from './template-checks.ts';
 
 const chartDir = join(import.meta.dirname, '../../charts/kcp-edge');
 const valuesFiles = { default: join(chartDir, 'values.yaml'), full: join(chartDir, 'ci/full-values.yaml') };
@@ -51,18 +51,6 @@ test('Chart.yaml is a v2 application chart named after its folder, versioned lik
   assert.ok(validate(chart), JSON.stringify(validate.errors));
   assert.equal(chart.appVersion, pkg.version);
 });
-
-/** What helm validates: the chart's values.yaml with a user file coalesced over it (maps merge, the rest replaces). */
-function coalesce(base: Values, over: Values): Values {
-  const out: Values = { ...base };
-  for (const [key, value] of Object.entries(over)) {
-    const below = out[key];
-    const isMap = (v: unknown): v is Values => typeof v === 'object' && v !== null && !Array.isArray(v);
-    if (value === null) delete out[key];
-    else out[key] = isMap(value) && isMap(below) ? coalesce(below, value) : value;
-  }
-  return out;
-}
 
 for (const [name, path] of Object.entries(valuesFiles)) {
   test(`${name} values validate against values.schema.json`, async () => {

@@ -31,13 +31,14 @@ export interface Container {
   livenessProbe?: Probe;
   readinessProbe?: Probe;
   startupProbe?: Probe;
-  volumeMounts: { name: string; mountPath: string; readOnly?: boolean }[];
+  volumeMounts: { name: string; mountPath: string; readOnly?: boolean; subPath?: string }[];
+  envFrom?: unknown[];
 }
 
 export interface Volume {
   name: string;
   configMap?: { name: string };
-  secret?: { secretName: string };
+  secret?: { secretName: string; items?: { key: string; path: string }[] };
   emptyDir?: Record<string, unknown>;
 }
 
@@ -71,9 +72,12 @@ export function mountedFile(objects: KubeObject[], pod: PodSpec, container: Cont
   const volume = pod.volumes.find((v) => v.name === mount.name);
   const source = volume?.configMap ? { kind: 'ConfigMap', name: volume.configMap.name } : volume?.secret ? { kind: 'Secret', name: volume.secret.secretName } : undefined;
   if (source === undefined) return { problem: `${where}: volume ${mount.name} is not a ConfigMap or Secret` };
+  const key = path.slice(mount.mountPath.length + 1);
+  // With items, only the keys listed are there (the operator's Secret must have them: the pod will not start otherwise).
+  const items = volume?.secret?.items;
+  if (items !== undefined && !items.some((i) => i.path === key)) return { problem: `${where}: volume ${mount.name} projects no item ${key}` };
   const object = objects.find((o) => o.kind === source.kind && o.metadata.name === source.name);
   if (object === undefined) return {};
-  const key = path.slice(mount.mountPath.length + 1);
   const value = object.data?.[key];
   if (value === undefined) return { problem: `${where}: ${source.kind} ${source.name} has no key ${key}` };
   return { text: source.kind === 'Secret' ? Buffer.from(value, 'base64').toString() : value };
@@ -83,7 +87,10 @@ export function mountedFile(objects: KubeObject[], pod: PodSpec, container: Cont
 interface GatewayFile {
   listen?: { port?: number };
   tls: { certFile: string; keyFile: string };
-  routing: { embedded?: { file: string } };
+  routing: {
+    embedded?: { file: string };
+    redis?: { passwordFile?: string; sentinelPasswordFile?: string; tls?: { caFile?: string; certFile?: string; keyFile?: string } };
+  };
   upstream: { clientCertFile: string; clientKeyFile: string; caFile?: string };
   authentication?: { tokenFile?: string; clientCAFile?: string; orgRealms?: { caFile?: string } };
   rateLimit?: { policyFile?: string };
@@ -124,6 +131,11 @@ async function gatewayProblems(objects: KubeObject[], pod: PodSpec, c: Container
   pem(raw.authentication?.clientCAFile, certificate);
   pem(raw.authentication?.orgRealms?.caFile, certificate);
   pem(raw.authentication?.tokenFile, /,/);
+  pem(raw.routing.redis?.passwordFile, /./);
+  pem(raw.routing.redis?.sentinelPasswordFile, /./);
+  pem(raw.routing.redis?.tls?.caFile, certificate);
+  pem(raw.routing.redis?.tls?.certFile, certificate);
+  pem(raw.routing.redis?.tls?.keyFile, key);
 
   const port = c.ports.find((p) => p.name === 'https')?.containerPort;
   if (port !== (raw.listen?.port ?? 6443)) problems.push(`${c.name}: port https is ${port}, the gateway listens on ${raw.listen?.port ?? 6443}`);

@@ -82,3 +82,17 @@ export function templateNames(template: string): { defined: string[]; used: stri
   const used = [...template.matchAll(/\b(?:include|template)\s+"([^"]+)"/g)].map((m) => m[1]!);
   return { defined, used };
 }
+
+type Values = Record<string, unknown>;
+
+/** What helm computes from the chart's values.yaml and a user file: maps merge, null deletes, the rest replaces. */
+export function coalesce(base: Values, over: Values): Values {
+  const out: Values = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const below = out[key];
+    const isMap = (v: unknown): v is Values => typeof v === 'object' && v !== null && !Array.isArray(v);
+    if (value === null) delete out[key];
+    else out[key] = isMap(value) && isMap(below) ? coalesce(below, value) : value;
+  }
+  return out;
+}

@@ -94,12 +94,47 @@ test('a redis routing store and shard health settings map to their values', asyn
     assert.deepEqual(config.routing, {
       kind: 'redis',
       url: 'redis+sentinel://s1:26379,s2:26380/primary',
-      redis: { mode: 'sentinel', nodes: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }], masterName: 'primary', keyPrefix: 'edge-eu:', tls: false },
+      redis: { mode: 'sentinel', nodes: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }], masterName: 'primary', keyPrefix: 'edge-eu:' },
       cacheMax: 5000,
       negativeTtlMs: 5000,
       runIndexer: false,
     });
     assert.deepEqual(config.shardHealth, { enabled: true, intervalMs: 2000, downIntervalMs: 1000, failureThreshold: 5 });
+  });
+});
+
+test('redis credentials and TLS map to absolute file paths; the contents stay in the files', async () => {
+  await withTempDir(async (dir) => {
+    await writeCerts(dir);
+    await writeFile(join(dir, 'redis-password'), 'p4ss-in-file\n');
+    await writeFile(join(dir, 'sentinel-password'), 's3ntinel\n');
+    const file = join(dir, 'gateway.yaml');
+    await writeFile(file, [
+      'tls: { certFile: certs/gateway.crt, keyFile: certs/gateway.key }',
+      'routing:',
+      '  redis:',
+      '    url: "rediss+sentinel://s1:26379/primary"',
+      '    username: kcp-edge',
+      '    passwordFile: redis-password',
+      '    sentinelUsername: sentinel-user',
+      '    sentinelPasswordFile: sentinel-password',
+      '    tls: { caFile: certs/client-ca.crt, certFile: certs/gateway-client.crt, keyFile: certs/gateway-client.key, serverName: redis.internal }',
+      'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key }',
+    ].join('\n'));
+    const config = await loadConfig(gatewayConfigKind, file);
+    assert.equal(config.routing.kind, 'redis');
+    assert.deepEqual(config.routing.kind === 'redis' ? config.routing.redis : undefined, {
+      mode: 'sentinel',
+      nodes: [{ host: 's1', port: 26379 }],
+      masterName: 'primary',
+      keyPrefix: 'kcp-edge:',
+      username: 'kcp-edge',
+      passwordFile: join(dir, 'redis-password'),
+      sentinelUsername: 'sentinel-user',
+      sentinelPasswordFile: join(dir, 'sentinel-password'),
+      tls: { caFile: join(dir, 'certs/client-ca.crt'), certFile: join(dir, 'certs/gateway-client.crt'), keyFile: join(dir, 'certs/gateway-client.key'), serverName: 'redis.internal' },
+    });
+    assert.ok(!JSON.stringify(config).includes('p4ss-in-file') && !JSON.stringify(config).includes('s3ntinel'));
   });
 });
 

@@ -108,3 +108,100 @@ app.kubernetes.io/part-of: kcp-edge
   readOnly: true
 {{- end }}
 {{- end -}}
+
+{{/* Where the Redis Secrets are mounted (whole directories: kubelet updates them when the Secret changes). */}}
+{{- define "kcp-edge.redisAuthDir" -}}/var/run/kcp-edge/redis/auth{{- end -}}
+{{- define "kcp-edge.redisTlsDir" -}}/var/run/kcp-edge/redis/tls{{- end -}}
+
+{{/*
+gateway.yaml: config.gateway as given, plus the paths of the mounted Redis Secrets in routing.redis
+(passwordFile, sentinelPasswordFile, tls.caFile/certFile/keyFile). Refuses values that would mount a
+Secret nothing reads, or name a file in two places.
+*/}}
+{{- define "kcp-edge.gatewayConfig" -}}
+{{- $config := deepCopy .Values.config.gateway -}}
+{{- $auth := .Values.redis -}}
+{{- $tls := .Values.redis.tls -}}
+{{- if or $auth.existingSecret $tls.existingSecret -}}
+{{- $redis := dig "routing" "redis" nil $config -}}
+{{- if not (kindIs "map" $redis) -}}
+{{- fail "redis.existingSecret and redis.tls.existingSecret are for the shared routing table: set config.gateway.routing.redis (and config.gateway.routing.embedded to null)" -}}
+{{- end -}}
+{{- if $auth.existingSecret -}}
+{{- if hasKey $redis "passwordFile" -}}
+{{- fail "config.gateway.routing.redis.passwordFile: leave it out, redis.existingSecret sets it to the mounted file" -}}
+{{- end -}}
+{{- $_ := set $redis "passwordFile" (printf "%s/%s" (include "kcp-edge.redisAuthDir" .) (required "redis.passwordKey is required with redis.existingSecret" $auth.passwordKey)) -}}
+{{- if $auth.sentinelPasswordKey -}}
+{{- if hasKey $redis "sentinelPasswordFile" -}}
+{{- fail "config.gateway.routing.redis.sentinelPasswordFile: leave it out, redis.sentinelPasswordKey sets it to the mounted file" -}}
+{{- end -}}
+{{- $_ := set $redis "sentinelPasswordFile" (printf "%s/%s" (include "kcp-edge.redisAuthDir" .) $auth.sentinelPasswordKey) -}}
+{{- end -}}
+{{- end -}}
+{{- if $tls.existingSecret -}}
+{{- if not (hasPrefix "rediss" (toString $redis.url)) -}}
+{{- fail "redis.tls.existingSecret needs a rediss:// (or rediss+sentinel://, rediss+cluster://) URL in config.gateway.routing.redis.url" -}}
+{{- end -}}
+{{- $files := dict -}}
+{{- if $tls.caKey }}{{ $_ := set $files "caFile" (printf "%s/%s" (include "kcp-edge.redisTlsDir" .) $tls.caKey) }}{{ end -}}
+{{- if $tls.certKey }}{{ $_ := set $files "certFile" (printf "%s/%s" (include "kcp-edge.redisTlsDir" .) $tls.certKey) }}{{ end -}}
+{{- if $tls.keyKey }}{{ $_ := set $files "keyFile" (printf "%s/%s" (include "kcp-edge.redisTlsDir" .) $tls.keyKey) }}{{ end -}}
+{{- $given := default dict $redis.tls -}}
+{{- range $field, $_ := $files -}}
+{{- if hasKey $given $field -}}
+{{- fail (printf "config.gateway.routing.redis.tls.%s: leave it out, redis.tls sets it to the mounted file" $field) -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $redis "tls" (merge $files $given) -}}
+{{- end -}}
+{{- end -}}
+{{- if and $auth.sentinelPasswordKey (not $auth.existingSecret) -}}
+{{- fail "redis.sentinelPasswordKey names a key of redis.existingSecret, which is not set" -}}
+{{- end -}}
+{{- if ne (empty $tls.certKey) (empty $tls.keyKey) -}}
+{{- fail "redis.tls.certKey and redis.tls.keyKey go together (a client certificate and its key)" -}}
+{{- end -}}
+{{- toYaml $config -}}
+{{- end -}}
+
+{{/* The Redis Secret volumes of the gateway pod: only the keys the gateway reads. */}}
+{{- define "kcp-edge.redisVolumes" -}}
+{{- with .Values.redis }}
+{{- if .existingSecret }}
+- name: redis-auth
+  secret:
+    secretName: {{ .existingSecret }}
+    items:
+      - key: {{ .passwordKey }}
+        path: {{ .passwordKey }}
+      {{- if .sentinelPasswordKey }}
+      - key: {{ .sentinelPasswordKey }}
+        path: {{ .sentinelPasswordKey }}
+      {{- end }}
+{{- end }}
+{{- if .tls.existingSecret }}
+- name: redis-tls
+  secret:
+    secretName: {{ .tls.existingSecret }}
+    items:
+      {{- range list .tls.caKey .tls.certKey .tls.keyKey | compact }}
+      - key: {{ . }}
+        path: {{ . }}
+      {{- end }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{- define "kcp-edge.redisVolumeMounts" -}}
+{{- if .Values.redis.existingSecret }}
+- name: redis-auth
+  mountPath: {{ include "kcp-edge.redisAuthDir" . }}
+  readOnly: true
+{{- end }}
+{{- if .Values.redis.tls.existingSecret }}
+- name: redis-tls
+  mountPath: {{ include "kcp-edge.redisTlsDir" . }}
+  readOnly: true
+{{- end }}
+{{- end -}}

@@ -1,34 +1,36 @@
-// What the operator commands share: finding Redis (--redis or KCP_EDGE_REDIS_URL), printing results
-// as json, yaml or a table, and turning failures into one line on stderr with a non-zero exit.
+// What the operator commands share: finding Redis (--redis and the --redis-* flags, or their
+// KCP_EDGE_REDIS_* variables: redis-flags.ts), printing results as json, yaml or a table, and turning
+// failures into one line on stderr with a non-zero exit.
 import { stringify } from 'yaml';
 import type { OptionValues } from '../../cli.ts';
-import { parseRedisUrl } from '../redis-connection.ts';
+import { classifyRedisError, type RedisConnectionConfig } from '../redis-connection.ts';
+import { REDIS_URL_ENV, redisConnectionFromFlags, RedisFlagError, redisFlags } from '../redis-flags.ts';
 import { RedisRouteStore } from '../redis-route-store.ts';
 import { RouteStoreError } from '../route-store.ts';
 
-export const REDIS_URL_ENV = 'KCP_EDGE_REDIS_URL';
+export { REDIS_URL_ENV };
 
-export const redisOption = { redis: { type: 'string' } } as const;
+export const redisOptions = redisFlags;
 export const outputOption = { output: { type: 'string', short: 'o', default: 'table' } } as const;
 
 /** A usage problem: exit 2 like any other bad invocation. */
 export class UsageError extends Error {}
 
-export function redisUrl(values: OptionValues): string {
-  const url = typeof values['redis'] === 'string' ? values['redis'] : process.env[REDIS_URL_ENV];
-  if (url === undefined || url === '') throw new UsageError(`no Redis: pass --redis URL or set ${REDIS_URL_ENV}`);
-  return url;
+/** The connection the flags and environment describe; a UsageError when there is none or it is contradictory. */
+export function redisConnection(values: OptionValues): RedisConnectionConfig {
+  let config: RedisConnectionConfig | undefined;
+  try {
+    config = redisConnectionFromFlags({ values, env: process.env });
+  } catch (err) {
+    if (err instanceof RedisFlagError) throw new UsageError(err.message);
+    throw err;
+  }
+  if (config === undefined) throw new UsageError(`no Redis: pass --redis URL or set ${REDIS_URL_ENV}`);
+  return config;
 }
 
 export function openStore(values: OptionValues): RedisRouteStore {
-  let config;
-  try {
-    config = parseRedisUrl(redisUrl(values));
-  } catch (err) {
-    if (err instanceof UsageError) throw err;
-    throw new UsageError((err as Error).message);
-  }
-  return RedisRouteStore.connect(config, { noRetry: true });
+  return RedisRouteStore.connect(redisConnection(values), { noRetry: true });
 }
 
 export function stringOption(values: OptionValues, name: string): string | undefined {
@@ -76,10 +78,15 @@ export async function runWithStore(name: string, values: OptionValues, body: (st
   try {
     return await body(store);
   } catch (err) {
-    return report(name, err);
+    return report(name, whyFailed(err, store));
   } finally {
     await store.close();
   }
+}
+
+/** The connection error behind a command that failed only because there was no connection. */
+export function whyFailed(err: unknown, store: RedisRouteStore): unknown {
+  return err instanceof Error && err.message === 'Connection is closed.' && store.connectionError !== undefined ? store.connectionError : err;
 }
 
 export function report(name: string, err: unknown): number {
@@ -91,7 +98,25 @@ export function report(name: string, err: unknown): number {
     process.stderr.write(`kcp-edge ${name}: ${err.message}\n`);
     return 1;
   }
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`kcp-edge ${name}: ${/ECONNREFUSED|Connection is closed|ENOTFOUND|ETIMEDOUT/.test(message) ? `cannot reach Redis: ${message}` : message}\n`);
+  process.stderr.write(`kcp-edge ${name}: ${describeRedisFailure(err)}\n`);
   return 1;
+}
+
+/** One line saying what went wrong, in the operator's terms where the cause is recognised. */
+export function describeRedisFailure(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  switch (classifyRedisError(message)) {
+    case 'credentials':
+      return /sentinel/i.test(message)
+        ? `a Redis Sentinel refused the credentials (--redis-sentinel-user, --redis-sentinel-password-file): ${message}`
+        : `Redis refused the credentials (--redis-user, --redis-password-file): ${message}`;
+    case 'permission':
+      return `the Redis user lacks a permission kcp-edge needs: ${message}`;
+    case 'tls':
+      return `TLS connection to Redis failed (--redis-ca-file, --redis-server-name): ${message}`;
+    case 'unreachable':
+      return `cannot reach Redis: ${message}`;
+    case 'other':
+      return message;
+  }
 }

@@ -6,9 +6,8 @@ import { pino } from 'pino';
 import type { Command, OptionValues } from '../../cli.ts';
 import { loadKubeconfig } from '../../kube/kubeconfig.ts';
 import { Indexer, startLeasedIndexer, type IndexerCredentials } from '../indexer.ts';
-import { parseRedisUrl } from '../redis-connection.ts';
 import { RedisRouteStore } from '../redis-route-store.ts';
-import { redisUrl, report, stringOption, UsageError } from './common.ts';
+import { redisConnection, redisOptions, report, stringOption, UsageError, whyFailed } from './common.ts';
 
 async function credentialsFrom(values: OptionValues): Promise<IndexerCredentials> {
   const kubeconfig = stringOption(values, 'kubeconfig');
@@ -28,7 +27,7 @@ async function run(values: OptionValues): Promise<number> {
   let store: RedisRouteStore;
   let credentials: IndexerCredentials;
   try {
-    const config = parseRedisUrl(redisUrl(values));
+    const config = redisConnection(values);
     credentials = await credentialsFrom(values);
     store = RedisRouteStore.connect(config);
   } catch (err) {
@@ -45,7 +44,7 @@ async function run(values: OptionValues): Promise<number> {
       process.stdout.write(`indexed: ${indexer.writes} route change(s)\n`);
       return 0;
     } catch (err) {
-      return report('index', err);
+      return report('index', whyFailed(err, store));
     } finally {
       await indexer.stop();
       await store.close();
@@ -66,7 +65,7 @@ async function run(values: OptionValues): Promise<number> {
 export const command: Command = {
   summary: 'keep the shared routing table true by watching Workspaces and LogicalClusters on every registered shard',
   options: {
-    redis: { type: 'string' },
+    ...redisOptions,
     kubeconfig: { type: 'string' },
     'client-cert': { type: 'string' },
     'client-key': { type: 'string' },

@@ -5,7 +5,7 @@ import { ROUTE_PHASES } from '../codec.ts';
 import { canonicalWorkspacePath } from '../embedded-file.ts';
 import type { RedisRouteStore } from '../redis-route-store.ts';
 import type { Route, RoutePhase } from '../types.ts';
-import { outputFormat, outputOption, redisOption, render, requireOption, runWithStore, stringOption, UsageError, type Column } from './common.ts';
+import { outputFormat, outputOption, redisOptions, render, requireOption, runWithStore, stringOption, UsageError, type Column } from './common.ts';
 import { importRoutes } from './route-import.ts';
 
 const USAGE = `usage:
@@ -98,7 +98,7 @@ async function run(store: RedisRouteStore, values: OptionValues, positionals: st
 export const command: Command = {
   summary: 'manage workspace routes in the shared routing table (get, set, list, delete, import)',
   options: {
-    ...redisOption,
+    ...redisOptions,
     ...outputOption,
     shard: { type: 'string' },
     cluster: { type: 'string' },

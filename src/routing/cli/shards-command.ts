@@ -5,7 +5,7 @@ import type { Command, OptionValues } from '../../cli.ts';
 import { isShardName } from '../codec.ts';
 import type { RedisRouteStore } from '../redis-route-store.ts';
 import type { Shard, ShardState } from '../types.ts';
-import { outputFormat, outputOption, redisOption, render, requireOption, runWithStore, stringOption, UsageError, type Column } from './common.ts';
+import { outputFormat, outputOption, redisOptions, render, requireOption, runWithStore, stringOption, UsageError, type Column } from './common.ts';
 import { readShardHealth, type ShardHealthRecord } from '../shard-health-record.ts';
 
 const USAGE = `usage:
@@ -103,7 +103,7 @@ async function run(store: RedisRouteStore, values: OptionValues, positionals: st
 export const command: Command = {
   summary: 'manage the shards in the shared routing table (add, list, cordon, uncordon, drain, remove)',
   options: {
-    ...redisOption,
+    ...redisOptions,
     ...outputOption,
     url: { type: 'string' },
     ca: { type: 'string' },

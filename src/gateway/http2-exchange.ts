@@ -73,7 +73,18 @@ export class Http2Response implements ResponseSink {
     }
     // As on HTTP/1.1, headers given to writeHead win over those set before it.
     for (const name in this.pending) out[name] ??= this.pending[name]!;
-    stream.respond(out);
+    try {
+      stream.respond(out);
+    } catch (err) {
+      // HTTP/2 refuses a repeated single-value header (two Content-Types from a shard) that HTTP/1.1
+      // passes; the client still gets the answer, with such values joined as HTTP/1.1 would show them.
+      if ((err as NodeJS.ErrnoException).code !== 'ERR_HTTP2_HEADER_SINGLE_VALUE') throw err;
+      for (const name in out) {
+        const value = out[name];
+        if (Array.isArray(value) && name !== 'set-cookie') out[name] = value.join(', ');
+      }
+      stream.respond(out);
+    }
     return this;
   }
 

@@ -84,7 +84,7 @@ export function escapeExtraKey(key: string): string {
 }
 
 // Response headers that describe the gateway↔shard connection, not the response.
-const hopByHopResponse = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer', 'te']);
+const hopByHopResponse = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer', 'te', 'http2-settings']);
 
 /**
  * The shard's response headers for the client as a flat [name, value, …] list without the hop-by-hop

@@ -67,3 +67,17 @@ test('after the client reset the stream, writing is a quiet no-op and close is r
   assert.equal(res!.write('late'), false);
   assert.doesNotThrow(() => res!.end('late'));
 });
+
+test('a single-value header repeated by a shard still reaches an HTTP/2 client, joined as HTTP/1.1 shows it', async (t) => {
+  const client = await serve(t, (stream) => {
+    const res = new Http2Response(stream);
+    res.writeHead(200, ['content-type', 'application/json', 'content-type', 'application/yaml', 'set-cookie', 'a=1', 'set-cookie', 'b=2']);
+    res.end('{}');
+  });
+  const req = client.request({ ':path': '/' });
+  const [headers] = (await once(req, 'response')) as [IncomingHttpHeaders];
+  req.resume();
+  assert.equal(headers[':status'], 200);
+  assert.equal(headers['content-type'], 'application/json, application/yaml');
+  assert.deepEqual(headers['set-cookie'], ['a=1', 'b=2']);
+});

@@ -108,6 +108,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     void pipeline(ctx);
   };
   // HTTP/1.1 requests (no ALPN, or http/1.1).
+  const streamListenersBefore = new Set(server.listeners('stream'));
   server.on('request', start);
   // HTTP/2 requests off the core API. Listening for 'request' made node:http2 add its compatibility
   // layer's 'stream' listener, which would wrap every HTTP/2 stream as well: ours replaces it.
@@ -116,7 +117,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     stream.on('error', (err: Error) => logger.debug({ err: err.message }, 'HTTP/2 stream error'));
     start(new Http2Request(stream, headers, rawHeaders), new Http2Response(stream));
   };
-  for (const listener of server.listeners('stream')) server.removeListener('stream', listener as () => void);
+  for (const listener of server.listeners('stream')) {
+    if (!streamListenersBefore.has(listener)) server.removeListener('stream', listener as () => void);
+  }
   server.on('stream', onStream);
   // HTTP/1.1 Upgrade (WebSocket, SPDY) arrives here even on the HTTP/2-capable server.
   server.on('upgrade', (req: ClientRequest, socket: Duplex, head: Buffer) => {

@@ -39,6 +39,9 @@ export class ResourceSync {
   readonly namespaces: Namespaces;
   #o: ResourceSyncOptions;
   #endpoints = new Map<string, EndpointWatch>();
+  /** Orphan scans under way, by endpoint. */
+  #orphanScans = new Map<string, Promise<string[]>>();
+  #stopping = false;
   /** Which endpoint last reported each key: objects of a workspace live on exactly one shard. */
   #endpointOfKey = new Map<string, string>();
   #copies: Reflector;
@@ -177,8 +180,16 @@ export class ResourceSync {
     return deleted;
   }
 
-  async #collectOrphansAt(url: string, client: RestClient): Promise<string[]> {
-    if (this.#o.resource.related.length === 0) return [];
+  // One scan per endpoint at a time (a slow scan must not overlap the next resync's), and none once
+  // stop() began: stop() waits for those under way, so no delete goes out after it returned.
+  #collectOrphansAt(url: string, client: RestClient): Promise<string[]> {
+    if (this.#stopping || this.#o.resource.related.length === 0 || this.#orphanScans.has(url)) return Promise.resolve([]);
+    const scan = this.#scanOrphans(url, client).finally(() => this.#orphanScans.delete(url));
+    this.#orphanScans.set(url, scan);
+    return scan;
+  }
+
+  async #scanOrphans(url: string, client: RestClient): Promise<string[]> {
     try {
       const deleted = await collectOrphans({ agent: this.#o.agent, resource: this.#o.resource, client, known: (key) => this.#endpointOfKey.has(key) });
       for (const path of deleted) this.#o.log?.('deleted a related object whose consumer object is gone', { endpoint: url, path });
@@ -201,8 +212,10 @@ export class ResourceSync {
   }
 
   async stop(): Promise<void> {
+    this.#stopping = true;
     this.queue.stop();
     await Promise.all([this.#copies.stop(), ...this.#related.map((r) => r.stop()), ...[...this.#endpoints.values()].map((w) => w.reflector.stop())]);
+    await Promise.all(this.#orphanScans.values());
   }
 
   /**

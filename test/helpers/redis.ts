@@ -62,6 +62,46 @@ function launch(dir: string, args: string[], ready: string): Promise<ChildProces
   });
 }
 
+/**
+ * A redis-server process on a free port (another process may take the port between probe and bind, so a
+ * few fresh ones are tried), restartable on that same port, killed by stop() and removed with its dir.
+ */
+async function runOnFreePort(dir: string, launchAt: (port: number) => Promise<ChildProcess>, url: (port: number) => string): Promise<RedisServer> {
+  let child: ChildProcess | undefined;
+  let port = 0;
+  for (let attempt = 0; child === undefined; attempt++) {
+    port = await freePort();
+    try {
+      child = await launchAt(port);
+    } catch (err) {
+      if (attempt >= 4) throw err;
+    }
+  }
+  const stop = async (): Promise<void> => {
+    const c = child;
+    child = undefined;
+    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill('SIGKILL');
+    });
+  };
+  return {
+    port,
+    url: url(port),
+    dir,
+    async start() {
+      if (child !== undefined) return;
+      child = await launchAt(port);
+    },
+    stop,
+    async [Symbol.asyncDispose]() {
+      await stop();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+}
+
 export async function startRedis(options: RedisServerOptions = {}): Promise<RedisServer> {
   const dir = await mkdtemp(join(tmpdir(), 'kcp-edge-redis-'));
   const tls = options.tls;
@@ -78,41 +118,7 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
     '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'notice',
     ...(options.args ?? []),
   ];
-  const ready = 'Ready to accept connections';
-  let child: ChildProcess | undefined;
-  let port = 0;
-  // Another process may take the free port between probe and bind: try a few fresh ones.
-  for (let attempt = 0; child === undefined; attempt++) {
-    port = await freePort();
-    try {
-      child = await launch(dir, argsFor(port), ready);
-    } catch (err) {
-      if (attempt >= 4) throw err;
-    }
-  }
-  const stop = async (): Promise<void> => {
-    const c = child;
-    child = undefined;
-    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGKILL');
-    });
-  };
-  return {
-    port,
-    url: `${tls === undefined ? 'redis' : 'rediss'}://127.0.0.1:${port}`,
-    dir,
-    async start() {
-      if (child !== undefined) return;
-      child = await launch(dir, argsFor(port), ready);
-    },
-    stop,
-    async [Symbol.asyncDispose]() {
-      await stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return runOnFreePort(dir, (port) => launch(dir, argsFor(port), 'Ready to accept connections'), (port) => `${tls === undefined ? 'redis' : 'rediss'}://127.0.0.1:${port}`);
 }
 
 export interface SentinelOptions {
@@ -134,8 +140,6 @@ export async function startSentinel(options: SentinelOptions): Promise<RedisServ
     await writeFile(join(dir, 'server.key'), tls.keyPem, { mode: 0o600 });
     await writeFile(join(dir, 'ca.crt'), tls.caPem);
   }
-  let child: ChildProcess | undefined;
-  let port = 0;
   const configure = (p: number) =>
     writeFile(
       join(dir, 'sentinel.conf'),
@@ -151,36 +155,13 @@ export async function startSentinel(options: SentinelOptions): Promise<RedisServ
         '',
       ].join('\n'),
     );
-  for (let attempt = 0; child === undefined; attempt++) {
-    port = await freePort();
-    await configure(port);
-    try {
-      child = await launch(dir, [join(dir, 'sentinel.conf'), '--sentinel'], '+monitor master mymaster');
-    } catch (err) {
-      if (attempt >= 4) throw err;
-    }
-  }
-  const stop = async (): Promise<void> => {
-    const c = child;
-    child = undefined;
-    if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
-    await new Promise<void>((resolve) => {
-      c.once('exit', () => resolve());
-      c.kill('SIGKILL');
-    });
+  // Sentinel rewrites its config file as it runs: it is written for the first start only.
+  let configured = false;
+  const launchAt = async (port: number): Promise<ChildProcess> => {
+    if (!configured) await configure(port);
+    const child = await launch(dir, [join(dir, 'sentinel.conf'), '--sentinel'], '+monitor master mymaster');
+    configured = true;
+    return child;
   };
-  return {
-    port,
-    url: `${tls === undefined ? 'redis' : 'rediss'}+sentinel://127.0.0.1:${port}/mymaster`,
-    dir,
-    async start() {
-      if (child !== undefined) return;
-      child = await launch(dir, [join(dir, 'sentinel.conf'), '--sentinel'], '+monitor master mymaster');
-    },
-    stop,
-    async [Symbol.asyncDispose]() {
-      await stop();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
+  return runOnFreePort(dir, launchAt, (port) => `${tls === undefined ? 'redis' : 'rediss'}+sentinel://127.0.0.1:${port}/mymaster`);
 }

@@ -112,9 +112,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   server.on('request', start);
   // HTTP/2 requests off the core API. Listening for 'request' made node:http2 add its compatibility
   // layer's 'stream' listener, which would wrap every HTTP/2 stream as well: ours replaces it.
+  // A reset from the client surfaces as 'error' on the stream; 'close' ends the request. One function for
+  // every stream: nothing per request.
+  const onStreamError = (err: Error): void => logger.debug({ err: err.message }, 'HTTP/2 stream error');
   const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void => {
-    // A reset from the client or a refused push surfaces as 'error' on the stream; 'close' ends the request.
-    stream.on('error', (err: Error) => logger.debug({ err: err.message }, 'HTTP/2 stream error'));
+    stream.on('error', onStreamError);
     start(new Http2Request(stream, headers, rawHeaders), new Http2Response(stream));
   };
   for (const listener of server.listeners('stream')) {

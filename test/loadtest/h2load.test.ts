@@ -3,12 +3,9 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { makeBenchPki } from '../../loadtest/lib/bench-pki.ts';
 import { h2loadResult, parseH2loadLog, parseH2loadSummary, runH2load } from '../../loadtest/lib/h2load.ts';
-import { Processes } from '../../loadtest/lib/processes.ts';
 import { LIST_PATH } from '../../loadtest/upstream/body.ts';
-import { startUpstream } from '../../loadtest/upstream/start.ts';
-import { makeTempDir } from '../helpers/wait.ts';
+import { benchUpstreamForTest } from './fixture.ts';
 
 const summary = `starting benchmark...
 spawning thread #0: 32 total client(s). Timing-based test with 0s of warm-up time and 10s of main duration for measurements.
@@ -55,12 +52,7 @@ test('a real h2load run against the upstream negotiates h2 and reads every figur
     t.skip('h2load is not installed (Debian: nghttp2-client; npm run bench installs it)');
     return;
   }
-  const temp = await makeTempDir();
-  t.after(() => temp[Symbol.asyncDispose]());
-  const processes = new Processes(temp.dir);
-  t.after(() => processes.stopAll());
-  const pki = await makeBenchPki(temp.dir);
-  const upstream = await startUpstream(processes, { certFile: pki.upstreamCertFile, keyFile: pki.upstreamKeyFile, clientCaFile: pki.caFile });
+  const { pki, upstream } = await benchUpstreamForTest(t);
   const before = await upstream.stats();
   const result = await runH2load({ port: upstream.port, path: LIST_PATH, headers: {}, threads: 1, connections: 4, seconds: 1 });
   const after = await upstream.stats();

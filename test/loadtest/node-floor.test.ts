@@ -6,23 +6,16 @@ import { readFile } from 'node:fs/promises';
 import { connect } from 'node:http2';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
-import { makeBenchPki } from '../../loadtest/lib/bench-pki.ts';
 import { http2Get, httpsGet } from '../../loadtest/lib/net.ts';
-import { Processes } from '../../loadtest/lib/processes.ts';
 import { nodeFloor } from '../../loadtest/targets/node-floor.ts';
 import { LIST_BODY } from '../../loadtest/upstream/body.ts';
-import { startUpstream } from '../../loadtest/upstream/start.ts';
-import { makeTempDir, waitFor } from '../helpers/wait.ts';
+import { benchUpstreamForTest } from './fixture.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 test('node-floor relays over HTTP/2 and HTTP/1.1, always HTTP/1.1 upstream, and drops the upstream request of a client that left', async (t) => {
-  const temp = await makeTempDir();
-  t.after(() => temp[Symbol.asyncDispose]());
-  const processes = new Processes(temp.dir);
-  t.after(() => processes.stopAll());
-  const pki = await makeBenchPki(temp.dir);
+  const { dir, processes, pki, upstream } = await benchUpstreamForTest(t);
   const ca = await readFile(pki.caFile, 'utf8');
-  const upstream = await startUpstream(processes, { certFile: pki.upstreamCertFile, keyFile: pki.upstreamKeyFile, clientCaFile: pki.caFile });
-  const floor = await nodeFloor.start({ dir: temp.dir, processes, upstreamPort: upstream.port, connections: 8, ...pki }, pki.caFile);
+  const floor = await nodeFloor.start({ dir, processes, upstreamPort: upstream.port, connections: 8, ...pki }, pki.caFile);
 
   const h2 = await http2Get(floor.port, floor.path, { ca });
   assert.equal(h2.alpnProtocol, 'h2');

@@ -1,11 +1,10 @@
 // The bench's upstream and process handling, against real TLS: what every measured number rests on.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { makeBenchPki } from '../../loadtest/lib/bench-pki.ts';
 import { http2Get, httpsGet } from '../../loadtest/lib/net.ts';
 import { Processes } from '../../loadtest/lib/processes.ts';
 import { LIST_BODY, LIST_PATH } from '../../loadtest/upstream/body.ts';
-import { startUpstream } from '../../loadtest/upstream/start.ts';
+import { benchUpstreamForTest } from './fixture.ts';
 import { makeTempDir, waitFor } from '../helpers/wait.ts';
 import { readFile } from 'node:fs/promises';
 import { request } from 'node:https';
@@ -13,12 +12,7 @@ import { connect as connectHttp2 } from 'node:http2';
 import { connect as connectTls } from 'node:tls';
 
 test('the upstream serves the fixed list, counts connections and enforces requestheader authentication', async (t) => {
-  const temp = await makeTempDir();
-  t.after(() => temp[Symbol.asyncDispose]());
-  const processes = new Processes(temp.dir);
-  t.after(() => processes.stopAll());
-  const pki = await makeBenchPki(temp.dir);
-  const upstream = await startUpstream(processes, { certFile: pki.upstreamCertFile, keyFile: pki.upstreamKeyFile, clientCaFile: pki.caFile });
+  const { pki, upstream } = await benchUpstreamForTest(t);
   const ca = await readFile(pki.caFile, 'utf8');
 
   const ok = await httpsGet(upstream.port, LIST_PATH, { ca });
@@ -56,12 +50,7 @@ test('the upstream serves the fixed list, counts connections and enforces reques
 });
 
 test('the upstream speaks HTTP/2 to clients that prefer it, counts a session as one connection, and HTTP/1.1 to the rest', async (t) => {
-  const temp = await makeTempDir();
-  t.after(() => temp[Symbol.asyncDispose]());
-  const processes = new Processes(temp.dir);
-  t.after(() => processes.stopAll());
-  const pki = await makeBenchPki(temp.dir);
-  const upstream = await startUpstream(processes, { certFile: pki.upstreamCertFile, keyFile: pki.upstreamKeyFile, clientCaFile: pki.caFile });
+  const { pki, upstream } = await benchUpstreamForTest(t);
   const ca = await readFile(pki.caFile, 'utf8');
   const [cert, key] = await Promise.all([readFile(pki.clientCertFile), readFile(pki.clientKeyFile)]);
 

@@ -1,21 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { bindExport, connectShards, createExport, createWorkspace, startShard } from '../../src/sim/index.ts';
+import { bindExport, createExport, createWorkspace } from '../../src/sim/index.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { testCA, type Obj } from './fixture.ts';
+import { twoShardsForTest, type Obj } from './fixture.ts';
 
 const widget = (name: string, spec: Record<string, unknown> = {}) => ({ apiVersion: 'example.com/v1alpha1', kind: 'Widget', metadata: { name }, spec });
 const widgetsIn = (path: string) => `/clusters/${path}/apis/example.com/v1alpha1/namespaces/default/widgets`;
 
 test('APIExport → APIBinding on two shards → discovery, servable kinds, endpoint slice, virtual workspace', async (t) => {
-  const ca = await testCA();
-  const a = await startShard({ name: 'shard-a', ca });
-  t.after(() => a.close());
-  const b = await startShard({ name: 'shard-b', ca });
-  t.after(() => b.close());
-  connectShards(a, b);
-  const adminA = await a.client();
-  const adminB = await b.client();
+  const { a, b, adminA, adminB } = await twoShardsForTest(t);
 
   const provider = await createWorkspace(adminA, 'root', 'providers');
   await createExport(adminA, 'root:providers', { name: 'widgets', group: 'example.com', resource: 'widgets', kind: 'Widget' });

@@ -4,22 +4,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { bindCompute, computeExportName, computeGroup, computeVersion, installComputeCRD, publishComputeExport } from '../../src/sim/compute-export.ts';
-import { connectShards, createWorkspace, startShard } from '../../src/sim/index.ts';
+import { createWorkspace } from '../../src/sim/index.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { shardForTest, testCA, type Obj } from './fixture.ts';
+import { shardForTest, twoShardsForTest, type Obj } from './fixture.ts';
 
 const vms = (prefix: string) => `${prefix}/apis/${computeGroup}/${computeVersion}/namespaces/default/virtualmachines`;
 const vm = (name: string) => ({ apiVersion: `${computeGroup}/${computeVersion}`, kind: 'VirtualMachine', metadata: { name }, spec: { cpu: 1 } });
 
 test('a restarted KCP shard keeps its objects, serves bound kinds and the virtual workspace again, and expires old watches', async (t) => {
-  const ca = await testCA();
-  const a = await startShard({ name: 'shard-a', ca });
-  t.after(() => a.close());
-  const b = await startShard({ name: 'shard-b', ca });
-  t.after(() => b.close());
-  connectShards(a, b);
-  const adminA = await a.client();
-  const adminB = await b.client();
+  const { b, adminA, adminB } = await twoShardsForTest(t);
   const provider = await createWorkspace(adminA, 'root', 'compute');
   await publishComputeExport(adminA, provider.cluster, 'root:compute');
   const consumer = await createWorkspace(adminA, 'root', 'consumer', { shard: 'shard-b' });

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { connectShards, createWorkspace, startShard, type ApiClient } from '../../src/sim/index.ts';
+import { createWorkspace } from '../../src/sim/index.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { cm, shardForTest, testCA, type Obj } from './fixture.ts';
+import { cm, shardForTest, twoShardsForTest, type Obj } from './fixture.ts';
 
 type Workspace = Obj & { spec: { cluster: string; URL: string; type: { name: string } }; status: { phase: string } };
 
@@ -56,14 +56,7 @@ test('wildcard list and watch across logical clusters', async (t) => {
 });
 
 test('a workspace scheduled onto another shard gets its logical cluster there', async (t) => {
-  const ca = await testCA();
-  const a = await startShard({ name: 'shard-a', ca });
-  t.after(() => a.close());
-  const b = await startShard({ name: 'shard-b', ca });
-  t.after(() => b.close());
-  connectShards(a, b);
-  const adminA: ApiClient = await a.client();
-  const adminB: ApiClient = await b.client();
+  const { a, b, adminA, adminB } = await twoShardsForTest(t);
 
   await createWorkspace(adminA, 'root', 'org-acme');
   const frontend = await createWorkspace(adminA, 'root:org-acme', 'proj-frontend', { shard: 'shard-a' });

@@ -1,30 +1,27 @@
 #!/usr/bin/env node
 // The one entry point. Each subcommand lives beside the concern it drives and is loaded only when
 // asked for, so `kcp-edge routes list` never pays for the gateway's imports.
-import { parseArgs, type ParseArgsConfig } from 'node:util';
-
-export type OptionValues = Record<string, string | boolean | (string | boolean)[] | undefined>;
-
-export interface Command {
-  summary: string;
-  options: NonNullable<ParseArgsConfig['options']>;
-  run(values: OptionValues, positionals: string[]): Promise<number | void>;
-  /** Nested commands (`kcp-edge dev token …`), chosen by the first argument, each with its own options. */
-  subcommands?: Record<string, () => Promise<{ command: Command }>>;
-}
+import { existsSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { Command } from './command/types.ts';
 
 const commands: Record<string, () => Promise<{ command: Command }>> = {
   // name: () => import('./concern/command.ts'),
-  dev: () => import('./dev/command.ts'),
   index: () => import('./routing/cli/index-command.ts'),
   kubeconfig: () => import('./auth/kubeconfig-command.ts'),
   ratelimit: () => import('./ratelimit/explain-command.ts'),
   routes: () => import('./routing/cli/routes-command.ts'),
-  serve: () => import('./config/serve-command.ts'),
+  serve: () => import('./serve/serve-command.ts'),
   shards: () => import('./routing/cli/shards-command.ts'),
-  sim: () => import('./sim/command.ts'),
   sync: () => import('./sync/command.ts'),
 };
+
+// The stand-in shard and the local stack built on it are development tools: the container image leaves
+// src/sim/ out, and there `dev` and `sim` are not commands at all rather than commands that cannot work.
+if (existsSync(new URL('./sim/index.ts', import.meta.url))) {
+  commands['dev'] = () => import('./dev/command.ts');
+  commands['sim'] = () => import('./sim/command.ts');
+}
 
 function usage(): string {
   return [

@@ -3,7 +3,7 @@
 // int128/kubelogin) against the org's realm, so no token is ever written into the file.
 import { readFile, writeFile } from 'node:fs/promises';
 import { stringify } from 'yaml';
-import type { Command, OptionValues } from '../cli.ts';
+import type { Command, OptionValues } from '../command/types.ts';
 import { parseWorkspaceRef, orgOf } from '../workspaces/request-path.ts';
 import { isGatewayError } from '../kube/gateway-error.ts';
 

@@ -1,7 +1,7 @@
 // `kcp-edge dev --dir D [--port N]` (what `npm start` runs): the whole local stack in one process —
 // two stand-in shards, workspaces on both, the gateway in front — and D/kubeconfig once it serves.
 import { relative } from 'node:path';
-import type { Command, OptionValues } from '../cli.ts';
+import type { Command, OptionValues } from '../command/types.ts';
 import type { DevStack } from './stack.ts';
 
 function summary(stack: DevStack): string {

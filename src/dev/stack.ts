@@ -2,7 +2,7 @@
 // (make certificates, start shards, create workspaces, …) and registers how to undo it; `stop()`
 // undoes everything in reverse. Features that join the stack later (Redis routing, rate policy,
 // org-realm issuers, the sync worker) add a step to `devSteps` and, when they need one, a field here.
-import type { RunningGateway } from '../config/run-gateway.ts';
+import type { RunningGateway } from '../serve/run-gateway.ts';
 import type { CertificateAuthority, SimShard } from '../sim/index.ts';
 import type { OidcIssuer } from '../sim/oidc-issuer.ts';
 

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Agent, request } from 'undici';
 import { parse } from 'yaml';
-import type { Command, OptionValues } from '../cli.ts';
+import type { Command, OptionValues } from '../command/types.ts';
 import { devGroup } from './steps/users.ts';
 
 interface RealmsInConfig {

@@ -1,6 +1,6 @@
 // `kcp-edge ratelimit explain`: which flow schema and priority level a request would get, what it
 // costs and which limits apply, without sending it. For operators writing a policy.
-import type { Command, OptionValues } from '../cli.ts';
+import type { Command, OptionValues } from '../command/types.ts';
 import type { RequestAttributes } from '../kube/request-attributes.ts';
 import { classify } from './classify.ts';
 import { loadPolicyFile, type RateLimitPolicy } from './policy.ts';

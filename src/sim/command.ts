@@ -2,7 +2,7 @@
 // cluster) and D/ca.crt written once it serves. Runs until SIGINT/SIGTERM.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Command } from '../cli.ts';
+import type { Command } from '../command/types.ts';
 import { startShard } from './index.ts';
 
 export const command: Command = {

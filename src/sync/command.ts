@@ -1,5 +1,5 @@
 // `kcp-edge sync --config FILE`: run the sync worker until SIGTERM/SIGINT.
-import type { Command } from '../cli.ts';
+import type { Command } from '../command/types.ts';
 import { isConfigError } from '../config/index.ts';
 import { loadSyncConfig } from './config.ts';
 import { serveSyncHttp } from './http.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { gatewayConfigKind } from '../../src/config/gateway-config.ts';
+import { gatewayConfigKind } from '../../src/serve/gateway-config.ts';
 import { isConfigError, loadConfig } from '../../src/config/index.ts';
 import { createCertificateAuthority } from '../../src/sim/pki.ts';
 import { withTempDir } from '../helpers/wait.ts';

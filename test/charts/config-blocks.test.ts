@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Ajv } from 'ajv';
 import { parse } from 'yaml';
-import { gatewayConfigKind } from '../../src/config/gateway-config.ts';
+import { gatewayConfigKind } from '../../src/serve/gateway-config.ts';
 import { routingFileKind } from '../../src/routing/embedded-file.ts';
 import { policySchema } from '../../src/ratelimit/policy-schema.ts';
 import { syncConfigKind } from '../../src/sync/config.ts';

@@ -2,7 +2,7 @@
 // container is started with is one the product accepts, found where the pod mounts it.
 import { posix } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
-import { gatewayConfigKind } from '../../src/config/gateway-config.ts';
+import { gatewayConfigKind } from '../../src/serve/gateway-config.ts';
 import { isConfigError, parseConfig } from '../../src/config/index.ts';
 import { parsePolicy } from '../../src/ratelimit/policy.ts';
 import { routingFileKind } from '../../src/routing/embedded-file.ts';

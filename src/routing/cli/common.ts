@@ -2,7 +2,7 @@
 // KCP_EDGE_REDIS_* variables: redis-flags.ts), printing results as json, yaml or a table, and turning
 // failures into one line on stderr with a non-zero exit.
 import { stringify } from 'yaml';
-import type { OptionValues } from '../../cli.ts';
+import type { OptionValues } from '../../command/types.ts';
 import { classifyRedisError, type RedisConnectionConfig } from '../redis-connection.ts';
 import { REDIS_URL_ENV, redisConnectionFromFlags, RedisFlagError, redisFlags } from '../redis-flags.ts';
 import { RedisRouteStore } from '../redis-route-store.ts';

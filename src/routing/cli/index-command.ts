@@ -3,7 +3,7 @@
 // `--once` lists every shard, writes what it found, removes stale routes and exits.
 import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
-import type { Command, OptionValues } from '../../cli.ts';
+import type { Command, OptionValues } from '../../command/types.ts';
 import { loadKubeconfig } from '../../kube/kubeconfig.ts';
 import { Indexer, startLeasedIndexer, type IndexerCredentials } from '../indexer.ts';
 import { RedisRouteStore } from '../redis-route-store.ts';

@@ -1,6 +1,6 @@
 // `kcp-edge routes get|set|list|delete|import`: workspace routes in the shared Redis table. Writes are
 // validated by the store (no route to an unregistered shard) and published to every replica.
-import type { Command, OptionValues } from '../../cli.ts';
+import type { Command, OptionValues } from '../../command/types.ts';
 import { ROUTE_PHASES } from '../codec.ts';
 import { canonicalWorkspacePath } from '../embedded-file.ts';
 import type { RedisRouteStore } from '../redis-route-store.ts';

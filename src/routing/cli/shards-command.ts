@@ -1,7 +1,7 @@
 // `kcp-edge shards add|list|cordon|uncordon|drain|remove`: the shard registry in the shared Redis.
 // Every change is published, so gateway replicas see it at once.
 import { readFile } from 'node:fs/promises';
-import type { Command, OptionValues } from '../../cli.ts';
+import type { Command, OptionValues } from '../../command/types.ts';
 import { isShardName } from '../codec.ts';
 import type { RedisRouteStore } from '../redis-route-store.ts';
 import type { Shard, ShardState } from '../types.ts';

@@ -5,13 +5,12 @@
 // the gateway exactly as below, told by the supervisor rather than a signal when to drain.
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
-import type { Command, OptionValues } from '../cli.ts';
+import type { Command, OptionValues } from '../command/types.ts';
 import { onDrainRequest, reportListening, workerRole } from '../gateway/workers/worker-link.ts';
 import { gatewayConfigKind, workerCount, type GatewayConfig } from './gateway-config.ts';
 import type { RedisConnectionConfig } from '../routing/redis-connection.ts';
 import { redisConnectionFromFlags, redisFlags } from '../routing/redis-flags.ts';
-import { isConfigError } from './issues.ts';
-import { loadConfig, type Config } from './loader.ts';
+import { isConfigError, loadConfig, type Config } from '../config/index.ts';
 
 function reportConfigError(err: unknown): number {
   if (!isConfigError(err)) throw err;
@@ -82,7 +81,7 @@ async function serve(values: OptionValues): Promise<number> {
   }
 
   // Loaded only now: a config check (or a supervisor) never pays for the gateway's imports.
-  const [{ runGateway }, { redisRoutingSource }] = await Promise.all([import('./run-gateway.ts'), import('./gateway-options.ts')]);
+  const [{ runGateway }, { redisRoutingSource }] = await Promise.all([import('./run-gateway.ts'), import('./gateway-dependencies.ts')]);
   const overrides: Parameters<typeof runGateway>[3] = {
     ...(redis === undefined ? {} : { routing: redisRoutingSource(redis, String(values['redis'])) }),
     ...(role === undefined ? {} : { worker: role }),

@@ -1,10 +1,9 @@
 // A static token file that follows its edits: adding or revoking a break-glass token must not need a
 // restart. A broken edit keeps the tokens that were valid before it, and the log says why.
 import { readFile } from 'node:fs/promises';
-import type { Authenticator, Credentials, Identity } from '../auth/identity.ts';
-import { StaticTokenAuthenticator } from '../auth/static-token.ts';
-import { watchFile, type FileWatch } from './file-watch.ts';
-import type { ConfigWatchLog } from './watch.ts';
+import type { Authenticator, Credentials, Identity } from './identity.ts';
+import { StaticTokenAuthenticator } from './static-token.ts';
+import { watchFile, type FileWatch, type ConfigWatchLog } from '../config/index.ts';
 
 export class TokenFileAuthenticator implements Authenticator {
   #current: StaticTokenAuthenticator;

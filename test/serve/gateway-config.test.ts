@@ -4,7 +4,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig } from '../../src/config/index.ts';
-import { gatewayConfigKind } from '../../src/config/gateway-config.ts';
+import { gatewayConfigKind } from '../../src/serve/gateway-config.ts';
 import { createCertificateAuthority } from '../../src/sim/pki.ts';
 import { withTempDir } from '../helpers/wait.ts';
 

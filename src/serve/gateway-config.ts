@@ -8,9 +8,7 @@ import { parseTokenCsv } from '../auth/static-token.ts';
 import { applyRedisAuth, type RedisAuthField } from '../routing/redis-auth-settings.ts';
 import { parseRedisUrl, redactRedisUrl, type RedisConnectionConfig } from '../routing/redis-connection.ts';
 import { defaultDroppedGroups } from '../gateway/stages/authenticate.ts';
-import { defineConfig, type BuildContext } from './loader.ts';
-import type { DeepReadonly } from './freeze.ts';
-import { formatIssue, isConfigError, type FieldPath } from './issues.ts';
+import { defineConfig, type BuildContext, formatIssue, isConfigError, type FieldPath, type DeepReadonly } from '../config/index.ts';
 import { loadPolicyFile } from '../ratelimit/policy.ts';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

@@ -5,9 +5,8 @@ import type { OrgRealmsSettings } from '../auth/realm-settings.ts';
 import { startGateway, type Gateway } from '../gateway/server.ts';
 import type { GatewayConfig } from './gateway-config.ts';
 import { gatewayConfigKind } from './gateway-config.ts';
-import { gatewayDependencies, type DependencyOverrides } from './gateway-options.ts';
-import type { Config } from './loader.ts';
-import { watchConfig } from './watch.ts';
+import { gatewayDependencies, type DependencyOverrides } from './gateway-dependencies.ts';
+import { watchConfig, type Config } from '../config/index.ts';
 
 export interface RunningGateway {
   gateway: Gateway;

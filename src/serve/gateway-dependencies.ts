@@ -21,10 +21,9 @@ import { RedisRoutingTable } from '../routing/redis-routing-table.ts';
 import { onSecretFileEvent } from '../routing/redis-secret-files.ts';
 import { ShardHealthChecker } from '../routing/shard-health.ts';
 import type { RoutingTable } from '../routing/types.ts';
-import type { DeepReadonly } from './freeze.ts';
+import type { DeepReadonly, Config } from '../config/index.ts';
 import type { GatewayConfig, RoutingSource } from './gateway-config.ts';
-import type { Config } from './loader.ts';
-import { TokenFileAuthenticator } from './token-file-authenticator.ts';
+import { TokenFileAuthenticator } from '../auth/token-file-authenticator.ts';
 
 export interface GatewayDependencies {
   options: GatewayOptions;

@@ -24,6 +24,7 @@ import { limitRate } from './stages/limit-rate.ts';
 import { serveGatewayEndpoints, type MetricsExposition } from './stages/gateway-endpoints.ts';
 import { parseWorkspacePath } from './stages/parse-workspace-path.ts';
 import { resolveWorkspace } from './stages/resolve-workspace.ts';
+import type { ServingCredentials, UpstreamCredentials } from './tls-material.ts';
 
 export interface GatewayOptions {
   /**
@@ -31,8 +32,11 @@ export interface GatewayOptions {
    * the kernel spreading connections among them.
    */
   listen: { host: string; port: number; reusePort?: boolean };
-  /** Serving certificate; with clientCAPem, client certificates it signs are a way to authenticate. */
-  tls: { certPem: string; keyPem: string; clientCAPem?: string };
+  /**
+   * Serving certificate; with clientCAPem, client certificates it signs are a way to authenticate (and
+   * clients are asked for one). Without clientCAPem at start, none is asked for, whatever is set later.
+   */
+  tls: ServingCredentials;
   routing: RoutingTable;
   /** Tried in order; the first identity wins. */
   authenticators: Authenticator[];
@@ -62,6 +66,13 @@ export interface Gateway {
   url: string;
   port: number;
   metrics: Registry;
+  /**
+   * New TLS handshakes use these (checked beforehand: see tls-material.ts); open connections, their
+   * watches included, keep the certificate they were opened with.
+   */
+  setServingCredentials(tls: ServingCredentials): void;
+  /** New shard connections use these; requests and watches running on older ones finish there. */
+  setUpstreamCredentials(credentials: UpstreamCredentials): void;
   /** Graceful drain: stop accepting, finish short requests, end watches, then close. */
   close(): Promise<void>;
 }
@@ -89,14 +100,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }),
   ]);
 
-  const clientCA = options.tls.clientCAPem;
+  const askForClientCertificate = options.tls.clientCAPem !== undefined;
   const server = createSecureServer({
-    cert: options.tls.certPem,
-    key: options.tls.keyPem,
-    minVersion: 'TLSv1.2',
+    ...secureContextOptions(options.tls),
     allowHTTP1: true,
     // Ask for a certificate but accept connections without one: tokens are the other way in.
-    ...(clientCA === undefined ? {} : { ca: clientCA, requestCert: true, rejectUnauthorized: false }),
+    ...(askForClientCertificate ? { requestCert: true, rejectUnauthorized: false } : {}),
   });
 
   server.on('secureConnection', (socket: TLSSocket) => connections.addSocket(socket));
@@ -152,6 +161,14 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     url: `https://${host}:${port}`,
     port,
     metrics: metrics.registry,
+    setServingCredentials(tls) {
+      // Replaces the context every later handshake starts from (and with it the session ticket keys, so
+      // no session resumes past a CA change); sockets already up hold a reference to the old one.
+      server.setSecureContext(secureContextOptions(askForClientCertificate ? tls : { certPem: tls.certPem, keyPem: tls.keyPem }));
+    },
+    setUpstreamCredentials(credentials) {
+      pools.setCredentials(credentials);
+    },
     close() {
       closing ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -162,6 +179,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return closing;
     },
   };
+}
+
+/** The part of the listener's options a certificate rotation replaces (setSecureContext takes all of it). */
+function secureContextOptions(tls: ServingCredentials): { cert: string; key: string; ca?: string; minVersion: 'TLSv1.2' } {
+  return { cert: tls.certPem, key: tls.keyPem, ...(tls.clientCAPem === undefined ? {} : { ca: tls.clientCAPem }), minVersion: 'TLSv1.2' };
 }
 
 function accessObserver(connections: Connections, metrics: GatewayMetrics, logger: Logger): RequestObserver {

@@ -69,11 +69,16 @@ export interface GatewayConfig {
     tokenFile?: string;
     /** PEM bundle of CAs whose client certificates authenticate users; clients are asked for one when set. */
     clientCA?: string;
+    /** The file it came from (absolute), followed for rotation. */
+    clientCAFile?: string;
     /** Organisation-realm JWTs: a token on a workspace of org X must be signed by X's realm. */
     orgRealms?: OrgRealmsSettings;
   };
-  /** How the gateway connects to shards: its client certificate (mTLS) and the CA for shards naming none. */
-  upstream: { cert: string; key: string; ca?: string };
+  /**
+   * How the gateway connects to shards: its client certificate (mTLS) and the CA for shards naming none,
+   * and the files (absolute) they came from, followed for rotation.
+   */
+  upstream: { cert: string; key: string; ca?: string; certFile: string; keyFile: string; caFile?: string };
   headers: { impersonation: 'pass' | 'drop'; droppedGroups: string[] };
   drainTimeoutMs: number;
   logLevel: LogLevel;
@@ -213,9 +218,17 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
     authentication: {
       ...(raw.authentication.tokenFile === undefined ? {} : { tokenFile: ctx.resolvePath(raw.authentication.tokenFile) }),
       ...(orgRealms === undefined ? {} : { orgRealms }),
-      ...(clientCA === undefined ? {} : { clientCA }),
+      ...(clientCA === undefined || raw.authentication.clientCAFile === undefined
+        ? {}
+        : { clientCA, clientCAFile: ctx.resolvePath(raw.authentication.clientCAFile) }),
     },
-    upstream: { cert: upstreamCert ?? '', key: upstreamKey ?? '', ...(upstreamCA === undefined ? {} : { ca: upstreamCA }) },
+    upstream: {
+      cert: upstreamCert ?? '',
+      key: upstreamKey ?? '',
+      certFile: ctx.resolvePath(raw.upstream.clientCertFile),
+      keyFile: ctx.resolvePath(raw.upstream.clientKeyFile),
+      ...(upstreamCA === undefined || raw.upstream.caFile === undefined ? {} : { ca: upstreamCA, caFile: ctx.resolvePath(raw.upstream.caFile) }),
+    },
     headers: { impersonation: raw.headers.impersonation, droppedGroups: [...raw.headers.droppedGroups] },
     drainTimeoutMs: Math.round(raw.drain.timeoutSeconds * 1000),
     logLevel: raw.log.level,

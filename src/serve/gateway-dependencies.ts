@@ -11,6 +11,7 @@ import { RealmRegistry } from '../auth/realm-registry.ts';
 import type { OrgRealmsSettings } from '../auth/realm-settings.ts';
 import { RedisRealmOverrides } from '../auth/redis-realm-overrides.ts';
 import type { GatewayOptions } from '../gateway/server.ts';
+import type { UpstreamCredentials } from '../gateway/tls-material.ts';
 import { workerGroupMetrics } from '../gateway/workers/group-metrics.ts';
 import type { WorkerRole } from '../gateway/workers/protocol.ts';
 import { createLimiter } from '../ratelimit/create-limiter.ts';
@@ -29,6 +30,8 @@ export interface GatewayDependencies {
   options: GatewayOptions;
   /** Present when org realms are configured; its registry takes settings reloads. */
   orgRealms?: OrgRealmAuthenticator;
+  /** Rotated upstream credentials for what connects to shards besides the gateway's pools (health probes). */
+  setUpstreamCredentials(credentials: UpstreamCredentials): void;
   close(): Promise<void>;
 }
 
@@ -206,7 +209,12 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       ...(health === undefined ? {} : { health }),
       ...(limiter === undefined ? {} : { limiter }),
     };
-    return { options, ...(orgRealms === undefined ? {} : { orgRealms }), close: closeAll };
+    return {
+      options,
+      ...(orgRealms === undefined ? {} : { orgRealms }),
+      setUpstreamCredentials: (credentials) => health?.setCredentials(credentials),
+      close: closeAll,
+    };
   } catch (err) {
     await closeAll();
     throw err;

@@ -37,6 +37,12 @@ test('the example config/gateway.yaml is valid once its files exist, and maps ev
     assert.equal(config.authentication.tokenFile, join(dir, 'tokens.csv'));
     assert.match(config.authentication.clientCA ?? '', /BEGIN CERTIFICATE/);
     assert.match(config.upstream.ca ?? '', /BEGIN CERTIFICATE/);
+    // The files behind the PEMs, followed for rotation.
+    assert.equal(config.authentication.clientCAFile, join(dir, 'certs/client-ca.crt'));
+    assert.deepEqual(
+      [config.upstream.certFile, config.upstream.keyFile, config.upstream.caFile],
+      ['certs/gateway-client.crt', 'certs/gateway-client.key', 'certs/shards-ca.crt'].map((f) => join(dir, f)),
+    );
     assert.equal(config.headers.impersonation, 'pass');
     assert.ok(config.headers.droppedGroups.includes('system:masters'));
     assert.equal(config.drainTimeoutMs, 30_000);

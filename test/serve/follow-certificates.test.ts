@@ -20,7 +20,7 @@ import { createCertificateAuthority, issueLoopbackServer, type KeyPair } from '.
 import { get, startTestShard, testPki, type Pki, type TestShard } from '../gateway/fixtures.ts';
 import { mountedSecret, type MountedSecret } from '../helpers/mounted-secret.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { allLogged, serveDir } from './serve-fixtures.ts';
+import { allLogged, logged, serveDir, startServe } from './serve-fixtures.ts';
 
 const WATCH = '/clusters/org-acme:proj-x/api/v1/namespaces?watch=1';
 const LIST = '/clusters/org-acme:proj-x/api/v1/namespaces';
@@ -172,6 +172,11 @@ test('an upstream client certificate rotated in a mounted Secret is what new req
   const untrusted = await (await createCertificateAuthority('not-the-shards-ca')).issue({ commonName: 'kcp-edge-gateway-untrusted', usage: 'client' });
   await using secret: MountedSecret = await mountedSecret({ 'tls.crt': pki.gatewayClient.certPem, 'tls.key': pki.gatewayClient.keyPem });
   const s = await setup(t, { certFile: 'serving.crt', keyFile: 'serving.key' }, { upstreamCertFile: secret.path('tls.crt'), upstreamKeyFile: secret.path('tls.key') });
+  // The shard's side of every connection the gateway opened, by the certificate it presented.
+  const connections: { cn: string; socket: TLSSocket }[] = [];
+  s.shard.server.on('secureConnection', (socket: TLSSocket) => connections.push({ cn: String(socket.getPeerX509Certificate()?.subject ?? ''), socket }));
+  const openWith = (cn: string) => connections.filter((c) => c.cn === `CN=${cn}` && !c.socket.destroyed).length;
+
   const gatewayCN = async () => {
     const reply = await get(s.gateway, pki, LIST);
     return reply.status === 200 ? (JSON.parse(reply.body) as { gatewayCN: string }).gatewayCN : `status ${reply.status}`;
@@ -184,6 +189,12 @@ test('an upstream client certificate rotated in a mounted Secret is what new req
   await waitFor(async () => (await gatewayCN()) === 'kcp-edge-gateway-rotated', { ...ROTATION, what: 'requests to reach the shard with the new certificate' });
   s.watchers[0]!.write(event('still-flowing'));
   await waitFor(() => watch.received().includes('still-flowing'), { what: 'an event of the watch opened before the rotation' });
+  assert.ok(openWith('kcp-edge-gateway') > 0, 'the watch is on a connection opened with the old certificate');
+  // Once its last watch ends, the retired pool closes its connections (not when the shard's idle timeout would).
+  s.watchers[0]!.end();
+  await once(watch.stream, 'end');
+  await waitFor(() => openWith('kcp-edge-gateway') === 0, { timeoutMs: 2_000, what: 'the old pool to close its connections' });
+  assert.ok(openWith('kcp-edge-gateway-rotated') > 0);
 
   // A certificate the shard does not trust is a good pair all the same: applied, and the shard refuses it.
   await secret.update({ 'tls.crt': untrusted.certPem, 'tls.key': untrusted.keyPem });
@@ -222,4 +233,35 @@ test('a broken edit (key of another pair, garbage, half a rotation) is refused w
   await writeFile(join(s.dir, 'serving.key'), next.keyPem);
   await waitFor(async () => (await servedFingerprint(s.gateway.port, pki)) === fingerprint(next), { ...ROTATION, what: 'the completed rotation to apply' });
   assert.equal((await get(s.gateway, pki, LIST)).status, 200);
+});
+
+test('with workers: 2 each worker follows the files itself: every new connection sees the rotated certificate', async (t) => {
+  const pki = await testPki();
+  const next = await issueLoopbackServer(pki.ca, 'gateway-rotated');
+  const shard = await startTestShard(t, pki);
+  await using secret = await mountedSecret({ 'tls.crt': pki.gatewayServing.certPem, 'tls.key': pki.gatewayServing.keyPem });
+  const dir = await serveDir(t, pki, shard.url, [], {
+    'gateway.yaml': [
+      'listen: { address: 127.0.0.1, port: 0 }',
+      'workers: 2',
+      `tls: { certFile: "${secret.path('tls.crt')}", keyFile: "${secret.path('tls.key')}" }`,
+      'routing: { embedded: { file: routing.yaml } }',
+      'upstream: { clientCertFile: client.crt, clientKeyFile: client.key, caFile: ca.crt }',
+      'drain: { timeoutSeconds: 1 }',
+    ].join('\n'),
+  });
+  const serve = startServe(t, dir);
+  const started = await waitFor(() => logged(serve.lines, 'kcp-edge gateway serving'), { what: 'the workers to serve', timeoutMs: 60_000 });
+  const workerPids = started['workerPids'] as number[];
+  const port = Number(new URL(String(started['url'])).port);
+
+  await secret.update({ 'tls.crt': next.certPem, 'tls.key': next.keyPem });
+  const reloadedBy = await waitFor(() => {
+    const pids = new Set(allLogged(serve.lines, 'certificate reloaded; new connections use it').map((e) => e['pid'] as number));
+    return pids.size === 2 && pids;
+  }, { ...ROTATION, what: 'both workers to reload' });
+  assert.deepEqual([...reloadedBy].sort(), [...workerPids].sort());
+  // The kernel spreads connections over both workers: 16 of them on one worker alone has odds 2^-15.
+  const seen = await Promise.all(Array.from({ length: 16 }, () => servedFingerprint(port, pki)));
+  assert.deepEqual(new Set(seen), new Set([fingerprint(next)]));
 });

@@ -36,6 +36,8 @@ export interface IndexerOptions {
 
 interface ShardWatch {
   shard: Shard;
+  /** What its client connects with: a watch started with other credentials than the current ones is restarted. */
+  credentials: IndexerCredentials;
   client: RestClient;
   reflectors: Reflector[];
   synced: boolean;
@@ -46,6 +48,7 @@ const silent: IndexerLog = { info() {}, warn() {} };
 export class Indexer {
   readonly #options: IndexerOptions;
   readonly #log: IndexerLog;
+  #credentials: IndexerCredentials;
   readonly #index = new WorkspaceIndex();
   readonly #watches = new Map<string, ShardWatch>();
   readonly #dirty = new Set<string>();
@@ -62,6 +65,21 @@ export class Indexer {
   constructor(options: IndexerOptions) {
     this.#options = options;
     this.#log = options.log ?? silent;
+    this.#credentials = options.credentials;
+  }
+
+  /**
+   * Rotated credentials: every shard's watches restart with them (and re-list, which writes nothing
+   * that did not change). A watch keeps its connection's certificate otherwise, and once the old one
+   * expires it could never reconnect.
+   */
+  setCredentials(credentials: IndexerCredentials): void {
+    this.#credentials = { ...credentials };
+    // A registry read in flight may already have compared; one more after it sees the new credentials.
+    void (this.#refreshing ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.#refresh())
+      .catch((err: unknown) => this.#log.warn({ err: String(err) }, 'indexer: cannot read the shard registry'));
   }
 
   async start(): Promise<void> {
@@ -122,7 +140,7 @@ export class Indexer {
     }
     for (const shard of shards) {
       const existing = this.#watches.get(shard.name);
-      if (existing !== undefined && existing.shard.url === shard.url && existing.shard.ca === shard.ca) {
+      if (existing !== undefined && existing.shard.url === shard.url && existing.shard.ca === shard.ca && existing.credentials === this.#credentials) {
         existing.shard = shard;
         continue;
       }
@@ -133,10 +151,11 @@ export class Indexer {
   }
 
   #startWatch(shard: Shard): ShardWatch {
-    const { certPem, keyPem, caPem } = this.#options.credentials;
+    const credentials = this.#credentials;
+    const { certPem, keyPem, caPem } = credentials;
     const ca = shard.ca ?? caPem;
     const client = new RestClient({ server: shard.url, certPem, keyPem, ...(ca === undefined ? {} : { caPem: ca }) }, { connections: 4, userAgent: 'kcp-edge-indexer' });
-    const watch: ShardWatch = { shard, client, reflectors: [], synced: false };
+    const watch: ShardWatch = { shard, credentials, client, reflectors: [], synced: false };
     let pending = 2;
     const onSynced = () => {
       if (--pending > 0) return;
@@ -264,18 +283,41 @@ export class Indexer {
   }
 }
 
+export interface LeasedIndexer {
+  readonly holder: string;
+  /** Releases the lease (stopping the indexer when this replica runs it). */
+  stop(): Promise<void>;
+  /** Rotated credentials, for the indexer running now and any started later. */
+  setCredentials(credentials: IndexerCredentials): void;
+}
+
 /** Runs an indexer on whichever replica holds the Redis lease (exactly one at a time); stop() releases it. */
-export function startLeasedIndexer(store: RedisRouteStore, credentials: IndexerCredentials, log: IndexerLog): LeaseRunner {
+export function startLeasedIndexer(store: RedisRouteStore, credentials: IndexerCredentials, log: IndexerLog): LeasedIndexer {
+  let current = credentials;
+  let running: Indexer | undefined;
   const lease = new LeaseRunner({
     client: store.client,
     keys: store.keys,
     log,
     async run() {
-      const indexer = new Indexer({ store, credentials, log });
+      const indexer = new Indexer({ store, credentials: current, log });
+      running = indexer;
       await indexer.start();
-      return indexer;
+      return {
+        async stop() {
+          if (running === indexer) running = undefined;
+          await indexer.stop();
+        },
+      };
     },
   });
   lease.start();
-  return lease;
+  return {
+    holder: lease.holder,
+    stop: () => lease.stop(),
+    setCredentials(next) {
+      current = next;
+      running?.setCredentials(next);
+    },
+  };
 }

@@ -30,7 +30,7 @@ export interface GatewayDependencies {
   options: GatewayOptions;
   /** Present when org realms are configured; its registry takes settings reloads. */
   orgRealms?: OrgRealmAuthenticator;
-  /** Rotated upstream credentials for what connects to shards besides the gateway's pools (health probes). */
+  /** Rotated upstream credentials for what connects to shards besides the gateway's pools (health probes, the indexer). */
   setUpstreamCredentials(credentials: UpstreamCredentials): void;
   close(): Promise<void>;
 }
@@ -100,6 +100,8 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
   const closeAll = async () => {
     for (const o of opened.reverse()) await o.close().catch(() => undefined);
   };
+  // What else connects to shards with the upstream credentials, told when they rotate.
+  const rotated: ((credentials: UpstreamCredentials) => void)[] = [];
   try {
     const registry = new Registry();
     const routingMetrics = registerRoutingMetrics(registry);
@@ -130,6 +132,7 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       const store = RedisRouteStore.connect({ ...source.redis, nodes: source.redis.nodes.map((n) => ({ ...n })) });
       const credentials = { certPem: config.upstream.cert, keyPem: config.upstream.key, ...(config.upstream.ca === undefined ? {} : { caPem: config.upstream.ca }) };
       const lease = startLeasedIndexer(store, credentials, log);
+      rotated.push((next) => lease.setCredentials({ certPem: next.clientCertPem, keyPem: next.clientKeyPem, ...(next.caPem === undefined ? {} : { caPem: next.caPem }) }));
       opened.push({
         async close() {
           await lease.stop();
@@ -157,6 +160,7 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
         },
       });
       checker.start();
+      rotated.push((credentials) => checker.setCredentials(credentials));
       opened.push({ close: async () => checker.stop() });
       health = checker;
     }
@@ -212,7 +216,7 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
     return {
       options,
       ...(orgRealms === undefined ? {} : { orgRealms }),
-      setUpstreamCredentials: (credentials) => health?.setCredentials(credentials),
+      setUpstreamCredentials: (credentials) => rotated.forEach((tell) => tell(credentials)),
       close: closeAll,
     };
   } catch (err) {

@@ -126,6 +126,26 @@ test('a restarted indexer catches up with what happened while it was away', asyn
   await routed('root:later', { shard: 'beta', phase: 'Ready' });
 });
 
+test('rotated credentials restart the watches with them: an indexer the shards refused gets going', async (t) => {
+  const stranger = await (await createCertificateAuthority('not-kcp-ca')).issue({ commonName: 'kcp-edge-indexer', organizations: ['system:masters'], usage: 'client' });
+  const failures: object[] = [];
+  const log = { info() {}, warn: (fields: object) => void failures.push(fields) };
+  // Registry re-reads are far apart: only the rotation itself may restart the watches.
+  const indexer = new Indexer({ store, credentials: { ...stranger, caPem: credentials.caPem }, shardRefreshMs: 60_000, log });
+  t.after(() => indexer.stop());
+  await indexer.start();
+  await waitFor(() => failures.length > 0, { what: 'the shards to refuse the certificate' });
+  const rotatedIn = await createWorkspace(apiA, 'root', 'rotated', { shard: 'alpha' });
+
+  indexer.setCredentials(credentials);
+  await Promise.race([
+    indexer.synced(),
+    new Promise((_, reject) => setTimeout(() => reject(new Error('not synced 10 s after the rotation')), 10_000).unref()),
+  ]);
+  await routed('root:rotated', { shard: 'alpha', phase: 'Ready' });
+  assert.equal((await table.resolve(rotatedIn.cluster))?.route.path, 'root:rotated');
+});
+
 test('stop() while the shard registry is being re-read leaves no watch running', async () => {
   // The registry read in flight when stop() is called must not start watches after it: they would
   // outlive the indexer (and keep this test file's process from exiting).

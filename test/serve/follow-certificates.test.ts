@@ -38,7 +38,7 @@ interface Setup {
 }
 
 /** A shard that keeps watches open (events written by the test) and echoes user and client certificate otherwise. */
-async function setup(t: TestContext, tls: { certFile: string; keyFile: string }, extra: { clientCAFile?: string; upstreamCertFile?: string; upstreamKeyFile?: string } = {}): Promise<Setup> {
+async function setup(t: TestContext, tls: { certFile: string; keyFile: string }, extra: { upstreamCertFile?: string; upstreamKeyFile?: string; probes?: boolean } = {}): Promise<Setup> {
   const pki = await testPki();
   const watchers: ServerResponse[] = [];
   const shard = await startTestShard(t, pki, (req: IncomingMessage, res, seen) => {
@@ -57,10 +57,9 @@ async function setup(t: TestContext, tls: { certFile: string; keyFile: string },
       'listen: { address: 127.0.0.1, port: 0 }',
       `tls: { certFile: "${tls.certFile}", keyFile: "${tls.keyFile}" }`,
       'routing: { embedded: { file: routing.yaml } }',
-      `authentication: { tokenFile: tokens.csv, clientCAFile: "${extra.clientCAFile ?? 'client-ca.crt'}" }`,
+      'authentication: { tokenFile: tokens.csv, clientCAFile: client-ca.crt }',
       `upstream: { clientCertFile: "${extra.upstreamCertFile ?? 'client.crt'}", clientKeyFile: "${extra.upstreamKeyFile ?? 'client.key'}", caFile: ca.crt }`,
-      // Probes would mark the shard down once it refuses the gateway's certificate; the requests tell.
-      'shardHealth: { enabled: false }',
+      extra.probes === true ? 'shardHealth: { intervalSeconds: 0.2 }' : 'shardHealth: { enabled: false }',
       'drain: { timeoutSeconds: 1 }',
     ].join('\n'),
   });
@@ -171,7 +170,7 @@ test('an upstream client certificate rotated in a mounted Secret is what new req
   const trusted = await pki.ca.issue({ commonName: 'kcp-edge-gateway-rotated', usage: 'client' });
   const untrusted = await (await createCertificateAuthority('not-the-shards-ca')).issue({ commonName: 'kcp-edge-gateway-untrusted', usage: 'client' });
   await using secret: MountedSecret = await mountedSecret({ 'tls.crt': pki.gatewayClient.certPem, 'tls.key': pki.gatewayClient.keyPem });
-  const s = await setup(t, { certFile: 'serving.crt', keyFile: 'serving.key' }, { upstreamCertFile: secret.path('tls.crt'), upstreamKeyFile: secret.path('tls.key') });
+  const s = await setup(t, { certFile: 'serving.crt', keyFile: 'serving.key' }, { upstreamCertFile: secret.path('tls.crt'), upstreamKeyFile: secret.path('tls.key'), probes: true });
   // The shard's side of every connection the gateway opened, by the certificate it presented.
   const connections: { cn: string; socket: TLSSocket }[] = [];
   s.shard.server.on('secureConnection', (socket: TLSSocket) => connections.push({ cn: String(socket.getPeerX509Certificate()?.subject ?? ''), socket }));
@@ -187,6 +186,8 @@ test('an upstream client certificate rotated in a mounted Secret is what new req
 
   await secret.update({ 'tls.crt': trusted.certPem, 'tls.key': trusted.keyPem });
   await waitFor(async () => (await gatewayCN()) === 'kcp-edge-gateway-rotated', { ...ROTATION, what: 'requests to reach the shard with the new certificate' });
+  // Health probes too: probing with a certificate the shards stop trusting would mark them down.
+  await waitFor(() => s.shard.seen.some((r) => r.url === '/readyz' && r.clientCertCN === 'kcp-edge-gateway-rotated'), { ...ROTATION, what: 'a probe with the new certificate' });
   s.watchers[0]!.write(event('still-flowing'));
   await waitFor(() => watch.received().includes('still-flowing'), { what: 'an event of the watch opened before the rotation' });
   assert.ok(openWith('kcp-edge-gateway') > 0, 'the watch is on a connection opened with the old certificate');

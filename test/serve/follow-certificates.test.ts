@@ -266,3 +266,46 @@ test('with workers: 2 each worker follows the files itself: every new connection
   const seen = await Promise.all(Array.from({ length: 16 }, () => servedFingerprint(port, pki)));
   assert.deepEqual(new Set(seen), new Set([fingerprint(next)]));
 });
+
+test('rotations under load fail no request: new connections and an open h2 session alike', async (t) => {
+  const pki = await testPki();
+  const pairs = [pki.gatewayServing, await issueLoopbackServer(pki.ca, 'gateway-b')];
+  await using secret = await mountedSecret({ 'tls.crt': pki.gatewayServing.certPem, 'tls.key': pki.gatewayServing.keyPem });
+  const s = await setup(t, { certFile: secret.path('tls.crt'), keyFile: secret.path('tls.key') });
+  const session = connectH2(s.gateway.url, { ca: pki.ca.certPem });
+  t.after(() => session.destroy());
+  const onSession = () =>
+    new Promise<number>((resolve, reject) => {
+      const stream = session.request({ ':path': LIST, authorization: 'Bearer alice-token' });
+      stream.on('response', (h) => stream.resume().on('end', () => resolve(Number(h[':status']))));
+      stream.on('error', reject);
+    });
+  const statuses: number[] = [];
+  const failures: string[] = [];
+  let running = true;
+  const load = Array.from({ length: 4 }, async (_, i) => {
+    while (running) {
+      try {
+        statuses.push(i % 2 === 0 ? (await get(s.gateway, pki, LIST)).status : await onSession());
+      } catch (err) {
+        failures.push((err as Error).message);
+      }
+    }
+  });
+  const rotations = 6;
+  const took: number[] = [];
+  for (let r = 1; r <= rotations; r++) {
+    const pair = pairs[r % 2]!;
+    const start = performance.now();
+    await secret.update({ 'tls.crt': pair.certPem, 'tls.key': pair.keyPem });
+    await waitFor(async () => (await servedFingerprint(s.gateway.port, pki)) === fingerprint(pair), { ...ROTATION, intervalMs: 5, what: `rotation ${r}` });
+    took.push(performance.now() - start);
+  }
+  running = false;
+  await Promise.all(load);
+  assert.deepEqual(failures, []);
+  assert.ok(statuses.length > 50, `only ${statuses.length} requests`);
+  assert.deepEqual(new Set(statuses), new Set([200]));
+  assert.equal(await metric(s, 'kcp_edge_certificate_reloads_total{certificate="serving",result="applied"}'), rotations);
+  t.diagnostic(`${statuses.length} requests during ${rotations} rotations, none failed; swap to first new handshake ${took.map((ms) => ms.toFixed(0)).join('/')} ms`);
+});

@@ -4,7 +4,7 @@
 // while the previous certificate keeps serving.
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { rename, writeFile } from 'node:fs/promises';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { connect as connectH2, type ClientHttp2Stream } from 'node:http2';
 import { request } from 'node:https';
@@ -124,6 +124,16 @@ test('a serving certificate rotated in a mounted Secret (symlink swap) reaches n
   await secret.update({ 'tls.crt': next.certPem, 'tls.key': next.keyPem });
   await waitFor(async () => (await servedFingerprint(s.gateway.port, pki)) === fingerprint(next), { ...ROTATION, what: 'a new connection to see the new certificate' });
 
+  // The new context keeps what the listener negotiates: a new client still gets h2.
+  const fresh = connectH2(s.gateway.url, { ca: pki.ca.certPem });
+  t.after(() => fresh.destroy());
+  const listed = fresh.request({ ':path': LIST, authorization: 'Bearer alice-token' });
+  const [listedHeaders] = (await once(listed, 'response')) as [Record<string, string | number>];
+  assert.equal(listedHeaders[':status'], 200);
+  assert.equal(fresh.alpnProtocol, 'h2');
+  assert.equal((fresh.socket as TLSSocket).getPeerX509Certificate()?.fingerprint256, fingerprint(next));
+  listed.resume();
+
   // The watch's connection was opened with the old certificate and stays up, streaming.
   assert.equal(watch.peer(), fingerprint(pki.gatewayServing));
   s.watchers[0]!.write(event('after-rotation'));
@@ -234,6 +244,12 @@ test('a broken edit (key of another pair, garbage, half a rotation) is refused w
   await writeFile(join(s.dir, 'serving.key'), next.keyPem);
   await waitFor(async () => (await servedFingerprint(s.gateway.port, pki)) === fingerprint(next), { ...ROTATION, what: 'the completed rotation to apply' });
   assert.equal((await get(s.gateway, pki, LIST)).status, 200);
+
+  // A later edit of gateway.yaml finds other certificate contents than at start: that is no reason for a restart.
+  const config = join(s.dir, 'gateway.yaml');
+  await writeFile(config, (await readFile(config, 'utf8')) + '\nlog: { level: debug }\n');
+  await waitFor(() => allLogged(s.logs, 'gateway config reloaded').length === 1, { ...ROTATION, what: 'the config edit to apply' });
+  assert.deepEqual(allLogged(s.logs, 'config changed in fields that apply on restart'), []);
 });
 
 test('with workers: 2 each worker follows the files itself: every new connection sees the rotated certificate', async (t) => {

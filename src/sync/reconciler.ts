@@ -15,6 +15,7 @@ import type { Namespaces } from './namespaces.ts';
 import { deleteRelated, relatedNamespace, syncRelated } from './related.ts';
 import type { HandlerResult } from './work-queue.ts';
 import { annotations, collectionPath, finalizerName, objectPath, resourceId, type PublishedResource } from './types.ts';
+import type { Log } from '../log.ts';
 
 export interface ConsumerEntry {
   object: KubeObject;
@@ -38,7 +39,7 @@ export interface ReconcilerDeps {
   takeObservedAt(key: string, kind: 'spec' | 'status'): number | undefined;
   /** How long to wait before looking again at a copy that is being deleted. */
   deletionPollMs?: number;
-  log?: (message: string, fields?: Record<string, unknown>) => void;
+  log?: Log;
 }
 
 export class Reconciler {
@@ -115,10 +116,10 @@ export class Reconciler {
     const missing = this.#d.resource.related.filter((rule) => relatedNamespace(rule, consumerNamespace) === undefined);
     if (missing.length === 0) return;
     this.#d.metrics.errors.inc({ ...this.#labels, kind: 'related_needs_namespace' }, missing.length);
-    this.#d.log?.('related objects not synced: the object is cluster-scoped and the rule names no namespace', {
-      key,
-      related: missing.map((r) => `${r.kind} from ${r.nameFrom}`),
-    });
+    this.#d.log?.warn(
+      { key, related: missing.map((r) => `${r.kind} from ${r.nameFrom}`) },
+      'related objects not synced: the object is cluster-scoped and the rule names no namespace',
+    );
   }
 
   async #syncSpec(key: string, object: KubeObject, copy: KubeObject, copyPath: string): Promise<KubeObject> {

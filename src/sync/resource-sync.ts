@@ -16,6 +16,7 @@ import { Reflector } from '../kube/reflector.ts';
 import { RelatedIndex } from './related-index.ts';
 import { WorkQueue } from './work-queue.ts';
 import { clusterAnnotation, collectionPath, corePath, labels, type PublishedResource, type RelatedResource } from './types.ts';
+import type { Log } from '../log.ts';
 
 export interface ResourceSyncOptions {
   agent: string;
@@ -26,7 +27,7 @@ export interface ResourceSyncOptions {
   deletionPollMs?: number;
   /** The retry budget of a key: how often, and how far apart, before it waits for its server to come back. */
   retry?: { maxAttempts?: number; backoff?: BackoffPolicy };
-  log?: (message: string, fields?: Record<string, unknown>) => void;
+  log?: Log;
 }
 
 interface EndpointWatch {
@@ -81,7 +82,7 @@ export class ResourceSync {
       handle: (key) => reconciler.reconcile(key),
       onError: (key, err, attempt, gaveUp) => {
         options.metrics.errors.inc({ ...this.#label, kind: errorKind(err) });
-        options.log?.('reconcile failed', { key, attempt, gaveUp, error: (err as Error).message });
+        options.log?.[gaveUp ? 'error' : 'warn']({ key, attempt, gaveUp, error: (err as Error).message }, 'reconcile failed');
       },
       onGivenUpChange: (count) => options.metrics.givenUp.set(this.#label, count),
       maxAttempts: options.retry?.maxAttempts,
@@ -192,13 +193,13 @@ export class ResourceSync {
   async #scanOrphans(url: string, client: RestClient): Promise<string[]> {
     try {
       const deleted = await collectOrphans({ agent: this.#o.agent, resource: this.#o.resource, client, known: (key) => this.#endpointOfKey.has(key) });
-      for (const path of deleted) this.#o.log?.('deleted a related object whose consumer object is gone', { endpoint: url, path });
+      for (const path of deleted) this.#o.log?.info({ endpoint: url, path }, 'deleted a related object whose consumer object is gone');
       if (deleted.length > 0) this.#o.metrics.synced.inc({ ...this.#label, operation: 'orphan-delete' }, deleted.length);
       return deleted;
     } catch (err) {
       // One endpoint down does not stop the others; the next resync scans it again.
       this.#o.metrics.errors.inc({ ...this.#label, kind: `orphans_${errorKind(err)}` });
-      this.#o.log?.('scan for orphaned related objects failed', { endpoint: url, error: (err as Error).message });
+      this.#o.log?.warn({ endpoint: url, error: (err as Error).message }, 'scan for orphaned related objects failed');
       return [];
     }
   }
@@ -270,11 +271,11 @@ export class ResourceSync {
    */
   #retryFailed(server: string, filter?: (key: string) => boolean): void {
     const keys = this.queue.retryFailed(filter);
-    if (keys > 0) this.#o.log?.('server answers again: retrying failed keys', { server, keys });
+    if (keys > 0) this.#o.log?.info({ server, keys }, 'server answers again: retrying failed keys');
   }
 
   #watchError(err: unknown): void {
     this.#o.metrics.errors.inc({ ...this.#label, kind: `watch_${errorKind(err)}` });
-    this.#o.log?.('watch failed', { error: (err as Error).message });
+    this.#o.log?.warn({ error: (err as Error).message }, 'watch failed');
   }
 }

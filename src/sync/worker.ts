@@ -8,6 +8,7 @@ import { createSyncMetrics, errorKind, type SyncMetrics } from './metrics.ts';
 import type { Reflector } from '../kube/reflector.ts';
 import { ResourceSync, type ResourceSyncOptions } from './resource-sync.ts';
 import type { PublishedResource } from './types.ts';
+import type { Log } from '../log.ts';
 
 export interface SyncWorkerOptions {
   agentName: string;
@@ -25,7 +26,7 @@ export interface SyncWorkerOptions {
   /** A key's retry budget (default: 12 attempts, 100 ms doubling to 30 s: about two minutes). */
   retry?: ResourceSyncOptions['retry'];
   metrics?: SyncMetrics;
-  log?: (message: string, fields?: Record<string, unknown>) => void;
+  log?: Log;
 }
 
 export class SyncWorker {
@@ -87,7 +88,7 @@ export class SyncWorker {
     }
     const every = (ms: number, fn: () => Promise<unknown> | void) => {
       const timer = setInterval(() => {
-        Promise.resolve(fn()).catch((err: unknown) => this.#o.log?.('periodic task failed', { error: (err as Error).message }));
+        Promise.resolve(fn()).catch((err: unknown) => this.#o.log?.warn({ error: (err as Error).message }, 'periodic task failed'));
       }, ms);
       timer.unref();
       this.#timers.push(timer);
@@ -132,14 +133,14 @@ export class SyncWorker {
       const wanted = new Set(urls);
       for (const [url, client] of [...this.#clients]) {
         if (wanted.has(url)) continue;
-        this.#o.log?.('endpoint removed', { url });
+        this.#o.log?.info({ url }, 'endpoint removed');
         await Promise.all(this.resources.map((r) => r.removeEndpoint(url)));
         this.#clients.delete(url);
         await client.close();
       }
       for (const url of wanted) {
         if (this.#clients.has(url)) continue;
-        this.#o.log?.('endpoint added', { url });
+        this.#o.log?.info({ url }, 'endpoint added');
         const client = new RestClient({ ...this.#o.kcp, server: url }, { userAgent: `kcp-edge-sync/${this.#o.agentName}` });
         this.#clients.set(url, client);
         for (const r of this.resources) r.addEndpoint(url, client);

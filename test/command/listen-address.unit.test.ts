@@ -28,7 +28,11 @@ test('anything else is refused with what a listen address or port is', () => {
     ['', /not a listen address/],
   ];
   for (const [text, message] of cases) {
-    assert.throws(() => parseListenAddress(text), (err: unknown) => err instanceof ListenAddressError && message.test(err.message), text);
+    assert.throws(
+      () => parseListenAddress(text),
+      (err: unknown) => err instanceof ListenAddressError && message.test(err.message),
+      text,
+    );
   }
 });
 

@@ -9,11 +9,7 @@ import { fakeContext } from './fake-context.ts';
 
 test('stages run in array order, synchronous and asynchronous alike', async () => {
   const ran: string[] = [];
-  const pipeline = compose([
-    () => void ran.push('a'),
-    async () => void ran.push('b'),
-    (ctx) => respond(ctx, 200, {}, 'ok'),
-  ]);
+  const pipeline = compose([() => void ran.push('a'), async () => void ran.push('b'), (ctx) => respond(ctx, 200, {}, 'ok')]);
   const { ctx, res } = fakeContext({ url: '/livez' });
   await pipeline(ctx);
   assert.deepEqual(ran, ['a', 'b']);
@@ -46,7 +42,16 @@ test('a GatewayError thrown by a stage is answered with its Status and stops the
   assert.equal(res.headers['retry-after'], '3');
   assert.equal(res.headers['audit-id'], 'a-1');
   assert.equal(res.headers['content-type'], 'application/json');
-  assert.deepEqual(res.json(), { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'slow down', reason: 'TooManyRequests', details: { retryAfterSeconds: 3 }, code: 429 });
+  assert.deepEqual(res.json(), {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Failure',
+    message: 'slow down',
+    reason: 'TooManyRequests',
+    details: { retryAfterSeconds: 3 },
+    code: 429,
+  });
   assert.equal(ctx.error?.code, 'TOO_MANY_REQUESTS');
 });
 

@@ -58,11 +58,17 @@ test('--listen with a bare port serves on the config host at that port, and SIGT
   }
   child.kill('SIGTERM');
   assert.equal(await exited, 0, stderr);
-  const lines = stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as { msg: string; name: string; listen?: string });
+  const lines = stderr
+    .split('\n')
+    .filter((l) => l.startsWith('{'))
+    .map((l) => JSON.parse(l) as { msg: string; name: string; listen?: string });
   const started = lines.find((l) => l.msg === 'sync worker started');
   assert.equal(started?.listen, `127.0.0.1:${port}`);
   assert.equal(started?.name, 'kcp-edge-sync', 'logged through pino');
-  assert.ok(lines.some((l) => l.msg === 'drained; bye'), stderr);
+  assert.ok(
+    lines.some((l) => l.msg === 'drained; bye'),
+    stderr,
+  );
 });
 
 test('a --listen that is not an address or port is a usage error (2), said before the config is read', async () => {

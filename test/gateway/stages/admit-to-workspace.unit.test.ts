@@ -26,12 +26,18 @@ test('a ready route on an active shard is admitted and names the shard', () => {
 test('an unknown workspace is the Forbidden an authorization denial would be', () => {
   assert.throws(
     () => admitToWorkspace(undefined)(request()),
-    (err) => isGatewayError(err) && err.httpStatus === 403 && err.message === 'configmaps is forbidden: User "alice" cannot list resource "configmaps" in API group "" in the namespace "default"',
+    (err) =>
+      isGatewayError(err) &&
+      err.httpStatus === 403 &&
+      err.message === 'configmaps is forbidden: User "alice" cannot list resource "configmaps" in API group "" in the namespace "default"',
   );
 });
 
 test('a shard marked down or failing health checks is 503 at once, without Retry-After', () => {
-  for (const [health, state] of [[undefined, 'down'], [failing, 'active']] as const) {
+  for (const [health, state] of [
+    [undefined, 'down'],
+    [failing, 'active'],
+  ] as const) {
     assert.throws(
       () => admitToWorkspace(health)(request({ state })),
       (err) => isGatewayError(err) && err.httpStatus === 503 && err.retryAfterSeconds === undefined,
@@ -41,5 +47,8 @@ test('a shard marked down or failing health checks is 503 at once, without Retry
 });
 
 test('a workspace being moved is 503 with a short Retry-After', () => {
-  assert.throws(() => admitToWorkspace(healthy)(request({ phase: 'Moving' })), (err) => isGatewayError(err) && err.httpStatus === 503 && err.retryAfterSeconds === 1);
+  assert.throws(
+    () => admitToWorkspace(healthy)(request({ phase: 'Moving' })),
+    (err) => isGatewayError(err) && err.httpStatus === 503 && err.retryAfterSeconds === 1,
+  );
 });

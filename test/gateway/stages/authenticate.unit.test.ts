@@ -58,5 +58,8 @@ test('the dropped groups are configurable', async () => {
 test('no authenticator accepting is 401, with the first failure as the internal reason', async () => {
   const stage = authenticate([tokenAuthenticator('t', alice), refusing]);
   await assert.rejects(stage(request('wrong')), (err) => isGatewayError(err) && err.httpStatus === 401 && err.internalReason === 'token expired');
-  await assert.rejects(authenticate([tokenAuthenticator('t', alice)])(request()), (err) => isGatewayError(err) && err.internalReason === 'no authenticator accepted the credentials');
+  await assert.rejects(
+    authenticate([tokenAuthenticator('t', alice)])(request()),
+    (err) => isGatewayError(err) && err.internalReason === 'no authenticator accepted the credentials',
+  );
 });

@@ -72,7 +72,10 @@ test('a watch has no body timeout', () => {
 test('a body declared larger than the limit is 413 before anything is sent', () => {
   const dispatched: Dispatched[] = [];
   const { ctx } = routed({ method: 'POST', url: '/clusters/root:org-acme:proj/api/v1/namespaces/d/configmaps', headers: { 'Content-Length': '2048' } });
-  assert.throws(() => forward(deps(dispatched))(ctx), (err) => isGatewayError(err) && err.httpStatus === 413);
+  assert.throws(
+    () => forward(deps(dispatched))(ctx),
+    (err) => isGatewayError(err) && err.httpStatus === 413,
+  );
   assert.deepEqual(dispatched, []);
 });
 

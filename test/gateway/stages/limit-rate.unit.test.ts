@@ -58,6 +58,9 @@ test('an unresolved workspace is limited by the path it names', async () => {
 test('over the limit is 429 with Retry-After, still saying which flow judged it', async () => {
   const l = limiter(false);
   const { ctx, res } = request();
-  await assert.rejects(limitRate(l.impl)(ctx), (err) => isGatewayError(err) && err.httpStatus === 429 && err.retryAfterSeconds === 4 && err.message === 'too many requests from org-acme');
+  await assert.rejects(
+    limitRate(l.impl)(ctx),
+    (err) => isGatewayError(err) && err.httpStatus === 429 && err.retryAfterSeconds === 4 && err.message === 'too many requests from org-acme',
+  );
   assert.equal(res.headers['x-kubernetes-pf-flowschema-uid'], 'fs-uid');
 });

@@ -28,6 +28,9 @@ test('a watch, and any upgrade, is long-running', () => {
 
 test('a path that names no workspace the gateway serves is refused by the parser', () => {
   const { ctx } = fakeContext({ url: '/clusters/root:%2e%2e/api' });
-  assert.throws(() => parseWorkspacePath(ctx), (err) => isGatewayError(err) && err.httpStatus === 400);
+  assert.throws(
+    () => parseWorkspacePath(ctx),
+    (err) => isGatewayError(err) && err.httpStatus === 400,
+  );
   assert.equal(ctx.parsed, undefined);
 });

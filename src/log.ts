@@ -11,6 +11,8 @@ export interface Log {
   warn(fields: object, message: string): void;
   info(fields: object, message: string): void;
   debug(fields: object, message: string): void;
+  /** Whether a level is written, so a hot path can skip building a line nobody reads. Without it, every level is. */
+  isLevelEnabled?(level: LogLevel): boolean;
 }
 
 /** For a module run without anyone listening (a one-shot command, a test that does not look). */

@@ -27,6 +27,8 @@ test('a pino logger is a Log, and writes the fields and the message of every lev
       { level: 20, component: 'test', n: 4, msg: 'd' },
     ],
   );
+  assert.equal(log.isLevelEnabled?.('debug'), true);
+  assert.equal(log.isLevelEnabled?.('trace'), false, 'a hot path can skip what would not be written');
 });
 
 test('the silent log takes every call', () => {

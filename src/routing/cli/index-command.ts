@@ -42,7 +42,10 @@ async function run(values: OptionValues): Promise<number> {
     credentials = await credentialsFrom(values);
     store = RedisRouteStore.connect(config);
   } catch (err) {
-    return report('index', err instanceof UsageError || !(err instanceof Error) ? err : new UsageError(err.message));
+    if (err instanceof UsageError || !(err instanceof Error)) return report('index', err);
+    // A file the flags name is missing or invalid: a config error, exit 1 as in every command.
+    process.stderr.write(`kcp-edge index: ${err.message}\n`);
+    return exitCode.config;
   }
   const log = pino({ name: 'kcp-edge-index', level }, pino.destination(2));
 

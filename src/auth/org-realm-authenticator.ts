@@ -13,18 +13,13 @@ import { RealmKeySet } from './realm-key-set.ts';
 import { RealmRegistry } from './realm-registry.ts';
 import type { OrgRealmsSettings } from './realm-settings.ts';
 import { verifyRealmToken } from './verify-token.ts';
-
-/** pino-compatible. */
-export interface AuthLog {
-  warn(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-}
+import type { Log } from '../log.ts';
 
 export interface OrgRealmAuthenticatorOptions {
   /** The settings, or a registry shared with whatever keeps the overrides current (Redis). */
   realms: OrgRealmsSettings | RealmRegistry;
   metrics?: AuthMetrics;
-  log?: AuthLog;
+  log?: Log;
 }
 
 interface VerifiedToken {
@@ -35,7 +30,7 @@ interface VerifiedToken {
 export class OrgRealmAuthenticator implements Authenticator {
   readonly registry: RealmRegistry;
   readonly #metrics: AuthMetrics | undefined;
-  readonly #log: AuthLog | undefined;
+  readonly #log: Log | undefined;
   readonly #fetcher: JsonFetcher;
   readonly #keySets = new Map<string, RealmKeySet>();
   #cache: LRUCache<string, VerifiedToken>;

@@ -6,7 +6,8 @@ import { createSecureServer, type ServerHttp2Session, type ServerHttp2Stream } f
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
+import type { Log } from '../log.ts';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../auth/identity.ts';
 import { createGatewayMetrics, type GatewayMetrics } from '../metrics.ts';
@@ -51,7 +52,7 @@ export interface GatewayOptions {
   maxBodyBytes?: number;
   /** How long close() lets requests finish before cutting them (default 30 s). */
   drainTimeoutMs?: number;
-  logger?: Logger;
+  logger?: Log;
   /** Shard health tracking; without it every shard not marked down is tried. */
   health?: ShardHealth;
   /** The rate policy; without it nothing is rate limited. The caller owns it (closes it after the gateway). */
@@ -186,7 +187,7 @@ function secureContextOptions(tls: ServingCredentials): { cert: string; key: str
   return { cert: tls.certPem, key: tls.keyPem, ...(tls.clientCAPem === undefined ? {} : { ca: tls.clientCAPem }), minVersion: 'TLSv1.2' };
 }
 
-function accessObserver(connections: Connections, metrics: GatewayMetrics, logger: Logger): RequestObserver {
+function accessObserver(connections: Connections, metrics: GatewayMetrics, logger: Log): RequestObserver {
   return {
     requestFinished(ctx: RequestContext): void {
       connections.requestFinished(ctx);
@@ -196,7 +197,7 @@ function accessObserver(connections: Connections, metrics: GatewayMetrics, logge
       const verb = ctx.attrs?.verb ?? (ctx.req.method ?? '').toLowerCase();
       metrics.observeRequest(ctx.shard, verb, code, seconds);
       // The access line's object is built only when it will be written (benches and busy sites run at warn).
-      if (!logger.isLevelEnabled('info')) return;
+      if (logger.isLevelEnabled?.('info') === false) return;
       const err = ctx.error;
       logger.info(
         {

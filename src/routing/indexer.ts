@@ -9,6 +9,7 @@ import type { Shard } from './types.ts';
 import { clusterOf, WorkspaceIndex } from './workspace-index.ts';
 import { LeaseRunner } from './indexer-lease.ts';
 import type { RedisRouteStore } from './redis-route-store.ts';
+import { silentLog, type Log } from '../log.ts';
 
 export const WORKSPACES_PATH = '/clusters/*/apis/tenancy.kcp.io/v1alpha1/workspaces';
 export const LOGICAL_CLUSTERS_PATH = '/clusters/*/apis/core.kcp.io/v1alpha1/logicalclusters';
@@ -21,17 +22,12 @@ export interface IndexerCredentials {
   caPem?: string;
 }
 
-export interface IndexerLog {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-}
-
 export interface IndexerOptions {
   store: RouteStore;
   credentials: IndexerCredentials;
   /** How often the shard registry is re-read for added, changed and removed shards; default 5 s. */
   shardRefreshMs?: number;
-  log?: IndexerLog;
+  log?: Log;
 }
 
 interface ShardWatch {
@@ -43,11 +39,9 @@ interface ShardWatch {
   synced: boolean;
 }
 
-const silent: IndexerLog = { info() {}, warn() {} };
-
 export class Indexer {
   readonly #options: IndexerOptions;
-  readonly #log: IndexerLog;
+  readonly #log: Log;
   #credentials: IndexerCredentials;
   readonly #index = new WorkspaceIndex();
   readonly #watches = new Map<string, ShardWatch>();
@@ -64,7 +58,7 @@ export class Indexer {
 
   constructor(options: IndexerOptions) {
     this.#options = options;
-    this.#log = options.log ?? silent;
+    this.#log = options.log ?? silentLog;
     this.#credentials = options.credentials;
   }
 
@@ -292,7 +286,7 @@ export interface LeasedIndexer {
 }
 
 /** Runs an indexer on whichever replica holds the Redis lease (exactly one at a time); stop() releases it. */
-export function startLeasedIndexer(store: RedisRouteStore, credentials: IndexerCredentials, log: IndexerLog): LeasedIndexer {
+export function startLeasedIndexer(store: RedisRouteStore, credentials: IndexerCredentials, log: Log): LeasedIndexer {
   let current = credentials;
   let running: Indexer | undefined;
   const lease = new LeaseRunner({

@@ -12,6 +12,7 @@ import { parseChangeMessage, routingKeys, type RoutingKeys } from './redis-keys.
 import { RESOLVE, runScript } from './redis-scripts.ts';
 import { writeShardHealth } from './shard-health-record.ts';
 import type { Resolution, Route, RoutingTable, Shard } from './types.ts';
+import type { Log } from '../log.ts';
 
 export interface RedisRoutingTableOptions {
   redis: RedisConnectionConfig;
@@ -23,13 +24,7 @@ export interface RedisRoutingTableOptions {
   retryAfterSeconds?: number;
   metrics?: RoutingMetrics;
   /** Told when the connection fails (once per kind of failure, until it works again) and when it recovers. */
-  log?: RoutingTableLog;
-}
-
-export interface RoutingTableLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
+  log?: Log;
 }
 
 /** Wrong credentials and TLS failures will not go away by waiting: they are errors, an outage is a warning. */
@@ -59,7 +54,7 @@ export class RedisRoutingTable implements RoutingTable {
   readonly #negativeTtlMs: number;
   readonly #retryAfterSeconds: number;
   readonly #metrics: RoutingMetrics | undefined;
-  readonly #log: RoutingTableLog | undefined;
+  readonly #log: Log | undefined;
   /** The last connection failure since a connection was last ready, and the kind last logged. */
   #lastError: string | undefined;
   #loggedFailure: RedisFailure | undefined;

@@ -10,8 +10,7 @@ import { parseRedisUrl, redactRedisUrl, type RedisConnectionConfig } from '../ro
 import { defaultDroppedGroups } from '../gateway/stages/authenticate.ts';
 import { defineConfig, type BuildContext, formatIssue, isConfigError, type FieldPath, type DeepReadonly } from '../config/index.ts';
 import { loadPolicyFile } from '../ratelimit/policy.ts';
-
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+import type { LogLevel } from '../log.ts';
 
 interface RawGatewayConfig {
   listen: { address: string; port: number };

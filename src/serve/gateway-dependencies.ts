@@ -127,11 +127,9 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
         import('../routing/indexer.ts'),
         import('../routing/redis-route-store.ts'),
       ]);
-      const indexLog = logger.child({ component: 'indexer' });
-      const log = { info: (f: object, m: string) => indexLog.info(f, m), warn: (f: object, m: string) => indexLog.warn(f, m) };
       const store = RedisRouteStore.connect({ ...source.redis, nodes: source.redis.nodes.map((n) => ({ ...n })) });
       const credentials = { certPem: config.upstream.cert, keyPem: config.upstream.key, ...(config.upstream.ca === undefined ? {} : { caPem: config.upstream.ca }) };
-      const lease = startLeasedIndexer(store, credentials, log);
+      const lease = startLeasedIndexer(store, credentials, logger.child({ component: 'indexer' }));
       rotated.push((next) => lease.setCredentials({ certPem: next.clientCertPem, keyPem: next.clientKeyPem, ...(next.caPem === undefined ? {} : { caPem: next.caPem }) }));
       opened.push({
         async close() {

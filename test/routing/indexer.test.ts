@@ -13,6 +13,7 @@ import { parseRedisUrl } from '../../src/routing/redis-connection.ts';
 import { RedisRouteStore } from '../../src/routing/redis-route-store.ts';
 import { RedisRoutingTable } from '../../src/routing/redis-routing-table.ts';
 import { connectShards, createCertificateAuthority, createWorkspace, startShard, type ApiClient, type SimShard } from '../../src/sim/index.ts';
+import { recordingLog } from '../helpers/log.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { makeTempDir, waitFor } from '../helpers/wait.ts';
 
@@ -128,13 +129,12 @@ test('a restarted indexer catches up with what happened while it was away', asyn
 
 test('rotated credentials restart the watches with them: an indexer the shards refused gets going', async (t) => {
   const stranger = await (await createCertificateAuthority('not-kcp-ca')).issue({ commonName: 'kcp-edge-indexer', organizations: ['system:masters'], usage: 'client' });
-  const failures: object[] = [];
-  const log = { info() {}, warn: (fields: object) => void failures.push(fields) };
+  const log = recordingLog();
   // Registry re-reads are far apart: only the rotation itself may restart the watches.
   const indexer = new Indexer({ store, credentials: { ...stranger, caPem: credentials.caPem }, shardRefreshMs: 60_000, log });
   t.after(() => indexer.stop());
   await indexer.start();
-  await waitFor(() => failures.length > 0, { what: 'the shards to refuse the certificate' });
+  await waitFor(() => log.entries.some((e) => e.level === 'warn'), { what: 'the shards to refuse the certificate' });
   const rotatedIn = await createWorkspace(apiA, 'root', 'rotated', { shard: 'alpha' });
 
   indexer.setCredentials(credentials);

@@ -47,10 +47,16 @@ export function respond(ctx: RequestContext, code: number, headers: Record<strin
   socket.end(head + '\r\n' + body);
 }
 
-/** Cuts a response off mid-stream (the client sees a truncated body, never a wrong one). */
+/**
+ * Cuts a response off mid-stream (the client sees a truncated body, never a wrong one): on HTTP/1.1
+ * the socket goes without the terminating chunk, on HTTP/2 the stream is reset with INTERNAL_ERROR.
+ * Not stream.close(code): with the writable side still open it sends END_STREAM before the
+ * RST_STREAM, and the client takes the cut for a complete response (a watch that ended normally).
+ */
 export function destroyResponse(ctx: RequestContext): void {
   const res = ctx.res;
   if (res === undefined) ctx.upgrade!.socket.destroy();
-  else if ('stream' in res) res.stream.close(0x2 /* INTERNAL_ERROR */);
+  // destroy(err) resets with INTERNAL_ERROR; the stream's 'error' listener logs it at debug.
+  else if ('stream' in res) res.stream.destroy(new Error('response cut off mid-stream'));
   else res.destroy();
 }

@@ -14,6 +14,7 @@ import type { Limiter } from '../ratelimit/types.ts';
 import type { RoutingTable, ShardHealth } from '../routing/types.ts';
 import { clientConnectionLimits, serverOptionsFor, type ClientConnectionLimits } from './client-connection-limits.ts';
 import { Connections } from './connections.ts';
+import { cutOffDownShards } from './down-shard-cutoff.ts';
 import { RequestContext, type ClientRequest, type ClientResponse, type RequestObserver } from './context.ts';
 import { Http2Request, Http2Response } from './http2-exchange.ts';
 import { Http2IdleSessions } from './http2-idle-sessions.ts';
@@ -170,6 +171,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { port } = server.address() as AddressInfo;
   const host = options.listen.host.includes(':') ? `[${options.listen.host}]` : options.listen.host;
   const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
+  const stopCutoff = options.health === undefined ? () => undefined : cutOffDownShards(connections.inflight, options.health);
   let closing: Promise<void> | undefined;
 
   return {
@@ -178,6 +180,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     metrics: metrics.registry,
     close() {
       closing ??= (async () => {
+        stopCutoff();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         await connections.drain(drainTimeoutMs);
         await closed;

@@ -115,10 +115,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     connections.addSession(session);
     idleSessions.addSession(session);
   });
-  // A session torn down by node:http2 itself: too many resets (rapid reset), refused streams or
-  // invalid frames. The client sees a GOAWAY; the operator sees this.
-  server.on('sessionError', (err: Error, session: ServerHttp2Session) => {
-    logger.warn({ err: err.message, remote: session.socket?.remoteAddress }, 'HTTP/2 connection torn down');
+  // A session torn down by nghttp2 (ERR_HTTP2_ERROR): too many resets (rapid reset), refused streams
+  // or invalid frames. The client sees a GOAWAY; the operator sees this. A client merely vanishing
+  // (ECONNRESET and the like) is no news.
+  server.on('sessionError', (err: NodeJS.ErrnoException, session: ServerHttp2Session) => {
+    const level = err.code === 'ERR_HTTP2_ERROR' ? 'warn' : 'debug';
+    logger[level]({ err: err.message, code: err.code, remote: session.socket?.remoteAddress }, 'HTTP/2 connection torn down');
   });
   // HTTP/1.1 requests Node refuses before the pipeline sees them (head too slow, too large, malformed)
   // get a Status like every other error; Node would answer with an empty body.

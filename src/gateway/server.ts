@@ -13,10 +13,14 @@ import type { Authenticator } from '../auth/identity.ts';
 import { createGatewayMetrics, type GatewayMetrics } from '../metrics.ts';
 import type { Limiter } from '../ratelimit/types.ts';
 import type { RoutingTable, ShardHealth } from '../routing/types.ts';
+import { clientConnectionLimits, serverOptionsFor, type ClientConnectionLimits } from './client-connection-limits.ts';
 import { Connections } from './connections.ts';
+import { cutOffDownShards } from './down-shard-cutoff.ts';
 import { RequestContext, type ClientRequest, type ClientResponse, type RequestObserver } from './context.ts';
 import { Http2Request, Http2Response } from './http2-exchange.ts';
+import { Http2IdleSessions } from './http2-idle-sessions.ts';
 import { compose } from './pipeline.ts';
+import { answerClientError } from './respond.ts';
 import { ShardPools, type UpstreamOptions } from './shard-pools.ts';
 import { admitToWorkspace } from './stages/admit-to-workspace.ts';
 import { authenticate, defaultDroppedGroups } from './stages/authenticate.ts';
@@ -50,6 +54,8 @@ export interface GatewayOptions {
   };
   /** Default 3 MiB; larger request bodies get 413. */
   maxBodyBytes?: number;
+  /** Timeouts and HTTP/2 limits of client connections; each left out has kube-apiserver's default. */
+  connections?: Partial<Omit<ClientConnectionLimits, 'http2'>> & { http2?: Partial<ClientConnectionLimits['http2']> };
   /** How long close() lets requests finish before cutting them (default 30 s). */
   drainTimeoutMs?: number;
   logger?: Log;
@@ -102,7 +108,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   ]);
 
   const askForClientCertificate = options.tls.clientCAPem !== undefined;
+  const limits = clientConnectionLimits(options.connections);
   const server = createSecureServer({
+    ...serverOptionsFor(limits),
     ...secureContextOptions(options.tls),
     allowHTTP1: true,
     // Ask for a certificate but accept connections without one: tokens are the other way in.
@@ -110,7 +118,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   server.on('secureConnection', (socket: TLSSocket) => connections.addSocket(socket));
-  server.on('session', (session: ServerHttp2Session) => connections.addSession(session));
+  const idleSessions = new Http2IdleSessions(limits.idleTimeoutMs, (session) =>
+    logger.debug({ remote: session.socket?.remoteAddress }, 'HTTP/2 connection idle: closing it'),
+  );
+  server.on('session', (session: ServerHttp2Session) => {
+    connections.addSession(session);
+    idleSessions.addSession(session);
+  });
+  // A session torn down by nghttp2 (ERR_HTTP2_ERROR): too many resets (rapid reset), refused streams
+  // or invalid frames. The client sees a GOAWAY; the operator sees this. A client merely vanishing
+  // (ECONNRESET and the like) is no news.
+  server.on('sessionError', (err: NodeJS.ErrnoException, session: ServerHttp2Session) => {
+    const level = err.code === 'ERR_HTTP2_ERROR' ? 'warn' : 'debug';
+    logger[level]({ err: err.message, code: err.code, remote: session.socket?.remoteAddress }, 'HTTP/2 connection torn down');
+  });
+  // HTTP/1.1 requests Node refuses before the pipeline sees them (head too slow, too large, malformed)
+  // get a Status like every other error; Node would answer with an empty body.
+  server.on('clientError', answerClientError);
   const start = (req: ClientRequest, res: ClientResponse): void => {
     const ctx = new RequestContext(req, res, undefined, observer);
     connections.requestStarted(ctx);
@@ -127,6 +151,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const onStreamError = (err: Error): void => logger.debug({ err: err.message }, 'HTTP/2 stream error');
   const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void => {
     stream.on('error', onStreamError);
+    idleSessions.streamOpened(stream);
     start(new Http2Request(stream, headers, rawHeaders), new Http2Response(stream));
   };
   for (const listener of server.listeners('stream')) {
@@ -146,6 +171,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   server.on('tlsClientError', (err: Error, socket: Socket) => {
     logger.debug({ err: err.message, remote: socket.remoteAddress }, 'TLS handshake failed');
+    // Node leaves the socket open once someone listens here: a handshake that timed out would hold it.
+    socket.destroy();
   });
 
   // exclusive: in a cluster worker, bind this process's own socket rather than one the primary shares
@@ -156,6 +183,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { port } = server.address() as AddressInfo;
   const host = options.listen.host.includes(':') ? `[${options.listen.host}]` : options.listen.host;
   const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
+  const stopCutoff = options.health === undefined ? () => undefined : cutOffDownShards(connections.inflight, options.health);
   let closing: Promise<void> | undefined;
 
   return {
@@ -172,6 +200,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     },
     close() {
       closing ??= (async () => {
+        stopCutoff();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         await connections.drain(drainTimeoutMs);
         await closed;

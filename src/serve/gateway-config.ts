@@ -7,6 +7,7 @@ import type { OrgRealmsSettings } from '../auth/realm-settings.ts';
 import { parseTokenCsv } from '../auth/static-token.ts';
 import { applyRedisAuth, type RedisAuthField } from '../routing/redis-auth-settings.ts';
 import { parseRedisUrl, redactRedisUrl, type RedisConnectionConfig } from '../routing/redis-connection.ts';
+import { defaultClientConnectionLimits, type ClientConnectionLimits } from '../gateway/client-connection-limits.ts';
 import { defaultDroppedGroups } from '../gateway/stages/authenticate.ts';
 import { defineConfig, type BuildContext, formatIssue, isConfigError, type FieldPath, type DeepReadonly } from '../config/index.ts';
 import { loadPolicyFile } from '../ratelimit/policy.ts';
@@ -33,8 +34,13 @@ interface RawGatewayConfig {
   };
   shardHealth: { enabled: boolean; intervalSeconds: number; downIntervalSeconds: number; failureThreshold: number };
   authentication: { tokenFile?: string; clientCAFile?: string; orgRealms?: RawOrgRealms };
-  upstream: { clientCertFile: string; clientKeyFile: string; caFile?: string };
+  upstream: { clientCertFile: string; clientKeyFile: string; caFile?: string; connectTimeoutSeconds: number; responseHeaderTimeoutSeconds: number };
   headers: { impersonation: 'pass' | 'drop'; droppedGroups: string[] };
+  connections: {
+    readHeaderTimeoutSeconds: number;
+    idleTimeoutSeconds: number;
+    http2: { maxConcurrentStreams: number; resetBurst: number; resetsPerSecond: number };
+  };
   drain: { timeoutSeconds: number };
   log: { level: LogLevel };
   rateLimit?: { policyFile?: string };
@@ -74,11 +80,23 @@ export interface GatewayConfig {
     orgRealms?: OrgRealmsSettings;
   };
   /**
-   * How the gateway connects to shards: its client certificate (mTLS) and the CA for shards naming none,
-   * and the files (absolute) they came from, followed for rotation.
+   * How the gateway connects to shards: its client certificate (mTLS), the CA for shards naming none, the
+   * files (absolute) they came from, followed for rotation, and how long a shard may take to accept a
+   * connection (TCP and TLS) and to answer with headers.
    */
-  upstream: { cert: string; key: string; ca?: string; certFile: string; keyFile: string; caFile?: string };
+  upstream: {
+    cert: string;
+    key: string;
+    ca?: string;
+    certFile: string;
+    keyFile: string;
+    caFile?: string;
+    connectTimeoutMs: number;
+    responseHeaderTimeoutMs: number;
+  };
   headers: { impersonation: 'pass' | 'drop'; droppedGroups: string[] };
+  /** Client connections: HTTP/1.1 header and idle timeouts, HTTP/2 idle timeout, stream and reset limits. */
+  connections: ClientConnectionLimits;
   drainTimeoutMs: number;
   logLevel: LogLevel;
   /** The rate policy; absent = no rate limiting. Counters go to the routing store's Redis when it has one. */
@@ -135,11 +153,29 @@ const schema = object(
       failureThreshold: { type: 'integer', minimum: 1, default: 3 },
     }),
     authentication: object({ tokenFile: file, clientCAFile: file, orgRealms: orgRealmsSchema }),
-    upstream: object({ clientCertFile: file, clientKeyFile: file, caFile: file }, ['clientCertFile', 'clientKeyFile']),
+    upstream: object(
+      {
+        clientCertFile: file,
+        clientKeyFile: file,
+        caFile: file,
+        connectTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 5 },
+        responseHeaderTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 60 },
+      },
+      ['clientCertFile', 'clientKeyFile'],
+    ),
     headers: object({
       impersonation: { enum: ['pass', 'drop'], default: 'pass' },
       // kcp's front-proxy drops these: a client must never obtain them by asking the gateway.
       droppedGroups: { type: 'array', items: { type: 'string', minLength: 1 }, default: [...defaultDroppedGroups] },
+    }),
+    connections: object({
+      readHeaderTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: defaultClientConnectionLimits.readHeaderTimeoutMs / 1000 },
+      idleTimeoutSeconds: { type: 'number', minimum: 0, maximum: 86400, default: defaultClientConnectionLimits.idleTimeoutMs / 1000 },
+      http2: object({
+        maxConcurrentStreams: { type: 'integer', minimum: 1, maximum: 2 ** 31 - 1, default: defaultClientConnectionLimits.http2.maxConcurrentStreams },
+        resetBurst: { type: 'integer', minimum: 1, maximum: 1_000_000, default: defaultClientConnectionLimits.http2.resetBurst },
+        resetsPerSecond: { type: 'integer', minimum: 1, maximum: 1_000_000, default: defaultClientConnectionLimits.http2.resetsPerSecond },
+      }),
     }),
     drain: object({ timeoutSeconds: { type: 'number', minimum: 0, maximum: 3600, default: 30 } }),
     log: object({ level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' } }),
@@ -227,8 +263,15 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
       certFile: ctx.resolvePath(raw.upstream.clientCertFile),
       keyFile: ctx.resolvePath(raw.upstream.clientKeyFile),
       ...(upstreamCA === undefined || raw.upstream.caFile === undefined ? {} : { ca: upstreamCA, caFile: ctx.resolvePath(raw.upstream.caFile) }),
+      connectTimeoutMs: Math.round(raw.upstream.connectTimeoutSeconds * 1000),
+      responseHeaderTimeoutMs: Math.round(raw.upstream.responseHeaderTimeoutSeconds * 1000),
     },
     headers: { impersonation: raw.headers.impersonation, droppedGroups: [...raw.headers.droppedGroups] },
+    connections: {
+      readHeaderTimeoutMs: Math.round(raw.connections.readHeaderTimeoutSeconds * 1000),
+      idleTimeoutMs: Math.round(raw.connections.idleTimeoutSeconds * 1000),
+      http2: { ...raw.connections.http2 },
+    },
     drainTimeoutMs: Math.round(raw.drain.timeoutSeconds * 1000),
     logLevel: raw.log.level,
     ...(raw.rateLimit === undefined ? {} : { rateLimit: policyFile === undefined ? {} : { policyFile } }),

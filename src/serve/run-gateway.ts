@@ -34,6 +34,7 @@ function fieldsNeedingRestart(next: Config<GatewayConfig>, previous: Config<Gate
   const upstreamFiles = (u: Config<GatewayConfig>['upstream']) => [u.certFile, u.keyFile, u.caFile];
   if (differs(upstreamFiles(next.upstream), upstreamFiles(previous.upstream))) changed.push('upstream');
   if (differs(next.headers, previous.headers)) changed.push('headers');
+  if (differs(next.connections, previous.connections)) changed.push('connections');
   if (differs(next.shardHealth, previous.shardHealth)) changed.push('shardHealth');
   if (next.drainTimeoutMs !== previous.drainTimeoutMs) changed.push('drain');
   // The policy file itself is followed live; only naming another one (or none) needs a restart.

@@ -48,6 +48,9 @@ test('the example config/gateway.yaml is valid once its files exist, and maps ev
     assert.equal(config.drainTimeoutMs, 30_000);
     assert.equal(config.logLevel, 'info');
     assert.ok(Object.isFrozen(config.headers.droppedGroups));
+    assert.equal(config.upstream.connectTimeoutMs, 5_000);
+    assert.equal(config.upstream.responseHeaderTimeoutMs, 60_000);
+    assert.deepEqual(config.connections, { readHeaderTimeoutMs: 32_000, idleTimeoutMs: 90_000, http2: { maxConcurrentStreams: 100, resetBurst: 200, resetsPerSecond: 20 } });
   });
 });
 
@@ -67,6 +70,45 @@ test('a minimal gateway config gets the documented defaults', async () => {
     assert.equal(config.upstream.ca, undefined);
     assert.equal(config.drainTimeoutMs, 30_000);
     assert.equal(config.headers.impersonation, 'pass');
+    // Connection limits are on without being configured: kube-apiserver's timeouts, rapid-reset limits.
+    assert.deepEqual(config.connections, { readHeaderTimeoutMs: 32_000, idleTimeoutMs: 90_000, http2: { maxConcurrentStreams: 100, resetBurst: 200, resetsPerSecond: 20 } });
+    assert.equal(config.upstream.connectTimeoutMs, 5_000);
+    assert.equal(config.upstream.responseHeaderTimeoutMs, 60_000);
+  });
+});
+
+test('connection limits and upstream timeouts map to milliseconds; nonsense is refused', async () => {
+  await withTempDir(async (dir) => {
+    await writeCerts(dir);
+    const file = join(dir, 'gateway.yaml');
+    const base = [
+      'tls: { certFile: certs/gateway.crt, keyFile: certs/gateway.key }',
+      'routing: { embedded: { file: routes.yaml } }',
+    ];
+    await writeFile(file, [
+      ...base,
+      'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key, connectTimeoutSeconds: 0.5, responseHeaderTimeoutSeconds: 2 }',
+      'connections: { readHeaderTimeoutSeconds: 10, idleTimeoutSeconds: 0, http2: { maxConcurrentStreams: 250 } }',
+    ].join('\n'));
+    const config = await loadConfig(gatewayConfigKind, file);
+    assert.equal(config.upstream.connectTimeoutMs, 500);
+    assert.equal(config.upstream.responseHeaderTimeoutMs, 2_000);
+    assert.deepEqual(config.connections, { readHeaderTimeoutMs: 10_000, idleTimeoutMs: 0, http2: { maxConcurrentStreams: 250, resetBurst: 200, resetsPerSecond: 20 } });
+
+    await writeFile(file, [
+      ...base,
+      'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key, connectTimeoutSeconds: 0 }',
+      'connections: { readHeaderTimeoutSeconds: 0, http2: { maxConcurrentStreams: 0, resetsPerSecond: 1.5 } }',
+    ].join('\n'));
+    await assert.rejects(loadConfig(gatewayConfigKind, file), (err: ConfigError) => {
+      assert.deepEqual(err.issues.map((i) => i.field).sort(), [
+        'connections.http2.maxConcurrentStreams',
+        'connections.http2.resetsPerSecond',
+        'connections.readHeaderTimeoutSeconds',
+        'upstream.connectTimeoutSeconds',
+      ]);
+      return true;
+    });
   });
 });
 

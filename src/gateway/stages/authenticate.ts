@@ -7,22 +7,34 @@ import { GatewayError, isGatewayError } from '../../kube/gateway-error.ts';
 import { orgOf } from '../../workspaces/request-path.ts';
 import type { RequestContext } from '../context.ts';
 
-/** kcp's front-proxy drops these too: a shard grants them everything. */
+/**
+ * kcp's front-proxy drops these too: a shard grants them everything, and the initializer/terminator
+ * groups are asserted only by kcp's own lifecycle virtual workspaces after their own checks.
+ */
 export const defaultDroppedGroups: readonly string[] = Object.freeze([
   'system:masters',
   'system:kcp:logical-cluster-admin',
   'system:kcp:external-logical-cluster-admin',
+  'system:kcp:initializer:*',
+  'system:kcp:terminator:*',
 ]);
 
+/** A group matcher for names and `prefix*` patterns, the only wildcard kcp's --drop-groups knows. */
+export function groupMatcher(patterns: readonly string[]): (group: string) => boolean {
+  const exact = new Set(patterns.filter((p) => !p.endsWith('*')));
+  const prefixes = patterns.filter((p) => p.endsWith('*')).map((p) => p.slice(0, -1));
+  return (group) => exact.has(group) || prefixes.some((prefix) => group.startsWith(prefix));
+}
+
 export function authenticate(authenticators: readonly Authenticator[], droppedGroups: readonly string[] = defaultDroppedGroups) {
-  const dropped = new Set(droppedGroups);
+  const dropped = groupMatcher(droppedGroups);
   // Authenticators hand back the same Identity for the same credentials; so does this filter, which
   // lets the forwarder cache the identity's header block.
   const filtered = new WeakMap<Identity, Identity>();
   function withoutDroppedGroups(identity: Identity): Identity {
     let safe = filtered.get(identity);
     if (safe === undefined) {
-      safe = identity.groups.some((g) => dropped.has(g)) ? { ...identity, groups: identity.groups.filter((g) => !dropped.has(g)) } : identity;
+      safe = identity.groups.some(dropped) ? { ...identity, groups: identity.groups.filter((g) => !dropped(g)) } : identity;
       filtered.set(identity, safe);
     }
     return safe;

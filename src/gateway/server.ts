@@ -24,6 +24,7 @@ import { limitRate } from './stages/limit-rate.ts';
 import { serveGatewayEndpoints, type MetricsExposition } from './stages/gateway-endpoints.ts';
 import { parseWorkspacePath } from './stages/parse-workspace-path.ts';
 import { resolveWorkspace } from './stages/resolve-workspace.ts';
+import { routeInClusterClients } from './stages/route-in-cluster-clients.ts';
 
 export interface GatewayOptions {
   /**
@@ -43,6 +44,11 @@ export interface GatewayOptions {
     /** Groups never passed to a shard (default: system:masters and kcp's logical-cluster admin groups). */
     droppedGroups?: string[];
   };
+  /**
+   * The shard connection pools, when something else also talks to shards through them (the
+   * service-account authenticator's lookups); made from `upstream` otherwise. Closed by close().
+   */
+  pools?: ShardPools;
   /** Default 3 MiB; larger request bodies get 413. */
   maxBodyBytes?: number;
   /** How long close() lets requests finish before cutting them (default 30 s). */
@@ -69,12 +75,13 @@ export interface Gateway {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? pino({ name: 'kcp-edge-gateway' });
   const metrics = createGatewayMetrics(options.registry);
-  const pools = new ShardPools(options.upstream);
+  const pools = options.pools ?? new ShardPools(options.upstream);
   const connections = new Connections();
   const observer = accessObserver(connections, metrics, logger);
 
   const pipeline = compose([
     serveGatewayEndpoints({ metrics: options.exposition ?? metrics.registry, routing: options.routing, isDraining: () => connections.draining }),
+    routeInClusterClients,
     parseWorkspacePath,
     resolveWorkspace(options.routing),
     authenticate(options.authenticators, options.headers?.droppedGroups ?? defaultDroppedGroups),

@@ -4,6 +4,7 @@
 import { availableParallelism } from 'node:os';
 import { buildOrgRealmsSettings, orgRealmsSchema, type RawOrgRealms } from '../auth/org-realms-config.ts';
 import type { OrgRealmsSettings } from '../auth/realm-settings.ts';
+import { buildServiceAccountsConfig, serviceAccountsSchema, type RawServiceAccounts, type ServiceAccountsConfig } from '../auth/service-accounts-config.ts';
 import { parseTokenCsv } from '../auth/static-token.ts';
 import { applyRedisAuth, type RedisAuthField } from '../routing/redis-auth-settings.ts';
 import { parseRedisUrl, redactRedisUrl, type RedisConnectionConfig } from '../routing/redis-connection.ts';
@@ -33,7 +34,7 @@ interface RawGatewayConfig {
     };
   };
   shardHealth: { enabled: boolean; intervalSeconds: number; downIntervalSeconds: number; failureThreshold: number };
-  authentication: { tokenFile?: string; clientCAFile?: string; orgRealms?: RawOrgRealms };
+  authentication: { tokenFile?: string; clientCAFile?: string; orgRealms?: RawOrgRealms; serviceAccounts?: RawServiceAccounts };
   upstream: { clientCertFile: string; clientKeyFile: string; caFile?: string };
   headers: { impersonation: 'pass' | 'drop'; droppedGroups: string[] };
   drain: { timeoutSeconds: number };
@@ -71,6 +72,8 @@ export interface GatewayConfig {
     clientCA?: string;
     /** Organisation-realm JWTs: a token on a workspace of org X must be signed by X's realm. */
     orgRealms?: OrgRealmsSettings;
+    /** kcp service-account tokens: good only on their own logical cluster, while their ServiceAccount exists. */
+    serviceAccounts?: ServiceAccountsConfig;
   };
   /** How the gateway connects to shards: its client certificate (mTLS) and the CA for shards naming none. */
   upstream: { cert: string; key: string; ca?: string };
@@ -130,7 +133,7 @@ const schema = object(
       downIntervalSeconds: { type: 'number', exclusiveMinimum: 0, default: 1 },
       failureThreshold: { type: 'integer', minimum: 1, default: 3 },
     }),
-    authentication: object({ tokenFile: file, clientCAFile: file, orgRealms: orgRealmsSchema }),
+    authentication: object({ tokenFile: file, clientCAFile: file, orgRealms: orgRealmsSchema, serviceAccounts: serviceAccountsSchema }),
     upstream: object({ clientCertFile: file, clientKeyFile: file, caFile: file }, ['clientCertFile', 'clientKeyFile']),
     headers: object({
       impersonation: { enum: ['pass', 'drop'], default: 'pass' },
@@ -159,6 +162,10 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
   const clientCA = raw.authentication.clientCAFile === undefined ? undefined : await readPem(ctx, ['authentication', 'clientCAFile'], raw.authentication.clientCAFile, 'CERTIFICATE');
   const orgRealms =
     raw.authentication.orgRealms === undefined ? undefined : await buildOrgRealmsSettings(raw.authentication.orgRealms, ctx, ['authentication', 'orgRealms']);
+  const serviceAccounts =
+    raw.authentication.serviceAccounts === undefined
+      ? undefined
+      : await buildServiceAccountsConfig(raw.authentication.serviceAccounts, ctx, ['authentication', 'serviceAccounts']);
   if (raw.authentication.tokenFile !== undefined) {
     const tokens = await ctx.readReferencedFile(['authentication', 'tokenFile'], raw.authentication.tokenFile);
     try {
@@ -213,6 +220,7 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
     authentication: {
       ...(raw.authentication.tokenFile === undefined ? {} : { tokenFile: ctx.resolvePath(raw.authentication.tokenFile) }),
       ...(orgRealms === undefined ? {} : { orgRealms }),
+      ...(serviceAccounts === undefined ? {} : { serviceAccounts }),
       ...(clientCA === undefined ? {} : { clientCA }),
     },
     upstream: { cert: upstreamCert ?? '', key: upstreamKey ?? '', ...(upstreamCA === undefined ? {} : { ca: upstreamCA }) },

@@ -24,6 +24,9 @@ import type { RoutingTable } from '../routing/types.ts';
 import type { DeepReadonly, Config } from '../config/index.ts';
 import type { GatewayConfig, RoutingSource } from './gateway-config.ts';
 import { TokenFileAuthenticator } from '../auth/token-file-authenticator.ts';
+import { ServiceAccountAuthenticator, type ServiceAccountSettings } from '../auth/service-account-authenticator.ts';
+import { ShardObjectReader } from '../gateway/shard-object-reader.ts';
+import { ShardPools } from '../gateway/shard-pools.ts';
 
 export interface GatewayDependencies {
   options: GatewayOptions;
@@ -163,6 +166,23 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       opened.push(tokens);
       authenticators.push(tokens);
     }
+    // Both shard traffic and the service-account lookups go through the same mTLS pools.
+    const pools = new ShardPools({
+      clientCertPem: config.upstream.cert,
+      clientKeyPem: config.upstream.key,
+      ...(config.upstream.ca === undefined ? {} : { caPem: config.upstream.ca }),
+    });
+    opened.push({ close: () => pools.close() });
+    const serviceAccounts = config.authentication.serviceAccounts;
+    if (serviceAccounts !== undefined) {
+      const lookup = serviceAccounts.lookup;
+      const authenticator = new ServiceAccountAuthenticator({
+        settings: structuredClone(serviceAccounts.settings) as ServiceAccountSettings,
+        lookup: lookup === undefined ? undefined : new ShardObjectReader({ routing, pools, identity: { user: lookup.user, groups: [...lookup.groups] }, timeoutMs: lookup.timeoutMs }),
+      });
+      opened.push(authenticator);
+      authenticators.push(authenticator);
+    }
     // After the token file: a static token is no JWT, and the realms would count it as a failure.
     const orgRealms =
       config.authentication.orgRealms === undefined
@@ -198,6 +218,7 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
         clientKeyPem: config.upstream.key,
         ...(config.upstream.ca === undefined ? {} : { caPem: config.upstream.ca }),
       },
+      pools,
       headers: { dropImpersonation: config.headers.impersonation === 'drop', droppedGroups: [...config.headers.droppedGroups] },
       drainTimeoutMs: config.drainTimeoutMs,
       logger,

@@ -65,15 +65,21 @@ export function authenticate(authenticators: readonly Authenticator[], droppedGr
   };
 }
 
+const apiExportHead = '/services/apiexport/';
+
 function credentialsOf(ctx: RequestContext): Credentials {
   const req = ctx.req;
   // HTTP/2: the connection is the session (req.socket is a per-stream proxy).
   const connection: object = 'stream' in req ? (req.stream.session ?? req.socket) : req.socket;
   const workspace = ctx.target?.route.path ?? ctx.parsed?.refs[ctx.parsed.routeBy]?.key;
+  // In an APIExport's virtual workspace the export's owner is who acts (a provider's sync agent), so
+  // the owner's cluster is the one a cluster-bound credential must belong to.
+  const own = ctx.parsed?.head === apiExportHead ? ctx.resolutions[0] : ctx.target;
   return {
     token: bearerToken(req.headers),
     clientCertificate: verifiedClientCertificate(connection, req.socket as TLSSocket),
     org: workspace === undefined ? undefined : orgOf(workspace),
     workspace,
+    cluster: own?.route.cluster,
   };
 }

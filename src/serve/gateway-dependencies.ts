@@ -26,6 +26,7 @@ import type { GatewayConfig, RoutingSource } from './gateway-config.ts';
 import { TokenFileAuthenticator } from '../auth/token-file-authenticator.ts';
 import { ServiceAccountAuthenticator, type ServiceAccountSettings } from '../auth/service-account-authenticator.ts';
 import { ShardObjectReader } from '../gateway/shard-object-reader.ts';
+import { TokenWebhookAuthenticator, type TokenWebhookSettings } from '../auth/token-webhook.ts';
 import { ShardPools } from '../gateway/shard-pools.ts';
 
 export interface GatewayDependencies {
@@ -190,6 +191,12 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
         : await openOrgRealms(structuredClone(config.authentication.orgRealms) as OrgRealmsSettings, overrides.routing ?? config.routing, registry, logger, opened);
     if (orgRealms !== undefined) authenticators.push(orgRealms);
     if (config.authentication.clientCA !== undefined) authenticators.push(new ClientCertificateAuthenticator());
+    // Last: only tokens nothing else accepted are sent out of the process.
+    if (config.authentication.webhook !== undefined) {
+      const webhook = new TokenWebhookAuthenticator(structuredClone(config.authentication.webhook) as TokenWebhookSettings);
+      opened.push(webhook);
+      authenticators.push(webhook);
+    }
 
     const limiter =
       config.rateLimit === undefined

@@ -5,7 +5,7 @@
 // to, a legacy token's Secret still holding this very token), as kube-apiserver checks against its
 // informers. Those answers are cached for `lookupCacheMs`: a deleted ServiceAccount's tokens stop
 // working within that bound. Verified tokens are cached by SHA-256 until they expire.
-import { hash, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../kube/gateway-error.ts';
 import { AuthFailure, authFailureOf } from './auth-failure.ts';
@@ -15,6 +15,7 @@ import { JsonFetcher } from './oidc-fetch.ts';
 import type { JwksSettings } from './realm-settings.ts';
 import type { ServiceAccountClaims } from './service-account-claims.ts';
 import { IssuerKeys, type ServiceAccountIssuer } from './service-account-keys.ts';
+import { tokenKey } from './token-key.ts';
 import { isServiceAccountToken, verifyServiceAccountToken, type ServiceAccountVerification, type VerifiedServiceAccountToken } from './verify-service-account-token.ts';
 
 /** kcp's user extra naming the logical cluster a service account belongs to. */
@@ -67,6 +68,8 @@ export class ServiceAccountAuthenticator implements Authenticator {
   readonly #verified: LRUCache<string, VerifiedServiceAccountToken>;
   readonly #identities = new WeakMap<ServiceAccountClaims, Identity>();
   readonly #objects: LRUCache<string, { found: LookedUpObject | undefined }>;
+  /** Hashes of tokens of no service-account issuer: whether a token is ours is decided once. */
+  readonly #foreign = new LRUCache<string, true>({ max: 10_000 });
   readonly #pending = new Map<string, Promise<LookedUpObject | undefined>>();
 
   constructor(options: ServiceAccountAuthenticatorOptions) {
@@ -87,9 +90,16 @@ export class ServiceAccountAuthenticator implements Authenticator {
 
   async authenticate(credentials: Credentials): Promise<Identity | undefined> {
     const token = credentials.token;
-    if (token === undefined || token.length > this.#settings.maxTokenBytes || !isServiceAccountToken(token, this.#verification)) return undefined;
+    if (token === undefined || token.length > this.#settings.maxTokenBytes) return undefined;
+    // Most tokens are someone else's (org realms): one hash answers that, not a JWT decode per request.
+    const key = tokenKey(token);
+    if (this.#foreign.has(key)) return undefined;
+    if (!this.#verified.has(key) && !isServiceAccountToken(token, this.#verification)) {
+      this.#foreign.set(key, true);
+      return undefined;
+    }
     try {
-      const verified = await this.#verify(token);
+      const verified = await this.#verify(token, key);
       const { claims } = verified;
       // kcp's front-proxy authenticates a foreign service account and leaves it to the shard's
       // authorizer; the edge refuses it outright, so it never reaches a workspace it does not belong to.
@@ -105,8 +115,7 @@ export class ServiceAccountAuthenticator implements Authenticator {
     }
   }
 
-  async #verify(token: string): Promise<VerifiedServiceAccountToken> {
-    const key = hash('sha256', token, 'base64url');
+  async #verify(token: string, key: string): Promise<VerifiedServiceAccountToken> {
     const cached = this.#verified.get(key);
     if (cached !== undefined) {
       this.#metrics?.success('hit');
@@ -183,6 +192,7 @@ export class ServiceAccountAuthenticator implements Authenticator {
   async close(): Promise<void> {
     this.#verified.clear();
     this.#objects.clear();
+    this.#foreign.clear();
     await this.#fetcher.close();
   }
 }

@@ -5,13 +5,13 @@
 // uses --authentication-token-webhook-cache-ttl, 2 minutes, for both). A webhook that errs, answers
 // anything but 2xx or takes longer than timeoutMs refuses the token (fails closed) and that is not
 // cached: the next request asks again.
-import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { Agent, request } from 'undici';
 import { GatewayError } from '../kube/gateway-error.ts';
 import { AuthFailure, authFailureOf } from './auth-failure.ts';
 import type { Authenticator, Credentials, Identity } from './identity.ts';
 import type { AuthMetrics } from './metrics.ts';
+import { tokenKey } from './token-key.ts';
 import type { WebhookEndpoint } from './webhook-kubeconfig.ts';
 
 export interface TokenWebhookSettings {
@@ -74,7 +74,7 @@ export class TokenWebhookAuthenticator implements Authenticator {
   }
 
   #answer(token: string): Promise<Answer> {
-    const key = hash('sha256', token, 'base64url');
+    const key = tokenKey(token);
     const cached = this.#answers.get(key);
     if (cached !== undefined) {
       if ('identity' in cached) this.#metrics?.success('hit');

@@ -77,3 +77,16 @@ async function getJson(url: string, caPem: string): Promise<unknown> {
     await agent.close();
   }
 }
+
+test('a deleted default ServiceAccount comes back with a new uid, as kube-controller-manager recreates it', async (t) => {
+  const { admin } = await shardForTest(t);
+  const path = '/clusters/root/api/v1/namespaces/default/serviceaccounts/default';
+  const before = await admin.request<{ metadata: { uid: string } }>('GET', path);
+  assert.equal(before.status, 200);
+  assert.equal((await admin.request('DELETE', path)).status, 200);
+  const after = await waitFor(async () => {
+    const r = await admin.request<{ metadata: { uid: string } }>('GET', path);
+    return r.status === 200 ? r.body : undefined;
+  }, { what: 'the default ServiceAccount to come back' });
+  assert.notEqual(after.metadata.uid, before.body.metadata.uid);
+});

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { ClientCertificateAuthenticator } from '../auth/client-certificate.ts';
 import type { Authenticator } from '../auth/identity.ts';
-import { registerAuthMetrics } from '../auth/metrics.ts';
+import { registerAuthMetrics, type AuthMetrics } from '../auth/metrics.ts';
 import { OrgRealmAuthenticator } from '../auth/org-realm-authenticator.ts';
 import { RealmRegistry } from '../auth/realm-registry.ts';
 import type { OrgRealmsSettings } from '../auth/realm-settings.ts';
@@ -40,7 +40,7 @@ export interface GatewayDependencies {
  * The org-realm authenticator of a config. With the shared Redis routing store, per-org overrides
  * also come from Redis (next to the routing table, same key prefix), so every replica agrees.
  */
-async function openOrgRealms(settings: OrgRealmsSettings, source: DeepReadonly<RoutingSource>, registry: Registry, logger: Logger, opened: { close(): Promise<void> }[]): Promise<OrgRealmAuthenticator> {
+async function openOrgRealms(settings: OrgRealmsSettings, source: DeepReadonly<RoutingSource>, metrics: AuthMetrics, logger: Logger, opened: { close(): Promise<void> }[]): Promise<OrgRealmAuthenticator> {
   const log = logger.child({ component: 'auth' });
   const realms = new RealmRegistry(settings);
   if (source.kind === 'redis') {
@@ -51,7 +51,7 @@ async function openOrgRealms(settings: OrgRealmsSettings, source: DeepReadonly<R
     opened.push({ close: async () => void (client.disconnect(), subscriber.disconnect()) });
     await new RedisRealmOverrides({ client, subscriber, keyPrefix: redis.keyPrefix, log }).follow(realms);
   }
-  const authenticator = new OrgRealmAuthenticator({ realms, metrics: registerAuthMetrics(registry), log });
+  const authenticator = new OrgRealmAuthenticator({ realms, metrics, log });
   opened.push(authenticator);
   return authenticator;
 }
@@ -174,12 +174,15 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       ...(config.upstream.ca === undefined ? {} : { caPem: config.upstream.ca }),
     });
     opened.push({ close: () => pools.close() });
+    // One set of authentication counters, whichever authenticator refused or accepted.
+    const authMetrics = registerAuthMetrics(registry);
     const serviceAccounts = config.authentication.serviceAccounts;
     if (serviceAccounts !== undefined) {
       const lookup = serviceAccounts.lookup;
       const authenticator = new ServiceAccountAuthenticator({
         settings: structuredClone(serviceAccounts.settings) as ServiceAccountSettings,
         lookup: lookup === undefined ? undefined : new ShardObjectReader({ routing, pools, identity: { user: lookup.user, groups: [...lookup.groups] }, timeoutMs: lookup.timeoutMs }),
+        metrics: authMetrics,
       });
       opened.push(authenticator);
       authenticators.push(authenticator);
@@ -188,12 +191,12 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
     const orgRealms =
       config.authentication.orgRealms === undefined
         ? undefined
-        : await openOrgRealms(structuredClone(config.authentication.orgRealms) as OrgRealmsSettings, overrides.routing ?? config.routing, registry, logger, opened);
+        : await openOrgRealms(structuredClone(config.authentication.orgRealms) as OrgRealmsSettings, overrides.routing ?? config.routing, authMetrics, logger, opened);
     if (orgRealms !== undefined) authenticators.push(orgRealms);
     if (config.authentication.clientCA !== undefined) authenticators.push(new ClientCertificateAuthenticator());
     // Last: only tokens nothing else accepted are sent out of the process.
     if (config.authentication.webhook !== undefined) {
-      const webhook = new TokenWebhookAuthenticator(structuredClone(config.authentication.webhook) as TokenWebhookSettings);
+      const webhook = new TokenWebhookAuthenticator(structuredClone(config.authentication.webhook) as TokenWebhookSettings, authMetrics);
       opened.push(webhook);
       authenticators.push(webhook);
     }

@@ -3,7 +3,7 @@
 // certificate to say who asks). The service-account authenticator asks it whether a token's
 // ServiceAccount, Secret or Pod still exists, as kcp's front-proxy asks the shards' informers.
 import type { LookedUpObject, LookedUpResource, ShardObjectLookup } from '../auth/service-account-authenticator.ts';
-import type { RoutingTable } from '../routing/types.ts';
+import type { RoutingTable, ShardHealth } from '../routing/types.ts';
 import type { ShardPools } from './shard-pools.ts';
 
 export interface ShardObjectReaderOptions {
@@ -12,6 +12,8 @@ export interface ShardObjectReaderOptions {
   /** Who the gateway says it is when asking; it needs get on serviceaccounts, secrets and pods in every workspace. */
   identity: { user: string; groups: string[] };
   timeoutMs: number;
+  /** When given, a shard known to be down is not asked at all (the answer would be a timeout). */
+  health?: ShardHealth | undefined;
 }
 
 const maxBodyBytes = 1024 * 1024;
@@ -30,6 +32,8 @@ export class ShardObjectReader implements ShardObjectLookup {
     const resolution = await this.#options.routing.resolve(cluster);
     // A logical cluster the routing table does not know holds no service accounts any more.
     if (resolution === undefined) return undefined;
+    const { shard } = resolution;
+    if (shard.state === 'down' || this.#options.health?.isAvailable(shard.name) === false) throw new Error(`shard ${shard.name} is unavailable`);
     const path = `/clusters/${encodeURIComponent(resolution.route.cluster)}/api/v1/namespaces/${encodeURIComponent(namespace)}/${resource}/${encodeURIComponent(name)}`;
     const { timeoutMs } = this.#options;
     const { statusCode, body } = await this.#options.pools.poolFor(resolution.shard).request({

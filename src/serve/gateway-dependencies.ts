@@ -181,7 +181,7 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       const lookup = serviceAccounts.lookup;
       const authenticator = new ServiceAccountAuthenticator({
         settings: structuredClone(serviceAccounts.settings) as ServiceAccountSettings,
-        lookup: lookup === undefined ? undefined : new ShardObjectReader({ routing, pools, identity: { user: lookup.user, groups: [...lookup.groups] }, timeoutMs: lookup.timeoutMs }),
+        lookup: lookup === undefined ? undefined : new ShardObjectReader({ routing, pools, identity: { user: lookup.user, groups: [...lookup.groups] }, timeoutMs: lookup.timeoutMs, health }),
         metrics: authMetrics,
       });
       opened.push(authenticator);

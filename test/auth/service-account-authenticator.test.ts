@@ -218,7 +218,7 @@ test('legacy tokens are refused when legacyTokens is off', async (t) => {
   assert.equal(await authenticator.authenticate(on(sa.cluster, legacy)), undefined, 'not a token of any issuer it accepts');
 });
 
-test('the shard not answering refuses the token (fails closed) and is asked again next time', async (t) => {
+test('the shard not answering refuses the token (fails closed, as 503: the shard is out, not the token) and is asked again next time', async (t) => {
   const signer = await createServiceAccountSigner(issuer);
   let up = false;
   const lookup: ShardObjectLookup = {
@@ -230,7 +230,11 @@ test('the shard not answering refuses the token (fails closed) and is asked agai
   const authenticator = new ServiceAccountAuthenticator({ settings: settings(signer, { lookupCacheMs: 60_000 }), lookup });
   t.after(() => authenticator.close());
   const { token } = await signer.mintBound(sa);
-  assert.equal(await refusal(authenticator, on(sa.cluster, token)), 'lookup_unavailable');
+  await assert.rejects(authenticator.authenticate(on(sa.cluster, token)), (err: unknown) => {
+    assert.ok(isGatewayError(err) && err.code === 'SHARD_UNAVAILABLE', String(err));
+    assert.equal((err.cause as AuthFailure).reason, 'lookup_unavailable');
+    return true;
+  });
   up = true;
   assert.ok(await authenticator.authenticate(on(sa.cluster, token)));
 });

@@ -31,7 +31,9 @@ test('a service-account token reaches its own cluster, its exports\' virtual wor
     .addShard('a', shard.url)
     .addRoute('root:org-acme:provider', 'a', 'c-provider')
     .addRoute('root:org-acme:consumer', 'a', 'c-consumer')
-    .addRoute('root:org-globex:other', 'a', 'c-other');
+    .addRoute('root:org-globex:other', 'a', 'c-other')
+    .addShard('dead', 'https://127.0.0.1:1')
+    .addRoute('root:org-acme:on-dead-shard', 'dead', 'c-dead');
   const signer = await createServiceAccountSigner(issuer);
   const pools = new ShardPools({ clientCertPem: pki.gatewayClient.certPem, clientKeyPem: pki.gatewayClient.keyPem, caPem: pki.ca.certPem });
   const authenticator = new ServiceAccountAuthenticator({
@@ -84,6 +86,12 @@ test('a service-account token reaches its own cluster, its exports\' virtual wor
     assert.equal(JSON.parse(reply.body).reason, 'Unauthorized');
     assert.equal(shard.seen.length, seen, `${path} never reached the shard`);
   }
+
+  // The token's own shard is unreachable: it cannot vouch, so the answer is its outage, at once.
+  const { token: deadToken } = await signer.mintBound({ cluster: 'c-dead', namespace: 'sync', name: 'agent', uid: 'uid-agent' });
+  const down = await get(gateway, pki, '/clusters/org-acme:on-dead-shard/api/v1/namespaces', { token: deadToken });
+  assert.equal(down.status, 503, down.body);
+  assert.equal(JSON.parse(down.body).reason, 'ServiceUnavailable');
 
   serviceAccountExists = false;
   assert.equal((await get(gateway, pki, '/clusters/org-acme:provider/api/v1/namespaces', { token })).status, 401, 'the ServiceAccount is gone');

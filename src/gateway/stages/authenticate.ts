@@ -54,6 +54,9 @@ export function authenticate(authenticators: readonly Authenticator[], droppedGr
         failure ??= err;
       }
     }
+    // Nobody vouched for the caller. When one authenticator could not decide because something it
+    // depends on is out (a shard to look a service account up on), that outage is the answer.
+    if (isGatewayError(failure) && failure.code !== 'UNAUTHORIZED') throw failure;
     throw new GatewayError('UNAUTHORIZED', 'Unauthorized', {
       // An authenticator's GatewayError says "Unauthorized" to the client and why in internalReason.
       internalReason: isGatewayError(failure)

@@ -38,8 +38,6 @@ export class TokenWebhookAuthenticator implements Authenticator {
   readonly #metrics: AuthMetrics | undefined;
   readonly #answers = new LRUCache<string, Answer>({ max: 10_000 });
   readonly #pending = new Map<string, Promise<Answer>>();
-  /** Reviews actually sent (cache misses), for tests and metrics. */
-  reviews = 0;
 
   constructor(settings: TokenWebhookSettings, metrics?: AuthMetrics) {
     this.#settings = settings;
@@ -96,7 +94,6 @@ export class TokenWebhookAuthenticator implements Authenticator {
   }
 
   async #review(token: string): Promise<Answer> {
-    this.reviews++;
     const { endpoint, timeoutMs } = this.#settings;
     const review = { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', metadata: { creationTimestamp: null }, spec: { token }, status: { user: {} } };
     let statusCode: number;

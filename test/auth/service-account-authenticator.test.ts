@@ -12,6 +12,9 @@ import {
   type ShardObjectLookup,
 } from '../../src/auth/service-account-authenticator.ts';
 import { isGatewayError } from '../../src/kube/gateway-error.ts';
+import { IssuerKeys } from '../../src/auth/service-account-keys.ts';
+import { JsonFetcher } from '../../src/auth/oidc-fetch.ts';
+import { verifyServiceAccountToken } from '../../src/auth/verify-service-account-token.ts';
 import { createServiceAccountSigner, type ServiceAccountSigner } from '../../src/sim/service-account-tokens.ts';
 
 const issuer = 'https://kcp.default.svc';
@@ -237,4 +240,23 @@ test('the shard not answering refuses the token (fails closed, as 503: the shard
   });
   up = true;
   assert.ok(await authenticator.authenticate(on(sa.cluster, token)));
+});
+
+test('refused by the validator: wrong issuer (a token of an issuer it does not trust, even signed by a trusted key)', async (t) => {
+  const signer = await createServiceAccountSigner(issuer);
+  const impostor = await createServiceAccountSigner('https://evil.example');
+  const fetcher = new JsonFetcher({ timeoutMs: 1000, maxResponseBytes: 1024 });
+  t.after(() => fetcher.close());
+  const keys = new IssuerKeys({ issuer, keys: [signer.publicKeyPem], discoveryUrl: undefined, ca: undefined }, fetcher, DEFAULT_ORG_REALMS_SETTINGS.jwks);
+  const settings = { issuers: new Map([[issuer, keys]]), audiences: [issuer], legacyTokens: true, leewaySeconds: 60 };
+  const reasonOf = (token: string) =>
+    verifyServiceAccountToken(token, settings).then(
+      () => assert.fail('accepted'),
+      (err: AuthFailure) => err.reason,
+    );
+  assert.equal(await reasonOf((await impostor.mintBound({ ...sa, audiences: [issuer] })).token), 'issuer_mismatch');
+  // The trusted key's signature over a token naming another issuer: the iss is part of what was signed.
+  const renamed = forge((await signer.mintBound(sa)).token, ({ payload }) => void (payload.iss = 'https://evil.example'));
+  assert.equal(await reasonOf(renamed), 'issuer_mismatch');
+  assert.equal((await verifyServiceAccountToken((await signer.mintBound(sa)).token, settings)).claims.cluster, sa.cluster);
 });

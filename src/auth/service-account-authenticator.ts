@@ -39,6 +39,12 @@ export interface ShardObjectLookup {
   get(cluster: string, resource: LookedUpResource, namespace: string, name: string): Promise<LookedUpObject | undefined>;
 }
 
+/** A shard's answer about one object, and when it was given (performance.now()). */
+interface ObjectAnswer {
+  found: LookedUpObject | undefined;
+  at: number;
+}
+
 export interface ServiceAccountSettings {
   issuers: ServiceAccountIssuer[];
   /** Default: the issuers (as kcp's front-proxy and kube-apiserver default --api-audiences). */
@@ -67,10 +73,12 @@ export class ServiceAccountAuthenticator implements Authenticator {
   readonly #fetcher: JsonFetcher;
   readonly #verified: LRUCache<string, VerifiedServiceAccountToken>;
   readonly #identities = new WeakMap<ServiceAccountClaims, Identity>();
-  readonly #objects: LRUCache<string, { found: LookedUpObject | undefined }>;
+  readonly #objects: LRUCache<string, ObjectAnswer>;
+  /** Until when (performance.now()) the liveness of a verified token's objects is known without asking. */
+  readonly #aliveUntil = new WeakMap<ServiceAccountClaims, number>();
   /** Hashes of tokens of no service-account issuer: whether a token is ours is decided once. */
   readonly #foreign = new LRUCache<string, true>({ max: 10_000 });
-  readonly #pending = new Map<string, Promise<LookedUpObject | undefined>>();
+  readonly #pending = new Map<string, Promise<ObjectAnswer>>();
 
   constructor(options: ServiceAccountAuthenticatorOptions) {
     const { settings } = options;
@@ -99,14 +107,17 @@ export class ServiceAccountAuthenticator implements Authenticator {
       return undefined;
     }
     try {
-      const verified = await this.#verify(token, key);
+      let verified = this.#verified.get(key);
+      if (verified === undefined) verified = await this.#verify(token, key);
+      else this.#metrics?.success('hit');
       const { claims } = verified;
       // kcp's front-proxy authenticates a foreign service account and leaves it to the shard's
       // authorizer; the edge refuses it outright, so it never reaches a workspace it does not belong to.
       if (credentials.cluster !== claims.cluster) {
         throw new AuthFailure('cluster_mismatch', `token of logical cluster ${claims.cluster} used on ${credentials.cluster ?? 'an unknown workspace'}`);
       }
-      if (this.#lookup !== undefined) await this.#checkStillValid(claims, token);
+      // Steady state: the shard's answers about these objects are still fresh, so nothing is looked up.
+      if (this.#lookup !== undefined && !(performance.now() < (this.#aliveUntil.get(claims) ?? 0))) await this.#checkStillValid(claims, token);
       return this.#identityOf(claims);
     } catch (err) {
       const failure = authFailureOf(err);
@@ -121,11 +132,6 @@ export class ServiceAccountAuthenticator implements Authenticator {
   }
 
   async #verify(token: string, key: string): Promise<VerifiedServiceAccountToken> {
-    const cached = this.#verified.get(key);
-    if (cached !== undefined) {
-      this.#metrics?.success('hit');
-      return cached;
-    }
     const verified = await verifyServiceAccountToken(token, this.#verification);
     const maxTtl = this.#settings.tokenCache.maxTtlSeconds * 1000;
     const ttl = verified.expiresAt === undefined ? maxTtl : Math.min(maxTtl, verified.expiresAt * 1000 - Date.now());
@@ -136,11 +142,14 @@ export class ServiceAccountAuthenticator implements Authenticator {
 
   async #checkStillValid(claims: ServiceAccountClaims, token: string): Promise<void> {
     const { cluster, namespace } = claims;
-    const [serviceAccount, secret, pod] = await Promise.all([
+    const [sa, secretEntry, podEntry] = await Promise.all([
       this.#object(cluster, 'serviceaccounts', namespace, claims.serviceAccount.name),
       claims.secret === undefined ? undefined : this.#object(cluster, 'secrets', namespace, claims.secret.name),
       claims.pod === undefined ? undefined : this.#object(cluster, 'pods', namespace, claims.pod.name),
     ]);
+    const serviceAccount = sa.found;
+    const secret = secretEntry?.found;
+    const pod = podEntry?.found;
     requireLive(serviceAccount, claims.serviceAccount.uid, `ServiceAccount ${namespace}/${claims.serviceAccount.name}`);
     if (claims.secret !== undefined) {
       requireLive(secret, claims.secret.uid, `Secret ${namespace}/${claims.secret.name}`);
@@ -148,19 +157,25 @@ export class ServiceAccountAuthenticator implements Authenticator {
       if (claims.legacy && !sameToken(secret!.token, token)) throw new AuthFailure('service_account_gone', `Secret ${namespace}/${claims.secret.name} no longer holds this token`);
     }
     if (claims.pod !== undefined) requireLive(pod, claims.pod.uid, `Pod ${namespace}/${claims.pod.name}`);
+    // Good until the oldest of these answers is as old as the bound allows.
+    if (this.#settings.lookupCacheMs > 0) {
+      const oldest = Math.min(sa.at, secretEntry?.at ?? Infinity, podEntry?.at ?? Infinity);
+      this.#aliveUntil.set(claims, oldest + this.#settings.lookupCacheMs);
+    }
   }
 
   /** One object through the cache; concurrent misses for the same object share one request. */
-  async #object(cluster: string, resource: LookedUpResource, namespace: string, name: string): Promise<LookedUpObject | undefined> {
+  async #object(cluster: string, resource: LookedUpResource, namespace: string, name: string): Promise<ObjectAnswer> {
     const key = `${cluster}|${resource}|${namespace}|${name}`;
     const cached = this.#objects.get(key);
-    if (cached !== undefined) return cached.found;
+    if (cached !== undefined) return cached;
     let pending = this.#pending.get(key);
     if (pending === undefined) {
       pending = this.#lookup!.get(cluster, resource, namespace, name).then(
         (found) => {
-          if (this.#settings.lookupCacheMs > 0) this.#objects.set(key, { found });
-          return found;
+          const answer = { found, at: performance.now() };
+          if (this.#settings.lookupCacheMs > 0) this.#objects.set(key, answer);
+          return answer;
         },
         (err: unknown) => {
           // Not cached: the shard's next answer decides. Until then the token is refused (fail closed).

@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { devLookupCacheSeconds } from '../../src/dev/steps/service-accounts.ts';
+import { providerPath } from '../../src/dev/steps/sync.ts';
+import { computeExportName } from '../../src/sim/compute-export.ts';
 import { startDevStack } from '../../src/dev/start.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -46,6 +48,23 @@ test('kcp service-account tokens through the gateway: own workspace only, until 
       return true;
     });
   }
+
+  // A provider's sync agent: a service account of the export's workspace lists every consumer's
+  // objects through the export's virtual workspace, as on kcp.
+  const providerShard = await stack.shards.get('shard-a')!.client();
+  t.after(() => providerShard.close());
+  const providerWs = await providerShard.request<{ spec: { cluster: string } }>('GET', `/clusters/root/apis/tenancy.kcp.io/v1alpha1/workspaces/${providerPath.split(':').at(-1)}`);
+  const agentToken = await providerShard.request<{ status: { token: string } }>('POST', `/clusters/${providerWs.body.spec.cluster}/api/v1/namespaces/default/serviceaccounts/default/token`, {
+    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} },
+  });
+  assert.equal(agentToken.status, 201, JSON.stringify(agentToken.body));
+  const viewUrl = `${stack.url}/services/apiexport/${providerPath}/${computeExportName}/clusters/*`;
+  const listed = await kubectl('org-acme:proj-frontend', '--server', viewUrl, '--token', agentToken.body.status.token, 'get', 'virtualmachines', '-A', '-o', 'name');
+  assert.equal(listed, '', 'no VirtualMachines yet, but the view answered');
+  await assert.rejects(kubectl('org-acme:proj-frontend', '--server', viewUrl, '--token', token, 'get', 'virtualmachines', '-A'), (err: { stderr: string }) => {
+    assert.match(err.stderr, /You must be logged in to the server/, 'a consumer workspace token is not the provider');
+    return true;
+  });
 
   // A legacy token Secret works the same way, while it holds the token.
   await run(kubectlPath, ['--kubeconfig', stack.files.kubeconfig, '--context', 'org-acme:proj-frontend', 'create', 'serviceaccount', 'robot']);

@@ -41,7 +41,7 @@ export interface GatewayOptions {
   headers?: {
     /** Drop Impersonate-* headers (default false: they pass and the shard authorizes impersonation). */
     dropImpersonation?: boolean;
-    /** Groups never passed to a shard (default: system:masters and kcp's logical-cluster admin groups). */
+    /** Groups never passed to a shard, `prefix*` patterns allowed (default: kcp's front-proxy list, defaultDroppedGroups). */
     droppedGroups?: string[];
   };
   /**

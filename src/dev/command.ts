@@ -28,6 +28,7 @@ function summary(stack: DevStack): string {
     `  kubectl --context ${ctx(second)} get configmaps     # another workspace (on ${second.shard}): no hello here`,
     '  kubectl config get-contexts                         # one context per project workspace',
     `  kcp-edge dev token --dir ${shown(stack.options.dir)} --org org-globex --user bob   # a fresh OIDC token (last line)`,
+    `  kubectl --context ${ctx(first)} --token "$(kubectl --context ${ctx(first)} create token default)" auth whoami   # a service account`,
     '',
     'Ctrl-C stops everything.',
     '',

@@ -56,8 +56,11 @@ export class RequestContext {
   /** Audit-ID from the client, or generated; sent to the shard and back to the client. */
   readonly auditId: string;
   readonly auditIdGenerated: boolean;
-  /** Request path without the query string. */
-  readonly path: string;
+  /**
+   * Request path without the query string. Only routeInClusterClients changes it: a path naming no
+   * cluster, sent with a service-account token, gets that token's cluster as kcp does.
+   */
+  path: string;
   /** The query string byte for byte, '' or starting with '?'. */
   readonly query: string;
 

@@ -30,6 +30,7 @@ import { serveGatewayEndpoints, type MetricsExposition } from './stages/gateway-
 import { parseWorkspacePath } from './stages/parse-workspace-path.ts';
 import { resolveWorkspace } from './stages/resolve-workspace.ts';
 import type { ServingCredentials, UpstreamCredentials } from './tls-material.ts';
+import { routeInClusterClients } from './stages/route-in-cluster-clients.ts';
 
 export interface GatewayOptions {
   /**
@@ -49,9 +50,14 @@ export interface GatewayOptions {
   headers?: {
     /** Drop Impersonate-* headers (default false: they pass and the shard authorizes impersonation). */
     dropImpersonation?: boolean;
-    /** Groups never passed to a shard (default: system:masters and kcp's logical-cluster admin groups). */
+    /** Groups never passed to a shard, `prefix*` patterns allowed (default: kcp's front-proxy list, defaultDroppedGroups). */
     droppedGroups?: string[];
   };
+  /**
+   * The shard connection pools, when something else also talks to shards through them (the
+   * service-account authenticator's lookups); made from `upstream` otherwise. Closed by close().
+   */
+  pools?: ShardPools;
   /** Default 3 MiB; larger request bodies get 413. */
   maxBodyBytes?: number;
   /** Timeouts and HTTP/2 limits of client connections; each left out has kube-apiserver's default. */
@@ -87,12 +93,13 @@ export interface Gateway {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? pino({ name: 'kcp-edge-gateway' });
   const metrics = createGatewayMetrics(options.registry);
-  const pools = new ShardPools(options.upstream);
+  const pools = options.pools ?? new ShardPools(options.upstream);
   const connections = new Connections();
   const observer = accessObserver(connections, metrics, logger);
 
   const pipeline = compose([
     serveGatewayEndpoints({ metrics: options.exposition ?? metrics.registry, routing: options.routing, isDraining: () => connections.draining }),
+    routeInClusterClients,
     parseWorkspacePath,
     resolveWorkspace(options.routing),
     authenticate(options.authenticators, options.headers?.droppedGroups ?? defaultDroppedGroups),

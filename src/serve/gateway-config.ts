@@ -4,7 +4,10 @@
 import { availableParallelism } from 'node:os';
 import { buildOrgRealmsSettings, orgRealmsSchema, type RawOrgRealms } from '../auth/org-realms-config.ts';
 import type { OrgRealmsSettings } from '../auth/realm-settings.ts';
+import { buildServiceAccountsConfig, serviceAccountsSchema, type RawServiceAccounts, type ServiceAccountsConfig } from '../auth/service-accounts-config.ts';
 import { parseTokenCsv } from '../auth/static-token.ts';
+import type { TokenWebhookSettings } from '../auth/token-webhook.ts';
+import { loadWebhookKubeconfig } from '../auth/webhook-kubeconfig.ts';
 import { applyRedisAuth, type RedisAuthField } from '../routing/redis-auth-settings.ts';
 import { parseRedisUrl, redactRedisUrl, type RedisConnectionConfig } from '../routing/redis-connection.ts';
 import { defaultClientConnectionLimits, type ClientConnectionLimits } from '../gateway/client-connection-limits.ts';
@@ -33,7 +36,13 @@ interface RawGatewayConfig {
     };
   };
   shardHealth: { enabled: boolean; intervalSeconds: number; downIntervalSeconds: number; failureThreshold: number };
-  authentication: { tokenFile?: string; clientCAFile?: string; orgRealms?: RawOrgRealms };
+  authentication: {
+    tokenFile?: string;
+    clientCAFile?: string;
+    orgRealms?: RawOrgRealms;
+    serviceAccounts?: RawServiceAccounts;
+    webhook?: { configFile: string; cacheTTLSeconds: number; negativeCacheTTLSeconds: number; timeoutSeconds: number };
+  };
   upstream: { clientCertFile: string; clientKeyFile: string; caFile?: string; connectTimeoutSeconds: number; responseHeaderTimeoutSeconds: number };
   headers: { impersonation: 'pass' | 'drop'; droppedGroups: string[] };
   connections: {
@@ -78,6 +87,10 @@ export interface GatewayConfig {
     clientCAFile?: string;
     /** Organisation-realm JWTs: a token on a workspace of org X must be signed by X's realm. */
     orgRealms?: OrgRealmsSettings;
+    /** kcp service-account tokens: good only on their own logical cluster, while their ServiceAccount exists. */
+    serviceAccounts?: ServiceAccountsConfig;
+    /** A TokenReview webhook asked about bearer tokens no other authenticator accepted. */
+    webhook?: TokenWebhookSettings;
   };
   /**
    * How the gateway connects to shards: its client certificate (mTLS), the CA for shards naming none, the
@@ -152,7 +165,23 @@ const schema = object(
       downIntervalSeconds: { type: 'number', exclusiveMinimum: 0, default: 1 },
       failureThreshold: { type: 'integer', minimum: 1, default: 3 },
     }),
-    authentication: object({ tokenFile: file, clientCAFile: file, orgRealms: orgRealmsSchema }),
+    authentication: object({
+      tokenFile: file,
+      clientCAFile: file,
+      orgRealms: orgRealmsSchema,
+      serviceAccounts: serviceAccountsSchema,
+      // kube-apiserver's --authentication-token-webhook-config-file and -cache-ttl (2 minutes, for both answers).
+      webhook: object(
+        {
+          configFile: file,
+          cacheTTLSeconds: { type: 'number', minimum: 0, maximum: 86_400, default: 120 },
+          negativeCacheTTLSeconds: { type: 'number', minimum: 0, maximum: 86_400, default: 120 },
+          timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 60, default: 10 },
+        },
+        ['configFile'],
+        false,
+      ),
+    }),
     upstream: object(
       {
         clientCertFile: file,
@@ -199,6 +228,25 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
   const clientCA = raw.authentication.clientCAFile === undefined ? undefined : await readPem(ctx, ['authentication', 'clientCAFile'], raw.authentication.clientCAFile, 'CERTIFICATE');
   const orgRealms =
     raw.authentication.orgRealms === undefined ? undefined : await buildOrgRealmsSettings(raw.authentication.orgRealms, ctx, ['authentication', 'orgRealms']);
+  const serviceAccounts =
+    raw.authentication.serviceAccounts === undefined
+      ? undefined
+      : await buildServiceAccountsConfig(raw.authentication.serviceAccounts, ctx, ['authentication', 'serviceAccounts']);
+  const rawWebhook = raw.authentication.webhook;
+  let webhook: TokenWebhookSettings | undefined;
+  if (rawWebhook !== undefined) {
+    try {
+      webhook = {
+        endpoint: await loadWebhookKubeconfig(ctx.resolvePath(rawWebhook.configFile)),
+        cacheTtlMs: Math.round(rawWebhook.cacheTTLSeconds * 1000),
+        negativeCacheTtlMs: Math.round(rawWebhook.negativeCacheTTLSeconds * 1000),
+        timeoutMs: Math.round(rawWebhook.timeoutSeconds * 1000),
+        maxTokenBytes: 16 * 1024,
+      };
+    } catch (err) {
+      ctx.issue(['authentication', 'webhook', 'configFile'], (err as Error).message);
+    }
+  }
   if (raw.authentication.tokenFile !== undefined) {
     const tokens = await ctx.readReferencedFile(['authentication', 'tokenFile'], raw.authentication.tokenFile);
     try {
@@ -253,6 +301,8 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
     authentication: {
       ...(raw.authentication.tokenFile === undefined ? {} : { tokenFile: ctx.resolvePath(raw.authentication.tokenFile) }),
       ...(orgRealms === undefined ? {} : { orgRealms }),
+      ...(serviceAccounts === undefined ? {} : { serviceAccounts }),
+      ...(webhook === undefined ? {} : { webhook }),
       ...(clientCA === undefined || raw.authentication.clientCAFile === undefined
         ? {}
         : { clientCA, clientCAFile: ctx.resolvePath(raw.authentication.clientCAFile) }),

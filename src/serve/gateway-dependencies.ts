@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { ClientCertificateAuthenticator } from '../auth/client-certificate.ts';
 import type { Authenticator } from '../auth/identity.ts';
-import { registerAuthMetrics } from '../auth/metrics.ts';
+import { registerAuthMetrics, type AuthMetrics } from '../auth/metrics.ts';
 import { OrgRealmAuthenticator } from '../auth/org-realm-authenticator.ts';
 import { RealmRegistry } from '../auth/realm-registry.ts';
 import type { OrgRealmsSettings } from '../auth/realm-settings.ts';
@@ -25,6 +25,10 @@ import type { RoutingTable } from '../routing/types.ts';
 import type { DeepReadonly, Config } from '../config/index.ts';
 import type { GatewayConfig, RoutingSource } from './gateway-config.ts';
 import { TokenFileAuthenticator } from '../auth/token-file-authenticator.ts';
+import { ServiceAccountAuthenticator, type ServiceAccountSettings } from '../auth/service-account-authenticator.ts';
+import { ShardObjectReader } from '../gateway/shard-object-reader.ts';
+import { TokenWebhookAuthenticator, type TokenWebhookSettings } from '../auth/token-webhook.ts';
+import { ShardPools } from '../gateway/shard-pools.ts';
 
 export interface GatewayDependencies {
   options: GatewayOptions;
@@ -39,7 +43,7 @@ export interface GatewayDependencies {
  * The org-realm authenticator of a config. With the shared Redis routing store, per-org overrides
  * also come from Redis (next to the routing table, same key prefix), so every replica agrees.
  */
-async function openOrgRealms(settings: OrgRealmsSettings, source: DeepReadonly<RoutingSource>, registry: Registry, logger: Logger, opened: { close(): Promise<void> }[]): Promise<OrgRealmAuthenticator> {
+async function openOrgRealms(settings: OrgRealmsSettings, source: DeepReadonly<RoutingSource>, metrics: AuthMetrics, logger: Logger, opened: { close(): Promise<void> }[]): Promise<OrgRealmAuthenticator> {
   const log = logger.child({ component: 'auth' });
   const realms = new RealmRegistry(settings);
   if (source.kind === 'redis') {
@@ -50,7 +54,7 @@ async function openOrgRealms(settings: OrgRealmsSettings, source: DeepReadonly<R
     opened.push({ close: async () => void (client.disconnect(), subscriber.disconnect()) });
     await new RedisRealmOverrides({ client, subscriber, keyPrefix: redis.keyPrefix, log }).follow(realms);
   }
-  const authenticator = new OrgRealmAuthenticator({ realms, metrics: registerAuthMetrics(registry), log });
+  const authenticator = new OrgRealmAuthenticator({ realms, metrics, log });
   opened.push(authenticator);
   return authenticator;
 }
@@ -168,13 +172,42 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       opened.push(tokens);
       authenticators.push(tokens);
     }
+    // Both shard traffic and the service-account lookups go through the same mTLS pools.
+    const upstream = {
+      clientCertPem: config.upstream.cert,
+      clientKeyPem: config.upstream.key,
+      ...(config.upstream.ca === undefined ? {} : { caPem: config.upstream.ca }),
+      connectTimeoutMs: config.upstream.connectTimeoutMs,
+      headersTimeoutMs: config.upstream.responseHeaderTimeoutMs,
+    };
+    const pools = new ShardPools(upstream);
+    opened.push({ close: () => pools.close() });
+    // One set of authentication counters, whichever authenticator refused or accepted.
+    const authMetrics = registerAuthMetrics(registry);
+    const serviceAccounts = config.authentication.serviceAccounts;
+    if (serviceAccounts !== undefined) {
+      const lookup = serviceAccounts.lookup;
+      const authenticator = new ServiceAccountAuthenticator({
+        settings: structuredClone(serviceAccounts.settings) as ServiceAccountSettings,
+        lookup: lookup === undefined ? undefined : new ShardObjectReader({ routing, pools, identity: { user: lookup.user, groups: [...lookup.groups] }, timeoutMs: lookup.timeoutMs, health }),
+        metrics: authMetrics,
+      });
+      opened.push(authenticator);
+      authenticators.push(authenticator);
+    }
     // After the token file: a static token is no JWT, and the realms would count it as a failure.
     const orgRealms =
       config.authentication.orgRealms === undefined
         ? undefined
-        : await openOrgRealms(structuredClone(config.authentication.orgRealms) as OrgRealmsSettings, overrides.routing ?? config.routing, registry, logger, opened);
+        : await openOrgRealms(structuredClone(config.authentication.orgRealms) as OrgRealmsSettings, overrides.routing ?? config.routing, authMetrics, logger, opened);
     if (orgRealms !== undefined) authenticators.push(orgRealms);
     if (config.authentication.clientCA !== undefined) authenticators.push(new ClientCertificateAuthenticator());
+    // Last: only tokens nothing else accepted are sent out of the process.
+    if (config.authentication.webhook !== undefined) {
+      const webhook = new TokenWebhookAuthenticator(structuredClone(config.authentication.webhook) as TokenWebhookSettings, authMetrics);
+      opened.push(webhook);
+      authenticators.push(webhook);
+    }
 
     const limiter =
       config.rateLimit === undefined
@@ -198,14 +231,9 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       },
       routing,
       authenticators,
-      upstream: {
-        clientCertPem: config.upstream.cert,
-        clientKeyPem: config.upstream.key,
-        ...(config.upstream.ca === undefined ? {} : { caPem: config.upstream.ca }),
-        connectTimeoutMs: config.upstream.connectTimeoutMs,
-        headersTimeoutMs: config.upstream.responseHeaderTimeoutMs,
-      },
+      upstream,
       connections: { ...config.connections, http2: { ...config.connections.http2 } },
+      pools,
       headers: { dropImpersonation: config.headers.impersonation === 'drop', droppedGroups: [...config.headers.droppedGroups] },
       drainTimeoutMs: config.drainTimeoutMs,
       logger,

@@ -15,6 +15,8 @@ export interface GatewayMetrics {
   watchClosed(shard: string): void;
   upgradeOpened(shard: string): void;
   upgradeClosed(shard: string): void;
+  /** Where /metrics reads the requests each shard's connection pool holds now (read at scrape time only). */
+  observeUpstream(requestsByShard: () => Iterable<readonly [shard: string, requests: number]>): void;
 }
 
 /** `registry`: share one with other components (routing, rate limiting) so /metrics shows them all. */
@@ -46,6 +48,17 @@ export function createGatewayMetrics(registry: Registry = new Registry()): Gatew
     labelNames: ['shard'] as const,
     registers: [registry],
   });
+  let upstreamRequests: () => Iterable<readonly [string, number]> = () => [];
+  new Gauge({
+    name: 'kcp_edge_upstream_requests',
+    help: 'Requests held towards each shard now (queued for or running on a pooled connection): open watches plus requests in progress; more means requests outlive their clients.',
+    labelNames: ['shard'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [shard, requests] of upstreamRequests()) this.set({ shard }, requests);
+    },
+  });
   const series = new Map<string, RequestSeries>();
 
   return {
@@ -64,5 +77,8 @@ export function createGatewayMetrics(registry: Registry = new Registry()): Gatew
     watchClosed: (shard) => openWatches.dec({ shard }),
     upgradeOpened: (shard) => openUpgrades.inc({ shard }),
     upgradeClosed: (shard) => openUpgrades.dec({ shard }),
+    observeUpstream(requestsByShard) {
+      upstreamRequests = requestsByShard;
+    },
   };
 }

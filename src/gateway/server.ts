@@ -70,6 +70,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? pino({ name: 'kcp-edge-gateway' });
   const metrics = createGatewayMetrics(options.registry);
   const pools = new ShardPools(options.upstream);
+  metrics.observeUpstream(() => pools.requestsByShard());
   const connections = new Connections();
   const observer = accessObserver(connections, metrics, logger);
 

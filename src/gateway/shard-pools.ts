@@ -51,6 +51,11 @@ export class ShardPools {
     return pool;
   }
 
+  /** Requests each shard's pool holds now, queued or running (undici's own count). */
+  *requestsByShard(): Iterable<readonly [string, number]> {
+    for (const [name, entry] of this.entries) yield [name, entry.pool.stats.size] as const;
+  }
+
   /** TLS options to reach a shard with the gateway's client certificate (pools and upgrade pipes). */
   tlsOptions(shard: Shard): ConnectionOptions {
     const ca = shard.ca ?? this.upstream.caPem;

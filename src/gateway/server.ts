@@ -10,6 +10,7 @@ import { pino, type Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../auth/identity.ts';
 import { createGatewayMetrics, type GatewayMetrics } from '../metrics.ts';
+import { defaultOpenWatchLimits, OpenWatchCap, type OpenWatchLimits } from '../ratelimit/open-watch-cap.ts';
 import type { Limiter } from '../ratelimit/types.ts';
 import type { RoutingTable, ShardHealth } from '../routing/types.ts';
 import { Connections } from './connections.ts';
@@ -18,6 +19,7 @@ import { Http2Request, Http2Response } from './http2-exchange.ts';
 import { compose } from './pipeline.ts';
 import { ShardPools, type UpstreamOptions } from './shard-pools.ts';
 import { admitToWorkspace } from './stages/admit-to-workspace.ts';
+import { capOpenWatches } from './stages/cap-open-watches.ts';
 import { authenticate, defaultDroppedGroups } from './stages/authenticate.ts';
 import { forward } from './stages/forward.ts';
 import { limitRate } from './stages/limit-rate.ts';
@@ -52,6 +54,8 @@ export interface GatewayOptions {
   health?: ShardHealth;
   /** The rate policy; without it nothing is rate limited. The caller owns it (closes it after the gateway). */
   limiter?: Limiter;
+  /** Bounds on open watches in this process, in total and per organisation; default defaultOpenWatchLimits. */
+  watchLimits?: OpenWatchLimits;
   /** Registry of this gateway's metrics; other components register on it too. Default: a new one. */
   registry?: Registry;
   /** What /metrics serves; default that registry. A worker process serves its whole process group's. */
@@ -81,6 +85,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     authenticate(options.authenticators, options.headers?.droppedGroups ?? defaultDroppedGroups),
     ...(options.limiter === undefined ? [] : [limitRate(options.limiter)]),
     admitToWorkspace(options.health),
+    capOpenWatches(new OpenWatchCap(options.watchLimits ?? defaultOpenWatchLimits), metrics),
     forward({
       pools,
       headers: { dropImpersonation: options.headers?.dropImpersonation ?? false },

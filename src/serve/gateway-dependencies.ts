@@ -200,6 +200,7 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       },
       headers: { dropImpersonation: config.headers.impersonation === 'drop', droppedGroups: [...config.headers.droppedGroups] },
       drainTimeoutMs: config.drainTimeoutMs,
+      watchLimits: { ...config.watches },
       logger,
       registry,
       ...(worker === undefined ? {} : { exposition: workerGroupMetrics(registry) }),

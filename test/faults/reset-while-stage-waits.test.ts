@@ -12,7 +12,7 @@ import { get, startTestGateway, testPki } from '../gateway/fixtures.ts';
 import { startRedis } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { openHttp1, openHttp2, openHttp2Watch, resetHttp1, resetHttp2, sample } from './clients.ts';
-import { startWatchShard } from './watch-shard.ts';
+import { startWatchShard } from '../helpers/watch-shard.ts';
 
 const h1Clients = 40;
 const h2Sessions = 4;

@@ -3,6 +3,12 @@
 import type { TestContext } from 'node:test';
 import { startTestShard, type Pki, type TestShard } from '../gateway/fixtures.ts';
 
+/** kube-apiserver's reading of ?watch: only absent, 0 and false (any case) are no watch. */
+function isWatch(url: string): boolean {
+  const value = new URLSearchParams(url.slice(url.indexOf('?') + 1)).get('watch');
+  return url.includes('?') && value !== null && value !== '0' && value.toLowerCase() !== 'false';
+}
+
 export interface WatchShard extends TestShard {
   /** Requests the shard is serving now (watches held open). */
   readonly open: number;
@@ -18,7 +24,7 @@ export async function startWatchShard(t: TestContext, pki: Pki): Promise<WatchSh
     open++;
     res.once('close', () => open--);
     res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
-    if (!/[?&]watch(=|&|$)/.test(seen.url)) {
+    if (!isWatch(seen.url)) {
       res.end('{"kind":"ConfigMapList","apiVersion":"v1","metadata":{},"items":[]}');
       return;
     }

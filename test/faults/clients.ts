@@ -51,14 +51,3 @@ export async function openHttp2Watch(session: ClientHttp2Session, path: string, 
   const [headers] = (await once(stream, 'response')) as [IncomingHttpHeaders];
   return { stream, headers };
 }
-
-/** Reads one Prometheus sample (sum over the series matching every given label) from a /metrics text. */
-export function sample(metricsText: string, name: string, labels: Record<string, string> = {}): number {
-  let total = 0;
-  for (const line of metricsText.split('\n')) {
-    if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
-    if (!Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) continue;
-    total += Number(line.slice(line.lastIndexOf(' ') + 1));
-  }
-  return total;
-}

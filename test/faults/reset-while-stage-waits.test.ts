@@ -11,7 +11,8 @@ import { RedisRoutingTable } from '../../src/routing/redis-routing-table.ts';
 import { get, startTestGateway, testPki } from '../gateway/fixtures.ts';
 import { startRedis } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { openHttp1, openHttp2, openHttp2Watch, resetHttp1, resetHttp2, sample } from './clients.ts';
+import { sample } from '../helpers/metrics.ts';
+import { openHttp1, openHttp2, openHttp2Watch, resetHttp1, resetHttp2 } from './clients.ts';
 import { startWatchShard } from '../helpers/watch-shard.ts';
 
 const h1Clients = 40;

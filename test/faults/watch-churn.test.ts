@@ -11,7 +11,7 @@ import { RedisRouteStore } from '../../src/routing/redis-route-store.ts';
 import { startRedis } from '../helpers/redis.ts';
 import { startWatchShard } from '../helpers/watch-shard.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { sample } from './clients.ts';
+import { sample } from '../helpers/metrics.ts';
 import { churnWatches, rssBytes } from './watch-churn.ts';
 
 const policy = `

@@ -11,7 +11,7 @@ import { MemoryLimiter } from '../../src/ratelimit/memory-limiter.ts';
 import { registerRateLimitMetrics } from '../../src/ratelimit/metrics.ts';
 import { parsePolicy } from '../../src/ratelimit/policy.ts';
 import { staticPolicy } from '../../src/ratelimit/policy-source.ts';
-import { sample } from '../faults/clients.ts';
+import { sample } from '../helpers/metrics.ts';
 import { startWatchShard } from '../helpers/watch-shard.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { get, StaticRoutingTable, startTestGateway, testPki, type Pki } from './fixtures.ts';

@@ -15,6 +15,10 @@ export interface GatewayMetrics {
   watchClosed(shard: string): void;
   upgradeOpened(shard: string): void;
   upgradeClosed(shard: string): void;
+  /** A watch refused by the gateway's own cap on open watches ('gateway': in total, 'org': for its organisation). */
+  watchCapRejected(scope: 'gateway' | 'org'): void;
+  /** Where /metrics reads the requests each shard's connection pool holds now (read at scrape time only). */
+  observeUpstream(requestsByShard: () => Iterable<readonly [shard: string, requests: number]>): void;
 }
 
 /** `registry`: share one with other components (routing, rate limiting) so /metrics shows them all. */
@@ -46,6 +50,23 @@ export function createGatewayMetrics(registry: Registry = new Registry()): Gatew
     labelNames: ['shard'] as const,
     registers: [registry],
   });
+  const watchCapRejections = new Counter({
+    name: 'kcp_edge_watch_cap_rejections_total',
+    help: 'Watches refused with 429 because this gateway process holds its maximum of open watches, in total (scope="gateway") or for the organisation (scope="org").',
+    labelNames: ['scope'] as const,
+    registers: [registry],
+  });
+  let upstreamRequests: () => Iterable<readonly [string, number]> = () => [];
+  new Gauge({
+    name: 'kcp_edge_upstream_requests',
+    help: 'Requests held towards each shard now (queued for or running on a pooled connection): open watches plus requests in progress; more means requests outlive their clients.',
+    labelNames: ['shard'] as const,
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [shard, requests] of upstreamRequests()) this.set({ shard }, requests);
+    },
+  });
   const series = new Map<string, RequestSeries>();
 
   return {
@@ -64,5 +85,9 @@ export function createGatewayMetrics(registry: Registry = new Registry()): Gatew
     watchClosed: (shard) => openWatches.dec({ shard }),
     upgradeOpened: (shard) => openUpgrades.inc({ shard }),
     upgradeClosed: (shard) => openUpgrades.dec({ shard }),
+    watchCapRejected: (scope) => watchCapRejections.inc({ scope }),
+    observeUpstream(requestsByShard) {
+      upstreamRequests = requestsByShard;
+    },
   };
 }

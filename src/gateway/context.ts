@@ -86,11 +86,12 @@ export class RequestContext {
   statusCode = 0;
   responded = false;
   error: GatewayError | undefined = undefined;
-  upstream: UpstreamExchange | undefined = undefined;
 
   private readonly observer: RequestObserver;
   private finished = false;
   private readonly finishers: (() => void)[] = [];
+  private exchange: UpstreamExchange | undefined = undefined;
+  private aborter: AbortController | undefined = undefined;
 
   constructor(req: ClientRequest, res: ClientResponse | undefined, upgrade: UpgradeTarget | undefined, observer: RequestObserver) {
     this.req = req;
@@ -111,10 +112,43 @@ export class RequestContext {
   readonly clientClosed = (): void => {
     if (this.finished) return;
     this.finished = true;
-    this.upstream?.stop(false);
+    this.exchange?.stop(false);
+    this.aborter?.abort(clientGone());
     this.observer.requestFinished(this);
     for (const finisher of this.finishers) finisher();
   };
+
+  /**
+   * True once the request is over for the client (answered, reset, or its connection gone): nothing
+   * may be started for it any more. compose() stops running stages on it, so a stage that awaited I/O
+   * never hands a vanished client's request to the next one.
+   */
+  get clientGone(): boolean {
+    return this.finished;
+  }
+
+  /**
+   * Aborted when the client goes away: for a stage's own per-request I/O (a fetch, a wait). Made on
+   * first use, so the requests that never ask for it (nearly all) do not pay for one.
+   */
+  get signal(): AbortSignal {
+    if (this.aborter === undefined) {
+      this.aborter = new AbortController();
+      if (this.finished) this.aborter.abort(clientGone());
+    }
+    return this.aborter.signal;
+  }
+
+  /** What is in flight towards the shard for this request; stopped when the client goes away. */
+  get upstream(): UpstreamExchange | undefined {
+    return this.exchange;
+  }
+
+  /** An exchange handed over after the client left is stopped at once: it can never outlive the client. */
+  set upstream(exchange: UpstreamExchange | undefined) {
+    this.exchange = exchange;
+    if (this.finished) exchange?.stop(false);
+  }
 
   /**
    * Runs `fn` once the request is over, however it ended (at once if it already is): for what a stage
@@ -129,4 +163,8 @@ export class RequestContext {
   get user(): string {
     return this.identity?.user ?? '';
   }
+}
+
+function clientGone(): Error {
+  return Object.assign(new Error('the client closed the request'), { name: 'AbortError', code: 'CLIENT_GONE' });
 }

@@ -11,6 +11,7 @@ import type { Log } from '../log.ts';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../auth/identity.ts';
 import { createGatewayMetrics, type GatewayMetrics } from '../metrics.ts';
+import { defaultOpenWatchLimits, OpenWatchCap, type OpenWatchLimits } from '../ratelimit/open-watch-cap.ts';
 import type { Limiter } from '../ratelimit/types.ts';
 import type { RoutingTable, ShardHealth } from '../routing/types.ts';
 import { clientConnectionLimits, serverOptionsFor, type ClientConnectionLimits } from './client-connection-limits.ts';
@@ -23,6 +24,7 @@ import { compose } from './pipeline.ts';
 import { answerClientError } from './respond.ts';
 import { ShardPools, type UpstreamOptions } from './shard-pools.ts';
 import { admitToWorkspace } from './stages/admit-to-workspace.ts';
+import { capOpenWatches } from './stages/cap-open-watches.ts';
 import { authenticate, defaultDroppedGroups } from './stages/authenticate.ts';
 import { forward } from './stages/forward.ts';
 import { limitRate } from './stages/limit-rate.ts';
@@ -69,6 +71,8 @@ export interface GatewayOptions {
   health?: ShardHealth;
   /** The rate policy; without it nothing is rate limited. The caller owns it (closes it after the gateway). */
   limiter?: Limiter;
+  /** Bounds on open watches in this process, in total and per organisation; default defaultOpenWatchLimits. */
+  watchLimits?: OpenWatchLimits;
   /** Registry of this gateway's metrics; other components register on it too. Default: a new one. */
   registry?: Registry;
   /** What /metrics serves; default that registry. A worker process serves its whole process group's. */
@@ -94,6 +98,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? pino({ name: 'kcp-edge-gateway' });
   const metrics = createGatewayMetrics(options.registry);
   const pools = options.pools ?? new ShardPools(options.upstream);
+  metrics.observeUpstream(() => pools.requestsByShard());
   const connections = new Connections();
   const observer = accessObserver(connections, metrics, logger);
 
@@ -105,6 +110,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     authenticate(options.authenticators, options.headers?.droppedGroups ?? defaultDroppedGroups),
     ...(options.limiter === undefined ? [] : [limitRate(options.limiter)]),
     admitToWorkspace(options.health),
+    capOpenWatches(new OpenWatchCap(options.watchLimits ?? defaultOpenWatchLimits), metrics),
     forward({
       pools,
       headers: { dropImpersonation: options.headers?.dropImpersonation ?? false },

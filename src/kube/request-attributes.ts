@@ -1,6 +1,7 @@
 // What a request does in Kubernetes terms (verb, resource, namespace, name), read from method, path
 // and query the way kube-apiserver's RequestInfoFactory reads them. Metrics, rate policy and the
 // watch/stream decision all key on this.
+import { queryBool } from './query-bool.ts';
 
 export interface RequestAttributes {
   isResourceRequest: boolean;
@@ -21,10 +22,6 @@ export interface RequestAttributes {
 
 const namespaceSubresources = new Set(['status', 'finalize']);
 const methodVerbs: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch' };
-
-function truthy(value: string | null): boolean {
-  return value !== null && value !== '' && value !== '0' && value !== 'false';
-}
 
 function nonResource(method: string, path: string): RequestAttributes {
   return { isResourceRequest: false, verb: method.toLowerCase(), path, apiGroup: '', apiVersion: '', resource: '', subresource: '', namespace: '', name: '', hasLimit: false };
@@ -71,9 +68,9 @@ export function requestAttributes(method: string, path: string, query: URLSearch
   if (resource === '') return nonResource(method, path);
 
   if (name === '') {
-    if (verb === 'get') verb = truthy(query.get('watch')) ? 'watch' : 'list';
+    if (verb === 'get') verb = queryBool(query, 'watch') ? 'watch' : 'list';
     else if (verb === 'delete') verb = 'deletecollection';
-  } else if (verb === 'get' && truthy(query.get('watch'))) {
+  } else if (verb === 'get' && queryBool(query, 'watch')) {
     // A watch on a single object arrives as a field selector on the collection; this form is its legacy twin.
     verb = 'watch';
   }
@@ -98,6 +95,6 @@ export function requestAttributes(method: string, path: string, query: URLSearch
  */
 export function isLongRunning(attrs: RequestAttributes, query: URLSearchParams): boolean {
   if (attrs.verb === 'watch') return true;
-  if (attrs.subresource === 'log' && truthy(query.get('follow'))) return true;
+  if (attrs.subresource === 'log' && queryBool(query, 'follow')) return true;
   return ['exec', 'attach', 'portforward', 'proxy'].includes(attrs.subresource);
 }

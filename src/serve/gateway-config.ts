@@ -13,6 +13,7 @@ import { parseRedisUrl, redactRedisUrl, type RedisConnectionConfig } from '../ro
 import { defaultClientConnectionLimits, type ClientConnectionLimits } from '../gateway/client-connection-limits.ts';
 import { defaultDroppedGroups } from '../gateway/stages/authenticate.ts';
 import { defineConfig, type BuildContext, formatIssue, isConfigError, type FieldPath, type DeepReadonly } from '../config/index.ts';
+import { defaultOpenWatchLimits, type OpenWatchLimits } from '../ratelimit/open-watch-cap.ts';
 import { loadPolicyFile } from '../ratelimit/policy.ts';
 import type { LogLevel } from '../log.ts';
 
@@ -53,6 +54,7 @@ interface RawGatewayConfig {
   drain: { timeoutSeconds: number };
   log: { level: LogLevel };
   rateLimit?: { policyFile?: string };
+  watches: { maxOpen: number; maxOpenPerOrg: number };
 }
 
 /** Where the routing table lives: a local file, or the Redis table shared by every replica. */
@@ -114,6 +116,8 @@ export interface GatewayConfig {
   logLevel: LogLevel;
   /** The rate policy; absent = no rate limiting. Counters go to the routing store's Redis when it has one. */
   rateLimit?: { policyFile?: string };
+  /** Bounds on open watches per gateway process, in total and per organisation (0 = none). */
+  watches: OpenWatchLimits;
 }
 
 const file = { type: 'string', minLength: 1 };
@@ -209,6 +213,10 @@ const schema = object(
     drain: object({ timeoutSeconds: { type: 'number', minimum: 0, maximum: 3600, default: 30 } }),
     log: object({ level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' } }),
     rateLimit: object({ policyFile: file }, [], false),
+    watches: object({
+      maxOpen: { type: 'integer', minimum: 0, default: defaultOpenWatchLimits.maxOpen },
+      maxOpenPerOrg: { type: 'integer', minimum: 0, default: defaultOpenWatchLimits.maxOpenPerOrg },
+    }),
   },
   ['tls', 'routing', 'upstream'],
   false,
@@ -325,6 +333,7 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
     drainTimeoutMs: Math.round(raw.drain.timeoutSeconds * 1000),
     logLevel: raw.log.level,
     ...(raw.rateLimit === undefined ? {} : { rateLimit: policyFile === undefined ? {} : { policyFile } }),
+    watches: { maxOpen: raw.watches.maxOpen, maxOpenPerOrg: raw.watches.maxOpenPerOrg },
   };
 }
 

@@ -236,6 +236,7 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       pools,
       headers: { dropImpersonation: config.headers.impersonation === 'drop', droppedGroups: [...config.headers.droppedGroups] },
       drainTimeoutMs: config.drainTimeoutMs,
+      watchLimits: { ...config.watches },
       logger,
       registry,
       ...(worker === undefined ? {} : { exposition: workerGroupMetrics(registry) }),

@@ -30,6 +30,8 @@ interface Realm {
   keys: SigningKey[];
   /** When set, the JWKS endpoint answers with this HTTP status (an outage). */
   jwksFailure: number | undefined;
+  /** While set, JWKS requests wait for it: a slow identity provider. */
+  jwksHold?: Promise<void>;
   counts: RealmRequestCounts;
 }
 
@@ -78,6 +80,8 @@ export interface OidcIssuer {
   publicJwk(org: string): JWK;
   /** Makes the realm's JWKS endpoint answer with `status` (e.g. 503), or heal it with undefined. */
   failJwks(org: string, status: number | undefined): void;
+  /** Makes the realm's JWKS endpoint hold every request until the returned function is called. */
+  holdJwks(org: string): () => void;
   requestCounts(org: string): RealmRequestCounts;
   close(): Promise<void>;
 }
@@ -174,6 +178,7 @@ export async function startOidcIssuer(options: OidcIssuerOptions): Promise<OidcI
     }
     if (req.method === 'GET' && rest === '/protocol/openid-connect/certs') {
       realm.counts.jwks++;
+      if (realm.jwksHold !== undefined) await realm.jwksHold;
       if (realm.jwksFailure !== undefined) return send(res, realm.jwksFailure, { error: 'unavailable' });
       return send(res, 200, { keys: realm.keys.map((k) => k.publicJwk) });
     }
@@ -227,6 +232,16 @@ export async function startOidcIssuer(options: OidcIssuerOptions): Promise<OidcI
     publicJwk: (org) => ({ ...realmOf(org).keys[0]!.publicJwk }),
     failJwks(org, status) {
       realmOf(org).jwksFailure = status;
+    },
+    holdJwks(org) {
+      const realm = realmOf(org);
+      let release!: () => void;
+      const hold = new Promise<void>((resolve) => (release = resolve));
+      realm.jwksHold = hold;
+      return () => {
+        if (realm.jwksHold === hold) delete realm.jwksHold;
+        release();
+      };
     },
     requestCounts: (org) => ({ ...realmOf(org).counts }),
     close: () =>

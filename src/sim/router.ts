@@ -9,6 +9,7 @@ import { methodNotAllowed, notFound, pathNotFound, SimError } from './errors.ts'
 import type { ResourceRequest } from './handlers/context.ts';
 import { handleGet, handleList } from './handlers/read.ts';
 import { handleWatch } from './handlers/watch.ts';
+import { queryBool } from './query-bool.ts';
 import { handleCreate, handleDelete, handleDeleteCollection, handlePatch, handleUpdate } from './handlers/write.ts';
 import { sendError, sendJSON } from './http-io.ts';
 import { openapiV3Document, openapiV3Index } from './openapi.ts';
@@ -142,7 +143,7 @@ function podLog(r: ResourceRequest): void {
 }
 
 async function dispatch(r: ResourceRequest, method: string, watchPath: boolean): Promise<void> {
-  const watch = watchPath || r.query.get('watch') === 'true' || r.query.get('watch') === '1';
+  const watch = watchPath || queryBool(r.query, 'watch');
   if (r.name === '') {
     if (method === 'GET') return watch ? handleWatch(r) : handleList(r);
     if (method === 'POST') return handleCreate(r);

@@ -2,10 +2,13 @@
 // whatever a stage throws becomes one Kubernetes Status.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import type { UpstreamExchange } from '../../src/gateway/context.ts';
 import { compose, type Stage } from '../../src/gateway/pipeline.ts';
 import { respond } from '../../src/gateway/respond.ts';
 import { GatewayError } from '../../src/kube/gateway-error.ts';
 import { fakeContext } from './fake-context.ts';
+
+const context = () => fakeContext({ url: '/clusters/root:a/api/v1/configmaps?watch=1' }).ctx;
 
 test('stages run in array order, synchronous and asynchronous alike', async () => {
   const ran: string[] = [];
@@ -85,4 +88,42 @@ test('a failure after the stage answered is recorded, not written over the answe
 
 test('compose refuses what is not a stage', () => {
   assert.throws(() => compose([() => {}, 'auth' as unknown as Stage]), /pipeline stage 1 is not a function/);
+});
+
+test('no stage runs after the client left while an earlier one awaited', async () => {
+  const ctx = context();
+  const ran: string[] = [];
+  let release!: () => void;
+  const pipeline = compose([
+    async () => {
+      ran.push('lookup');
+      await new Promise<void>((resolve) => (release = resolve));
+    },
+    () => void ran.push('forward'),
+  ]);
+  const done = pipeline(ctx);
+  ctx.clientClosed();
+  release();
+  await done;
+  assert.deepEqual(ran, ['lookup']);
+});
+
+test('the signal aborts when the client leaves, and is aborted already when asked for late', () => {
+  const early = context();
+  const signal = early.signal;
+  assert.equal(signal.aborted, false);
+  early.clientClosed();
+  assert.equal(signal.aborted, true);
+  const late = context();
+  late.clientClosed();
+  assert.equal(late.signal.aborted, true);
+});
+
+test('an upstream exchange handed over after the client left is stopped at once', () => {
+  const ctx = context();
+  ctx.clientClosed();
+  const stops: boolean[] = [];
+  const exchange: UpstreamExchange = { stop: (cleanly) => void stops.push(cleanly), fail: () => undefined };
+  ctx.upstream = exchange;
+  assert.deepEqual(stops, [false]);
 });

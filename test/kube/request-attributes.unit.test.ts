@@ -8,6 +8,12 @@ const cases: Array<[string, string, Partial<ReturnType<typeof requestAttributes>
   ['PUT', '/api/v1/namespaces/foo/finalize', { verb: 'update', resource: 'namespaces', name: 'foo', subresource: 'finalize' }],
   ['GET', '/api/v1/namespaces/ns/configmaps?watch=1', { verb: 'watch', resource: 'configmaps', namespace: 'ns' }],
   ['GET', '/api/v1/namespaces/ns/configmaps?watch=false', { verb: 'list', resource: 'configmaps' }],
+  // kube-apiserver: only "0" and "false" (any case) are false, so these are watches too.
+  ['GET', '/api/v1/namespaces/ns/configmaps?watch', { verb: 'watch', resource: 'configmaps' }],
+  ['GET', '/api/v1/namespaces/ns/configmaps?watch=', { verb: 'watch', resource: 'configmaps' }],
+  ['GET', '/api/v1/namespaces/ns/configmaps?watch=True', { verb: 'watch', resource: 'configmaps' }],
+  ['GET', '/api/v1/namespaces/ns/configmaps?watch=FALSE', { verb: 'list', resource: 'configmaps' }],
+  ['GET', '/api/v1/namespaces/ns/configmaps?watch=0', { verb: 'list', resource: 'configmaps' }],
   ['GET', '/api/v1/namespaces/ns/configmaps?limit=500', { verb: 'list', hasLimit: true }],
   ['GET', '/api/v1/watch/namespaces/ns/configmaps', { verb: 'watch', resource: 'configmaps', namespace: 'ns' }],
   ['POST', '/apis/apps/v1/namespaces/ns/deployments', { verb: 'create', apiGroup: 'apps', apiVersion: 'v1', resource: 'deployments' }],
@@ -39,6 +45,10 @@ test('watches, followed logs and exec are long-running; plain reads are not', ()
   assert.equal(longRunning('GET', '/api/v1/configmaps?watch=true'), true);
   assert.equal(longRunning('GET', '/api/v1/namespaces/ns/pods/p/log?follow=true'), true);
   assert.equal(longRunning('GET', '/api/v1/namespaces/ns/pods/p/log'), false);
+  assert.equal(longRunning('GET', '/api/v1/namespaces/ns/pods/p/log?follow'), true);
+  assert.equal(longRunning('GET', '/api/v1/namespaces/ns/pods/p/log?follow=Yes'), true);
+  assert.equal(longRunning('GET', '/api/v1/namespaces/ns/pods/p/log?follow=False'), false);
+  assert.equal(longRunning('GET', '/api/v1/configmaps?watch'), true);
   assert.equal(longRunning('POST', '/api/v1/namespaces/ns/pods/p/exec?command=ls'), true);
   assert.equal(longRunning('GET', '/api/v1/configmaps'), false);
 });

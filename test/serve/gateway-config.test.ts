@@ -50,6 +50,7 @@ test('the example config/gateway.yaml is valid once its files exist, and maps ev
     assert.ok(config.headers.droppedGroups.includes('system:masters'));
     assert.equal(config.drainTimeoutMs, 30_000);
     assert.equal(config.logLevel, 'info');
+    assert.deepEqual(config.watches, { maxOpen: 5000, maxOpenPerOrg: 2000 });
     assert.ok(Object.isFrozen(config.headers.droppedGroups));
     assert.equal(config.upstream.connectTimeoutMs, 5_000);
     assert.equal(config.upstream.responseHeaderTimeoutMs, 60_000);
@@ -104,6 +105,8 @@ test('a minimal gateway config gets the documented defaults', async () => {
     assert.equal(config.upstream.ca, undefined);
     assert.equal(config.drainTimeoutMs, 30_000);
     assert.equal(config.headers.impersonation, 'pass');
+    // The open-watch bounds are on when the section is left out.
+    assert.deepEqual(config.watches, { maxOpen: 5000, maxOpenPerOrg: 2000 });
     // Connection limits are on without being configured: kube-apiserver's timeouts, rapid-reset limits.
     assert.deepEqual(config.connections, { readHeaderTimeoutMs: 32_000, idleTimeoutMs: 90_000, http2: { maxConcurrentStreams: 100, resetBurst: 200, resetsPerSecond: 20 } });
     assert.equal(config.upstream.connectTimeoutMs, 5_000);
@@ -232,6 +235,7 @@ const invalid: { name: string; yaml: string[]; issues: string[] }[] = [
       'drain: { timeoutSeconds: -1 }',
       'log: { level: loud }',
       'workers: 0',
+      'watches: { maxOpen: -1, maxOpenPerOrg: 1.5, perUser: 3 }',
     ],
     issues: [
       '1:listen.port: must be <= 65535',
@@ -243,6 +247,9 @@ const invalid: { name: string; yaml: string[]; issues: string[] }[] = [
       '6:drain.timeoutSeconds: must be >= 0',
       '7:log.level: must be one of: "fatal", "error", "warn", "info", "debug", "trace", "silent"',
       '8:workers: must be a whole number from 1 to 256, or "auto"',
+      '9:watches.maxOpen: must be >= 0',
+      '9:watches.maxOpenPerOrg: must be an integer',
+      '9:watches.perUser: is not a known field',
     ],
   },
   {

@@ -23,6 +23,8 @@ export interface ForwardDeps {
 export function forward(deps: ForwardDeps) {
   const { pools, metrics, health, maxBodyBytes } = deps;
   return function forwardToShard(ctx: RequestContext): void {
+    // compose() runs no stage for a vanished client; this stage is the one that must never forget it.
+    if (ctx.clientGone) return;
     const req = ctx.req;
     const shard = ctx.target!.shard;
     const resolutions = ctx.resolutions;

@@ -5,6 +5,7 @@ import { fieldMatcher, labelMatcher } from '../selectors.ts';
 import { grOf } from '../shard-state.ts';
 import { toTable, wantsTable } from '../table.ts';
 import { groupVersion, type KubeObject } from '../types.ts';
+import { queryBool } from '../query-bool.ts';
 import { HistoryExpiredError, type StoreEvent } from '../watch-hub.ts';
 import type { ResourceRequest } from './context.ts';
 import { matchingObjects } from './read.ts';
@@ -15,8 +16,8 @@ export function handleWatch(r: ResourceRequest): void {
   const { query, res, shard, type } = r;
   const rvParam = query.get('resourceVersion') ?? '';
   if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw badRequest(`invalid resource version: ${rvParam}`);
-  const sendInitial = query.get('sendInitialEvents') === 'true';
-  const bookmarks = query.get('allowWatchBookmarks') === 'true' || query.get('allowWatchBookmarks') === '1';
+  const sendInitial = queryBool(query, 'sendInitialEvents');
+  const bookmarks = queryBool(query, 'allowWatchBookmarks');
   const timeoutSeconds = Number(query.get('timeoutSeconds') ?? '0');
   const accept = r.req.headers.accept ?? '';
   const asTable = wantsTable(accept);

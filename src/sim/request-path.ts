@@ -11,7 +11,8 @@ export interface Scope {
 }
 
 export type Target =
-  | { kind: 'plain'; path: string }
+  /** A non-resource path (`/version`, `/openapi/v3/…`) relative to its scope. */
+  | { kind: 'plain'; scope: Scope; path: string }
   | { kind: 'discovery'; scope: Scope; level: 'api' | 'apis' | 'group' | 'version'; group: string; version: string }
   | {
       kind: 'resource';
@@ -29,11 +30,13 @@ const namespaceSubresources = new Set(['status', 'finalize']);
 
 export function parseTarget(pathname: string, mode: 'kcp' | 'kubernetes'): Target | undefined {
   const segments = pathname.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
-  if (mode === 'kubernetes') return parseApiPath(segments, { cluster: 'root', prefix: '' }) ?? { kind: 'plain', path: pathname };
+  const root: Scope = { cluster: 'root', prefix: '' };
+  if (mode === 'kubernetes') return parseApiPath(segments, root) ?? plain(root, segments);
 
   if (segments[0] === 'clusters' && segments.length >= 2) {
     const cluster = segments[1] ?? '';
-    return parseApiPath(segments.slice(2), { cluster, prefix: `/clusters/${cluster}` }) ?? { kind: 'plain', path: pathname };
+    const scope = { cluster, prefix: `/clusters/${cluster}` };
+    return parseApiPath(segments.slice(2), scope) ?? plain(scope, segments.slice(2));
   }
   if (segments[0] === 'services' && segments[1] === 'apiexport' && segments[4] === 'clusters' && segments.length >= 6) {
     const [exportCluster = '', exportName = '', , cluster = ''] = segments.slice(2);
@@ -41,7 +44,11 @@ export function parseTarget(pathname: string, mode: 'kcp' | 'kubernetes'): Targe
     return parseApiPath(segments.slice(6), { cluster, prefix, view: { exportCluster, exportName } });
   }
   // Paths without a cluster address the root workspace, so a bare shard URL behaves like `/clusters/root`.
-  return parseApiPath(segments, { cluster: 'root', prefix: '' }) ?? { kind: 'plain', path: pathname };
+  return parseApiPath(segments, root) ?? plain(root, segments);
+}
+
+function plain(scope: Scope, segments: string[]): Target {
+  return { kind: 'plain', scope, path: `/${segments.join('/')}` };
 }
 
 function parseApiPath(segments: string[], scope: Scope): Target | undefined {

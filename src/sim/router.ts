@@ -50,7 +50,8 @@ export function resolveScope(shard: ShardState, scope: Scope, identity: Identity
   throw forbidden(identity, scope.cluster);
 }
 
-function plain(shard: ShardState, path: string, res: ServerResponse): boolean {
+/** Health and version need no identity, as kube-apiserver's system:public-info-viewer allows everyone. */
+function publicInfo(path: string, res: ServerResponse): boolean {
   if (path === '/livez' || path === '/readyz' || path === '/healthz') {
     res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
     res.end('ok');
@@ -60,7 +61,6 @@ function plain(shard: ShardState, path: string, res: ServerResponse): boolean {
     sendJSON(res, 200, version);
     return true;
   }
-  void shard;
   return false;
 }
 
@@ -78,16 +78,14 @@ export async function route(shard: ShardState, auth: AuthConfig, views: ViewReso
   try {
     const url = new URL(req.url ?? '/', 'https://shard.invalid');
     const path = url.pathname;
-    if (plain(shard, path, res)) return;
-    const identity = authenticate(req.socket as TLSSocket, req.headers, auth);
     const target = parseTarget(path, shard.settings.mode);
+    if (target?.kind === 'plain' && publicInfo(target.path, res)) return;
+    const identity = authenticate(req.socket as TLSSocket, req.headers, auth);
     if (target === undefined) throw pathNotFound();
     if (target.kind === 'plain') {
-      const m = /^(\/clusters\/[^/]+)?(\/openapi\/v3.*)$/.exec(path);
-      if (m === null) throw pathNotFound();
-      const prefix = m[1] ?? '';
-      const scope = resolveScope(shard, { cluster: prefix === '' ? 'root' : prefix.slice('/clusters/'.length), prefix }, identity, views);
-      return openapi(res, m[2] ?? '', scope.types, prefix);
+      if (!target.path.startsWith('/openapi/v3')) throw pathNotFound();
+      const scope = resolveScope(shard, target.scope, identity, views);
+      return openapi(res, target.path, scope.types, target.scope.prefix);
     }
     const creatingCluster = target.kind === 'resource' && target.group === 'core.kcp.io' && target.resource === 'logicalclusters';
     const scope = resolveScope(shard, target.scope, identity, views, creatingCluster);

@@ -1,0 +1,54 @@
+// End to end: what a new user tries first with kubectl and helm, through the gateway to two stand-in shards.
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { findHelm } from '../charts/helm.ts';
+import { kubectlIn, kubectlMissing, stackWorkspaces, startKubectlStack, type KubectlStack } from './kubectl-stack.ts';
+
+const front = stackWorkspaces[0].context;
+const back = stackWorkspaces[1].context;
+
+test('kubectl version answers through the gateway in every workspace', { skip: kubectlMissing }, async (t) => {
+  const stack = await startKubectlStack(t);
+  for (const context of [front, back]) {
+    const out = JSON.parse(await kubectlIn(stack, context)('version', '-o', 'json')) as { serverVersion?: { major: string; gitVersion: string } };
+    assert.equal(out.serverVersion?.major, '1', `${context}: ${JSON.stringify(out)}`);
+  }
+});
+
+async function writeChart(stack: KubectlStack, greeting: string): Promise<string> {
+  const chart = join(stack.dir, 'hello-chart');
+  await mkdir(join(chart, 'templates'), { recursive: true });
+  await writeFile(join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: hello\nversion: 0.1.0\n');
+  await writeFile(join(chart, 'values.yaml'), `greeting: ${greeting}\n`);
+  await writeFile(join(chart, 'templates', 'configmap.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-settings\ndata:\n  greeting: {{ .Values.greeting | quote }}\n');
+  return chart;
+}
+
+test('helm install, upgrade, rollback, list and uninstall a ConfigMap chart through the gateway', { skip: kubectlMissing }, async (t) => {
+  const lookup = await findHelm();
+  if ('unavailable' in lookup) return t.skip(lookup.unavailable);
+  const { helm } = lookup;
+  t.after(() => helm.dispose());
+  const stack = await startKubectlStack(t);
+  const kubectl = kubectlIn(stack, front);
+  const helmIn = (...args: string[]) => helm.run(['--kubeconfig', stack.kubeconfig, '--kube-context', front, '--namespace', 'default', ...args]);
+  const greeting = () => kubectl('get', 'configmap', 'hi-settings', '-o', 'jsonpath={.data.greeting}');
+
+  const chart = await writeChart(stack, 'hello');
+  await helmIn('install', 'hi', chart, '--wait', '--timeout', '30s');
+  assert.equal(await greeting(), 'hello');
+  await helmIn('upgrade', 'hi', chart, '--set', 'greeting=bonjour');
+  assert.equal(await greeting(), 'bonjour');
+  await helmIn('rollback', 'hi', '1');
+  assert.equal(await greeting(), 'hello');
+  const releases = JSON.parse(await helmIn('list', '-o', 'json')) as Array<{ name: string; revision: string; status: string }>;
+  assert.deepEqual(releases.map((r) => [r.name, r.revision, r.status]), [['hi', '3', 'deployed']]);
+  // The release lives in its workspace only.
+  const elsewhere = JSON.parse(await helm.run(['--kubeconfig', stack.kubeconfig, '--kube-context', back, '--namespace', 'default', 'list', '-o', 'json'])) as unknown[];
+  assert.deepEqual(elsewhere, []);
+  await helmIn('uninstall', 'hi');
+  await assert.rejects(greeting(), /NotFound|not found/);
+  assert.deepEqual(JSON.parse(await helmIn('list', '-o', 'json')), []);
+});

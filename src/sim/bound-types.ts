@@ -10,6 +10,7 @@ interface SchemaSpec {
     name: string;
     served?: boolean;
     subresources?: { status?: unknown };
+    schema?: Record<string, unknown>;
     additionalPrinterColumns?: Array<{ name: string; type: string; jsonPath: string; priority?: number; description?: string }>;
   }>;
 }
@@ -31,6 +32,7 @@ export function typesFromSchema(schema: KubeObject, from: NonNullable<ResourceTy
       ...(spec.names.shortNames !== undefined ? { shortNames: spec.names.shortNames } : {}),
       ...(spec.names.categories !== undefined ? { categories: spec.names.categories } : {}),
       ...(v.subresources?.status !== undefined ? { subresources: ['status' as const] } : {}),
+      ...(v.schema !== undefined ? { schema: v.schema } : {}),
       columns: (v.additionalPrinterColumns ?? []).map((c): PrinterColumn => ({
         name: c.name,
         type: (columnTypes.has(c.type) ? c.type : 'string') as PrinterColumn['type'],

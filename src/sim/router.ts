@@ -11,7 +11,7 @@ import { handleGet, handleList } from './handlers/read.ts';
 import { handleWatch } from './handlers/watch.ts';
 import { handleCreate, handleDelete, handleDeleteCollection, handlePatch, handleUpdate } from './handlers/write.ts';
 import { sendError, sendJSON } from './http-io.ts';
-import { openapiV3Document, openapiV3Index } from './openapi.ts';
+import { openapiV2Document, openapiV3Document, openapiV3Index } from './openapi.ts';
 import { parseTarget, type Scope } from './request-path.ts';
 import type { ShardState } from './shard-state.ts';
 import type { Identity, KubeObject, ResourceType } from './types.ts';
@@ -64,11 +64,21 @@ function publicInfo(path: string, res: ServerResponse): boolean {
   return false;
 }
 
-function openapi(res: ServerResponse, rest: string, types: ResourceType[], prefix: string): void {
-  if (rest === '/openapi/v3') return sendJSON(res, 200, openapiV3Index(types, prefix));
-  const doc = openapiV3Document(types, rest.replace(/^\/openapi\/v3\//, ''));
+function openapi(req: IncomingMessage, res: ServerResponse, path: string, types: ResourceType[], prefix: string): void {
+  if (path === '/openapi/v2') {
+    // client-go asks for the protobuf encoding first; a JSON-only server answers 406 to that alone.
+    if (!acceptsJSON(req.headers.accept)) throw new SimError(406, 'NotAcceptable', 'only the following media types are accepted: application/json');
+    return sendJSON(res, 200, openapiV2Document(types));
+  }
+  if (path === '/openapi/v3') return sendJSON(res, 200, openapiV3Index(types, prefix));
+  const doc = path.startsWith('/openapi/v3/') ? openapiV3Document(types, path.slice('/openapi/v3/'.length)) : undefined;
   if (doc === undefined) throw pathNotFound();
   sendJSON(res, 200, doc);
+}
+
+function acceptsJSON(accept: string | undefined): boolean {
+  if (accept === undefined || accept.trim() === '') return true;
+  return accept.split(',').some((range) => /^\s*(application\/json|application\/\*|\*\/\*)\s*(;|$)/i.test(range));
 }
 
 export async function route(shard: ShardState, auth: AuthConfig, views: ViewResolver | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -83,9 +93,9 @@ export async function route(shard: ShardState, auth: AuthConfig, views: ViewReso
     const identity = authenticate(req.socket as TLSSocket, req.headers, auth);
     if (target === undefined) throw pathNotFound();
     if (target.kind === 'plain') {
-      if (!target.path.startsWith('/openapi/v3')) throw pathNotFound();
+      if (target.path !== '/openapi/v2' && !target.path.startsWith('/openapi/v3')) throw pathNotFound();
       const scope = resolveScope(shard, target.scope, identity, views);
-      return openapi(res, target.path, scope.types, target.scope.prefix);
+      return openapi(req, res, target.path, scope.types, target.scope.prefix);
     }
     const creatingCluster = target.kind === 'resource' && target.group === 'core.kcp.io' && target.resource === 'logicalclusters';
     const scope = resolveScope(shard, target.scope, identity, views, creatingCluster);

@@ -52,3 +52,25 @@ test('helm install, upgrade, rollback, list and uninstall a ConfigMap chart thro
   await assert.rejects(greeting(), /NotFound|not found/);
   assert.deepEqual(JSON.parse(await helmIn('list', '-o', 'json')), []);
 });
+
+test('kubectl explain reads real schemas through the gateway, built-in kinds and CRDs alike', { skip: kubectlMissing }, async (t) => {
+  const stack = await startKubectlStack(t);
+  const kubectl = kubectlIn(stack, front);
+  const data = await kubectl('explain', 'configmap.data');
+  assert.match(data, /KIND:\s+ConfigMap/);
+  assert.match(data, /FIELD:\s+data <map\[string\]string>/);
+  assert.match(data, /Data contains the configuration data/);
+  assert.match(await kubectl('explain', 'service.spec.ports.targetPort'), /Number or name of the port/);
+  assert.match(await kubectl('explain', 'pods.spec.containers.env'), /FIELD:\s+env <\[\]EnvVar>/);
+
+  const crd = join(stack.dir, 'crd.yaml');
+  await writeFile(crd, [
+    'apiVersion: apiextensions.k8s.io/v1', 'kind: CustomResourceDefinition', 'metadata: {name: widgets.example.com}', 'spec:', '  group: example.com',
+    '  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}', '  scope: Namespaced', '  versions:',
+    '  - name: v1', '    served: true', '    storage: true', '    schema:', '      openAPIV3Schema:', '        type: object', '        properties:',
+    '          spec:', '            type: object', '            description: What the widget should be.', '            properties:',
+    '              size: {type: integer, description: How many sprockets the widget has.}', '',
+  ].join('\n'));
+  assert.match(await kubectl('apply', '-f', crd), /created/);
+  assert.match(await kubectl('explain', 'widgets.spec.size'), /How many sprockets the widget has/);
+});

@@ -74,3 +74,25 @@ test('kubectl explain reads real schemas through the gateway, built-in kinds and
   assert.match(await kubectl('apply', '-f', crd), /created/);
   assert.match(await kubectl('explain', 'widgets.spec.size'), /How many sprockets the widget has/);
 });
+
+test('kubectl apply of a Service whose port changed leaves the new port, through the gateway', { skip: kubectlMissing }, async (t) => {
+  const stack = await startKubectlStack(t);
+  const kubectl = kubectlIn(stack, front);
+  const manifest = join(stack.dir, 'svc.yaml');
+  const service = (port: number) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports:\n  - name: http\n    port: ${port}\n    targetPort: 8080\n`;
+  await writeFile(manifest, service(80));
+  assert.match(await kubectl('apply', '-f', manifest), /service\/web created/);
+  await writeFile(manifest, service(8081));
+  assert.match(await kubectl('apply', '-f', manifest), /service\/web configured/);
+  const ports = JSON.parse(await kubectl('get', 'service', 'web', '-o', 'jsonpath={.spec.ports}')) as Array<{ name: string; port: number; targetPort: number }>;
+  assert.deepEqual(ports.map((p) => [p.name, p.port, p.targetPort]), [['http', 8081, 8080]]);
+
+  // The same with server-side apply, two ports of which one changes.
+  const twoPorts = (port: number) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  ports:\n  - {name: http, port: ${port}}\n  - {name: https, port: 443}\n`;
+  await writeFile(manifest, twoPorts(80));
+  assert.match(await kubectl('apply', '--server-side', '-f', manifest), /service\/api serverside-applied/);
+  await writeFile(manifest, twoPorts(8080));
+  assert.match(await kubectl('apply', '--server-side', '-f', manifest), /service\/api serverside-applied/);
+  const applied = JSON.parse(await kubectl('get', 'service', 'api', '-o', 'jsonpath={.spec.ports}')) as Array<{ name: string; port: number }>;
+  assert.deepEqual(applied.map((p) => [p.name, p.port]), [['http', 8080], ['https', 443]]);
+});

@@ -5,6 +5,7 @@ import { parseJsonBody, readBody, sendJSON } from '../http-io.ts';
 import { managerName, recordUpdate } from '../managed-fields.ts';
 import { createObject, deleteObject, typeMeta, updateObject, type DeleteOptions } from '../objects.ts';
 import { jsonPatch, mergePatch, strategicMergePatch, type Json } from '../patch.ts';
+import { patchMetaFor } from '../schemas/patch-meta.ts';
 import { grOf } from '../shard-state.ts';
 import type { KubeObject } from '../types.ts';
 import { dryRun, type ResourceRequest } from './context.ts';
@@ -107,7 +108,7 @@ export async function handlePatch(r: ResourceRequest): Promise<void> {
       if (r.type.boundFrom !== undefined) {
         throw new SimError(415, 'UnsupportedMediaType', `strategic merge patch is not supported for ${r.type.kind}: use merge or json patch`);
       }
-      patched = strategicMergePatch(live as unknown as Json, patch);
+      patched = strategicMergePatch(live as unknown as Json, patch, patchMetaFor(r.type));
   }
   const next = asObject(patched);
   next.metadata.managedFields = live.metadata.managedFields;

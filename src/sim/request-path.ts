@@ -1,6 +1,8 @@
 // Turns a request path into what it addresses: which logical cluster (or APIExport virtual workspace), and
 // then a discovery document or a resource, the way kube-apiserver's RequestInfoFactory reads paths.
 
+import { badRequest } from './errors.ts';
+
 export interface Scope {
   /** Logical cluster name or path as written; `*` for wildcard list/watch. */
   cluster: string;
@@ -28,8 +30,20 @@ export type Target =
 
 const namespaceSubresources = new Set(['status', 'finalize']);
 
+/**
+ * One path segment, percent-decoded. An escape that is not `%XX`, or bytes that are not UTF-8 (overlong
+ * forms such as `%c0%ae` included), are the client's error: a 400, never a 500 and never guessed at.
+ */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badRequest(`invalid path segment ${JSON.stringify(segment)}: malformed percent-encoding or invalid UTF-8`);
+  }
+}
+
 export function parseTarget(pathname: string, mode: 'kcp' | 'kubernetes'): Target | undefined {
-  const segments = pathname.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
+  const segments = pathname.split('/').filter((s) => s !== '').map(decodeSegment);
   const root: Scope = { cluster: 'root', prefix: '' };
   if (mode === 'kubernetes') return parseApiPath(segments, root) ?? plain(root, segments);
 

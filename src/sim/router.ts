@@ -12,6 +12,7 @@ import { handleWatch } from './handlers/watch.ts';
 import { handleCreate, handleDelete, handleDeleteCollection, handlePatch, handleUpdate } from './handlers/write.ts';
 import { sendError, sendJSON } from './http-io.ts';
 import { openapiV2Document, openapiV3Document, openapiV3Index } from './openapi.ts';
+import { queryBool } from './query-params.ts';
 import { parseTarget, type Scope } from './request-path.ts';
 import type { ShardState } from './shard-state.ts';
 import type { Identity, KubeObject, ResourceType } from './types.ts';
@@ -139,7 +140,7 @@ function podLog(r: ResourceRequest): void {
 }
 
 async function dispatch(r: ResourceRequest, method: string, watchPath: boolean): Promise<void> {
-  const watch = watchPath || r.query.get('watch') === 'true' || r.query.get('watch') === '1';
+  const watch = watchPath || queryBool(r.query, 'watch');
   if (r.name === '') {
     if (method === 'GET') return watch ? handleWatch(r) : handleList(r);
     if (method === 'POST') return handleCreate(r);

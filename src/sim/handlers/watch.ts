@@ -1,6 +1,7 @@
 // Watch: newline-delimited JSON events over a chunked response, from a resourceVersion (or from "now"
 // with synthetic ADDED events), with bookmarks, timeoutSeconds, sendInitialEvents and 410 Expired.
 import { badRequest } from '../errors.ts';
+import { queryBool, queryInt } from '../query-params.ts';
 import { fieldMatcher, labelMatcher } from '../selectors.ts';
 import { grOf } from '../shard-state.ts';
 import { toTable, wantsTable } from '../table.ts';
@@ -15,9 +16,9 @@ export function handleWatch(r: ResourceRequest): void {
   const { query, res, shard, type } = r;
   const rvParam = query.get('resourceVersion') ?? '';
   if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw badRequest(`invalid resource version: ${rvParam}`);
-  const sendInitial = query.get('sendInitialEvents') === 'true';
-  const bookmarks = query.get('allowWatchBookmarks') === 'true' || query.get('allowWatchBookmarks') === '1';
-  const timeoutSeconds = Number(query.get('timeoutSeconds') ?? '0');
+  const sendInitial = queryBool(query, 'sendInitialEvents');
+  const bookmarks = queryBool(query, 'allowWatchBookmarks');
+  const timeoutSeconds = queryInt(query, 'timeoutSeconds') ?? 0;
   const accept = r.req.headers.accept ?? '';
   const asTable = wantsTable(accept);
   const labels = labelMatcher(query.get('labelSelector'));

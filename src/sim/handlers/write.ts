@@ -1,10 +1,11 @@
 // create (POST), update (PUT), patch (all four types) and delete / deletecollection.
 import { serverSideApply } from '../apply.ts';
 import { badRequest, notFound, SimError } from '../errors.ts';
-import { parseJsonBody, readBody, sendJSON } from '../http-io.ts';
+import { objectMediaType, parseJsonBody, readBody, sendJSON } from '../http-io.ts';
 import { managerName, recordUpdate } from '../managed-fields.ts';
 import { createObject, deleteObject, typeMeta, updateObject, type DeleteOptions } from '../objects.ts';
 import { jsonPatch, mergePatch, strategicMergePatch, type Json } from '../patch.ts';
+import { queryBool } from '../query-params.ts';
 import { patchMetaFor } from '../schemas/patch-meta.ts';
 import { grOf } from '../shard-state.ts';
 import type { KubeObject } from '../types.ts';
@@ -36,7 +37,7 @@ function manager(r: ResourceRequest): string {
 
 export async function handleCreate(r: ResourceRequest): Promise<void> {
   requireCluster(r);
-  const body = asObject(parseJsonBody(await readBody(r.req), r.req.headers['content-type'] ?? ''));
+  const body = asObject(parseJsonBody(await readBody(r.req), objectMediaType(r.req.headers['content-type'])));
   if (r.type.ephemeral === true) {
     sendJSON(r.res, 201, answerReview(r.type, body, r.identity));
     return;
@@ -50,7 +51,7 @@ export async function handleCreate(r: ResourceRequest): Promise<void> {
 
 export async function handleUpdate(r: ResourceRequest): Promise<void> {
   requireCluster(r);
-  const body = asObject(parseJsonBody(await readBody(r.req), r.req.headers['content-type'] ?? ''));
+  const body = asObject(parseJsonBody(await readBody(r.req), objectMediaType(r.req.headers['content-type'])));
   checkKind(r, body);
   const live = r.shard.store.get(r.cluster, grOf(r.type), r.namespace, r.name);
   const input = typeMeta(r.type, body);
@@ -76,7 +77,7 @@ export async function handlePatch(r: ResourceRequest): Promise<void> {
     }
     applied.metadata.name = r.name;
     if (r.query.get('fieldManager') === null) throw new SimError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
-    const force = r.query.get('force') === 'true';
+    const force = queryBool(r.query, 'force');
     const next = serverSideApply({ live, applied, manager: manager(r), force, subresource: r.subresource });
     if (live === undefined) {
       if (r.subresource !== '') throw notFound(r.type.resource, r.name, r.type.group);

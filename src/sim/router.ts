@@ -11,6 +11,7 @@ import { handleGet, handleList } from './handlers/read.ts';
 import { handleWatch } from './handlers/watch.ts';
 import { handleCreate, handleDelete, handleDeleteCollection, handlePatch, handleUpdate } from './handlers/write.ts';
 import { sendError, sendJSON } from './http-io.ts';
+import { acceptsOpenapiV2Protobuf, encodeOpenapiV2, openapiV2ProtobufType } from './openapi-v2-protobuf.ts';
 import { openapiV2Document, openapiV3Document, openapiV3Index } from './openapi.ts';
 import { queryBool } from './query-params.ts';
 import { parseTarget, type Scope } from './request-path.ts';
@@ -67,8 +68,15 @@ function publicInfo(path: string, res: ServerResponse): boolean {
 
 function openapi(req: IncomingMessage, res: ServerResponse, path: string, types: ResourceType[], prefix: string): void {
   if (path === '/openapi/v2') {
-    // client-go asks for the protobuf encoding first; a JSON-only server answers 406 to that alone.
-    if (!acceptsJSON(req.headers.accept)) throw new SimError(406, 'NotAcceptable', 'only the following media types are accepted: application/json');
+    const accept = req.headers.accept ?? '';
+    // client-go asks for gnostic protobuf only; everyone else gets JSON.
+    if (acceptsOpenapiV2Protobuf(accept)) {
+      const body = encodeOpenapiV2(openapiV2Document(types));
+      res.writeHead(200, { 'content-type': openapiV2ProtobufType, 'content-length': body.length, 'cache-control': 'no-cache, private' });
+      res.end(body);
+      return;
+    }
+    if (!acceptsJSON(accept)) throw new SimError(406, 'NotAcceptable', `only the following media types are accepted: application/json, ${openapiV2ProtobufType}`);
     return sendJSON(res, 200, openapiV2Document(types));
   }
   if (path === '/openapi/v3') return sendJSON(res, 200, openapiV3Index(types, prefix));

@@ -51,7 +51,7 @@ test('openapi v3 of a CRD carries its openAPIV3Schema, and no strategic merge pa
   assert.equal(patch?.requestBody?.content['application/strategic-merge-patch+json'], undefined);
 });
 
-test('openapi v2: one JSON document with every kind, plain $refs and the patch extensions; protobuf only is 406', async (t) => {
+test('openapi v2: one JSON document with every kind, plain $refs and the patch extensions; protobuf for client-go, 406 for others', async (t) => {
   const { admin } = await shardForTest(t);
   for (const prefix of ['', '/clusters/root']) {
     const doc = await admin.request<V2>('GET', `${prefix}/openapi/v2`, { headers: { accept: 'application/json' } });
@@ -66,6 +66,11 @@ test('openapi v2: one JSON document with every kind, plain $refs and the patch e
     assert.equal(doc.body.definitions['io.k8s.api.core.v1.Service']?.properties?.['spec']?.$ref, '#/definitions/io.k8s.api.core.v1.ServiceSpec');
     assert.ok(doc.body.definitions['io.kcp.tenancy.v1alpha1.Workspace']);
   }
-  const protobufOnly = await admin.request('GET', '/openapi/v2', { headers: { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' } });
-  assert.equal(protobufOnly.status, 406);
+  const yamlOnly = await admin.request('GET', '/openapi/v2', { headers: { accept: 'application/yaml' } });
+  assert.equal(yamlOnly.status, 406);
+  // client-go asks for gnostic protobuf (kubectl explain --output=plaintext-openapiv2 reads it in the e2e tests).
+  const protobuf = await admin.request('GET', '/openapi/v2', { headers: { accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' } });
+  assert.equal(protobuf.status, 200);
+  assert.equal(protobuf.headers['content-type'], 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf');
+  assert.ok(protobuf.text.includes('io.k8s.api.core.v1.ConfigMap') && protobuf.text.includes('x-kubernetes-patch-merge-key'));
 });

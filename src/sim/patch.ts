@@ -131,7 +131,10 @@ export function strategicMergePatch(target: Json | undefined, patch: Json, meta?
     }
     const current = result[key];
     if (Array.isArray(value)) {
-      result[key] = mergeList(meta?.list(key), Array.isArray(current) ? current : undefined, value);
+      const listMeta = meta?.list(key);
+      const merged = mergeList(listMeta, Array.isArray(current) ? current : undefined, value);
+      const order = patch[`$setElementOrder/${key}`];
+      result[key] = Array.isArray(order) ? inElementOrder(merged, order, listMeta?.mergeKey) : merged;
     } else {
       const merged = strategicMergePatch(current, value, meta?.field(key));
       if (merged === null) delete result[key];
@@ -168,6 +171,17 @@ function mergeList(meta: ReturnType<PatchMeta['list']>, current: Json[] | undefi
     }
   }
   return merged;
+}
+
+/**
+ * `$setElementOrder/<list>` (what kubectl apply sends) gives the order of the items the patch knows:
+ * those come first in that order, items only the server had keep theirs after them.
+ */
+function inElementOrder(items: Json[], order: Json[], mergeKey: string | undefined): Json[] {
+  const identity = (item: Json | undefined) => JSON.stringify(mergeKey !== undefined && isObject(item) ? item[mergeKey] : item);
+  const position = new Map(order.map((entry, i) => [identity(entry), i]));
+  const ranked = items.map((item, i) => ({ item, rank: position.get(identity(item)) ?? order.length + i }));
+  return ranked.sort((a, b) => a.rank - b.rank).map((r) => r.item);
 }
 
 function stripDirectives(value: Json): Json {

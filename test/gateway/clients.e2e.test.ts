@@ -62,6 +62,10 @@ test('kubectl explain reads real schemas through the gateway, built-in kinds and
   assert.match(data, /Data contains the configuration data/);
   assert.match(await kubectl('explain', 'service.spec.ports.targetPort'), /Number or name of the port/);
   assert.match(await kubectl('explain', 'pods.spec.containers.env'), /FIELD:\s+env <\[\]EnvVar>/);
+  // The v2 document, in the protobuf encoding client-go reads it in.
+  const v2 = await kubectl('explain', '--output=plaintext-openapiv2', 'configmap.data');
+  assert.match(v2, /FIELD:\s+data <map\[string\]string>/);
+  assert.match(v2, /Data contains the configuration data/);
 
   const crd = join(stack.dir, 'crd.yaml');
   await writeFile(crd, [
@@ -86,6 +90,15 @@ test('kubectl apply of a Service whose port changed leaves the new port, through
   assert.match(await kubectl('apply', '-f', manifest), /service\/web configured/);
   const ports = JSON.parse(await kubectl('get', 'service', 'web', '-o', 'jsonpath={.spec.ports}')) as Array<{ name: string; port: number; targetPort: number }>;
   assert.deepEqual(ports.map((p) => [p.name, p.port, p.targetPort]), [['http', 8081, 8080]]);
+
+  // Two ports, the first of which changes: the order of the manifest is kept.
+  const pair = (port: number) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: pair\nspec:\n  ports:\n  - {name: http, port: ${port}}\n  - {name: https, port: 443}\n`;
+  await writeFile(manifest, pair(80));
+  assert.match(await kubectl('apply', '-f', manifest), /service\/pair created/);
+  await writeFile(manifest, pair(8080));
+  assert.match(await kubectl('apply', '-f', manifest), /service\/pair configured/);
+  const paired = JSON.parse(await kubectl('get', 'service', 'pair', '-o', 'jsonpath={.spec.ports}')) as Array<{ name: string; port: number }>;
+  assert.deepEqual(paired.map((p) => [p.name, p.port]), [['http', 8080], ['https', 443]]);
 
   // The same with server-side apply, two ports of which one changes.
   const twoPorts = (port: number) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  ports:\n  - {name: http, port: ${port}}\n  - {name: https, port: 443}\n`;

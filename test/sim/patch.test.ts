@@ -61,3 +61,11 @@ test('lists without a merge strategy are replaced; finalizers merge as a set; $p
   const role = patchAs('Role', { rules: [{ verbs: ['get'], resources: ['pods'] }] }, { rules: [{ verbs: ['list'], resources: ['configmaps'] }] }) as { rules: unknown[] };
   assert.deepEqual(role.rules, [{ verbs: ['list'], resources: ['configmaps'] }]);
 });
+
+test('$setElementOrder puts the items the patch names in its order, the server\'s own after them', () => {
+  const live: Json = { spec: { ports: [{ name: 'http', port: 80 }, { name: 'https', port: 443 }, { name: 'metrics', port: 9090 }] } };
+  const patched = patchAs('Service', live, {
+    spec: { '$setElementOrder/ports': [{ port: 8080 }, { port: 443 }], ports: [{ name: 'http', port: 8080 }, { $patch: 'delete', port: 80 }] },
+  }) as { spec: { ports: Array<{ port: number }> } };
+  assert.deepEqual(patched.spec.ports.map((p) => p.port), [8080, 443, 9090]);
+});

@@ -53,10 +53,13 @@ export function resolveScope(shard: ShardState, scope: Scope, identity: Identity
 }
 
 /** Health and version need no identity, as kube-apiserver's system:public-info-viewer allows everyone. */
-function publicInfo(path: string, res: ServerResponse): boolean {
-  if (path === '/livez' || path === '/readyz' || path === '/healthz') {
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-    res.end('ok');
+function publicInfo(path: string, query: URLSearchParams, res: ServerResponse): boolean {
+  const probe = /^\/(healthz|livez|readyz)(?:\/(ping|log|etcd))?$/.exec(path);
+  if (probe !== null) {
+    // Every check passes; `?verbose` lists them as kube-apiserver does, a named check answers alone.
+    const verbose = queryBool(query, 'verbose') && probe[2] === undefined;
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
+    res.end(verbose ? `${['ping', 'log', 'etcd'].map((c) => `[+]${c} ok`).join('\n')}\n${probe[1]} check passed\n` : 'ok');
     return true;
   }
   if (path === '/version') {
@@ -98,7 +101,7 @@ export async function route(shard: ShardState, auth: AuthConfig, views: ViewReso
     const url = new URL(req.url ?? '/', 'https://shard.invalid');
     const path = url.pathname;
     const target = parseTarget(path, shard.settings.mode);
-    if (target?.kind === 'plain' && publicInfo(target.path, res)) return;
+    if (target?.kind === 'plain' && publicInfo(target.path, url.searchParams, res)) return;
     const identity = authenticate(req.socket as TLSSocket, req.headers, auth);
     if (target === undefined) throw pathNotFound();
     if (target.kind === 'plain') {

@@ -63,6 +63,10 @@ test('version and health answer under every logical cluster, as on kcp', async (
     for (const probe of ['healthz', 'livez', 'readyz']) {
       const r = await admin.request('GET', `${prefix}/${probe}`);
       assert.deepEqual([r.status, r.text], [200, 'ok'], `${prefix}/${probe}`);
+      const check = await admin.request('GET', `${prefix}/${probe}/ping`);
+      assert.deepEqual([check.status, check.text], [200, 'ok'], `${prefix}/${probe}/ping`);
+      const verbose = await admin.request('GET', `${prefix}/${probe}?verbose`);
+      assert.match(verbose.text, new RegExp(`\\[\\+\\]ping ok\\n[^]*${probe} check passed`), `${prefix}/${probe}?verbose`);
     }
   }
 });

@@ -17,6 +17,12 @@ interface SchemaSpec {
 
 const columnTypes = new Set(['string', 'integer', 'number', 'boolean', 'date']);
 
+/** kcp keeps the schema itself in `versions[].schema`; a CRD-style `{openAPIV3Schema: …}` wrapper is read too. */
+function openAPIV3Schema(schema: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  const wrapped = schema?.['openAPIV3Schema'];
+  return wrapped !== null && typeof wrapped === 'object' && !Array.isArray(wrapped) ? (wrapped as Record<string, unknown>) : schema;
+}
+
 export function typesFromSchema(schema: KubeObject, from: NonNullable<ResourceType['boundFrom']>): ResourceType[] {
   const spec = schema['spec'] as SchemaSpec;
   return spec.versions
@@ -32,7 +38,7 @@ export function typesFromSchema(schema: KubeObject, from: NonNullable<ResourceTy
       ...(spec.names.shortNames !== undefined ? { shortNames: spec.names.shortNames } : {}),
       ...(spec.names.categories !== undefined ? { categories: spec.names.categories } : {}),
       ...(v.subresources?.status !== undefined ? { subresources: ['status' as const] } : {}),
-      ...(v.schema !== undefined ? { schema: v.schema } : {}),
+      ...(openAPIV3Schema(v.schema) !== undefined ? { schema: openAPIV3Schema(v.schema) } : {}),
       columns: (v.additionalPrinterColumns ?? []).map((c): PrinterColumn => ({
         name: c.name,
         type: (columnTypes.has(c.type) ? c.type : 'string') as PrinterColumn['type'],

@@ -109,3 +109,24 @@ test('kubectl apply of a Service whose port changed leaves the new port, through
   const applied = JSON.parse(await kubectl('get', 'service', 'api', '-o', 'jsonpath={.spec.ports}')) as Array<{ name: string; port: number }>;
   assert.deepEqual(applied.map((p) => [p.name, p.port]), [['http', 8080], ['https', 443]]);
 });
+
+test('kubectl apply validates manifests against the schemas: a typo is refused, --validate=false lets it through', { skip: kubectlMissing }, async (t) => {
+  const stack = await startKubectlStack(t);
+  const kubectl = kubectlIn(stack, front);
+  const manifest = join(stack.dir, 'typo.yaml');
+  await writeFile(manifest, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: typo\ndta:\n  a: b\n');
+  await assert.rejects(kubectl('apply', '-f', manifest), /strict decoding error: unknown field "dta"/);
+  await assert.rejects(kubectl('get', 'configmap', 'typo'), /NotFound|not found/);
+  assert.match(await kubectl('apply', '--validate=false', '-f', manifest), /configmap\/typo created/);
+  // A pod with the fields people write passes.
+  const pod = join(stack.dir, 'pod.yaml');
+  await writeFile(pod, [
+    'apiVersion: v1', 'kind: Pod', 'metadata: {name: web, labels: {app: web}}', 'spec:', '  restartPolicy: Always', '  terminationGracePeriodSeconds: 5',
+    '  containers:', '  - name: web', '    image: nginx:1.27', '    imagePullPolicy: IfNotPresent', '    args: ["-g", "daemon off;"]',
+    '    ports: [{name: http, containerPort: 80, protocol: TCP}]', '    env: [{name: A, value: "1"}, {name: B, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]',
+    '    resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {memory: 64Mi}}', '    readinessProbe: {httpGet: {path: /, port: http}, periodSeconds: 5}',
+    '    securityContext: {runAsNonRoot: false, allowPrivilegeEscalation: false}', '    volumeMounts: [{name: cache, mountPath: /var/cache/nginx}]',
+    '  volumes: [{name: cache, emptyDir: {sizeLimit: 64Mi}}, {name: cfg, configMap: {name: typo}}]', '  tolerations: [{key: k, operator: Exists}]', '',
+  ].join('\n'));
+  assert.match(await kubectl('apply', '-f', pod), /pod\/web created/);
+});

@@ -2,6 +2,7 @@
 import { serverSideApply } from '../apply.ts';
 import { badRequest, notFound, SimError } from '../errors.ts';
 import { objectMediaType, parseJsonBody, readBody, sendJSON } from '../http-io.ts';
+import { checkFields, fieldValidationOf } from '../field-validation.ts';
 import { managerName, recordUpdate } from '../managed-fields.ts';
 import { createObject, deleteObject, typeMeta, updateObject, type DeleteOptions } from '../objects.ts';
 import { jsonPatch, mergePatch, strategicMergePatch, type Json } from '../patch.ts';
@@ -31,6 +32,12 @@ function requireCluster(r: ResourceRequest): void {
   if (!r.visible(r.cluster)) throw notFound(r.type.resource, r.name, r.type.group);
 }
 
+/** Unknown fields: a 400 under fieldValidation=Strict, Warning headers under Warn (the default). */
+function validateFields(r: ResourceRequest, object: unknown): void {
+  const warnings = checkFields(r.type, object, fieldValidationOf(r.query));
+  if (warnings.length > 0) r.res.setHeader('Warning', warnings);
+}
+
 function manager(r: ResourceRequest): string {
   return managerName(r.query.get('fieldManager'), r.req.headers['user-agent']);
 }
@@ -43,6 +50,7 @@ export async function handleCreate(r: ResourceRequest): Promise<void> {
     return;
   }
   checkKind(r, body);
+  validateFields(r, body);
   const input = typeMeta(r.type, body);
   recordUpdate(undefined, input, manager(r), '');
   const created = createObject(r.shard, r.cluster, r.type, input, r.namespace, { dryRun: dryRun(r.query) });
@@ -53,6 +61,7 @@ export async function handleUpdate(r: ResourceRequest): Promise<void> {
   requireCluster(r);
   const body = asObject(parseJsonBody(await readBody(r.req), objectMediaType(r.req.headers['content-type'])));
   checkKind(r, body);
+  validateFields(r, body);
   const live = r.shard.store.get(r.cluster, grOf(r.type), r.namespace, r.name);
   const input = typeMeta(r.type, body);
   if (live !== undefined) {
@@ -75,6 +84,7 @@ export async function handlePatch(r: ResourceRequest): Promise<void> {
     if (applied.metadata.name !== undefined && applied.metadata.name !== r.name) {
       throw badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${r.name})`);
     }
+    validateFields(r, applied);
     applied.metadata.name = r.name;
     if (r.query.get('fieldManager') === null) throw new SimError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
     const force = queryBool(r.query, 'force');
@@ -112,6 +122,7 @@ export async function handlePatch(r: ResourceRequest): Promise<void> {
       patched = strategicMergePatch(live as unknown as Json, patch, patchMetaFor(r.type));
   }
   const next = asObject(patched);
+  validateFields(r, next);
   next.metadata.managedFields = live.metadata.managedFields;
   recordUpdate(live, next, manager(r), r.subresource);
   const updated = updateObject(r.shard, r.cluster, r.type, next, r.namespace, r.name, options);

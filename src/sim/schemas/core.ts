@@ -27,6 +27,10 @@ const container: Record<string, Schema> = {
   tty: bool("Whether this container should allocate a TTY for itself, also requires 'stdin' to be true."),
   terminationMessagePath: str("Optional: Path at which the file to which the container's termination message will be written is mounted into the container's filesystem."),
   terminationMessagePolicy: str('Indicate how the termination message should be populated.'),
+  resizePolicy: { type: 'array', items: loose('ContainerResizePolicy represents resource resize policy for the container.'), description: 'Resources resize policy for the container.', 'x-kubernetes-list-type': 'atomic' },
+  restartPolicy: str('RestartPolicy defines the restart behavior of individual containers in a pod. This field may only be set for init containers, and the only allowed value is "Always".'),
+  volumeDevices: keyedList(core('VolumeDevice'), 'devicePath', 'volumeDevices is the list of block devices to be used by the container.'),
+  targetContainerName: str('If set, the name of the container from PodSpec that this ephemeral container targets (ephemeral containers only).'),
 };
 
 const volumeSources = ['configMap', 'secret', 'emptyDir', 'persistentVolumeClaim', 'hostPath', 'projected', 'downwardAPI', 'csi', 'ephemeral', 'nfs'];
@@ -104,6 +108,9 @@ export const coreSchemas: Record<string, Schema> = {
     ipFamilies: strings('IPFamilies is a list of IP families (e.g. IPv4, IPv6) assigned to this service.'),
     ipFamilyPolicy: str('IPFamilyPolicy represents the dual-stack-ness requested or required by this Service.'),
     allocateLoadBalancerNodePorts: bool('allocateLoadBalancerNodePorts defines if NodePorts will be automatically allocated for services with type LoadBalancer.'),
+    loadBalancerClass: str('loadBalancerClass is the class of the load balancer implementation this Service belongs to.'),
+    sessionAffinityConfig: loose('sessionAffinityConfig contains the configurations of session affinity.'),
+    trafficDistribution: str('TrafficDistribution offers a way to express preferences for how traffic is distributed to Service endpoints.'),
   }),
   [core('ServicePort')]: object("ServicePort contains information on service's port.", {
     name: str('The name of this port within the service. This must be a DNS_LABEL. All ports within a ServiceSpec must have unique names.'),
@@ -145,8 +152,34 @@ export const coreSchemas: Record<string, Schema> = {
     tolerations: { type: 'array', items: loose('The pod this Toleration is attached to tolerates any taint that matches the triple <key,value,effect>.'), description: "If specified, the pod's tolerations.", 'x-kubernetes-list-type': 'atomic' },
     priorityClassName: str('If specified, indicates the pod\'s priority.'),
     enableServiceLinks: bool("EnableServiceLinks indicates whether information about services should be injected into pod's environment variables."),
+    serviceAccount: str('DeprecatedServiceAccount is a deprecated alias for ServiceAccountName. Deprecated: Use serviceAccountName instead.'),
+    hostPID: bool("Use the host's pid namespace. Optional: Default to false."),
+    hostIPC: bool("Use the host's ipc namespace. Optional: Default to false."),
+    hostUsers: bool("Use the host's user namespace. Optional: Default to true."),
+    shareProcessNamespace: bool('Share a single process namespace between all of the containers in a pod.'),
+    setHostnameAsFQDN: bool("If true the pod's hostname will be configured as the pod's FQDN, rather than the leaf name (the default)."),
+    hostAliases: { ...keyedList(core('HostAlias'), 'ip', "HostAliases is an optional list of hosts and IPs that will be injected into the pod's hosts file if specified."), 'x-kubernetes-list-map-keys': ['ip'] },
+    dnsConfig: loose('Specifies the DNS parameters of a pod.'),
+    os: loose('Specifies the OS of the containers in the pod.'),
+    overhead: stringMap('Overhead represents the resource overhead associated with running a pod for a given RuntimeClass.'),
+    preemptionPolicy: str('PreemptionPolicy is the Policy for preempting pods with lower priority.'),
+    priority: int('The priority value. Various system components use this field to find the priority of the pod.'),
+    readinessGates: { type: 'array', items: loose('PodReadinessGate contains the reference to a pod condition'), description: 'If specified, all readiness gates will be evaluated for pod readiness.', 'x-kubernetes-list-type': 'atomic' },
+    resourceClaims: { type: 'array', items: loose('PodResourceClaim references exactly one ResourceClaim.'), description: 'ResourceClaims defines which ResourceClaims must be allocated and reserved before the Pod is allowed to start.', 'x-kubernetes-patch-merge-key': 'name', 'x-kubernetes-patch-strategy': 'merge,retainKeys', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
+    resources: ref(core('ResourceRequirements'), 'Resources is the total amount of CPU and Memory resources required by all containers in the pod.'),
+    runtimeClassName: str('RuntimeClassName refers to a RuntimeClass object in the node.k8s.io group, which should be used to run this pod.'),
+    schedulingGates: keyedList(core('PodSchedulingGate'), 'name', 'SchedulingGates is an opaque list of values that if specified will block scheduling the pod.'),
+    topologySpreadConstraints: { type: 'array', items: loose('TopologySpreadConstraint specifies how to spread matching pods among the given topology.'), description: 'TopologySpreadConstraints describes how a group of pods ought to spread across topology domains.', 'x-kubernetes-patch-merge-key': 'topologyKey', 'x-kubernetes-patch-strategy': 'merge', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['topologyKey', 'whenUnsatisfiable'] },
   }, ['containers']),
+  [core('HostAlias')]: object("HostAlias holds the mapping between IP and hostnames that will be injected as an entry in the pod's hosts file.", {
+    ip: str('IP address of the host file entry.'), hostnames: strings('Hostnames for the above IP address.'),
+  }, ['ip']),
+  [core('PodSchedulingGate')]: object('PodSchedulingGate is associated to a Pod to guard its scheduling.', { name: str('Name of the scheduling gate. Each scheduling gate must have a unique name field.') }, ['name']),
   [core('Container')]: object('A single application container that you want to run within a pod.', container, ['name']),
+  [core('VolumeDevice')]: object('volumeDevice describes a mapping of a raw block device within a container.', {
+    name: str('name must match the name of a persistentVolumeClaim in the pod'),
+    devicePath: str('devicePath is the path inside of the container that the device will be mapped to.'),
+  }, ['name', 'devicePath']),
   [core('ContainerPort')]: object('ContainerPort represents a network port in a single container.', {
     name: str('If specified, this must be an IANA_SVC_NAME and unique within the pod.'),
     containerPort: int("Number of port to expose on the pod's IP address. This must be a valid port number, 0 < x < 65536."),
@@ -163,6 +196,7 @@ export const coreSchemas: Record<string, Schema> = {
     configMapRef: loose('The ConfigMap to select from'), secretRef: loose('The Secret to select from'),
   }),
   [core('ResourceRequirements')]: object('ResourceRequirements describes the compute resource requirements.', {
+    claims: { type: 'array', items: loose('ResourceClaim references one entry in PodSpec.ResourceClaims.'), description: 'Claims lists the names of resources, defined in spec.resourceClaims, that are used by this container.', 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['name'] },
     limits: stringMap('Limits describes the maximum amount of compute resources allowed.'),
     requests: stringMap('Requests describes the minimum amount of compute resources required.'),
   }),
@@ -172,12 +206,15 @@ export const coreSchemas: Record<string, Schema> = {
     readOnly: bool('Mounted read-only if true, read-write otherwise (false or unspecified). Defaults to false.'),
     subPath: str("Path within the volume from which the container's volume should be mounted."),
     mountPropagation: str('mountPropagation determines how mounts are propagated from the host to container and the other way around.'),
+    recursiveReadOnly: str('RecursiveReadOnly specifies whether read-only mounts should be handled recursively.'),
+    subPathExpr: str("Expanded path within the volume from which the container's volume should be mounted."),
   }, ['name', 'mountPath']),
-  [core('Volume')]: object('Volume represents a named volume in a pod that may be accessed by any container in the pod.', {
+  // Open beyond the sources named here: there are some thirty volume sources.
+  [core('Volume')]: { ...object('Volume represents a named volume in a pod that may be accessed by any container in the pod.', {
     name: str("name of the volume. Must be a DNS_LABEL and unique within the pod."),
     ...Object.fromEntries(volumeSources.map((source) => [source, loose(`${source} represents a ${source} volume that should populate this volume`)])),
-  }, ['name']),
-  [core('PodStatus')]: object('PodStatus represents information about the status of a pod.', {
+  }, ['name']), 'x-kubernetes-preserve-unknown-fields': true },
+  [core('PodStatus')]: { 'x-kubernetes-preserve-unknown-fields': true, ...object('PodStatus represents information about the status of a pod.', {
     phase: str('The phase of a Pod is a simple, high-level summary of where the Pod is in its lifecycle.', { enum: ['Failed', 'Pending', 'Running', 'Succeeded', 'Unknown'] }),
     conditions: keyedList(core('PodCondition'), 'type', 'Current service state of pod.', ['type']),
     message: str('A human readable message indicating details about why the pod is in this condition.'),
@@ -188,7 +225,7 @@ export const coreSchemas: Record<string, Schema> = {
     startTime: time('RFC 3339 date and time at which the object was acknowledged by the Kubelet.'),
     containerStatuses: { type: 'array', items: loose('ContainerStatus contains details for the current status of this container.'), description: 'The list has one entry per container in the manifest.', 'x-kubernetes-list-type': 'atomic' },
     qosClass: str('The Quality of Service (QOS) classification assigned to the pod based on resource requirements.'),
-  }),
+  }) },
   [core('PodCondition')]: object('PodCondition contains details for the current condition of this pod.', {
     type: str('Type is the type of the condition.'), status: str('Status is the status of the condition. Can be True, False, Unknown.'),
     lastProbeTime: time('Last time we probed the condition.'), lastTransitionTime: time('Last time the condition transitioned from one status to another.'),

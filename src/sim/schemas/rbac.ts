@@ -47,6 +47,7 @@ export const rbacSchemas: Record<string, Schema> = {
         namespace: str('Namespace is the namespace of the action being requested.'), verb: str('Verb is a kubernetes resource API verb, like: get, list, watch, create, update, delete, proxy.'),
         group: str('Group is the API Group of the Resource.'), version: str('Version is the API Version of the Resource.'), resource: str('Resource is one of the existing resource types.'),
         subresource: str('Subresource is one of the existing resource types.'), name: str('Name is the name of the resource being requested for a "get" or deleted for a "delete".'),
+        fieldSelector: loose('fieldSelector describes the limitation on access based on field.'), labelSelector: loose('labelSelector describes the limitation on access based on labels.'),
       }),
       nonResourceAttributes: object('NonResourceAttributes describes information for a non-resource access request', { path: str('Path is the URL path of the request'), verb: str('Verb is the standard HTTP verb') }),
     }),

@@ -2,6 +2,7 @@
 // single v2 document, each with the schemas of the kinds served (`kubectl explain`, client-side apply's
 // patch merge keys, helm) and PATCH operations that declare `fieldValidation`, so clients leave
 // validation to the server.
+import { createHash } from 'node:crypto';
 import { componentsFor, kindSchema, refPrefix, type Schema } from './schemas/index.ts';
 import { groupVersion, type ResourceType } from './types.ts';
 
@@ -9,9 +10,13 @@ function gvPath(t: ResourceType): string {
   return t.group === '' ? `api/${t.version}` : `apis/${t.group}/${t.version}`;
 }
 
+/** Each entry's hash is that of its document, as kube-apiserver's: it changes when a schema does, so caches keyed on the URL stay right. */
 export function openapiV3Index(types: ResourceType[], prefix: string): Record<string, unknown> {
   const paths: Record<string, unknown> = {};
-  for (const t of types) paths[gvPath(t)] = { serverRelativeURL: `${prefix}/openapi/v3/${gvPath(t)}?hash=sim` };
+  for (const path of new Set(types.map(gvPath))) {
+    const hash = createHash('sha512').update(JSON.stringify(openapiV3Document(types, path))).digest('hex').slice(0, 128).toUpperCase();
+    paths[path] = { serverRelativeURL: `${prefix}/openapi/v3/${path}?hash=${hash}` };
+  }
   return { paths };
 }
 

@@ -1,6 +1,7 @@
 // OpenAPI v2 and v3 with the schemas of the kinds served: what kubectl explain, client-side apply and helm read.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { waitFor } from '../helpers/wait.ts';
 import { shardForTest } from './fixture.ts';
 
 type SchemaNode = { description?: string; type?: string; properties?: Record<string, SchemaNode>; items?: SchemaNode; allOf?: SchemaNode[]; $ref?: string; [k: string]: unknown };
@@ -40,6 +41,11 @@ test('openapi v3 of a CRD carries its openAPIV3Schema, and no strategic merge pa
     },
   });
   assert.equal(crd.status, 201, crd.text);
+  type Index = { paths: Record<string, { serverRelativeURL: string }> };
+  const urlOf = async (path: string) => (await admin.request<Index>('GET', '/clusters/root/openapi/v3')).body.paths[path]?.serverRelativeURL;
+  const before = await urlOf('apis/example.com/v1');
+  assert.match(before ?? '', /^\/clusters\/root\/openapi\/v3\/apis\/example\.com\/v1\?hash=[0-9A-F]{128}$/);
+  assert.equal(await urlOf('apis/example.com/v1'), before, 'the same schemas, the same hash');
   const doc = await admin.request<V3>('GET', '/clusters/root/openapi/v3/apis/example.com/v1');
   assert.equal(doc.status, 200, doc.text);
   const widget = doc.body.components.schemas['com.example.v1.Widget'];
@@ -49,6 +55,13 @@ test('openapi v3 of a CRD carries its openAPIV3Schema, and no strategic merge pa
   const patch = doc.body.paths['/apis/example.com/v1/namespaces/{namespace}/widgets/{name}']?.patch;
   assert.ok(patch?.requestBody?.content['application/merge-patch+json']);
   assert.equal(patch?.requestBody?.content['application/strategic-merge-patch+json'], undefined);
+
+  // A changed schema changes the hash, so a client caching by URL fetches it again.
+  const live = await admin.request<{ metadata: { resourceVersion: string }; spec: { versions: Array<{ schema: { openAPIV3Schema: { properties: { spec: { properties: { size: { description: string } } } } } } }> } }>(
+    'GET', '/clusters/root/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com');
+  live.body.spec.versions[0]!.schema.openAPIV3Schema.properties.spec.properties.size.description = 'cogs';
+  assert.equal((await admin.request('PUT', '/clusters/root/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com', { body: live.body })).status, 200);
+  await waitFor(async () => (await urlOf('apis/example.com/v1')) !== before, { what: 'a new hash for apis/example.com/v1', timeoutMs: 2000 });
 });
 
 test('openapi v2: one JSON document with every kind, plain $refs and the patch extensions; protobuf for client-go, 406 for others', async (t) => {

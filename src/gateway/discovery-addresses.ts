@@ -6,8 +6,9 @@
 /** Bigger than any real APIVersions/APIGroupList; a shard sending more is answered with a 502. */
 export const maxDiscoveryRootBytes = 4 << 20;
 
+/** GET only: a HEAD answer has no body to leak from, and its Content-Length must stay the shard's. */
 export function isDiscoveryRoot(method: string | undefined, rest: string): boolean {
-  return (method === 'GET' || method === 'HEAD') && (rest === '/api' || rest === '/api/' || rest === '/apis' || rest === '/apis/');
+  return method === 'GET' && (rest === '/api' || rest === '/api/' || rest === '/apis' || rest === '/apis/');
 }
 
 /** Whether the shard's answer is a legacy discovery document in plain, uncompressed JSON. */

@@ -98,7 +98,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
     const headers = clientResponseHeaders({ ...held.headers, 'content-length': String(body.length) });
     this.ctx.responded = true;
     this.res.writeHead(held.statusCode, headers);
-    if (this.ctx.req.method !== 'HEAD') this.res.write(body);
+    this.res.write(body);
     this.res.end();
   }
 

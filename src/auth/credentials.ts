@@ -28,6 +28,21 @@ export function bearerToken(headers: IncomingHttpHeaders): string | undefined {
   return undefined;
 }
 
+/**
+ * True when a request carries more than one Authorization header. Node keeps only the first in
+ * `headers`, and another hop may keep the last: such a request has no one meaning, so it is refused.
+ */
+export function hasRepeatedAuthorization(rawHeaders: readonly string[]): boolean {
+  let seen = false;
+  for (let i = 0; i < rawHeaders.length; i += 2) {
+    const name = rawHeaders[i]!;
+    if (name.length !== 13 || name.toLowerCase() !== 'authorization') continue;
+    if (seen) return true;
+    seen = true;
+  }
+  return false;
+}
+
 /** The Sec-WebSocket-Protocol value with the bearer entry removed (the token must not travel on). */
 export function withoutBearerSubprotocol(value: string): string {
   return value

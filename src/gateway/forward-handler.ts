@@ -6,6 +6,7 @@ import { GatewayError, isGatewayError } from '../kube/gateway-error.ts';
 import type { ShardHealth } from '../routing/types.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { ClientResponse, RequestContext, ResponseSink, UpstreamExchange } from './context.ts';
+import { isLegacyDiscoveryJSON, maxDiscoveryRootBytes, withoutShardAddresses } from './discovery-addresses.ts';
 import { destroyResponse, respondWithError } from './respond.ts';
 import { clientResponseHeaders } from './upstream-headers.ts';
 
@@ -23,12 +24,16 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
   private firstChunkSent = false;
   private resumeOnDrain: (() => void) | undefined = undefined;
   private pendingFailure: GatewayError | undefined = undefined;
+  /** Set while a discovery root is read whole to drop shard addresses (see discovery-addresses.ts). */
+  private held: { statusCode: number; headers: Headers; chunks: Buffer[]; size: number } | undefined = undefined;
+  private readonly discoveryRoot: boolean;
 
-  constructor(ctx: RequestContext, res: ClientResponse & ResponseSink, metrics: GatewayMetrics, health: ShardHealth | undefined) {
+  constructor(ctx: RequestContext, res: ClientResponse & ResponseSink, metrics: GatewayMetrics, health: ShardHealth | undefined, discoveryRoot = false) {
     this.ctx = ctx;
     this.res = res;
     this.metrics = metrics;
     this.health = health;
+    this.discoveryRoot = discoveryRoot;
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -41,6 +46,10 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
     this.health?.reportSuccess(this.ctx.shard);
     if (this.stopped) return;
     this.ctx.statusCode = statusCode;
+    if (this.discoveryRoot && isLegacyDiscoveryJSON(statusCode, headers)) {
+      this.held = { statusCode, headers, chunks: [], size: 0 };
+      return;
+    }
     this.ctx.responded = true;
     this.res.writeHead(statusCode, clientResponseHeaders(headers));
     if (this.ctx.longRunning) {
@@ -53,6 +62,12 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.stopped) return;
+    if (this.held !== undefined) {
+      this.held.chunks.push(chunk);
+      this.held.size += chunk.length;
+      if (this.held.size > maxDiscoveryRootBytes) controller.abort(new GatewayError('BAD_GATEWAY', 'the shard serving this workspace failed', { internalReason: `discovery document over ${maxDiscoveryRootBytes} bytes` }));
+      return;
+    }
     const written = this.firstChunkSent ? this.res.write(chunk) : this.writeFirstChunk(chunk);
     if (!written) {
       controller.pause();
@@ -75,6 +90,17 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
   onResponseEnd(): void {
     if (this.finished) return;
     this.finish();
+    if (this.held !== undefined && !this.stopped) return this.releaseHeld(this.held);
+    this.res.end();
+  }
+
+  private releaseHeld(held: { statusCode: number; headers: Headers; chunks: Buffer[] }): void {
+    this.held = undefined;
+    const body = withoutShardAddresses(Buffer.concat(held.chunks));
+    const headers = clientResponseHeaders({ ...held.headers, 'content-length': String(body.length) });
+    this.ctx.responded = true;
+    this.res.writeHead(held.statusCode, headers);
+    this.res.write(body);
     this.res.end();
   }
 
@@ -82,6 +108,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
     if (this.finished) return;
     this.finish();
     if (this.stopped) return;
+    this.held = undefined;
     if (this.res.headersSent) {
       // Mid-stream failure: cut the response so the client cannot take a truncated body for a whole one.
       destroyResponse(this.ctx);

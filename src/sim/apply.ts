@@ -18,10 +18,13 @@ function mergeApplied(live: Json | undefined, applied: Json, field = ''): Json {
     return result;
   }
   const key = listKeys[field];
-  if (Array.isArray(applied) && Array.isArray(live) && key !== undefined) {
+  // Merged by key only when every item has it, as ownership was recorded (leafPaths); otherwise the list
+  // is owned and replaced as a whole. A Service's `ports` carry no containerPort, so they are replaced.
+  const keyed = (list: Json[]) => key !== undefined && list.every((item) => isObject(item) && item[key] !== undefined);
+  if (Array.isArray(applied) && Array.isArray(live) && keyed(applied) && keyed(live)) {
     const merged = [...live];
     for (const item of applied) {
-      const index = merged.findIndex((m) => isObject(m) && isObject(item) && m[key] === item[key]);
+      const index = merged.findIndex((m) => isObject(m) && isObject(item) && JSON.stringify(m[key]) === JSON.stringify(item[key]));
       if (index >= 0) merged[index] = mergeApplied(merged[index], item);
       else merged.push(item);
     }

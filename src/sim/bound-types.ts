@@ -10,11 +10,18 @@ interface SchemaSpec {
     name: string;
     served?: boolean;
     subresources?: { status?: unknown };
+    schema?: Record<string, unknown>;
     additionalPrinterColumns?: Array<{ name: string; type: string; jsonPath: string; priority?: number; description?: string }>;
   }>;
 }
 
 const columnTypes = new Set(['string', 'integer', 'number', 'boolean', 'date']);
+
+/** kcp keeps the schema itself in `versions[].schema`; a CRD-style `{openAPIV3Schema: …}` wrapper is read too. */
+function openAPIV3Schema(schema: Record<string, unknown> | undefined): Record<string, unknown> | undefined {
+  const wrapped = schema?.['openAPIV3Schema'];
+  return wrapped !== null && typeof wrapped === 'object' && !Array.isArray(wrapped) ? (wrapped as Record<string, unknown>) : schema;
+}
 
 export function typesFromSchema(schema: KubeObject, from: NonNullable<ResourceType['boundFrom']>): ResourceType[] {
   const spec = schema['spec'] as SchemaSpec;
@@ -31,6 +38,7 @@ export function typesFromSchema(schema: KubeObject, from: NonNullable<ResourceTy
       ...(spec.names.shortNames !== undefined ? { shortNames: spec.names.shortNames } : {}),
       ...(spec.names.categories !== undefined ? { categories: spec.names.categories } : {}),
       ...(v.subresources?.status !== undefined ? { subresources: ['status' as const] } : {}),
+      ...(openAPIV3Schema(v.schema) !== undefined ? { schema: openAPIV3Schema(v.schema) } : {}),
       columns: (v.additionalPrinterColumns ?? []).map((c): PrinterColumn => ({
         name: c.name,
         type: (columnTypes.has(c.type) ? c.type : 'string') as PrinterColumn['type'],

@@ -14,6 +14,7 @@ interface CrdVersion {
   name: string;
   served?: boolean;
   subresources?: { status?: unknown };
+  schema?: { openAPIV3Schema?: Record<string, unknown> };
   additionalPrinterColumns?: { name: string; type: string; jsonPath: string; description?: string; priority?: number; format?: string }[];
 }
 
@@ -46,6 +47,7 @@ export function typesFromCrd(crd: KubeObject): ResourceType[] {
       if (spec.names.shortNames !== undefined) type.shortNames = spec.names.shortNames;
       if (spec.names.categories !== undefined) type.categories = spec.names.categories;
       if (v.subresources?.status !== undefined) type.subresources = ['status'];
+      if (v.schema?.openAPIV3Schema !== undefined) type.schema = v.schema.openAPIV3Schema;
       if (v.additionalPrinterColumns !== undefined) {
         type.columns = v.additionalPrinterColumns.map((c) => {
           const column: PrinterColumn = { name: c.name, type: columnType(c.type), value: (o) => evaluateJsonPath(o, c.jsonPath) };

@@ -24,6 +24,21 @@ async function readRawBody(req: IncomingMessage): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
+const objectMediaTypes = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];
+
+/**
+ * The media type of a create or update body; an absent Content-Type means JSON, as kube-apiserver takes
+ * it. Anything else (or an unparsable header) is a 415, never decoded as something it is not.
+ */
+export function objectMediaType(contentType: string | undefined): string {
+  if (contentType === undefined || contentType.trim() === '') return 'application/json';
+  const mediaType = /^\s*([!#$%&'*+.^_`|~0-9a-z-]+\/[!#$%&'*+.^_`|~0-9a-z-]+)\s*(;|$)/i.exec(contentType)?.[1]?.toLowerCase();
+  if (mediaType === undefined || !objectMediaTypes.includes(mediaType)) {
+    throw new SimError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${objectMediaTypes.join(', ')}`);
+  }
+  return mediaType;
+}
+
 export function parseJsonBody(text: string, contentType: string): unknown {
   if (text.trim() === '') return undefined;
   try {

@@ -97,16 +97,17 @@ export function jsonPatch(document: Json, operations: unknown): Json {
   return doc;
 }
 
-/** List fields merged by key instead of replaced, as the built-in kinds' patchMergeKey tags say. */
-const mergeKeys: Record<string, string> = {
-  containers: 'name', initContainers: 'name', ephemeralContainers: 'name', env: 'name', volumes: 'name', volumeMounts: 'mountPath',
-  ports: 'containerPort', conditions: 'type', imagePullSecrets: 'name', ownerReferences: 'uid', secrets: 'name', subsets: '',
-};
+/**
+ * What strategic merge patch knows about the patched type at one level, from its schema's
+ * `x-kubernetes-patch-merge-key` / `x-kubernetes-patch-strategy` (the Go types' patch tags).
+ * Without it (custom kinds) lists are replaced, as merge patch does.
+ */
+export interface PatchMeta {
+  field(name: string): PatchMeta | undefined;
+  list(name: string): { mergeKey?: string; strategies: string[]; items: PatchMeta | undefined } | undefined;
+}
 
-/** Primitive lists that strategic merge treats as sets (merged, not replaced). */
-const mergedPrimitiveLists = new Set(['finalizers']);
-
-export function strategicMergePatch(target: Json | undefined, patch: Json, field = ''): Json {
+export function strategicMergePatch(target: Json | undefined, patch: Json, meta?: PatchMeta): Json {
   if (!isObject(patch)) return structuredClone(patch);
   if (patch['$patch'] === 'replace') {
     const { $patch: _p, ...rest } = patch;
@@ -130,9 +131,12 @@ export function strategicMergePatch(target: Json | undefined, patch: Json, field
     }
     const current = result[key];
     if (Array.isArray(value)) {
-      result[key] = mergeList(key, Array.isArray(current) ? current : undefined, value);
+      const listMeta = meta?.list(key);
+      const merged = mergeList(listMeta, Array.isArray(current) ? current : undefined, value);
+      const order = patch[`$setElementOrder/${key}`];
+      result[key] = Array.isArray(order) ? inElementOrder(merged, order, listMeta?.mergeKey) : merged;
     } else {
-      const merged = strategicMergePatch(current, value, key);
+      const merged = strategicMergePatch(current, value, meta?.field(key));
       if (merged === null) delete result[key];
       else result[key] = merged;
     }
@@ -140,31 +144,44 @@ export function strategicMergePatch(target: Json | undefined, patch: Json, field
   if (Array.isArray(retainKeys)) {
     for (const key of Object.keys(result)) if (!retainKeys.includes(key)) delete result[key];
   }
-  void field;
   return result;
 }
 
-function mergeList(field: string, current: Json[] | undefined, patch: Json[]): Json[] {
-  const key = mergeKeys[field];
-  if (mergedPrimitiveLists.has(field) && current !== undefined) {
+function mergeList(meta: ReturnType<PatchMeta['list']>, current: Json[] | undefined, patch: Json[]): Json[] {
+  const replaced = () => patch.filter((p) => !(isObject(p) && p['$patch'] !== undefined)).map(stripDirectives);
+  if (meta === undefined || !meta.strategies.includes('merge') || current === undefined) return replaced();
+  const key = meta.mergeKey;
+  if (key === undefined) {
+    // A list of primitives with strategy merge is a set: patch items are added to the live ones.
     const merged = [...current];
     for (const v of patch) if (!merged.some((m) => JSON.stringify(m) === JSON.stringify(v))) merged.push(v);
     return merged;
   }
-  if (key === undefined || key === '' || current === undefined) return patch.filter((p) => !(isObject(p) && p['$patch'] === 'delete')).map(stripDirectives);
   const merged = [...current];
   for (const item of patch) {
     if (!isObject(item)) continue;
-    const index = merged.findIndex((m) => isObject(m) && m[key] === item[key]);
+    if (item['$patch'] === 'replace') return replaced();
+    const index = item[key] === undefined ? -1 : merged.findIndex((m) => isObject(m) && JSON.stringify(m[key]) === JSON.stringify(item[key]));
     if (item['$patch'] === 'delete') {
       if (index >= 0) merged.splice(index, 1);
     } else if (index >= 0) {
-      merged[index] = strategicMergePatch(merged[index], item);
+      merged[index] = strategicMergePatch(merged[index], item, meta.items);
     } else {
       merged.push(stripDirectives(item));
     }
   }
   return merged;
+}
+
+/**
+ * `$setElementOrder/<list>` (what kubectl apply sends) gives the order of the items the patch knows:
+ * those come first in that order, items only the server had keep theirs after them.
+ */
+function inElementOrder(items: Json[], order: Json[], mergeKey: string | undefined): Json[] {
+  const identity = (item: Json | undefined) => JSON.stringify(mergeKey !== undefined && isObject(item) ? item[mergeKey] : item);
+  const position = new Map(order.map((entry, i) => [identity(entry), i]));
+  const ranked = items.map((item, i) => ({ item, rank: position.get(identity(item)) ?? order.length + i }));
+  return ranked.sort((a, b) => a.rank - b.rank).map((r) => r.item);
 }
 
 function stripDirectives(value: Json): Json {

@@ -1,6 +1,8 @@
 // Turns a request path into what it addresses: which logical cluster (or APIExport virtual workspace), and
 // then a discovery document or a resource, the way kube-apiserver's RequestInfoFactory reads paths.
 
+import { badRequest } from './errors.ts';
+
 export interface Scope {
   /** Logical cluster name or path as written; `*` for wildcard list/watch. */
   cluster: string;
@@ -11,7 +13,8 @@ export interface Scope {
 }
 
 export type Target =
-  | { kind: 'plain'; path: string }
+  /** A non-resource path (`/version`, `/openapi/v3/…`) relative to its scope. */
+  | { kind: 'plain'; scope: Scope; path: string }
   | { kind: 'discovery'; scope: Scope; level: 'api' | 'apis' | 'group' | 'version'; group: string; version: string }
   | {
       kind: 'resource';
@@ -27,13 +30,27 @@ export type Target =
 
 const namespaceSubresources = new Set(['status', 'finalize']);
 
+/**
+ * One path segment, percent-decoded. An escape that is not `%XX`, or bytes that are not UTF-8 (overlong
+ * forms such as `%c0%ae` included), are the client's error: a 400, never a 500 and never guessed at.
+ */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw badRequest(`invalid path segment ${JSON.stringify(segment)}: malformed percent-encoding or invalid UTF-8`);
+  }
+}
+
 export function parseTarget(pathname: string, mode: 'kcp' | 'kubernetes'): Target | undefined {
-  const segments = pathname.split('/').filter((s) => s !== '').map((s) => decodeURIComponent(s));
-  if (mode === 'kubernetes') return parseApiPath(segments, { cluster: 'root', prefix: '' }) ?? { kind: 'plain', path: pathname };
+  const segments = pathname.split('/').filter((s) => s !== '').map(decodeSegment);
+  const root: Scope = { cluster: 'root', prefix: '' };
+  if (mode === 'kubernetes') return parseApiPath(segments, root) ?? plain(root, segments);
 
   if (segments[0] === 'clusters' && segments.length >= 2) {
     const cluster = segments[1] ?? '';
-    return parseApiPath(segments.slice(2), { cluster, prefix: `/clusters/${cluster}` }) ?? { kind: 'plain', path: pathname };
+    const scope = { cluster, prefix: `/clusters/${cluster}` };
+    return parseApiPath(segments.slice(2), scope) ?? plain(scope, segments.slice(2));
   }
   if (segments[0] === 'services' && segments[1] === 'apiexport' && segments[4] === 'clusters' && segments.length >= 6) {
     const [exportCluster = '', exportName = '', , cluster = ''] = segments.slice(2);
@@ -41,7 +58,11 @@ export function parseTarget(pathname: string, mode: 'kcp' | 'kubernetes'): Targe
     return parseApiPath(segments.slice(6), { cluster, prefix, view: { exportCluster, exportName } });
   }
   // Paths without a cluster address the root workspace, so a bare shard URL behaves like `/clusters/root`.
-  return parseApiPath(segments, { cluster: 'root', prefix: '' }) ?? { kind: 'plain', path: pathname };
+  return parseApiPath(segments, root) ?? plain(root, segments);
+}
+
+function plain(scope: Scope, segments: string[]): Target {
+  return { kind: 'plain', scope, path: `/${segments.join('/')}` };
 }
 
 function parseApiPath(segments: string[], scope: Scope): Target | undefined {

@@ -9,10 +9,11 @@ import { methodNotAllowed, notFound, pathNotFound, SimError } from './errors.ts'
 import type { ResourceRequest } from './handlers/context.ts';
 import { handleGet, handleList } from './handlers/read.ts';
 import { handleWatch } from './handlers/watch.ts';
-import { queryBool } from './query-bool.ts';
 import { handleCreate, handleDelete, handleDeleteCollection, handlePatch, handleUpdate } from './handlers/write.ts';
 import { sendError, sendJSON } from './http-io.ts';
-import { openapiV3Document, openapiV3Index } from './openapi.ts';
+import { acceptsOpenapiV2Protobuf, encodeOpenapiV2, openapiV2ProtobufType } from './openapi-v2-protobuf.ts';
+import { openapiV2Document, openapiV3Document, openapiV3Index } from './openapi.ts';
+import { queryBool } from './query-params.ts';
 import { parseTarget, type Scope } from './request-path.ts';
 import type { ShardState } from './shard-state.ts';
 import { handleTokenRequest } from './token-request.ts';
@@ -52,10 +53,14 @@ export function resolveScope(shard: ShardState, scope: Scope, identity: Identity
   throw forbidden(identity, scope.cluster);
 }
 
-function plain(shard: ShardState, path: string, res: ServerResponse): boolean {
-  if (path === '/livez' || path === '/readyz' || path === '/healthz') {
-    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8' });
-    res.end('ok');
+/** Health, version and the service-account issuer need no identity, as kube-apiserver allows everyone (system:public-info-viewer). */
+function publicInfo(shard: ShardState, path: string, query: URLSearchParams, res: ServerResponse): boolean {
+  const probe = /^\/(healthz|livez|readyz)(?:\/(ping|log|etcd))?$/.exec(path);
+  if (probe !== null) {
+    // Every check passes; `?verbose` lists them as kube-apiserver does, a named check answers alone.
+    const verbose = queryBool(query, 'verbose') && probe[2] === undefined;
+    res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'x-content-type-options': 'nosniff' });
+    res.end(verbose ? `${['ping', 'log', 'etcd'].map((c) => `[+]${c} ok`).join('\n')}\n${probe[1]} check passed\n` : 'ok');
     return true;
   }
   if (path === '/version') {
@@ -75,11 +80,28 @@ function plain(shard: ShardState, path: string, res: ServerResponse): boolean {
   return false;
 }
 
-function openapi(res: ServerResponse, rest: string, types: ResourceType[], prefix: string): void {
-  if (rest === '/openapi/v3') return sendJSON(res, 200, openapiV3Index(types, prefix));
-  const doc = openapiV3Document(types, rest.replace(/^\/openapi\/v3\//, ''));
+function openapi(req: IncomingMessage, res: ServerResponse, path: string, types: ResourceType[], prefix: string): void {
+  if (path === '/openapi/v2') {
+    const accept = req.headers.accept ?? '';
+    // client-go asks for gnostic protobuf only; everyone else gets JSON.
+    if (acceptsOpenapiV2Protobuf(accept)) {
+      const body = encodeOpenapiV2(openapiV2Document(types));
+      res.writeHead(200, { 'content-type': openapiV2ProtobufType, 'content-length': body.length, 'cache-control': 'no-cache, private' });
+      res.end(body);
+      return;
+    }
+    if (!acceptsJSON(accept)) throw new SimError(406, 'NotAcceptable', `only the following media types are accepted: application/json, ${openapiV2ProtobufType}`);
+    return sendJSON(res, 200, openapiV2Document(types));
+  }
+  if (path === '/openapi/v3') return sendJSON(res, 200, openapiV3Index(types, prefix));
+  const doc = path.startsWith('/openapi/v3/') ? openapiV3Document(types, path.slice('/openapi/v3/'.length)) : undefined;
   if (doc === undefined) throw pathNotFound();
   sendJSON(res, 200, doc);
+}
+
+function acceptsJSON(accept: string | undefined): boolean {
+  if (accept === undefined || accept.trim() === '') return true;
+  return accept.split(',').some((range) => /^\s*(application\/json|application\/\*|\*\/\*)\s*(;|$)/i.test(range));
 }
 
 export async function route(shard: ShardState, auth: AuthConfig, views: ViewResolver | undefined, req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -89,16 +111,14 @@ export async function route(shard: ShardState, auth: AuthConfig, views: ViewReso
   try {
     const url = new URL(req.url ?? '/', 'https://shard.invalid');
     const path = url.pathname;
-    if (plain(shard, path, res)) return;
-    const identity = authenticate(req.socket as TLSSocket, req.headers, auth);
     const target = parseTarget(path, shard.settings.mode);
+    if (target?.kind === 'plain' && publicInfo(shard, target.path, url.searchParams, res)) return;
+    const identity = authenticate(req.socket as TLSSocket, req.headers, auth);
     if (target === undefined) throw pathNotFound();
     if (target.kind === 'plain') {
-      const m = /^(\/clusters\/[^/]+)?(\/openapi\/v3.*)$/.exec(path);
-      if (m === null) throw pathNotFound();
-      const prefix = m[1] ?? '';
-      const scope = resolveScope(shard, { cluster: prefix === '' ? 'root' : prefix.slice('/clusters/'.length), prefix }, identity, views);
-      return openapi(res, m[2] ?? '', scope.types, prefix);
+      if (target.path !== '/openapi/v2' && !target.path.startsWith('/openapi/v3')) throw pathNotFound();
+      const scope = resolveScope(shard, target.scope, identity, views);
+      return openapi(req, res, target.path, scope.types, target.scope.prefix);
     }
     const creatingCluster = target.kind === 'resource' && target.group === 'core.kcp.io' && target.resource === 'logicalclusters';
     const scope = resolveScope(shard, target.scope, identity, views, creatingCluster);

@@ -60,6 +60,8 @@ export interface ResourceType {
   /** Create-only review kinds are answered, never stored. */
   ephemeral?: boolean;
   columns?: PrinterColumn[];
+  /** The openAPIV3Schema of a CRD's or APIResourceSchema's version; built-in kinds have theirs in schemas/. */
+  schema?: Record<string, unknown>;
   /** Set for kinds bound through an APIBinding: which export they come from. */
   boundFrom?: { exportCluster: string; exportName: string; identityHash: string };
 }

@@ -36,6 +36,9 @@ const dns1123Label = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const dns1123Subdomain = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
 // Encoded '.', '/' and '\' would let a path mean one thing to us and another to the shard.
 const dangerousEscape = /%(2e|2f|5c|00)/i;
+// A '%' that does not start a two-hex-digit escape (`%u002e`, `%zz`, a trailing `%`) is read differently
+// by different decoders: some pass it through, IIS-style ones decode `%uXXXX`.
+const malformedEscape = /%(?![0-9a-f]{2})/i;
 
 const notFound = (): GatewayError => new GatewayError('NOT_FOUND', 'the server could not find the requested resource');
 const badPath = (why: string): GatewayError => new GatewayError('BAD_PATH', why);
@@ -45,6 +48,7 @@ export function parseRequestPath(path: string): RequestPath {
   if (path.length > maxPathLength) throw badPath('request path too long');
   if (path.charCodeAt(0) !== 47 /* / */) throw badPath('request path must start with /');
   if (path.includes('\\') || dangerousEscape.test(path)) throw badPath('request path contains an encoded or reserved separator');
+  if (path.includes('%')) checkPercentEncoding(path);
   const segments = path.split('/');
   // segments[0] is '' (leading slash). Empty segments are '//' unless it is a single trailing slash.
   for (let i = 1; i < segments.length; i++) {
@@ -58,6 +62,19 @@ export function parseRequestPath(path: string): RequestPath {
   if (segments[1] === 'clusters') return parseClusters(segments);
   if (segments[1] === 'services') return parseServices(segments);
   throw notFound();
+}
+
+/**
+ * Escapes must be `%XX` and decode to well-formed UTF-8: an overlong form such as `%c0%ae` is '.' to a
+ * lenient decoder and nothing to a strict one, so it is refused rather than forwarded.
+ */
+function checkPercentEncoding(path: string): void {
+  if (malformedEscape.test(path)) throw badPath('request path contains a malformed percent-encoding');
+  try {
+    decodeURIComponent(path);
+  } catch {
+    throw badPath('request path contains a percent-encoding that is not valid UTF-8');
+  }
 }
 
 function restFrom(segments: string[], index: number): string {

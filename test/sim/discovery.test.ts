@@ -54,6 +54,23 @@ test('version and the openapi v3 index kubectl reads', async (t) => {
   assert.ok(patch?.parameters.some((p) => p.name === 'fieldValidation'));
 });
 
+test('version and health answer under every logical cluster, as on kcp', async (t) => {
+  const { admin } = await shardForTest(t);
+  for (const prefix of ['', '/clusters/root', '/clusters/root:org-acme']) {
+    const v = await admin.request<{ major: string }>('GET', `${prefix}/version`);
+    assert.equal(v.status, 200, `${prefix}/version: ${v.text}`);
+    assert.equal(v.body.major, '1');
+    for (const probe of ['healthz', 'livez', 'readyz']) {
+      const r = await admin.request('GET', `${prefix}/${probe}`);
+      assert.deepEqual([r.status, r.text], [200, 'ok'], `${prefix}/${probe}`);
+      const check = await admin.request('GET', `${prefix}/${probe}/ping`);
+      assert.deepEqual([check.status, check.text], [200, 'ok'], `${prefix}/${probe}/ping`);
+      const verbose = await admin.request('GET', `${prefix}/${probe}?verbose`);
+      assert.match(verbose.text, new RegExp(`\\[\\+\\]ping ok\\n[^]*${probe} check passed`), `${prefix}/${probe}?verbose`);
+    }
+  }
+});
+
 test('plain Kubernetes mode has no logical clusters and no kcp groups', async (t) => {
   const { admin } = await shardForTest(t, { name: 'service-cluster', mode: 'kubernetes' });
   const namespaces = await admin.request<{ items: Array<{ metadata: { name: string; annotations?: Record<string, string> } }> }>('GET', '/api/v1/namespaces');

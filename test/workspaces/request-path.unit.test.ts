@@ -14,6 +14,7 @@ const accepted: [path: string, keys: (string | [string, string])[], routeBy: num
   // What client-go sends for a server URL ending in /clusters/*.
   ['/services/apiexport/root:org-acme:svc/db/clusters/%2A/api', ['root:org-acme:svc'], 0, '/api', '/services/apiexport/C0/db/clusters/*/api'],
   ['/services/apiexport/root:org-acme:svc/db/clusters/org-acme:proj/api', ['root:org-acme:svc', 'root:org-acme:proj'], 1, '/api', '/services/apiexport/C0/db/clusters/C1/api'],
+  ['/clusters/root/api/v1/configmaps/caf%C3%A9%20x', ['root'], 0, '/api/v1/configmaps/caf%C3%A9%20x', '/clusters/C0/api/v1/configmaps/caf%C3%A9%20x'],
   ['/services/initializingworkspaces/init-a/clusters/root:org-acme:proj/api', ['root:org-acme:proj'], 0, '/api', '/services/initializingworkspaces/init-a/clusters/C0/api'],
 ];
 
@@ -45,6 +46,16 @@ const rejected: [path: string, code: number][] = [
   ['/clusters/root/api%2Fv1', 400],
   ['/clusters/root/api%5cv1', 400],
   ['/clusters/root\\other/api', 400],
+  // Malformed or ambiguous percent-encoding: decoders disagree on it, so it never reaches a shard.
+  ['/clusters/root/api/v1/namespaces/%u002e%u002e/pods', 400],
+  ['/clusters/root/api/v1/namespaces/%c0%ae%c0%ae/pods', 400],
+  ['/clusters/root/api/v1/configmaps/%e0%80%ae', 400],
+  ['/clusters/root/api/v1/configmaps/%ff', 400],
+  ['/clusters/root/api/v1/configmaps/%ed%a0%80', 400],
+  ['/clusters/root/api/v1/configmaps/%e2%82', 400],
+  ['/clusters/root/api/v1/configmaps/%zz', 400],
+  ['/clusters/root/api/v1/configmaps/a%2', 400],
+  ['/clusters/root/api/v1/configmaps/a%', 400],
   ['/clusters//root/api', 400],
   ['/clusters/root//api', 400],
   ['//clusters/root/api', 400],

@@ -1,7 +1,7 @@
 // Stage: who is asking. Authenticators are tried in order (like kube-apiserver's union authenticator);
 // the first identity wins. Privileged groups are dropped so no client can claim them at a shard.
 import type { TLSSocket } from 'node:tls';
-import { bearerToken, verifiedClientCertificate } from '../../auth/credentials.ts';
+import { bearerToken, hasRepeatedAuthorization, verifiedClientCertificate } from '../../auth/credentials.ts';
 import type { Authenticator, Credentials, Identity } from '../../auth/identity.ts';
 import { GatewayError, isGatewayError } from '../../kube/gateway-error.ts';
 import { orgOf } from '../../workspaces/request-path.ts';
@@ -41,6 +41,9 @@ export function authenticate(authenticators: readonly Authenticator[], droppedGr
   }
 
   return async function authenticateRequest(ctx: RequestContext): Promise<void> {
+    if (hasRepeatedAuthorization(ctx.req.rawHeaders)) {
+      throw new GatewayError('UNAUTHORIZED', 'Unauthorized', { internalReason: 'more than one Authorization header' });
+    }
     const credentials = credentialsOf(ctx);
     let failure: unknown;
     for (const authenticator of authenticators) {

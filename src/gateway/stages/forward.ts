@@ -6,6 +6,7 @@ import type { ShardHealth } from '../../routing/types.ts';
 import type { GatewayMetrics } from '../../metrics.ts';
 import { upstreamPath } from '../../workspaces/request-path.ts';
 import { BodyLimit, bodyTooLarge } from '../body-limit.ts';
+import { isDiscoveryRoot } from '../discovery-addresses.ts';
 import type { RequestContext } from '../context.ts';
 import { ForwardHandler } from '../forward-handler.ts';
 import type { ShardPools } from '../shard-pools.ts';
@@ -43,7 +44,10 @@ export function forward(deps: ForwardDeps) {
       return;
     }
 
-    const handler = new ForwardHandler(ctx, ctx.res!, metrics, health);
+    const discoveryRoot = isDiscoveryRoot(req.method, ctx.parsed!.rest);
+    // The shard's discovery roots are rewritten (shard addresses dropped), so they must come uncompressed.
+    if (discoveryRoot) dropHeader(headers, 'accept-encoding');
+    const handler = new ForwardHandler(ctx, ctx.res!, metrics, health, discoveryRoot);
     ctx.upstream = handler;
     const options: Dispatcher.DispatchOptions = {
       path,
@@ -55,6 +59,11 @@ export function forward(deps: ForwardDeps) {
     };
     pools.poolFor(shard).dispatch(options, handler);
   };
+}
+
+/** Removes every `name` pair from a flat [name, value, …] header list. */
+function dropHeader(headers: string[], name: string): void {
+  for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i]!.toLowerCase() === name) headers.splice(i, 2);
 }
 
 /** Only a request that has a body gets one; a GET passed the request stream would be sent chunked. */

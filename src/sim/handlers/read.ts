@@ -1,6 +1,7 @@
 // GET of one object, and list with selectors and limit/continue paging.
 import { badRequest, notFound, SimError } from '../errors.ts';
 import { sendJSON } from '../http-io.ts';
+import { queryInt } from '../query-params.ts';
 import { fieldMatcher, labelMatcher } from '../selectors.ts';
 import { grOf } from '../shard-state.ts';
 import { toTable, wantsTable } from '../table.ts';
@@ -47,7 +48,7 @@ function decodeContinue(token: string | null): ContinueToken | undefined {
 
 export function handleList(r: ResourceRequest): void {
   const all = matchingObjects(r);
-  const limit = Number(r.query.get('limit') ?? '0');
+  const limit = queryInt(r.query, 'limit') ?? 0;
   const start = decodeContinue(r.query.get('continue'));
   // Paging and exact reads are consistent snapshots in kube; once the history no longer reaches back to
   // their resourceVersion they fail with 410 Expired and the client relists.

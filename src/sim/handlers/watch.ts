@@ -1,11 +1,11 @@
 // Watch: newline-delimited JSON events over a chunked response, from a resourceVersion (or from "now"
 // with synthetic ADDED events), with bookmarks, timeoutSeconds, sendInitialEvents and 410 Expired.
 import { badRequest } from '../errors.ts';
+import { queryBool, queryInt } from '../query-params.ts';
 import { fieldMatcher, labelMatcher } from '../selectors.ts';
 import { grOf } from '../shard-state.ts';
 import { toTable, wantsTable } from '../table.ts';
 import { groupVersion, type KubeObject } from '../types.ts';
-import { queryBool } from '../query-bool.ts';
 import { HistoryExpiredError, type StoreEvent } from '../watch-hub.ts';
 import type { ResourceRequest } from './context.ts';
 import { matchingObjects } from './read.ts';
@@ -18,7 +18,7 @@ export function handleWatch(r: ResourceRequest): void {
   if (rvParam !== '' && !/^\d+$/.test(rvParam)) throw badRequest(`invalid resource version: ${rvParam}`);
   const sendInitial = queryBool(query, 'sendInitialEvents');
   const bookmarks = queryBool(query, 'allowWatchBookmarks');
-  const timeoutSeconds = Number(query.get('timeoutSeconds') ?? '0');
+  const timeoutSeconds = queryInt(query, 'timeoutSeconds') ?? 0;
   const accept = r.req.headers.accept ?? '';
   const asTable = wantsTable(accept);
   const labels = labelMatcher(query.get('labelSelector'));

@@ -1,10 +1,13 @@
 // create (POST), update (PUT), patch (all four types) and delete / deletecollection.
 import { serverSideApply } from '../apply.ts';
 import { badRequest, notFound, SimError } from '../errors.ts';
-import { parseJsonBody, readBody, sendJSON } from '../http-io.ts';
+import { objectMediaType, parseJsonBody, readBody, sendJSON } from '../http-io.ts';
+import { checkFields, fieldValidationOf } from '../field-validation.ts';
 import { managerName, recordUpdate } from '../managed-fields.ts';
 import { createObject, deleteObject, typeMeta, updateObject, type DeleteOptions } from '../objects.ts';
 import { jsonPatch, mergePatch, strategicMergePatch, type Json } from '../patch.ts';
+import { queryBool } from '../query-params.ts';
+import { patchMetaFor } from '../schemas/patch-meta.ts';
 import { grOf } from '../shard-state.ts';
 import type { KubeObject } from '../types.ts';
 import { dryRun, type ResourceRequest } from './context.ts';
@@ -29,18 +32,25 @@ function requireCluster(r: ResourceRequest): void {
   if (!r.visible(r.cluster)) throw notFound(r.type.resource, r.name, r.type.group);
 }
 
+/** Unknown fields: a 400 under fieldValidation=Strict, Warning headers under Warn (the default). */
+function validateFields(r: ResourceRequest, object: unknown): void {
+  const warnings = checkFields(r.type, object, fieldValidationOf(r.query));
+  if (warnings.length > 0) r.res.setHeader('Warning', warnings);
+}
+
 function manager(r: ResourceRequest): string {
   return managerName(r.query.get('fieldManager'), r.req.headers['user-agent']);
 }
 
 export async function handleCreate(r: ResourceRequest): Promise<void> {
   requireCluster(r);
-  const body = asObject(parseJsonBody(await readBody(r.req), r.req.headers['content-type'] ?? ''));
+  const body = asObject(parseJsonBody(await readBody(r.req), objectMediaType(r.req.headers['content-type'])));
   if (r.type.ephemeral === true) {
     sendJSON(r.res, 201, answerReview(r.type, body, r.identity));
     return;
   }
   checkKind(r, body);
+  validateFields(r, body);
   const input = typeMeta(r.type, body);
   recordUpdate(undefined, input, manager(r), '');
   const created = createObject(r.shard, r.cluster, r.type, input, r.namespace, { dryRun: dryRun(r.query) });
@@ -49,8 +59,9 @@ export async function handleCreate(r: ResourceRequest): Promise<void> {
 
 export async function handleUpdate(r: ResourceRequest): Promise<void> {
   requireCluster(r);
-  const body = asObject(parseJsonBody(await readBody(r.req), r.req.headers['content-type'] ?? ''));
+  const body = asObject(parseJsonBody(await readBody(r.req), objectMediaType(r.req.headers['content-type'])));
   checkKind(r, body);
+  validateFields(r, body);
   const live = r.shard.store.get(r.cluster, grOf(r.type), r.namespace, r.name);
   const input = typeMeta(r.type, body);
   if (live !== undefined) {
@@ -73,9 +84,10 @@ export async function handlePatch(r: ResourceRequest): Promise<void> {
     if (applied.metadata.name !== undefined && applied.metadata.name !== r.name) {
       throw badRequest(`the name of the object (${applied.metadata.name}) does not match the name on the URL (${r.name})`);
     }
+    validateFields(r, applied);
     applied.metadata.name = r.name;
     if (r.query.get('fieldManager') === null) throw new SimError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
-    const force = r.query.get('force') === 'true';
+    const force = queryBool(r.query, 'force');
     const next = serverSideApply({ live, applied, manager: manager(r), force, subresource: r.subresource });
     if (live === undefined) {
       if (r.subresource !== '') throw notFound(r.type.resource, r.name, r.type.group);
@@ -107,9 +119,10 @@ export async function handlePatch(r: ResourceRequest): Promise<void> {
       if (r.type.boundFrom !== undefined) {
         throw new SimError(415, 'UnsupportedMediaType', `strategic merge patch is not supported for ${r.type.kind}: use merge or json patch`);
       }
-      patched = strategicMergePatch(live as unknown as Json, patch);
+      patched = strategicMergePatch(live as unknown as Json, patch, patchMetaFor(r.type));
   }
   const next = asObject(patched);
+  validateFields(r, next);
   next.metadata.managedFields = live.metadata.managedFields;
   recordUpdate(live, next, manager(r), r.subresource);
   const updated = updateObject(r.shard, r.cluster, r.type, next, r.namespace, r.name, options);

@@ -19,6 +19,9 @@ export interface AuthConfig {
  */
 interface PeerChecks {
   peer: X509Certificate;
+  /** CN and O of the subject, read once. */
+  commonName: string;
+  organizations: string[];
   validUntil: number;
   issuers: Map<X509Certificate, boolean>;
 }
@@ -29,7 +32,11 @@ function peerOf(socket: TLSSocket): PeerChecks | undefined {
   if (known !== undefined) return known;
   const peer = socket.getPeerX509Certificate();
   if (peer === undefined) return undefined;
-  const checks = { peer, validUntil: new Date(peer.validTo).getTime(), issuers: new Map<X509Certificate, boolean>() };
+  const subject = peer.subject;
+  const checks = {
+    peer, commonName: subjectValues(subject, 'CN')[0] ?? '', organizations: subjectValues(subject, 'O'),
+    validUntil: new Date(peer.validTo).getTime(), issuers: new Map<X509Certificate, boolean>(),
+  };
   checkedPeers.set(socket, checks);
   return checks;
 }
@@ -71,17 +78,16 @@ function withAuthenticated(groups: string[]): string[] {
 export function authenticate(socket: TLSSocket, headers: IncomingHttpHeaders, config: AuthConfig): Identity {
   const checks = peerOf(socket);
   if (checks !== undefined) {
-    const { peer } = checks;
     if (config.requestHeaderCA !== undefined && issuedBy(checks, config.requestHeaderCA)) {
-      const cn = subjectValues(peer.subject, 'CN')[0] ?? '';
+      const cn = checks.commonName;
       const allowed = config.requestHeaderAllowedNames.length === 0 || config.requestHeaderAllowedNames.includes(cn);
       const identity = allowed ? fromRequestHeaders(headers) : undefined;
       if (identity !== undefined) return identity;
     }
     if (issuedBy(checks, config.clientCA)) {
-      const user = subjectValues(peer.subject, 'CN')[0];
-      if (user !== undefined && user !== '') {
-        return { user, groups: withAuthenticated(subjectValues(peer.subject, 'O')), extra: {} };
+      const user = checks.commonName;
+      if (user !== '') {
+        return { user, groups: withAuthenticated([...checks.organizations]), extra: {} };
       }
     }
   }

@@ -32,6 +32,11 @@ export class ObjectStore {
     return found === undefined ? undefined : structuredClone(found);
   }
 
+  /** Read-only view of one stored object (no copy): for checks on every request, which must not change it. */
+  peek(cluster: string, gr: string, namespace: string, name: string): Readonly<KubeObject> | undefined {
+    return this.data.get(cluster)?.get(gr)?.get(key(namespace, name));
+  }
+
   /** A counter that moves whenever an object of the kind is written or removed. */
   generation(gr: string): number {
     return this.writes.get(gr) ?? 0;
@@ -79,7 +84,10 @@ export class ObjectStore {
     this.hub.restartAt(this.rv);
   }
 
-  /** Writes an object, stamping the next resourceVersion, and tells every watcher. */
+  /**
+   * Writes an object, stamping the next resourceVersion, and tells every watcher. The store keeps the
+   * object given (callers hand over one they built or copied) and returns a copy of it.
+   */
   put(cluster: string, gr: string, object: KubeObject): KubeObject {
     const namespace = object.metadata.namespace ?? '';
     const name = object.metadata.name ?? '';
@@ -90,7 +98,7 @@ export class ObjectStore {
     const previous = objects.get(key(namespace, name));
     const rv = ++this.rv;
     this.writes.set(gr, this.generation(gr) + 1);
-    const stored = structuredClone(object);
+    const stored = object;
     stored.metadata.resourceVersion = String(rv);
     objects.set(key(namespace, name), stored);
     const type: EventType = previous === undefined ? 'ADDED' : 'MODIFIED';

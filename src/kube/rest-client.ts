@@ -1,6 +1,7 @@
 // A small REST client for Kubernetes-shaped APIs (kube-apiserver, KCP shards, virtual workspaces), written on
 // undici because the server URL may carry a path (`/services/apiexport/…`), paths hold `/clusters/*`, and
 // watches must stream event by event. It speaks JSON only and keeps objects unstructured.
+import { createSecureContext } from 'node:tls';
 import { Pool, type Dispatcher } from 'undici';
 import type { KubeEndpoint } from './kubeconfig.ts';
 
@@ -97,14 +98,17 @@ export class RestClient {
     this.#timeoutMs = options.requestTimeoutMs ?? 30_000;
     this.#headers = { accept: 'application/json', 'user-agent': options.userAgent ?? 'kcp-edge' };
     if (endpoint.token !== undefined) this.#headers.authorization = `Bearer ${endpoint.token}`;
-    const connect: Record<string, unknown> = {};
-    if (endpoint.caPem !== undefined) connect.ca = endpoint.caPem;
-    if (endpoint.certPem !== undefined) connect.cert = endpoint.certPem;
-    if (endpoint.keyPem !== undefined) connect.key = endpoint.keyPem;
+    // One TLS context for every connection of the pool: building one parses the CA bundle and the key,
+    // which otherwise happens again for each of the (up to `connections`) sockets a burst opens.
+    const connect: Record<string, unknown> = {
+      secureContext: createSecureContext({ ca: endpoint.caPem, cert: endpoint.certPem, key: endpoint.keyPem }),
+    };
     if (endpoint.insecureSkipTLSVerify === true) connect.rejectUnauthorized = false;
     // HTTP/1.1 like the gateway's shard pools (undici would take h2 from kube-apiserver): one stream per
     // connection is what the watches here are written and tested against.
-    this.#pool = new Pool(url.origin, { connections: options.connections ?? 64, connect, pipelining: 1, allowH2: false });
+    // Idle connections are kept a minute (undici's default is 4 s): kube-apiserver keeps them 90 s and sends
+    // no Keep-Alive hint, so at 4 s every lull in a steady flow cost a new TLS handshake per connection.
+    this.#pool = new Pool(url.origin, { connections: options.connections ?? 64, connect, pipelining: 1, allowH2: false, keepAliveTimeout: 60_000 });
   }
 
   async request<T>(method: Dispatcher.HttpMethod, path: string, init: { query?: Query; body?: unknown; contentType?: string } = {}): Promise<T> {

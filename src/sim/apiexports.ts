@@ -36,14 +36,27 @@ export function identityHash(exportObject: KubeObject): string {
 /** Export key used by views and caches: `<export cluster>/<export name>`. */
 export const exportKey = (cluster: string, name: string) => `${cluster}/${name}`;
 
-/** Which logical clusters of this shard have a Bound binding to the export. */
-export function boundClusters(shard: ShardState, exportCluster: string, exportName: string): Set<string> {
+/** Bound clusters per export, valid while the bindings' generation in that store is `generation`. */
+const boundCache = new WeakMap<ShardState['store'], { generation: number; byExport: Map<string, ReadonlySet<string>> }>();
+
+/**
+ * Which logical clusters of this shard have a Bound binding to the export. The virtual workspace asks on
+ * every request and for every watch event, so the answer is kept until a binding changes.
+ */
+export function boundClusters(shard: ShardState, exportCluster: string, exportName: string): ReadonlySet<string> {
+  const generation = shard.store.generation(bindingGR);
+  let cache = boundCache.get(shard.store);
+  if (cache === undefined || cache.generation !== generation) boundCache.set(shard.store, (cache = { generation, byExport: new Map() }));
+  const key = exportKey(exportCluster, exportName);
+  const cached = cache.byExport.get(key);
+  if (cached !== undefined) return cached;
   const clusters = new Set<string>();
-  for (const { cluster, object } of shard.store.list('*', bindingGR)) {
+  for (const { cluster, object } of shard.store.scan(bindingGR)) {
     const status = object['status'] as { phase?: string; apiExportClusterName?: string } | undefined;
     const ref = (object['spec'] as { reference?: { export?: ExportRef } } | undefined)?.reference?.export;
     if (status?.phase === 'Bound' && status.apiExportClusterName === exportCluster && ref?.name === exportName) clusters.add(cluster);
   }
+  cache.byExport.set(key, clusters);
   return clusters;
 }
 

@@ -13,8 +13,38 @@ export interface AuthConfig {
   requestHeaderAllowedNames: string[];
 }
 
-function issuedBy(cert: X509Certificate, ca: X509Certificate): boolean {
-  return cert.checkIssued(ca) && cert.verify(ca.publicKey) && new Date(cert.validTo) > new Date();
+/**
+ * What a connection's client certificate was checked against: the signature check is the costly part of a
+ * request, and the certificate cannot change on a connection, so it is done once per connection and CA.
+ */
+interface PeerChecks {
+  peer: X509Certificate;
+  /** CN and O of the subject, read once. */
+  commonName: string;
+  organizations: string[];
+  validUntil: number;
+  issuers: Map<X509Certificate, boolean>;
+}
+const checkedPeers = new WeakMap<TLSSocket, PeerChecks>();
+
+function peerOf(socket: TLSSocket): PeerChecks | undefined {
+  const known = checkedPeers.get(socket);
+  if (known !== undefined) return known;
+  const peer = socket.getPeerX509Certificate();
+  if (peer === undefined) return undefined;
+  const subject = peer.subject;
+  const checks = {
+    peer, commonName: subjectValues(subject, 'CN')[0] ?? '', organizations: subjectValues(subject, 'O'),
+    validUntil: new Date(peer.validTo).getTime(), issuers: new Map<X509Certificate, boolean>(),
+  };
+  checkedPeers.set(socket, checks);
+  return checks;
+}
+
+function issuedBy(checks: PeerChecks, ca: X509Certificate): boolean {
+  let signed = checks.issuers.get(ca);
+  if (signed === undefined) checks.issuers.set(ca, (signed = checks.peer.checkIssued(ca) && checks.peer.verify(ca.publicKey)));
+  return signed && checks.validUntil > Date.now();
 }
 
 function subjectValues(subject: string, attribute: string): string[] {
@@ -46,18 +76,18 @@ function withAuthenticated(groups: string[]): string[] {
 }
 
 export function authenticate(socket: TLSSocket, headers: IncomingHttpHeaders, config: AuthConfig): Identity {
-  const peer = socket.getPeerX509Certificate();
-  if (peer !== undefined) {
-    if (config.requestHeaderCA !== undefined && issuedBy(peer, config.requestHeaderCA)) {
-      const cn = subjectValues(peer.subject, 'CN')[0] ?? '';
+  const checks = peerOf(socket);
+  if (checks !== undefined) {
+    if (config.requestHeaderCA !== undefined && issuedBy(checks, config.requestHeaderCA)) {
+      const cn = checks.commonName;
       const allowed = config.requestHeaderAllowedNames.length === 0 || config.requestHeaderAllowedNames.includes(cn);
       const identity = allowed ? fromRequestHeaders(headers) : undefined;
       if (identity !== undefined) return identity;
     }
-    if (issuedBy(peer, config.clientCA)) {
-      const user = subjectValues(peer.subject, 'CN')[0];
-      if (user !== undefined && user !== '') {
-        return { user, groups: withAuthenticated(subjectValues(peer.subject, 'O')), extra: {} };
+    if (issuedBy(checks, config.clientCA)) {
+      const user = checks.commonName;
+      if (user !== '') {
+        return { user, groups: withAuthenticated([...checks.organizations]), extra: {} };
       }
     }
   }

@@ -45,6 +45,8 @@ export async function publishComputeExport(client: ApiClient, providerCluster: s
           { group: '', resource: 'secrets', all: true },
           { group: '', resource: 'configmaps', all: true },
           { group: '', resource: 'namespaces', all: true },
+          // Events on consumer objects: what the worker did with each one.
+          { group: '', resource: 'events', all: true },
           // The workspace path (`kcp.io/path` on the LogicalCluster) names the namespace of its copies.
           { group: 'core.kcp.io', resource: 'logicalclusters', all: true },
         ],
@@ -67,6 +69,7 @@ export async function bindCompute(client: ApiClient, cluster: string, providerPa
           { group: '', resource: 'secrets', all: true, state: 'Accepted' },
           { group: '', resource: 'configmaps', all: true, state: 'Accepted' },
           { group: '', resource: 'namespaces', all: true, state: 'Accepted' },
+          { group: '', resource: 'events', all: true, state: 'Accepted' },
           { group: 'core.kcp.io', resource: 'logicalclusters', all: true, state: 'Accepted' },
         ],
       },

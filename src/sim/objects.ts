@@ -34,7 +34,7 @@ function hasStatus(type: ResourceType): boolean {
 
 function requireNamespace(shard: ShardState, cluster: string, type: ResourceType, namespace: string): void {
   if (!type.namespaced) return;
-  const ns = shard.store.get(cluster, 'namespaces', '', namespace);
+  const ns = shard.store.peek(cluster, 'namespaces', '', namespace);
   if (ns === undefined) throw notFound('namespaces', namespace);
   if (ns.metadata.deletionTimestamp !== undefined) {
     throw new SimError(403, 'Forbidden', `${type.resource} "${''}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`);
@@ -81,7 +81,7 @@ export function createObject(shard: ShardState, cluster: string, type: ResourceT
   }
   requireNamespace(shard, cluster, type, namespace);
   const gr = grOf(type);
-  if (shard.store.get(cluster, gr, meta.namespace ?? '', name) !== undefined) throw alreadyExists(type.resource, name, type.group);
+  if (shard.store.peek(cluster, gr, meta.namespace ?? '', name) !== undefined) throw alreadyExists(type.resource, name, type.group);
 
   meta.uid = randomUUID();
   meta.creationTimestamp = now();

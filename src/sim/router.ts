@@ -23,6 +23,7 @@ export interface ResolvedScope {
   cluster: string;
   types: ResourceType[];
   visible: (cluster: string) => boolean;
+  /** Must not change its argument: watch events hand every watcher the stored object itself. */
   present: (cluster: string, object: KubeObject) => KubeObject;
 }
 

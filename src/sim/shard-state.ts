@@ -70,7 +70,7 @@ export class ShardState {
   resolveCluster(nameOrPath: string): string | undefined {
     if (!this.kcp) return 'root';
     if (nameOrPath === '*') return '*';
-    if (this.store.get(nameOrPath, logicalClusterGR, '', 'cluster') !== undefined) return nameOrPath;
+    if (this.store.peek(nameOrPath, logicalClusterGR, '', 'cluster') !== undefined) return nameOrPath;
     for (const { cluster, object } of this.store.list('*', logicalClusterGR)) {
       if (object.metadata.annotations?.[pathAnnotation] === nameOrPath) return cluster;
     }
@@ -122,6 +122,15 @@ export function newClusterName(): string {
   return [...randomBytes(16)].map((b) => alphabet[b % 36]).join('');
 }
 
+let second = -1;
+let secondText = '';
+
+/** The current time at the second, as Kubernetes timestamps are; formatted once per second, not per call. */
 export function now(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  const current = Math.floor(Date.now() / 1000);
+  if (current !== second) {
+    second = current;
+    secondText = new Date(current * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z');
+  }
+  return secondText;
 }

@@ -114,7 +114,9 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
     // Watches and exec sessions are long-lived by design: no idle timeouts.
     server.requestTimeout = 0;
     server.headersTimeout = 60_000;
-    server.keepAliveTimeout = 5_000;
+    // kube-apiserver keeps an idle connection 90 s (its IdleTimeout); Node's default of 5 s made clients
+    // reconnect, a TLS handshake on both sides, after every lull.
+    server.keepAliveTimeout = 90_000;
     const sockets = new Set<Socket>();
     server.on('upgrade', (req, socket: Socket, head: Buffer) => {
       sockets.add(socket);

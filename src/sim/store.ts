@@ -15,6 +15,8 @@ function key(namespace: string, name: string): string {
 export class ObjectStore {
   private rv = 0;
   private readonly data = new Map<string, Map<string, Map<string, KubeObject>>>();
+  /** Writes so far per kind: lets derived views (who is bound to what) be cached until their kind changes. */
+  private readonly writes = new Map<string, number>();
   readonly hub: WatchHub;
 
   constructor(historySize: number) {
@@ -28,6 +30,24 @@ export class ObjectStore {
   get(cluster: string, gr: string, namespace: string, name: string): KubeObject | undefined {
     const found = this.data.get(cluster)?.get(gr)?.get(key(namespace, name));
     return found === undefined ? undefined : structuredClone(found);
+  }
+
+  /** Read-only view of one stored object (no copy): for checks on every request, which must not change it. */
+  peek(cluster: string, gr: string, namespace: string, name: string): Readonly<KubeObject> | undefined {
+    return this.data.get(cluster)?.get(gr)?.get(key(namespace, name));
+  }
+
+  /** A counter that moves whenever an object of the kind is written or removed. */
+  generation(gr: string): number {
+    return this.writes.get(gr) ?? 0;
+  }
+
+  /**
+   * Objects of one kind in every cluster, unsorted and not copied: for derived views computed on every
+   * request or watch event, which must only read them.
+   */
+  *scan(gr: string): Generator<{ cluster: string; object: Readonly<KubeObject> }> {
+    for (const [cluster, kinds] of this.data) for (const object of kinds.get(gr)?.values() ?? []) yield { cluster, object };
   }
 
   /** Objects of one kind, sorted by namespace then name; cluster `*` means every cluster. */
@@ -64,7 +84,10 @@ export class ObjectStore {
     this.hub.restartAt(this.rv);
   }
 
-  /** Writes an object, stamping the next resourceVersion, and tells every watcher. */
+  /**
+   * Writes an object, stamping the next resourceVersion, and tells every watcher. The store keeps the
+   * object given (callers hand over one they built or copied) and returns a copy of it.
+   */
   put(cluster: string, gr: string, object: KubeObject): KubeObject {
     const namespace = object.metadata.namespace ?? '';
     const name = object.metadata.name ?? '';
@@ -74,7 +97,8 @@ export class ObjectStore {
     if (objects === undefined) kinds.set(gr, (objects = new Map()));
     const previous = objects.get(key(namespace, name));
     const rv = ++this.rv;
-    const stored = structuredClone(object);
+    this.writes.set(gr, this.generation(gr) + 1);
+    const stored = object;
     stored.metadata.resourceVersion = String(rv);
     objects.set(key(namespace, name), stored);
     const type: EventType = previous === undefined ? 'ADDED' : 'MODIFIED';
@@ -88,6 +112,7 @@ export class ObjectStore {
     if (objects === undefined || previous === undefined) return undefined;
     objects.delete(key(namespace, name));
     const rv = ++this.rv;
+    this.writes.set(gr, this.generation(gr) + 1);
     const gone = structuredClone(previous);
     gone.metadata.resourceVersion = String(rv);
     this.hub.publish({ type: 'DELETED', rv, cluster, gr, namespace, object: gone });

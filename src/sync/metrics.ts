@@ -13,6 +13,7 @@ export interface SyncMetrics {
   specLag: Histogram<'resource'>;
   statusLag: Histogram<'resource'>;
   errors: Counter<'resource' | 'kind'>;
+  eventErrors: Counter<'kind'>;
   objects: Gauge<'resource'>;
   givenUp: Gauge<'resource'>;
   endpoints: Gauge;
@@ -46,6 +47,12 @@ export function createSyncMetrics(): SyncMetrics {
       name: 'kcp_edge_sync_errors_total',
       help: 'Failed reconciliations and watches, by kind of error.',
       labelNames: ['resource', 'kind'],
+      registers: [registry],
+    }),
+    eventErrors: new Counter({
+      name: 'kcp_edge_sync_event_errors_total',
+      help: 'Events on consumer objects that could not be written (e.g. the binding did not accept the events claim), by kind of error.',
+      labelNames: ['kind'],
       registers: [registry],
     }),
     objects: new Gauge({

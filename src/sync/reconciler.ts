@@ -8,8 +8,10 @@
 //             → the copy's status back (a merge patch on /status) → related objects back
 import { isConflict, isNotFound, type KubeObject, type RestClient } from '../kube/rest-client.ts';
 import { buildCopy, desiredContent, lastApplied, originAnnotations, originOf, type Origin } from './copy-object.ts';
+import { failureReason, nextCondition, ownCondition, sameCondition, withCondition } from './copy-condition.ts';
+import type { EventRecorder, EventTarget } from './events.ts';
 import { mergeDiff, threeWayPatch, type Json } from './merge-patch.ts';
-import { SyncError, type SyncMetrics, type SyncOperation } from './metrics.ts';
+import { errorKind, SyncError, type SyncMetrics, type SyncOperation } from './metrics.ts';
 import { copyName, parseObjectKey } from './naming.ts';
 import type { Namespaces } from './namespaces.ts';
 import { deleteRelated, relatedNamespace, syncRelated } from './related.ts';
@@ -39,6 +41,8 @@ export interface ReconcilerDeps {
   takeObservedAt(key: string, kind: 'spec' | 'status'): number | undefined;
   /** How long to wait before looking again at a copy that is being deleted. */
   deletionPollMs?: number;
+  /** Events on consumer objects: copied, updated, waiting for the copy's deletion. */
+  events?: EventRecorder;
   log?: Log;
 }
 
@@ -71,28 +75,18 @@ export class Reconciler {
       this.#count('finalizer');
     }
 
-    const namespace = await this.#deps.namespaces.ensure(cluster, client);
-    const name = copyName(object.metadata.namespace, object.metadata.name);
-    const copyPath = objectPath(this.#deps.resource, namespace, name);
-    let copy = await this.#readCopy(namespace, name, copyPath);
-
-    if (copy === null) {
-      try {
-        copy = await this.#deps.service.create(collectionPath(this.#deps.resource, namespace), buildCopy(object, origin, { namespace, name }, this.#deps.agent, this.#deps.resource.namespaceSuffix));
-        this.#deps.rememberCopy(copy);
-        this.#count('create');
-        this.#observeLag(key, 'spec');
-      } catch (err) {
-        if (isNotFound(err)) this.#deps.namespaces.forget(cluster); // the namespace went away under us
-        if (!isConflict(err)) throw err;
-        copy = await this.#deps.service.get(copyPath); // our own earlier pass (or a crashed one) made it
-      }
+    let namespace: string;
+    let copy: KubeObject;
+    try {
+      namespace = await this.#deps.namespaces.ensure(cluster, client);
+      copy = await this.#ensureCopy(key, { client, cluster, object }, origin, namespace);
+    } catch (err) {
+      await this.#copyFailed({ client, cluster, object }, consumerPath, err);
+      throw err;
     }
-    if (originOf(copy) !== key) {
-      throw new SyncError('copy_owned_elsewhere', `${copyPath} on the service cluster belongs to ${originOf(copy) ?? 'nobody we know'}, not ${key}`);
-    }
+    const copyPath = objectPath(this.#deps.resource, namespace, copy.metadata.name);
 
-    if (copy.metadata.deletionTimestamp === undefined) copy = await this.#syncSpec(key, object, copy, copyPath);
+    if (copy.metadata.deletionTimestamp === undefined) copy = await this.#syncSpec(key, object, copy, copyPath, { client, cluster, object });
 
     await this.#syncStatus(key, object, copy, consumerPath);
 
@@ -106,6 +100,48 @@ export class Reconciler {
       if (written > 0) this.#count('related', written);
     }
     return undefined;
+  }
+
+  /** The copy in `namespace`, created if there is none; one that belongs to another object is an error. */
+  async #ensureCopy(key: string, target: EventTarget, origin: Origin, namespace: string): Promise<KubeObject> {
+    const { object } = target;
+    const name = copyName(object.metadata.namespace, object.metadata.name);
+    const copyPath = objectPath(this.#deps.resource, namespace, name);
+    let copy = await this.#readCopy(namespace, name, copyPath);
+    if (copy === null) {
+      try {
+        copy = await this.#deps.service.create(collectionPath(this.#deps.resource, namespace), buildCopy(object, origin, { namespace, name }, this.#deps.agent, this.#deps.resource.namespaceSuffix));
+        this.#deps.rememberCopy(copy);
+        this.#count('create');
+        this.#observeLag(key, 'spec');
+        this.#deps.events?.record(target, 'Normal', 'Synced', `Copied to the service cluster as ${namespace}/${name}`);
+      } catch (err) {
+        if (isNotFound(err)) this.#deps.namespaces.forget(origin.cluster); // the namespace went away under us
+        if (!isConflict(err)) throw err;
+        copy = await this.#deps.service.get(copyPath); // our own earlier pass (or a crashed one) made it
+      }
+    }
+    if (originOf(copy) !== key) {
+      throw new SyncError('copy_owned_elsewhere', `${copyPath} on the service cluster belongs to ${originOf(copy) ?? 'nobody we know'}, not ${key}`);
+    }
+    return copy;
+  }
+
+  /**
+   * The copy could not be made: the consumer object says so in its condition, unless the failure is one
+   * that passes by itself (a server briefly away), which the retry will outlast without anybody having
+   * to look. Writing the condition may fail too (the shard is what is away): the retry tries again.
+   */
+  async #copyFailed(target: EventTarget, consumerPath: string, err: unknown): Promise<void> {
+    if (transient.has(errorKind(err))) return;
+    const current = ownCondition(target.object);
+    const wanted = nextCondition(current, 'False', failureReason(err), (err as Error).message);
+    if (sameCondition(current, wanted)) return;
+    try {
+      await target.client.patch(`${consumerPath}/status`, { status: { conditions: withCondition(target.object.status as { [k: string]: Json } | undefined, wanted).conditions ?? null } });
+    } catch (patchErr) {
+      this.#deps.log?.warn({ path: consumerPath, error: (patchErr as Error).message }, 'could not set the condition on the consumer object');
+    }
   }
 
   /**
@@ -122,7 +158,7 @@ export class Reconciler {
     );
   }
 
-  async #syncSpec(key: string, object: KubeObject, copy: KubeObject, copyPath: string): Promise<KubeObject> {
+  async #syncSpec(key: string, object: KubeObject, copy: KubeObject, copyPath: string, target: EventTarget): Promise<KubeObject> {
     const desired = desiredContent(object);
     const last = lastApplied(copy);
     const contentPatch = threeWayPatch(last, desired, ownedContent(copy, last, desired));
@@ -136,13 +172,23 @@ export class Reconciler {
     if (contentPatch !== undefined) {
       this.#count('update');
       this.#observeLag(key, 'spec');
+      this.#deps.events?.record(target, 'Normal', 'Synced', `Updated the copy ${copy.metadata.namespace ?? ''}/${copy.metadata.name} on the service cluster`);
     }
     return updated;
   }
 
+  /**
+   * The copy's status, brought back; our own condition is kept alongside the provider's conditions, and
+   * turned True if it said the copy could not be made.
+   */
   async #syncStatus(key: string, object: KubeObject, copy: KubeObject, consumerPath: string): Promise<void> {
-    if (copy.status === undefined) return;
-    const diff = mergeDiff(object.status as Json | undefined, copy.status as Json);
+    const own = ownCondition(object);
+    const wantedOwn = own === undefined || own.status === 'True'
+      ? own
+      : nextCondition(own, 'True', 'Copied', `Copied to the service cluster as ${copy.metadata.namespace ?? ''}/${copy.metadata.name}`);
+    if (copy.status === undefined && wantedOwn === own) return;
+    const wanted = withCondition((copy.status ?? object.status) as { [k: string]: Json } | undefined, wantedOwn);
+    const diff = mergeDiff(object.status as Json | undefined, wanted);
     if (diff === undefined) return;
     await this.#deps.consumer(key)?.client.patch(`${consumerPath}/status`, { status: diff });
     this.#count('status');
@@ -162,6 +208,7 @@ export class Reconciler {
         this.#count('delete');
       }
       // Its own finalizers (Crossplane's) may hold it; the service watch wakes us when it is gone.
+      this.#deps.events?.record({ client, cluster: origin.cluster, object }, 'Normal', 'WaitingForDeletion', `Waiting for the service cluster to remove the copy ${copy.metadata.namespace ?? ''}/${copy.metadata.name}`);
       return { requeueAfterMs: this.#deps.deletionPollMs ?? 2_000 };
     }
     if (this.#deps.resource.related.length > 0) {
@@ -225,6 +272,9 @@ export class Reconciler {
     this.#deps.metrics.synced.inc({ ...this.#labels, operation }, n);
   }
 }
+
+/** Failures that pass by themselves: not worth a condition on every object while a server is away. */
+const transient = new Set(['unavailable', 'server', 'throttled', 'conflict']);
 
 function pick(map: Record<string, string>, keys: string[]): { [k: string]: Json } {
   const out: { [k: string]: Json } = {};

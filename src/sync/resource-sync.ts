@@ -7,6 +7,7 @@ import type { KubeObject, RestClient } from '../kube/rest-client.ts';
 import { originOf } from './copy-object.ts';
 import { desiredContent } from './copy-object.ts';
 import { jsonEqual } from './merge-patch.ts';
+import type { EventRecorder } from './events.ts';
 import { errorKind, type SyncMetrics } from './metrics.ts';
 import { Namespaces } from './namespaces.ts';
 import { collectOrphans } from './orphans.ts';
@@ -25,6 +26,8 @@ export interface ResourceSyncOptions {
   metrics: SyncMetrics;
   concurrency: number;
   deletionPollMs?: number;
+  /** Events on consumer objects; none without it. */
+  events?: EventRecorder;
   /** The retry budget of a key: how often, and how far apart, before it waits for its server to come back. */
   retry?: { maxAttempts?: number; backoff?: BackoffPolicy };
   log?: Log;
@@ -75,6 +78,7 @@ export class ResourceSync {
         return at;
       },
       deletionPollMs: options.deletionPollMs,
+      events: options.events,
       log: options.log,
     });
     this.queue = new WorkQueue({
@@ -83,6 +87,10 @@ export class ResourceSync {
       onError: (key, err, attempt, gaveUp) => {
         options.metrics.errors.inc({ ...this.#label, kind: errorKind(err) });
         options.log?.[gaveUp ? 'error' : 'warn']({ key, attempt, gaveUp, error: (err as Error).message }, 'reconcile failed');
+        const entry = this.#consumer(key);
+        if (entry !== undefined) {
+          options.events?.record({ client: entry.client, cluster: parseObjectKey(key).cluster, object: entry.object }, 'Warning', 'SyncFailed', (err as Error).message);
+        }
       },
       onGivenUpChange: (count) => options.metrics.givenUp.set(this.#label, count),
       maxAttempts: options.retry?.maxAttempts,

@@ -74,8 +74,8 @@ export function objectPath(r: PublishedResource, namespace: string | undefined, 
 }
 
 /** `namespace` undefined means across all namespaces; an empty one is a caller's bug, never a `//` in a URL. */
-export function corePath(kind: 'Secret' | 'ConfigMap' | 'Namespace', namespace: string | undefined, name?: string): string {
-  const plural = { Secret: 'secrets', ConfigMap: 'configmaps', Namespace: 'namespaces' }[kind];
+export function corePath(kind: 'Secret' | 'ConfigMap' | 'Namespace' | 'Event', namespace: string | undefined, name?: string): string {
+  const plural = { Secret: 'secrets', ConfigMap: 'configmaps', Namespace: 'namespaces', Event: 'events' }[kind];
   if (namespace === '') throw new Error(`no namespace for ${plural}${name === undefined ? '' : `/${name}`}`);
   const ns = namespace === undefined ? '' : `/namespaces/${encodeURIComponent(namespace)}`;
   return `/api/v1${ns}/${plural}${name === undefined ? '' : `/${encodeURIComponent(name)}`}`;

@@ -4,6 +4,7 @@
 import type { KubeEndpoint } from '../kube/kubeconfig.ts';
 import { RestClient } from '../kube/rest-client.ts';
 import { followEndpointSlice, type EndpointSliceRef } from './endpoint-slice.ts';
+import { EventRecorder } from './events.ts';
 import { createSyncMetrics, errorKind, type SyncMetrics } from './metrics.ts';
 import type { Reflector } from '../kube/reflector.ts';
 import { ResourceSync, type ResourceSyncOptions } from './resource-sync.ts';
@@ -23,6 +24,8 @@ export interface SyncWorkerOptions {
   resyncMs?: number;
   cleanupMs?: number;
   deletionPollMs?: number;
+  /** Shortest time between two writes of one aggregated Event (default 10 s). */
+  eventIntervalMs?: number;
   /** A key's retry budget (default: 12 attempts, 100 ms doubling to 30 s: about two minutes). */
   retry?: ResourceSyncOptions['retry'];
   metrics?: SyncMetrics;
@@ -33,6 +36,7 @@ export class SyncWorker {
   readonly metrics: SyncMetrics;
   readonly resources: ResourceSync[];
   #options: SyncWorkerOptions;
+  #events: EventRecorder;
   #service: RestClient;
   #kcp: RestClient | undefined;
   #clients = new Map<string, RestClient>();
@@ -45,6 +49,12 @@ export class SyncWorker {
     this.#options = options;
     this.metrics = options.metrics ?? createSyncMetrics();
     this.#service = new RestClient(options.service, { userAgent: `kcp-edge-sync/${options.agentName}` });
+    this.#events = new EventRecorder({
+      component: `kcp-edge-sync/${options.agentName}`,
+      minIntervalMs: options.eventIntervalMs,
+      // Not permitted (the binding did not accept the events claim) or a shard away: counted, not retried.
+      onError: (err) => this.metrics.eventErrors.inc({ kind: errorKind(err) }),
+    });
     this.resources = options.resources.map(
       (resource) =>
         new ResourceSync({
@@ -54,6 +64,7 @@ export class SyncWorker {
           metrics: this.metrics,
           concurrency: options.concurrency ?? 16,
           deletionPollMs: options.deletionPollMs,
+          events: this.#events,
           retry: options.retry,
           log: options.log,
         }),
@@ -125,6 +136,7 @@ export class SyncWorker {
     await this.#slice?.stop();
     await this.#endpointsChanging;
     await Promise.all(this.resources.map((r) => r.stop()));
+    await this.#events.stop();
     await Promise.all([...this.#clients.values(), this.#service, ...(this.#kcp ? [this.#kcp] : [])].map((c) => c.close()));
   }
 

@@ -19,6 +19,7 @@ export interface ResourceRequest {
   /** Which clusters' objects the request may see when `cluster` is `*`. */
   visible: (cluster: string) => boolean;
   /** Hook for views that must shape objects on the way out (the virtual workspace keeps them as they are). */
+  /** Must not change its argument: watch events hand every watcher the stored object itself. */
   present: (cluster: string, object: KubeObject) => KubeObject;
 }
 

@@ -58,10 +58,11 @@ export function handleWatch(r: ResourceRequest): void {
     if (event.gr !== gr || !r.visible(event.cluster)) return;
     if (r.cluster !== '*' && event.cluster !== r.cluster) return;
     if (r.namespace !== '' && event.namespace !== r.namespace) return;
-    const object = r.present(event.cluster, structuredClone(event.object));
+    // No copy per watcher: present() never changes its argument, and the event is only read and serialised.
+    const object = r.present(event.cluster, event.object);
     const now = matches(object);
     if (event.type === 'MODIFIED' && event.previous !== undefined) {
-      const before = matches(r.present(event.cluster, structuredClone(event.previous)));
+      const before = matches(r.present(event.cluster, event.previous));
       if (before && !now) write({ type: 'DELETED', object });
       else if (!before && now) write({ type: 'ADDED', object });
       else if (now) write({ type: 'MODIFIED', object });

@@ -16,20 +16,20 @@ type TrackedSession = ServerHttp2Session & { [state]?: IdleState };
 type TrackedStream = ServerHttp2Stream & { [state]?: IdleState };
 
 export class Http2IdleSessions {
-  private readonly idleTimeoutMs: number;
-  private readonly onIdle: (session: ServerHttp2Session) => void;
+  readonly #idleTimeoutMs: number;
+  readonly #onIdle: (session: ServerHttp2Session) => void;
 
   /** `onIdle` is told before an idle session is closed (logs). idleTimeoutMs 0 = never close. */
   constructor(idleTimeoutMs: number, onIdle: (session: ServerHttp2Session) => void = () => undefined) {
-    this.idleTimeoutMs = idleTimeoutMs;
-    this.onIdle = onIdle;
+    this.#idleTimeoutMs = idleTimeoutMs;
+    this.#onIdle = onIdle;
   }
 
   /** A new session starts idle: a client that connects and never asks for anything is closed too. */
   addSession(session: ServerHttp2Session): void {
-    if (this.idleTimeoutMs <= 0) return;
+    if (this.#idleTimeoutMs <= 0) return;
     const tracked = session as TrackedSession;
-    const timer = setTimeout(() => this.check(tracked), this.idleTimeoutMs);
+    const timer = setTimeout(() => this.#check(tracked), this.#idleTimeoutMs);
     timer.unref();
     tracked[state] = { open: 0, timer };
     session.once('close', () => clearTimeout(timer));
@@ -44,9 +44,9 @@ export class Http2IdleSessions {
     stream.once('close', streamClosed);
   }
 
-  private check(session: TrackedSession): void {
+  #check(session: TrackedSession): void {
     if ((session[state]?.open ?? 1) > 0 || session.closed || session.destroyed) return; // re-armed when the last stream closes
-    this.onIdle(session);
+    this.#onIdle(session);
     session.close(); // GOAWAY(NO_ERROR); a request racing it is retried by the client on a new connection
   }
 }

@@ -18,7 +18,6 @@ import { verifyServiceAccountToken } from '../../src/auth/verify-service-account
 import { createServiceAccountSigner, type ServiceAccountSigner } from '../../src/sim/service-account-tokens.ts';
 
 const issuer = 'https://kcp.default.svc';
-const now = () => Math.floor(Date.now() / 1000);
 const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
 const sa = { cluster: 'c-frontend', namespace: 'default', name: 'default', uid: 'uid-sa' };
 

@@ -2,13 +2,16 @@
 // Redis table. Warm lookups never leave the process; cold ones cost one round trip (a Lua script
 // resolving path or logical cluster) and concurrent cold lookups of one key share it. Changes arrive
 // on the pub/sub channel and drop exactly the affected entries; a (re)subscription drops everything,
-// because messages missed while disconnected must never leave a stale route behind.
+// because messages missed while disconnected must never leave a stale route behind — unless Redis came
+// back without its data (redis-generation.ts): then warm entries keep serving until the indexer has
+// rewritten the table, lookups it cannot answer get 503 instead of 403, and the replica is unready.
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../kube/gateway-error.ts';
 import { decodeRoute, decodeShard } from './codec.ts';
 import type { RoutingMetrics } from './metrics.ts';
 import { classifyRedisError, createRedisClient, type RedisClient, type RedisConnectionConfig, type RedisFailure } from './redis-connection.ts';
 import { parseChangeMessage, routingKeys, type RoutingKeys } from './redis-keys.ts';
+import { readTableState, tableState, type TableState } from './redis-generation.ts';
 import { RESOLVE, runScript } from './redis-scripts.ts';
 import { writeShardHealth } from './shard-health-record.ts';
 import type { Resolution, Route, RoutingTable, Shard } from './types.ts';
@@ -68,6 +71,14 @@ export class RedisRoutingTable implements RoutingTable {
   #shardLoad: Promise<void> | undefined;
   /** True while the subscription is confirmed: only then may lookups fill the cache. */
   #subscribed = false;
+  /** Subscribed again: the table's state decides whether the cache is dropped or kept for a rebuild. */
+  #resubscribed = false;
+  #syncing: Promise<void> | undefined;
+  /** The table's generation as last read; undefined before the first read. */
+  #state: TableState | undefined;
+  #stateRead: Promise<void> | undefined;
+  /** Redis lost the table: the cache and shard list hold what was known before, until it is complete again. */
+  #rebuilding = false;
   #lastSyncAt = Date.now();
   #syncWaiters: (() => void)[] = [];
   #closed = false;
@@ -124,8 +135,15 @@ export class RedisRoutingTable implements RoutingTable {
     return [...this.#shards.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** Unready while the table is known to be incomplete (lost and being rebuilt), even with a warm cache. */
   ready(): boolean {
+    if (this.#state?.complete !== true) return false;
     return (this.#subscribed && this.#client.status === 'ready') || this.#cache.size > 0;
+  }
+
+  /** True between finding the table lost (or never seeded) and its generation being complete. */
+  get rebuilding(): boolean {
+    return this.#state !== undefined && !this.#state.complete;
   }
 
   /** Resolves once subscribed with the shard list loaded; startup and tests wait on it. */
@@ -173,19 +191,30 @@ export class RedisRoutingTable implements RoutingTable {
   async #lookup(key: string, flight: Flight): Promise<Route | undefined> {
     let found: unknown;
     try {
-      found = await runScript(this.#client, RESOLVE, [this.#keys.routes, this.#keys.clusters, this.#keys.rev], [key]);
+      found = await runScript(this.#client, RESOLVE, [this.#keys.routes, this.#keys.clusters, this.#keys.rev, this.#keys.generation, this.#keys.shards], [key]);
     } catch (err) {
       if (this.#inflight.get(key) === flight) this.#inflight.delete(key);
       throw this.#unavailable(err);
     }
     const reply = Array.isArray(found) ? found : [];
     const rev = Number(reply[0] ?? 0);
-    const route = reply.length >= 3 ? decodeRoute(String(reply[1]), String(reply[2])) : undefined;
+    const route = reply.length === 3 ? decodeRoute(String(reply[1]), String(reply[2])) : undefined;
+    let current = true;
+    if (route === undefined) {
+      // "Unknown" means "does not exist" only in a complete table of the generation this replica knows.
+      const state = tableState(String(reply[1] ?? ''), String(reply[2] ?? ''), String(reply[3] ?? '0') === '1');
+      current = this.#state !== undefined && state.generation === this.#state.generation && state.complete === this.#state.complete;
+      if (!current) void this.#refreshState();
+      if (!state.complete) {
+        if (this.#inflight.get(key) === flight) this.#inflight.delete(key);
+        throw this.#unavailable(new Error(`the routing table is being rebuilt (Redis lost its data); ${key} is not indexed yet`));
+      }
+    }
     // Cache only what no later change may have overtaken: a resubscription drops the flight, and a
     // change message newer than the answer marks it.
     if (this.#inflight.get(key) === flight) {
       this.#inflight.delete(key);
-      if (this.#subscribed && flight.invalidatedRev <= rev) {
+      if (this.#subscribed && current && flight.invalidatedRev <= rev) {
         if (route === undefined) this.#cache.set(key, { route, rev }, { ttl: this.#negativeTtlMs });
         else this.#cache.set(key, { route, rev });
       }
@@ -217,7 +246,8 @@ export class RedisRoutingTable implements RoutingTable {
     this.#shardLoad ??= (async () => {
       try {
         const all = await this.#client.hgetall(this.#keys.shards);
-        const shards = new Map<string, Shard>();
+        // While the table is rebuilt, shards it does not hold yet stay known for the warm routes naming them.
+        const shards = this.#rebuilding ? new Map(this.#shards) : new Map<string, Shard>();
         for (const [name, json] of Object.entries(all)) shards.set(name, decodeShard(name, json));
         this.#shards = shards;
         this.#shardsLoaded = true;
@@ -237,24 +267,95 @@ export class RedisRoutingTable implements RoutingTable {
       this.#metrics?.redisErrors.inc();
       return; // the connection dropped again; the next 'ready' retries
     }
-    // From here on no change can be missed; whatever was cached before may be stale.
-    this.#cache.clear();
-    this.#inflight.clear();
+    // From here on no change can be missed; whatever was cached before may be stale (the table's
+    // state, read next, says whether to drop it or keep it while a lost table is rebuilt).
     this.#subscribed = true;
+    this.#resubscribed = true;
     this.#shardsLoaded = false;
     await this.#completeSync();
   }
 
-  /** Loads the shard list once subscribed; the command connection may become ready after the subscriber. */
-  async #completeSync(): Promise<void> {
-    if (!this.#subscribed || this.#shardsLoaded || this.#client.status !== 'ready') return;
-    try {
-      await this.#loadShards();
-    } catch {
-      return; // the next 'ready' of either connection tries again
+  /**
+   * Once subscribed: reads the table's state and loads the shard list. The command connection may become
+   * ready after the subscriber, so both call this; one run at a time, repeating while work remains.
+   */
+  #completeSync(): Promise<void> {
+    if (this.#syncing !== undefined) return this.#syncing;
+    const run = (async () => {
+      try {
+        while (this.#subscribed && this.#client.status === 'ready' && (this.#resubscribed || !this.#shardsLoaded)) {
+          if (this.#resubscribed) {
+            const state = await readTableState(this.#client, this.#keys);
+            this.#resubscribed = false;
+            this.#applyState(state, true);
+          }
+          if (!this.#shardsLoaded) await this.#loadShards();
+        }
+      } catch {
+        this.#metrics?.redisErrors.inc();
+        return; // the next 'ready' of either connection tries again
+      }
+      if (!this.#subscribed || !this.#shardsLoaded) return;
+      this.#lastSyncAt = Date.now();
+      for (const wake of this.#syncWaiters.splice(0)) wake();
+    })();
+    // Cleared in a later microtask: a run that ends at once must not leave a settled promise behind.
+    this.#syncing = run.finally(() => (this.#syncing = undefined));
+    return this.#syncing;
+  }
+
+  /** Re-reads the table's state (a generation message, or a lookup saw another one); one read at a time. */
+  #refreshState(): Promise<void> {
+    if (this.#stateRead !== undefined) return this.#stateRead;
+    const run = (async () => {
+      try {
+        this.#applyState(await readTableState(this.#client, this.#keys), false);
+      } catch {
+        this.#metrics?.redisErrors.inc(); // read again on the next message, lookup or reconnect
+      }
+    })();
+    this.#stateRead = run.finally(() => (this.#stateRead = undefined));
+    return this.#stateRead;
+  }
+
+  #applyState(state: TableState, resubscribed: boolean): void {
+    const previous = this.#state;
+    this.#state = state;
+    const lost = previous !== undefined && (state.generation !== previous.generation || (previous.complete && !state.complete));
+    if (lost) {
+      this.#keepForRebuild();
+    } else if (resubscribed) {
+      this.#cache.clear();
+      this.#inflight.clear();
     }
-    this.#lastSyncAt = Date.now();
-    for (const wake of this.#syncWaiters.splice(0)) wake();
+    if (state.complete && this.#rebuilding) {
+      // The table is whole again: nothing from before the loss may outlive it.
+      this.#rebuilding = false;
+      this.#cache.clear();
+      this.#inflight.clear();
+      this.#shardsLoaded = false;
+      void this.#completeSync();
+      this.#log?.info({ generation: state.generation }, 'routing table: rebuilt; lookups are answered from it again');
+    }
+  }
+
+  /**
+   * Redis lost the table. Warm routes keep serving (their rev set to 0, so any rewrite of them in the
+   * new table replaces them); remembered unknowns go, since the table cannot confirm them now.
+   */
+  #keepForRebuild(): void {
+    if (!this.#rebuilding) {
+      this.#log?.warn(
+        { generation: this.#state?.generation ?? null, warmRoutes: this.#cache.size },
+        'routing table: Redis lost its data; warm routes keep serving, other lookups get 503 and /readyz 503 until the table is rebuilt',
+      );
+    }
+    this.#rebuilding = true;
+    this.#inflight.clear();
+    for (const [key, entry] of [...this.#cache.entries()]) {
+      if (entry.route === undefined) this.#cache.delete(key);
+      else entry.rev = 0;
+    }
   }
 
   #connectionFailed(err: unknown): void {
@@ -284,6 +385,8 @@ export class RedisRoutingTable implements RoutingTable {
   #onChange(text: string): void {
     const change = parseChangeMessage(text);
     this.#metrics?.routeChanges.inc();
+    // A table without a complete generation may become one with any write (kept by hand, or rebuilt).
+    if (change?.generation !== undefined || this.#state?.complete !== true) void this.#refreshState();
     if (change === undefined) {
       // Not ours to understand: be safe.
       this.#cache.clear();
@@ -304,8 +407,9 @@ export class RedisRoutingTable implements RoutingTable {
   async #refreshShard(name: string): Promise<void> {
     try {
       const json = await this.#client.hget(this.#keys.shards, name);
-      if (json === null) this.#shards.delete(name);
-      else this.#shards.set(name, decodeShard(name, json));
+      if (json === null) {
+        if (!this.#rebuilding) this.#shards.delete(name);
+      } else this.#shards.set(name, decodeShard(name, json));
     } catch {
       // Cannot read it now: forget the list so the next lookup reloads it (or fails cleanly).
       this.#metrics?.redisErrors.inc();

@@ -2,6 +2,9 @@
 // Workspaces and LogicalClusters across all logical clusters (`/clusters/*/…`), resuming from the last
 // resourceVersion and re-listing on 410 Gone, and writes the route each logical cluster should have.
 // Routes of a watched shard that no longer stand for anything are removed once that shard is listed.
+// With a table generation (Redis), the indexer also answers for the table as a whole: it seeds a
+// generation when the table has none, re-registers its shards and rewrites every route when the
+// generation changes (Redis lost its data), and marks the generation complete once all is written.
 import { RestClient, type KubeObject } from '../kube/rest-client.ts';
 import { Reflector } from '../kube/reflector.ts';
 import type { RouteStore } from './route-store.ts';
@@ -9,6 +12,7 @@ import type { Shard } from './types.ts';
 import { clusterOf, WorkspaceIndex } from './workspace-index.ts';
 import { LeaseRunner } from './indexer-lease.ts';
 import type { RedisRouteStore } from './redis-route-store.ts';
+import { redisTableGeneration, type TableGeneration } from './redis-generation.ts';
 
 export const WORKSPACES_PATH = '/clusters/*/apis/tenancy.kcp.io/v1alpha1/workspaces';
 export const LOGICAL_CLUSTERS_PATH = '/clusters/*/apis/core.kcp.io/v1alpha1/logicalclusters';
@@ -31,6 +35,8 @@ export interface IndexerOptions {
   credentials: IndexerCredentials;
   /** How often the shard registry is re-read for added, changed and removed shards; default 5 s. */
   shardRefreshMs?: number;
+  /** The table's generation marker; without one (the embedded store) the table is never lost. */
+  generation?: TableGeneration;
   log?: IndexerLog;
 }
 
@@ -56,6 +62,10 @@ export class Indexer {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #syncWaiters: (() => void)[] = [];
+  /** The table generation this indexer writes into, and one it still has to mark complete. */
+  #generation: string | undefined;
+  #toComplete: string | undefined;
+  #unfollow: (() => void) | undefined;
   /** Writes done (route puts and deletes), for tests and logs. */
   writes = 0;
 
@@ -66,8 +76,16 @@ export class Indexer {
 
   async start(): Promise<void> {
     await this.#refresh();
-    this.#timer = setInterval(() => void this.#refresh().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'indexer: cannot read the shard registry')), this.#options.shardRefreshMs ?? 5_000);
+    this.#timer = setInterval(() => this.refreshNow(), this.#options.shardRefreshMs ?? 5_000);
     this.#timer.unref();
+    // A reconnect may be to a Redis that lost the table: look at once rather than at the next tick.
+    this.#unfollow = this.#options.generation?.onReconnect?.(() => this.refreshNow());
+  }
+
+  /** Re-reads the shard registry (and the table's generation) now; failures are logged and retried by the next tick. */
+  refreshNow(): void {
+    if (this.#stopped) return;
+    this.#refresh().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'indexer: cannot read the shard registry'));
   }
 
   /** Resolves when every shard registered now has been listed and its routes written. */
@@ -87,6 +105,7 @@ export class Indexer {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#unfollow?.();
     if (this.#timer !== undefined) clearInterval(this.#timer);
     const watches = [...this.#watches.values()];
     this.#watches.clear();
@@ -107,6 +126,8 @@ export class Indexer {
   }
 
   async #refreshShards(): Promise<void> {
+    if (this.#stopped) return;
+    await this.#followGeneration();
     if (this.#stopped) return;
     const shards = await this.#options.store.listShards();
     if (this.#stopped) return;
@@ -130,6 +151,44 @@ export class Indexer {
       if (this.#stopped) return;
       this.#watches.set(shard.name, this.#startWatch(shard));
     }
+    await this.#completeGeneration();
+  }
+
+  /**
+   * Seeds a generation if the table has none. A generation other than the one written into means the
+   * table was lost: the shards watched here are registered again (the seed may lack some) and every
+   * route this indexer knows is rewritten; the new generation is marked complete once that is done.
+   */
+  async #followGeneration(): Promise<void> {
+    const generation = this.#options.generation;
+    if (generation === undefined) return;
+    const { id, complete } = await generation.ensure();
+    if (id === this.#generation) return;
+    const lost = this.#generation !== undefined;
+    this.#generation = id;
+    this.#toComplete = complete ? undefined : id;
+    if (!lost) return;
+    const watched = [...this.#watches.values()].map((w) => w.shard);
+    this.#log.warn({ generation: id, shards: watched.length, routes: this.#index.clusters().length }, 'indexer: the routing table was lost; re-registering shards and rewriting every route');
+    const registered = new Set((await this.#options.store.listShards()).map((s) => s.name));
+    for (const shard of watched) if (!registered.has(shard.name)) await this.#options.store.putShard(shard);
+    this.#written.clear();
+    this.#markDirty(this.#index.clusters());
+  }
+
+  /**
+   * Marks the generation complete once every shard is listed and no route is left to write. Never
+   * with no shard at all: an empty table is not a complete one, and would answer 403 for everything.
+   */
+  async #completeGeneration(): Promise<void> {
+    const id = this.#toComplete;
+    const generation = this.#options.generation;
+    if (id === undefined || generation === undefined || this.#watches.size === 0 || !this.#allSynced()) return;
+    await this.#drain();
+    if (this.#stopped || this.#toComplete !== id || this.#dirty.size > 0 || !this.#allSynced()) return;
+    const completed = await generation.complete(id);
+    if (this.#toComplete === id) this.#toComplete = undefined;
+    if (completed) this.#log.info({ generation: id, writes: this.writes }, 'indexer: every shard listed and every route written; the routing table is complete');
   }
 
   #startWatch(shard: Shard): ShardWatch {
@@ -140,7 +199,7 @@ export class Indexer {
     let pending = 2;
     const onSynced = () => {
       if (--pending > 0) return;
-      void this.#drain().then(() => this.#collectGarbage(watch));
+      void this.#collectGarbageUntilDone(watch);
     };
     const onError = (err: unknown) => this.#log.warn({ shard: shard.name, err: err instanceof Error ? err.message : String(err) }, 'indexer: watch failed; retrying');
     const keyOf = (o: KubeObject) => `${clusterOf(o) ?? ''}|${o.metadata.name}`;
@@ -246,6 +305,20 @@ export class Indexer {
     return undefined;
   }
 
+  /** Runs the clean-up after a shard's first list, retrying while Redis fails (it decides when the shard counts as synced). */
+  async #collectGarbageUntilDone(watch: ShardWatch): Promise<void> {
+    while (!this.#stopped && this.#watches.get(watch.shard.name) === watch) {
+      try {
+        await this.#drain();
+        await this.#collectGarbage(watch);
+        return;
+      } catch (err) {
+        this.#log.warn({ shard: watch.shard.name, err: err instanceof Error ? err.message : String(err) }, 'indexer: cannot clean up stale routes; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
   /** After a shard's first list: its routes that no logical cluster or workspace stands for go. */
   async #collectGarbage(watch: ShardWatch): Promise<void> {
     if (this.#stopped || this.#watches.get(watch.shard.name) !== watch) return;
@@ -260,19 +333,28 @@ export class Indexer {
     if (stale.length > 0) this.#log.info({ shard: watch.shard.name, removed: stale.length }, 'indexer: removed routes of workspaces that no longer exist');
     watch.synced = true;
     this.#log.info({ shard: watch.shard.name }, 'indexer: shard listed; watching');
+    // Before waking: whoever waits for synced() (`kcp-edge index --once`) may stop right after. Failing
+    // here is retried by the next registry read.
+    await this.#completeGeneration().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'indexer: cannot mark the routing table complete; retrying'));
     if (this.#allSynced()) for (const wake of this.#syncWaiters.splice(0)) wake();
   }
 }
 
 /** Runs an indexer on whichever replica holds the Redis lease (exactly one at a time); stop() releases it. */
-export function startLeasedIndexer(store: RedisRouteStore, credentials: IndexerCredentials, log: IndexerLog): LeaseRunner {
+export function startLeasedIndexer(store: RedisRouteStore, credentials: IndexerCredentials, log: IndexerLog, seedShards: readonly Shard[] = []): LeaseRunner {
+  const generation = redisTableGeneration(store.client, store.keys, seedShards);
   const lease = new LeaseRunner({
     client: store.client,
     keys: store.keys,
     log,
     async run() {
-      const indexer = new Indexer({ store, credentials, log });
-      await indexer.start();
+      const indexer = new Indexer({ store, credentials, log, generation });
+      try {
+        await indexer.start();
+      } catch (err) {
+        await indexer.stop();
+        throw err;
+      }
       return indexer;
     },
   });

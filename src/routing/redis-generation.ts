@@ -80,6 +80,8 @@ export interface TableGeneration {
   ensure(): Promise<{ id: string; complete: boolean }>;
   /** Every shard listed and every route written for this generation: lookups may trust "unknown" again. */
   complete(id: string): Promise<boolean>;
+  /** Calls back on every (re)connection to the table's store; returns how to stop. */
+  onReconnect?(listener: () => void): () => void;
 }
 
 export function redisTableGeneration(client: RedisClient, keys: RoutingKeys, seedShards: readonly Shard[] = []): TableGeneration {
@@ -91,6 +93,10 @@ export function redisTableGeneration(client: RedisClient, keys: RoutingKeys, see
     },
     async complete(id) {
       return (await runScript(client, COMPLETE_GENERATION, [keys.generation, keys.rev], [keys.channel, id])) === 1;
+    },
+    onReconnect(listener) {
+      client.on('ready', listener);
+      return () => void client.off('ready', listener);
     },
   };
 }

@@ -76,7 +76,7 @@ export async function openRoutingTable(source: DeepReadonly<RoutingSource>, log:
 
 /** The routing source `--redis URL` (and its --redis-* flags) stands for: the shared table with default cache settings. */
 export function redisRoutingSource(redis: RedisConnectionConfig, url: string): RoutingSource {
-  return { kind: 'redis', redis, url: redactRedisUrl(url), cacheMax: 100_000, negativeTtlMs: 5_000, runIndexer: false };
+  return { kind: 'redis', redis, url: redactRedisUrl(url), cacheMax: 100_000, negativeTtlMs: 5_000, runIndexer: false, seedShards: [] };
 }
 
 export interface DependencyOverrides {
@@ -126,7 +126,7 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       const log = { info: (f: object, m: string) => indexLog.info(f, m), warn: (f: object, m: string) => indexLog.warn(f, m) };
       const store = RedisRouteStore.connect({ ...source.redis, nodes: source.redis.nodes.map((n) => ({ ...n })) });
       const credentials = { certPem: config.upstream.cert, keyPem: config.upstream.key, ...(config.upstream.ca === undefined ? {} : { caPem: config.upstream.ca }) };
-      const lease = startLeasedIndexer(store, credentials, log);
+      const lease = startLeasedIndexer(store, credentials, log, source.seedShards.map((s) => ({ ...s, labels: { ...s.labels } })));
       opened.push({
         async close() {
           await lease.stop();

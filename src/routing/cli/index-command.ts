@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import type { Command, OptionValues } from '../../command/types.ts';
 import { loadKubeconfig } from '../../kube/kubeconfig.ts';
 import { Indexer, startLeasedIndexer, type IndexerCredentials } from '../indexer.ts';
+import { redisTableGeneration } from '../redis-generation.ts';
 import { RedisRouteStore } from '../redis-route-store.ts';
 import { redisConnection, redisOptions, report, stringOption, UsageError, whyFailed } from './common.ts';
 
@@ -37,7 +38,7 @@ async function run(values: OptionValues): Promise<number> {
   const log = { info: (f: object, m: string) => logger.info(f, m), warn: (f: object, m: string) => logger.warn(f, m) };
 
   if (values['once'] === true) {
-    const indexer = new Indexer({ store, credentials, log });
+    const indexer = new Indexer({ store, credentials, log, generation: redisTableGeneration(store.client, store.keys) });
     try {
       await indexer.start();
       await indexer.synced();

@@ -10,8 +10,10 @@ import { promisify } from 'node:util';
 import { Indexer } from '../../src/routing/indexer.ts';
 import { LeaseRunner } from '../../src/routing/indexer-lease.ts';
 import { parseRedisUrl } from '../../src/routing/redis-connection.ts';
+import { readTableState, redisTableGeneration } from '../../src/routing/redis-generation.ts';
 import { RedisRouteStore } from '../../src/routing/redis-route-store.ts';
 import { RedisRoutingTable } from '../../src/routing/redis-routing-table.ts';
+import type { Shard } from '../../src/routing/types.ts';
 import { connectShards, createCertificateAuthority, createWorkspace, startShard, type ApiClient, type SimShard } from '../../src/sim/index.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { makeTempDir, waitFor } from '../helpers/wait.ts';
@@ -201,4 +203,41 @@ test('kcp-edge index --once writes the routes of what the shards hold', async ()
   );
   assert.match(stdout, /indexed: \d+ route change/);
   await routed('root:viacli', { shard: 'beta', phase: 'Ready' });
+});
+
+test('an indexer that finds the table without a generation seeds the configured shards; one that sees it lost rewrites every route', async (t) => {
+  // A table of its own (key prefix): the other tests' table is left alone.
+  const config = { ...parseRedisUrl(redis.url), keyPrefix: 'seeded:' };
+  const seeded = RedisRouteStore.connect(config);
+  t.after(() => seeded.close());
+  const seeds: Shard[] = [
+    { name: 'alpha', url: a.url, state: 'active', labels: {} },
+    { name: 'beta', url: b.url, state: 'active', labels: { seeded: 'yes' } },
+  ];
+  const generation = redisTableGeneration(seeded.client, seeded.keys, seeds);
+  const indexer = new Indexer({ store: seeded, credentials, shardRefreshMs: 100_000, generation });
+  t.after(() => indexer.stop());
+  const state = () => readTableState(seeded.client, seeded.keys);
+  assert.deepEqual(await state(), { generation: undefined, complete: false }, 'an empty table is not a complete one');
+
+  await indexer.start();
+  await indexer.synced();
+  assert.deepEqual((await seeded.listShards()).map((s) => [s.name, s.labels]), [['alpha', {}], ['beta', { seeded: 'yes' }]]);
+  const first = await state();
+  assert.equal(first.complete, true);
+  const root = await seeded.getRoute('root');
+  assert.ok(root !== undefined, 'routes written');
+  const routeCount = () => seeded.client.hlen(seeded.keys.routes);
+  const written = await routeCount();
+
+  // Redis loses the table: nothing to go by but the indexer's own memory (and the seeds).
+  await seeded.client.del(...Object.values(seeded.keys));
+  indexer.refreshNow();
+  await waitFor(async () => {
+    const now = await state();
+    return now.complete && now.generation !== first.generation;
+  }, { what: 'a new complete generation' });
+  assert.equal(await routeCount(), written, 'every route rewritten');
+  assert.deepEqual((await seeded.getRoute('root'))?.shard, root.shard);
+  assert.deepEqual((await seeded.listShards()).map((s) => s.name), ['alpha', 'beta']);
 });

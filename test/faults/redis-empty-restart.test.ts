@@ -31,19 +31,27 @@ interface Sample {
 const namespaces = (workspace: string) => `/clusters/${workspace}/api/v1/namespaces`;
 
 test('a Redis that comes back empty: warm workspaces keep serving, nothing that exists gets 403, /readyz is 503 until the indexer has rebuilt the table', async (t) => {
-  await using tmp = await makeTempDir();
-  await using redis = await startRedis();
-  await using indexerPath = await startTcpProxy(redis.port);
+  // Undone last-first once the test ends, passed or not: clients before the stack, the stack before Redis.
+  const undo: (() => unknown)[] = [];
+  t.after(async () => {
+    for (const step of undo.reverse()) await step();
+  });
+  const tmp = await makeTempDir();
+  undo.push(() => tmp[Symbol.asyncDispose]());
+  const redis = await startRedis();
+  undo.push(() => redis[Symbol.asyncDispose]());
+  const indexerPath = await startTcpProxy(redis.port);
+  undo.push(() => indexerPath[Symbol.asyncDispose]());
   const steps = devSteps.map((step) =>
     step.name === 'routing' ? { name: 'routing', run: (s: Parameters<typeof useRedis>[0]) => useRedis(s, redis.url, `redis://127.0.0.1:${indexerPath.port}`) } : step,
   );
   const stack = await startDevStack({ dir: tmp.dir, port: 0, redis: redis.url }, steps);
-  t.after(() => stack.stop());
+  undo.push(() => stack.stop());
   const store = RedisRouteStore.connect(parseRedisUrl(redis.url));
-  t.after(() => store.close());
+  undo.push(() => store.close());
 
   const agent = new Agent({ keepAlive: true, ca: await readFile(join(stack.files.certs, 'ca.crt'), 'utf8') });
-  t.after(() => agent.destroy());
+  undo.push(() => agent.destroy());
   const token = stack.users.find((u) => u.org === 'org-acme')!.token;
   const port = stack.gateway!.gateway.port;
   const get = (path: string) =>
@@ -53,6 +61,7 @@ test('a Redis that comes back empty: warm workspaces keep serving, nothing that 
         res.on('end', () => resolve({ at: Date.now(), path, status: res.statusCode ?? 0, retryAfter: res.headers['retry-after'] }));
         res.on('error', reject);
       });
+      req.setTimeout(5_000, () => req.destroy(new Error(`${path}: no answer within 5 s`)));
       req.on('error', reject);
       req.end();
     });
@@ -75,12 +84,13 @@ test('a Redis that comes back empty: warm workspaces keep serving, nothing that 
       await sleep(10);
     }
   })();
-  t.after(async () => {
+  undo.push(async () => {
     polling = false;
     await poller.catch(() => undefined);
   });
 
   indexerPath.hold();
+  undo.push(() => indexerPath.release()); // an assertion failing while held: the indexer still stops cleanly
   await redis.stop();
   await redis.start();
   const emptyAt = Date.now();

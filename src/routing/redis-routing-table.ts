@@ -9,7 +9,8 @@ import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../kube/gateway-error.ts';
 import { decodeRoute, decodeShard } from './codec.ts';
 import type { RoutingMetrics } from './metrics.ts';
-import { classifyRedisError, createRedisClient, type RedisClient, type RedisConnectionConfig, type RedisFailure } from './redis-connection.ts';
+import { createRedisClient, type RedisClient, type RedisConnectionConfig } from './redis-connection.ts';
+import { RedisFailureLog, type RoutingTableLog } from './redis-failure-log.ts';
 import { parseChangeMessage, routingKeys, type RoutingKeys } from './redis-keys.ts';
 import { readTableState, tableState, type TableState } from './redis-generation.ts';
 import { RESOLVE, runScript } from './redis-scripts.ts';
@@ -29,21 +30,6 @@ export interface RedisRoutingTableOptions {
   log?: RoutingTableLog;
 }
 
-export interface RoutingTableLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
-
-/** Wrong credentials and TLS failures will not go away by waiting: they are errors, an outage is a warning. */
-const failureLogs: Record<RedisFailure, { level: 'warn' | 'error'; msg: string }> = {
-  credentials: { level: 'error', msg: 'routing table: Redis refused the credentials (user, password file); cold lookups get 503 until it accepts them' },
-  permission: { level: 'error', msg: 'routing table: the Redis user lacks a permission the gateway needs' },
-  tls: { level: 'error', msg: 'routing table: TLS connection to Redis failed (CA, server name, client certificate); cold lookups get 503 until it works' },
-  unreachable: { level: 'warn', msg: 'routing table: Redis unreachable; cold lookups get 503 until it is back' },
-  other: { level: 'warn', msg: 'routing table: Redis connection failed; cold lookups get 503 until it works' },
-};
-
 /** `rev`: the table revision the entry reflects; older change messages leave it alone. */
 type CacheEntry = { route: Route; rev: number } | { route: undefined; rev: number };
 interface Flight {
@@ -51,6 +37,8 @@ interface Flight {
   /** Highest rev of a change message for this key received while the lookup was in flight. */
   invalidatedRev: number;
 }
+
+export type { RoutingTableLog };
 
 export class RedisRoutingTable implements RoutingTable {
   readonly #client: RedisClient;
@@ -63,9 +51,7 @@ export class RedisRoutingTable implements RoutingTable {
   readonly #retryAfterSeconds: number;
   readonly #metrics: RoutingMetrics | undefined;
   readonly #log: RoutingTableLog | undefined;
-  /** The last connection failure since a connection was last ready, and the kind last logged. */
-  #lastError: string | undefined;
-  #loggedFailure: RedisFailure | undefined;
+  readonly #failures: RedisFailureLog;
   #shards = new Map<string, Shard>();
   #shardsLoaded = false;
   #shardLoad: Promise<void> | undefined;
@@ -77,6 +63,7 @@ export class RedisRoutingTable implements RoutingTable {
   /** The table's generation as last read; undefined before the first read. */
   #state: TableState | undefined;
   #stateRead: Promise<void> | undefined;
+  #stateAgain = false;
   /** Redis lost the table: the cache and shard list hold what was known before, until it is complete again. */
   #rebuilding = false;
   #lastSyncAt = Date.now();
@@ -92,15 +79,19 @@ export class RedisRoutingTable implements RoutingTable {
     this.#log = options.log;
     this.#client = createRedisClient({ commandTimeoutMs: 2_000, ...options.redis }, { failFast: true });
     this.#subscriber = createRedisClient(options.redis, { subscriber: true, failFast: true });
-    const onError = (err: unknown): void => this.#connectionFailed(err);
+    this.#failures = new RedisFailureLog(options.log);
+    const onError = (err: unknown): void => {
+      this.#metrics?.redisErrors.inc();
+      if (!this.#closed) this.#failures.failed(err);
+    };
     // A Cluster reports a node's trouble (a refused AUTH among them) as 'node error', not 'error'.
     for (const c of [this.#client, this.#subscriber]) c.on('error', onError).on('node error', onError);
     this.#subscriber.on('ready', () => {
-      this.#connectionWorks();
+      this.#failures.works();
       void this.#subscribe();
     });
     this.#client.on('ready', () => {
-      this.#connectionWorks();
+      this.#failures.works();
       void this.#completeSync();
     });
     this.#subscriber.on('close', () => this.#lostSync());
@@ -173,7 +164,7 @@ export class RedisRoutingTable implements RoutingTable {
 
   /** Why Redis cannot be used right now (the last connection error), if it cannot. */
   get lastError(): string | undefined {
-    return this.#lastError;
+    return this.#failures.lastError;
   }
 
   get cacheSize(): number {
@@ -304,15 +295,25 @@ export class RedisRoutingTable implements RoutingTable {
     return this.#syncing;
   }
 
-  /** Re-reads the table's state (a generation message, or a lookup saw another one); one read at a time. */
+  /**
+   * Re-reads the table's state (a generation message, or a lookup saw another one). One read at a time;
+   * asked again meanwhile, it reads once more after, or a completion announced mid-read would be missed.
+   */
   #refreshState(): Promise<void> {
-    if (this.#stateRead !== undefined) return this.#stateRead;
+    if (this.#stateRead !== undefined) {
+      this.#stateAgain = true;
+      return this.#stateRead;
+    }
     const run = (async () => {
-      try {
-        this.#applyState(await readTableState(this.#client, this.#keys), false);
-      } catch {
-        this.#metrics?.redisErrors.inc(); // read again on the next message, lookup or reconnect
-      }
+      do {
+        this.#stateAgain = false;
+        try {
+          this.#applyState(await readTableState(this.#client, this.#keys), false);
+        } catch {
+          this.#metrics?.redisErrors.inc(); // read again on the next message, lookup or reconnect
+          return;
+        }
+      } while (this.#stateAgain);
     })();
     this.#stateRead = run.finally(() => (this.#stateRead = undefined));
     return this.#stateRead;
@@ -356,25 +357,6 @@ export class RedisRoutingTable implements RoutingTable {
       if (entry.route === undefined) this.#cache.delete(key);
       else entry.rev = 0;
     }
-  }
-
-  #connectionFailed(err: unknown): void {
-    this.#metrics?.redisErrors.inc();
-    if (this.#closed) return;
-    const message = err instanceof Error ? err.message : String(err);
-    this.#lastError = message;
-    const failure = classifyRedisError(message);
-    if (failure === this.#loggedFailure) return;
-    this.#loggedFailure = failure;
-    const { level, msg } = failureLogs[failure];
-    this.#log?.[level]({ err: message }, msg);
-  }
-
-  #connectionWorks(): void {
-    this.#lastError = undefined;
-    if (this.#loggedFailure === undefined) return;
-    this.#loggedFailure = undefined;
-    this.#log?.info({}, 'routing table: Redis connection works again');
   }
 
   #lostSync(): void {

@@ -37,6 +37,8 @@ export interface IndexerOptions {
   shardRefreshMs?: number;
   /** The table's generation marker; without one (the embedded store) the table is never lost. */
   generation?: TableGeneration;
+  /** How long a rebuild waits for unlisted shards before the table serves what is known (partial); default 30 s. */
+  rebuildGraceMs?: number;
   log?: IndexerLog;
 }
 
@@ -65,6 +67,7 @@ export class Indexer {
   /** The table generation this indexer writes into, and one it still has to mark complete. */
   #generation: string | undefined;
   #toComplete: string | undefined;
+  #graceTimer: NodeJS.Timeout | undefined;
   #unfollow: (() => void) | undefined;
   /** Writes done (route puts and deletes), for tests and logs. */
   writes = 0;
@@ -106,6 +109,7 @@ export class Indexer {
   async stop(): Promise<void> {
     this.#stopped = true;
     this.#unfollow?.();
+    clearTimeout(this.#graceTimer);
     if (this.#timer !== undefined) clearInterval(this.#timer);
     const watches = [...this.#watches.values()];
     this.#watches.clear();
@@ -167,6 +171,7 @@ export class Indexer {
     const lost = this.#generation !== undefined;
     this.#generation = id;
     this.#toComplete = complete ? undefined : id;
+    if (!complete) this.#startGrace(id);
     if (!lost) return;
     const watched = [...this.#watches.values()].map((w) => w.shard);
     this.#log.warn({ generation: id, shards: watched.length, routes: this.#index.clusters().length }, 'indexer: the routing table was lost; re-registering shards and rewriting every route');
@@ -187,7 +192,10 @@ export class Indexer {
     await this.#drain();
     if (this.#stopped || this.#toComplete !== id || this.#dirty.size > 0 || !this.#allSynced()) return;
     const completed = await generation.complete(id);
-    if (this.#toComplete === id) this.#toComplete = undefined;
+    if (this.#toComplete === id) {
+      this.#toComplete = undefined;
+      clearTimeout(this.#graceTimer);
+    }
     if (completed) this.#log.info({ generation: id, writes: this.writes }, 'indexer: every shard listed and every route written; the routing table is complete');
   }
 
@@ -303,6 +311,38 @@ export class Indexer {
       if (url === base || url.startsWith(`${base}/`)) return shard.name;
     }
     return undefined;
+  }
+
+  /**
+   * A shard that cannot be listed (down, unreachable) must not hold every replica unready: once the grace
+   * period is over and some shard is listed, the table is marked partial. Tried again each period
+   * until it is marked, or the generation is complete or replaced.
+   */
+  #startGrace(id: string): void {
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = setTimeout(() => {
+      this.#markPartial(id)
+        .catch((err: unknown) => {
+          this.#log.warn({ err: String(err) }, 'indexer: cannot mark the routing table partial; retrying');
+          return false;
+        })
+        .then((marked) => {
+          if (!marked && !this.#stopped && this.#toComplete === id) this.#startGrace(id);
+        });
+    }, this.#options.rebuildGraceMs ?? 30_000);
+    this.#graceTimer.unref();
+  }
+
+  async #markPartial(id: string): Promise<boolean> {
+    const generation = this.#options.generation;
+    const watches = [...this.#watches.values()];
+    if (generation === undefined || !watches.some((w) => w.synced)) return false;
+    await this.#drain();
+    if (this.#stopped || this.#toComplete !== id) return true;
+    if (!(await generation.partial(id))) return true; // replaced: the next registry read follows the new one
+    const unlisted = watches.filter((w) => !w.synced).map((w) => w.shard.name);
+    this.#log.warn({ generation: id, unlisted }, 'indexer: shards not listed within the grace period; the routing table serves what is known, unknown workspaces get 503 until they are');
+    return true;
   }
 
   /** Runs the clean-up after a shard's first list, retrying while Redis fails (it decides when the shard counts as synced). */

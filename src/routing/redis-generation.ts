@@ -3,7 +3,9 @@
 // The marker tells the two apart: the indexer seeds it (with the shards named in configuration) when it
 // finds none, marks it complete once every shard has been listed and every route written, and replicas
 // that see it vanish or change keep their warm routes, answer 503 instead of 403 for the rest and report
-// unready until it is complete again.
+// unready until it is complete again. A shard that cannot be listed must not keep every replica unready:
+// after a grace period the indexer marks the generation partial — replicas serve what is known and are
+// ready, but still answer 503 for what they cannot find, until the last shard is listed.
 import { randomUUID } from 'node:crypto';
 import { encodeShard } from './codec.ts';
 import type { RedisClient } from './redis-connection.ts';
@@ -16,6 +18,8 @@ export interface TableState {
   generation: string | undefined;
   /** Whether "unknown" can be trusted to mean "does not exist". */
   complete: boolean;
+  /** Whether replicas should take traffic: complete, or partial (some shard not listed yet). */
+  serving: boolean;
 }
 
 /**
@@ -23,8 +27,8 @@ export interface TableState {
  * or kept by hand (`shards add`, `routes import`) without an indexer, have data and no marker.
  */
 export function tableState(id: string, routes: string, hasData: boolean): TableState {
-  if (id === '') return { generation: undefined, complete: hasData };
-  return { generation: id, complete: routes === 'complete' };
+  if (id === '') return { generation: undefined, complete: hasData, serving: hasData };
+  return { generation: id, complete: routes === 'complete', serving: routes === 'complete' || routes === 'partial' };
 }
 
 /** KEYS: generation, routes, shards. Returns {id or '', routes state or '', 1 if any shard or route}. */
@@ -55,11 +59,15 @@ redis.call('PUBLISH', ARGV[1], cjson.encode({generation = ARGV[2], rev = rev}))
 return {ARGV[2], 'rebuilding'}
 `);
 
-/** KEYS: generation, rev. ARGV: channel, id. Marks that generation's routes complete. Returns 1, or 0 if it is not the table's. */
-const COMPLETE_GENERATION = script(`
+/**
+ * KEYS: generation, rev. ARGV: channel, id, 'complete' or 'partial'. Marks that generation's routes so
+ * (never complete back to partial). Returns 1, or 0 if it is not the table's generation.
+ */
+const MARK_GENERATION = script(`
 if redis.call('HGET', KEYS[1], 'id') ~= ARGV[2] then return 0 end
-if redis.call('HGET', KEYS[1], 'routes') == 'complete' then return 1 end
-redis.call('HSET', KEYS[1], 'routes', 'complete')
+local now = redis.call('HGET', KEYS[1], 'routes')
+if now == 'complete' or now == ARGV[3] then return 1 end
+redis.call('HSET', KEYS[1], 'routes', ARGV[3])
 local rev = redis.call('INCR', KEYS[2])
 redis.call('PUBLISH', ARGV[1], cjson.encode({generation = ARGV[2], rev = rev}))
 return 1
@@ -80,6 +88,8 @@ export interface TableGeneration {
   ensure(): Promise<{ id: string; complete: boolean }>;
   /** Every shard listed and every route written for this generation: lookups may trust "unknown" again. */
   complete(id: string): Promise<boolean>;
+  /** Some shard still unlisted after the grace period: replicas serve what is known, "unknown" stays 503. */
+  partial(id: string): Promise<boolean>;
   /** Calls back on every (re)connection to the table's store; returns how to stop. */
   onReconnect?(listener: () => void): () => void;
 }
@@ -92,7 +102,10 @@ export function redisTableGeneration(client: RedisClient, keys: RoutingKeys, see
       return { id, complete: routes === 'complete' };
     },
     async complete(id) {
-      return (await runScript(client, COMPLETE_GENERATION, [keys.generation, keys.rev], [keys.channel, id])) === 1;
+      return (await runScript(client, MARK_GENERATION, [keys.generation, keys.rev], [keys.channel, id, 'complete'])) === 1;
+    },
+    async partial(id) {
+      return (await runScript(client, MARK_GENERATION, [keys.generation, keys.rev], [keys.channel, id, 'partial'])) === 1;
     },
     onReconnect(listener) {
       client.on('ready', listener);

@@ -126,9 +126,9 @@ export class RedisRoutingTable implements RoutingTable {
     return [...this.#shards.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Unready while the table is known to be incomplete (lost and being rebuilt), even with a warm cache. */
+  /** Unready while the table is being rebuilt (lost, or never seeded), even with a warm cache. */
   ready(): boolean {
-    if (this.#state?.complete !== true) return false;
+    if (this.#state?.serving !== true) return false;
     return (this.#subscribed && this.#client.status === 'ready') || this.#cache.size > 0;
   }
 
@@ -194,11 +194,11 @@ export class RedisRoutingTable implements RoutingTable {
     if (route === undefined) {
       // "Unknown" means "does not exist" only in a complete table of the generation this replica knows.
       const state = tableState(String(reply[1] ?? ''), String(reply[2] ?? ''), String(reply[3] ?? '0') === '1');
-      current = this.#state !== undefined && state.generation === this.#state.generation && state.complete === this.#state.complete;
+      current = this.#state !== undefined && state.generation === this.#state.generation && state.complete === this.#state.complete && state.serving === this.#state.serving;
       if (!current) void this.#refreshState();
       if (!state.complete) {
         if (this.#inflight.get(key) === flight) this.#inflight.delete(key);
-        throw this.#unavailable(new Error(`the routing table is being rebuilt (Redis lost its data); ${key} is not indexed yet`));
+        throw this.#unavailable(new Error(`the routing table is ${state.serving ? 'partial (a shard is not listed yet)' : 'being rebuilt (Redis lost its data)'}; ${key} is not indexed`));
       }
     }
     // Cache only what no later change may have overtaken: a resubscription drops the flight, and a

@@ -7,6 +7,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { isGatewayError } from '../../src/kube/gateway-error.ts';
 import { Indexer } from '../../src/routing/indexer.ts';
 import { LeaseRunner } from '../../src/routing/indexer-lease.ts';
 import { parseRedisUrl } from '../../src/routing/redis-connection.ts';
@@ -218,7 +219,7 @@ test('an indexer that finds the table without a generation seeds the configured 
   const indexer = new Indexer({ store: seeded, credentials, shardRefreshMs: 100_000, generation });
   t.after(() => indexer.stop());
   const state = () => readTableState(seeded.client, seeded.keys);
-  assert.deepEqual(await state(), { generation: undefined, complete: false }, 'an empty table is not a complete one');
+  assert.deepEqual(await state(), { generation: undefined, complete: false, serving: false }, 'an empty table is not a complete one');
 
   await indexer.start();
   await indexer.synced();
@@ -240,4 +241,35 @@ test('an indexer that finds the table without a generation seeds the configured 
   assert.equal(await routeCount(), written, 'every route rewritten');
   assert.deepEqual((await seeded.getRoute('root'))?.shard, root.shard);
   assert.deepEqual((await seeded.listShards()).map((s) => s.name), ['alpha', 'beta']);
+});
+
+test('a shard that cannot be listed leaves a rebuilt table partial: replicas serve what is known and are ready, unknown workspaces stay 503', async (t) => {
+  const config = { ...parseRedisUrl(redis.url), keyPrefix: 'partial:' };
+  const partial = RedisRouteStore.connect(config);
+  t.after(() => partial.close());
+  const replica = new RedisRoutingTable({ redis: config });
+  t.after(() => replica.close());
+  await replica.waitUntilSynced();
+  assert.equal(replica.ready(), false, 'nothing seeded yet: not ready');
+  const seeds: Shard[] = [
+    { name: 'alpha', url: a.url, state: 'active', labels: {} },
+    { name: 'beta', url: b.url, state: 'active', labels: {} },
+    { name: 'gone', url: 'https://127.0.0.1:9', state: 'active', labels: {} }, // nothing listens there
+  ];
+  const generation = redisTableGeneration(partial.client, partial.keys, seeds);
+  const indexer = new Indexer({ store: partial, credentials, shardRefreshMs: 100_000, rebuildGraceMs: 200, generation });
+  t.after(() => indexer.stop());
+  await indexer.start();
+
+  await waitFor(() => replica.ready(), { what: 'the replica ready once the table is partial' });
+  const state = await readTableState(partial.client, partial.keys);
+  assert.deepEqual([state.complete, state.serving], [false, true], 'partial');
+  assert.ok(await replica.resolve('root'), 'what the listed shards hold is served');
+  await assert.rejects(replica.resolve('root:nowhere'), (err: unknown) => isGatewayError(err) && err.code === 'ROUTING_UNAVAILABLE', 'unknown is not "does not exist" yet');
+
+  // The shard leaves the registry: every shard left is listed, and unknown means unknown again.
+  await partial.removeShard('gone', { force: true });
+  indexer.refreshNow();
+  await waitFor(async () => (await replica.resolve('root:nowhere').catch(() => 'unavailable')) === undefined, { what: 'the table complete' });
+  assert.equal(replica.ready(), true);
 });

@@ -96,7 +96,11 @@ export class RedisRoutingTable implements RoutingTable {
     });
     this.#subscriber.on('close', () => this.#lostSync());
     this.#subscriber.on('message', (_channel: string, message: string) => this.#onChange(message));
-    this.#metrics?.observe({ cacheSize: () => this.#cache.size, secondsSinceSync: () => this.secondsSinceSync() });
+    this.#metrics?.observe({
+      cacheSize: () => this.#cache.size,
+      secondsSinceSync: () => this.secondsSinceSync(),
+      tableComplete: () => (this.#state?.complete === true ? 1 : 0),
+    });
   }
 
   async resolve(pathOrCluster: string): Promise<Resolution | undefined> {

@@ -158,6 +158,7 @@ test('a Redis outage keeps warm routes, fails cold ones with 503, and recovers b
   assert.equal((await table.resolve('root:warm'))?.shard.name, 'alpha');
   await assert.rejects(table.resolve('root:cold'), (err: unknown) => isGatewayError(err) && err.code === 'ROUTING_UNAVAILABLE');
   assert.equal(table.ready(), false, 'a lost table is not ready, warm or not');
+  assert.match(await registry.metrics(), /kcp_edge_routing_table_complete 0\b/);
   // Kept by hand (no indexer, no generation marker): the table counts as whole once it holds anything.
   await seed();
   await store.putRoute({ path: 'root:warm', shard: 'beta', cluster: 'warm2', phase: 'Ready' });
@@ -165,6 +166,7 @@ test('a Redis outage keeps warm routes, fails cold ones with 503, and recovers b
   // The subscriber reconnects on its own connection, a moment after the command connection.
   await waitFor(() => table.secondsSinceSync() === 0, { what: 'the change subscription to be back' });
   await waitFor(() => table.ready(), { what: 'ready again' });
+  assert.match(await registry.metrics(), /kcp_edge_routing_table_complete 1\b/);
   assert.equal(await table.resolve('root:cold'), undefined);
   await cold.waitUntilSynced();
   assert.equal(cold.ready(), true);

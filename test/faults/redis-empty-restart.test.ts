@@ -105,6 +105,8 @@ test('a Redis that comes back empty: warm workspaces keep serving, nothing that 
   await waitFor(async () => (await get('/readyz')).status === 200, { timeoutMs: 15_000, what: '/readyz to be 200 again' });
   const rebuiltMs = Date.now() - emptyAt;
   assert.equal((await get(cold)).status, 200, 'the cold workspace is served again');
+  // The test's own connection may still be reconnecting: a command sent then could be refused.
+  await waitFor(() => store.client.status === 'ready', { what: "the test store's connection" });
   assert.equal((await store.listShards()).length, 2, 'both shards registered again, nothing typed');
   polling = false;
   await poller;
@@ -117,4 +119,26 @@ test('a Redis that comes back empty: warm workspaces keep serving, nothing that 
     assert.equal(s.status, 200, `warm ${s.path} kept serving (got ${s.status})`);
   }
   t.diagnostic(`empty Redis → rebuilt and ready in ${rebuiltMs} ms (indexer held off for part of it); ${during.length - readyz.length} warm requests meanwhile, all 200; /readyz 503 ×${readyz.filter((s) => s.status === 503).length}`);
+
+  // Once more, nothing held back: whichever of gateway and indexer reconnects first, a workspace that
+  // exists is served or answered 503, never 403.
+  await createWorkspace(admin, 'root:org-acme', 'proj-cold2', { shard: 'shard-a' });
+  await waitFor(async () => (await store.getRoute('root:org-acme:proj-cold2'))?.phase === 'Ready', { what: 'the indexer to route proj-cold2' });
+  const cold2 = namespaces('root:org-acme:proj-cold2');
+  await redis.stop();
+  await redis.start();
+  const againAt = Date.now();
+  const answers: Sample[] = [];
+  await waitFor(
+    async () => {
+      const round = await Promise.all([cold2, ...warm].map(get));
+      answers.push(...round);
+      return round.every((answer) => answer.status === 200) && (await get('/readyz')).status === 200;
+    },
+    { timeoutMs: 15_000, what: 'every workspace served and /readyz 200 after the second empty restart' },
+  );
+  for (const answer of answers) {
+    assert.ok(answer.status === 200 || (answer.status === 503 && answer.retryAfter !== undefined), `${answer.path} exists and got ${answer.status}`);
+  }
+  t.diagnostic(`second empty restart, nothing held back: served and ready after ${Date.now() - againAt} ms`);
 });

@@ -273,3 +273,21 @@ test('a shard that cannot be listed leaves a rebuilt table partial: replicas ser
   await waitFor(async () => (await replica.resolve('root:nowhere').catch(() => 'unavailable')) === undefined, { what: 'the table complete' });
   assert.equal(replica.ready(), true);
 });
+
+test('a lease holder whose work fails to start (Redis failing right after the lease) tries again instead of rejecting unhandled', async (t) => {
+  let attempts = 0;
+  const lease = new LeaseRunner({
+    client: store.client,
+    keys: { ...store.keys, indexerLease: `${store.keys.indexerLease}-retry` },
+    ttlMs: 150,
+    holder: 'flaky',
+    async run() {
+      if (++attempts === 1) throw new Error('Reached the max retries per request limit (which is 1)');
+      return { stop: async () => undefined };
+    },
+  });
+  t.after(() => lease.stop());
+  lease.start();
+  await waitFor(() => lease.holding, { what: 'the work to start on the next round' });
+  assert.equal(attempts, 2);
+});

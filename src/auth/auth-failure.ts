@@ -20,7 +20,12 @@ export type AuthFailureReason =
   | 'required_claim_mismatch'
   | 'username_missing'
   | 'email_not_verified'
-  | 'system_identity';
+  | 'system_identity'
+  | 'cluster_mismatch'
+  | 'service_account_gone'
+  | 'lookup_unavailable'
+  | 'webhook_denied'
+  | 'webhook_unavailable';
 
 /** Thrown inside the auth concern; translated to GatewayError('UNAUTHORIZED') at its edge. */
 export class AuthFailure extends Error {

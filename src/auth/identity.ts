@@ -17,6 +17,12 @@ export interface Credentials {
   org: string | undefined;
   /** Canonical workspace path, e.g. root:org-acme:proj-frontend. */
   workspace: string | undefined;
+  /**
+   * The logical cluster a credential bound to one cluster (a service-account token) must belong to:
+   * the addressed workspace's, or for an APIExport virtual workspace the export owner's. Undefined
+   * when the workspace is unknown.
+   */
+  cluster?: string | undefined;
 }
 
 /**

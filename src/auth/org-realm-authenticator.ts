@@ -1,7 +1,6 @@
 // The Authenticator for organisation realms: a bearer token on a workspace of org X is good only when
 // X's realm signed it. Verified tokens are cached by SHA-256 (never longer than the token lives), so
 // the steady state costs one hash and one map lookup per request.
-import { hash } from 'node:crypto';
 import { LRUCache } from 'lru-cache';
 import { GatewayError } from '../kube/gateway-error.ts';
 import { AuthFailure, authFailureOf } from './auth-failure.ts';
@@ -12,19 +11,15 @@ import { JsonFetcher } from './oidc-fetch.ts';
 import { RealmKeySet } from './realm-key-set.ts';
 import { RealmRegistry } from './realm-registry.ts';
 import type { OrgRealmsSettings } from './realm-settings.ts';
+import { tokenKey } from './token-key.ts';
 import { verifyRealmToken } from './verify-token.ts';
-
-/** pino-compatible. */
-export interface AuthLog {
-  warn(obj: object, msg: string): void;
-  info(obj: object, msg: string): void;
-}
+import type { Log } from '../log.ts';
 
 export interface OrgRealmAuthenticatorOptions {
   /** The settings, or a registry shared with whatever keeps the overrides current (Redis). */
   realms: OrgRealmsSettings | RealmRegistry;
   metrics?: AuthMetrics;
-  log?: AuthLog;
+  log?: Log;
 }
 
 interface VerifiedToken {
@@ -35,7 +30,7 @@ interface VerifiedToken {
 export class OrgRealmAuthenticator implements Authenticator {
   readonly registry: RealmRegistry;
   readonly #metrics: AuthMetrics | undefined;
-  readonly #log: AuthLog | undefined;
+  readonly #log: Log | undefined;
   readonly #fetcher: JsonFetcher;
   readonly #keySets = new Map<string, RealmKeySet>();
   #cache: LRUCache<string, VerifiedToken>;
@@ -68,7 +63,7 @@ export class OrgRealmAuthenticator implements Authenticator {
   async #verify(token: string, org: string): Promise<Identity> {
     // Length first: nothing parses, hashes or decodes a token we would refuse anyway.
     if (token.length > this.registry.settings.maxTokenBytes) throw new AuthFailure('token_too_large', `${token.length} bytes`);
-    const key = hash('sha256', token, 'base64url');
+    const key = tokenKey(token);
     const cached = this.#cache.get(key);
     if (cached !== undefined) {
       if (cached.org !== org) throw new AuthFailure('org_mismatch', `token of org ${cached.org} on a workspace of org ${org}`);

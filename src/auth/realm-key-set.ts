@@ -16,8 +16,11 @@ export interface KeySetObserver {
   fetched(org: string, outcome: 'ok' | 'error', error?: string): void;
 }
 
-export class RealmKeySet {
-  readonly realm: Realm;
+/** Where a key set comes from: an org's realm, or a shard's service-account issuer. */
+export type KeySetSource = Pick<Realm, 'org' | 'issuer' | 'discoveryUrl' | 'ca'>;
+
+export class RealmKeySet<R extends KeySetSource = Realm> {
+  readonly realm: R;
   readonly #fetcher: JsonFetcher;
   readonly #settings: JwksSettings;
   readonly #observer: KeySetObserver | undefined;
@@ -29,7 +32,7 @@ export class RealmKeySet {
   #inflight: Promise<boolean> | undefined;
   readonly #absentKids: LRUCache<string, true>;
 
-  constructor(realm: Realm, fetcher: JsonFetcher, settings: JwksSettings, observer?: KeySetObserver) {
+  constructor(realm: R, fetcher: JsonFetcher, settings: JwksSettings, observer?: KeySetObserver) {
     this.realm = realm;
     this.#fetcher = fetcher;
     this.#settings = settings;
@@ -113,7 +116,7 @@ async function match(keys: LocalJWKSet, header: JWSHeaderParameters, token: Flat
   }
 }
 
-function jwksUriOf(doc: unknown, realm: Realm): string {
+function jwksUriOf(doc: unknown, realm: KeySetSource): string {
   const fields = typeof doc === 'object' && doc !== null ? (doc as Record<string, unknown>) : {};
   // OIDC Discovery §4.3: the document's issuer must be exactly the issuer we expect.
   if (fields.issuer !== realm.issuer) throw new Error(`discovery at ${realm.discoveryUrl} names issuer ${JSON.stringify(fields.issuer)}, expected ${realm.issuer}`);

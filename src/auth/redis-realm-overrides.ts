@@ -9,6 +9,7 @@ import { realmOverrideSchema } from './org-realms-config.ts';
 import type { RealmRegistry } from './realm-registry.ts';
 import type { RealmOverride } from './realm-settings.ts';
 import { isOrgName } from './realm-settings.ts';
+import type { Log } from '../log.ts';
 
 export const DEFAULT_REALM_KEY_PREFIX = 'kcp-edge:';
 
@@ -36,24 +37,20 @@ export function parseRealmOverride(org: string, json: string): RealmOverride {
   return value as RealmOverride;
 }
 
-export interface RealmOverridesLog {
-  warn(obj: object, msg: string): void;
-}
-
 export interface RedisRealmOverridesOptions {
   /** Commands (HGETALL, HSET, PUBLISH). */
   client: RedisClient;
   /** A connection of its own for SUBSCRIBE; omit for a writer that never listens (the CLI). */
   subscriber?: RedisClient;
   keyPrefix?: string;
-  log?: RealmOverridesLog;
+  log?: Log;
 }
 
 export class RedisRealmOverrides {
   readonly #client: RedisClient;
   readonly #subscriber: RedisClient | undefined;
   readonly #keys: { realms: string; channel: string };
-  readonly #log: RealmOverridesLog | undefined;
+  readonly #log: Log | undefined;
   #registry: RealmRegistry | undefined;
   #loading: Promise<void> | undefined;
   #again = false;

@@ -3,7 +3,8 @@
 import { readFile } from 'node:fs/promises';
 import type { Authenticator, Credentials, Identity } from './identity.ts';
 import { StaticTokenAuthenticator } from './static-token.ts';
-import { watchFile, type FileWatch, type ConfigWatchLog } from '../config/index.ts';
+import { watchFile, type FileWatch } from '../config/index.ts';
+import type { Log } from '../log.ts';
 
 export class TokenFileAuthenticator implements Authenticator {
   #current: StaticTokenAuthenticator;
@@ -14,7 +15,7 @@ export class TokenFileAuthenticator implements Authenticator {
   }
 
   /** Reads the file (throwing when it is unreadable or malformed) and follows its changes. */
-  static async open(file: string, { log, debounceMs }: { log?: ConfigWatchLog; debounceMs?: number } = {}): Promise<TokenFileAuthenticator> {
+  static async open(file: string, { log, debounceMs }: { log?: Log; debounceMs?: number } = {}): Promise<TokenFileAuthenticator> {
     const text = await readFile(file, 'utf8');
     const self = new TokenFileAuthenticator(StaticTokenAuthenticator.fromCsv(text, file));
     self.#watch = watchFile(

@@ -4,11 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { watchFile, type FileWatchOptions } from './file-watch.ts';
 import { ConfigError, isConfigError } from './issues.ts';
 import { parseConfig, type Config, type ConfigKind } from './loader.ts';
-
-export interface ConfigWatchLog {
-  info(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+import type { Log } from '../log.ts';
 
 export interface ConfigWatchOptions<Result> extends FileWatchOptions {
   /**
@@ -18,7 +14,7 @@ export interface ConfigWatchOptions<Result> extends FileWatchOptions {
   onChange?: (next: Config<Result>, previous: Config<Result>) => void | Promise<void>;
   /** Told about every rejected edit (invalid file, missing file, or onChange failed). */
   onRejected?: (error: Error) => void;
-  log?: ConfigWatchLog;
+  log?: Log;
 }
 
 export interface ConfigWatcher<Result> {

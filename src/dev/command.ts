@@ -1,6 +1,8 @@
 // `kcp-edge dev --dir D [--port N]` (what `npm start` runs): the whole local stack in one process —
 // two stand-in shards, workspaces on both, the gateway in front — and D/kubeconfig once it serves.
 import { relative } from 'node:path';
+import { exitCode } from '../command/lifecycle.ts';
+import { parsePort } from '../command/listen-address.ts';
 import type { Command, OptionValues } from '../command/types.ts';
 import type { DevStack } from './stack.ts';
 
@@ -26,6 +28,7 @@ function summary(stack: DevStack): string {
     `  kubectl --context ${ctx(second)} get configmaps     # another workspace (on ${second.shard}): no hello here`,
     '  kubectl config get-contexts                         # one context per project workspace',
     `  kcp-edge dev token --dir ${shown(stack.options.dir)} --org org-globex --user bob   # a fresh OIDC token (last line)`,
+    `  kubectl --context ${ctx(first)} --token "$(kubectl --context ${ctx(first)} create token default)" auth whoami   # a service account`,
     '',
     'Ctrl-C stops everything.',
     '',
@@ -33,10 +36,12 @@ function summary(stack: DevStack): string {
 }
 
 async function dev(values: OptionValues): Promise<number> {
-  const port = Number(values['port']);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    process.stderr.write('kcp-edge dev: --port must be a port number (0 picks a free one)\n');
-    return 2;
+  let port: number;
+  try {
+    port = parsePort(String(values['port']));
+  } catch (err) {
+    process.stderr.write(`kcp-edge dev: --port: ${(err as Error).message} (0 picks a free one)\n`);
+    return exitCode.usage;
   }
   const { startDevStack } = await import('./start.ts');
   let stack: DevStack;

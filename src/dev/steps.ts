@@ -7,9 +7,10 @@ import { kubeconfig } from './steps/kubeconfig.ts';
 import { oidcIssuer } from './steps/oidc-issuer.ts';
 import { rateLimit } from './steps/rate-limit.ts';
 import { routing } from './steps/routing.ts';
+import { serviceAccounts } from './steps/service-accounts.ts';
 import { shards } from './steps/shards.ts';
 import { sync } from './steps/sync.ts';
 import { users } from './steps/users.ts';
 import { workspaces } from './steps/workspaces.ts';
 
-export const devSteps: readonly DevStep[] = [certificates, oidcIssuer, shards, workspaces, sync, users, routing, rateLimit, gateway, kubeconfig];
+export const devSteps: readonly DevStep[] = [certificates, oidcIssuer, shards, workspaces, sync, users, serviceAccounts, routing, rateLimit, gateway, kubeconfig];

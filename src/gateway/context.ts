@@ -35,6 +35,11 @@ export interface UpgradeTarget {
 export interface UpstreamExchange {
   /** Stops the exchange; `cleanly` ends the client's response normally (a watch the client will re-open). */
   stop(cleanly: boolean): void;
+  /**
+   * The shard side is given up for `err` (the shard is down): the client gets it as a Status if nothing
+   * was answered yet, else as a cut stream it cannot take for a normal end.
+   */
+  fail(err: GatewayError): void;
 }
 
 /** Told once when a request is over, whatever way it ended (access log, metrics, drain bookkeeping). */
@@ -51,8 +56,11 @@ export class RequestContext {
   /** Audit-ID from the client, or generated; sent to the shard and back to the client. */
   readonly auditId: string;
   readonly auditIdGenerated: boolean;
-  /** Request path without the query string. */
-  readonly path: string;
+  /**
+   * Request path without the query string. Only routeInClusterClients changes it: a path naming no
+   * cluster, sent with a service-account token, gets that token's cluster as kcp does.
+   */
+  path: string;
   /** The query string byte for byte, '' or starting with '?'. */
   readonly query: string;
 

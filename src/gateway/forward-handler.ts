@@ -22,6 +22,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
   private watchCounted = false;
   private firstChunkSent = false;
   private resumeOnDrain: (() => void) | undefined = undefined;
+  private pendingFailure: GatewayError | undefined = undefined;
 
   constructor(ctx: RequestContext, res: ClientResponse & ResponseSink, metrics: GatewayMetrics, health: ShardHealth | undefined) {
     this.ctx = ctx;
@@ -33,6 +34,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     if (this.stopped) controller.abort(stoppedError());
+    else if (this.pendingFailure !== undefined) controller.abort(this.pendingFailure);
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {
@@ -98,6 +100,13 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
     if (cleanly && this.res.headersSent && !this.res.writableEnded) this.res.end();
     this.finish();
     this.controller?.abort(stoppedError());
+  }
+
+  fail(err: GatewayError): void {
+    if (this.finished || this.stopped) return;
+    // undici answers the abort with onResponseError(err): a Status, or the cut stream mid-response.
+    if (this.controller !== undefined) this.controller.abort(err);
+    else this.pendingFailure = err;
   }
 
   private finish(): void {

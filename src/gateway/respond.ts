@@ -1,7 +1,9 @@
 // The one writer of everything the gateway answers itself: Kubernetes Status errors and the small
 // plain bodies of /livez, /readyz and /metrics. Works on HTTP/1.1, HTTP/2 and raw upgrade sockets.
 import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import { GatewayError, isGatewayError } from '../kube/gateway-error.ts';
+import { failureStatus, type StatusReason } from '../kube/status.ts';
 import type { RequestContext } from './context.ts';
 
 export function toGatewayError(err: unknown): GatewayError {
@@ -47,10 +49,41 @@ export function respond(ctx: RequestContext, code: number, headers: Record<strin
   socket.end(head + '\r\n' + body);
 }
 
-/** Cuts a response off mid-stream (the client sees a truncated body, never a wrong one). */
+/**
+ * Cuts a response off mid-stream (the client sees a truncated body, never a wrong one): on HTTP/1.1
+ * the socket goes without the terminating chunk, on HTTP/2 the stream is reset with INTERNAL_ERROR.
+ * Not stream.close(code): with the writable side still open it sends END_STREAM before the
+ * RST_STREAM, and the client takes the cut for a complete response (a watch that ended normally).
+ */
 export function destroyResponse(ctx: RequestContext): void {
   const res = ctx.res;
   if (res === undefined) ctx.upgrade!.socket.destroy();
-  else if ('stream' in res) res.stream.close(0x2 /* INTERNAL_ERROR */);
+  // destroy(err) resets with INTERNAL_ERROR; the stream's 'error' listener logs it at debug.
+  else if ('stream' in res) res.stream.destroy(new Error('response cut off mid-stream'));
   else res.destroy();
+}
+
+const clientErrors: Record<string, { code: number; reason: StatusReason; message: string }> = {
+  ERR_HTTP_REQUEST_TIMEOUT: { code: 408, reason: 'Timeout', message: 'the request was not received in time' },
+  HPE_HEADER_OVERFLOW: { code: 431, reason: 'BadRequest', message: 'the request headers are too large' },
+};
+const malformed = { code: 400, reason: 'BadRequest', message: 'the request is malformed' } as const;
+
+/**
+ * Node's 'clientError': an HTTP/1.1 request refused before it became a request (its head too slow,
+ * too large or malformed). Answered with a Status and the connection closed, as Node itself would
+ * answer but with a body kubectl can print; a connection already answering is only closed.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  const answering = (socket as Duplex & { _httpMessage?: { headersSent: boolean } })._httpMessage?.headersSent === true;
+  if (!socket.writable || answering) {
+    socket.destroy();
+    return;
+  }
+  const { code, reason, message } = clientErrors[err.code ?? ''] ?? malformed;
+  const body = JSON.stringify(failureStatus(code, reason, message));
+  socket.end(
+    `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
 }

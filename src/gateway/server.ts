@@ -6,16 +6,21 @@ import { createSecureServer, type ServerHttp2Session, type ServerHttp2Stream } f
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
+import type { Log } from '../log.ts';
 import type { Registry } from 'prom-client';
 import type { Authenticator } from '../auth/identity.ts';
 import { createGatewayMetrics, type GatewayMetrics } from '../metrics.ts';
 import type { Limiter } from '../ratelimit/types.ts';
 import type { RoutingTable, ShardHealth } from '../routing/types.ts';
+import { clientConnectionLimits, serverOptionsFor, type ClientConnectionLimits } from './client-connection-limits.ts';
 import { Connections } from './connections.ts';
+import { cutOffDownShards } from './down-shard-cutoff.ts';
 import { RequestContext, type ClientRequest, type ClientResponse, type RequestObserver } from './context.ts';
 import { Http2Request, Http2Response } from './http2-exchange.ts';
+import { Http2IdleSessions } from './http2-idle-sessions.ts';
 import { compose } from './pipeline.ts';
+import { answerClientError } from './respond.ts';
 import { ShardPools, type UpstreamOptions } from './shard-pools.ts';
 import { admitToWorkspace } from './stages/admit-to-workspace.ts';
 import { authenticate, defaultDroppedGroups } from './stages/authenticate.ts';
@@ -24,6 +29,8 @@ import { limitRate } from './stages/limit-rate.ts';
 import { serveGatewayEndpoints, type MetricsExposition } from './stages/gateway-endpoints.ts';
 import { parseWorkspacePath } from './stages/parse-workspace-path.ts';
 import { resolveWorkspace } from './stages/resolve-workspace.ts';
+import type { ServingCredentials, UpstreamCredentials } from './tls-material.ts';
+import { routeInClusterClients } from './stages/route-in-cluster-clients.ts';
 
 export interface GatewayOptions {
   /**
@@ -31,8 +38,11 @@ export interface GatewayOptions {
    * the kernel spreading connections among them.
    */
   listen: { host: string; port: number; reusePort?: boolean };
-  /** Serving certificate; with clientCAPem, client certificates it signs are a way to authenticate. */
-  tls: { certPem: string; keyPem: string; clientCAPem?: string };
+  /**
+   * Serving certificate; with clientCAPem, client certificates it signs are a way to authenticate (and
+   * clients are asked for one). Without clientCAPem at start, none is asked for, whatever is set later.
+   */
+  tls: ServingCredentials;
   routing: RoutingTable;
   /** Tried in order; the first identity wins. */
   authenticators: Authenticator[];
@@ -40,14 +50,21 @@ export interface GatewayOptions {
   headers?: {
     /** Drop Impersonate-* headers (default false: they pass and the shard authorizes impersonation). */
     dropImpersonation?: boolean;
-    /** Groups never passed to a shard (default: system:masters and kcp's logical-cluster admin groups). */
+    /** Groups never passed to a shard, `prefix*` patterns allowed (default: kcp's front-proxy list, defaultDroppedGroups). */
     droppedGroups?: string[];
   };
+  /**
+   * The shard connection pools, when something else also talks to shards through them (the
+   * service-account authenticator's lookups); made from `upstream` otherwise. Closed by close().
+   */
+  pools?: ShardPools;
   /** Default 3 MiB; larger request bodies get 413. */
   maxBodyBytes?: number;
+  /** Timeouts and HTTP/2 limits of client connections; each left out has kube-apiserver's default. */
+  connections?: Partial<Omit<ClientConnectionLimits, 'http2'>> & { http2?: Partial<ClientConnectionLimits['http2']> };
   /** How long close() lets requests finish before cutting them (default 30 s). */
   drainTimeoutMs?: number;
-  logger?: Logger;
+  logger?: Log;
   /** Shard health tracking; without it every shard not marked down is tried. */
   health?: ShardHealth;
   /** The rate policy; without it nothing is rate limited. The caller owns it (closes it after the gateway). */
@@ -62,6 +79,13 @@ export interface Gateway {
   url: string;
   port: number;
   metrics: Registry;
+  /**
+   * New TLS handshakes use these (checked beforehand: see tls-material.ts); open connections, their
+   * watches included, keep the certificate they were opened with.
+   */
+  setServingCredentials(tls: ServingCredentials): void;
+  /** New shard connections use these; requests and watches running on older ones finish there. */
+  setUpstreamCredentials(credentials: UpstreamCredentials): void;
   /** Graceful drain: stop accepting, finish short requests, end watches, then close. */
   close(): Promise<void>;
 }
@@ -69,12 +93,13 @@ export interface Gateway {
 export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger ?? pino({ name: 'kcp-edge-gateway' });
   const metrics = createGatewayMetrics(options.registry);
-  const pools = new ShardPools(options.upstream);
+  const pools = options.pools ?? new ShardPools(options.upstream);
   const connections = new Connections();
   const observer = accessObserver(connections, metrics, logger);
 
   const pipeline = compose([
     serveGatewayEndpoints({ metrics: options.exposition ?? metrics.registry, routing: options.routing, isDraining: () => connections.draining }),
+    routeInClusterClients,
     parseWorkspacePath,
     resolveWorkspace(options.routing),
     authenticate(options.authenticators, options.headers?.droppedGroups ?? defaultDroppedGroups),
@@ -89,18 +114,34 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     }),
   ]);
 
-  const clientCA = options.tls.clientCAPem;
+  const askForClientCertificate = options.tls.clientCAPem !== undefined;
+  const limits = clientConnectionLimits(options.connections);
   const server = createSecureServer({
-    cert: options.tls.certPem,
-    key: options.tls.keyPem,
-    minVersion: 'TLSv1.2',
+    ...serverOptionsFor(limits),
+    ...secureContextOptions(options.tls),
     allowHTTP1: true,
     // Ask for a certificate but accept connections without one: tokens are the other way in.
-    ...(clientCA === undefined ? {} : { ca: clientCA, requestCert: true, rejectUnauthorized: false }),
+    ...(askForClientCertificate ? { requestCert: true, rejectUnauthorized: false } : {}),
   });
 
   server.on('secureConnection', (socket: TLSSocket) => connections.addSocket(socket));
-  server.on('session', (session: ServerHttp2Session) => connections.addSession(session));
+  const idleSessions = new Http2IdleSessions(limits.idleTimeoutMs, (session) =>
+    logger.debug({ remote: session.socket?.remoteAddress }, 'HTTP/2 connection idle: closing it'),
+  );
+  server.on('session', (session: ServerHttp2Session) => {
+    connections.addSession(session);
+    idleSessions.addSession(session);
+  });
+  // A session torn down by nghttp2 (ERR_HTTP2_ERROR): too many resets (rapid reset), refused streams
+  // or invalid frames. The client sees a GOAWAY; the operator sees this. A client merely vanishing
+  // (ECONNRESET and the like) is no news.
+  server.on('sessionError', (err: NodeJS.ErrnoException, session: ServerHttp2Session) => {
+    const level = err.code === 'ERR_HTTP2_ERROR' ? 'warn' : 'debug';
+    logger[level]({ err: err.message, code: err.code, remote: session.socket?.remoteAddress }, 'HTTP/2 connection torn down');
+  });
+  // HTTP/1.1 requests Node refuses before the pipeline sees them (head too slow, too large, malformed)
+  // get a Status like every other error; Node would answer with an empty body.
+  server.on('clientError', answerClientError);
   const start = (req: ClientRequest, res: ClientResponse): void => {
     const ctx = new RequestContext(req, res, undefined, observer);
     connections.requestStarted(ctx);
@@ -117,6 +158,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const onStreamError = (err: Error): void => logger.debug({ err: err.message }, 'HTTP/2 stream error');
   const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void => {
     stream.on('error', onStreamError);
+    idleSessions.streamOpened(stream);
     start(new Http2Request(stream, headers, rawHeaders), new Http2Response(stream));
   };
   for (const listener of server.listeners('stream')) {
@@ -136,6 +178,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
   server.on('tlsClientError', (err: Error, socket: Socket) => {
     logger.debug({ err: err.message, remote: socket.remoteAddress }, 'TLS handshake failed');
+    // Node leaves the socket open once someone listens here: a handshake that timed out would hold it.
+    socket.destroy();
   });
 
   // exclusive: in a cluster worker, bind this process's own socket rather than one the primary shares
@@ -146,14 +190,24 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const { port } = server.address() as AddressInfo;
   const host = options.listen.host.includes(':') ? `[${options.listen.host}]` : options.listen.host;
   const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
+  const stopCutoff = options.health === undefined ? () => undefined : cutOffDownShards(connections.inflight, options.health);
   let closing: Promise<void> | undefined;
 
   return {
     url: `https://${host}:${port}`,
     port,
     metrics: metrics.registry,
+    setServingCredentials(tls) {
+      // Replaces the context every later handshake starts from (and with it the session ticket keys, so
+      // no session resumes past a CA change); sockets already up hold a reference to the old one.
+      server.setSecureContext(secureContextOptions(askForClientCertificate ? tls : { certPem: tls.certPem, keyPem: tls.keyPem }));
+    },
+    setUpstreamCredentials(credentials) {
+      pools.setCredentials(credentials);
+    },
     close() {
       closing ??= (async () => {
+        stopCutoff();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         await connections.drain(drainTimeoutMs);
         await closed;
@@ -164,7 +218,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   };
 }
 
-function accessObserver(connections: Connections, metrics: GatewayMetrics, logger: Logger): RequestObserver {
+/** The part of the listener's options a certificate rotation replaces (setSecureContext takes all of it). */
+function secureContextOptions(tls: ServingCredentials): { cert: string; key: string; ca?: string; minVersion: 'TLSv1.2' } {
+  return { cert: tls.certPem, key: tls.keyPem, ...(tls.clientCAPem === undefined ? {} : { ca: tls.clientCAPem }), minVersion: 'TLSv1.2' };
+}
+
+function accessObserver(connections: Connections, metrics: GatewayMetrics, logger: Log): RequestObserver {
   return {
     requestFinished(ctx: RequestContext): void {
       connections.requestFinished(ctx);
@@ -174,7 +233,7 @@ function accessObserver(connections: Connections, metrics: GatewayMetrics, logge
       const verb = ctx.attrs?.verb ?? (ctx.req.method ?? '').toLowerCase();
       metrics.observeRequest(ctx.shard, verb, code, seconds);
       // The access line's object is built only when it will be written (benches and busy sites run at warn).
-      if (!logger.isLevelEnabled('info')) return;
+      if (logger.isLevelEnabled?.('info') === false) return;
       const err = ctx.error;
       logger.info(
         {

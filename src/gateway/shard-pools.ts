@@ -1,14 +1,13 @@
 // One undici Pool per shard, speaking HTTP/1.1 over mTLS with the gateway's client certificate and
-// verifying the shard against its CA. A pool is replaced when the shard's URL or CA changes.
+// verifying the shard against its CA. A pool is replaced when the shard's URL or CA changes, and every
+// pool when the gateway's own credentials do: a pool's connections keep the TLS identity they were
+// opened with, so only a new pool makes new requests use new credentials.
 import type { ConnectionOptions } from 'node:tls';
 import { Pool } from 'undici';
 import type { Shard } from '../routing/types.ts';
+import type { UpstreamCredentials } from './tls-material.ts';
 
-export interface UpstreamOptions {
-  clientCertPem: string;
-  clientKeyPem: string;
-  /** CA for shards whose routing entry names none. */
-  caPem?: string;
+export interface UpstreamOptions extends UpstreamCredentials {
   connectTimeoutMs?: number;
   headersTimeoutMs?: number;
 }
@@ -20,8 +19,10 @@ interface PoolEntry {
 }
 
 export class ShardPools {
-  private readonly upstream: UpstreamOptions;
+  private upstream: UpstreamOptions;
   private readonly entries = new Map<string, PoolEntry>();
+  /** Pools replaced while requests (watches) still ran on them: closed once those end, destroyed on close(). */
+  private readonly retired = new Set<Pool>();
   readonly connectTimeoutMs: number;
   readonly headersTimeoutMs: number;
 
@@ -34,7 +35,7 @@ export class ShardPools {
   poolFor(shard: Shard): Pool {
     const entry = this.entries.get(shard.name);
     if (entry !== undefined && entry.url === shard.url && entry.ca === shard.ca) return entry.pool;
-    if (entry !== undefined) void entry.pool.close().catch(() => undefined); // in-flight requests finish
+    if (entry !== undefined) this.retire(entry.pool);
     const pool = new Pool(shard.url, {
       // Each watch holds a connection for its lifetime: the pool must not cap them.
       connections: null,
@@ -62,9 +63,27 @@ export class ShardPools {
     };
   }
 
-  async close(): Promise<void> {
-    const pools = [...this.entries.values()].map((e) => e.pool);
+  /**
+   * New requests and upgrades connect with these credentials from now on; requests and watches already
+   * running keep their connections, whose pools close once the last of them ends.
+   */
+  setCredentials(credentials: UpstreamCredentials): void {
+    // The timeouts were read at construction; only the credentials are kept from here on.
+    this.upstream = { ...credentials };
+    for (const entry of this.entries.values()) this.retire(entry.pool);
     this.entries.clear();
+  }
+
+  private retire(pool: Pool): void {
+    this.retired.add(pool);
+    // close() lets in-flight requests finish and takes no new ones.
+    void pool.close().catch(() => undefined).finally(() => this.retired.delete(pool));
+  }
+
+  async close(): Promise<void> {
+    const pools = [...this.entries.values()].map((e) => e.pool).concat([...this.retired]);
+    this.entries.clear();
+    this.retired.clear();
     await Promise.all(pools.map((pool) => pool.destroy().catch(() => undefined)));
   }
 }

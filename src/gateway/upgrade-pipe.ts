@@ -5,6 +5,7 @@ import { connect, type TLSSocket } from 'node:tls';
 import type { Shard } from '../routing/types.ts';
 import type { ShardHealth } from '../routing/types.ts';
 import type { GatewayMetrics } from '../metrics.ts';
+import type { GatewayError } from '../kube/gateway-error.ts';
 import type { RequestContext, UpgradeTarget, UpstreamExchange } from './context.ts';
 import { upstreamError } from './forward-handler.ts';
 import type { ShardPools } from './shard-pools.ts';
@@ -111,6 +112,16 @@ class UpgradePipe implements UpstreamExchange {
 
   stop(): void {
     this.close();
+  }
+
+  /** Before the shard answered, the client gets the Status; after, both sides are cut. */
+  fail(err: GatewayError): void {
+    if (this.answered) {
+      this.close();
+      return;
+    }
+    this.onUpstreamError(err);
+    this.upstream.destroy();
   }
 
   private close(): void {

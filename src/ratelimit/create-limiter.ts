@@ -8,12 +8,7 @@ import { defaultPolicy, filePolicy, staticPolicy, type PolicySource } from './po
 import { RedisLimiter } from './redis-limiter.ts';
 import type { RedisConnectionConfig } from '../routing/redis-connection.ts';
 import type { Limiter } from './types.ts';
-
-export interface LimiterLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+import type { Log } from '../log.ts';
 
 export interface LimiterSetup {
   /** Policy file, watched for changes; the built-in default policy when absent. */
@@ -21,7 +16,7 @@ export interface LimiterSetup {
   /** Redis shared by all replicas (a URL or the routing store's connection); an in-process limiter when absent. */
   redis?: string | RedisConnectionConfig;
   registry?: Registry;
-  log?: LimiterLog;
+  log?: Log;
   /**
    * Worker processes of this node sharing the in-memory limits (default 1): each enforces 1/N of them.
    * With Redis nothing is divided: every process registers as a replica of its own, so the shared

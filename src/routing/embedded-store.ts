@@ -1,7 +1,8 @@
 // The routing table of a single-node install: a YAML file (see embedded-file.ts) held in memory and
 // reloaded when it changes. A reload builds a whole new index and swaps it in one assignment, so a
 // lookup sees either the old table or the new one, never a mix; a broken edit keeps the old table.
-import { watchConfig, type Config, type ConfigWatchLog, type ConfigWatcher } from '../config/index.ts';
+import { watchConfig, type Config, type ConfigWatcher } from '../config/index.ts';
+import type { Log } from '../log.ts';
 import { canonicalWorkspacePath, routingFileKind, type RoutingFile } from './embedded-file.ts';
 import type { Resolution, Route, RoutingTable, Shard } from './types.ts';
 
@@ -28,7 +29,7 @@ function buildIndex(file: Config<RoutingFile>, revision: number): Index {
 }
 
 export interface EmbeddedStoreOptions {
-  log?: ConfigWatchLog;
+  log?: Log;
   /** Quiet time after an edit before the file is re-read. */
   debounceMs?: number;
   /** Told after each applied reload (tests, metrics). */

@@ -5,6 +5,7 @@ import { hostname } from 'node:os';
 import type { RedisClient } from './redis-connection.ts';
 import type { RoutingKeys } from './redis-keys.ts';
 import { ACQUIRE_LEASE, RELEASE_LEASE, runScript } from './redis-scripts.ts';
+import type { Log } from '../log.ts';
 
 export interface Leased {
   stop(): Promise<void>;
@@ -18,7 +19,7 @@ export interface LeaseOptions {
   holder?: string;
   /** Starts the work once the lease is ours; the returned handle stops it when the lease is lost. */
   run(): Promise<Leased>;
-  log?: { info(fields: object, message: string): void; warn(fields: object, message: string): void };
+  log?: Log;
 }
 
 export class LeaseRunner {

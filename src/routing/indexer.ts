@@ -13,6 +13,7 @@ import { clusterOf, WorkspaceIndex } from './workspace-index.ts';
 import { LeaseRunner } from './indexer-lease.ts';
 import type { RedisRouteStore } from './redis-route-store.ts';
 import { redisTableGeneration, type TableGeneration } from './redis-generation.ts';
+import { silentLog, type Log } from '../log.ts';
 
 export const WORKSPACES_PATH = '/clusters/*/apis/tenancy.kcp.io/v1alpha1/workspaces';
 export const LOGICAL_CLUSTERS_PATH = '/clusters/*/apis/core.kcp.io/v1alpha1/logicalclusters';
@@ -25,11 +26,6 @@ export interface IndexerCredentials {
   caPem?: string;
 }
 
-export interface IndexerLog {
-  info(fields: object, message: string): void;
-  warn(fields: object, message: string): void;
-}
-
 export interface IndexerOptions {
   store: RouteStore;
   credentials: IndexerCredentials;
@@ -39,21 +35,22 @@ export interface IndexerOptions {
   generation?: TableGeneration;
   /** How long a rebuild waits for unlisted shards before the table serves what is known (partial); default 30 s. */
   rebuildGraceMs?: number;
-  log?: IndexerLog;
+  log?: Log;
 }
 
 interface ShardWatch {
   shard: Shard;
+  /** What its client connects with: a watch started with other credentials than the current ones is restarted. */
+  credentials: IndexerCredentials;
   client: RestClient;
   reflectors: Reflector[];
   synced: boolean;
 }
 
-const silent: IndexerLog = { info() {}, warn() {} };
-
 export class Indexer {
   readonly #options: IndexerOptions;
-  readonly #log: IndexerLog;
+  readonly #log: Log;
+  #credentials: IndexerCredentials;
   readonly #index = new WorkspaceIndex();
   readonly #watches = new Map<string, ShardWatch>();
   readonly #dirty = new Set<string>();
@@ -74,7 +71,22 @@ export class Indexer {
 
   constructor(options: IndexerOptions) {
     this.#options = options;
-    this.#log = options.log ?? silent;
+    this.#log = options.log ?? silentLog;
+    this.#credentials = options.credentials;
+  }
+
+  /**
+   * Rotated credentials: every shard's watches restart with them (and re-list, which writes nothing
+   * that did not change). A watch keeps its connection's certificate otherwise, and once the old one
+   * expires it could never reconnect.
+   */
+  setCredentials(credentials: IndexerCredentials): void {
+    this.#credentials = { ...credentials };
+    // A registry read in flight may already have compared; one more after it sees the new credentials.
+    void (this.#refreshing ?? Promise.resolve())
+      .catch(() => undefined)
+      .then(() => this.#refresh())
+      .catch((err: unknown) => this.#log.warn({ err: String(err) }, 'indexer: cannot read the shard registry'));
   }
 
   async start(): Promise<void> {
@@ -147,7 +159,7 @@ export class Indexer {
     }
     for (const shard of shards) {
       const existing = this.#watches.get(shard.name);
-      if (existing !== undefined && existing.shard.url === shard.url && existing.shard.ca === shard.ca) {
+      if (existing !== undefined && existing.shard.url === shard.url && existing.shard.ca === shard.ca && existing.credentials === this.#credentials) {
         existing.shard = shard;
         continue;
       }
@@ -200,10 +212,11 @@ export class Indexer {
   }
 
   #startWatch(shard: Shard): ShardWatch {
-    const { certPem, keyPem, caPem } = this.#options.credentials;
+    const credentials = this.#credentials;
+    const { certPem, keyPem, caPem } = credentials;
     const ca = shard.ca ?? caPem;
     const client = new RestClient({ server: shard.url, certPem, keyPem, ...(ca === undefined ? {} : { caPem: ca }) }, { connections: 4, userAgent: 'kcp-edge-indexer' });
-    const watch: ShardWatch = { shard, client, reflectors: [], synced: false };
+    const watch: ShardWatch = { shard, credentials, client, reflectors: [], synced: false };
     let pending = 2;
     const onSynced = () => {
       if (--pending > 0) return;
@@ -380,24 +393,48 @@ export class Indexer {
   }
 }
 
+export interface LeasedIndexer {
+  readonly holder: string;
+  /** Releases the lease (stopping the indexer when this replica runs it). */
+  stop(): Promise<void>;
+  /** Rotated credentials, for the indexer running now and any started later. */
+  setCredentials(credentials: IndexerCredentials): void;
+}
+
 /** Runs an indexer on whichever replica holds the Redis lease (exactly one at a time); stop() releases it. */
-export function startLeasedIndexer(store: RedisRouteStore, credentials: IndexerCredentials, log: IndexerLog, seedShards: readonly Shard[] = []): LeaseRunner {
+export function startLeasedIndexer(store: RedisRouteStore, credentials: IndexerCredentials, log: Log, seedShards: readonly Shard[] = []): LeasedIndexer {
   const generation = redisTableGeneration(store.client, store.keys, seedShards);
+  let current = credentials;
+  let running: Indexer | undefined;
   const lease = new LeaseRunner({
     client: store.client,
     keys: store.keys,
     log,
     async run() {
-      const indexer = new Indexer({ store, credentials, log, generation });
+      const indexer = new Indexer({ store, credentials: current, log, generation });
+      running = indexer;
       try {
         await indexer.start();
       } catch (err) {
+        if (running === indexer) running = undefined;
         await indexer.stop();
         throw err;
       }
-      return indexer;
+      return {
+        async stop() {
+          if (running === indexer) running = undefined;
+          await indexer.stop();
+        },
+      };
     },
   });
   lease.start();
-  return lease;
+  return {
+    holder: lease.holder,
+    stop: () => lease.stop(),
+    setCredentials(next) {
+      current = next;
+      running?.setCredentials(next);
+    },
+  };
 }

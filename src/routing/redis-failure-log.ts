@@ -1,12 +1,7 @@
 // How the routing table reports its Redis connection: each kind of failure once (until it works
 // again), at a level that says whether waiting helps, and that it works again.
+import type { Log } from '../log.ts';
 import { classifyRedisError, type RedisFailure } from './redis-connection.ts';
-
-export interface RoutingTableLog {
-  info(obj: object, msg: string): void;
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
 
 /** Wrong credentials and TLS failures will not go away by waiting: they are errors, an outage is a warning. */
 const failureLogs: Record<RedisFailure, { level: 'warn' | 'error'; msg: string }> = {
@@ -18,12 +13,12 @@ const failureLogs: Record<RedisFailure, { level: 'warn' | 'error'; msg: string }
 };
 
 export class RedisFailureLog {
-  readonly #log: RoutingTableLog | undefined;
+  readonly #log: Log | undefined;
   /** The last connection failure since a connection was last ready, and the kind last logged. */
   #lastError: string | undefined;
   #loggedFailure: RedisFailure | undefined;
 
-  constructor(log: RoutingTableLog | undefined) {
+  constructor(log: Log | undefined) {
     this.#log = log;
   }
 

@@ -10,12 +10,13 @@ import { GatewayError } from '../kube/gateway-error.ts';
 import { decodeRoute, decodeShard } from './codec.ts';
 import type { RoutingMetrics } from './metrics.ts';
 import { createRedisClient, type RedisClient, type RedisConnectionConfig } from './redis-connection.ts';
-import { RedisFailureLog, type RoutingTableLog } from './redis-failure-log.ts';
+import { RedisFailureLog } from './redis-failure-log.ts';
 import { parseChangeMessage, routingKeys, type RoutingKeys } from './redis-keys.ts';
 import { readTableState, tableState, type TableState } from './redis-generation.ts';
 import { RESOLVE, runScript } from './redis-scripts.ts';
 import { writeShardHealth } from './shard-health-record.ts';
 import type { Resolution, Route, RoutingTable, Shard } from './types.ts';
+import type { Log } from '../log.ts';
 
 export interface RedisRoutingTableOptions {
   redis: RedisConnectionConfig;
@@ -27,7 +28,7 @@ export interface RedisRoutingTableOptions {
   retryAfterSeconds?: number;
   metrics?: RoutingMetrics;
   /** Told when the connection fails (once per kind of failure, until it works again) and when it recovers. */
-  log?: RoutingTableLog;
+  log?: Log;
 }
 
 /** `rev`: the table revision the entry reflects; older change messages leave it alone. */
@@ -37,8 +38,6 @@ interface Flight {
   /** Highest rev of a change message for this key received while the lookup was in flight. */
   invalidatedRev: number;
 }
-
-export type { RoutingTableLog };
 
 export class RedisRoutingTable implements RoutingTable {
   readonly #client: RedisClient;
@@ -50,7 +49,7 @@ export class RedisRoutingTable implements RoutingTable {
   readonly #negativeTtlMs: number;
   readonly #retryAfterSeconds: number;
   readonly #metrics: RoutingMetrics | undefined;
-  readonly #log: RoutingTableLog | undefined;
+  readonly #log: Log | undefined;
   readonly #failures: RedisFailureLog;
   #shards = new Map<string, Shard>();
   #shardsLoaded = false;

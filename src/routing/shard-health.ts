@@ -44,6 +44,7 @@ export interface ShardHealthSnapshot {
 
 export class ShardHealthChecker implements ShardHealth {
   readonly #options: ShardHealthOptions;
+  #credentials: Pick<ShardHealthOptions, 'clientCertPem' | 'clientKeyPem' | 'caPem'>;
   readonly #states = new Map<string, State>();
   readonly #intervalMs: number;
   readonly #downIntervalMs: number;
@@ -54,6 +55,7 @@ export class ShardHealthChecker implements ShardHealth {
 
   constructor(options: ShardHealthOptions) {
     this.#options = options;
+    this.#credentials = { clientCertPem: options.clientCertPem, clientKeyPem: options.clientKeyPem, caPem: options.caPem };
     this.#intervalMs = options.intervalMs ?? 5_000;
     this.#downIntervalMs = options.downIntervalMs ?? 1_000;
     this.#timeoutMs = options.timeoutMs ?? 2_000;
@@ -170,8 +172,17 @@ export class ShardHealthChecker implements ShardHealth {
     }
   }
 
+  /**
+   * Later probes use these: probing with a certificate the shards stopped trusting would mark every
+   * shard down after a rotation.
+   */
+  setCredentials(credentials: { clientCertPem: string; clientKeyPem: string; caPem?: string }): void {
+    this.#credentials = { ...credentials };
+  }
+
   #readyz(shard: Shard): Promise<{ reason: string; conclusive: boolean } | undefined> {
-    const ca = shard.ca ?? this.#options.caPem;
+    const { clientCertPem, clientKeyPem, caPem } = this.#credentials;
+    const ca = shard.ca ?? caPem;
     return new Promise((resolve) => {
       let url: URL;
       try {
@@ -185,7 +196,7 @@ export class ShardHealthChecker implements ShardHealth {
         agent: false,
         timeout: this.#timeoutMs,
         ...(ca === undefined ? {} : { ca }),
-        ...(this.#options.clientCertPem === undefined ? {} : { cert: this.#options.clientCertPem, key: this.#options.clientKeyPem }),
+        ...(clientCertPem === undefined ? {} : { cert: clientCertPem, key: clientKeyPem }),
       });
       req.once('response', (res) => {
         res.resume();

@@ -4,15 +4,18 @@
 import { availableParallelism } from 'node:os';
 import { buildOrgRealmsSettings, orgRealmsSchema, type RawOrgRealms } from '../auth/org-realms-config.ts';
 import type { OrgRealmsSettings } from '../auth/realm-settings.ts';
+import { buildServiceAccountsConfig, serviceAccountsSchema, type RawServiceAccounts, type ServiceAccountsConfig } from '../auth/service-accounts-config.ts';
 import { parseTokenCsv } from '../auth/static-token.ts';
+import type { TokenWebhookSettings } from '../auth/token-webhook.ts';
+import { loadWebhookKubeconfig } from '../auth/webhook-kubeconfig.ts';
 import { applyRedisAuth, type RedisAuthField } from '../routing/redis-auth-settings.ts';
 import { parseRedisUrl, redactRedisUrl, type RedisConnectionConfig } from '../routing/redis-connection.ts';
 import type { Shard } from '../routing/types.ts';
+import { defaultClientConnectionLimits, type ClientConnectionLimits } from '../gateway/client-connection-limits.ts';
 import { defaultDroppedGroups } from '../gateway/stages/authenticate.ts';
 import { defineConfig, type BuildContext, formatIssue, isConfigError, type FieldPath, type DeepReadonly } from '../config/index.ts';
 import { loadPolicyFile } from '../ratelimit/policy.ts';
-
-export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+import type { LogLevel } from '../log.ts';
 
 interface RawGatewayConfig {
   listen: { address: string; port: number };
@@ -35,9 +38,20 @@ interface RawGatewayConfig {
     };
   };
   shardHealth: { enabled: boolean; intervalSeconds: number; downIntervalSeconds: number; failureThreshold: number };
-  authentication: { tokenFile?: string; clientCAFile?: string; orgRealms?: RawOrgRealms };
-  upstream: { clientCertFile: string; clientKeyFile: string; caFile?: string };
+  authentication: {
+    tokenFile?: string;
+    clientCAFile?: string;
+    orgRealms?: RawOrgRealms;
+    serviceAccounts?: RawServiceAccounts;
+    webhook?: { configFile: string; cacheTTLSeconds: number; negativeCacheTTLSeconds: number; timeoutSeconds: number };
+  };
+  upstream: { clientCertFile: string; clientKeyFile: string; caFile?: string; connectTimeoutSeconds: number; responseHeaderTimeoutSeconds: number };
   headers: { impersonation: 'pass' | 'drop'; droppedGroups: string[] };
+  connections: {
+    readHeaderTimeoutSeconds: number;
+    idleTimeoutSeconds: number;
+    http2: { maxConcurrentStreams: number; resetBurst: number; resetsPerSecond: number };
+  };
   drain: { timeoutSeconds: number };
   log: { level: LogLevel };
   rateLimit?: { policyFile?: string };
@@ -73,12 +87,33 @@ export interface GatewayConfig {
     tokenFile?: string;
     /** PEM bundle of CAs whose client certificates authenticate users; clients are asked for one when set. */
     clientCA?: string;
+    /** The file it came from (absolute), followed for rotation. */
+    clientCAFile?: string;
     /** Organisation-realm JWTs: a token on a workspace of org X must be signed by X's realm. */
     orgRealms?: OrgRealmsSettings;
+    /** kcp service-account tokens: good only on their own logical cluster, while their ServiceAccount exists. */
+    serviceAccounts?: ServiceAccountsConfig;
+    /** A TokenReview webhook asked about bearer tokens no other authenticator accepted. */
+    webhook?: TokenWebhookSettings;
   };
-  /** How the gateway connects to shards: its client certificate (mTLS) and the CA for shards naming none. */
-  upstream: { cert: string; key: string; ca?: string };
+  /**
+   * How the gateway connects to shards: its client certificate (mTLS), the CA for shards naming none, the
+   * files (absolute) they came from, followed for rotation, and how long a shard may take to accept a
+   * connection (TCP and TLS) and to answer with headers.
+   */
+  upstream: {
+    cert: string;
+    key: string;
+    ca?: string;
+    certFile: string;
+    keyFile: string;
+    caFile?: string;
+    connectTimeoutMs: number;
+    responseHeaderTimeoutMs: number;
+  };
   headers: { impersonation: 'pass' | 'drop'; droppedGroups: string[] };
+  /** Client connections: HTTP/1.1 header and idle timeouts, HTTP/2 idle timeout, stream and reset limits. */
+  connections: ClientConnectionLimits;
   drainTimeoutMs: number;
   logLevel: LogLevel;
   /** The rate policy; absent = no rate limiting. Counters go to the routing store's Redis when it has one. */
@@ -148,12 +183,46 @@ const schema = object(
       downIntervalSeconds: { type: 'number', exclusiveMinimum: 0, default: 1 },
       failureThreshold: { type: 'integer', minimum: 1, default: 3 },
     }),
-    authentication: object({ tokenFile: file, clientCAFile: file, orgRealms: orgRealmsSchema }),
-    upstream: object({ clientCertFile: file, clientKeyFile: file, caFile: file }, ['clientCertFile', 'clientKeyFile']),
+    authentication: object({
+      tokenFile: file,
+      clientCAFile: file,
+      orgRealms: orgRealmsSchema,
+      serviceAccounts: serviceAccountsSchema,
+      // kube-apiserver's --authentication-token-webhook-config-file and -cache-ttl (2 minutes, for both answers).
+      webhook: object(
+        {
+          configFile: file,
+          cacheTTLSeconds: { type: 'number', minimum: 0, maximum: 86_400, default: 120 },
+          negativeCacheTTLSeconds: { type: 'number', minimum: 0, maximum: 86_400, default: 120 },
+          timeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 60, default: 10 },
+        },
+        ['configFile'],
+        false,
+      ),
+    }),
+    upstream: object(
+      {
+        clientCertFile: file,
+        clientKeyFile: file,
+        caFile: file,
+        connectTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 5 },
+        responseHeaderTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 60 },
+      },
+      ['clientCertFile', 'clientKeyFile'],
+    ),
     headers: object({
       impersonation: { enum: ['pass', 'drop'], default: 'pass' },
       // kcp's front-proxy drops these: a client must never obtain them by asking the gateway.
       droppedGroups: { type: 'array', items: { type: 'string', minLength: 1 }, default: [...defaultDroppedGroups] },
+    }),
+    connections: object({
+      readHeaderTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: defaultClientConnectionLimits.readHeaderTimeoutMs / 1000 },
+      idleTimeoutSeconds: { type: 'number', minimum: 0, maximum: 86400, default: defaultClientConnectionLimits.idleTimeoutMs / 1000 },
+      http2: object({
+        maxConcurrentStreams: { type: 'integer', minimum: 1, maximum: 2 ** 31 - 1, default: defaultClientConnectionLimits.http2.maxConcurrentStreams },
+        resetBurst: { type: 'integer', minimum: 1, maximum: 1_000_000, default: defaultClientConnectionLimits.http2.resetBurst },
+        resetsPerSecond: { type: 'integer', minimum: 1, maximum: 1_000_000, default: defaultClientConnectionLimits.http2.resetsPerSecond },
+      }),
     }),
     drain: object({ timeoutSeconds: { type: 'number', minimum: 0, maximum: 3600, default: 30 } }),
     log: object({ level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' } }),
@@ -177,6 +246,25 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
   const clientCA = raw.authentication.clientCAFile === undefined ? undefined : await readPem(ctx, ['authentication', 'clientCAFile'], raw.authentication.clientCAFile, 'CERTIFICATE');
   const orgRealms =
     raw.authentication.orgRealms === undefined ? undefined : await buildOrgRealmsSettings(raw.authentication.orgRealms, ctx, ['authentication', 'orgRealms']);
+  const serviceAccounts =
+    raw.authentication.serviceAccounts === undefined
+      ? undefined
+      : await buildServiceAccountsConfig(raw.authentication.serviceAccounts, ctx, ['authentication', 'serviceAccounts']);
+  const rawWebhook = raw.authentication.webhook;
+  let webhook: TokenWebhookSettings | undefined;
+  if (rawWebhook !== undefined) {
+    try {
+      webhook = {
+        endpoint: await loadWebhookKubeconfig(ctx.resolvePath(rawWebhook.configFile)),
+        cacheTtlMs: Math.round(rawWebhook.cacheTTLSeconds * 1000),
+        negativeCacheTtlMs: Math.round(rawWebhook.negativeCacheTTLSeconds * 1000),
+        timeoutMs: Math.round(rawWebhook.timeoutSeconds * 1000),
+        maxTokenBytes: 16 * 1024,
+      };
+    } catch (err) {
+      ctx.issue(['authentication', 'webhook', 'configFile'], (err as Error).message);
+    }
+  }
   if (raw.authentication.tokenFile !== undefined) {
     const tokens = await ctx.readReferencedFile(['authentication', 'tokenFile'], raw.authentication.tokenFile);
     try {
@@ -232,10 +320,27 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
     authentication: {
       ...(raw.authentication.tokenFile === undefined ? {} : { tokenFile: ctx.resolvePath(raw.authentication.tokenFile) }),
       ...(orgRealms === undefined ? {} : { orgRealms }),
-      ...(clientCA === undefined ? {} : { clientCA }),
+      ...(serviceAccounts === undefined ? {} : { serviceAccounts }),
+      ...(webhook === undefined ? {} : { webhook }),
+      ...(clientCA === undefined || raw.authentication.clientCAFile === undefined
+        ? {}
+        : { clientCA, clientCAFile: ctx.resolvePath(raw.authentication.clientCAFile) }),
     },
-    upstream: { cert: upstreamCert ?? '', key: upstreamKey ?? '', ...(upstreamCA === undefined ? {} : { ca: upstreamCA }) },
+    upstream: {
+      cert: upstreamCert ?? '',
+      key: upstreamKey ?? '',
+      certFile: ctx.resolvePath(raw.upstream.clientCertFile),
+      keyFile: ctx.resolvePath(raw.upstream.clientKeyFile),
+      ...(upstreamCA === undefined || raw.upstream.caFile === undefined ? {} : { ca: upstreamCA, caFile: ctx.resolvePath(raw.upstream.caFile) }),
+      connectTimeoutMs: Math.round(raw.upstream.connectTimeoutSeconds * 1000),
+      responseHeaderTimeoutMs: Math.round(raw.upstream.responseHeaderTimeoutSeconds * 1000),
+    },
     headers: { impersonation: raw.headers.impersonation, droppedGroups: [...raw.headers.droppedGroups] },
+    connections: {
+      readHeaderTimeoutMs: Math.round(raw.connections.readHeaderTimeoutSeconds * 1000),
+      idleTimeoutMs: Math.round(raw.connections.idleTimeoutSeconds * 1000),
+      http2: { ...raw.connections.http2 },
+    },
     drainTimeoutMs: Math.round(raw.drain.timeoutSeconds * 1000),
     logLevel: raw.log.level,
     ...(raw.rateLimit === undefined ? {} : { rateLimit: policyFile === undefined ? {} : { policyFile } }),

@@ -5,12 +5,13 @@ import type { Logger } from 'pino';
 import { Registry } from 'prom-client';
 import { ClientCertificateAuthenticator } from '../auth/client-certificate.ts';
 import type { Authenticator } from '../auth/identity.ts';
-import { registerAuthMetrics } from '../auth/metrics.ts';
+import { registerAuthMetrics, type AuthMetrics } from '../auth/metrics.ts';
 import { OrgRealmAuthenticator } from '../auth/org-realm-authenticator.ts';
 import { RealmRegistry } from '../auth/realm-registry.ts';
 import type { OrgRealmsSettings } from '../auth/realm-settings.ts';
 import { RedisRealmOverrides } from '../auth/redis-realm-overrides.ts';
 import type { GatewayOptions } from '../gateway/server.ts';
+import type { UpstreamCredentials } from '../gateway/tls-material.ts';
 import { workerGroupMetrics } from '../gateway/workers/group-metrics.ts';
 import type { WorkerRole } from '../gateway/workers/protocol.ts';
 import { createLimiter } from '../ratelimit/create-limiter.ts';
@@ -24,11 +25,17 @@ import type { RoutingTable } from '../routing/types.ts';
 import type { DeepReadonly, Config } from '../config/index.ts';
 import type { GatewayConfig, RoutingSource } from './gateway-config.ts';
 import { TokenFileAuthenticator } from '../auth/token-file-authenticator.ts';
+import { ServiceAccountAuthenticator, type ServiceAccountSettings } from '../auth/service-account-authenticator.ts';
+import { ShardObjectReader } from '../gateway/shard-object-reader.ts';
+import { TokenWebhookAuthenticator, type TokenWebhookSettings } from '../auth/token-webhook.ts';
+import { ShardPools } from '../gateway/shard-pools.ts';
 
 export interface GatewayDependencies {
   options: GatewayOptions;
   /** Present when org realms are configured; its registry takes settings reloads. */
   orgRealms?: OrgRealmAuthenticator;
+  /** Rotated upstream credentials for what connects to shards besides the gateway's pools (health probes, the indexer). */
+  setUpstreamCredentials(credentials: UpstreamCredentials): void;
   close(): Promise<void>;
 }
 
@@ -36,7 +43,7 @@ export interface GatewayDependencies {
  * The org-realm authenticator of a config. With the shared Redis routing store, per-org overrides
  * also come from Redis (next to the routing table, same key prefix), so every replica agrees.
  */
-async function openOrgRealms(settings: OrgRealmsSettings, source: DeepReadonly<RoutingSource>, registry: Registry, logger: Logger, opened: { close(): Promise<void> }[]): Promise<OrgRealmAuthenticator> {
+async function openOrgRealms(settings: OrgRealmsSettings, source: DeepReadonly<RoutingSource>, metrics: AuthMetrics, logger: Logger, opened: { close(): Promise<void> }[]): Promise<OrgRealmAuthenticator> {
   const log = logger.child({ component: 'auth' });
   const realms = new RealmRegistry(settings);
   if (source.kind === 'redis') {
@@ -47,7 +54,7 @@ async function openOrgRealms(settings: OrgRealmsSettings, source: DeepReadonly<R
     opened.push({ close: async () => void (client.disconnect(), subscriber.disconnect()) });
     await new RedisRealmOverrides({ client, subscriber, keyPrefix: redis.keyPrefix, log }).follow(realms);
   }
-  const authenticator = new OrgRealmAuthenticator({ realms, metrics: registerAuthMetrics(registry), log });
+  const authenticator = new OrgRealmAuthenticator({ realms, metrics, log });
   opened.push(authenticator);
   return authenticator;
 }
@@ -97,6 +104,8 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
   const closeAll = async () => {
     for (const o of opened.reverse()) await o.close().catch(() => undefined);
   };
+  // What else connects to shards with the upstream credentials, told when they rotate.
+  const rotated: ((credentials: UpstreamCredentials) => void)[] = [];
   try {
     const registry = new Registry();
     const routingMetrics = registerRoutingMetrics(registry);
@@ -122,11 +131,11 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
         import('../routing/indexer.ts'),
         import('../routing/redis-route-store.ts'),
       ]);
-      const indexLog = logger.child({ component: 'indexer' });
-      const log = { info: (f: object, m: string) => indexLog.info(f, m), warn: (f: object, m: string) => indexLog.warn(f, m) };
       const store = RedisRouteStore.connect({ ...source.redis, nodes: source.redis.nodes.map((n) => ({ ...n })) });
       const credentials = { certPem: config.upstream.cert, keyPem: config.upstream.key, ...(config.upstream.ca === undefined ? {} : { caPem: config.upstream.ca }) };
-      const lease = startLeasedIndexer(store, credentials, log, source.seedShards.map((s) => ({ ...s, labels: { ...s.labels } })));
+      const seedShards = source.seedShards.map((s) => ({ ...s, labels: { ...s.labels } }));
+      const lease = startLeasedIndexer(store, credentials, logger.child({ component: 'indexer' }), seedShards);
+      rotated.push((next) => lease.setCredentials({ certPem: next.clientCertPem, keyPem: next.clientKeyPem, ...(next.caPem === undefined ? {} : { caPem: next.caPem }) }));
       opened.push({
         async close() {
           await lease.stop();
@@ -154,6 +163,7 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
         },
       });
       checker.start();
+      rotated.push((credentials) => checker.setCredentials(credentials));
       opened.push({ close: async () => checker.stop() });
       health = checker;
     }
@@ -163,13 +173,42 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       opened.push(tokens);
       authenticators.push(tokens);
     }
+    // Both shard traffic and the service-account lookups go through the same mTLS pools.
+    const upstream = {
+      clientCertPem: config.upstream.cert,
+      clientKeyPem: config.upstream.key,
+      ...(config.upstream.ca === undefined ? {} : { caPem: config.upstream.ca }),
+      connectTimeoutMs: config.upstream.connectTimeoutMs,
+      headersTimeoutMs: config.upstream.responseHeaderTimeoutMs,
+    };
+    const pools = new ShardPools(upstream);
+    opened.push({ close: () => pools.close() });
+    // One set of authentication counters, whichever authenticator refused or accepted.
+    const authMetrics = registerAuthMetrics(registry);
+    const serviceAccounts = config.authentication.serviceAccounts;
+    if (serviceAccounts !== undefined) {
+      const lookup = serviceAccounts.lookup;
+      const authenticator = new ServiceAccountAuthenticator({
+        settings: structuredClone(serviceAccounts.settings) as ServiceAccountSettings,
+        lookup: lookup === undefined ? undefined : new ShardObjectReader({ routing, pools, identity: { user: lookup.user, groups: [...lookup.groups] }, timeoutMs: lookup.timeoutMs, health }),
+        metrics: authMetrics,
+      });
+      opened.push(authenticator);
+      authenticators.push(authenticator);
+    }
     // After the token file: a static token is no JWT, and the realms would count it as a failure.
     const orgRealms =
       config.authentication.orgRealms === undefined
         ? undefined
-        : await openOrgRealms(structuredClone(config.authentication.orgRealms) as OrgRealmsSettings, overrides.routing ?? config.routing, registry, logger, opened);
+        : await openOrgRealms(structuredClone(config.authentication.orgRealms) as OrgRealmsSettings, overrides.routing ?? config.routing, authMetrics, logger, opened);
     if (orgRealms !== undefined) authenticators.push(orgRealms);
     if (config.authentication.clientCA !== undefined) authenticators.push(new ClientCertificateAuthenticator());
+    // Last: only tokens nothing else accepted are sent out of the process.
+    if (config.authentication.webhook !== undefined) {
+      const webhook = new TokenWebhookAuthenticator(structuredClone(config.authentication.webhook) as TokenWebhookSettings, authMetrics);
+      opened.push(webhook);
+      authenticators.push(webhook);
+    }
 
     const limiter =
       config.rateLimit === undefined
@@ -193,11 +232,9 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       },
       routing,
       authenticators,
-      upstream: {
-        clientCertPem: config.upstream.cert,
-        clientKeyPem: config.upstream.key,
-        ...(config.upstream.ca === undefined ? {} : { caPem: config.upstream.ca }),
-      },
+      upstream,
+      connections: { ...config.connections, http2: { ...config.connections.http2 } },
+      pools,
       headers: { dropImpersonation: config.headers.impersonation === 'drop', droppedGroups: [...config.headers.droppedGroups] },
       drainTimeoutMs: config.drainTimeoutMs,
       logger,
@@ -206,7 +243,12 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       ...(health === undefined ? {} : { health }),
       ...(limiter === undefined ? {} : { limiter }),
     };
-    return { options, ...(orgRealms === undefined ? {} : { orgRealms }), close: closeAll };
+    return {
+      options,
+      ...(orgRealms === undefined ? {} : { orgRealms }),
+      setUpstreamCredentials: (credentials) => rotated.forEach((tell) => tell(credentials)),
+      close: closeAll,
+    };
   } catch (err) {
     await closeAll();
     throw err;

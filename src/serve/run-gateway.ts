@@ -6,6 +6,7 @@ import { startGateway, type Gateway } from '../gateway/server.ts';
 import type { GatewayConfig } from './gateway-config.ts';
 import { gatewayConfigKind } from './gateway-config.ts';
 import { gatewayDependencies, type DependencyOverrides } from './gateway-dependencies.ts';
+import { followGatewayCertificates } from './follow-certificates.ts';
 import { watchConfig, type Config } from '../config/index.ts';
 
 export interface RunningGateway {
@@ -23,14 +24,17 @@ function fieldsNeedingRestart(next: Config<GatewayConfig>, previous: Config<Gate
   const changed: string[] = [];
   if (differs(next.listen, previous.listen)) changed.push('listen');
   if (next.workers !== previous.workers) changed.push('workers');
-  if (next.tls.cert !== previous.tls.cert || next.tls.key !== previous.tls.key) changed.push('tls');
+  // Certificate files are followed (certificate-files.ts): only naming other files needs a restart.
+  if (next.tls.certFile !== previous.tls.certFile || next.tls.keyFile !== previous.tls.keyFile) changed.push('tls');
   if (differs(next.routing, previous.routing)) changed.push('routing');
   // orgRealms settings apply live (see onChange); adding or removing the block needs a restart.
-  const { orgRealms: nextRealms, ...nextAuth } = next.authentication;
-  const { orgRealms: previousRealms, ...previousAuth } = previous.authentication;
+  const { orgRealms: nextRealms, clientCA: _nextCA, ...nextAuth } = next.authentication;
+  const { orgRealms: previousRealms, clientCA: _previousCA, ...previousAuth } = previous.authentication;
   if (differs(nextAuth, previousAuth) || (nextRealms === undefined) !== (previousRealms === undefined)) changed.push('authentication');
-  if (differs(next.upstream, previous.upstream)) changed.push('upstream');
+  const upstreamFiles = (u: Config<GatewayConfig>['upstream']) => [u.certFile, u.keyFile, u.caFile];
+  if (differs(upstreamFiles(next.upstream), upstreamFiles(previous.upstream))) changed.push('upstream');
   if (differs(next.headers, previous.headers)) changed.push('headers');
+  if (differs(next.connections, previous.connections)) changed.push('connections');
   if (differs(next.shardHealth, previous.shardHealth)) changed.push('shardHealth');
   if (next.drainTimeoutMs !== previous.drainTimeoutMs) changed.push('drain');
   // The policy file itself is followed live; only naming another one (or none) needs a restart.
@@ -51,6 +55,18 @@ export async function runGateway(file: string, config: Config<GatewayConfig>, lo
     await deps.close();
     throw err;
   }
+  // Each process (every worker of a multi-process serve too) follows the files itself.
+  const certificates = followGatewayCertificates(
+    config,
+    {
+      serving: (tls) => gateway.setServingCredentials(tls),
+      upstream: (credentials) => {
+        gateway.setUpstreamCredentials(credentials);
+        deps.setUpstreamCredentials(credentials);
+      },
+    },
+    { registry: gateway.metrics, log: logger.child({ component: 'tls' }) },
+  );
   const configWatch = await watchConfig(gatewayConfigKind, file, {
     log: logger.child({ component: 'config' }),
     onChange(next, previous) {
@@ -63,6 +79,7 @@ export async function runGateway(file: string, config: Config<GatewayConfig>, lo
       if (restart.length > 0) logger.warn({ fields: restart }, 'config changed in fields that apply on restart');
     },
   }).catch(async (err: unknown) => {
+    certificates.close();
     await gateway.close();
     await deps.close();
     throw err;
@@ -73,6 +90,7 @@ export async function runGateway(file: string, config: Config<GatewayConfig>, lo
     close() {
       closing ??= (async () => {
         configWatch.close();
+        certificates.close();
         try {
           await gateway.close();
         } finally {

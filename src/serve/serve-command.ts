@@ -5,6 +5,7 @@
 // the gateway exactly as below, told by the supervisor rather than a signal when to drain.
 import cluster from 'node:cluster';
 import type { Logger } from 'pino';
+import { exitCode, runUntilStopped } from '../command/lifecycle.ts';
 import type { Command, OptionValues } from '../command/types.ts';
 import { onDrainRequest, reportListening, workerRole } from '../gateway/workers/worker-link.ts';
 import { gatewayConfigKind, workerCount, type GatewayConfig } from './gateway-config.ts';
@@ -15,7 +16,7 @@ import { isConfigError, loadConfig, type Config } from '../config/index.ts';
 function reportConfigError(err: unknown): number {
   if (!isConfigError(err)) throw err;
   process.stderr.write(`kcp-edge serve: ${err.message}\n`);
-  return 1;
+  return exitCode.config;
 }
 
 /** `--workers`: the same values as the config's field; null for anything else. */
@@ -29,12 +30,12 @@ async function serve(values: OptionValues): Promise<number> {
   const file = values['config'];
   if (typeof file !== 'string') {
     process.stderr.write('kcp-edge serve: --config FILE is required\n');
-    return 2;
+    return exitCode.usage;
   }
   const workersWanted = typeof values['workers'] === 'string' ? workersOption(values['workers']) : undefined;
   if (workersWanted === null) {
     process.stderr.write('kcp-edge serve: --workers: must be a whole number from 1 to 256, or "auto"\n');
-    return 2;
+    return exitCode.usage;
   }
   let config: Config<GatewayConfig>;
   try {
@@ -62,11 +63,11 @@ async function serve(values: OptionValues): Promise<number> {
     redis = redisConnectionFromFlags({ values });
   } catch (err) {
     process.stderr.write(`kcp-edge serve: ${(err as Error).message}\n`);
-    return 2;
+    return exitCode.usage;
   }
   if (redis === undefined && Object.keys(redisFlags).some((flag) => values[flag] !== undefined)) {
     process.stderr.write('kcp-edge serve: the --redis-* flags go with --redis URL\n');
-    return 2;
+    return exitCode.usage;
   }
   const { pino } = await import('pino');
   const logger: Logger = pino({ name: 'kcp-edge', level: config.logLevel });
@@ -100,45 +101,13 @@ async function serve(values: OptionValues): Promise<number> {
     reportListening(running.gateway.url, running.gateway.port);
   }
 
-  const code = await new Promise<number>((resolve) => {
-    let stopping = false;
-    const drain = (reason: NodeJS.Signals | 'supervisor') => {
-      if (stopping) return;
-      stopping = true;
-      logger.info({ ...(reason === 'supervisor' ? { askedBy: reason } : { signal: reason }), boundMs: config.drainTimeoutMs }, 'draining');
-      // The gateway cuts what is left at the bound; this guard only catches a drain that hangs anyway.
-      setTimeout(() => {
-        logger.error('drain overran its bound; exiting');
-        process.exit(1);
-      }, config.drainTimeoutMs + 5_000).unref();
-      running.close().then(
-        () => {
-          logger.info('drained; bye');
-          resolve(0);
-        },
-        (err: unknown) => {
-          logger.error({ err }, 'drain failed');
-          resolve(1);
-        },
-      );
-    };
-    // Signals are counted, not drains: a worker is asked by the supervisor and may get the signal
-    // itself as well (Ctrl-C reaches the whole process group), in either order. That is one drain;
-    // only a second signal cuts it short.
-    let signals = 0;
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (++signals > 1) {
-        logger.warn({ signal }, 'second signal: exiting without waiting for the drain');
-        process.exit(130);
-      }
-      drain(signal);
-    };
-    process.on('SIGTERM', onSignal).on('SIGINT', onSignal);
-    if (role !== undefined) onDrainRequest(() => drain('supervisor'));
+  return runUntilStopped({
+    log: logger,
+    // The gateway cuts what is left at its own bound; this one only catches a drain that hangs anyway.
+    drainTimeoutMs: config.drainTimeoutMs + 5_000,
+    drain: () => running.close(),
+    ...(role === undefined ? {} : { onDrainRequest }),
   });
-  // Everything is closed; should a stray handle keep the process up, do not wait for it.
-  setTimeout(() => process.exit(code), 1_000).unref();
-  return code;
 }
 
 /** A cluster worker's channel to its supervisor keeps it up whatever happened: once serve is over (it drained, or could not start), it exits with the status the CLI set. */

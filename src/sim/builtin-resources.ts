@@ -37,7 +37,7 @@ export const kubernetesResources: ResourceType[] = [
   core('secrets', 'Secret', true, {
     columns: [{ name: 'Type', type: 'string', value: '.type' }, { name: 'Data', type: 'integer', value: dataCount }],
   }),
-  core('serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'] }),
+  core('serviceaccounts', 'ServiceAccount', true, { shortNames: ['sa'], subresources: ['token'] }),
   core('events', 'Event', true, { shortNames: ['ev'] }),
   core('services', 'Service', true, { shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),
   core('pods', 'Pod', true, {

@@ -2,6 +2,8 @@
 // cluster) and D/ca.crt written once it serves. Runs until SIGINT/SIGTERM.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { exitCode } from '../command/lifecycle.ts';
+import { parsePort } from '../command/listen-address.ts';
 import type { Command } from '../command/types.ts';
 import { startShard } from './index.ts';
 
@@ -26,10 +28,12 @@ export const command: Command = {
       process.stderr.write('kcp-edge sim: --mode must be kcp or kubernetes\n');
       return 2;
     }
-    const port = Number(values['port']);
-    if (!Number.isInteger(port) || port < 0 || port > 65535) {
-      process.stderr.write('kcp-edge sim: --port must be a port number\n');
-      return 2;
+    let port: number;
+    try {
+      port = parsePort(String(values['port']));
+    } catch (err) {
+      process.stderr.write(`kcp-edge sim: --port: ${(err as Error).message}\n`);
+      return exitCode.usage;
     }
     const log = values['verbose'] === true ? (line: string) => process.stdout.write(`${line}\n`) : undefined;
     const shard = await startShard({ name: String(values['name']), mode, host: String(values['host']), port, ...(log !== undefined ? { log } : {}) });

@@ -23,6 +23,7 @@ function groupsOf(types: ResourceType[]): Map<string, string[]> {
 }
 
 function subresourceKind(type: ResourceType, sub: string): string {
+  if (sub === 'token') return 'TokenRequest';
   return sub === 'exec' ? 'PodExecOptions' : type.kind;
 }
 
@@ -30,6 +31,7 @@ function subresourceVerbs(sub: string): string[] {
   if (sub === 'exec') return ['create', 'get'];
   if (sub === 'finalize') return ['update'];
   if (sub === 'log') return ['get'];
+  if (sub === 'token') return ['create'];
   return ['get', 'patch', 'update'];
 }
 
@@ -93,7 +95,7 @@ export function aggregatedDiscovery(types: ResourceType[], core: boolean, versio
               ? {
                   subresources: (t.subresources ?? []).map((sub) => ({
                     subresource: sub,
-                    responseKind: { group: sub === 'exec' ? '' : t.group, version: t.version, kind: subresourceKind(t, sub) },
+                    responseKind: { group: sub === 'exec' ? '' : sub === 'token' ? 'authentication.k8s.io' : t.group, version: t.version, kind: subresourceKind(t, sub) },
                     verbs: subresourceVerbs(sub),
                   })),
                 }

@@ -3,6 +3,7 @@ import { apiExportsPlugin } from './apiexports.ts';
 import { crdPlugin } from './crds.ts';
 import { execPlugin } from './exec.ts';
 import type { ShardPlugin } from './plugin.ts';
+import { serviceAccountsPlugin } from './service-accounts.ts';
 import { tenancyPlugin } from './tenancy.ts';
 
-export const shardPlugins: ShardPlugin[] = [crdPlugin, tenancyPlugin, apiExportsPlugin, execPlugin];
+export const shardPlugins: ShardPlugin[] = [crdPlugin, tenancyPlugin, apiExportsPlugin, execPlugin, serviceAccountsPlugin];

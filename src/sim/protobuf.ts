@@ -47,6 +47,16 @@ const kinds: Record<string, Schema> = {
     3: { name: 'imagePullSecrets', type: 'message', repeated: true, message: localRef }, 4: { name: 'automountServiceAccountToken', type: 'bool' },
   },
   SelfSubjectReview: { 1: metadata },
+  // `kubectl create token`
+  TokenRequest: {
+    1: metadata,
+    2: {
+      name: 'spec', type: 'message', message: {
+        1: { name: 'audiences', type: 'string', repeated: true }, 4: { name: 'expirationSeconds', type: 'int' },
+        3: { name: 'boundObjectRef', type: 'message', message: { 1: { name: 'kind', type: 'string' }, 2: { name: 'apiVersion', type: 'string' }, 3: { name: 'name', type: 'string' }, 4: { name: 'uid', type: 'string' } } },
+      },
+    },
+  },
   SelfSubjectAccessReview: {
     1: metadata,
     2: { name: 'spec', type: 'message', message: { 1: { name: 'resourceAttributes', type: 'message', message: resourceAttributes }, 2: { name: 'nonResourceAttributes', type: 'message', message: { 1: { name: 'path', type: 'string' }, 2: { name: 'verb', type: 'string' } } } } },

@@ -14,6 +14,7 @@ import { sendError, sendJSON } from './http-io.ts';
 import { openapiV3Document, openapiV3Index } from './openapi.ts';
 import { parseTarget, type Scope } from './request-path.ts';
 import type { ShardState } from './shard-state.ts';
+import { handleTokenRequest } from './token-request.ts';
 import type { Identity, KubeObject, ResourceType } from './types.ts';
 
 export interface ResolvedScope {
@@ -60,7 +61,16 @@ function plain(shard: ShardState, path: string, res: ServerResponse): boolean {
     sendJSON(res, 200, version);
     return true;
   }
-  void shard;
+  // Service-account issuer discovery, served to anyone (kube binds system:service-account-issuer-discovery
+  // for this; many clusters grant it to unauthenticated callers so relying parties can fetch the keys).
+  const signer = shard.serviceAccountSigner;
+  if (signer !== undefined && (path === '/.well-known/openid-configuration' || path === '/openid/v1/jwks')) {
+    void signer().then(
+      (s) => (path === '/openid/v1/jwks' ? sendJSON(res, 200, s.jwks(), 'application/jwk-set+json') : sendJSON(res, 200, s.discovery(`${shard.url}/openid/v1/jwks`))),
+      (err: unknown) => sendError(res, err),
+    );
+    return true;
+  }
   return false;
 }
 
@@ -116,6 +126,7 @@ export async function route(shard: ShardState, auth: AuthConfig, views: ViewReso
     };
     if (target.subresource === 'exec') throw new SimError(400, 'BadRequest', 'Upgrade request required');
     if (target.subresource === 'log') return podLog(r);
+    if (target.subresource === 'token') return await handleTokenRequest(r);
     await dispatch(r, req.method ?? 'GET', target.watchPath);
   } catch (err) {
     sendError(res, err);

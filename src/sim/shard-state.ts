@@ -2,6 +2,7 @@
 // (the built-in ones plus those bound through APIBindings).
 import { randomBytes } from 'node:crypto';
 import { kcpResources, kubernetesResources } from './builtin-resources.ts';
+import type { ServiceAccountSigner } from './service-account-tokens.ts';
 import { ObjectStore } from './store.ts';
 import { groupResource, type KubeObject, type ResourceType } from './types.ts';
 
@@ -33,6 +34,8 @@ export class ShardState {
   /** Kinds defined in a logical cluster by its own CustomResourceDefinitions: cluster → types. */
   readonly definedTypes = new Map<string, ResourceType[]>();
   private readonly builtins: ResourceType[];
+  /** Signs the service-account tokens this shard issues; made on first use (key generation costs). */
+  serviceAccountSigner: (() => Promise<ServiceAccountSigner>) | undefined = undefined;
 
   constructor(settings: ShardSettings, historySize: number) {
     this.settings = settings;

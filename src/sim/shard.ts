@@ -13,6 +13,7 @@ import { createCertificateAuthority, type CertificateAuthority, type KeyPair } f
 import type { ShardServices, UpgradeHandler } from './plugin.ts';
 import { shardPlugins } from './plugins.ts';
 import { route, type ViewResolver } from './router.ts';
+import { createServiceAccountSigner, type ServiceAccountSigner } from './service-account-tokens.ts';
 import { logicalClusterGR, now, pathAnnotation, ShardState, type PeerShard } from './shard-state.ts';
 
 export interface StartShardOptions {
@@ -37,6 +38,12 @@ export interface StartShardOptions {
   log?: (line: string) => void;
   /** How often watches asking for bookmarks get one (kube-apiserver: about a minute). */
   bookmarkIntervalMs?: number;
+  /**
+   * `iss` of the service-account tokens it issues; default its own URL, where it serves the issuer's
+   * discovery (/.well-known/openid-configuration) and keys (/openid/v1/jwks). Each shard signs with a
+   * key of its own.
+   */
+  serviceAccountIssuer?: string;
 }
 
 export interface SimShard extends PeerShard {
@@ -51,6 +58,9 @@ export interface SimShard extends PeerShard {
   /** An HTTPS client for this shard's API as the given user (admin by default). */
   client(options?: { user?: string; groups?: string[] }): Promise<ApiClient>;
   addPeer(peer: PeerShard): void;
+  /** The issuer of the service-account tokens it issues, and its public key (PEM). */
+  readonly serviceAccountIssuer: string;
+  serviceAccountPublicKey(): Promise<string>;
   /** Whether it is serving now (false between stop() and start()). */
   readonly serving: boolean;
   /**
@@ -122,6 +132,9 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
   const port = running.port;
   state.url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
+  const serviceAccountIssuer = options.serviceAccountIssuer ?? state.url;
+  let signer: Promise<ServiceAccountSigner> | undefined;
+  state.serviceAccountSigner = () => (signer ??= createServiceAccountSigner(serviceAccountIssuer));
   seed(state);
   let admin: Promise<KeyPair> | undefined;
   const adminCredentials = () => (admin ??= issueCached(ca, { commonName: `system:kcp:shard:${options.name}`, organizations: ['system:masters'], usage: 'client' }));
@@ -176,6 +189,8 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
       clients.push(client);
       return client;
     },
+    serviceAccountIssuer,
+    serviceAccountPublicKey: async () => (await state.serviceAccountSigner!()).publicKeyPem,
     addPeer(peer) {
       if (peer.url !== state.url && !peers.some((p) => p.url === peer.url)) peers.push(peer);
     },
@@ -236,7 +251,12 @@ function seed(state: ShardState): void {
       spec: {}, status: { phase: 'Ready', URL: `${state.url}/clusters/root` },
     });
     createObject(state, 'root', state.builtinType('', 'namespaces'), { metadata: { name: 'default' } }, '');
+    createObject(state, 'root', state.builtinType('', 'serviceaccounts'), { metadata: { name: 'default' } }, 'default');
     return;
   }
-  for (const name of ['default', 'kube-system', 'kube-public']) createObject(state, 'root', state.builtinType('', 'namespaces'), { metadata: { name } }, '');
+  for (const name of ['default', 'kube-system', 'kube-public']) {
+    createObject(state, 'root', state.builtinType('', 'namespaces'), { metadata: { name } }, '');
+    // Seeded before the controllers start, so the namespace controller would not see them.
+    createObject(state, 'root', state.builtinType('', 'serviceaccounts'), { metadata: { name: 'default' } }, name);
+  }
 }

@@ -3,6 +3,8 @@
 // in it are read during the build step, so a missing file is reported with the field that names it.
 import { defineConfig, loadConfig, type BuildContext, type Config } from '../config/index.ts';
 import { loadKubeconfig, type KubeEndpoint } from '../kube/kubeconfig.ts';
+import { parseListenAddress, type ListenAddress } from '../command/listen-address.ts';
+import { logLevels, type LogLevel } from '../log.ts';
 import type { EndpointSliceRef } from './endpoint-slice.ts';
 import type { PublishedResource } from './types.ts';
 
@@ -70,6 +72,12 @@ const schema = {
     resyncSeconds: { type: 'integer', minimum: 1, default: 300 },
     cleanupSeconds: { type: 'integer', minimum: 1, default: 30 },
     listen: { type: 'string', default: '127.0.0.1:9464', pattern: '^[^:]+:[0-9]+$' },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: { level: { enum: logLevels, default: 'info' } },
+    },
   },
 } as const;
 
@@ -82,6 +90,7 @@ interface RawSyncConfig {
   resyncSeconds: number;
   cleanupSeconds: number;
   listen: string;
+  log: { level: LogLevel };
 }
 
 export interface SyncConfig {
@@ -94,7 +103,8 @@ export interface SyncConfig {
   workers: number;
   resyncMs: number;
   cleanupMs: number;
-  listen: { host: string; port: number };
+  listen: ListenAddress;
+  logLevel: LogLevel;
 }
 
 async function kubeconfigAt(ctx: BuildContext, field: (string | number)[], file: string): Promise<KubeEndpoint | undefined> {
@@ -103,6 +113,15 @@ async function kubeconfigAt(ctx: BuildContext, field: (string | number)[], file:
   } catch (err) {
     ctx.issue(field, (err as Error).message);
     return undefined;
+  }
+}
+
+function listenAddress(ctx: BuildContext, text: string): ListenAddress {
+  try {
+    return parseListenAddress(text);
+  } catch (err) {
+    ctx.issue(['listen'], (err as Error).message);
+    return { host: '127.0.0.1', port: 0 };
   }
 }
 
@@ -120,7 +139,6 @@ export const syncConfigKind = defineConfig<RawSyncConfig, SyncConfig>({
     });
     const kcp = await kubeconfigAt(ctx, ['kcp', 'kubeconfig'], raw.kcp.kubeconfig);
     const service = await kubeconfigAt(ctx, ['serviceCluster', 'kubeconfig'], raw.serviceCluster.kubeconfig);
-    const colon = raw.listen.lastIndexOf(':');
     const config: SyncConfig = {
       agentName: raw.agentName,
       kcp: kcp ?? { server: 'https://invalid' },
@@ -129,7 +147,8 @@ export const syncConfigKind = defineConfig<RawSyncConfig, SyncConfig>({
       workers: raw.workers,
       resyncMs: raw.resyncSeconds * 1000,
       cleanupMs: raw.cleanupSeconds * 1000,
-      listen: { host: raw.listen.slice(0, colon), port: Number(raw.listen.slice(colon + 1)) },
+      listen: listenAddress(ctx, raw.listen),
+      logLevel: raw.log.level,
     };
     if (raw.kcp.endpointSlice !== undefined) config.endpointSlice = { ...raw.kcp.endpointSlice };
     if (raw.kcp.endpoints !== undefined) config.endpoints = [...raw.kcp.endpoints];

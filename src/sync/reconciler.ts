@@ -15,6 +15,7 @@ import type { Namespaces } from './namespaces.ts';
 import { deleteRelated, relatedNamespace, syncRelated } from './related.ts';
 import type { HandlerResult } from './work-queue.ts';
 import { annotations, collectionPath, finalizerName, objectPath, resourceId, type PublishedResource } from './types.ts';
+import type { Log } from '../log.ts';
 
 export interface ConsumerEntry {
   object: KubeObject;
@@ -38,28 +39,28 @@ export interface ReconcilerDeps {
   takeObservedAt(key: string, kind: 'spec' | 'status'): number | undefined;
   /** How long to wait before looking again at a copy that is being deleted. */
   deletionPollMs?: number;
-  log?: (message: string, fields?: Record<string, unknown>) => void;
+  log?: Log;
 }
 
 export class Reconciler {
-  #d: ReconcilerDeps;
+  #deps: ReconcilerDeps;
   #finalizer: string;
   #labels: { resource: string };
 
   constructor(deps: ReconcilerDeps) {
-    this.#d = deps;
+    this.#deps = deps;
     this.#finalizer = finalizerName(deps.agent);
     this.#labels = { resource: resourceId(deps.resource) };
   }
 
   async reconcile(key: string): Promise<HandlerResult> {
-    const entry = this.#d.consumer(key);
+    const entry = this.#deps.consumer(key);
     if (entry === undefined) return this.#gone(key);
     const { client } = entry;
     let object = entry.object;
     const { cluster } = parseObjectKey(key);
     const origin: Origin = { key, cluster, namespace: object.metadata.namespace ?? '', name: object.metadata.name };
-    const consumerPath = `/clusters/${cluster}` + objectPath(this.#d.resource, object.metadata.namespace, object.metadata.name);
+    const consumerPath = `/clusters/${cluster}` + objectPath(this.#deps.resource, object.metadata.namespace, object.metadata.name);
 
     if (object.metadata.deletionTimestamp !== undefined) return this.#delete(origin, object, client, consumerPath);
 
@@ -70,21 +71,21 @@ export class Reconciler {
       this.#count('finalizer');
     }
 
-    const namespace = await this.#d.namespaces.ensure(cluster, client);
+    const namespace = await this.#deps.namespaces.ensure(cluster, client);
     const name = copyName(object.metadata.namespace, object.metadata.name);
-    const copyPath = objectPath(this.#d.resource, namespace, name);
+    const copyPath = objectPath(this.#deps.resource, namespace, name);
     let copy = await this.#readCopy(namespace, name, copyPath);
 
     if (copy === null) {
       try {
-        copy = await this.#d.service.create(collectionPath(this.#d.resource, namespace), buildCopy(object, origin, { namespace, name }, this.#d.agent, this.#d.resource.namespaceSuffix));
-        this.#d.rememberCopy(copy);
+        copy = await this.#deps.service.create(collectionPath(this.#deps.resource, namespace), buildCopy(object, origin, { namespace, name }, this.#deps.agent, this.#deps.resource.namespaceSuffix));
+        this.#deps.rememberCopy(copy);
         this.#count('create');
         this.#observeLag(key, 'spec');
       } catch (err) {
-        if (isNotFound(err)) this.#d.namespaces.forget(cluster); // the namespace went away under us
+        if (isNotFound(err)) this.#deps.namespaces.forget(cluster); // the namespace went away under us
         if (!isConflict(err)) throw err;
-        copy = await this.#d.service.get(copyPath); // our own earlier pass (or a crashed one) made it
+        copy = await this.#deps.service.get(copyPath); // our own earlier pass (or a crashed one) made it
       }
     }
     if (originOf(copy) !== key) {
@@ -95,12 +96,12 @@ export class Reconciler {
 
     await this.#syncStatus(key, object, copy, consumerPath);
 
-    if (this.#d.resource.related.length > 0) {
+    if (this.#deps.resource.related.length > 0) {
       this.#reportUnplaceable(key, origin.namespace);
       const written = await syncRelated(
-        { agent: this.#d.agent, service: this.#d.service, consumer: client, cluster, serviceNamespace: namespace, consumerNamespace: origin.namespace, originKey: key, originResource: this.#labels.resource },
+        { agent: this.#deps.agent, service: this.#deps.service, consumer: client, cluster, serviceNamespace: namespace, consumerNamespace: origin.namespace, originKey: key, originResource: this.#labels.resource },
         copy,
-        this.#d.resource.related,
+        this.#deps.resource.related,
       );
       if (written > 0) this.#count('related', written);
     }
@@ -112,13 +113,13 @@ export class Reconciler {
    * a config problem no retry fixes: the object itself still syncs, and every pass says what is missing.
    */
   #reportUnplaceable(key: string, consumerNamespace: string): void {
-    const missing = this.#d.resource.related.filter((rule) => relatedNamespace(rule, consumerNamespace) === undefined);
+    const missing = this.#deps.resource.related.filter((rule) => relatedNamespace(rule, consumerNamespace) === undefined);
     if (missing.length === 0) return;
-    this.#d.metrics.errors.inc({ ...this.#labels, kind: 'related_needs_namespace' }, missing.length);
-    this.#d.log?.('related objects not synced: the object is cluster-scoped and the rule names no namespace', {
-      key,
-      related: missing.map((r) => `${r.kind} from ${r.nameFrom}`),
-    });
+    this.#deps.metrics.errors.inc({ ...this.#labels, kind: 'related_needs_namespace' }, missing.length);
+    this.#deps.log?.warn(
+      { key, related: missing.map((r) => `${r.kind} from ${r.nameFrom}`) },
+      'related objects not synced: the object is cluster-scoped and the rule names no namespace',
+    );
   }
 
   async #syncSpec(key: string, object: KubeObject, copy: KubeObject, copyPath: string): Promise<KubeObject> {
@@ -130,8 +131,8 @@ export class Reconciler {
     if (contentPatch === undefined && annotationPatch === undefined) return copy;
     const patch: { [k: string]: Json } = { ...((contentPatch as { [k: string]: Json } | undefined) ?? {}) };
     if (annotationPatch !== undefined) patch.metadata = { annotations: annotationPatch };
-    const updated = await this.#d.service.patch(copyPath, patch);
-    this.#d.rememberCopy(updated);
+    const updated = await this.#deps.service.patch(copyPath, patch);
+    this.#deps.rememberCopy(updated);
     if (contentPatch !== undefined) {
       this.#count('update');
       this.#observeLag(key, 'spec');
@@ -143,7 +144,7 @@ export class Reconciler {
     if (copy.status === undefined) return;
     const diff = mergeDiff(object.status as Json | undefined, copy.status as Json);
     if (diff === undefined) return;
-    await this.#d.consumer(key)?.client.patch(`${consumerPath}/status`, { status: diff });
+    await this.#deps.consumer(key)?.client.patch(`${consumerPath}/status`, { status: diff });
     this.#count('status');
     this.#observeLag(key, 'status');
   }
@@ -151,22 +152,22 @@ export class Reconciler {
   async #delete(origin: Origin, object: KubeObject, client: RestClient, consumerPath: string): Promise<HandlerResult> {
     const finalizers = object.metadata.finalizers ?? [];
     if (!finalizers.includes(this.#finalizer)) return undefined; // never ours, or already released
-    const namespace = await this.#d.namespaces.existing(origin.cluster);
-    const copyPath = namespace === undefined ? undefined : objectPath(this.#d.resource, namespace, copyName(object.metadata.namespace, object.metadata.name));
+    const namespace = await this.#deps.namespaces.existing(origin.cluster);
+    const copyPath = namespace === undefined ? undefined : objectPath(this.#deps.resource, namespace, copyName(object.metadata.namespace, object.metadata.name));
     // Ask the service cluster itself, not the cache: releasing too early orphans the copy.
-    const copy = copyPath === undefined ? null : await this.#d.service.getOrNull(copyPath);
+    const copy = copyPath === undefined ? null : await this.#deps.service.getOrNull(copyPath);
     if (copy !== null && copyPath !== undefined && originOf(copy) === origin.key) {
       if (copy.metadata.deletionTimestamp === undefined) {
         await this.#deleteCopy(copyPath, copy);
         this.#count('delete');
       }
       // Its own finalizers (Crossplane's) may hold it; the service watch wakes us when it is gone.
-      return { requeueAfterMs: this.#d.deletionPollMs ?? 2_000 };
+      return { requeueAfterMs: this.#deps.deletionPollMs ?? 2_000 };
     }
-    if (this.#d.resource.related.length > 0) {
+    if (this.#deps.resource.related.length > 0) {
       const deleted = await deleteRelated(
-        { agent: this.#d.agent, consumer: client, cluster: origin.cluster, consumerNamespace: origin.namespace, originKey: origin.key, originResource: this.#labels.resource },
-        this.#d.resource.related,
+        { agent: this.#deps.agent, consumer: client, cluster: origin.cluster, consumerNamespace: origin.namespace, originKey: origin.key, originResource: this.#labels.resource },
+        this.#deps.resource.related,
       );
       if (deleted > 0) this.#count('related-delete', deleted);
     }
@@ -185,10 +186,10 @@ export class Reconciler {
   /** The consumer object is gone from every cache: a copy left behind is an orphan. */
   async #gone(key: string): Promise<HandlerResult> {
     const origin = parseObjectKey(key);
-    const namespace = await this.#d.namespaces.existing(origin.cluster);
+    const namespace = await this.#deps.namespaces.existing(origin.cluster);
     if (namespace === undefined) return undefined;
-    const copyPath = objectPath(this.#d.resource, namespace, copyName(origin.namespace, origin.name));
-    const copy = await this.#d.service.getOrNull(copyPath);
+    const copyPath = objectPath(this.#deps.resource, namespace, copyName(origin.namespace, origin.name));
+    const copy = await this.#deps.service.getOrNull(copyPath);
     if (copy !== null && originOf(copy) === key && copy.metadata.deletionTimestamp === undefined) {
       await this.#deleteCopy(copyPath, copy);
       this.#count('delete');
@@ -198,16 +199,16 @@ export class Reconciler {
 
   async #deleteCopy(copyPath: string, copy: KubeObject): Promise<void> {
     try {
-      await this.#d.service.delete(copyPath, { propagationPolicy: 'Background', preconditions: { uid: copy.metadata.uid } });
+      await this.#deps.service.delete(copyPath, { propagationPolicy: 'Background', preconditions: { uid: copy.metadata.uid } });
     } catch (err) {
       if (!isNotFound(err)) throw err;
     }
   }
 
   async #readCopy(namespace: string, name: string, path: string): Promise<KubeObject | null> {
-    const cached = this.#d.cachedCopy(namespace, name);
+    const cached = this.#deps.cachedCopy(namespace, name);
     if (cached !== 'unknown') return cached;
-    return this.#d.service.getOrNull(path);
+    return this.#deps.service.getOrNull(path);
   }
 
   #origin(key: string, object: KubeObject): Origin {
@@ -215,13 +216,13 @@ export class Reconciler {
   }
 
   #observeLag(key: string, kind: 'spec' | 'status'): void {
-    const at = this.#d.takeObservedAt(key, kind);
+    const at = this.#deps.takeObservedAt(key, kind);
     if (at === undefined) return;
-    (kind === 'spec' ? this.#d.metrics.specLag : this.#d.metrics.statusLag).observe(this.#labels, (performance.now() - at) / 1000);
+    (kind === 'spec' ? this.#deps.metrics.specLag : this.#deps.metrics.statusLag).observe(this.#labels, (performance.now() - at) / 1000);
   }
 
   #count(operation: SyncOperation, n = 1): void {
-    this.#d.metrics.synced.inc({ ...this.#labels, operation }, n);
+    this.#deps.metrics.synced.inc({ ...this.#labels, operation }, n);
   }
 }
 

@@ -16,6 +16,7 @@ import { Reflector } from '../kube/reflector.ts';
 import { RelatedIndex } from './related-index.ts';
 import { WorkQueue } from './work-queue.ts';
 import { clusterAnnotation, collectionPath, corePath, labels, type PublishedResource, type RelatedResource } from './types.ts';
+import type { Log } from '../log.ts';
 
 export interface ResourceSyncOptions {
   agent: string;
@@ -26,7 +27,7 @@ export interface ResourceSyncOptions {
   deletionPollMs?: number;
   /** The retry budget of a key: how often, and how far apart, before it waits for its server to come back. */
   retry?: { maxAttempts?: number; backoff?: BackoffPolicy };
-  log?: (message: string, fields?: Record<string, unknown>) => void;
+  log?: Log;
 }
 
 interface EndpointWatch {
@@ -37,7 +38,7 @@ interface EndpointWatch {
 export class ResourceSync {
   readonly queue: WorkQueue;
   readonly namespaces: Namespaces;
-  #o: ResourceSyncOptions;
+  #options: ResourceSyncOptions;
   #endpoints = new Map<string, EndpointWatch>();
   /** Orphan scans under way, by endpoint. */
   #orphanScans = new Map<string, Promise<string[]>>();
@@ -51,7 +52,7 @@ export class ResourceSync {
   #label: { resource: string };
 
   constructor(options: ResourceSyncOptions) {
-    this.#o = options;
+    this.#options = options;
     this.#label = { resource: `${options.resource.resource}.${options.resource.group}` };
     this.namespaces = new Namespaces(options.service, options.agent, options.resource.namespaceSuffix);
     this.#relatedIndex = new RelatedIndex(options.resource.related);
@@ -81,7 +82,7 @@ export class ResourceSync {
       handle: (key) => reconciler.reconcile(key),
       onError: (key, err, attempt, gaveUp) => {
         options.metrics.errors.inc({ ...this.#label, kind: errorKind(err) });
-        options.log?.('reconcile failed', { key, attempt, gaveUp, error: (err as Error).message });
+        options.log?.[gaveUp ? 'error' : 'warn']({ key, attempt, gaveUp, error: (err as Error).message }, 'reconcile failed');
       },
       onGivenUpChange: (count) => options.metrics.givenUp.set(this.#label, count),
       maxAttempts: options.retry?.maxAttempts,
@@ -130,8 +131,8 @@ export class ResourceSync {
     if (this.#endpoints.has(url)) return;
     const reflector = new Reflector({
       client,
-      path: `/clusters/*${collectionPath(this.#o.resource)}`,
-      labelSelector: this.#o.resource.labelSelector,
+      path: `/clusters/*${collectionPath(this.#options.resource)}`,
+      labelSelector: this.#options.resource.labelSelector,
       keyOf: (o) => objectKey(o.metadata.annotations?.[clusterAnnotation] ?? '', o.metadata.namespace, o.metadata.name),
       onChange: (key, object, previous) => {
         if (object === undefined) {
@@ -142,7 +143,7 @@ export class ResourceSync {
             if (!this.#observed.spec.has(key)) this.#observed.spec.set(key, performance.now());
           }
         }
-        this.#o.metrics.objects.set(this.#label, this.#endpointOfKey.size);
+        this.#options.metrics.objects.set(this.#label, this.#endpointOfKey.size);
         this.queue.add(key);
       },
       onError: (err) => this.#watchError(err),
@@ -183,7 +184,7 @@ export class ResourceSync {
   // One scan per endpoint at a time (a slow scan must not overlap the next resync's), and none once
   // stop() began: stop() waits for those under way, so no delete goes out after it returned.
   #collectOrphansAt(url: string, client: RestClient): Promise<string[]> {
-    if (this.#stopping || this.#o.resource.related.length === 0 || this.#orphanScans.has(url)) return Promise.resolve([]);
+    if (this.#stopping || this.#options.resource.related.length === 0 || this.#orphanScans.has(url)) return Promise.resolve([]);
     const scan = this.#scanOrphans(url, client).finally(() => this.#orphanScans.delete(url));
     this.#orphanScans.set(url, scan);
     return scan;
@@ -191,14 +192,14 @@ export class ResourceSync {
 
   async #scanOrphans(url: string, client: RestClient): Promise<string[]> {
     try {
-      const deleted = await collectOrphans({ agent: this.#o.agent, resource: this.#o.resource, client, known: (key) => this.#endpointOfKey.has(key) });
-      for (const path of deleted) this.#o.log?.('deleted a related object whose consumer object is gone', { endpoint: url, path });
-      if (deleted.length > 0) this.#o.metrics.synced.inc({ ...this.#label, operation: 'orphan-delete' }, deleted.length);
+      const deleted = await collectOrphans({ agent: this.#options.agent, resource: this.#options.resource, client, known: (key) => this.#endpointOfKey.has(key) });
+      for (const path of deleted) this.#options.log?.info({ endpoint: url, path }, 'deleted a related object whose consumer object is gone');
+      if (deleted.length > 0) this.#options.metrics.synced.inc({ ...this.#label, operation: 'orphan-delete' }, deleted.length);
       return deleted;
     } catch (err) {
       // One endpoint down does not stop the others; the next resync scans it again.
-      this.#o.metrics.errors.inc({ ...this.#label, kind: `orphans_${errorKind(err)}` });
-      this.#o.log?.('scan for orphaned related objects failed', { endpoint: url, error: (err as Error).message });
+      this.#options.metrics.errors.inc({ ...this.#label, kind: `orphans_${errorKind(err)}` });
+      this.#options.log?.warn({ endpoint: url, error: (err as Error).message }, 'scan for orphaned related objects failed');
       return [];
     }
   }
@@ -207,7 +208,7 @@ export class ResourceSync {
   async cleanupNamespaces(): Promise<string[]> {
     if (!this.synced) return [];
     const removed = await this.namespaces.cleanup(this.activeClusters(), (cluster) => this.#probeBinding(cluster));
-    if (removed.length > 0) this.#o.metrics.synced.inc({ ...this.#label, operation: 'namespace-cleanup' }, removed.length);
+    if (removed.length > 0) this.#options.metrics.synced.inc({ ...this.#label, operation: 'namespace-cleanup' }, removed.length);
     return removed;
   }
 
@@ -224,9 +225,9 @@ export class ResourceSync {
    * named like ours, and waking the consumer objects whose copies name the one that changed.
    */
   #watchRelated(kind: RelatedResource['kind']): Reflector {
-    const suffix = this.#o.resource.namespaceSuffix;
+    const suffix = this.#options.resource.namespaceSuffix;
     return new Reflector({
-      client: this.#o.service,
+      client: this.#options.service,
       path: corePath(kind, undefined),
       keyOf: (o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`,
       transform: ({ metadata: { name, namespace, uid, resourceVersion } }) =>
@@ -253,7 +254,7 @@ export class ResourceSync {
     if (this.#endpoints.size === 0) return 'unknown';
     for (const { client } of this.#endpoints.values()) {
       try {
-        await client.list(`/clusters/${cluster}${collectionPath(this.#o.resource)}`, { limit: 1 });
+        await client.list(`/clusters/${cluster}${collectionPath(this.#options.resource)}`, { limit: 1 });
         return 'bound';
       } catch (err) {
         const kind = errorKind(err);
@@ -270,11 +271,11 @@ export class ResourceSync {
    */
   #retryFailed(server: string, filter?: (key: string) => boolean): void {
     const keys = this.queue.retryFailed(filter);
-    if (keys > 0) this.#o.log?.('server answers again: retrying failed keys', { server, keys });
+    if (keys > 0) this.#options.log?.info({ server, keys }, 'server answers again: retrying failed keys');
   }
 
   #watchError(err: unknown): void {
-    this.#o.metrics.errors.inc({ ...this.#label, kind: `watch_${errorKind(err)}` });
-    this.#o.log?.('watch failed', { error: (err as Error).message });
+    this.#options.metrics.errors.inc({ ...this.#label, kind: `watch_${errorKind(err)}` });
+    this.#options.log?.warn({ error: (err as Error).message }, 'watch failed');
   }
 }

@@ -8,6 +8,7 @@ import { createSyncMetrics, errorKind, type SyncMetrics } from './metrics.ts';
 import type { Reflector } from '../kube/reflector.ts';
 import { ResourceSync, type ResourceSyncOptions } from './resource-sync.ts';
 import type { PublishedResource } from './types.ts';
+import type { Log } from '../log.ts';
 
 export interface SyncWorkerOptions {
   agentName: string;
@@ -25,13 +26,13 @@ export interface SyncWorkerOptions {
   /** A key's retry budget (default: 12 attempts, 100 ms doubling to 30 s: about two minutes). */
   retry?: ResourceSyncOptions['retry'];
   metrics?: SyncMetrics;
-  log?: (message: string, fields?: Record<string, unknown>) => void;
+  log?: Log;
 }
 
 export class SyncWorker {
   readonly metrics: SyncMetrics;
   readonly resources: ResourceSync[];
-  #o: SyncWorkerOptions;
+  #options: SyncWorkerOptions;
   #service: RestClient;
   #kcp: RestClient | undefined;
   #clients = new Map<string, RestClient>();
@@ -41,7 +42,7 @@ export class SyncWorker {
   #endpointsChanging: Promise<void> = Promise.resolve();
 
   constructor(options: SyncWorkerOptions) {
-    this.#o = options;
+    this.#options = options;
     this.metrics = options.metrics ?? createSyncMetrics();
     this.#service = new RestClient(options.service, { userAgent: `kcp-edge-sync/${options.agentName}` });
     this.resources = options.resources.map(
@@ -61,7 +62,7 @@ export class SyncWorker {
 
   /** Every endpoint's first list is done (and the slice and the copies are known): `/readyz`. */
   get ready(): boolean {
-    if (this.#o.endpointSlice !== undefined && !this.#sliceSeen) return false;
+    if (this.#options.endpointSlice !== undefined && !this.#sliceSeen) return false;
     return this.resources.every((r) => r.synced);
   }
 
@@ -71,11 +72,11 @@ export class SyncWorker {
 
   start(): void {
     for (const r of this.resources) r.start();
-    if (this.#o.endpointSlice !== undefined) {
-      this.#kcp = new RestClient({ ...this.#o.kcp, server: new URL(this.#o.kcp.server).origin }, { connections: 4 });
+    if (this.#options.endpointSlice !== undefined) {
+      this.#kcp = new RestClient({ ...this.#options.kcp, server: new URL(this.#options.kcp.server).origin }, { connections: 4 });
       this.#slice = followEndpointSlice(
         this.#kcp,
-        this.#o.endpointSlice,
+        this.#options.endpointSlice,
         (urls) => {
           this.#sliceSeen = true;
           this.#setEndpoints(urls);
@@ -83,17 +84,17 @@ export class SyncWorker {
         (err) => this.metrics.errors.inc({ resource: 'apiexportendpointslices', kind: `watch_${errorKind(err)}` }),
       );
     } else {
-      this.#setEndpoints([...(this.#o.endpoints ?? [])]);
+      this.#setEndpoints([...(this.#options.endpoints ?? [])]);
     }
     const every = (ms: number, fn: () => Promise<unknown> | void) => {
       const timer = setInterval(() => {
-        Promise.resolve(fn()).catch((err: unknown) => this.#o.log?.('periodic task failed', { error: (err as Error).message }));
+        Promise.resolve(fn()).catch((err: unknown) => this.#options.log?.warn({ error: (err as Error).message }, 'periodic task failed'));
       }, ms);
       timer.unref();
       this.#timers.push(timer);
     };
-    every(this.#o.resyncMs ?? 300_000, () => this.resync());
-    every(this.#o.cleanupMs ?? 30_000, () => this.cleanupNamespaces());
+    every(this.#options.resyncMs ?? 300_000, () => this.resync());
+    every(this.#options.cleanupMs ?? 30_000, () => this.cleanupNamespaces());
   }
 
   /**
@@ -132,15 +133,15 @@ export class SyncWorker {
       const wanted = new Set(urls);
       for (const [url, client] of [...this.#clients]) {
         if (wanted.has(url)) continue;
-        this.#o.log?.('endpoint removed', { url });
+        this.#options.log?.info({ url }, 'endpoint removed');
         await Promise.all(this.resources.map((r) => r.removeEndpoint(url)));
         this.#clients.delete(url);
         await client.close();
       }
       for (const url of wanted) {
         if (this.#clients.has(url)) continue;
-        this.#o.log?.('endpoint added', { url });
-        const client = new RestClient({ ...this.#o.kcp, server: url }, { userAgent: `kcp-edge-sync/${this.#o.agentName}` });
+        this.#options.log?.info({ url }, 'endpoint added');
+        const client = new RestClient({ ...this.#options.kcp, server: url }, { userAgent: `kcp-edge-sync/${this.#options.agentName}` });
         this.#clients.set(url, client);
         for (const r of this.resources) r.addEndpoint(url, client);
       }

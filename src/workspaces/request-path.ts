@@ -81,7 +81,9 @@ function parseServices(segments: string[]): RequestPath {
       throw notFound();
     }
     if (exportName.length > 253 || !dns1123Subdomain.test(exportName)) throw badPath(`invalid APIExport name "${exportName}"`);
-    const target = segments[6];
+    // client-go escapes the `*` of a server URL like …/clusters/* (Go's path encoding does), so kubectl
+    // pointed at an export's virtual workspace sends %2A; kcp's front-proxy sees it decoded.
+    const target = segments[6] === '%2A' || segments[6] === '%2a' ? '*' : segments[6];
     const rest = restFrom(segments, 7);
     const ownerRef = parseWorkspaceRef(owner);
     const between = `/${exportName}/clusters/`;

@@ -5,6 +5,7 @@ import { OrgRealmAuthenticator } from '../../src/auth/org-realm-authenticator.ts
 import { RealmRegistry } from '../../src/auth/realm-registry.ts';
 import { realmKeys, RedisRealmOverrides } from '../../src/auth/redis-realm-overrides.ts';
 import { isGatewayError } from '../../src/kube/gateway-error.ts';
+import { silentLog } from '../../src/log.ts';
 import { startRedis } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { credentials, startIssuerFixture } from './fixtures.ts';
@@ -23,7 +24,7 @@ test('realm overrides in Redis reach every replica, survive an outage and are re
   const replicas = await Promise.all(
     [1, 2].map(async () => {
       const registry = new RealmRegistry(settings());
-      const overrides = new RedisRealmOverrides({ client: connect(), subscriber: connect(), log: { warn: (_o, msg) => warnings.push(msg) } });
+      const overrides = new RedisRealmOverrides({ client: connect(), subscriber: connect(), log: { ...silentLog, warn: (_fields, msg) => void warnings.push(msg) } });
       await overrides.follow(registry);
       const authenticator = new OrgRealmAuthenticator({ realms: registry });
       t.after(() => authenticator.close());
@@ -82,7 +83,7 @@ test('a replica that starts while Redis is down reads the overrides once its con
   t.after(() => client.disconnect());
   const registry = new RealmRegistry(settings());
   const warnings: string[] = [];
-  await new RedisRealmOverrides({ client, log: { warn: (_o, msg) => warnings.push(msg) } }).follow(registry);
+  await new RedisRealmOverrides({ client, log: { ...silentLog, warn: (_fields, msg) => void warnings.push(msg) } }).follow(registry);
   assert.ok(warnings.some((w) => w.includes('cannot read realm overrides')));
 
   await redis.start();

@@ -65,3 +65,22 @@ test('a client Audit-ID is passed on; Impersonate-* is dropped when configured; 
   assert.equal(seen.headers['x-remote-extra-scopes.example.io%2frole'], 'a, b');
   assert.equal(seen.headers['x-remote-extra-x%25y'], 'z');
 });
+
+test("kcp's lifecycle groups (system:kcp:initializer:*, system:kcp:terminator:*) are dropped like system:masters; a configured pattern matches by prefix", async (t) => {
+  const pki = await testPki();
+  const shard = await startTestShard(t, pki);
+  const routing = new StaticRoutingTable().addShard('a', shard.url).addRoute('root:org-acme:proj', 'a', 'c-proj');
+  const claimed = {
+    user: 'sneaky',
+    groups: ['dev', 'system:kcp:initializer:root:org', 'system:kcp:terminator:root:custom', 'system:kcp:initializer', 'system:masters'],
+    extra: {},
+  };
+  const authenticators = [{ authenticate: async () => claimed }];
+  const gw = await startTestGateway(t, pki, routing, { authenticators });
+  assert.equal((await get(gw, pki, '/clusters/org-acme:proj/api')).status, 200);
+  assert.equal(shard.seen[0]!.headers['x-remote-group'], 'dev, system:kcp:initializer', 'the prefix pattern needs its trailing colon to match');
+
+  const custom = await startTestGateway(t, pki, routing, { authenticators, headers: { droppedGroups: ['de*'] } });
+  assert.equal((await get(custom, pki, '/clusters/org-acme:proj/api')).status, 200);
+  assert.equal(shard.seen[1]!.headers['x-remote-group'], 'system:kcp:initializer:root:org, system:kcp:terminator:root:custom, system:kcp:initializer, system:masters');
+});

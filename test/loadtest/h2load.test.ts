@@ -52,7 +52,7 @@ test('a real h2load run against the upstream negotiates h2 and reads every figur
     t.skip('h2load is not installed (Debian: nghttp2-client; npm run bench installs it)');
     return;
   }
-  const { pki, upstream } = await benchUpstreamForTest(t);
+  const { upstream } = await benchUpstreamForTest(t);
   const before = await upstream.stats();
   const result = await runH2load({ port: upstream.port, path: LIST_PATH, headers: {}, threads: 1, connections: 4, seconds: 1 });
   const after = await upstream.stats();

@@ -16,6 +16,7 @@ import { RedisRouteStore } from '../../src/routing/redis-route-store.ts';
 import { RedisRoutingTable } from '../../src/routing/redis-routing-table.ts';
 import type { Shard } from '../../src/routing/types.ts';
 import { connectShards, createCertificateAuthority, createWorkspace, startShard, type ApiClient, type SimShard } from '../../src/sim/index.ts';
+import { recordingLog } from '../helpers/log.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { makeTempDir, waitFor } from '../helpers/wait.ts';
 
@@ -127,6 +128,25 @@ test('a restarted indexer catches up with what happened while it was away', asyn
   await routed('root:away', undefined);
   assert.equal(await table.resolve(away.cluster), undefined);
   await routed('root:later', { shard: 'beta', phase: 'Ready' });
+});
+
+test('rotated credentials restart the watches with them: an indexer the shards refused gets going', async (t) => {
+  const stranger = await (await createCertificateAuthority('not-kcp-ca')).issue({ commonName: 'kcp-edge-indexer', organizations: ['system:masters'], usage: 'client' });
+  const log = recordingLog();
+  // Registry re-reads are far apart: only the rotation itself may restart the watches.
+  const indexer = new Indexer({ store, credentials: { ...stranger, caPem: credentials.caPem }, shardRefreshMs: 60_000, log });
+  t.after(() => indexer.stop());
+  await indexer.start();
+  await waitFor(() => log.entries.some((e) => e.level === 'warn'), { what: 'the shards to refuse the certificate' });
+  const rotatedIn = await createWorkspace(apiA, 'root', 'rotated', { shard: 'alpha' });
+
+  indexer.setCredentials(credentials);
+  await Promise.race([
+    indexer.synced(),
+    new Promise((_, reject) => setTimeout(() => reject(new Error('not synced 10 s after the rotation')), 10_000).unref()),
+  ]);
+  await routed('root:rotated', { shard: 'alpha', phase: 'Ready' });
+  assert.equal((await table.resolve(rotatedIn.cluster))?.route.path, 'root:rotated');
 });
 
 test('stop() while the shard registry is being re-read leaves no watch running', async () => {

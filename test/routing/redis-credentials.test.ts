@@ -10,9 +10,10 @@ import { isGatewayError } from '../../src/kube/gateway-error.ts';
 import { applyRedisAuth, type RedisAuthSettings } from '../../src/routing/redis-auth-settings.ts';
 import { parseRedisUrl, type RedisConnectionConfig } from '../../src/routing/redis-connection.ts';
 import { RedisRouteStore } from '../../src/routing/redis-route-store.ts';
-import { RedisRoutingTable, type RoutingTableLog } from '../../src/routing/redis-routing-table.ts';
+import { RedisRoutingTable } from '../../src/routing/redis-routing-table.ts';
 import { mountedSecret, type MountedSecret } from '../helpers/mounted-secret.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
+import { recordingLog } from '../helpers/log.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const run = promisify(execFile);
@@ -45,16 +46,6 @@ function connection(settings: RedisAuthSettings, url = redis.url): RedisConnecti
   const { connection, problems } = applyRedisAuth(parseRedisUrl(url), settings);
   assert.deepEqual(problems, []);
   return connection;
-}
-
-function recordingLog(): RoutingTableLog & { entries: { level: string; obj: object; msg: string }[] } {
-  const entries: { level: string; obj: object; msg: string }[] = [];
-  return {
-    entries,
-    info: (obj, msg) => void entries.push({ level: 'info', obj, msg }),
-    warn: (obj, msg) => void entries.push({ level: 'warn', obj, msg }),
-    error: (obj, msg) => void entries.push({ level: 'error', obj, msg }),
-  };
 }
 
 async function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {

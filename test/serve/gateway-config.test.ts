@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { generateKeyPairSync } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -19,6 +20,8 @@ async function writeCerts(dir: string): Promise<void> {
   await writeFile(join(dir, 'certs/gateway-client.key'), client.keyPem);
   await writeFile(join(dir, 'certs/client-ca.crt'), ca.certPem);
   await writeFile(join(dir, 'certs/shards-ca.crt'), ca.certPem);
+  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  await writeFile(join(dir, 'certs/service-account.pub'), publicKey.export({ type: 'spki', format: 'pem' }));
 }
 
 test('the example config/gateway.yaml is valid once its files exist, and maps every field', async () => {
@@ -37,11 +40,51 @@ test('the example config/gateway.yaml is valid once its files exist, and maps ev
     assert.equal(config.authentication.tokenFile, join(dir, 'tokens.csv'));
     assert.match(config.authentication.clientCA ?? '', /BEGIN CERTIFICATE/);
     assert.match(config.upstream.ca ?? '', /BEGIN CERTIFICATE/);
+    // The files behind the PEMs, followed for rotation.
+    assert.equal(config.authentication.clientCAFile, join(dir, 'certs/client-ca.crt'));
+    assert.deepEqual(
+      [config.upstream.certFile, config.upstream.keyFile, config.upstream.caFile],
+      ['certs/gateway-client.crt', 'certs/gateway-client.key', 'certs/shards-ca.crt'].map((f) => join(dir, f)),
+    );
     assert.equal(config.headers.impersonation, 'pass');
     assert.ok(config.headers.droppedGroups.includes('system:masters'));
     assert.equal(config.drainTimeoutMs, 30_000);
     assert.equal(config.logLevel, 'info');
     assert.ok(Object.isFrozen(config.headers.droppedGroups));
+    assert.equal(config.upstream.connectTimeoutMs, 5_000);
+    assert.equal(config.upstream.responseHeaderTimeoutMs, 60_000);
+    assert.deepEqual(config.connections, { readHeaderTimeoutMs: 32_000, idleTimeoutMs: 90_000, http2: { maxConcurrentStreams: 100, resetBurst: 200, resetsPerSecond: 20 } });
+    const serviceAccounts = config.authentication.serviceAccounts!;
+    assert.deepEqual(serviceAccounts.settings.issuers.map((i) => i.issuer), ['https://kcp.default.svc']);
+    assert.match(serviceAccounts.settings.issuers[0]!.keys[0]!, /BEGIN PUBLIC KEY/);
+    assert.deepEqual(serviceAccounts.settings.audiences, ['https://kcp.default.svc'], 'audiences default to the issuers');
+    assert.equal(serviceAccounts.settings.lookupCacheMs, 10_000);
+    assert.deepEqual(serviceAccounts.lookup, { user: 'system:kcp-edge:token-lookup', groups: ['system:masters'], timeoutMs: 5000 });
+  });
+});
+
+test('service-account issuers need keys from somewhere, and key files must hold keys; the webhook file must name a server', async () => {
+  await withTempDir(async (dir) => {
+    await writeCerts(dir);
+    await writeFile(join(dir, 'not-a-key.pem'), 'hello');
+    await writeFile(join(dir, 'webhook.kubeconfig'), 'apiVersion: v1\nkind: Config\nclusters: [{ name: a, cluster: {} }]\n');
+    const file = join(dir, 'gateway.yaml');
+    await writeFile(file, [
+      'tls: { certFile: certs/gateway.crt, keyFile: certs/gateway.key }',
+      'routing: { embedded: { file: routes.yaml } }',
+      'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key }',
+      'authentication:',
+      '  serviceAccounts: { issuers: [{ issuer: https://a.example }, { issuer: https://b.example, keyFiles: [not-a-key.pem] }] }',
+      '  webhook: { configFile: webhook.kubeconfig }',
+    ].join('\n'));
+    await assert.rejects(loadConfig(gatewayConfigKind, file), (err: unknown) => {
+      assert.ok(err instanceof ConfigError);
+      const text = err.message;
+      assert.match(text, /authentication\.serviceAccounts\.issuers\[0\].*needs keyFiles, a discoveryUrl, or both/);
+      assert.match(text, /authentication\.serviceAccounts\.issuers\[1\]\.keyFiles\[0\].*no PEM public or private key/);
+      assert.match(text, /authentication\.webhook\.configFile.*server URL/);
+      return true;
+    });
   });
 });
 
@@ -61,6 +104,45 @@ test('a minimal gateway config gets the documented defaults', async () => {
     assert.equal(config.upstream.ca, undefined);
     assert.equal(config.drainTimeoutMs, 30_000);
     assert.equal(config.headers.impersonation, 'pass');
+    // Connection limits are on without being configured: kube-apiserver's timeouts, rapid-reset limits.
+    assert.deepEqual(config.connections, { readHeaderTimeoutMs: 32_000, idleTimeoutMs: 90_000, http2: { maxConcurrentStreams: 100, resetBurst: 200, resetsPerSecond: 20 } });
+    assert.equal(config.upstream.connectTimeoutMs, 5_000);
+    assert.equal(config.upstream.responseHeaderTimeoutMs, 60_000);
+  });
+});
+
+test('connection limits and upstream timeouts map to milliseconds; nonsense is refused', async () => {
+  await withTempDir(async (dir) => {
+    await writeCerts(dir);
+    const file = join(dir, 'gateway.yaml');
+    const base = [
+      'tls: { certFile: certs/gateway.crt, keyFile: certs/gateway.key }',
+      'routing: { embedded: { file: routes.yaml } }',
+    ];
+    await writeFile(file, [
+      ...base,
+      'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key, connectTimeoutSeconds: 0.5, responseHeaderTimeoutSeconds: 2 }',
+      'connections: { readHeaderTimeoutSeconds: 10, idleTimeoutSeconds: 0, http2: { maxConcurrentStreams: 250 } }',
+    ].join('\n'));
+    const config = await loadConfig(gatewayConfigKind, file);
+    assert.equal(config.upstream.connectTimeoutMs, 500);
+    assert.equal(config.upstream.responseHeaderTimeoutMs, 2_000);
+    assert.deepEqual(config.connections, { readHeaderTimeoutMs: 10_000, idleTimeoutMs: 0, http2: { maxConcurrentStreams: 250, resetBurst: 200, resetsPerSecond: 20 } });
+
+    await writeFile(file, [
+      ...base,
+      'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key, connectTimeoutSeconds: 0 }',
+      'connections: { readHeaderTimeoutSeconds: 0, http2: { maxConcurrentStreams: 0, resetsPerSecond: 1.5 } }',
+    ].join('\n'));
+    await assert.rejects(loadConfig(gatewayConfigKind, file), (err: ConfigError) => {
+      assert.deepEqual(err.issues.map((i) => i.field).sort(), [
+        'connections.http2.maxConcurrentStreams',
+        'connections.http2.resetsPerSecond',
+        'connections.readHeaderTimeoutSeconds',
+        'upstream.connectTimeoutSeconds',
+      ]);
+      return true;
+    });
   });
 });
 

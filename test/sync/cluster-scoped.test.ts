@@ -5,11 +5,13 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { loadKubeconfig } from '../../src/kube/kubeconfig.ts';
+import { silentLog, type Log } from '../../src/log.ts';
 import { startComposition, type Composition } from '../../src/sim/composition.ts';
 import type { ApiClient } from '../../src/sim/index.ts';
 import { namespaceName } from '../../src/sync/naming.ts';
 import type { PublishedResource, RelatedResource } from '../../src/sync/types.ts';
 import { SyncWorker } from '../../src/sync/worker.ts';
+import { recordingLog } from '../helpers/log.ts';
 import { makeTempDir, waitFor } from '../helpers/wait.ts';
 import { providerPath, startSyncStack, type SyncStack, type Workspace } from './stack.ts';
 
@@ -88,7 +90,7 @@ async function get<T>(path: string): Promise<T | undefined> {
   return res.status === 200 ? res.body : undefined;
 }
 
-async function startWorker(agentName: string, suffix: string, related: RelatedResource, log: (msg: string, fields?: Record<string, unknown>) => void = () => {}): Promise<SyncWorker> {
+async function startWorker(agentName: string, suffix: string, related: RelatedResource, log: Log = silentLog): Promise<SyncWorker> {
   const resource: PublishedResource = { group, version, resource: 'networks', kind: 'Network', namespaceSuffix: suffix, related: [related] };
   const worker = new SyncWorker({
     agentName,
@@ -134,8 +136,9 @@ test('with a namespace in the rule, the Secret of a cluster-scoped object comes 
 });
 
 test('without a namespace in the rule, the worker refuses in its metrics and log, and still syncs the object', async (t) => {
-  const logs: { msg: string; fields: Record<string, unknown> }[] = [];
-  const worker = await startWorker('network-bare', 'netb', connectionSecret, (msg, fields = {}) => logs.push({ msg, fields }));
+  const log = recordingLog();
+  const logs = log.entries;
+  const worker = await startWorker('network-bare', 'netb', connectionSecret, log);
   t.after(() => worker.stop());
   await createNetwork('lab');
   await waitFor(async () => ready(await get<Item>(networks('lab'))), { what: 'status back' });

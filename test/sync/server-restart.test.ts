@@ -11,6 +11,7 @@ import { startComposition } from '../../src/sim/composition.ts';
 import type { ApiResponse, SimShard } from '../../src/sim/index.ts';
 import { SyncWorker } from '../../src/sync/worker.ts';
 import type { PublishedResource } from '../../src/sync/types.ts';
+import { recordingLog } from '../helpers/log.ts';
 import { makeTempDir, waitFor } from '../helpers/wait.ts';
 import { exportName, group, startSyncStack, version, type SyncStack, type Workspace } from './stack.ts';
 
@@ -38,7 +39,8 @@ async function restartMidSync(t: TestContext, target: (stack: SyncStack) => SimS
   await using tmp = await makeTempDir();
   const stack = await startSyncStack(tmp.dir);
   const composition = startComposition({ client: stack.serviceClient, group, version, resource: 'virtualmachines' });
-  const logs: { msg: string; fields: Record<string, unknown> }[] = [];
+  const log = recordingLog();
+  const logs = log.entries;
   const worker = new SyncWorker({
     agentName: 'compute',
     resources: [resource],
@@ -51,7 +53,7 @@ async function restartMidSync(t: TestContext, target: (stack: SyncStack) => SimS
     resyncMs: 600_000,
     // Three attempts within a quarter of a second: any outage here outlasts it.
     ...(outlastRetryBudget ? { retry: { maxAttempts: 3, backoff: { baseMs: 20, capMs: 100, jitter: 0.5 } } } : {}),
-    log: (msg, fields = {}) => logs.push({ msg, fields }),
+    log,
   });
   t.after(async () => {
     await worker.stop();

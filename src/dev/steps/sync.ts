@@ -30,6 +30,9 @@ export const sync: DevStep = {
     stack.onStop('composition controller', () => composition.stop());
 
     const provider = await createWorkspace(stack, { path: providerPath, shard: 'shard-a' });
+    // Routed like every workspace: the provider's own agents (a service account of root:compute) reach
+    // the export's virtual workspace through the gateway.
+    stack.workspaces.push(provider);
     const rootClient = await rootShard.client();
     stack.onStop('provider client', async () => rootClient.close());
     await publishComputeExport(rootClient, provider.cluster, providerPath);

@@ -6,7 +6,7 @@
 // all have: 0 when each drained cleanly. A second signal exits at once; the workers follow, since a
 // cluster worker exits when its channel to the primary closes.
 import cluster, { type Worker } from 'node:cluster';
-import type { Logger } from 'pino';
+import type { Log } from '../../log.ts';
 import { Counter, Registry } from 'prom-client';
 import { GroupMetrics } from './group-metrics.ts';
 import { encodeRole, isProtocolMessage, WORKER_ROLE_ENV, type SupervisorMessage, type WorkerMessage } from './protocol.ts';
@@ -17,7 +17,7 @@ export interface SupervisorOptions {
   port: number;
   /** The workers' drain bound; the supervisor gives up on them a little later. */
   drainTimeoutMs: number;
-  logger: Logger;
+  logger: Log;
   /** Named in the "serving" line. */
   configFile: string;
   /** Restart delay after an unexpected exit, doubled for each further one in a row, up to maxRestartDelayMs. */
@@ -46,7 +46,7 @@ export function superviseWorkers(options: SupervisorOptions): Promise<number> {
 
 class Supervisor {
   readonly #options: SupervisorOptions;
-  readonly #log: Logger;
+  readonly #log: Log;
   readonly #slots: Slot[];
   readonly #metrics: GroupMetrics;
   readonly #restarts: Counter;
@@ -178,7 +178,7 @@ class Supervisor {
     }
     // The workers cut what is left at their bound and exit; this only catches one that hangs anyway.
     setTimeout(() => {
-      this.#log.error('workers overran the drain bound; killing them');
+      this.#log.error({}, 'workers overran the drain bound; killing them');
       for (const slot of this.#slots) slot.worker?.process.kill('SIGKILL');
       this.#exitCode = 1;
     }, this.#options.drainTimeoutMs + 10_000).unref();

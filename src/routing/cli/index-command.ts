@@ -3,12 +3,21 @@
 // `--once` lists every shard, writes what it found, removes stale routes and exits.
 import { readFile } from 'node:fs/promises';
 import { pino } from 'pino';
+import { exitCode, runUntilStopped } from '../../command/lifecycle.ts';
 import type { Command, OptionValues } from '../../command/types.ts';
+import { logLevels, type LogLevel } from '../../log.ts';
 import { loadKubeconfig } from '../../kube/kubeconfig.ts';
 import { Indexer, startLeasedIndexer, type IndexerCredentials } from '../indexer.ts';
 import { redisTableGeneration } from '../redis-generation.ts';
 import { RedisRouteStore } from '../redis-route-store.ts';
 import { redisConnection, redisOptions, report, stringOption, UsageError, whyFailed } from './common.ts';
+
+/** The lease is released and the watches closed within this; an unreachable Redis does not hold the exit. */
+const drainTimeoutMs = 10_000;
+
+function isLogLevel(value: string): value is LogLevel {
+  return (logLevels as readonly string[]).includes(value);
+}
 
 async function credentialsFrom(values: OptionValues): Promise<IndexerCredentials> {
   const kubeconfig = stringOption(values, 'kubeconfig');
@@ -25,6 +34,8 @@ async function credentialsFrom(values: OptionValues): Promise<IndexerCredentials
 }
 
 async function run(values: OptionValues): Promise<number> {
+  const level = stringOption(values, 'log-level') ?? 'info';
+  if (!isLogLevel(level)) return report('index', new UsageError(`--log-level must be one of ${logLevels.join(', ')}, not "${level}"`));
   let store: RedisRouteStore;
   let credentials: IndexerCredentials;
   try {
@@ -32,10 +43,12 @@ async function run(values: OptionValues): Promise<number> {
     credentials = await credentialsFrom(values);
     store = RedisRouteStore.connect(config);
   } catch (err) {
-    return report('index', err instanceof UsageError || !(err instanceof Error) ? err : new UsageError(err.message));
+    if (err instanceof UsageError || !(err instanceof Error)) return report('index', err);
+    // A file the flags name is missing or invalid: a config error, exit 1 as in every command.
+    process.stderr.write(`kcp-edge index: ${err.message}\n`);
+    return exitCode.config;
   }
-  const logger = pino({ name: 'kcp-edge-index', level: stringOption(values, 'log-level') ?? 'info' }, pino.destination(2));
-  const log = { info: (f: object, m: string) => logger.info(f, m), warn: (f: object, m: string) => logger.warn(f, m) };
+  const log = pino({ name: 'kcp-edge-index', level }, pino.destination(2));
 
   if (values['once'] === true) {
     const indexer = new Indexer({ store, credentials, log, generation: redisTableGeneration(store.client, store.keys) });
@@ -43,7 +56,7 @@ async function run(values: OptionValues): Promise<number> {
       await indexer.start();
       await indexer.synced();
       process.stdout.write(`indexed: ${indexer.writes} route change(s)\n`);
-      return 0;
+      return exitCode.ok;
     } catch (err) {
       return report('index', whyFailed(err, store));
     } finally {
@@ -53,14 +66,15 @@ async function run(values: OptionValues): Promise<number> {
   }
 
   const lease = startLeasedIndexer(store, credentials, log);
-  logger.info({ holder: lease.holder }, 'kcp-edge index: waiting for the indexer lease');
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGTERM', stop).once('SIGINT', stop);
+  log.info({ holder: lease.holder }, 'kcp-edge index: waiting for the indexer lease');
+  return runUntilStopped({
+    log,
+    drainTimeoutMs,
+    async drain() {
+      await lease.stop();
+      await store.close();
+    },
   });
-  await lease.stop();
-  await store.close();
-  return 0;
 }
 
 export const command: Command = {

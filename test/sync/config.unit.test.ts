@@ -36,6 +36,7 @@ test('a valid sync config loads with defaults and its kubeconfigs read', async (
     assert.equal(config.workers, 16);
     assert.equal(config.resyncMs, 300_000);
     assert.deepEqual(config.listen, { host: '127.0.0.1', port: 9464 });
+    assert.equal(config.logLevel, 'info');
     assert.deepEqual(config.resources[0]?.related, [{ kind: 'Secret', nameFrom: 'spec.writeConnectionSecretToRef.name' }]);
   });
 });

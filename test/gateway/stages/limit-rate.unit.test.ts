@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { limitRate } from '../../../src/gateway/stages/limit-rate.ts';
+import { parseWorkspacePath } from '../../../src/gateway/stages/parse-workspace-path.ts';
+import { isGatewayError } from '../../../src/kube/gateway-error.ts';
+import type { LimitContext, LimitDecision, Limiter } from '../../../src/ratelimit/types.ts';
+import { fakeContext, resolution, shard } from '../fake-context.ts';
+
+/** A limiter giving one fixed decision, recording what it was asked and how often slots were freed. */
+function limiter(allowed: boolean) {
+  const asked: LimitContext[] = [];
+  let released = 0;
+  const decision: LimitDecision = {
+    allowed,
+    retryAfterSeconds: allowed ? 0 : 4,
+    flowSchema: { name: 'per-org', uid: 'fs-uid' },
+    priorityLevel: { name: 'tenants', uid: 'pl-uid' },
+    ...(allowed ? {} : { message: 'too many requests from org-acme' }),
+    release: () => void released++,
+  };
+  const impl: Limiter = {
+    admit: async (_identity, _attrs, context) => {
+      asked.push(context);
+      return decision;
+    },
+    close: async () => {},
+  };
+  return { impl, asked, released: () => released };
+}
+
+function request() {
+  const exchange = fakeContext({ url: '/clusters/root:org-acme:proj/api/v1/configmaps?watch=1' });
+  parseWorkspacePath(exchange.ctx);
+  exchange.ctx.identity = { user: 'alice', groups: [], extra: {} };
+  return exchange;
+}
+
+test('an admitted request carries the flow headers and holds its slot until it is over', async () => {
+  const l = limiter(true);
+  const { ctx, res } = request();
+  ctx.target = resolution('root:org-acme:proj', shard('east'), 'c-proj');
+  await limitRate(l.impl)(ctx);
+  assert.deepEqual(l.asked, [{ workspace: 'root:org-acme:proj', org: 'org-acme' }]);
+  assert.equal(res.headers['x-kubernetes-pf-flowschema-uid'], 'fs-uid');
+  assert.equal(res.headers['x-kubernetes-pf-prioritylevel-uid'], 'pl-uid');
+  assert.equal(ctx.limit?.flowSchema.name, 'per-org');
+  assert.equal(l.released(), 0);
+  ctx.clientClosed();
+  assert.equal(l.released(), 1);
+});
+
+test('an unresolved workspace is limited by the path it names', async () => {
+  const l = limiter(true);
+  await limitRate(l.impl)(request().ctx);
+  assert.deepEqual(l.asked, [{ workspace: 'root:org-acme:proj', org: 'org-acme' }]);
+});
+
+test('over the limit is 429 with Retry-After, still saying which flow judged it', async () => {
+  const l = limiter(false);
+  const { ctx, res } = request();
+  await assert.rejects(
+    limitRate(l.impl)(ctx),
+    (err) => isGatewayError(err) && err.httpStatus === 429 && err.retryAfterSeconds === 4 && err.message === 'too many requests from org-acme',
+  );
+  assert.equal(res.headers['x-kubernetes-pf-flowschema-uid'], 'fs-uid');
+});

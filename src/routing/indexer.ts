@@ -334,7 +334,7 @@ export class Indexer {
   #startGrace(id: string): void {
     clearTimeout(this.#graceTimer);
     this.#graceTimer = setTimeout(() => {
-      this.#markPartial(id)
+      void this.#markPartial(id)
         .catch((err: unknown) => {
           this.#log.warn({ err: String(err) }, 'indexer: cannot mark the routing table partial; retrying');
           return false;

@@ -201,7 +201,11 @@ export class RedisRoutingTable implements RoutingTable {
       if (!current) void this.#refreshState();
       if (!state.complete) {
         if (this.#inflight.get(key) === flight) this.#inflight.delete(key);
-        throw this.#unavailable(new Error(`the routing table is ${state.serving ? 'partial (a shard is not listed yet)' : 'being rebuilt (Redis lost its data)'}; ${key} is not indexed`));
+        // Not a Redis error (Redis answered): the same 503 a client gets while Redis is away.
+        throw new GatewayError('ROUTING_UNAVAILABLE', 'the routing table is temporarily unavailable', {
+          retryAfterSeconds: this.#retryAfterSeconds,
+          internalReason: `the routing table is ${state.serving ? 'partial (a shard is not listed yet)' : 'being rebuilt (Redis lost its data)'}; ${key} is not indexed`,
+        });
       }
     }
     // Cache only what no later change may have overtaken: a resubscription drops the flight, and a

@@ -80,7 +80,12 @@ export class LeaseRunner {
     this.#renewedAt = Date.now();
     if (this.#work === undefined && !this.#stopped) {
       this.#options.log?.info({ holder: this.holder }, 'indexer lease acquired: indexing');
-      this.#work = await this.#options.run();
+      try {
+        this.#work = await this.#options.run();
+      } catch (err) {
+        // Redis failing between the lease and the first registry read: the next round starts it again.
+        this.#options.log?.warn({ holder: this.holder, err: err instanceof Error ? err.message : String(err) }, 'indexer could not start; retrying');
+      }
     }
   }
 

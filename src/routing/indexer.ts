@@ -2,6 +2,9 @@
 // Workspaces and LogicalClusters across all logical clusters (`/clusters/*/…`), resuming from the last
 // resourceVersion and re-listing on 410 Gone, and writes the route each logical cluster should have.
 // Routes of a watched shard that no longer stand for anything are removed once that shard is listed.
+// With a table generation (Redis), the indexer also answers for the table as a whole: it seeds a
+// generation when the table has none, re-registers its shards and rewrites every route when the
+// generation changes (Redis lost its data), and marks the generation complete once all is written.
 import { RestClient, type KubeObject } from '../kube/rest-client.ts';
 import { Reflector } from '../kube/reflector.ts';
 import type { RouteStore } from './route-store.ts';
@@ -9,6 +12,7 @@ import type { Shard } from './types.ts';
 import { clusterOf, WorkspaceIndex } from './workspace-index.ts';
 import { LeaseRunner } from './indexer-lease.ts';
 import type { RedisRouteStore } from './redis-route-store.ts';
+import { redisTableGeneration, type TableGeneration } from './redis-generation.ts';
 import { silentLog, type Log } from '../log.ts';
 
 export const WORKSPACES_PATH = '/clusters/*/apis/tenancy.kcp.io/v1alpha1/workspaces';
@@ -27,6 +31,10 @@ export interface IndexerOptions {
   credentials: IndexerCredentials;
   /** How often the shard registry is re-read for added, changed and removed shards; default 5 s. */
   shardRefreshMs?: number;
+  /** The table's generation marker; without one (the embedded store) the table is never lost. */
+  generation?: TableGeneration;
+  /** How long a rebuild waits for unlisted shards before the table serves what is known (partial); default 30 s. */
+  rebuildGraceMs?: number;
   log?: Log;
 }
 
@@ -53,6 +61,11 @@ export class Indexer {
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
   #syncWaiters: (() => void)[] = [];
+  /** The table generation this indexer writes into, and one it still has to mark complete. */
+  #generation: string | undefined;
+  #toComplete: string | undefined;
+  #graceTimer: NodeJS.Timeout | undefined;
+  #unfollow: (() => void) | undefined;
   /** Writes done (route puts and deletes), for tests and logs. */
   writes = 0;
 
@@ -78,8 +91,16 @@ export class Indexer {
 
   async start(): Promise<void> {
     await this.#refresh();
-    this.#timer = setInterval(() => void this.#refresh().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'indexer: cannot read the shard registry')), this.#options.shardRefreshMs ?? 5_000);
+    this.#timer = setInterval(() => this.refreshNow(), this.#options.shardRefreshMs ?? 5_000);
     this.#timer.unref();
+    // A reconnect may be to a Redis that lost the table: look at once rather than at the next tick.
+    this.#unfollow = this.#options.generation?.onReconnect?.(() => this.refreshNow());
+  }
+
+  /** Re-reads the shard registry (and the table's generation) now; failures are logged and retried by the next tick. */
+  refreshNow(): void {
+    if (this.#stopped) return;
+    this.#refresh().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'indexer: cannot read the shard registry'));
   }
 
   /** Resolves when every shard registered now has been listed and its routes written. */
@@ -99,6 +120,8 @@ export class Indexer {
 
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#unfollow?.();
+    clearTimeout(this.#graceTimer);
     if (this.#timer !== undefined) clearInterval(this.#timer);
     const watches = [...this.#watches.values()];
     this.#watches.clear();
@@ -119,6 +142,8 @@ export class Indexer {
   }
 
   async #refreshShards(): Promise<void> {
+    if (this.#stopped) return;
+    await this.#followGeneration();
     if (this.#stopped) return;
     const shards = await this.#options.store.listShards();
     if (this.#stopped) return;
@@ -142,6 +167,48 @@ export class Indexer {
       if (this.#stopped) return;
       this.#watches.set(shard.name, this.#startWatch(shard));
     }
+    await this.#completeGeneration();
+  }
+
+  /**
+   * Seeds a generation if the table has none. A generation other than the one written into means the
+   * table was lost: the shards watched here are registered again (the seed may lack some) and every
+   * route this indexer knows is rewritten; the new generation is marked complete once that is done.
+   */
+  async #followGeneration(): Promise<void> {
+    const generation = this.#options.generation;
+    if (generation === undefined) return;
+    const { id, complete } = await generation.ensure();
+    if (id === this.#generation) return;
+    const lost = this.#generation !== undefined;
+    this.#generation = id;
+    this.#toComplete = complete ? undefined : id;
+    if (!complete) this.#startGrace(id);
+    if (!lost) return;
+    const watched = [...this.#watches.values()].map((w) => w.shard);
+    this.#log.warn({ generation: id, shards: watched.length, routes: this.#index.clusters().length }, 'indexer: the routing table was lost; re-registering shards and rewriting every route');
+    const registered = new Set((await this.#options.store.listShards()).map((s) => s.name));
+    for (const shard of watched) if (!registered.has(shard.name)) await this.#options.store.putShard(shard);
+    this.#written.clear();
+    this.#markDirty(this.#index.clusters());
+  }
+
+  /**
+   * Marks the generation complete once every shard is listed and no route is left to write. Never
+   * with no shard at all: an empty table is not a complete one, and would answer 403 for everything.
+   */
+  async #completeGeneration(): Promise<void> {
+    const id = this.#toComplete;
+    const generation = this.#options.generation;
+    if (id === undefined || generation === undefined || this.#watches.size === 0 || !this.#allSynced()) return;
+    await this.#drain();
+    if (this.#stopped || this.#toComplete !== id || this.#dirty.size > 0 || !this.#allSynced()) return;
+    const completed = await generation.complete(id);
+    if (this.#toComplete === id) {
+      this.#toComplete = undefined;
+      clearTimeout(this.#graceTimer);
+    }
+    if (completed) this.#log.info({ generation: id, writes: this.writes }, 'indexer: every shard listed and every route written; the routing table is complete');
   }
 
   #startWatch(shard: Shard): ShardWatch {
@@ -153,7 +220,7 @@ export class Indexer {
     let pending = 2;
     const onSynced = () => {
       if (--pending > 0) return;
-      void this.#drain().then(() => this.#collectGarbage(watch));
+      void this.#collectGarbageUntilDone(watch);
     };
     const onError = (err: unknown) => this.#log.warn({ shard: shard.name, err: err instanceof Error ? err.message : String(err) }, 'indexer: watch failed; retrying');
     const keyOf = (o: KubeObject) => `${clusterOf(o) ?? ''}|${o.metadata.name}`;
@@ -259,6 +326,52 @@ export class Indexer {
     return undefined;
   }
 
+  /**
+   * A shard that cannot be listed (down, unreachable) must not hold every replica unready: once the grace
+   * period is over and some shard is listed, the table is marked partial. Tried again each period
+   * until it is marked, or the generation is complete or replaced.
+   */
+  #startGrace(id: string): void {
+    clearTimeout(this.#graceTimer);
+    this.#graceTimer = setTimeout(() => {
+      void this.#markPartial(id)
+        .catch((err: unknown) => {
+          this.#log.warn({ err: String(err) }, 'indexer: cannot mark the routing table partial; retrying');
+          return false;
+        })
+        .then((marked) => {
+          if (!marked && !this.#stopped && this.#toComplete === id) this.#startGrace(id);
+        });
+    }, this.#options.rebuildGraceMs ?? 30_000);
+    this.#graceTimer.unref();
+  }
+
+  async #markPartial(id: string): Promise<boolean> {
+    const generation = this.#options.generation;
+    const watches = [...this.#watches.values()];
+    if (generation === undefined || !watches.some((w) => w.synced)) return false;
+    await this.#drain();
+    if (this.#stopped || this.#toComplete !== id) return true;
+    if (!(await generation.partial(id))) return true; // replaced: the next registry read follows the new one
+    const unlisted = watches.filter((w) => !w.synced).map((w) => w.shard.name);
+    this.#log.warn({ generation: id, unlisted }, 'indexer: shards not listed within the grace period; the routing table serves what is known, unknown workspaces get 503 until they are');
+    return true;
+  }
+
+  /** Runs the clean-up after a shard's first list, retrying while Redis fails (it decides when the shard counts as synced). */
+  async #collectGarbageUntilDone(watch: ShardWatch): Promise<void> {
+    while (!this.#stopped && this.#watches.get(watch.shard.name) === watch) {
+      try {
+        await this.#drain();
+        await this.#collectGarbage(watch);
+        return;
+      } catch (err) {
+        this.#log.warn({ shard: watch.shard.name, err: err instanceof Error ? err.message : String(err) }, 'indexer: cannot clean up stale routes; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
   /** After a shard's first list: its routes that no logical cluster or workspace stands for go. */
   async #collectGarbage(watch: ShardWatch): Promise<void> {
     if (this.#stopped || this.#watches.get(watch.shard.name) !== watch) return;
@@ -273,6 +386,9 @@ export class Indexer {
     if (stale.length > 0) this.#log.info({ shard: watch.shard.name, removed: stale.length }, 'indexer: removed routes of workspaces that no longer exist');
     watch.synced = true;
     this.#log.info({ shard: watch.shard.name }, 'indexer: shard listed; watching');
+    // Before waking: whoever waits for synced() (`kcp-edge index --once`) may stop right after. Failing
+    // here is retried by the next registry read.
+    await this.#completeGeneration().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'indexer: cannot mark the routing table complete; retrying'));
     if (this.#allSynced()) for (const wake of this.#syncWaiters.splice(0)) wake();
   }
 }
@@ -286,7 +402,8 @@ export interface LeasedIndexer {
 }
 
 /** Runs an indexer on whichever replica holds the Redis lease (exactly one at a time); stop() releases it. */
-export function startLeasedIndexer(store: RedisRouteStore, credentials: IndexerCredentials, log: Log): LeasedIndexer {
+export function startLeasedIndexer(store: RedisRouteStore, credentials: IndexerCredentials, log: Log, seedShards: readonly Shard[] = []): LeasedIndexer {
+  const generation = redisTableGeneration(store.client, store.keys, seedShards);
   let current = credentials;
   let running: Indexer | undefined;
   const lease = new LeaseRunner({
@@ -294,9 +411,15 @@ export function startLeasedIndexer(store: RedisRouteStore, credentials: IndexerC
     keys: store.keys,
     log,
     async run() {
-      const indexer = new Indexer({ store, credentials: current, log });
+      const indexer = new Indexer({ store, credentials: current, log, generation });
       running = indexer;
-      await indexer.start();
+      try {
+        await indexer.start();
+      } catch (err) {
+        if (running === indexer) running = undefined;
+        await indexer.stop();
+        throw err;
+      }
       return {
         async stop() {
           if (running === indexer) running = undefined;

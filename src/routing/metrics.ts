@@ -9,6 +9,7 @@ export interface RoutingMetrics {
   routeChanges: Counter;
   cacheEntries: Gauge;
   secondsSinceSync: Gauge;
+  tableComplete: Gauge;
   shardUp: Gauge<'shard'>;
   shardProbeFailures: Counter<'shard'>;
   /** The table tells the gauges how to read its state at scrape time. */
@@ -18,6 +19,8 @@ export interface RoutingMetrics {
 export interface RoutingMetricsSource {
   cacheSize(): number;
   secondsSinceSync(): number;
+  /** 1 when the table's routes are complete, 0 while it is rebuilt (or partial) after Redis lost it. */
+  tableComplete(): number;
 }
 
 export function registerRoutingMetrics(registry: Registry): RoutingMetrics {
@@ -44,6 +47,15 @@ export function registerRoutingMetrics(registry: Registry): RoutingMetrics {
       aggregator: 'max',
       collect() {
         if (source !== undefined) this.set(source.secondsSinceSync());
+      },
+    }),
+    tableComplete: new Gauge({
+      name: 'kcp_edge_routing_table_complete',
+      help: 'Whether the routing table is complete (1), or being rebuilt after Redis lost it, or never seeded (0): unknown workspaces get 503, /readyz is 503 unless partial.',
+      registers,
+      aggregator: 'min',
+      collect() {
+        if (source !== undefined) this.set(source.tableComplete());
       },
     }),
     // Each worker process of one serve tracks shard health itself; 0 when any of them fails the shard fast.

@@ -20,6 +20,12 @@ export interface RoutingKeys {
   indexerLease: string;
   /** Hash: shard name → the latest health verdict a gateway replica reported (for `shards list`). */
   shardHealth: string;
+  /**
+   * Hash {id, routes}: which incarnation of the table this is, and whether its routes are complete
+   * (`complete`) or still being written by the indexer (`rebuilding`). A Redis that lost its data has
+   * no marker (or, once re-seeded, another id): that is how replicas tell "unknown" from "gone".
+   */
+  generation: string;
 }
 
 export function routingKeys(prefix: string = DEFAULT_KEY_PREFIX): RoutingKeys {
@@ -33,6 +39,7 @@ export function routingKeys(prefix: string = DEFAULT_KEY_PREFIX): RoutingKeys {
     channel: `${base}changes`,
     indexerLease: `${base}indexer-lease`,
     shardHealth: `${base}shard-health`,
+    generation: `${base}generation`,
   };
 }
 
@@ -45,6 +52,8 @@ export interface ChangeMessage {
   path?: string;
   clusters?: string[];
   shard?: string;
+  /** The table's generation was seeded or completed: replicas re-read it. */
+  generation?: string;
 }
 
 export function parseChangeMessage(text: string): ChangeMessage | undefined {
@@ -55,6 +64,7 @@ export function parseChangeMessage(text: string): ChangeMessage | undefined {
     const message: ChangeMessage = { rev: typeof v.rev === 'number' ? v.rev : 0 };
     if (typeof v.path === 'string') message.path = v.path;
     if (typeof v.shard === 'string') message.shard = v.shard;
+    if (typeof v.generation === 'string') message.generation = v.generation;
     if (Array.isArray(v.clusters)) message.clusters = v.clusters.filter((c): c is string => typeof c === 'string');
     return message;
   } catch {

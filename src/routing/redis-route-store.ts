@@ -102,8 +102,8 @@ export class RedisRouteStore implements RouteStore {
   }
 
   async getRoute(pathOrCluster: string): Promise<Route | undefined> {
-    const found = await runScript(this.client, RESOLVE, [this.keys.routes, this.keys.clusters, this.keys.rev], [pathOrCluster]);
-    if (!Array.isArray(found) || found.length < 3) return undefined;
+    const found = await runScript(this.client, RESOLVE, [this.keys.routes, this.keys.clusters, this.keys.rev, this.keys.generation, this.keys.shards], [pathOrCluster]);
+    if (!Array.isArray(found) || found.length !== 3) return undefined;
     return decodeRoute(String(found[1]), String(found[2]));
   }
 

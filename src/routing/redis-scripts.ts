@@ -9,7 +9,7 @@ export interface LuaScript {
   sha: string;
 }
 
-function script(source: string): LuaScript {
+export function script(source: string): LuaScript {
   return { source, sha: createHash('sha1').update(source).digest('hex') };
 }
 
@@ -24,9 +24,11 @@ export async function runScript(client: RedisClient, s: LuaScript, keys: string[
 }
 
 /**
- * KEYS: routes, clusters, rev. ARGV: path or logical-cluster name. Returns {rev, path, routeJSON}, or
- * {rev} when unknown; rev is the table's revision the answer reflects, so a reader can tell whether a
- * change message it receives afterwards is already contained in the answer.
+ * KEYS: routes, clusters, rev, generation, shards. ARGV: path or logical-cluster name. Returns {rev,
+ * path, routeJSON}, or when unknown {rev, generation id or '', its routes state or '', 1 if the table
+ * holds any shard or route else 0}; rev is the table's revision the answer reflects, so a reader can
+ * tell whether a change message it receives afterwards is already contained in the answer. An unknown
+ * answer carries the table's state because "unknown" only means "does not exist" in a complete table.
  */
 export const RESOLVE = script(`
 local rev = tonumber(redis.call('GET', KEYS[3]) or '0')
@@ -37,7 +39,10 @@ if p then
   v = redis.call('HGET', KEYS[1], p)
   if v then return {rev, p, v} end
 end
-return {rev}
+local g = redis.call('HMGET', KEYS[4], 'id', 'routes')
+local has = 0
+if redis.call('EXISTS', KEYS[1]) == 1 or redis.call('EXISTS', KEYS[5]) == 1 then has = 1 end
+return {rev, g[1] or '', g[2] or '', has}
 `);
 
 /**

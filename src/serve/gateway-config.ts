@@ -10,6 +10,7 @@ import type { TokenWebhookSettings } from '../auth/token-webhook.ts';
 import { loadWebhookKubeconfig } from '../auth/webhook-kubeconfig.ts';
 import { applyRedisAuth, type RedisAuthField } from '../routing/redis-auth-settings.ts';
 import { parseRedisUrl, redactRedisUrl, type RedisConnectionConfig } from '../routing/redis-connection.ts';
+import type { Shard } from '../routing/types.ts';
 import { defaultClientConnectionLimits, type ClientConnectionLimits } from '../gateway/client-connection-limits.ts';
 import { defaultDroppedGroups } from '../gateway/stages/authenticate.ts';
 import { defineConfig, type BuildContext, formatIssue, isConfigError, type FieldPath, type DeepReadonly } from '../config/index.ts';
@@ -34,6 +35,7 @@ interface RawGatewayConfig {
       cacheMaxEntries: number;
       negativeCacheSeconds: number;
       runIndexer: boolean;
+      seedShards: { name: string; url: string; caFile?: string; labels: Record<string, string> }[];
     };
   };
   shardHealth: { enabled: boolean; intervalSeconds: number; downIntervalSeconds: number; failureThreshold: number };
@@ -69,6 +71,8 @@ export type RoutingSource =
       cacheMax: number;
       negativeTtlMs: number;
       runIndexer: boolean;
+      /** Shards the indexer registers when it finds the table without a generation (new, or lost by Redis). */
+      seedShards: Shard[];
     };
 
 export interface GatewayConfig {
@@ -155,6 +159,20 @@ const schema = object(
             cacheMaxEntries: { type: 'integer', minimum: 1, default: 100000 },
             negativeCacheSeconds: { type: 'number', minimum: 0, maximum: 300, default: 5 },
             runIndexer: { type: 'boolean', default: false },
+            seedShards: {
+              type: 'array',
+              default: [],
+              items: object(
+                {
+                  name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$', errorMessage: 'must be a DNS label' },
+                  url: { type: 'string', pattern: '^https?://[^/]', errorMessage: 'must be an https:// URL' },
+                  caFile: file,
+                  labels: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
+                },
+                ['name', 'url'],
+                false,
+              ),
+            },
           },
           ['url'],
           false,
@@ -281,6 +299,7 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
         cacheMax: redis.cacheMaxEntries,
         negativeTtlMs: Math.round(redis.negativeCacheSeconds * 1000),
         runIndexer: redis.runIndexer,
+        seedShards: await buildSeedShards(redis.seedShards, ctx),
       };
     }
   }
@@ -338,6 +357,20 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
 }
 
 type RawRedis = NonNullable<DeepReadonly<RawGatewayConfig>['routing']['redis']>;
+
+/** The seed shards with their CA bundles read; a name given twice is reported. */
+async function buildSeedShards(seeds: RawRedis['seedShards'], ctx: BuildContext): Promise<Shard[]> {
+  const shards: Shard[] = [];
+  const seen = new Set<string>();
+  for (const [i, seed] of seeds.entries()) {
+    const at: FieldPath = ['routing', 'redis', 'seedShards', i];
+    if (seen.has(seed.name)) ctx.issue([...at, 'name'], `shard "${seed.name}" is named twice`);
+    seen.add(seed.name);
+    const ca = seed.caFile === undefined ? undefined : await readPem(ctx, [...at, 'caFile'], seed.caFile, 'CERTIFICATE');
+    shards.push({ name: seed.name, url: seed.url, ...(ca === undefined ? {} : { ca }), state: 'active', labels: { ...seed.labels } });
+  }
+  return shards;
+}
 
 /**
  * The shared table's connection: the URL plus the settings beside it. The secret files are read here

@@ -83,7 +83,7 @@ export async function openRoutingTable(source: DeepReadonly<RoutingSource>, log:
 
 /** The routing source `--redis URL` (and its --redis-* flags) stands for: the shared table with default cache settings. */
 export function redisRoutingSource(redis: RedisConnectionConfig, url: string): RoutingSource {
-  return { kind: 'redis', redis, url: redactRedisUrl(url), cacheMax: 100_000, negativeTtlMs: 5_000, runIndexer: false };
+  return { kind: 'redis', redis, url: redactRedisUrl(url), cacheMax: 100_000, negativeTtlMs: 5_000, runIndexer: false, seedShards: [] };
 }
 
 export interface DependencyOverrides {
@@ -133,7 +133,8 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       ]);
       const store = RedisRouteStore.connect({ ...source.redis, nodes: source.redis.nodes.map((n) => ({ ...n })) });
       const credentials = { certPem: config.upstream.cert, keyPem: config.upstream.key, ...(config.upstream.ca === undefined ? {} : { caPem: config.upstream.ca }) };
-      const lease = startLeasedIndexer(store, credentials, logger.child({ component: 'indexer' }));
+      const seedShards = source.seedShards.map((s) => ({ ...s, labels: { ...s.labels } }));
+      const lease = startLeasedIndexer(store, credentials, logger.child({ component: 'indexer' }), seedShards);
       rotated.push((next) => lease.setCredentials({ certPem: next.clientCertPem, keyPem: next.clientKeyPem, ...(next.caPem === undefined ? {} : { caPem: next.caPem }) }));
       opened.push({
         async close() {

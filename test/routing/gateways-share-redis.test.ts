@@ -89,9 +89,13 @@ test('replicas share changes, survive a Redis outage and recover without a resta
   // Redis returns (empty, as after losing its data): the gateways pick it up without a restart.
   await redis.start();
   down = false;
+  // The store's own connection is back first: a command sent while it still reconnects may be refused
+  // (ioredis gives up on queued commands after maxRetriesPerRequest failed attempts).
+  await waitFor(() => store.client.status === 'ready', { what: "the test store's connection to be back" });
   await seed(a, b);
   await waitFor(async () => (await get(one.gateway, pki, workspace('org:api'))).status === 200, { what: 'cold lookups after Redis returns' });
-  // The cache was dropped on reconnect: the re-seeded route (back on shard-a) is used, not the cached move.
+  // Warm entries outlive the loss only until the table is whole again: then the re-seeded route (back
+  // on shard-a) is used, not the cached move.
   await waitFor(async () => (await get(two.gateway, pki, workspace('org:web'))).status === 200 && a.seen.filter((s) => s.url === '/clusters/webcluster/api/v1/namespaces').length === 3, { what: 'fresh route on two' });
 });
 

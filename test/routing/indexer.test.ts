@@ -7,11 +7,14 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
+import { isGatewayError } from '../../src/kube/gateway-error.ts';
 import { Indexer } from '../../src/routing/indexer.ts';
 import { LeaseRunner } from '../../src/routing/indexer-lease.ts';
 import { parseRedisUrl } from '../../src/routing/redis-connection.ts';
+import { readTableState, redisTableGeneration } from '../../src/routing/redis-generation.ts';
 import { RedisRouteStore } from '../../src/routing/redis-route-store.ts';
 import { RedisRoutingTable } from '../../src/routing/redis-routing-table.ts';
+import type { Shard } from '../../src/routing/types.ts';
 import { connectShards, createCertificateAuthority, createWorkspace, startShard, type ApiClient, type SimShard } from '../../src/sim/index.ts';
 import { recordingLog } from '../helpers/log.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
@@ -221,4 +224,90 @@ test('kcp-edge index --once writes the routes of what the shards hold', async ()
   );
   assert.match(stdout, /indexed: \d+ route change/);
   await routed('root:viacli', { shard: 'beta', phase: 'Ready' });
+});
+
+test('an indexer that finds the table without a generation seeds the configured shards; one that sees it lost rewrites every route', async (t) => {
+  // A table of its own (key prefix): the other tests' table is left alone.
+  const config = { ...parseRedisUrl(redis.url), keyPrefix: 'seeded:' };
+  const seeded = RedisRouteStore.connect(config);
+  t.after(() => seeded.close());
+  const seeds: Shard[] = [
+    { name: 'alpha', url: a.url, state: 'active', labels: {} },
+    { name: 'beta', url: b.url, state: 'active', labels: { seeded: 'yes' } },
+  ];
+  const generation = redisTableGeneration(seeded.client, seeded.keys, seeds);
+  const indexer = new Indexer({ store: seeded, credentials, shardRefreshMs: 100_000, generation });
+  t.after(() => indexer.stop());
+  const state = () => readTableState(seeded.client, seeded.keys);
+  assert.deepEqual(await state(), { generation: undefined, complete: false, serving: false }, 'an empty table is not a complete one');
+
+  await indexer.start();
+  await indexer.synced();
+  assert.deepEqual((await seeded.listShards()).map((s) => [s.name, s.labels]), [['alpha', {}], ['beta', { seeded: 'yes' }]]);
+  const first = await state();
+  assert.equal(first.complete, true);
+  const root = await seeded.getRoute('root');
+  assert.ok(root !== undefined, 'routes written');
+  const routeCount = () => seeded.client.hlen(seeded.keys.routes);
+  const written = await routeCount();
+
+  // Redis loses the table: nothing to go by but the indexer's own memory (and the seeds).
+  await seeded.client.del(...Object.values(seeded.keys));
+  indexer.refreshNow();
+  await waitFor(async () => {
+    const now = await state();
+    return now.complete && now.generation !== first.generation;
+  }, { what: 'a new complete generation' });
+  assert.equal(await routeCount(), written, 'every route rewritten');
+  assert.deepEqual((await seeded.getRoute('root'))?.shard, root.shard);
+  assert.deepEqual((await seeded.listShards()).map((s) => s.name), ['alpha', 'beta']);
+});
+
+test('a shard that cannot be listed leaves a rebuilt table partial: replicas serve what is known and are ready, unknown workspaces stay 503', async (t) => {
+  const config = { ...parseRedisUrl(redis.url), keyPrefix: 'partial:' };
+  const partial = RedisRouteStore.connect(config);
+  t.after(() => partial.close());
+  const replica = new RedisRoutingTable({ redis: config });
+  t.after(() => replica.close());
+  await replica.waitUntilSynced();
+  assert.equal(replica.ready(), false, 'nothing seeded yet: not ready');
+  const seeds: Shard[] = [
+    { name: 'alpha', url: a.url, state: 'active', labels: {} },
+    { name: 'beta', url: b.url, state: 'active', labels: {} },
+    { name: 'gone', url: 'https://127.0.0.1:9', state: 'active', labels: {} }, // nothing listens there
+  ];
+  const generation = redisTableGeneration(partial.client, partial.keys, seeds);
+  const indexer = new Indexer({ store: partial, credentials, shardRefreshMs: 100_000, rebuildGraceMs: 200, generation });
+  t.after(() => indexer.stop());
+  await indexer.start();
+
+  await waitFor(() => replica.ready(), { what: 'the replica ready once the table is partial' });
+  const state = await readTableState(partial.client, partial.keys);
+  assert.deepEqual([state.complete, state.serving], [false, true], 'partial');
+  assert.ok(await replica.resolve('root'), 'what the listed shards hold is served');
+  await assert.rejects(replica.resolve('root:nowhere'), (err: unknown) => isGatewayError(err) && err.code === 'ROUTING_UNAVAILABLE', 'unknown is not "does not exist" yet');
+
+  // The shard leaves the registry: every shard left is listed, and unknown means unknown again.
+  await partial.removeShard('gone', { force: true });
+  indexer.refreshNow();
+  await waitFor(async () => (await replica.resolve('root:nowhere').catch(() => 'unavailable')) === undefined, { what: 'the table complete' });
+  assert.equal(replica.ready(), true);
+});
+
+test('a lease holder whose work fails to start (Redis failing right after the lease) tries again instead of rejecting unhandled', async (t) => {
+  let attempts = 0;
+  const lease = new LeaseRunner({
+    client: store.client,
+    keys: { ...store.keys, indexerLease: `${store.keys.indexerLease}-retry` },
+    ttlMs: 150,
+    holder: 'flaky',
+    async run() {
+      if (++attempts === 1) throw new Error('Reached the max retries per request limit (which is 1)');
+      return { stop: async () => undefined };
+    },
+  });
+  t.after(() => lease.stop());
+  lease.start();
+  await waitFor(() => lease.holding, { what: 'the work to start on the next round' });
+  assert.equal(attempts, 2);
 });

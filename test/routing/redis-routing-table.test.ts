@@ -116,7 +116,7 @@ test('negative entries expire on their own', async (t) => {
   await waitFor(async () => (await table.resolve('root:late'))?.shard.name === 'alpha', { what: 'negative entry expiry' });
 });
 
-test('a Redis outage keeps warm routes, fails cold ones with 503, and recovers by itself with a fresh cache', async (t) => {
+test('a Redis outage keeps warm routes, fails cold ones with 503, and recovers by itself, also from an empty restart', async (t) => {
   const registry = new Registry();
   const metrics = registerRoutingMetrics(registry);
   const table = await openTable(t, { metrics, retryAfterSeconds: 3 });
@@ -150,15 +150,24 @@ test('a Redis outage keeps warm routes, fails cold ones with 503, and recovers b
   t.after(() => cold.close());
   assert.equal(cold.ready(), false);
 
-  // Redis comes back empty: the warm entry must go (the cache is dropped on reconnect).
+  // Redis comes back empty (it lost its data): the warm entry keeps serving while the table is rebuilt,
+  // an unknown workspace gets 503 (the empty table cannot say it does not exist), the replica is unready.
   await redis.start();
   down = false;
-  await waitFor(async () => (await table.resolve('root:warm').catch(() => 'error')) === undefined, { what: 'cache dropped after reconnect' });
+  await waitFor(() => table.rebuilding, { what: 'the loss to be noticed' });
+  assert.equal((await table.resolve('root:warm'))?.shard.name, 'alpha');
+  await assert.rejects(table.resolve('root:cold'), (err: unknown) => isGatewayError(err) && err.code === 'ROUTING_UNAVAILABLE');
+  assert.equal(table.ready(), false, 'a lost table is not ready, warm or not');
+  assert.match(await registry.metrics(), /kcp_edge_routing_table_complete 0\b/);
+  // Kept by hand (no indexer, no generation marker): the table counts as whole once it holds anything.
   await seed();
   await store.putRoute({ path: 'root:warm', shard: 'beta', cluster: 'warm2', phase: 'Ready' });
   await waitFor(async () => (await table.resolve('root:warm'))?.shard.name === 'beta', { what: 'recovered lookups' });
   // The subscriber reconnects on its own connection, a moment after the command connection.
   await waitFor(() => table.secondsSinceSync() === 0, { what: 'the change subscription to be back' });
+  await waitFor(() => table.ready(), { what: 'ready again' });
+  assert.match(await registry.metrics(), /kcp_edge_routing_table_complete 1\b/);
+  assert.equal(await table.resolve('root:cold'), undefined);
   await cold.waitUntilSynced();
   assert.equal(cold.ready(), true);
 });

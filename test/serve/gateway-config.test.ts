@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { generateKeyPairSync } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
@@ -171,7 +171,8 @@ test('a redis routing store and shard health settings map to their values', asyn
     const file = join(dir, 'gateway.yaml');
     await writeFile(file, [
       'tls: { certFile: certs/gateway.crt, keyFile: certs/gateway.key }',
-      'routing: { redis: { url: "redis+sentinel://s1:26379,s2:26380/primary", keyPrefix: "edge-eu:", cacheMaxEntries: 5000 } }',
+      'routing: { redis: { url: "redis+sentinel://s1:26379,s2:26380/primary", keyPrefix: "edge-eu:", cacheMaxEntries: 5000,',
+      '  seedShards: [{ name: shard-a, url: "https://a.internal:6443", caFile: certs/gateway.crt, labels: { region: eu } }, { name: shard-b, url: "https://b.internal:6443" }] } }',
       'shardHealth: { intervalSeconds: 2, failureThreshold: 5 }',
       'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key }',
     ].join('\n'));
@@ -183,6 +184,10 @@ test('a redis routing store and shard health settings map to their values', asyn
       cacheMax: 5000,
       negativeTtlMs: 5000,
       runIndexer: false,
+      seedShards: [
+        { name: 'shard-a', url: 'https://a.internal:6443', ca: await readFile(join(dir, 'certs/gateway.crt'), 'utf8'), state: 'active', labels: { region: 'eu' } },
+        { name: 'shard-b', url: 'https://b.internal:6443', state: 'active', labels: {} },
+      ],
     });
     assert.deepEqual(config.shardHealth, { enabled: true, intervalMs: 2000, downIntervalMs: 1000, failureThreshold: 5 });
   });

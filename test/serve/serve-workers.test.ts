@@ -233,7 +233,9 @@ test('with Redis, each worker is a rate-limit replica of its own and only the fi
   const dir = await serveDir(t, pki, shard.url, ['workers: 2', 'rateLimit: {}']);
   // The shared routing store instead of the embedded one, with the leased indexer on.
   const config = join(dir, 'gateway.yaml');
-  await writeFile(config, (await readFile(config, 'utf8')).replace(/^routing: .*$/m, `routing: { redis: { url: "${redis.url}", runIndexer: true } }`));
+  // Seeded from gateway.yaml: the table is empty, so the indexer registers this shard.
+  const routing = `routing: { redis: { url: "${redis.url}", runIndexer: true, seedShards: [{ name: seeded, url: "${shard.url}", labels: { from: config } }] } }`;
+  await writeFile(config, (await readFile(config, 'utf8')).replace(/^routing: .*$/m, routing));
   const serve = startServe(t, dir);
   const { url, workerPids } = await serving(serve);
   const client = new Redis(redis.url);
@@ -255,6 +257,9 @@ test('with Redis, each worker is a rate-limit replica of its own and only the fi
   const holder = await waitFor(() => client.get('kcp-edge:{routing}:indexer-lease').then((v) => v ?? undefined), { what: 'the indexer lease to be taken' });
   assert.equal(Number(holder.split('/')[1]), workerPids[0]);
   assert.deepEqual(allLogged(serve.lines, 'indexer lease acquired: indexing').map((e) => e['pid']), [workerPids[0]]);
+  const seeded = await waitFor(() => client.hget('kcp-edge:{routing}:shards', 'seeded').then((v) => v ?? undefined), { what: 'the seed shard to be registered' });
+  assert.deepEqual(JSON.parse(seeded), { url: shard.url, state: 'active', labels: { from: 'config' } });
+  assert.ok(await client.hget('kcp-edge:{routing}:generation', 'id'), 'with a generation marker');
 });
 
 test('a worker that cannot start (its port is taken) stops the supervisor with exit 1', async (t) => {

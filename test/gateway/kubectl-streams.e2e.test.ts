@@ -16,10 +16,12 @@ interface Client {
   env: NodeJS.ProcessEnv;
   /** kubectl 1.27 validates apply against /openapi/v2, which the stand-in does not serve yet. */
   applyFlags?: string[];
+  /** What kubectl -v=4 prints when port-forward runs SPDY tunnelled in WebSocket (rather than falling back). */
+  tunnels?: boolean;
 }
 
 const clients: Client[] = [
-  { name: 'kubectl over WebSocket', binary: kubectlPath, env: { ...process.env, KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'true', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'true' } },
+  { name: 'kubectl over WebSocket', binary: kubectlPath, env: { ...process.env, KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'true', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'true' }, tunnels: true },
   { name: 'kubectl over SPDY/3.1', binary: kubectlPath, env: { ...process.env, KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' } },
 ];
 
@@ -78,7 +80,8 @@ async function exercise(client: Client, stack: Stack, pod: string): Promise<void
   // logs, then logs -f following what port-forwarded requests write
   assert.match(await kubectl('logs', pod), /container main started/);
   const follower = background(client, stack, ['logs', '-f', pod]);
-  const forwarder = background(client, stack, ['port-forward', `pod/${pod}`, ':80']);
+  // -v=4: client-go says which dialer it used; a failed WebSocket tunnel would silently fall back to SPDY.
+  const forwarder = background(client, stack, ['port-forward', '-v=4', `pod/${pod}`, ':80']);
   try {
     await waitFor(() => /container main started/.test(follower.output()), { what: 'the first lines of logs -f' });
     const local = await waitFor(() => /Forwarding from 127\.0\.0\.1:(\d+) -> 80/.exec(forwarder.output())?.[1], { what: `port-forward to start (${forwarder.output()})`, timeoutMs: 15_000 });
@@ -87,6 +90,8 @@ async function exercise(client: Client, stack: Stack, pod: string): Promise<void
       assert.equal(await res.text(), `hello from pod ${pod} port 80: GET ${path}\n`);
     }
     await waitFor(() => /GET \/second/.test(follower.output()), { what: `logs -f to show the forwarded request (${follower.output()})` });
+    const tunnelled = /tunneling_dialer\.go:\d+\] (negotiated protocol: |"Negotiation complete" protocol=")portforward\.k8s\.io/.test(forwarder.output());
+    assert.equal(tunnelled, client.tunnels === true, `SPDY tunnelled in WebSocket: ${forwarder.output()}`);
   } finally {
     follower.child.kill();
     forwarder.child.kill();

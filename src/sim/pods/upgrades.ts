@@ -12,6 +12,8 @@ import { readPodStreamRequest, rejectUpgrade, type PodStreamRequest } from './re
 import { serveSpdyChannels, spdyChannelProtocols } from './spdy-channels.ts';
 import { channelProtocols, serveChannels } from './websocket-channels.ts';
 
+const tunnelToken = 'spdy-3.1-portforward-tunnel';
+
 /** The client's preferred protocol the server also speaks, from repeated or comma-joined headers. */
 function negotiate(offered: string | string[] | undefined, supported: readonly string[]): string | undefined {
   const list = (Array.isArray(offered) ? offered : [offered ?? '']).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
@@ -37,12 +39,15 @@ export const podStreamsPlugin: ShardPlugin = {
   start(shard, services) {
     const stopKubelet = startKubelet(shard);
     const spdySockets = new Set<Socket>();
+    /** The checked request of each WebSocket handshake in progress, for subprotocol negotiation. */
+    const pending = new WeakMap<IncomingMessage, PodStreamRequest>();
     const wss = new WebSocketServer({
       noServer: true,
-      handleProtocols: (offered, req) => {
-        const supported = (req as IncomingMessage & { podStream?: PodStreamRequest }).podStream?.kind === 'portforward' ? [portForwardTunnelProtocol] : channelProtocols;
-        return supported.find((p) => offered.has(p)) ?? false;
-      },
+      handleProtocols: (offered, req) => (pending.get(req)?.kind === 'portforward' ? [tunnelToken] : channelProtocols).find((p) => offered.has(p)) ?? false,
+    });
+    wss.on('headers', (headers: string[]) => {
+      const i = headers.indexOf(`Sec-WebSocket-Protocol: ${tunnelToken}`);
+      if (i !== -1) headers[i] = `Sec-WebSocket-Protocol: ${portForwardTunnelProtocol}`;
     });
     services.onUpgrade((state, auth, req, socket, head) => {
       let request: PodStreamRequest | undefined;
@@ -60,7 +65,17 @@ export const podStreamsPlugin: ShardPlugin = {
         upgradeToSpdy(req, socket, head, podStream);
         return true;
       }
-      Object.assign(req, { podStream });
+      if (podStream.kind === 'portforward' && negotiate(req.headers['sec-websocket-protocol'], [portForwardTunnelProtocol]) === undefined) {
+        // Without the tunnel subprotocol the client would not be speaking SPDY inside the WebSocket.
+        rejectUpgrade(socket, new SimError(400, 'BadRequest', `port-forward over WebSocket needs the ${portForwardTunnelProtocol} subprotocol`));
+        return true;
+      }
+      if (podStream.kind === 'portforward') {
+        // `ws` refuses subprotocols that are not RFC 7230 tokens, and this one has a '/': the handshake
+        // negotiates a stand-in token, and the 'headers' hook answers with the real name.
+        req.headers['sec-websocket-protocol'] = tunnelToken;
+      }
+      pending.set(req, podStream);
       wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
         if (podStream.kind !== 'portforward') {
           serveChannels(ws, podStream);

@@ -2,6 +2,7 @@
 // sends data and records every frame the server sends, header blocks decoded. Built on the shard's own
 // frame codec, so it checks the server against the wire format, not against itself: the e2e tests drive
 // real kubectl for that.
+import { randomBytes } from 'node:crypto';
 import { connect, type TLSSocket } from 'node:tls';
 import {
   controlFrame, dataFrame, FLAG_FIN, HeaderCodec, PING, splitFrames, SYN_REPLY, SYN_STREAM, uint32s, type Frame,
@@ -82,4 +83,24 @@ export async function spdyClient(shard: SimShard, path: string, protocols: strin
       socket.write(controlFrame(PING, 0, uint32s(id)));
     },
   };
+}
+
+/** The server's answer (status line and headers) to a WebSocket handshake offering one subprotocol. */
+export async function rawWebSocketHandshake(shard: SimShard, path: string, protocol: string): Promise<string> {
+  const creds = await shard.issueClientCertificate('kcp-admin', ['system:masters']);
+  const url = new URL(shard.url);
+  const socket = connect({ host: url.hostname, port: Number(url.port), ca: shard.caPem, cert: creds.certPem, key: creds.keyPem, ALPNProtocols: ['http/1.1'] });
+  try {
+    await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
+    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n` +
+      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`);
+    let head = '';
+    for await (const chunk of socket) {
+      head += (chunk as Buffer).toString('latin1');
+      if (head.includes('\r\n\r\n')) break;
+    }
+    return head.slice(0, head.indexOf('\r\n\r\n'));
+  } finally {
+    socket.destroy();
+  }
 }

@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import { once } from 'node:events';
 import { test } from 'node:test';
+import WebSocket from 'ws';
 import { spdyHeaderDictionary } from '../../../src/sim/spdy/dictionary.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { shardForTest } from '../fixture.ts';
-import { spdyClient } from './client.ts';
+import { rawWebSocketHandshake, spdyClient } from './client.ts';
 
 const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'box' }, spec: { containers: [{ name: 'main', image: 'busybox', ports: [{ containerPort: 80 }] }] } };
 const podPath = '/clusters/root/api/v1/namespaces/default/pods/box';
@@ -67,4 +69,19 @@ test('port-forward over SPDY/3.1: a declared port answers over HTTP, an undeclar
 
   const log = await admin.request('GET', `${podPath}/log`);
   assert.match(log.text, /"GET \/hello HTTP\/1\.1" 200 port 80/);
+});
+
+test('port-forward over WebSocket is SPDY tunnelled in it: without that subprotocol it is refused with a Status', async (t) => {
+  const { shard, admin } = await shardForTest(t);
+  await admin.request('POST', '/clusters/root/api/v1/namespaces/default/pods', { body: pod });
+  const creds = await shard.issueClientCertificate('kcp-admin', ['system:masters']);
+  const url = `${shard.url.replace('https', 'wss')}${podPath}/portforward?ports=80`;
+  const refused = new WebSocket(url, ['v4.channel.k8s.io'], { ca: shard.caPem, cert: creds.certPem, key: creds.keyPem });
+  const [, response] = (await once(refused, 'unexpected-response')) as [unknown, { statusCode: number }];
+  assert.equal(response.statusCode, 400);
+
+  // The subprotocol has a '/', which the ws client will not send: a raw handshake, as Go's client makes it.
+  const tunnel = await rawWebSocketHandshake(shard, `${podPath}/portforward`, 'SPDY/3.1+portforward.k8s.io');
+  assert.match(tunnel, /^HTTP\/1\.1 101 /);
+  assert.match(tunnel, /\r\nSec-WebSocket-Protocol: SPDY\/3\.1\+portforward\.k8s\.io(\r\n|$)/i);
 });

@@ -16,12 +16,12 @@ interface Client {
   env: NodeJS.ProcessEnv;
   /** kubectl 1.27 validates apply against /openapi/v2, which the stand-in does not serve yet. */
   applyFlags?: string[];
-  /** What kubectl -v=4 prints when port-forward runs SPDY tunnelled in WebSocket (rather than falling back). */
-  tunnels?: boolean;
+  /** Whether exec/attach run over WebSocket and port-forward tunnels SPDY in one (else plain SPDY). */
+  websockets?: boolean;
 }
 
 const clients: Client[] = [
-  { name: 'kubectl over WebSocket', binary: kubectlPath, env: { ...process.env, KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'true', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'true' }, tunnels: true },
+  { name: 'kubectl over WebSocket', binary: kubectlPath, env: { ...process.env, KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'true', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'true' }, websockets: true },
   { name: 'kubectl over SPDY/3.1', binary: kubectlPath, env: { ...process.env, KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' } },
 ];
 
@@ -59,7 +59,9 @@ async function exercise(client: Client, stack: Stack, pod: string): Promise<void
   assert.equal(await kubectl('exec', pod, '--', 'echo', 'hello', 'from', pod), `hello from ${pod}\n`);
   const catted = await runWithInput(client, stack, ['exec', '-i', pod, '--', 'cat'], 'stdin crosses\n');
   assert.deepEqual([catted.code, catted.stdout], [0, 'stdin crosses\n'], catted.stderr);
-  const failed = await runWithInput(client, stack, ['exec', pod, '--', 'false'], '');
+  // -v=4: client-go names the WebSocket subprotocol; a failed WebSocket upgrade would silently fall back to SPDY.
+  const failed = await runWithInput(client, stack, ['exec', '-v=4', pod, '--', 'false'], '');
+  assert.equal(/The subprotocol is v5\.channel\.k8s\.io/.test(failed.stderr), client.websockets === true, `exec over WebSocket: ${failed.stderr}`);
   assert.equal(failed.code, 1, failed.stderr);
   assert.match(failed.stderr, /exit code 1/);
 
@@ -80,7 +82,7 @@ async function exercise(client: Client, stack: Stack, pod: string): Promise<void
   // logs, then logs -f following what port-forwarded requests write
   assert.match(await kubectl('logs', pod), /container main started/);
   const follower = background(client, stack, ['logs', '-f', pod]);
-  // -v=4: client-go says which dialer it used; a failed WebSocket tunnel would silently fall back to SPDY.
+  // -v=4 again: the tunnelling dialer says it negotiated, or was never used.
   const forwarder = background(client, stack, ['port-forward', '-v=4', `pod/${pod}`, ':80']);
   try {
     await waitFor(() => /container main started/.test(follower.output()), { what: 'the first lines of logs -f' });
@@ -91,7 +93,7 @@ async function exercise(client: Client, stack: Stack, pod: string): Promise<void
     }
     await waitFor(() => /GET \/second/.test(follower.output()), { what: `logs -f to show the forwarded request (${follower.output()})` });
     const tunnelled = /tunneling_dialer\.go:\d+\] (negotiated protocol: |"Negotiation complete" protocol=")portforward\.k8s\.io/.test(forwarder.output());
-    assert.equal(tunnelled, client.tunnels === true, `SPDY tunnelled in WebSocket: ${forwarder.output()}`);
+    assert.equal(tunnelled, client.websockets === true, `SPDY tunnelled in WebSocket: ${forwarder.output()}`);
   } finally {
     follower.child.kill();
     forwarder.child.kill();

@@ -7,6 +7,8 @@ import {
   SYN_REPLY, SYN_STREAM, uint32s, type Frame, type HeaderBlock,
 } from './frames.ts';
 
+const maxFrameData = 64 * 1024;
+
 export class SpdyStream extends Duplex {
   readonly id: number;
   readonly headers: HeaderBlock;
@@ -27,7 +29,13 @@ export class SpdyStream extends Duplex {
   override _read(): void {}
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null) => void): void {
-    this.connection.send(() => dataFrame(this.id, 0, chunk)).then(() => callback(), callback);
+    // A frame's length field has 24 bits; smaller frames also let other streams interleave.
+    let sent: Promise<void> = Promise.resolve();
+    for (let offset = 0; offset < chunk.length; offset += maxFrameData) {
+      const part = chunk.subarray(offset, offset + maxFrameData);
+      sent = this.connection.send(() => dataFrame(this.id, 0, part));
+    }
+    sent.then(() => callback(), callback);
   }
 
   override _final(callback: (err?: Error | null) => void): void {

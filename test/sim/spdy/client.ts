@@ -77,7 +77,13 @@ export async function spdyClient(shard: SimShard, path: string, protocols: strin
       socket.write(controlFrame(SYN_STREAM, 0, Buffer.concat([uint32s(id, 0), Buffer.from([0, 0]), block])));
     },
     send(id, data, fin = false) {
-      socket.write(dataFrame(id, fin ? FLAG_FIN : 0, Buffer.from(data)));
+      const bytes = Buffer.from(data);
+      const step = 64 * 1024;
+      for (let offset = 0; offset < bytes.length || offset === 0; offset += step) {
+        const last = offset + step >= bytes.length;
+        socket.write(dataFrame(id, fin && last ? FLAG_FIN : 0, bytes.subarray(offset, offset + step)));
+        if (last) break;
+      }
     },
     ping(id) {
       socket.write(controlFrame(PING, 0, uint32s(id)));

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import WebSocket from 'ws';
+import { createTar } from '../../../src/sim/pods/tar.ts';
 import { spdyHeaderDictionary } from '../../../src/sim/spdy/dictionary.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { shardForTest } from '../fixture.ts';
@@ -84,4 +85,23 @@ test('port-forward over WebSocket is SPDY tunnelled in it: without that subproto
   const tunnel = await rawWebSocketHandshake(shard, `${podPath}/portforward`, 'SPDY/3.1+portforward.k8s.io');
   assert.match(tunnel, /^HTTP\/1\.1 101 /);
   assert.match(tunnel, /\r\nSec-WebSocket-Protocol: SPDY\/3\.1\+portforward\.k8s\.io(\r\n|$)/i);
+});
+
+test('exec over SPDY/3.1 carries output larger than one frame can hold (24-bit length)', async (t) => {
+  const { shard, admin } = await shardForTest(t);
+  await admin.request('POST', '/clusters/root/api/v1/namespaces/default/pods', { body: pod });
+  const big = Buffer.alloc(17 << 20, 'z');
+  const upload = await spdyClient(shard, `${podPath}/exec?command=tar&command=xf&command=-&command=-C&command=/tmp&stdin=true&stdout=true`, ['v4.channel.k8s.io']);
+  t.after(() => upload.socket.destroy());
+  for (const [id, type] of [[1, 'error'], [3, 'stdin'], [5, 'stdout']] as const) await upload.open(id, { streamtype: type });
+  upload.send(3, createTar([{ name: 'big', type: 'file', mode: 0o644, mtime: new Date(), data: big }]), true);
+  await waitFor(() => upload.received.data.get(1)?.fin, { what: 'tar x to finish' });
+  assert.equal(JSON.parse(upload.received.data.get(1)!.bytes.toString()).status, 'Success');
+
+  const download = await spdyClient(shard, `${podPath}/exec?command=cat&command=/tmp/big&stdout=true`, ['v4.channel.k8s.io']);
+  t.after(() => download.socket.destroy());
+  for (const [id, type] of [[1, 'error'], [3, 'stdout']] as const) await download.open(id, { streamtype: type });
+  await waitFor(() => download.received.data.get(3)?.fin, { what: 'cat to finish', timeoutMs: 20_000 });
+  assert.equal(download.received.data.get(3)!.bytes.length, big.length);
+  assert.ok(download.received.data.get(3)!.bytes.equals(big));
 });

@@ -4,8 +4,8 @@ import { execFile, spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { fetchStatus, kubectlIn, kubectlPath, skip, startStack, workspaces } from './kubectl-stack.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { fetchStatus, kubectlIn, kubectlPath, skip, startStack, workspaces } from './kubectl-stack.ts';
 
 test('kubectl through the gateway: two workspaces on two shards, isolated, exec over WebSocket, with the identity that crossed', { skip }, async (t) => {
   const stack = await startStack(t);

@@ -79,9 +79,10 @@ async function exercise(client: Client, stack: Stack, pod: string): Promise<void
   await kubectl('cp', `${pod}:/tmp/upload.txt`, back);
   assert.equal(await readFile(back, 'utf8'), payload);
 
-  // logs, then logs -f following what port-forwarded requests write
+  // logs, then logs -f and attach (without stdin) following what port-forwarded requests write
   assert.match(await kubectl('logs', pod), /container main started/);
   const follower = background(client, stack, ['logs', '-f', pod]);
+  const attacher = background(client, stack, ['attach', '-q', pod]);
   // -v=4 again: the tunnelling dialer says it negotiated, or was never used.
   const forwarder = background(client, stack, ['port-forward', '-v=4', `pod/${pod}`, ':80']);
   try {
@@ -92,11 +93,12 @@ async function exercise(client: Client, stack: Stack, pod: string): Promise<void
       assert.equal(await res.text(), `hello from pod ${pod} port 80: GET ${path}\n`);
     }
     await waitFor(() => /GET \/second/.test(follower.output()), { what: `logs -f to show the forwarded request (${follower.output()})` });
+    await waitFor(() => /GET \/second/.test(attacher.output()), { what: `attach to show the forwarded request (${attacher.output()})` });
+    assert.doesNotMatch(attacher.output(), /container main started/, 'attach shows output from the moment it attached');
     const tunnelled = /tunneling_dialer\.go:\d+\] (negotiated protocol: |"Negotiation complete" protocol=")portforward\.k8s\.io/.test(forwarder.output());
     assert.equal(tunnelled, client.websockets === true, `SPDY tunnelled in WebSocket: ${forwarder.output()}`);
   } finally {
-    follower.child.kill();
-    forwarder.child.kill();
+    for (const { child } of [follower, attacher, forwarder]) child.kill();
   }
 }
 

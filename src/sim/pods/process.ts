@@ -1,6 +1,7 @@
 // What an exec or attach session runs, whatever protocol carries it: exec runs a built-in command; attach
-// joins the container's main process, which here echoes its stdin to stdout (and so to the pod's log),
-// the one behaviour a container without a real program can show.
+// joins the container's main process: it shows what the container writes from then on (its log), and
+// the main process here echoes its stdin into that output, the one behaviour a container without a real
+// program can show.
 import { runBuiltin, type ExecIO } from './commands.ts';
 import type { PodStreamRequest } from './request.ts';
 
@@ -15,12 +16,22 @@ export function exitStatus(request: PodStreamRequest, code: number): object {
       };
 }
 
-export async function runInPod(request: PodStreamRequest, io: ExecIO): Promise<number> {
+/** What a session runs; `closed` settles when the client is gone. */
+export async function runInPod(request: PodStreamRequest, io: ExecIO, closed: Promise<void>): Promise<number> {
   const files = request.runtime.files;
   if (request.kind === 'exec') return runBuiltin(request.command, io, { podName: request.podName, env: request.container.env ?? [], files });
-  for await (const chunk of io.stdin) {
-    io.stdout(chunk);
-    request.runtime.log.write(chunk.toString('utf8'));
+  const log = request.runtime.log;
+  let ended!: () => void;
+  const containerEnded = new Promise<void>((resolve) => (ended = resolve));
+  const stop = log.follow((line) => io.stdout(`${line.slice(line.indexOf(' ') + 1)}\n`), ended);
+  try {
+    if (request.stdin) {
+      for await (const chunk of io.stdin) log.write(chunk.toString('utf8'));
+    } else {
+      await Promise.race([closed, containerEnded]);
+    }
+  } finally {
+    stop();
   }
   return 0;
 }

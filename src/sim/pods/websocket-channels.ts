@@ -35,6 +35,7 @@ export function serveChannels(ws: WebSocket, request: PodStreamRequest): void {
     if (v5 && frame[0] === CLOSE && frame[1] === STDIN) closeStdin();
     wake?.();
   });
+  const closed = new Promise<void>((resolve) => ws.once('close', resolve));
   ws.on('close', closeStdin);
   const stdin: AsyncIterable<Buffer> = {
     async *[Symbol.asyncIterator]() {
@@ -50,7 +51,7 @@ export function serveChannels(ws: WebSocket, request: PodStreamRequest): void {
     stdout: (data) => send(STDOUT, data),
     stderr: (text) => send(request.tty ? STDOUT : STDERR, text),
     stdin,
-  }).then((code) => {
+  }, closed).then((code) => {
     if (statusChannel) send(ERROR, JSON.stringify(exitStatus(request, code)));
     else if (code !== 0) send(ERROR, `command terminated with non-zero exit code: exit code ${code}`);
     ws.close(1000);

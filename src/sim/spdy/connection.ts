@@ -14,6 +14,8 @@ export class SpdyStream extends Duplex {
   readonly headers: HeaderBlock;
   private readonly connection: SpdyConnection;
   private ended = false;
+  /** Set when the client reset the stream, so no RST goes back. */
+  resetByPeer = false;
 
   constructor(connection: SpdyConnection, id: number, headers: HeaderBlock) {
     super({ allowHalfOpen: true });
@@ -48,9 +50,6 @@ export class SpdyStream extends Duplex {
     this.connection.forget(this.id);
     callback(err);
   }
-
-  /** Set when the client reset the stream, so no RST goes back. */
-  resetByPeer = false;
 
   /** Data from the client. */
   deliver(data: Buffer, fin: boolean): void {

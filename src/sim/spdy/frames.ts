@@ -1,7 +1,9 @@
 // SPDY/3.1 framing, the part client-go's spdystream speaks: control frames (SYN_STREAM, SYN_REPLY,
 // RST_STREAM, SETTINGS, PING, GOAWAY, HEADERS, WINDOW_UPDATE) and data frames, with header blocks compressed
 // by one zlib stream per direction for the whole connection, primed with the SPDY/3 dictionary.
-// Written by hand: the one npm package that frames SPDY (spdy-transport) has had no release since 2018.
+// Written by hand: the npm package that frames SPDY (spdy-transport) is the engine of node-spdy's HTTP
+// server, with six dependencies and push/priority/HTTP semantics kube's streams never use; the part
+// client-go needs is these few frames.
 import { constants, createDeflate, createInflate, type Deflate, type Inflate } from 'node:zlib';
 import { spdyHeaderDictionary } from './dictionary.ts';
 
@@ -14,8 +16,7 @@ export const GOAWAY = 7;
 export const HEADERS = 8;
 export const WINDOW_UPDATE = 9;
 export const FLAG_FIN = 0x01;
-/** RST_STREAM status codes used here. */
-export const RST_PROTOCOL_ERROR = 1;
+/** RST_STREAM status for a stream the server gives up on. */
 export const RST_CANCEL = 5;
 
 export type Frame =

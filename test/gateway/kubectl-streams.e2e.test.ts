@@ -88,10 +88,11 @@ async function exercise(client: Client, stack: Stack, pod: string): Promise<void
   try {
     await waitFor(() => /container main started/.test(follower.output()), { what: 'the first lines of logs -f' });
     const local = await waitFor(() => /Forwarding from 127\.0\.0\.1:(\d+) -> 80/.exec(forwarder.output())?.[1], { what: `port-forward to start (${forwarder.output()})`, timeoutMs: 15_000 });
-    for (const path of ['/first', '/second']) {
-      const res = await fetch(`http://127.0.0.1:${local}${path}`);
-      assert.equal(await res.text(), `hello from pod ${pod} port 80: GET ${path}\n`);
-    }
+    // Connections at once: each is its own pair of streams on the one SPDY connection.
+    const paths = ['/first', '/a', '/b', '/c', '/d'];
+    const bodies = await Promise.all(paths.map(async (path) => (await fetch(`http://127.0.0.1:${local}${path}`)).text()));
+    assert.deepEqual(bodies, paths.map((path) => `hello from pod ${pod} port 80: GET ${path}\n`));
+    assert.equal(await (await fetch(`http://127.0.0.1:${local}/second`)).text(), `hello from pod ${pod} port 80: GET /second\n`);
     await waitFor(() => /GET \/second/.test(follower.output()), { what: `logs -f to show the forwarded request (${follower.output()})` });
     await waitFor(() => /GET \/second/.test(attacher.output()), { what: `attach to show the forwarded request (${attacher.output()})` });
     assert.doesNotMatch(attacher.output(), /container main started/, 'attach shows output from the moment it attached');

@@ -1,6 +1,7 @@
 // Upgraded connections (WebSocket v5.channel.k8s.io for exec/attach/port-forward, SPDY/3.1) are a raw
 // byte pipe between the client's socket and a fresh mTLS socket to the shard. The shard's answer
 // (101 or a Status error) goes back untouched. When either side fails, both are destroyed.
+import type { Socket } from 'node:net';
 import { connect, type TLSSocket } from 'node:tls';
 import type { Shard } from '../routing/types.ts';
 import type { ShardHealth } from '../routing/types.ts';
@@ -29,6 +30,9 @@ export function pipeUpgrade(ctx: RequestContext, shard: Shard, path: string, hea
     servername: isIp(host) ? undefined : host,
     ALPNProtocols: ['http/1.1'],
   });
+  // Upgraded sessions are interactive and chatty (a SPDY client waits for a reply to each stream it
+  // opens): Nagle's algorithm would hold each small frame back for the peer's delayed ACK.
+  upstream.setNoDelay(true);
   const pipe = new UpgradePipe(ctx, target, upstream, shard.name, deps);
   ctx.upstream = pipe;
   upstream.setTimeout(deps.pools.connectTimeoutMs);
@@ -67,6 +71,7 @@ class UpgradePipe implements UpstreamExchange {
   connected(): void {
     this.deps.metrics.upgradeOpened(this.shard);
     this.counted = true;
+    (this.client as Partial<Pick<Socket, 'setNoDelay'>>).setNoDelay?.(true);
     this.upstream.once('data', this.onFirstBytes);
     this.upstream.pipe(this.client);
     this.client.pipe(this.upstream);

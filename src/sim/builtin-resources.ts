@@ -41,7 +41,7 @@ export const kubernetesResources: ResourceType[] = [
   core('events', 'Event', true, { shortNames: ['ev'] }),
   core('services', 'Service', true, { shortNames: ['svc'], categories: ['all'], subresources: ['status'] }),
   core('pods', 'Pod', true, {
-    shortNames: ['po'], categories: ['all'], subresources: ['status', 'exec', 'log'],
+    shortNames: ['po'], categories: ['all'], subresources: ['status', 'exec', 'attach', 'portforward', 'log'],
     columns: [
       { name: 'Ready', type: 'string', value: podReady },
       statusPhase,

@@ -24,11 +24,12 @@ function groupsOf(types: ResourceType[]): Map<string, string[]> {
 
 function subresourceKind(type: ResourceType, sub: string): string {
   if (sub === 'token') return 'TokenRequest';
-  return sub === 'exec' ? 'PodExecOptions' : type.kind;
+  const options: Record<string, string> = { exec: 'PodExecOptions', attach: 'PodAttachOptions', portforward: 'PodPortForwardOptions' };
+  return options[sub] ?? type.kind;
 }
 
 function subresourceVerbs(sub: string): string[] {
-  if (sub === 'exec') return ['create', 'get'];
+  if (sub === 'exec' || sub === 'attach' || sub === 'portforward') return ['create', 'get'];
   if (sub === 'finalize') return ['update'];
   if (sub === 'log') return ['get'];
   if (sub === 'token') return ['create'];
@@ -95,7 +96,7 @@ export function aggregatedDiscovery(types: ResourceType[], core: boolean, versio
               ? {
                   subresources: (t.subresources ?? []).map((sub) => ({
                     subresource: sub,
-                    responseKind: { group: sub === 'exec' ? '' : sub === 'token' ? 'authentication.k8s.io' : t.group, version: t.version, kind: subresourceKind(t, sub) },
+                    responseKind: { group: ['exec', 'attach', 'portforward'].includes(sub) ? '' : sub === 'token' ? 'authentication.k8s.io' : t.group, version: t.version, kind: subresourceKind(t, sub) },
                     verbs: subresourceVerbs(sub),
                   })),
                 }

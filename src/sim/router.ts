@@ -14,6 +14,7 @@ import { sendError, sendJSON } from './http-io.ts';
 import { acceptsOpenapiV2Protobuf, encodeOpenapiV2, openapiV2ProtobufType } from './openapi-v2-protobuf.ts';
 import { openapiV2Document, openapiV3Document, openapiV3Index } from './openapi.ts';
 import { queryBool } from './query-params.ts';
+import { servePodLog } from './pods/log.ts';
 import { parseTarget, type Scope } from './request-path.ts';
 import type { ShardState } from './shard-state.ts';
 import { handleTokenRequest } from './token-request.ts';
@@ -146,21 +147,13 @@ export async function route(shard: ShardState, auth: AuthConfig, views: ViewReso
       shard, identity, req, res, query: url.searchParams, type, cluster: scope.cluster,
       namespace: target.namespace, name: target.name, subresource: target.subresource, visible: scope.visible, present: scope.present,
     };
-    if (target.subresource === 'exec') throw new SimError(400, 'BadRequest', 'Upgrade request required');
-    if (target.subresource === 'log') return podLog(r);
+    if (['exec', 'attach', 'portforward'].includes(target.subresource)) throw new SimError(400, 'BadRequest', 'Upgrade request required');
+    if (target.subresource === 'log') return servePodLog({ shard, cluster: scope.cluster, namespace: target.namespace, name: target.name, query: url.searchParams, req, res });
     if (target.subresource === 'token') return await handleTokenRequest(r);
     await dispatch(r, req.method ?? 'GET', target.watchPath);
   } catch (err) {
     sendError(res, err);
   }
-}
-
-/** No container runs here, so a pod's log is empty; `kubectl logs` still works. */
-function podLog(r: ResourceRequest): void {
-  if (r.req.method !== 'GET') throw methodNotAllowed();
-  if (r.shard.store.get(r.cluster, 'pods', r.namespace, r.name) === undefined) throw notFound('pods', r.name);
-  r.res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 0 });
-  r.res.end();
 }
 
 async function dispatch(r: ResourceRequest, method: string, watchPath: boolean): Promise<void> {

@@ -56,7 +56,7 @@ export interface ResourceType {
   shortNames?: string[];
   categories?: string[];
   /** Subresources served under `<name>/<subresource>`. */
-  subresources?: Array<'status' | 'exec' | 'finalize' | 'log' | 'token'>;
+  subresources?: Array<'status' | 'exec' | 'attach' | 'portforward' | 'finalize' | 'log' | 'token'>;
   /** Create-only review kinds are answered, never stored. */
   ephemeral?: boolean;
   columns?: PrinterColumn[];

@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { request } from 'node:https';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
@@ -62,7 +63,7 @@ export async function startKubectlStack(t: TestContext): Promise<KubectlStack> {
     listen: { host: '127.0.0.1', port: 0 },
     tls: { certPem: gatewayServing.certPem, keyPem: gatewayServing.keyPem },
     routing,
-    authenticators: [StaticTokenAuthenticator.fromCsv('alice-token,alice,1001,team-web\n')],
+    authenticators: [StaticTokenAuthenticator.fromCsv('alice-token,alice,1001,"team-web,system:masters"\n')],
     upstream: { clientCertPem: gatewayClient.certPem, clientKeyPem: gatewayClient.keyPem, caPem: ca.certPem },
     logger: pino({ level: 'silent' }),
     drainTimeoutMs: 2000,
@@ -90,11 +91,25 @@ export async function startKubectlStack(t: TestContext): Promise<KubectlStack> {
   return { gateway, shards, kubeconfig, dir: temp.dir };
 }
 
-/** kubectl in one context of the stack; rejects with kubectl's stderr in the message. */
-export function kubectlIn(stack: KubectlStack, context: string) {
+/** A request through the gateway as alice, for paths whose answer is a Status (refusals at the edge). */
+export async function fetchStatus(stack: KubectlStack, path: string): Promise<{ code: number; message: string }> {
+  const ca = await readFile(join(stack.dir, 'ca.crt'), 'utf8');
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port: stack.gateway.port, path, ca, agent: false, headers: { authorization: 'Bearer alice-token' } }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve(JSON.parse(body) as { code: number; message: string }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** kubectl (the one on PATH, or `binary`) in one context of the stack; rejects with kubectl's stderr in the message. */
+export function kubectlIn(stack: KubectlStack, context: string, options: { binary?: string; env?: NodeJS.ProcessEnv } = {}) {
   return async (...args: string[]): Promise<string> => {
     try {
-      return (await run(kubectlPath, ['--kubeconfig', stack.kubeconfig, '--context', context, ...args])).stdout;
+      return (await run(options.binary ?? kubectlPath, ['--kubeconfig', stack.kubeconfig, '--context', context, ...args], { env: options.env ?? process.env })).stdout;
     } catch (err) {
       const e = err as { stderr?: string; message: string };
       throw new Error(`kubectl ${args.join(' ')} (${context}) failed: ${e.stderr ?? e.message}`, { cause: err });

@@ -103,3 +103,48 @@ test('a SPDY/3.1 upgrade is piped raw both ways', async (t) => {
   assert.equal(seenUpgrades[0]!['x-remote-user'], 'alice');
   assert.equal(seenUpgrades[0]!.authorization, undefined);
 });
+
+test('an upgraded pipe passes small writes on at once both ways (no Nagle delay behind a delayed ACK)', async (t) => {
+  const pki = await testPki();
+  const shard = await startTestShard(t, pki);
+  let shardSocket: import('node:net').Socket | undefined;
+  let atShard = '';
+  shard.server.on('upgrade', (_req: import('node:http').IncomingMessage, socket: import('node:net').Socket) => {
+    socket.setNoDelay(true);
+    shardSocket = socket;
+    socket.write('HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n\r\n');
+    socket.on('data', (chunk: Buffer) => (atShard += chunk.toString('latin1')));
+  });
+  const routing = new StaticRoutingTable().addShard('a', shard.url).addRoute('root:org-acme:proj', 'a', 'c-proj');
+  const gw = await startTestGateway(t, pki, routing);
+  const client = connect({ host: '127.0.0.1', port: gw.port, ca: pki.ca.certPem, ALPNProtocols: ['http/1.1'] });
+  t.after(() => client.destroy());
+  await once(client, 'secureConnect');
+  client.setNoDelay(true);
+  client.write('POST /clusters/org-acme:proj/api/v1/namespaces/default/pods/web/exec?command=sh HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer alice-token\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nContent-Length: 0\r\n\r\n');
+  let atClient = '';
+  client.on('data', (chunk: Buffer) => (atClient += chunk.toString('latin1')));
+  await waitFor(() => atClient.includes('\r\n\r\n'), { what: 'the 101 answer' });
+
+  // Each round writes twice in a row without an answer in between: the second write is the one
+  // Nagle's algorithm holds until the first is acknowledged, and the receiver delays that ACK (40 ms on
+  // Linux) because it has nothing to send.
+  const lags: number[] = [];
+  for (let round = 0; round < 12; round++) {
+    client.write(`a${round};`);
+    await waitFor(() => atShard.includes(`a${round};`), { what: `a${round} at the shard`, intervalMs: 1 });
+    let started = performance.now();
+    client.write(`b${round};`);
+    await waitFor(() => atShard.includes(`b${round};`), { what: `b${round} at the shard`, intervalMs: 1 });
+    lags.push(performance.now() - started);
+    shardSocket!.write(`x${round};`);
+    await waitFor(() => atClient.includes(`x${round};`), { what: `x${round} at the client`, intervalMs: 1 });
+    started = performance.now();
+    shardSocket!.write(`y${round};`);
+    await waitFor(() => atClient.includes(`y${round};`), { what: `y${round} at the client`, intervalMs: 1 });
+    lags.push(performance.now() - started);
+  }
+  lags.sort((a, b) => a - b);
+  const median = lags[Math.floor(lags.length / 2)]!;
+  assert.ok(median < 20, `median delay of a second small write through the pipe: ${median.toFixed(1)} ms (${lags.map((l) => l.toFixed(0)).join(',')})`);
+});

@@ -37,7 +37,7 @@ test('exec over v5.channel.k8s.io: stdout, stdin with the close signal, exit sta
   assert.equal(text(cat.frames, 1), 'line one\n');
 
   const log = await admin.request('GET', '/clusters/root/api/v1/namespaces/default/pods/box/log');
-  assert.deepEqual([log.status, log.text], [200, ''], 'pods/log answers (empty: nothing runs here)');
+  assert.deepEqual([log.status, log.text], [200, 'container main started from image busybox\n'], 'pods/log answers with what the container wrote');
 
   const env = await open(shard, 'command=env&stdout=true&container=main', 'v5.channel.k8s.io');
   await env.closed;

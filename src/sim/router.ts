@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { authenticate, isPrivileged, type AuthConfig } from './authenticate.ts';
 import { aggregatedContentType, aggregatedDiscovery, aggregatedVersionAsked, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
-import { methodNotAllowed, notFound, pathNotFound, SimError } from './errors.ts';
+import { methodNotAllowed, pathNotFound, SimError } from './errors.ts';
 import type { ResourceRequest } from './handlers/context.ts';
 import { handleGet, handleList } from './handlers/read.ts';
 import { handleWatch } from './handlers/watch.ts';

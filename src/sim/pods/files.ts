@@ -23,7 +23,7 @@ function parentOf(path: string): string {
 }
 
 export class PodFiles {
-  private readonly entries = new Map<string, FileEntry>();
+  readonly #entries = new Map<string, FileEntry>();
 
   constructor(hostname: string) {
     for (const dir of ['/', '/bin', '/etc', '/root', '/tmp', '/var', '/var/log']) this.mkdir(dir);
@@ -31,20 +31,20 @@ export class PodFiles {
   }
 
   get(path: string): FileEntry | undefined {
-    return this.entries.get(normalise(path));
+    return this.#entries.get(normalise(path));
   }
 
   mkdir(path: string, mode = 0o755): void {
     const p = normalise(path);
-    if (p !== '/' && this.entries.get(parentOf(p))?.type !== 'dir') this.mkdir(parentOf(p));
-    if (this.entries.get(p)?.type !== 'dir') this.entries.set(p, { type: 'dir', data: Buffer.alloc(0), mode, mtime: new Date() });
+    if (p !== '/' && this.#entries.get(parentOf(p))?.type !== 'dir') this.mkdir(parentOf(p));
+    if (this.#entries.get(p)?.type !== 'dir') this.#entries.set(p, { type: 'dir', data: Buffer.alloc(0), mode, mtime: new Date() });
   }
 
   /** Fails (returns false) when the parent directory does not exist, as open(2) does. */
   writeFile(path: string, data: Buffer, mode = 0o644, mtime = new Date()): boolean {
     const p = normalise(path);
-    if (this.entries.get(parentOf(p))?.type !== 'dir' || this.entries.get(p)?.type === 'dir') return false;
-    this.entries.set(p, { type: 'file', data, mode, mtime });
+    if (this.#entries.get(parentOf(p))?.type !== 'dir' || this.#entries.get(p)?.type === 'dir') return false;
+    this.#entries.set(p, { type: 'file', data, mode, mtime });
     return true;
   }
 
@@ -52,6 +52,6 @@ export class PodFiles {
   walk(path: string): Array<[string, FileEntry]> {
     const p = normalise(path);
     const prefix = p === '/' ? '/' : `${p}/`;
-    return [...this.entries].filter(([name]) => name === p || name.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1));
+    return [...this.#entries].filter(([name]) => name === p || name.startsWith(prefix)).sort(([a], [b]) => (a < b ? -1 : 1));
   }
 }

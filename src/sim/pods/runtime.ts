@@ -5,32 +5,32 @@ import { PodFiles } from './files.ts';
 
 export class PodLog {
   readonly lines: string[] = [];
-  private readonly followers = new Set<(line: string) => void>();
-  private readonly enders = new Set<() => void>();
+  readonly #followers = new Set<(line: string) => void>();
+  readonly #enders = new Set<() => void>();
 
   write(text: string): void {
     for (const line of text.split('\n')) {
       if (line === '') continue;
       const stamped = `${new Date().toISOString()} ${line}`;
       this.lines.push(stamped);
-      for (const follower of this.followers) follower(stamped);
+      for (const follower of this.#followers) follower(stamped);
     }
   }
 
   follow(onLine: (line: string) => void, onEnd: () => void): () => void {
-    this.followers.add(onLine);
-    this.enders.add(onEnd);
+    this.#followers.add(onLine);
+    this.#enders.add(onEnd);
     return () => {
-      this.followers.delete(onLine);
-      this.enders.delete(onEnd);
+      this.#followers.delete(onLine);
+      this.#enders.delete(onEnd);
     };
   }
 
   /** The container is gone: every `logs -f` ends. */
   end(): void {
-    for (const end of this.enders) end();
-    this.followers.clear();
-    this.enders.clear();
+    for (const end of this.#enders) end();
+    this.#followers.clear();
+    this.#enders.clear();
   }
 }
 

@@ -117,29 +117,29 @@ function syncFlush(stream: Deflate | Inflate, sink: Buffer[], input: Buffer): Pr
 
 /** The connection's two header compression contexts. Calls must be serialized per direction. */
 export class HeaderCodec {
-  private readonly inflater = createInflate({ dictionary: spdyHeaderDictionary });
-  private readonly deflater = createDeflate({ dictionary: spdyHeaderDictionary, level: constants.Z_BEST_COMPRESSION });
-  private readonly inflated: Buffer[] = [];
-  private readonly deflated: Buffer[] = [];
+  readonly #inflater = createInflate({ dictionary: spdyHeaderDictionary });
+  readonly #deflater = createDeflate({ dictionary: spdyHeaderDictionary, level: constants.Z_BEST_COMPRESSION });
+  readonly #inflated: Buffer[] = [];
+  readonly #deflated: Buffer[] = [];
 
   constructor() {
-    this.inflater.on('data', (chunk: Buffer) => this.inflated.push(chunk));
-    this.deflater.on('data', (chunk: Buffer) => this.deflated.push(chunk));
+    this.#inflater.on('data', (chunk: Buffer) => this.#inflated.push(chunk));
+    this.#deflater.on('data', (chunk: Buffer) => this.#deflated.push(chunk));
     // Errors surface through syncFlush; a stray one after close must not crash the shard.
-    this.inflater.on('error', () => {});
-    this.deflater.on('error', () => {});
+    this.#inflater.on('error', () => {});
+    this.#deflater.on('error', () => {});
   }
 
   async decode(compressed: Buffer): Promise<HeaderBlock> {
-    return decodeHeaderBlock(await syncFlush(this.inflater, this.inflated, compressed));
+    return decodeHeaderBlock(await syncFlush(this.#inflater, this.#inflated, compressed));
   }
 
   encode(headers: HeaderBlock): Promise<Buffer> {
-    return syncFlush(this.deflater, this.deflated, encodeHeaderBlock(headers));
+    return syncFlush(this.#deflater, this.#deflated, encodeHeaderBlock(headers));
   }
 
   close(): void {
-    this.inflater.destroy();
-    this.deflater.destroy();
+    this.#inflater.destroy();
+    this.#deflater.destroy();
   }
 }

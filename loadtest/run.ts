@@ -13,6 +13,7 @@ import { comparisonReport, comparisonTables } from './lib/report.ts';
 import { compareTargets, type ClientComparison } from './scenarios/proxy-compare.ts';
 import { extraScenarios, type ScenarioReport } from './scenarios/index.ts';
 import { caddy } from './targets/caddy.ts';
+import { goPeer } from './targets/go-peer.ts';
 import { direct } from './targets/direct.ts';
 import { kcpEdge, kcpEdgeNodeArgs, kcpEdgeTwoWorkers } from './targets/kcp-edge.ts';
 import { formatProfile, summarizeProfile } from './lib/profile-summary.ts';
@@ -61,10 +62,12 @@ async function main(processes: Processes, dir: string): Promise<void> {
   log(`upstream listening on 127.0.0.1:${upstream.port}`);
   const env: BenchEnv = { dir, processes, upstreamPort: upstream.port, connections: options.connections, ...pki };
 
-  const available: Target[] = [direct, nginx, caddy, nodeFloor, ...((await kcpEdge.available()) ? [kcpEdge, kcpEdgeTwoWorkers] : [])];
+  const withGo = await goPeer.available();
+  const available: Target[] = [direct, nginx, caddy, ...(withGo ? [goPeer] : []), nodeFloor, ...((await kcpEdge.available()) ? [kcpEdge, kcpEdgeTwoWorkers] : [])];
   const wanted = values.targets?.split(',');
   const targets = wanted === undefined ? available : available.filter((t) => wanted.includes(t.name));
   if (!available.includes(kcpEdge)) log(`kcp-edge: ${kcpEdge.unavailableReason()}`);
+  if (!withGo) log(`go-peer: ${goPeer.unavailableReason()}`);
 
   const profileDir = join(dir, 'profiles');
   if (values.profile === true) kcpEdgeNodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);

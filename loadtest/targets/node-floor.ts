@@ -21,7 +21,11 @@ export const nodeFloor: Target = {
       clientCertFile: env.clientCertFile,
       clientKeyFile: env.clientKeyFile,
     };
-    const managed = env.processes.spawn(`node-floor-${port}`, process.execPath, [...nodeFloorNodeArgs, new URL('./node-floor-server.ts', import.meta.url).pathname, JSON.stringify(options)]);
+    const managed = env.processes.spawn(`node-floor-${port}`, process.execPath, [
+      ...nodeFloorNodeArgs,
+      new URL('./node-floor-server.ts', import.meta.url).pathname,
+      JSON.stringify(options),
+    ]);
     await waitForPort(port, { what: 'node-floor', alive: () => managed.child.exitCode === null }).catch((err: Error) => {
       throw new Error(`${err.message}\n${managed.tail()}`);
     });

@@ -13,11 +13,12 @@ import { comparisonReport, comparisonTables } from './lib/report.ts';
 import { compareTargets, type ClientComparison } from './scenarios/proxy-compare.ts';
 import { extraScenarios, type ScenarioReport } from './scenarios/index.ts';
 import { caddy } from './targets/caddy.ts';
+import { goPeer } from './targets/go-peer.ts';
 import { direct } from './targets/direct.ts';
 import { kcpEdge, kcpEdgeNodeArgs, kcpEdgeTwoWorkers } from './targets/kcp-edge.ts';
 import { formatProfile, summarizeProfile } from './lib/profile-summary.ts';
 import { nginx } from './targets/nginx.ts';
-import { nodeFloor } from './targets/node-floor.ts';
+import { nodeFloor, nodeFloorNodeArgs } from './targets/node-floor.ts';
 import type { BenchEnv, Target } from './targets/types.ts';
 import { startUpstream } from './upstream/start.ts';
 
@@ -61,20 +62,28 @@ async function main(processes: Processes, dir: string): Promise<void> {
   log(`upstream listening on 127.0.0.1:${upstream.port}`);
   const env: BenchEnv = { dir, processes, upstreamPort: upstream.port, connections: options.connections, ...pki };
 
-  const available: Target[] = [direct, nginx, caddy, nodeFloor, ...((await kcpEdge.available()) ? [kcpEdge, kcpEdgeTwoWorkers] : [])];
+  const withGo = await goPeer.available();
+  const available: Target[] = [direct, nginx, caddy, ...(withGo ? [goPeer] : []), nodeFloor, ...((await kcpEdge.available()) ? [kcpEdge, kcpEdgeTwoWorkers] : [])];
   const wanted = values.targets?.split(',');
   const targets = wanted === undefined ? available : available.filter((t) => wanted.includes(t.name));
   if (!available.includes(kcpEdge)) log(`kcp-edge: ${kcpEdge.unavailableReason()}`);
+  if (!withGo) log(`go-peer: ${goPeer.unavailableReason()}`);
 
   const profileDir = join(dir, 'profiles');
-  if (values.profile === true) kcpEdgeNodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`);
+  // node-floor is profiled too, in the same run, so the two profiles can be read against each other.
+  if (values.profile === true) {
+    kcpEdgeNodeArgs.push('--cpu-prof', `--cpu-prof-dir=${join(profileDir, 'kcp-edge')}`);
+    nodeFloorNodeArgs.push('--cpu-prof', `--cpu-prof-dir=${join(profileDir, 'node-floor')}`);
+  }
   // `--targets none` skips the comparison (to run other scenarios alone).
   const comparisons = targets.length === 0 ? [] : await compareTargets(env, upstream, targets, { ...options, clients, log });
   for (const { comparison, table } of comparisonTables(comparisons)) process.stdout.write(`\n### ${comparison.client.title}\n\n${table}\n\n`);
   const reports: ScenarioReport[] = [];
   if (values.profile === true) {
-    const profile = await reportProfiles(profileDir);
-    if (profile !== undefined) reports.push(profile);
+    for (const name of ['kcp-edge', 'node-floor']) {
+      const profile = await reportProfiles(join(profileDir, name), name);
+      if (profile !== undefined) reports.push(profile);
+    }
   }
 
   const wantedScenarios = values.scenarios?.split(',');
@@ -92,23 +101,23 @@ async function main(processes: Processes, dir: string): Promise<void> {
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }
 
-/** Prints where kcp-edge spent its CPU; the profile of the measured instance is the largest one. */
-async function reportProfiles(profileDir: string): Promise<ScenarioReport | undefined> {
+/** Prints where a profiled target spent its CPU; the profile of the measured instance is the largest one. */
+async function reportProfiles(profileDir: string, name: string): Promise<ScenarioReport | undefined> {
   const { readdir, stat, copyFile } = await import('node:fs/promises');
   const files = await readdir(profileDir).catch(() => [] as string[]);
   const sized = await Promise.all(files.map(async (f) => ({ f, size: (await stat(join(profileDir, f))).size })));
   const largest = sized.sort((a, b) => b.size - a.size)[0];
   if (largest === undefined) {
-    log('no CPU profile was written');
+    log(`${name}: no CPU profile was written`);
     return undefined;
   }
-  const kept = new URL(`./results/kcp-edge-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`, import.meta.url).pathname;
+  const kept = new URL(`./results/${name}-${new Date().toISOString().replace(/[:.]/g, '-')}.cpuprofile`, import.meta.url).pathname;
   await mkdir(new URL('./results/', import.meta.url).pathname, { recursive: true });
   await copyFile(join(profileDir, largest.f), kept);
   const markdown = formatProfile(await summarizeProfile(kept));
-  process.stdout.write(`\n### Where kcp-edge's CPU goes\n\n${markdown}\n\n`);
+  process.stdout.write(`\n### Where ${name}'s CPU goes\n\n${markdown}\n\n`);
   log(`profile kept at ${kept}`);
-  return { title: "Where kcp-edge's CPU goes (node --cpu-prof, whole process life)", markdown };
+  return { title: `Where ${name}'s CPU goes (node --cpu-prof, whole process life)`, markdown };
 }
 
 async function writeReport(comparisons: ClientComparison[], reports: ScenarioReport[]): Promise<void> {

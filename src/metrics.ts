@@ -67,16 +67,20 @@ export function createGatewayMetrics(registry: Registry = new Registry()): Gatew
       for (const [shard, requests] of upstreamRequests()) this.set({ shard }, requests);
     },
   });
-  const series = new Map<string, RequestSeries>();
+  const series = new Map<string, Map<string, Map<number, RequestSeries>>>();
 
   return {
     registry,
     observeRequest(shard, verb, code, seconds) {
-      const key = `${shard} ${verb} ${code}`;
-      let s = series.get(key);
+      // Nested by label rather than keyed by a joined string: no string built per request.
+      let byVerb = series.get(shard);
+      if (byVerb === undefined) series.set(shard, (byVerb = new Map()));
+      let byCode = byVerb.get(verb);
+      if (byCode === undefined) byVerb.set(verb, (byCode = new Map()));
+      let s = byCode.get(code);
       if (s === undefined) {
         s = { count: requests.labels(shard, verb, String(code)), latency: duration.labels(shard, verb) };
-        series.set(key, s);
+        byCode.set(code, s);
       }
       s.count.inc();
       s.latency.observe(seconds);

@@ -88,7 +88,7 @@ export function compareChart(summaries: TargetSummary[], title: string): string 
   const top = 46;
   const max = Math.max(...summaries.map((s) => s.requestsPerSecond), 1);
   const height = top + summaries.length * (barHeight + gap) + 20;
-  const colours: Record<string, string> = { direct: '#8a8f98', nginx: '#2f9e44', caddy: '#1c7ed6', 'node-floor': '#ae3ec9', 'kcp-edge': '#e8590c', 'kcp-edge-2w': '#f59f00' };
+  const colours: Record<string, string> = { direct: '#8a8f98', nginx: '#2f9e44', caddy: '#1c7ed6', 'go-peer': '#0b7285', 'node-floor': '#ae3ec9', 'kcp-edge': '#e8590c', 'kcp-edge-2w': '#f59f00' };
   const bars = summaries.map((s, i) => {
     const y = top + i * (barHeight + gap);
     const w = Math.max(1, (s.requestsPerSecond / max) * plot);

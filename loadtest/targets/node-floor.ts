@@ -4,6 +4,9 @@ import { freePort, LOOPBACK, waitForPort } from '../lib/net.ts';
 import { LIST_PATH } from '../upstream/body.ts';
 import type { Target } from './types.ts';
 
+/** Extra arguments for node (e.g. --cpu-prof) when profiling the floor beside kcp-edge. */
+export const nodeFloorNodeArgs: string[] = [];
+
 export const nodeFloor: Target = {
   name: 'node-floor',
   describe: async () => `bare undici Pool.dispatch() forwarder, Node ${process.versions.node}, one process`,
@@ -18,7 +21,11 @@ export const nodeFloor: Target = {
       clientCertFile: env.clientCertFile,
       clientKeyFile: env.clientKeyFile,
     };
-    const managed = env.processes.spawn(`node-floor-${port}`, process.execPath, [new URL('./node-floor-server.ts', import.meta.url).pathname, JSON.stringify(options)]);
+    const managed = env.processes.spawn(`node-floor-${port}`, process.execPath, [
+      ...nodeFloorNodeArgs,
+      new URL('./node-floor-server.ts', import.meta.url).pathname,
+      JSON.stringify(options),
+    ]);
     await waitForPort(port, { what: 'node-floor', alive: () => managed.child.exitCode === null }).catch((err: Error) => {
       throw new Error(`${err.message}\n${managed.tail()}`);
     });

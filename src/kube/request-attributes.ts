@@ -21,6 +21,7 @@ export interface RequestAttributes {
 }
 
 const namespaceSubresources = new Set(['status', 'finalize']);
+const streamingSubresources = new Set(['exec', 'attach', 'portforward', 'proxy']);
 const methodVerbs: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch' };
 
 function nonResource(method: string, path: string): RequestAttributes {
@@ -31,15 +32,16 @@ export function requestAttributes(method: string, path: string, query: URLSearch
   const parts = path.split('/').filter((p) => p !== '');
   let apiGroup: string;
   let apiVersion: string;
-  let rest: string[];
+  // Where the rest (after group and version) starts in parts: an index, not a copy of the tail.
+  let at: number;
   if (parts[0] === 'api' && parts.length >= 3) {
     apiGroup = '';
     apiVersion = parts[1]!;
-    rest = parts.slice(2);
+    at = 2;
   } else if (parts[0] === 'apis' && parts.length >= 4) {
     apiGroup = parts[1]!;
     apiVersion = parts[2]!;
-    rest = parts.slice(3);
+    at = 3;
   } else {
     return nonResource(method, path);
   }
@@ -50,21 +52,21 @@ export function requestAttributes(method: string, path: string, query: URLSearch
   if (verb === '') return nonResource(method, path);
 
   // Deprecated /watch/ prefix: still served by kube-apiserver, still used by old clients.
-  if (rest[0] === 'watch') {
+  if (parts[at] === 'watch') {
     verb = 'watch';
-    rest = rest.slice(1);
+    at += 1;
   }
 
   let namespace = '';
-  if (rest[0] === 'namespaces') {
-    if (rest.length > 1) {
-      namespace = rest[1]!;
-      if (rest.length > 2 && !namespaceSubresources.has(rest[2]!)) rest = rest.slice(2);
+  if (parts[at] === 'namespaces') {
+    if (parts.length - at > 1) {
+      namespace = parts[at + 1]!;
+      if (parts.length - at > 2 && !namespaceSubresources.has(parts[at + 2]!)) at += 2;
     }
   }
-  const resource = rest[0] ?? '';
-  const name = rest[1] ?? '';
-  const subresource = rest[2] ?? '';
+  const resource = parts[at] ?? '';
+  const name = parts[at + 1] ?? '';
+  const subresource = parts[at + 2] ?? '';
   if (resource === '') return nonResource(method, path);
 
   if (name === '') {
@@ -96,5 +98,5 @@ export function requestAttributes(method: string, path: string, query: URLSearch
 export function isLongRunning(attrs: RequestAttributes, query: URLSearchParams): boolean {
   if (attrs.verb === 'watch') return true;
   if (attrs.subresource === 'log' && queryBool(query, 'follow')) return true;
-  return ['exec', 'attach', 'portforward', 'proxy'].includes(attrs.subresource);
+  return streamingSubresources.has(attrs.subresource);
 }

@@ -59,8 +59,8 @@ export function parseRequestPath(path: string): RequestPath {
     }
     if (segment === '.' || segment === '..') throw badPath('request path contains a dot segment');
   }
-  if (segments[1] === 'clusters') return parseClusters(segments);
-  if (segments[1] === 'services') return parseServices(segments);
+  if (segments[1] === 'clusters') return parseClusters(path, segments);
+  if (segments[1] === 'services') return parseServices(path, segments);
   throw notFound();
 }
 
@@ -77,17 +77,21 @@ function checkPercentEncoding(path: string): void {
   }
 }
 
-function restFrom(segments: string[], index: number): string {
-  return index >= segments.length ? '' : '/' + segments.slice(index).join('/');
+/** The path from segment `index` on, with its leading '/': a slice of the path, not a re-join of segments. */
+function restFrom(path: string, segments: string[], index: number): string {
+  if (index >= segments.length) return '';
+  let at = 0;
+  for (let i = 0; i < index; i++) at += segments[i]!.length + 1;
+  return path.slice(at - 1);
 }
 
-function parseClusters(segments: string[]): RequestPath {
+function parseClusters(path: string, segments: string[]): RequestPath {
   const name = segments[2];
   if (name === undefined || name === '') throw notFound();
-  return { head: '/clusters/', refs: [parseWorkspaceRef(name)], between: '', wildcard: false, routeBy: 0, rest: restFrom(segments, 3) };
+  return { head: '/clusters/', refs: [parseWorkspaceRef(name)], between: '', wildcard: false, routeBy: 0, rest: restFrom(path, segments, 3) };
 }
 
-function parseServices(segments: string[]): RequestPath {
+function parseServices(path: string, segments: string[]): RequestPath {
   const vw = segments[2];
   if (vw === undefined || vw === '') throw notFound();
   if (vw === 'apiexport') {
@@ -101,7 +105,7 @@ function parseServices(segments: string[]): RequestPath {
     // client-go escapes the `*` of a server URL like …/clusters/* (Go's path encoding does), so kubectl
     // pointed at an export's virtual workspace sends %2A; kcp's front-proxy sees it decoded.
     const target = segments[6] === '%2A' || segments[6] === '%2a' ? '*' : segments[6];
-    const rest = restFrom(segments, 7);
+    const rest = restFrom(path, segments, 7);
     const ownerRef = parseWorkspaceRef(owner);
     const between = `/${exportName}/clusters/`;
     if (target === '*') return { head: '/services/apiexport/', refs: [ownerRef], between, wildcard: true, routeBy: 0, rest };
@@ -112,7 +116,7 @@ function parseServices(segments: string[]): RequestPath {
   const target = at === -1 ? undefined : segments[at + 1];
   if (target === undefined || target === '') throw notFound();
   if (target === '*') throw notFound();
-  return { head: segments.slice(0, at + 1).join('/') + '/', refs: [parseWorkspaceRef(target)], between: '', wildcard: false, routeBy: 0, rest: restFrom(segments, at + 2) };
+  return { head: segments.slice(0, at + 1).join('/') + '/', refs: [parseWorkspaceRef(target)], between: '', wildcard: false, routeBy: 0, rest: restFrom(path, segments, at + 2) };
 }
 
 /** Validates a workspace path or logical-cluster name as it appears in a URL. */

@@ -14,7 +14,11 @@ export function resolveWorkspace(routing: RoutingTable): (ctx: RequestContext) =
   return async function resolve(ctx: RequestContext): Promise<void> {
     const parsed = ctx.parsed!;
     if (parsed.refs.length === 1) {
-      ctx.resolutions = [await lookup(parsed.refs[0]!)];
+      // The common case, inline: one promise and one microtask fewer per request than through lookup().
+      const ref = parsed.refs[0]!;
+      let found = await routing.resolve(ref.key);
+      if (found === undefined && ref.fallbackKey !== undefined) found = await routing.resolve(ref.fallbackKey);
+      ctx.resolutions = [found];
     } else {
       ctx.resolutions = await Promise.all(parsed.refs.map(lookup));
     }

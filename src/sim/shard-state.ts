@@ -23,6 +23,8 @@ export interface ShardSettings {
   bookmarkIntervalMs: number;
   /** The other shards of the stack, for workspaces scheduled elsewhere and for endpoint slices. */
   peers: () => PeerShard[];
+  /** kube-apiserver's --authorization-mode: RBAC (with kcp's workspace access rule) or AlwaysAllow. */
+  authorization: 'RBAC' | 'AlwaysAllow';
 }
 
 export class ShardState {

@@ -44,6 +44,12 @@ export interface StartShardOptions {
    * key of its own.
    */
   serviceAccountIssuer?: string;
+  /**
+   * kube-apiserver's --authorization-mode. RBAC enforces Roles, ClusterRoles and their bindings in every
+   * logical cluster, and kcp's rule that only who may `access` a workspace enters it. AlwaysAllow (the
+   * default) lets every authenticated caller do anything.
+   */
+  authorization?: 'RBAC' | 'AlwaysAllow';
 }
 
 export interface SimShard extends PeerShard {
@@ -84,7 +90,7 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
   const peers: PeerShard[] = [...(options.peers ?? [])];
   const labels = options.labels ?? { name: options.name };
   const state = new ShardState(
-    { name: options.name, mode, labels, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000, peers: () => peers },
+    { name: options.name, mode, labels, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000, peers: () => peers, authorization: options.authorization ?? 'AlwaysAllow' },
     options.historySize ?? 10_000,
   );
   const auth: AuthConfig = {

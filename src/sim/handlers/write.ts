@@ -46,7 +46,7 @@ export async function handleCreate(r: ResourceRequest): Promise<void> {
   requireCluster(r);
   const body = asObject(parseJsonBody(await readBody(r.req), objectMediaType(r.req.headers['content-type'])));
   if (r.type.ephemeral === true) {
-    sendJSON(r.res, 201, answerReview(r.type, body, r.identity));
+    sendJSON(r.res, 201, answerReview(r.shard, r.cluster, r.type, body, r.identity));
     return;
   }
   checkKind(r, body);

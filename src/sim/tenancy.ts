@@ -8,6 +8,7 @@ import { reconcileQueue } from './controller-loop.ts';
 import { createObject, deleteObject, updateObject } from './objects.ts';
 import type { ShardPlugin, ShardServices } from './plugin.ts';
 import { logicalClusterGR, newClusterName, now, pathAnnotation, type PeerShard, type ShardState } from './shard-state.ts';
+import { ownerAnnotation, ownerBinding } from './rbac/workspace-owner.ts';
 import type { KubeObject } from './types.ts';
 
 export const workspaceGR = 'workspaces.tenancy.kcp.io';
@@ -18,6 +19,11 @@ interface WorkspaceSpec {
   location?: { selector?: { matchLabels?: Record<string, string> } };
   cluster?: string;
   URL?: string;
+}
+
+function ownerOf(ws: KubeObject): Record<string, string> {
+  const owner = ws.metadata.annotations?.[ownerAnnotation];
+  return owner !== undefined ? { [ownerAnnotation]: owner } : {};
 }
 
 function matches(labels: Record<string, string>, selector: Record<string, string> | undefined): boolean {
@@ -99,7 +105,7 @@ export const tenancyPlugin: ShardPlugin = {
       const parentPath = shard.clusterPath(parent) ?? parent;
       const logicalCluster: KubeObject = {
         apiVersion: 'core.kcp.io/v1alpha1', kind: 'LogicalCluster',
-        metadata: { name: 'cluster', annotations: { [pathAnnotation]: `${parentPath}:${name}` } },
+        metadata: { name: 'cluster', annotations: { [pathAnnotation]: `${parentPath}:${name}`, ...ownerOf(ws) } },
         spec: { owner: { apiVersion: 'tenancy.kcp.io/v1alpha1', resource: 'workspaces', name, cluster: parent, uid: ws.metadata.uid } },
       };
       let lc: KubeObject | undefined;
@@ -129,6 +135,10 @@ export const tenancyPlugin: ShardPlugin = {
         return 'retry';
       }
       if (shard.store.get(cluster, 'namespaces', '', 'default') === undefined) createObject(shard, cluster, shard.builtinType('', 'namespaces'), { metadata: { name: 'default' } }, '');
+      const admin = ownerBinding(lc);
+      if (admin !== undefined && shard.store.get(cluster, 'clusterrolebindings.rbac.authorization.k8s.io', '', 'workspace-admin') === undefined) {
+        createObject(shard, cluster, shard.builtinType('rbac.authorization.k8s.io', 'clusterrolebindings'), admin, '');
+      }
       const fresh = shard.store.get(cluster, logicalClusterGR, '', 'cluster');
       if (fresh !== undefined) updateObject(shard, cluster, lcType, { ...fresh, status: { ...(fresh['status'] as object), phase: 'Ready', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now() }] } }, '', 'cluster', { subresource: 'status' });
       return 'done';

@@ -12,6 +12,7 @@ import { grOf } from '../shard-state.ts';
 import type { KubeObject } from '../types.ts';
 import { dryRun, type ResourceRequest } from './context.ts';
 import { matchingObjects } from './read.ts';
+import { recordOwner } from '../rbac/workspace-owner.ts';
 import { answerReview } from '../reviews.ts';
 
 function asObject(body: unknown): KubeObject {
@@ -52,6 +53,7 @@ export async function handleCreate(r: ResourceRequest): Promise<void> {
   checkKind(r, body);
   validateFields(r, body);
   const input = typeMeta(r.type, body);
+  if (r.type.group === 'tenancy.kcp.io' && r.type.resource === 'workspaces') recordOwner(input, r.identity);
   recordUpdate(undefined, input, manager(r), '');
   const created = createObject(r.shard, r.cluster, r.type, input, r.namespace, { dryRun: dryRun(r.query) });
   sendJSON(r.res, 201, r.present(r.cluster, created));

@@ -34,6 +34,8 @@ export interface DevUser {
   org: string;
   token: string;
   groups: string[];
+  /** What RBAC grants it: admin of every workspace of its org (as kcp makes a workspace's owner), or view in one. */
+  access: { owner: true } | { viewer: string };
 }
 
 export interface DevFiles {

@@ -1,5 +1,6 @@
 // Two stand-in KCP shards in this process, sharing the dev CA and trusting the gateway's front-proxy
-// client certificate for requestheader authentication. shard-a is the root shard.
+// client certificate for requestheader authentication, and enforcing RBAC as kcp does. shard-a is the
+// root shard.
 import { connectShards, startShard } from '../../sim/index.ts';
 import type { DevStep } from '../stack.ts';
 
@@ -12,7 +13,7 @@ export const shards: DevStep = {
     const ca = stack.need(stack.ca, 'the dev CA');
     const frontProxyCA = stack.need(stack.frontProxyCA, 'the front-proxy CA');
     const started = await Promise.allSettled(
-      shardNames.map((name) => startShard({ name, ca, requestHeaderCA: frontProxyCA.certPem, requestHeaderAllowedNames: [gatewayClientName] })),
+      shardNames.map((name) => startShard({ name, ca, requestHeaderCA: frontProxyCA.certPem, requestHeaderAllowedNames: [gatewayClientName], authorization: 'RBAC' })),
     );
     for (const result of started) {
       if (result.status === 'rejected') continue;

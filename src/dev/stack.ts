@@ -66,6 +66,8 @@ export class DevStack {
   /** gateway.yaml as a document; steps before `gateway` may add to it (e.g. a rate policy). */
   gatewayConfig: Record<string, unknown> = {};
   gateway: RunningGateway | undefined;
+  /** The port the gateway will listen on, fixed before the shards start: their external URL names it. */
+  gatewayPort: number | undefined;
   readonly #undo: { what: string; fn: () => Promise<void> }[] = [];
   #stopping: Promise<void> | undefined;
 

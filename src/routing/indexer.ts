@@ -223,7 +223,6 @@ export class Indexer {
     const desired = await this.#index.desired(
       cluster,
       async (parent) => (await this.#options.store.getRoute(parent))?.path,
-      (url) => this.#shardForUrl(url),
       current?.shard,
     );
     const written = this.#written.get(cluster);
@@ -249,14 +248,6 @@ export class Indexer {
       this.#log.info({ ...desired }, 'indexer: route written');
     }
     this.#written.set(cluster, desired.path);
-  }
-
-  #shardForUrl(url: string): string | undefined {
-    for (const { shard } of this.#watches.values()) {
-      const base = shard.url.replace(/\/+$/, '');
-      if (url === base || url.startsWith(`${base}/`)) return shard.name;
-    }
-    return undefined;
   }
 
   /** After a shard's first list: its routes that no logical cluster or workspace stands for go. */

@@ -31,6 +31,8 @@ export class ShardState {
   readonly settings: ShardSettings;
   readonly store: ObjectStore;
   url = '';
+  /** Where clients reach workspaces (kcp's external URL: the front door); '' = at the shard holding each. */
+  externalURL = '';
   /** Kinds bound into a logical cluster by APIBindings: cluster → types. */
   readonly boundTypes = new Map<string, ResourceType[]>();
   /** Kinds defined in a logical cluster by its own CustomResourceDefinitions: cluster → types. */

@@ -50,6 +50,11 @@ export interface StartShardOptions {
    * default) lets every authenticated caller do anything.
    */
   authorization?: 'RBAC' | 'AlwaysAllow';
+  /**
+   * kcp's external URL: the address clients reach workspaces at, reported in a Workspace's spec.URL
+   * (`<externalURL>/clusters/<path>`). A front door's URL in front of shards; by default the URL of the shard holding the workspace.
+   */
+  externalURL?: string;
 }
 
 export interface SimShard extends PeerShard {
@@ -137,6 +142,7 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
   let running: Awaited<ReturnType<typeof listen>> | undefined = await listen(options.port ?? 0);
   const port = running.port;
   state.url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  state.externalURL = (options.externalURL ?? '').replace(/\/+$/, '');
 
   const serviceAccountIssuer = options.serviceAccountIssuer ?? state.url;
   let signer: Promise<ServiceAccountSigner> | undefined;

@@ -165,9 +165,16 @@ export async function route(shard: ShardState, auth: AuthConfig, views: ViewReso
   }
 }
 
-/** RBAC holds inside logical clusters; an APIExport view answers to its export's own rules. */
+/**
+ * RBAC holds inside logical clusters; an APIExport view answers to its export's own rules. Requests
+ * across every cluster (`/clusters/*`) outside a view are for the system only, as in kcp.
+ */
 function authorizeIn(shard: ShardState, asked: Scope, scope: ResolvedScope, identity: Identity, attrs: Attributes): void {
-  if (shard.settings.authorization !== 'RBAC' || asked.view !== undefined || scope.cluster === '*') return;
+  if (shard.settings.authorization !== 'RBAC' || asked.view !== undefined) return;
+  if (scope.cluster === '*') {
+    if (!isPrivileged(identity)) throw forbidden(identity, '*');
+    return;
+  }
   authorize(shard.store, scope.cluster, identity, attrs, () => forbidden(identity, asked.cluster));
 }
 

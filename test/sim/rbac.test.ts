@@ -104,3 +104,12 @@ test('a shard run with AlwaysAllow lets every authenticated caller in and says s
   assert.ok((await anyone('create', 'configmap', 'free', '-n', 'default')).ok);
   assert.equal((await anyone('auth', 'can-i', 'create', 'configmaps')).out.trim(), 'yes');
 });
+
+test('under RBAC, requests across every logical cluster are for system:masters only', async (t) => {
+  const { shard, admin } = await shardForTest(t, { authorization: 'RBAC' });
+  assert.equal((await admin.request('GET', '/clusters/*/api/v1/configmaps')).status, 200);
+  const tenant = await shard.client({ user: 'tenant' });
+  const res = await tenant.request<{ reason: string }>('GET', '/clusters/*/api/v1/configmaps');
+  assert.equal(res.status, 403);
+  assert.equal(res.body.reason, 'Forbidden');
+});

@@ -69,11 +69,12 @@ for event in w.stream(v1.list_namespaced_config_map, "default", resource_version
 sys.exit(1 if expected else 0)
 `;
 
-test('Python client: a watch.Watch() through the gateway sees every object created while it runs', { skip: python === undefined ? 'python3-kubernetes is not installed (.ci/run installs it)' : false }, async () => {
+test('Python client: a watch.Watch() through the gateway, as the view-only user, sees every object created while it runs', { skip: python === undefined ? 'python3-kubernetes is not installed (.ci/run installs it)' : false }, async () => {
   const script = join(dir, 'watch.py');
   await writeFile(script, pythonWatch);
   const names = ['py-1', 'py-2', 'py-3', 'py-4', 'py-5'];
-  const child = spawn(python!, [script, stack.files.kubeconfig, 'org-acme:proj-frontend', ...names], { stdio: ['ignore', 'pipe', 'pipe'] });
+  // view grants list and watch: carol watches what alice creates.
+  const child = spawn(python!, [script, stack.files.kubeconfig, 'carol@org-acme:proj-frontend', ...names], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));

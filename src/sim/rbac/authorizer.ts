@@ -56,10 +56,14 @@ export class ClusterPolicy {
     this.#cluster = cluster;
   }
 
-  #clusterRoles(): KubeObject[] {
-    const stored = this.#store.list(this.#cluster, gr('clusterroles')).map((i) => i.object);
+  /** Read once per decision: aggregation walks them for every aggregated role it meets. */
+  #roles: readonly Readonly<KubeObject>[] | undefined;
+
+  #clusterRoles(): readonly Readonly<KubeObject>[] {
+    if (this.#roles !== undefined) return this.#roles;
+    const stored = this.#store.peek(this.#cluster, gr('clusterroles'));
     const names = new Set(stored.map((o) => o.metadata.name));
-    return [...stored, ...bootstrapClusterRoles.filter((o) => !names.has(o.metadata.name))];
+    return (this.#roles = [...stored, ...bootstrapClusterRoles.filter((o) => !names.has(o.metadata.name))]);
   }
 
   #clusterRoleRules(name: string, seen: Set<string> = new Set()): PolicyRule[] {
@@ -83,10 +87,13 @@ export class ClusterPolicy {
   }
 
   /** Every rule granted to the caller cluster-wide, and in `namespace` when given. */
+  #clusterBindings: readonly Readonly<KubeObject>[] | undefined;
+
   rulesFor(identity: Identity, namespace: string): PolicyRule[] {
-    const stored = this.#store.list(this.#cluster, gr('clusterrolebindings')).map((i) => i.object);
-    const bindings = [...stored, ...bootstrapClusterRoleBindings].map((b) => ({ b, ns: '' }));
-    if (namespace !== '') bindings.push(...this.#store.list(this.#cluster, gr('rolebindings'), namespace).map((i) => ({ b: i.object, ns: namespace })));
+    // The workspace gate and the request itself are decided over the same ClusterRoleBindings.
+    this.#clusterBindings ??= [...this.#store.peek(this.#cluster, gr('clusterrolebindings')), ...bootstrapClusterRoleBindings];
+    const bindings = this.#clusterBindings.map((b) => ({ b, ns: '' }));
+    if (namespace !== '') bindings.push(...this.#store.peek(this.#cluster, gr('rolebindings'), namespace).map((b) => ({ b, ns: namespace })));
     const rules: PolicyRule[] = [];
     for (const { b, ns } of bindings) {
       const subjects = (b['subjects'] as Subject[] | undefined) ?? [];

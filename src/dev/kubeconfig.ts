@@ -10,6 +10,14 @@ export interface KubeconfigWorkspace {
   user: string;
 }
 
+/** A further context on one of the workspaces' clusters, for another user (`carol@org-acme:proj-frontend`). */
+export interface KubeconfigContext {
+  name: string;
+  /** The workspace (by name in `workspaces`) whose cluster it points at. */
+  workspace: string;
+  user: string;
+}
+
 export interface KubeconfigUser {
   name: string;
   token: string;
@@ -22,6 +30,7 @@ export interface KubeconfigSpec {
   caPem: string;
   workspaces: KubeconfigWorkspace[];
   users: KubeconfigUser[];
+  contexts?: KubeconfigContext[];
   currentContext?: string;
 }
 
@@ -35,7 +44,10 @@ export function renderKubeconfig(spec: KubeconfigSpec): string {
       cluster: { server: `${spec.server}/clusters/root:${w.name}`, 'certificate-authority-data': caData },
     })),
     users: spec.users.map((u) => ({ name: u.name, user: { token: u.token } })),
-    contexts: spec.workspaces.map((w) => ({ name: w.name, context: { cluster: w.name, user: w.user } })),
+    contexts: [
+      ...spec.workspaces.map((w) => ({ name: w.name, context: { cluster: w.name, user: w.user } })),
+      ...(spec.contexts ?? []).map((c) => ({ name: c.name, context: { cluster: c.workspace, user: c.user } })),
+    ],
     'current-context': spec.currentContext ?? spec.workspaces[0]?.name ?? '',
     preferences: {},
   };

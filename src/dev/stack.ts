@@ -34,6 +34,8 @@ export interface DevUser {
   org: string;
   token: string;
   groups: string[];
+  /** What RBAC grants it: admin of every workspace of its org (as kcp makes a workspace's owner), or view in one. */
+  access: { owner: true } | { viewer: string };
 }
 
 export interface DevFiles {
@@ -64,6 +66,8 @@ export class DevStack {
   /** gateway.yaml as a document; steps before `gateway` may add to it (e.g. a rate policy). */
   gatewayConfig: Record<string, unknown> = {};
   gateway: RunningGateway | undefined;
+  /** The port the gateway will listen on, fixed before the shards start: their external URL names it. */
+  gatewayPort: number | undefined;
   readonly #undo: { what: string; fn: () => Promise<void> }[] = [];
   #stopping: Promise<void> | undefined;
 

@@ -1,6 +1,7 @@
 // The local stack, in start order. Reading this list tells what `kcp-edge dev` runs; a feature that
 // joins the stack adds its step here (before `gateway` when the gateway must know about it).
 import type { DevStep } from './stack.ts';
+import { access } from './steps/access.ts';
 import { certificates } from './steps/certificates.ts';
 import { gateway } from './steps/gateway.ts';
 import { kubeconfig } from './steps/kubeconfig.ts';
@@ -13,4 +14,4 @@ import { sync } from './steps/sync.ts';
 import { users } from './steps/users.ts';
 import { workspaces } from './steps/workspaces.ts';
 
-export const devSteps: readonly DevStep[] = [certificates, oidcIssuer, shards, workspaces, sync, users, serviceAccounts, routing, rateLimit, gateway, kubeconfig];
+export const devSteps: readonly DevStep[] = [certificates, oidcIssuer, shards, workspaces, sync, users, access, serviceAccounts, routing, rateLimit, gateway, kubeconfig];

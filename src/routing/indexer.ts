@@ -290,7 +290,6 @@ export class Indexer {
     const desired = await this.#index.desired(
       cluster,
       async (parent) => (await this.#options.store.getRoute(parent))?.path,
-      (url) => this.#shardForUrl(url),
       current?.shard,
     );
     const written = this.#written.get(cluster);
@@ -316,14 +315,6 @@ export class Indexer {
       this.#log.info({ ...desired }, 'indexer: route written');
     }
     this.#written.set(cluster, desired.path);
-  }
-
-  #shardForUrl(url: string): string | undefined {
-    for (const { shard } of this.#watches.values()) {
-      const base = shard.url.replace(/\/+$/, '');
-      if (url === base || url.startsWith(`${base}/`)) return shard.name;
-    }
-    return undefined;
   }
 
   /**

@@ -3,8 +3,10 @@
 // - a LogicalCluster object (name "cluster") exists in every logical cluster, on the shard that holds
 //   it; its `kcp.io/path` annotation is the workspace path;
 // - a Workspace lives in its parent's logical cluster; once scheduled, `spec.cluster` names the child's
-//   logical cluster and `spec.URL` points at the shard holding it; `status.phase` says whether it is
-//   Scheduling, Initializing, Ready or Unavailable. Its path is the parent's path + ':' + its name.
+//   logical cluster; `status.phase` says whether it is Scheduling, Initializing, Ready or Unavailable.
+//   Its path is the parent's path + ':' + its name. Its `spec.URL` is where clients go (kcp's external
+//   URL: the front door, this gateway), so it never says which shard holds the cluster: only the
+//   LogicalCluster objects each shard serves do, as in kcp's own index.
 import type { KubeObject } from '../kube/rest-client.ts';
 import type { RouteInput } from './route-store.ts';
 import type { RoutePhase } from './types.ts';
@@ -21,7 +23,6 @@ interface WorkspaceInfo {
   parentCluster: string;
   name: string;
   cluster: string | undefined;
-  url: string | undefined;
   phase: string | undefined;
 }
 
@@ -82,7 +83,6 @@ export class WorkspaceIndex {
         parentCluster,
         name: object.metadata.name,
         cluster: field(object, 'spec', 'cluster'),
-        url: field(object, 'spec', 'URL'),
         phase: field(object, 'status', 'phase'),
       };
       this.#workspaces.set(key, info);
@@ -126,30 +126,21 @@ export class WorkspaceIndex {
 
   /**
    * The route a logical cluster should have, or undefined when it should have none. `parentPath`
-   * answers for parents this index has not seen (they may live on a shard listed later);
-   * `shardForUrl` maps a Workspace's spec.URL to a registered shard; `current` is the shard routed now.
+   * answers for parents this index has not seen (they may live on a shard listed later); `current` is
+   * the shard routed now.
    */
-  async desired(
-    cluster: string,
-    parentPath: (cluster: string) => Promise<string | undefined>,
-    shardForUrl: (url: string) => string | undefined,
-    current: string | undefined,
-  ): Promise<RouteInput | undefined> {
+  async desired(cluster: string, parentPath: (cluster: string) => Promise<string | undefined>, current: string | undefined): Promise<RouteInput | undefined> {
     const holders = this.#logicalClusters.get(cluster);
     const workspaces = [...(this.#byCluster.get(cluster) ?? [])].map((k) => this.#workspaces.get(k)!).filter((w) => w !== undefined);
     const ws = workspaces[0];
-    const urlShard = ws?.url === undefined ? undefined : shardForUrl(ws.url);
-
-    let shard: string | undefined;
-    if (holders !== undefined && holders.size > 0) {
-      const names = [...holders.keys()].sort();
-      // Several holders only while a workspace moves: prefer where its Workspace points, then stay put.
-      // (No 'Moving' phase here: KCP serves from the old shard until the Workspace points elsewhere.)
-      shard = names.find((n) => n === urlShard) ?? names.find((n) => n === current) ?? names[0];
-    } else {
-      shard = urlShard;
-    }
-    if (shard === undefined) return undefined;
+    // No LogicalCluster seen yet: not routable (the Workspace alone does not say where it lives).
+    if (holders === undefined || holders.size === 0) return undefined;
+    const names = [...holders.keys()].sort();
+    // Several holders only while a workspace moves: stay put until the old copy goes (kcp serves from
+    // the old shard until then), preferring a Ready copy over one still initializing.
+    const ready = names.filter((n) => holders.get(n)?.phase === 'Ready');
+    const candidates = ready.length > 0 ? ready : names;
+    const shard = candidates.find((n) => n === current) ?? candidates[0]!;
 
     let path = holders?.get(shard)?.path ?? this.knownPath(cluster);
     if (path === undefined && ws !== undefined) {

@@ -1,5 +1,5 @@
 // The kinds every logical cluster (or the plain cluster) serves without any binding: what kubectl, the
-// sync worker and the gateway's tests touch. RBAC is stored, never enforced.
+// sync worker and the gateway's tests touch. RBAC is enforced when the shard runs with RBAC authorization.
 import type { KubeObject, PrinterColumn, ResourceType } from './types.ts';
 
 const crud = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
@@ -59,6 +59,10 @@ export const kubernetesResources: ResourceType[] = [
   {
     group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectaccessreviews', kind: 'SelfSubjectAccessReview',
     singular: 'selfsubjectaccessreview', namespaced: false, verbs: ['create'], ephemeral: true,
+  },
+  {
+    group: 'authorization.k8s.io', version: 'v1', resource: 'selfsubjectrulesreviews', kind: 'SelfSubjectRulesReview',
+    singular: 'selfsubjectrulesreview', namespaced: false, verbs: ['create'], ephemeral: true,
   },
   {
     group: 'apiextensions.k8s.io', version: 'v1', resource: 'customresourcedefinitions', kind: 'CustomResourceDefinition',

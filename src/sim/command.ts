@@ -1,4 +1,4 @@
-// `kcp-edge sim --dir D [--port N] [--name shard-a]`: one stand-in shard, with D/kubeconfig (admin, root
+// `kcp-edge sim --dir D [--port N] [--name shard-a] [--authorization RBAC] [--external-url URL]`: one stand-in shard, with D/kubeconfig (admin, root
 // cluster) and D/ca.crt written once it serves. Runs until SIGINT/SIGTERM.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -16,6 +16,8 @@ export const command: Command = {
     name: { type: 'string', default: 'shard-a' },
     mode: { type: 'string', default: 'kcp' },
     verbose: { type: 'boolean', default: false },
+    authorization: { type: 'string', default: 'AlwaysAllow' },
+    'external-url': { type: 'string' },
   },
   async run(values) {
     const dir = values['dir'];
@@ -28,6 +30,12 @@ export const command: Command = {
       process.stderr.write('kcp-edge sim: --mode must be kcp or kubernetes\n');
       return 2;
     }
+    const authorization = values['authorization'];
+    if (authorization !== 'RBAC' && authorization !== 'AlwaysAllow') {
+      process.stderr.write('kcp-edge sim: --authorization must be RBAC or AlwaysAllow\n');
+      return 2;
+    }
+    const externalURL = values['external-url'];
     let port: number;
     try {
       port = parsePort(String(values['port']));
@@ -36,7 +44,10 @@ export const command: Command = {
       return exitCode.usage;
     }
     const log = values['verbose'] === true ? (line: string) => process.stdout.write(`${line}\n`) : undefined;
-    const shard = await startShard({ name: String(values['name']), mode, host: String(values['host']), port, ...(log !== undefined ? { log } : {}) });
+    const shard = await startShard({
+      name: String(values['name']), mode, host: String(values['host']), port, authorization,
+      ...(typeof externalURL === 'string' && externalURL !== '' ? { externalURL } : {}), ...(log !== undefined ? { log } : {}),
+    });
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'ca.crt'), shard.caPem);
     await writeFile(join(dir, 'kubeconfig'), await shard.kubeconfig(), { mode: 0o600 });

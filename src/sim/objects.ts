@@ -76,7 +76,10 @@ export function createObject(shard: ShardState, cluster: string, type: ResourceT
   }
   const name = meta.name ?? '';
   if (name === '') throw invalid(type.kind, '', 'metadata.name', 'Required value: name or generateName is required', type.group);
-  if (!dnsSubdomain.test(name) || name.length > 253) {
+  if (type.group === 'rbac.authorization.k8s.io') {
+    // RBAC names are path segments (kube's ValidateRBACName), so `system:discovery` is a valid role name.
+    if (name === '.' || name === '..' || /[/%]/.test(name)) throw invalid(type.kind, name, 'metadata.name', `Invalid value: "${name}": may not be '.' or '..' and may not contain '/' or '%'`, type.group);
+  } else if (!dnsSubdomain.test(name) || name.length > 253) {
     throw invalid(type.kind, name, 'metadata.name', `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`, type.group);
   }
   requireNamespace(shard, cluster, type, namespace);

@@ -35,7 +35,29 @@ const resourceAttributes: Schema = {
   4: { name: 'version', type: 'string' }, 5: { name: 'resource', type: 'string' }, 6: { name: 'subresource', type: 'string' }, 7: { name: 'name', type: 'string' },
 };
 
+// k8s.io/api/rbac/v1 generated.proto: what `kubectl create role|clusterrole|rolebinding|clusterrolebinding` sends.
+const policyRule: Schema = {
+  1: { name: 'verbs', type: 'string', repeated: true }, 2: { name: 'apiGroups', type: 'string', repeated: true },
+  3: { name: 'resources', type: 'string', repeated: true }, 4: { name: 'resourceNames', type: 'string', repeated: true },
+  5: { name: 'nonResourceURLs', type: 'string', repeated: true },
+};
+const labelSelector: Schema = {
+  1: { name: 'matchLabels', type: 'map', value: 'string' },
+  2: { name: 'matchExpressions', type: 'message', repeated: true, message: { 1: { name: 'key', type: 'string' }, 2: { name: 'operator', type: 'string' }, 3: { name: 'values', type: 'string', repeated: true } } },
+};
+const rules: Field = { name: 'rules', type: 'message', repeated: true, message: policyRule };
+const binding: Schema = {
+  1: metadata,
+  2: { name: 'subjects', type: 'message', repeated: true, message: { 1: { name: 'kind', type: 'string' }, 2: { name: 'apiGroup', type: 'string' }, 3: { name: 'name', type: 'string' }, 4: { name: 'namespace', type: 'string' } } },
+  3: { name: 'roleRef', type: 'message', message: { 1: { name: 'apiGroup', type: 'string' }, 2: { name: 'kind', type: 'string' }, 3: { name: 'name', type: 'string' } } },
+};
+
 const kinds: Record<string, Schema> = {
+  Role: { 1: metadata, 2: rules },
+  ClusterRole: { 1: metadata, 2: rules, 3: { name: 'aggregationRule', type: 'message', message: { 1: { name: 'clusterRoleSelectors', type: 'message', repeated: true, message: labelSelector } } } },
+  RoleBinding: binding,
+  ClusterRoleBinding: binding,
+  SelfSubjectRulesReview: { 1: metadata, 2: { name: 'spec', type: 'message', message: { 1: { name: 'namespace', type: 'string' } } } },
   Namespace: { 1: metadata, 2: { name: 'spec', type: 'message', message: { 1: { name: 'finalizers', type: 'string', repeated: true } } } },
   ConfigMap: { 1: metadata, 2: { name: 'data', type: 'map', value: 'string' }, 3: { name: 'binaryData', type: 'map', value: 'bytes' }, 4: { name: 'immutable', type: 'bool' } },
   Secret: {
@@ -144,8 +166,9 @@ function decodeMessage(buf: Buffer, schema: Schema): Record<string, unknown> {
         continue;
       }
     }
-    // Go's JSON omits empty strings and zero numbers (omitempty); the gogo encoding still writes them.
-    if (value === '' || value === 0) continue;
+    // Go's JSON omits empty strings and zero numbers (omitempty); the gogo encoding still writes them. An
+    // element of a list is kept whatever it is: `apiGroups: [""]` names the core group.
+    if ((value === '' || value === 0) && field.repeated !== true) continue;
     if (field.repeated === true) out[field.name] = [...((out[field.name] as unknown[] | undefined) ?? []), value];
     else out[field.name] = value;
   }

@@ -4,6 +4,9 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { authenticate, isPrivileged, type AuthConfig } from './authenticate.ts';
+import type { Attributes } from './rbac/authorizer.ts';
+import { authorize, decide, resourceVerb } from './rbac/authorize.ts';
+import { impersonate } from './rbac/impersonate.ts';
 import { aggregatedContentType, aggregatedDiscovery, aggregatedVersionAsked, apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.ts';
 import { methodNotAllowed, pathNotFound, SimError } from './errors.ts';
 import type { ResourceRequest } from './handlers/context.ts';
@@ -15,7 +18,7 @@ import { acceptsOpenapiV2Protobuf, encodeOpenapiV2, openapiV2ProtobufType } from
 import { openapiV2Document, openapiV3Document, openapiV3Index } from './openapi.ts';
 import { queryBool } from './query-params.ts';
 import { servePodLog } from './pods/log.ts';
-import { parseTarget, type Scope } from './request-path.ts';
+import { parseTarget, type Scope, type Target } from './request-path.ts';
 import type { ShardState } from './shard-state.ts';
 import { handleTokenRequest } from './token-request.ts';
 import type { Identity, KubeObject, ResourceType } from './types.ts';
@@ -115,16 +118,20 @@ export async function route(shard: ShardState, auth: AuthConfig, views: ViewReso
     const path = url.pathname;
     const target = parseTarget(path, shard.settings.mode);
     if (target?.kind === 'plain' && publicInfo(shard, target.path, url.searchParams, res)) return;
-    const identity = authenticate(req.socket as TLSSocket, req.headers, auth);
+    const caller = authenticate(req.socket as TLSSocket, req.headers, auth);
     if (target === undefined) throw pathNotFound();
     if (target.kind === 'plain') {
       if (target.path !== '/openapi/v2' && !target.path.startsWith('/openapi/v3')) throw pathNotFound();
-      const scope = resolveScope(shard, target.scope, identity, views);
+      const scope = resolveScope(shard, target.scope, caller, views);
+      const identity = actingIdentity(shard, target.scope, scope, caller, req);
+      authorizeIn(shard, target.scope, scope, identity, { kind: 'nonResource', verb: 'get', path: target.path });
       return openapi(req, res, target.path, scope.types, target.scope.prefix);
     }
     const creatingCluster = target.kind === 'resource' && target.group === 'core.kcp.io' && target.resource === 'logicalclusters';
-    const scope = resolveScope(shard, target.scope, identity, views, creatingCluster);
+    const scope = resolveScope(shard, target.scope, caller, views, creatingCluster);
+    const identity = actingIdentity(shard, target.scope, scope, caller, req);
     if (target.kind === 'discovery') {
+      authorizeIn(shard, target.scope, scope, identity, { kind: 'nonResource', verb: 'get', path: discoveryPath(target) });
       if (req.method !== 'GET') throw methodNotAllowed();
       const aggregated = aggregatedVersionAsked(req.headers.accept);
       if ((target.level === 'api' || target.level === 'apis') && aggregated !== undefined) {
@@ -143,6 +150,10 @@ export async function route(shard: ShardState, auth: AuthConfig, views: ViewReso
     const type = scope.types.find((t) => t.group === target.group && t.version === target.version && t.resource === target.resource);
     if (type === undefined) throw pathNotFound();
     if (target.subresource !== '' && !(type.subresources ?? []).includes(target.subresource as 'status')) throw pathNotFound();
+    const verb = resourceVerb(req.method ?? 'GET', target.name !== '', target.watchPath || queryBool(url.searchParams, 'watch'));
+    authorizeIn(shard, target.scope, scope, identity, {
+      kind: 'resource', verb, apiGroup: target.group, resource: target.resource, subresource: target.subresource, namespace: target.namespace, name: target.name,
+    });
     const r: ResourceRequest = {
       shard, identity, req, res, query: url.searchParams, type, cluster: scope.cluster,
       namespace: target.namespace, name: target.name, subresource: target.subresource, visible: scope.visible, present: scope.present,
@@ -154,6 +165,31 @@ export async function route(shard: ShardState, auth: AuthConfig, views: ViewReso
   } catch (err) {
     sendError(res, err);
   }
+}
+
+/**
+ * RBAC holds inside logical clusters; an APIExport view answers to its export's own rules. Requests
+ * across every cluster (`/clusters/*`) outside a view are for the system only, as in kcp.
+ */
+function authorizeIn(shard: ShardState, asked: Scope, scope: ResolvedScope, identity: Identity, attrs: Attributes): void {
+  if (shard.settings.authorization !== 'RBAC' || asked.view !== undefined) return;
+  if (scope.cluster === '*') {
+    if (!isPrivileged(identity)) throw forbidden(identity, '*');
+    return;
+  }
+  authorize(shard.store, scope.cluster, identity, attrs, () => forbidden(identity, asked.cluster));
+}
+
+/** Whom the request acts as: the caller, or whom Impersonate-* names when the caller may impersonate in this cluster. */
+function actingIdentity(shard: ShardState, asked: Scope, scope: ResolvedScope, caller: Identity, req: IncomingMessage): Identity {
+  const rbac = shard.settings.authorization === 'RBAC' && asked.view === undefined && scope.cluster !== '*';
+  return impersonate(caller, req.headers, (attrs) => !rbac || decide(shard.store, scope.cluster, caller, attrs).allowed);
+}
+
+function discoveryPath(target: Extract<Target, { kind: 'discovery' }>): string {
+  const root = target.level === 'api' || (target.level === 'version' && target.group === '') ? '/api' : '/apis';
+  if (target.level === 'api' || target.level === 'apis') return root;
+  return target.group === '' ? `/api/${target.version}` : `${root}/${target.group}${target.level === 'version' ? `/${target.version}` : ''}`;
 }
 
 async function dispatch(r: ResourceRequest, method: string, watchPath: boolean): Promise<void> {

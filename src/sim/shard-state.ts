@@ -23,12 +23,16 @@ export interface ShardSettings {
   bookmarkIntervalMs: number;
   /** The other shards of the stack, for workspaces scheduled elsewhere and for endpoint slices. */
   peers: () => PeerShard[];
+  /** kube-apiserver's --authorization-mode: RBAC (with kcp's workspace access rule) or AlwaysAllow. */
+  authorization: 'RBAC' | 'AlwaysAllow';
 }
 
 export class ShardState {
   readonly settings: ShardSettings;
   readonly store: ObjectStore;
   url = '';
+  /** Where clients reach workspaces (kcp's external URL: the front door); '' = at the shard holding each. */
+  externalURL = '';
   /** Kinds bound into a logical cluster by APIBindings: cluster → types. */
   readonly boundTypes = new Map<string, ResourceType[]>();
   /** Kinds defined in a logical cluster by its own CustomResourceDefinitions: cluster → types. */

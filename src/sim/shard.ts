@@ -44,6 +44,17 @@ export interface StartShardOptions {
    * key of its own.
    */
   serviceAccountIssuer?: string;
+  /**
+   * kube-apiserver's --authorization-mode. RBAC enforces Roles, ClusterRoles and their bindings in every
+   * logical cluster, and kcp's rule that only who may `access` a workspace enters it. AlwaysAllow (the
+   * default) lets every authenticated caller do anything.
+   */
+  authorization?: 'RBAC' | 'AlwaysAllow';
+  /**
+   * kcp's external URL: the address clients reach workspaces at, reported in a Workspace's spec.URL
+   * (`<externalURL>/clusters/<path>`). A front door's URL in front of shards; by default the URL of the shard holding the workspace.
+   */
+  externalURL?: string;
 }
 
 export interface SimShard extends PeerShard {
@@ -84,7 +95,7 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
   const peers: PeerShard[] = [...(options.peers ?? [])];
   const labels = options.labels ?? { name: options.name };
   const state = new ShardState(
-    { name: options.name, mode, labels, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000, peers: () => peers },
+    { name: options.name, mode, labels, bookmarkIntervalMs: options.bookmarkIntervalMs ?? 60_000, peers: () => peers, authorization: options.authorization ?? 'AlwaysAllow' },
     options.historySize ?? 10_000,
   );
   const auth: AuthConfig = {
@@ -133,6 +144,7 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
   let running: Awaited<ReturnType<typeof listen>> | undefined = await listen(options.port ?? 0);
   const port = running.port;
   state.url = `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
+  state.externalURL = (options.externalURL ?? '').replace(/\/+$/, '');
 
   const serviceAccountIssuer = options.serviceAccountIssuer ?? state.url;
   let signer: Promise<ServiceAccountSigner> | undefined;

@@ -68,6 +68,17 @@ export class ObjectStore {
     return items;
   }
 
+  /**
+   * The stored objects of one kind in one cluster, unsorted and not copied: for readers on every
+   * request (the authorizer) that must not pay a deep copy per object, and must never modify them.
+   */
+  peekAll(cluster: string, gr: string, namespace?: string): readonly Readonly<KubeObject>[] {
+    const kinds = this.data.get(cluster)?.get(gr);
+    if (kinds === undefined) return [];
+    const all = [...kinds.values()];
+    return namespace === undefined || namespace === '' ? all : all.filter((o) => o.metadata.namespace === namespace);
+  }
+
   /** Every object of one logical cluster, with its kind key. */
   clusterContents(cluster: string): Array<{ gr: string; object: KubeObject }> {
     const out: Array<{ gr: string; object: KubeObject }> = [];

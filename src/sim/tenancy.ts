@@ -1,17 +1,21 @@
 // tenancy.kcp.io Workspaces and core.kcp.io LogicalClusters, the way kcp schedules them: the Workspace
 // lives in its parent's logical cluster; the scheduler picks a shard by `spec.location.selector` (shard
-// labels), records `spec.cluster` and `spec.URL`, and creates the LogicalCluster (named `cluster`, annotated
-// with its `kcp.io/path`) on that shard, through that shard's API when it is another one.
+// labels), records it in an internal annotation, `spec.cluster`, and `spec.URL` (the external URL clients
+// reach the workspace at: the front door's, never the shard's), and creates the LogicalCluster (named
+// `cluster`, annotated with its `kcp.io/path`) on that shard, through that shard's API when it is another one.
 // Phases: Scheduling → Initializing → Ready.
 import type { ApiClient } from './client.ts';
 import { reconcileQueue } from './controller-loop.ts';
 import { createObject, deleteObject, updateObject } from './objects.ts';
 import type { ShardPlugin, ShardServices } from './plugin.ts';
 import { logicalClusterGR, newClusterName, now, pathAnnotation, type PeerShard, type ShardState } from './shard-state.ts';
+import { ownerAnnotation, ownerBinding } from './rbac/workspace-owner.ts';
 import type { KubeObject } from './types.ts';
 
 export const workspaceGR = 'workspaces.tenancy.kcp.io';
 const workspaceFinalizer = 'tenancy.kcp.io/logicalcluster';
+/** Which shard a Workspace was scheduled to, as kcp records it; spec.URL says where clients go, not this. */
+export const shardAnnotation = 'internal.tenancy.kcp.io/shard';
 
 interface WorkspaceSpec {
   type?: { name?: string; path?: string };
@@ -20,15 +24,27 @@ interface WorkspaceSpec {
   URL?: string;
 }
 
+function ownerOf(ws: KubeObject): Record<string, string> {
+  const owner = ws.metadata.annotations?.[ownerAnnotation];
+  return owner !== undefined ? { [ownerAnnotation]: owner } : {};
+}
+
 function matches(labels: Record<string, string>, selector: Record<string, string> | undefined): boolean {
   return Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
 }
 
-function chooseShard(shard: ShardState, spec: WorkspaceSpec): { url: string; self: boolean } | undefined {
+function chooseShard(shard: ShardState, spec: WorkspaceSpec): string | undefined {
   const wanted = spec.location?.selector?.matchLabels;
-  if (matches(shard.settings.labels, wanted)) return { url: shard.url, self: true };
+  if (matches(shard.settings.labels, wanted)) return shard.settings.name;
   const peer: PeerShard | undefined = shard.settings.peers().find((p) => matches(p.labels ?? { name: p.name }, wanted));
-  return peer === undefined ? undefined : { url: peer.url, self: false };
+  return peer?.name;
+}
+
+/** The API URL of the shard a Workspace was scheduled to (this one or a peer). */
+function scheduledShardUrl(shard: ShardState, ws: KubeObject): string | undefined {
+  const name = ws.metadata.annotations?.[shardAnnotation];
+  if (name === undefined) return undefined;
+  return name === shard.settings.name ? shard.url : shard.settings.peers().find((p) => p.name === name)?.url;
 }
 
 const lcPath = (cluster: string) => `/clusters/${cluster}/apis/core.kcp.io/v1alpha1/logicalclusters/cluster`;
@@ -61,8 +77,8 @@ export const tenancyPlugin: ShardPlugin = {
       const phase = (ws['status'] as { phase?: string } | undefined)?.phase;
 
       if (ws.metadata.deletionTimestamp !== undefined) {
-        if (spec.cluster !== undefined && spec.URL !== undefined) {
-          const target = spec.URL.slice(0, spec.URL.indexOf('/clusters/'));
+        const target = scheduledShardUrl(shard, ws);
+        if (spec.cluster !== undefined && target !== undefined) {
           if (target === shard.url) {
             if (shard.store.get(spec.cluster, logicalClusterGR, '', 'cluster') !== undefined) deleteObject(shard, spec.cluster, lcType, '', 'cluster');
           } else {
@@ -88,18 +104,23 @@ export const tenancyPlugin: ShardPlugin = {
           return 'retry';
         }
         const cluster = spec.cluster ?? newClusterName();
-        const nextSpec: WorkspaceSpec = { type: spec.type ?? { name: 'universal', path: 'root' }, ...spec, cluster, URL: `${target.url}/clusters/${cluster}` };
+        const path = `${shard.clusterPath(parent) ?? parent}:${name}`;
+        // Without a front door configured, the workspace is reached at the shard that holds it.
+        const external = shard.externalURL !== '' ? shard.externalURL : target === shard.settings.name ? shard.url : shard.settings.peers().find((p) => p.name === target)?.url ?? shard.url;
+        const nextSpec: WorkspaceSpec = { type: spec.type ?? { name: 'universal', path: 'root' }, ...spec, cluster, URL: `${external}/clusters/${path}` };
         const finalizers = [...new Set([...(ws.metadata.finalizers ?? []), workspaceFinalizer])];
-        ws = updateObject(shard, parent, wsType, { ...ws, metadata: { ...ws.metadata, finalizers }, spec: nextSpec }, '', name);
+        const annotations = { ...ws.metadata.annotations, [shardAnnotation]: target };
+        ws = updateObject(shard, parent, wsType, { ...ws, metadata: { ...ws.metadata, finalizers, annotations }, spec: nextSpec }, '', name);
         ws = writeStatus(parent, ws, { phase: 'Scheduling', conditions: [{ type: 'WorkspaceScheduled', status: 'True', lastTransitionTime: now() }] });
       }
       const current = (ws['spec'] ?? {}) as WorkspaceSpec;
       const cluster = current.cluster ?? '';
-      const targetUrl = (current.URL ?? '').slice(0, (current.URL ?? '').indexOf('/clusters/'));
+      const targetUrl = scheduledShardUrl(shard, ws);
+      if (targetUrl === undefined) return 'retry';
       const parentPath = shard.clusterPath(parent) ?? parent;
       const logicalCluster: KubeObject = {
         apiVersion: 'core.kcp.io/v1alpha1', kind: 'LogicalCluster',
-        metadata: { name: 'cluster', annotations: { [pathAnnotation]: `${parentPath}:${name}` } },
+        metadata: { name: 'cluster', annotations: { [pathAnnotation]: `${parentPath}:${name}`, ...ownerOf(ws) } },
         spec: { owner: { apiVersion: 'tenancy.kcp.io/v1alpha1', resource: 'workspaces', name, cluster: parent, uid: ws.metadata.uid } },
       };
       let lc: KubeObject | undefined;
@@ -129,6 +150,10 @@ export const tenancyPlugin: ShardPlugin = {
         return 'retry';
       }
       if (shard.store.get(cluster, 'namespaces', '', 'default') === undefined) createObject(shard, cluster, shard.builtinType('', 'namespaces'), { metadata: { name: 'default' } }, '');
+      const admin = ownerBinding(lc);
+      if (admin !== undefined && shard.store.get(cluster, 'clusterrolebindings.rbac.authorization.k8s.io', '', 'workspace-admin') === undefined) {
+        createObject(shard, cluster, shard.builtinType('rbac.authorization.k8s.io', 'clusterrolebindings'), admin, '');
+      }
       const fresh = shard.store.get(cluster, logicalClusterGR, '', 'cluster');
       if (fresh !== undefined) updateObject(shard, cluster, lcType, { ...fresh, status: { ...(fresh['status'] as object), phase: 'Ready', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now() }] } }, '', 'cluster', { subresource: 'status' });
       return 'done';

@@ -22,7 +22,7 @@ export interface WorkspaceInfo {
   path: string;
   /** Logical cluster name (16 base36 characters). */
   cluster: string;
-  /** `<shard url>/clusters/<cluster>` on the shard it was scheduled to. */
+  /** spec.URL: `<external URL>/clusters/<path>`, the external URL being the front door's or the holding shard's. */
   url: string;
 }
 

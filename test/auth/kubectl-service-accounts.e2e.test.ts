@@ -36,6 +36,8 @@ test('kcp service-account tokens through the gateway: own workspace only, until 
   assert.equal(whoami.status.userInfo.username, 'system:serviceaccount:default:default');
   assert.ok(whoami.status.userInfo.groups.includes('system:serviceaccounts:default'));
   assert.deepEqual(whoami.status.userInfo.extra?.['authentication.kcp.io/cluster-name'], [frontend.cluster]);
+  // The shards enforce RBAC as kcp does: the service account may enter its workspace, and reads what it is bound to.
+  await kubectl('org-acme:proj-frontend', 'create', 'rolebinding', 'default-view', '--clusterrole=view', '--serviceaccount=default:default');
   assert.match(await kubectl('org-acme:proj-frontend', '--token', token, 'get', 'serviceaccounts', '-o', 'name'), /serviceaccount\/default/);
 
   // An in-cluster client names no cluster: the token's own is used, as kcp does.

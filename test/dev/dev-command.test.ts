@@ -36,7 +36,7 @@ test('kcp-edge dev: every project workspace works with kubectl, isolated from th
     if (input !== undefined) pending.child.stdin?.end(input);
     return (await pending).stdout;
   };
-  assert.deepEqual((await run(kubectlPath, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kube-cache'), 'config', 'get-contexts', '-o', 'name'])).stdout.trim().split('\n').sort(), [...projects].sort());
+  assert.deepEqual((await run(kubectlPath, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kube-cache'), 'config', 'get-contexts', '-o', 'name'])).stdout.trim().split('\n').sort(), [...projects, 'carol@org-acme:proj-frontend'].sort(), 'one context per project, and the view-only user\'s');
 
   for (const ws of projects) {
     const tag = ws.replace(/[^a-z0-9]+/g, '-');

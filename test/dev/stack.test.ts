@@ -33,6 +33,11 @@ test('dev stack: stopping one shard fails only its workspaces, with a Status err
     assert.match(await kubectl(ws, 'get', 'namespaces', '-o', 'name'), /namespace\/default/);
   }
 
+  // Workspaces report the gateway's address (kcp reports its front door's), and it works as a server.
+  const url = await kubectl('org-acme:proj-frontend', '--server', `${stack.url}/clusters/root:org-acme`, 'get', 'workspace', 'proj-backend', '-o', 'jsonpath={.spec.URL}');
+  assert.equal(url, `${stack.url}/clusters/root:org-acme:proj-backend`);
+  assert.match(await kubectl('org-acme:proj-frontend', '--server', url, 'get', 'namespaces', '-o', 'name'), /namespace\/default/);
+
   await stack.stopShard('shard-b');
   for (const ws of ['org-acme:proj-backend', 'org-globex:proj-apps']) {
     await assert.rejects(kubectl(ws, 'get', 'configmaps'), (err: { stderr: string }) => {

@@ -13,6 +13,7 @@ import { test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startDevStack } from '../../src/dev/start.ts';
 import { devSteps } from '../../src/dev/steps.ts';
+import { shardUserName } from '../../src/dev/steps/access.ts';
 import { useRedis } from '../../src/dev/steps/routing.ts';
 import { parseRedisUrl } from '../../src/routing/redis-connection.ts';
 import { RedisRouteStore } from '../../src/routing/redis-route-store.ts';
@@ -71,7 +72,27 @@ test('a Redis that comes back empty: warm workspaces keep serving, nothing that 
   assert.equal((await get('/readyz')).status, 200);
   // A workspace the gateway has never looked up: nothing in its cache can answer for it.
   const admin = await stack.shards.get('shard-a')!.client();
-  await createWorkspace(admin, 'root:org-acme', 'proj-cold', { shard: 'shard-b' });
+  // The dev shards enforce RBAC: alice owns a new workspace of her org as she owns the others.
+  const alice = shardUserName(stack.users.find((u) => u.org === 'org-acme')!);
+  const createOwned = async (name: string, shard: string): Promise<void> => {
+    const ws = await createWorkspace(admin, 'root:org-acme', name, { shard });
+    const client = await stack.shards.get(shard)!.client();
+    try {
+      const owner = await client.request('POST', `/clusters/${ws.cluster}/apis/rbac.authorization.k8s.io/v1/clusterrolebindings`, {
+        body: {
+          apiVersion: 'rbac.authorization.k8s.io/v1',
+          kind: 'ClusterRoleBinding',
+          metadata: { name: 'workspace-admin:alice' },
+          roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
+          subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: alice }],
+        },
+      });
+      assert.equal(owner.status, 201, owner.text);
+    } finally {
+      client.close();
+    }
+  };
+  await createOwned('proj-cold', 'shard-b');
   await waitFor(async () => (await store.getRoute('root:org-acme:proj-cold'))?.phase === 'Ready', { what: 'the indexer to route proj-cold' });
   const cold = namespaces('root:org-acme:proj-cold');
 
@@ -122,7 +143,7 @@ test('a Redis that comes back empty: warm workspaces keep serving, nothing that 
 
   // Once more, nothing held back: whichever of gateway and indexer reconnects first, a workspace that
   // exists is served or answered 503, never 403.
-  await createWorkspace(admin, 'root:org-acme', 'proj-cold2', { shard: 'shard-a' });
+  await createOwned('proj-cold2', 'shard-a');
   await waitFor(async () => (await store.getRoute('root:org-acme:proj-cold2'))?.phase === 'Ready', { what: 'the indexer to route proj-cold2' });
   const cold2 = namespaces('root:org-acme:proj-cold2');
   await redis.stop();

@@ -1,4 +1,4 @@
-// The indexer against two stand-in shards (which schedule Workspaces like KCP: spec.cluster, spec.URL,
+// The indexer against two stand-in shards (which schedule Workspaces like KCP: spec.cluster, spec.URL naming the front door,
 // a LogicalCluster annotated with its path on the chosen shard, phases Scheduling → Initializing →
 // Ready) and a real Redis, observed through a gateway replica's routing table.
 import assert from 'node:assert/strict';
@@ -20,6 +20,8 @@ import { recordingLog } from '../helpers/log.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { makeTempDir, waitFor } from '../helpers/wait.ts';
 
+/** Workspaces report a front door's address, as kcp's do: spec.URL names no shard, so routes cannot come from it. */
+const externalURL = 'https://edge.invalid:6443';
 let redis: RedisServer;
 let store: RedisRouteStore;
 let table: RedisRoutingTable;
@@ -31,7 +33,7 @@ let credentials: { certPem: string; keyPem: string; caPem: string };
 
 before(async () => {
   const ca = await createCertificateAuthority('kcp-ca');
-  [redis, a, b] = await Promise.all([startRedis(), startShard({ name: 'alpha', ca }), startShard({ name: 'beta', ca })]);
+  [redis, a, b] = await Promise.all([startRedis(), startShard({ name: 'alpha', ca, externalURL }), startShard({ name: 'beta', ca, externalURL })]);
   connectShards(a, b);
   store = RedisRouteStore.connect(parseRedisUrl(redis.url));
   table = new RedisRoutingTable({ redis: parseRedisUrl(redis.url) });
@@ -93,11 +95,12 @@ test('workspaces become routes as they are created, move and go', async (t) => {
   await routed('root:org:team', { shard: 'alpha', phase: 'Ready' });
 
   // Moved (KCP has no automatic move; an operator's tooling does what kcp would): the logical cluster
-  // appears on beta, the Workspace points there, alpha's copy goes.
+  // appears on beta, the Workspace is rescheduled there, alpha's copy goes. The route follows the
+  // LogicalCluster objects: it stays on alpha while both hold one, and moves once alpha's copy is gone.
   const lc = { apiVersion: 'core.kcp.io/v1alpha1', kind: 'LogicalCluster', metadata: { name: 'cluster', annotations: { 'kcp.io/path': 'root:org:team' } }, spec: {} };
   await ok(apiB.request('POST', lcPath(team.cluster), { body: lc }));
-  await ok(apiB.request('PATCH', wsPath(org.cluster, 'team'), { body: { spec: { URL: `${b.url}/clusters/${team.cluster}` } }, contentType: 'application/merge-patch+json' }));
-  await routed('root:org:team', { shard: 'beta', phase: 'Ready' });
+  await ok(apiB.request('PATCH', wsPath(org.cluster, 'team'), { body: { metadata: { annotations: { 'internal.tenancy.kcp.io/shard': 'beta' } } }, contentType: 'application/merge-patch+json' }));
+  await routed('root:org:team', { shard: 'alpha', phase: 'Ready' });
   await ok(apiA.request('DELETE', `${lcPath(team.cluster)}/cluster`));
   await routed('root:org:team', { shard: 'beta', phase: 'Ready' });
 

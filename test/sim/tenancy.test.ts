@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createWorkspace } from '../../src/sim/index.ts';
+import { connectShards, createWorkspace, startShard } from '../../src/sim/index.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { cm, shardForTest, twoShardsForTest, type Obj } from './fixture.ts';
+import { cm, shardForTest, testCA, twoShardsForTest, type Obj } from './fixture.ts';
 
 type Workspace = Obj & { spec: { cluster: string; URL: string; type: { name: string } }; status: { phase: string } };
 
@@ -14,7 +14,7 @@ test('a workspace gets a logical cluster on this shard, reachable by name and by
 
   const org = await createWorkspace(admin, 'root', 'org-acme');
   assert.match(org.cluster, /^[0-9a-z]{16}$/);
-  assert.equal(org.url, `${shard.url}/clusters/${org.cluster}`);
+  assert.equal(org.url, `${shard.url}/clusters/root:org-acme`);
   for (;;) {
     const event = await watch.next();
     const phase = (event?.object as Workspace | undefined)?.status?.phase;
@@ -62,7 +62,7 @@ test('a workspace scheduled onto another shard gets its logical cluster there', 
   const frontend = await createWorkspace(adminA, 'root:org-acme', 'proj-frontend', { shard: 'shard-a' });
   const backend = await createWorkspace(adminA, 'root:org-acme', 'proj-backend', { shard: 'shard-b' });
   assert.ok(frontend.url.startsWith(a.url));
-  assert.equal(backend.url, `${b.url}/clusters/${backend.cluster}`);
+  assert.equal(backend.url, `${b.url}/clusters/root:org-acme:proj-backend`, 'no front door: the holding shard, by path');
 
   const lc = await adminB.request<Obj>('GET', `/clusters/${backend.cluster}/apis/core.kcp.io/v1alpha1/logicalclusters/cluster`);
   assert.equal((lc.body.metadata['annotations'] as Record<string, string>)['kcp.io/path'], 'root:org-acme:proj-backend');
@@ -82,4 +82,24 @@ test('a workspace scheduled onto another shard gets its logical cluster there', 
   await adminA.request('DELETE', '/clusters/root:org-acme/apis/tenancy.kcp.io/v1alpha1/workspaces/proj-backend');
   await waitFor(async () => (await adminB.request('GET', `/clusters/${backend.cluster}/apis/core.kcp.io/v1alpha1/logicalclusters/cluster`)).status !== 200, { what: 'remote logical cluster removal' });
   await waitFor(async () => (await adminA.request('GET', '/clusters/root:org-acme/apis/tenancy.kcp.io/v1alpha1/workspaces/proj-backend')).status === 404, { what: 'workspace removal' });
+});
+
+test('behind a front door, spec.URL is the external URL; the logical cluster still lands on the scheduled shard', async (t) => {
+  const externalURL = 'https://edge.example.com:6443';
+  const ca = await testCA();
+  const a = await startShard({ name: 'shard-a', ca, externalURL });
+  t.after(() => a.close());
+  const b = await startShard({ name: 'shard-b', ca, externalURL });
+  t.after(() => b.close());
+  connectShards(a, b);
+  const [adminA, adminB] = [await a.client(), await b.client()];
+
+  const org = await createWorkspace(adminA, 'root', 'org-acme', { shard: 'shard-b' });
+  assert.equal(org.url, `${externalURL}/clusters/root:org-acme`);
+  assert.equal((await adminB.request('GET', `/clusters/${org.cluster}/apis/core.kcp.io/v1alpha1/logicalclusters/cluster`)).status, 200);
+  assert.equal((await adminA.request('GET', `/clusters/${org.cluster}/api/v1/namespaces`)).status, 403, 'shard A does not host it');
+
+  // Deleting the Workspace still finds the shard holding its logical cluster.
+  assert.ok([200, 202].includes((await adminA.request('DELETE', '/clusters/root/apis/tenancy.kcp.io/v1alpha1/workspaces/org-acme')).status));
+  await waitFor(async () => (await adminB.request('GET', `/clusters/${org.cluster}/apis/core.kcp.io/v1alpha1/logicalclusters/cluster`)).status !== 200, { what: 'the logical cluster to go' });
 });

@@ -28,7 +28,7 @@ export const gateway: DevStep = {
       writeFile(join(certs, 'gateway-client.key'), client.keyPem, { mode: 0o600 }),
     ]);
     const doc = {
-      listen: { address: '127.0.0.1', port: stack.options.port },
+      listen: { address: '127.0.0.1', port: stack.gatewayPort ?? stack.options.port },
       tls: { certFile: join(certs, 'gateway.crt'), keyFile: join(certs, 'gateway.key') },
       upstream: { clientCertFile: join(certs, 'gateway-client.crt'), clientKeyFile: join(certs, 'gateway-client.key'), caFile: join(certs, 'ca.crt') },
       drain: { timeoutSeconds: 5 },

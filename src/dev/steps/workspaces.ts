@@ -35,6 +35,18 @@ async function waitUntilReady(client: ApiClient, parentCluster: string, name: st
   }
 }
 
+async function shardHolding(stack: DevStack, cluster: string): Promise<string | undefined> {
+  for (const shard of stack.shards.values()) {
+    const client = await shard.client();
+    try {
+      if ((await client.request('GET', `/clusters/${cluster}/apis/core.kcp.io/v1alpha1/logicalclusters/cluster`)).status === 200) return shard.name;
+    } finally {
+      client.close();
+    }
+  }
+  return undefined;
+}
+
 export async function createWorkspace(stack: DevStack, planned: PlannedWorkspace): Promise<DevWorkspace> {
   const segments = planned.path.split(':');
   const name = segments.at(-1)!;
@@ -54,10 +66,11 @@ export async function createWorkspace(stack: DevStack, planned: PlannedWorkspace
     throw new Error(`creating workspace ${planned.path}: HTTP ${created.status} ${created.text.slice(0, 300)}`);
   }
   const ready = await waitUntilReady(client, parent.cluster, name);
-  // Where it really landed is what the routing table must say, whatever was asked for.
-  const url = ready.spec?.URL ?? '';
-  const landed = [...stack.shards.values()].find((s) => url.startsWith(`${s.url}/`))?.name ?? planned.shard;
-  return { path: planned.path, cluster: ready.spec!.cluster!, shard: landed, org: segments[1], project: segments.length > 2 };
+  const cluster = ready.spec!.cluster!;
+  // Where it really landed is what the routing table must say, whatever was asked for: the shard that
+  // serves its LogicalCluster (spec.URL names the gateway, as kcp's names its front door).
+  const landed = (await shardHolding(stack, cluster)) ?? planned.shard;
+  return { path: planned.path, cluster, shard: landed, org: segments[1], project: segments.length > 2 };
 }
 
 export const workspaces: DevStep = {

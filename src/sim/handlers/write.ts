@@ -12,6 +12,7 @@ import { grOf } from '../shard-state.ts';
 import type { KubeObject } from '../types.ts';
 import { dryRun, type ResourceRequest } from './context.ts';
 import { matchingObjects } from './read.ts';
+import { recordOwner } from '../rbac/workspace-owner.ts';
 import { answerReview } from '../reviews.ts';
 
 function asObject(body: unknown): KubeObject {
@@ -46,12 +47,13 @@ export async function handleCreate(r: ResourceRequest): Promise<void> {
   requireCluster(r);
   const body = asObject(parseJsonBody(await readBody(r.req), objectMediaType(r.req.headers['content-type'])));
   if (r.type.ephemeral === true) {
-    sendJSON(r.res, 201, answerReview(r.type, body, r.identity));
+    sendJSON(r.res, 201, answerReview(r.shard, r.cluster, r.type, body, r.identity));
     return;
   }
   checkKind(r, body);
   validateFields(r, body);
   const input = typeMeta(r.type, body);
+  if (r.type.group === 'tenancy.kcp.io' && r.type.resource === 'workspaces') recordOwner(input, r.identity);
   recordUpdate(undefined, input, manager(r), '');
   const created = createObject(r.shard, r.cluster, r.type, input, r.namespace, { dryRun: dryRun(r.query) });
   sendJSON(r.res, 201, r.present(r.cluster, created));

@@ -42,6 +42,8 @@ export interface DevFiles {
   kubeconfig: string;
   log: string;
   certs: string;
+  /** The admin listener's token file (token,user,uid,groups). */
+  adminTokens: string;
 }
 
 export interface DevStep {

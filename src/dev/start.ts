@@ -22,6 +22,7 @@ export async function startDevStack(options: DevOptions, steps: readonly DevStep
     kubeconfig: join(dir, 'kubeconfig'),
     log: join(dir, 'gateway.log'),
     certs: join(dir, 'certs'),
+    adminTokens: join(dir, 'admin-tokens.csv'),
   };
   // A kubeconfig from an earlier run must not be mistaken for this run being ready.
   await rm(files.kubeconfig, { force: true });

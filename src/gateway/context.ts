@@ -40,6 +40,8 @@ export interface UpstreamExchange {
 /** Told once when a request is over, whatever way it ended (access log, metrics, drain bookkeeping). */
 export interface RequestObserver {
   requestFinished(ctx: RequestContext): void;
+  /** A long-running response (a watch) has sent its headers: it may now stream for hours. */
+  responseStarted?(ctx: RequestContext): void;
 }
 
 export class RequestContext {
@@ -107,6 +109,11 @@ export class RequestContext {
     this.observer.requestFinished(this);
     for (const finisher of this.finishers) finisher();
   };
+
+  /** The forwarder tells this when a long-running response has sent its headers. */
+  responseStarted(): void {
+    this.observer.responseStarted?.(this);
+  }
 
   /**
    * Runs `fn` once the request is over, however it ended (at once if it already is): for what a stage

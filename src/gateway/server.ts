@@ -59,14 +59,20 @@ export interface GatewayOptions {
   limiter?: Limiter;
   /** Registry of this gateway's metrics; other components register on it too. Default: a new one. */
   registry?: Registry;
-  /** What /metrics serves; default that registry. A worker process serves its whole process group's. */
+  /** What the admin listener's /metrics serves; default that registry. A worker process serves its whole process group's. */
   exposition?: MetricsExposition;
+  /** Told about every request besides the access log (audit, the status page); none by default. */
+  observers?: RequestObserver[];
 }
 
 export interface Gateway {
   url: string;
   port: number;
   metrics: Registry;
+  /** What /metrics of the admin listener serves. */
+  exposition: MetricsExposition;
+  /** Requests in flight now, watches included: read by the status page, never changed. */
+  inflight: ReadonlySet<RequestContext>;
   /**
    * New TLS handshakes use these (checked beforehand: see tls-material.ts); open connections, their
    * watches included, keep the certificate they were opened with.
@@ -83,10 +89,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = createGatewayMetrics(options.registry);
   const pools = new ShardPools(options.upstream);
   const connections = new Connections();
-  const observer = accessObserver(connections, metrics, logger);
+  const observer = withObservers(accessObserver(connections, metrics, logger), options.observers ?? []);
 
   const pipeline = compose([
-    serveGatewayEndpoints({ metrics: options.exposition ?? metrics.registry, routing: options.routing, isDraining: () => connections.draining }),
+    serveGatewayEndpoints({ routing: options.routing, isDraining: () => connections.draining }),
     parseWorkspacePath,
     resolveWorkspace(options.routing),
     authenticate(options.authenticators, options.headers?.droppedGroups ?? defaultDroppedGroups),
@@ -162,6 +168,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     url: `https://${host}:${port}`,
     port,
     metrics: metrics.registry,
+    exposition: options.exposition ?? metrics.registry,
+    inflight: connections.inflight,
     setServingCredentials(tls) {
       // Replaces the context every later handshake starts from (and with it the session ticket keys, so
       // no session resumes past a CA change); sockets already up hold a reference to the old one.
@@ -185,6 +193,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 /** The part of the listener's options a certificate rotation replaces (setSecureContext takes all of it). */
 function secureContextOptions(tls: ServingCredentials): { cert: string; key: string; ca?: string; minVersion: 'TLSv1.2' } {
   return { cert: tls.certPem, key: tls.keyPem, ...(tls.clientCAPem === undefined ? {} : { ca: tls.clientCAPem }), minVersion: 'TLSv1.2' };
+}
+
+/** The access observer alone when nothing else observes: nothing added per request. */
+function withObservers(access: RequestObserver, more: RequestObserver[]): RequestObserver {
+  if (more.length === 0) return access;
+  const started = more.filter((o) => o.responseStarted !== undefined);
+  return {
+    requestFinished(ctx) {
+      access.requestFinished(ctx);
+      for (const o of more) o.requestFinished(ctx);
+    },
+    responseStarted(ctx) {
+      for (const o of started) o.responseStarted!(ctx);
+    },
+  };
 }
 
 function accessObserver(connections: Connections, metrics: GatewayMetrics, logger: Log): RequestObserver {

@@ -119,6 +119,12 @@ export class RedisRoutingTable implements RoutingTable {
     return [...this.#shards.values()].sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  /** The writers keep these counts beside the routes: one HGETALL, however many routes there are. */
+  async countRoutesByShard(): Promise<Record<string, number>> {
+    const all = await this.#client.hgetall(this.#keys.shardRouteCounts);
+    return Object.fromEntries(Object.entries(all).map(([shard, n]) => [shard, Number(n)]));
+  }
+
   ready(): boolean {
     return (this.#subscribed && this.#client.status === 'ready') || this.#cache.size > 0;
   }

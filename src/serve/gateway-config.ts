@@ -38,6 +38,7 @@ interface RawGatewayConfig {
   drain: { timeoutSeconds: number };
   log: { level: LogLevel };
   rateLimit?: { policyFile?: string };
+  admin?: { listen: { address: string; port: number }; tls?: { certFile: string; keyFile: string }; clientCAFile?: string; tokenFile?: string; group: string };
 }
 
 /** Where the routing table lives: a local file, or the Redis table shared by every replica. */
@@ -83,6 +84,21 @@ export interface GatewayConfig {
   logLevel: LogLevel;
   /** The rate policy; absent = no rate limiting. Counters go to the routing store's Redis when it has one. */
   rateLimit?: { policyFile?: string };
+  /**
+   * The admin listener (/metrics, the status page): its own port and TLS (default: the serving
+   * certificate), open to identities in `group` by client certificate (clientCA) or token (tokenFile).
+   * Absent = no admin listener, and so no /metrics.
+   */
+  admin?: AdminConfig;
+}
+
+export interface AdminConfig {
+  listen: { host: string; port: number };
+  tls: { cert: string; key: string; certFile: string; keyFile: string };
+  clientCA?: string;
+  clientCAFile?: string;
+  tokenFile?: string;
+  group: string;
 }
 
 const file = { type: 'string', minLength: 1 };
@@ -144,6 +160,21 @@ const schema = object(
     drain: object({ timeoutSeconds: { type: 'number', minimum: 0, maximum: 3600, default: 30 } }),
     log: object({ level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' } }),
     rateLimit: object({ policyFile: file }, [], false),
+    admin: object(
+      {
+        listen: object({
+          address: { type: 'string', minLength: 1, default: '0.0.0.0' },
+          port: { type: 'integer', minimum: 0, maximum: 65535, default: 6444 },
+        }),
+        tls: object({ certFile: file, keyFile: file }, ['certFile', 'keyFile'], false),
+        clientCAFile: file,
+        tokenFile: file,
+        // kube-apiserver's default RBAC lets this group read /metrics.
+        group: { type: 'string', minLength: 1, default: 'system:monitoring' },
+      },
+      [],
+      false,
+    ),
   },
   ['tls', 'routing', 'upstream'],
   false,
@@ -203,6 +234,8 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
     }
   }
 
+  const admin = raw.admin === undefined ? undefined : await buildAdmin(raw.admin, ctx, { cert: cert ?? '', key: key ?? '', certFile: ctx.resolvePath(raw.tls.certFile), keyFile: ctx.resolvePath(raw.tls.keyFile) });
+
   return {
     listen: { host: raw.listen.address, port: raw.listen.port },
     workers: workerCount(raw.workers),
@@ -232,6 +265,37 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
     drainTimeoutMs: Math.round(raw.drain.timeoutSeconds * 1000),
     logLevel: raw.log.level,
     ...(raw.rateLimit === undefined ? {} : { rateLimit: policyFile === undefined ? {} : { policyFile } }),
+    ...(admin === undefined ? {} : { admin }),
+  };
+}
+
+type RawAdmin = NonNullable<DeepReadonly<RawGatewayConfig>['admin']>;
+
+async function buildAdmin(raw: RawAdmin, ctx: BuildContext, serving: AdminConfig['tls']): Promise<AdminConfig> {
+  if (raw.clientCAFile === undefined && raw.tokenFile === undefined) {
+    ctx.issue(['admin'], 'must name clientCAFile or tokenFile (or both): the admin listener admits nobody anonymously');
+  }
+  let tls = serving;
+  if (raw.tls !== undefined) {
+    const cert = await readPem(ctx, ['admin', 'tls', 'certFile'], raw.tls.certFile, 'CERTIFICATE');
+    const key = await readPem(ctx, ['admin', 'tls', 'keyFile'], raw.tls.keyFile, 'PRIVATE KEY');
+    tls = { cert: cert ?? '', key: key ?? '', certFile: ctx.resolvePath(raw.tls.certFile), keyFile: ctx.resolvePath(raw.tls.keyFile) };
+  }
+  const clientCA = raw.clientCAFile === undefined ? undefined : await readPem(ctx, ['admin', 'clientCAFile'], raw.clientCAFile, 'CERTIFICATE');
+  if (raw.tokenFile !== undefined) {
+    const tokens = await ctx.readReferencedFile(['admin', 'tokenFile'], raw.tokenFile);
+    try {
+      if (tokens !== undefined) parseTokenCsv(tokens, ctx.resolvePath(raw.tokenFile));
+    } catch (err) {
+      ctx.issue(['admin', 'tokenFile'], (err as Error).message);
+    }
+  }
+  return {
+    listen: { host: raw.listen.address, port: raw.listen.port },
+    tls,
+    ...(clientCA === undefined || raw.clientCAFile === undefined ? {} : { clientCA, clientCAFile: ctx.resolvePath(raw.clientCAFile) }),
+    ...(raw.tokenFile === undefined ? {} : { tokenFile: ctx.resolvePath(raw.tokenFile) }),
+    group: raw.group,
   };
 }
 

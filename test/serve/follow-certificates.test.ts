@@ -107,7 +107,7 @@ function event(name: string): string {
 }
 
 async function metric(setup: Setup, series: string): Promise<number | undefined> {
-  const text = (await get(setup.gateway, setup.pki, '/metrics', { token: null })).body;
+  const text = await setup.gateway.metrics.metrics();
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }

@@ -1,5 +1,6 @@
 // The gateway in front of the shards, started exactly as `kcp-edge serve` starts it: from a
 // gateway.yaml written here (and left in the dev directory, so it doubles as a working example).
+import { randomBytes } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -26,12 +27,15 @@ export const gateway: DevStep = {
       writeFile(join(certs, 'gateway.key'), serving.keyPem, { mode: 0o600 }),
       writeFile(join(certs, 'gateway-client.crt'), client.certPem),
       writeFile(join(certs, 'gateway-client.key'), client.keyPem, { mode: 0o600 }),
+      // The admin listener's one token (group system:monitoring): for curl, a browser extension, Prometheus.
+      writeFile(stack.files.adminTokens, `${randomBytes(24).toString('base64url')},dev-admin,dev-admin,"system:monitoring"\n`, { mode: 0o600 }),
     ]);
     const doc = {
       listen: { address: '127.0.0.1', port: stack.options.port },
       tls: { certFile: join(certs, 'gateway.crt'), keyFile: join(certs, 'gateway.key') },
       upstream: { clientCertFile: join(certs, 'gateway-client.crt'), clientKeyFile: join(certs, 'gateway-client.key'), caFile: join(certs, 'ca.crt') },
       drain: { timeoutSeconds: 5 },
+      admin: { listen: { address: '127.0.0.1', port: 0 }, tokenFile: stack.files.adminTokens },
       log: { level: 'info' },
       ...stack.gatewayConfig,
     };

@@ -57,6 +57,8 @@ export class RequestContext {
   readonly path: string;
   /** The query string byte for byte, '' or starting with '?'. */
   readonly query: string;
+  /** The client's address, read at the start: a closed socket no longer tells it (the audit log needs it at the end). */
+  readonly remoteAddress: string | undefined;
 
   // workspaces/: what the path names
   parsed: RequestPath | undefined = undefined;
@@ -99,6 +101,7 @@ export class RequestContext {
     const q = url.indexOf('?');
     this.path = q === -1 ? url : url.slice(0, q);
     this.query = q === -1 ? '' : url.slice(q);
+    this.remoteAddress = req.socket?.remoteAddress;
   }
 
   /** Called when the client side is gone (response closed or upgraded socket closed); runs once. */

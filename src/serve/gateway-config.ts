@@ -39,6 +39,11 @@ interface RawGatewayConfig {
   log: { level: LogLevel };
   rateLimit?: { policyFile?: string };
   admin?: { listen: { address: string; port: number }; tls?: { certFile: string; keyFile: string }; clientCAFile?: string; tokenFile?: string; group: string };
+  audit?: {
+    policyFile: string;
+    log?: { path: string; maxSizeMB: number; maxBackups: number };
+    webhook?: { url: string; caFile?: string; tokenFile?: string; bufferSize: number; batchMaxSize: number; batchMaxWaitSeconds: number };
+  };
 }
 
 /** Where the routing table lives: a local file, or the Redis table shared by every replica. */
@@ -90,6 +95,14 @@ export interface GatewayConfig {
    * Absent = no admin listener, and so no /metrics.
    */
   admin?: AdminConfig;
+  /** The audit log (audit.k8s.io/v1 Events under an audit.k8s.io/v1 Policy); absent = none, nothing observed. */
+  audit?: AuditConfig;
+}
+
+export interface AuditConfig {
+  policyFile: string;
+  log?: { path: string; maxSizeBytes: number; maxBackups: number };
+  webhook?: { url: string; caPem?: string; token?: string; bufferSize: number; batchMaxSize: number; batchMaxWaitMs: number };
 }
 
 export interface AdminConfig {
@@ -175,6 +188,34 @@ const schema = object(
       [],
       false,
     ),
+    audit: object(
+      {
+        policyFile: file,
+        log: object(
+          {
+            path: file,
+            maxSizeMB: { type: 'number', exclusiveMinimum: 0, default: 100 },
+            maxBackups: { type: 'integer', minimum: 0, default: 10 },
+          },
+          ['path'],
+          false,
+        ),
+        webhook: object(
+          {
+            url: { type: 'string', pattern: '^https?://', errorMessage: 'must be an http:// or https:// URL' },
+            caFile: file,
+            tokenFile: file,
+            bufferSize: { type: 'integer', minimum: 1, default: 10000 },
+            batchMaxSize: { type: 'integer', minimum: 1, default: 400 },
+            batchMaxWaitSeconds: { type: 'number', exclusiveMinimum: 0, default: 1 },
+          },
+          ['url'],
+          false,
+        ),
+      },
+      ['policyFile'],
+      false,
+    ),
   },
   ['tls', 'routing', 'upstream'],
   false,
@@ -234,6 +275,7 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
     }
   }
 
+  const audit = raw.audit === undefined ? undefined : await buildAudit(raw.audit, ctx);
   const admin = raw.admin === undefined ? undefined : await buildAdmin(raw.admin, ctx, { cert: cert ?? '', key: key ?? '', certFile: ctx.resolvePath(raw.tls.certFile), keyFile: ctx.resolvePath(raw.tls.keyFile) });
 
   return {
@@ -266,6 +308,39 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
     logLevel: raw.log.level,
     ...(raw.rateLimit === undefined ? {} : { rateLimit: policyFile === undefined ? {} : { policyFile } }),
     ...(admin === undefined ? {} : { admin }),
+    ...(audit === undefined ? {} : { audit }),
+  };
+}
+
+type RawAudit = NonNullable<DeepReadonly<RawGatewayConfig>['audit']>;
+
+async function buildAudit(raw: RawAudit, ctx: BuildContext): Promise<AuditConfig> {
+  if (raw.log === undefined && raw.webhook === undefined) ctx.issue(['audit'], 'must name a backend: log, webhook or both');
+  const policyFile = ctx.resolvePath(raw.policyFile);
+  try {
+    const { loadAuditPolicy } = await import('../audit/policy.ts');
+    await loadAuditPolicy(policyFile);
+  } catch (err) {
+    ctx.issue(['audit', 'policyFile'], isConfigError(err) ? err.issues.map(formatIssue).join('; ') : (err as Error).message);
+  }
+  const webhook = raw.webhook;
+  const caPem = webhook?.caFile === undefined ? undefined : await readPem(ctx, ['audit', 'webhook', 'caFile'], webhook.caFile, 'CERTIFICATE');
+  const token = webhook?.tokenFile === undefined ? undefined : (await ctx.readReferencedFile(['audit', 'webhook', 'tokenFile'], webhook.tokenFile))?.trim();
+  return {
+    policyFile,
+    ...(raw.log === undefined ? {} : { log: { path: ctx.resolvePath(raw.log.path), maxSizeBytes: Math.round(raw.log.maxSizeMB * 1024 * 1024), maxBackups: raw.log.maxBackups } }),
+    ...(webhook === undefined
+      ? {}
+      : {
+          webhook: {
+            url: webhook.url,
+            ...(caPem === undefined ? {} : { caPem }),
+            ...(token === undefined ? {} : { token }),
+            bufferSize: webhook.bufferSize,
+            batchMaxSize: webhook.batchMaxSize,
+            batchMaxWaitMs: Math.round(webhook.batchMaxWaitSeconds * 1000),
+          },
+        }),
   };
 }
 

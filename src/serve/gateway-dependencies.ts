@@ -189,6 +189,10 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
           });
     if (limiter !== undefined) opened.push(limiter);
 
+    // Loaded only when configured: without an audit config nothing observes requests for it.
+    const audit = config.audit === undefined ? undefined : await (await import('./audit-log.ts')).openAuditLog(config.audit, registry, logger);
+    if (audit !== undefined) opened.push(audit);
+
     const options: GatewayOptions = {
       listen: worker === undefined ? { host: config.listen.host, port: config.listen.port } : { host: config.listen.host, port: worker.port, reusePort: true },
       tls: {
@@ -210,6 +214,7 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       ...(worker === undefined ? {} : { exposition: workerGroupMetrics(registry) }),
       ...(health === undefined ? {} : { health }),
       ...(limiter === undefined ? {} : { limiter }),
+      ...(audit === undefined ? {} : { observers: [audit.observer] }),
     };
     return {
       options,

@@ -16,7 +16,7 @@ import type { RoutingTable, ShardHealth } from '../routing/types.ts';
 import { Connections } from './connections.ts';
 import { RequestContext, type ClientRequest, type ClientResponse, type RequestObserver } from './context.ts';
 import { Http2Request, Http2Response } from './http2-exchange.ts';
-import { compose } from './pipeline.ts';
+import { compose, type Stage } from './pipeline.ts';
 import { ShardPools, type UpstreamOptions } from './shard-pools.ts';
 import { admitToWorkspace } from './stages/admit-to-workspace.ts';
 import { authenticate, defaultDroppedGroups } from './stages/authenticate.ts';
@@ -63,6 +63,8 @@ export interface GatewayOptions {
   exposition?: MetricsExposition;
   /** Told about every request besides the access log (audit, the status page); none by default. */
   observers?: RequestObserver[];
+  /** Wraps the stages in trace spans (tracing/); absent = the bare stages, no cost. */
+  traceStages?: (stages: readonly Stage[]) => Stage[];
 }
 
 export interface Gateway {
@@ -91,7 +93,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const connections = new Connections();
   const observer = withObservers(accessObserver(connections, metrics, logger), options.observers ?? []);
 
-  const pipeline = compose([
+  const stages: Stage[] = [
     serveGatewayEndpoints({ routing: options.routing, isDraining: () => connections.draining }),
     parseWorkspacePath,
     resolveWorkspace(options.routing),
@@ -105,7 +107,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       health: options.health,
       maxBodyBytes: options.maxBodyBytes ?? 3 * 1024 * 1024,
     }),
-  ]);
+  ];
+  const pipeline = compose(options.traceStages === undefined ? stages : options.traceStages(stages));
 
   const askForClientCertificate = options.tls.clientCAPem !== undefined;
   const server = createSecureServer({

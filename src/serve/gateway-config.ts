@@ -39,6 +39,7 @@ interface RawGatewayConfig {
   log: { level: LogLevel };
   rateLimit?: { policyFile?: string };
   admin?: { listen: { address: string; port: number }; tls?: { certFile: string; keyFile: string }; clientCAFile?: string; tokenFile?: string; group: string };
+  tracing?: { endpoint: string; samplingRatio: number; serviceName: string; headers?: Record<string, string> };
   audit?: {
     policyFile: string;
     log?: { path: string; maxSizeMB: number; maxBackups: number };
@@ -97,6 +98,8 @@ export interface GatewayConfig {
   admin?: AdminConfig;
   /** The audit log (audit.k8s.io/v1 Events under an audit.k8s.io/v1 Policy); absent = none, nothing observed. */
   audit?: AuditConfig;
+  /** OpenTelemetry traces over OTLP/HTTP; absent = off, nothing loaded. */
+  tracing?: { endpoint: string; samplingRatio: number; serviceName: string; headers?: Record<string, string> };
 }
 
 export interface AuditConfig {
@@ -186,6 +189,16 @@ const schema = object(
         group: { type: 'string', minLength: 1, default: 'system:monitoring' },
       },
       [],
+      false,
+    ),
+    tracing: object(
+      {
+        endpoint: { type: 'string', pattern: '^https?://', errorMessage: 'must be an http:// or https:// URL (OTLP/HTTP, e.g. http://otel-collector:4318/v1/traces)' },
+        samplingRatio: { type: 'number', minimum: 0, maximum: 1, default: 0.01 },
+        serviceName: { type: 'string', minLength: 1, default: 'kcp-edge' },
+        headers: { type: 'object', additionalProperties: { type: 'string' } },
+      },
+      ['endpoint'],
       false,
     ),
     audit: object(
@@ -309,6 +322,16 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
     ...(raw.rateLimit === undefined ? {} : { rateLimit: policyFile === undefined ? {} : { policyFile } }),
     ...(admin === undefined ? {} : { admin }),
     ...(audit === undefined ? {} : { audit }),
+    ...(raw.tracing === undefined
+      ? {}
+      : {
+          tracing: {
+            endpoint: raw.tracing.endpoint,
+            samplingRatio: raw.tracing.samplingRatio,
+            serviceName: raw.tracing.serviceName,
+            ...(raw.tracing.headers === undefined ? {} : { headers: { ...raw.tracing.headers } }),
+          },
+        }),
   };
 }
 

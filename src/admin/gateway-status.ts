@@ -12,6 +12,8 @@ export interface GatewayStatus {
   pid: number;
   configRevision: string;
   routingReady: boolean;
+  /** Gateway processes registered in Redis by the rate limiter; null without a Redis limiter. */
+  replicasSeen: number | null;
   shards: { name: string; url: string; state: string; health: 'up' | 'down' | 'unknown'; reason?: string; routes: number | null; openWatches: number }[];
   watches: { shard: string; org: string; open: number }[];
   rateLimit: { level: string; inFlight: number; openWatches: number; rejectedLast5m: number }[];
@@ -26,6 +28,8 @@ export interface StatusSources {
   rejections: RecentRejections;
   configRevision: string;
   host: string;
+  /** Replicas the shared limiter sees in Redis (it keeps the count anyway); absent = unknown. */
+  replicasSeen?: () => Promise<number | undefined>;
 }
 
 const WINDOW_MS = 5 * 60_000;
@@ -68,9 +72,10 @@ function orgOf(workspace: string | undefined): string {
 }
 
 export async function gatewayStatus(sources: StatusSources): Promise<GatewayStatus> {
-  const [shards, routeCounts] = await Promise.all([
+  const [shards, routeCounts, replicas] = await Promise.all([
     sources.routing.listShards().catch(() => []),
     sources.routing.countRoutesByShard?.().catch(() => undefined),
+    sources.replicasSeen?.().catch(() => undefined),
   ]);
   const health = sources.health?.snapshot() ?? {};
   const watches = new Map<string, { shard: string; org: string; open: number }>();
@@ -107,6 +112,7 @@ export async function gatewayStatus(sources: StatusSources): Promise<GatewayStat
     pid: process.pid,
     configRevision: sources.configRevision,
     routingReady: sources.routing.ready(),
+    replicasSeen: replicas ?? null,
     shards: shards
       .map((s) => {
         const h = health[s.name];

@@ -59,7 +59,7 @@ async function refresh() {
     const s = await res.json();
     document.getElementById('meta').textContent =
       'host ' + s.host + ' (pid ' + s.pid + ') · config revision ' + s.configRevision + ' · routing ' +
-      (s.routingReady ? 'ready' : 'NOT ready') + ' · ' + s.requestsInFlight + ' requests in flight · updated ' + s.generatedAt;
+      (s.routingReady ? 'ready' : 'NOT ready') + (s.replicasSeen === null ? '' : ' · ' + s.replicasSeen + ' replicas in Redis') + ' · ' + s.requestsInFlight + ' requests in flight · updated ' + s.generatedAt;
     document.getElementById('error').textContent = '';
     fill('shards', s.shards, [['name'], ['state'], ['health', (r) => r.health], ['routes', 'n'], ['openWatches', 'n'], ['url']],
       (r) => ({ 'data-shard': r.name, 'data-health': r.health }));

@@ -28,11 +28,19 @@ export function statusObservers(): { rejections: RecentRejections } {
   return { rejections: new RecentRejections() };
 }
 
+/** What the Redis limiter last counted (kcp_edge_ratelimit_known_replicas); undefined without one. */
+async function replicasSeen(gateway: Gateway): Promise<number | undefined> {
+  const gauge = gateway.metrics.getSingleMetric('kcp_edge_ratelimit_known_replicas');
+  if (gauge === undefined) return undefined;
+  const value = (await gauge.get()).values[0]?.value;
+  return value === undefined || value === 0 ? undefined : value;
+}
+
 export async function startAdminListener(
   admin: AdminConfig,
   gateway: Gateway,
   options: GatewayOptions,
-  status: { rejections: RecentRejections; revision: () => string },
+  status: { rejections: RecentRejections; revision: () => string; /** The limiter shares its counts through Redis. */ redisLimiter: boolean },
   logger: Logger,
   worker: WorkerRole | undefined,
 ): Promise<RunningAdmin> {
@@ -61,6 +69,7 @@ export async function startAdminListener(
         rejections: status.rejections,
         configRevision: status.revision(),
         host: hostname(),
+        ...(status.redisLimiter ? { replicasSeen: () => replicasSeen(gateway) } : {}),
       }),
     log,
   });

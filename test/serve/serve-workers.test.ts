@@ -250,6 +250,10 @@ test('with Redis, each worker is a rate-limit replica of its own and only the fi
     return sample(text, 'kcp_edge_ratelimit_known_replicas') === 2 && text;
   }, { what: 'the workers to learn of each other' });
   assert.equal(sample(metrics, 'kcp_edge_ratelimit_local_fallback'), 0);
+  // The status page says how many replicas Redis knows (as the answering worker last counted them).
+  await waitFor(async () => (JSON.parse((await fetchFresh(admin, pki, '/status.json', ADMIN_TOKEN)).body) as { replicasSeen: number | null }).replicasSeen === 2, {
+    what: 'the status page to count both replicas',
+  });
 
   // The lease would keep the indexer to one process anyway; the first worker is the only one asking.
   const holder = await waitFor(() => client.get('kcp-edge:{routing}:indexer-lease').then((v) => v ?? undefined), { what: 'the indexer lease to be taken' });

@@ -235,7 +235,7 @@ test('with Redis, each worker is a rate-limit replica of its own and only the fi
   const config = join(dir, 'gateway.yaml');
   await writeFile(config, (await readFile(config, 'utf8')).replace(/^routing: .*$/m, `routing: { redis: { url: "${redis.url}", runIndexer: true } }`));
   const serve = startServe(t, dir);
-  const { url, admin, workerPids } = await serving(serve);
+  const { admin, workerPids } = await serving(serve);
   const client = new Redis(redis.url);
   t.after(() => client.disconnect());
 

@@ -30,19 +30,25 @@ export interface AdminServerOptions {
 export interface AdminServer {
   url: string;
   port: number;
+  /** New handshakes use this certificate and key (already checked: see gateway/tls-material.ts); the admin client CA stays. */
+  setServingCertificate(certPem: string, keyPem: string): void;
   close(): Promise<void>;
 }
 
 const noStore = { 'cache-control': 'no-cache, private', 'x-content-type-options': 'nosniff' };
 
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
+  const contextOptions = (certPem: string, keyPem: string) => ({
+    cert: certPem,
+    key: keyPem,
+    minVersion: 'TLSv1.2' as const,
+    ...(options.tls.clientCAPem === undefined ? {} : { ca: options.tls.clientCAPem }),
+  });
   const server: Server = createServer(
     {
-      cert: options.tls.certPem,
-      key: options.tls.keyPem,
-      minVersion: 'TLSv1.2',
+      ...contextOptions(options.tls.certPem, options.tls.keyPem),
       // Ask for a certificate, accept connections without one: a token is the other way in.
-      ...(options.tls.clientCAPem === undefined ? {} : { ca: options.tls.clientCAPem, requestCert: true, rejectUnauthorized: false }),
+      ...(options.tls.clientCAPem === undefined ? {} : { requestCert: true, rejectUnauthorized: false }),
     },
     (req, res) => void handle(req, res, options),
   );
@@ -53,6 +59,9 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
   return {
     url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
+    setServingCertificate(certPem, keyPem) {
+      server.setSecureContext(contextOptions(certPem, keyPem));
+    },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Status pages keep polling connections open: nothing here is worth waiting for.

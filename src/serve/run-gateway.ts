@@ -74,7 +74,11 @@ export async function runGateway(file: string, config: Config<GatewayConfig>, lo
   const certificates = followGatewayCertificates(
     config,
     {
-      serving: (tls) => gateway.setServingCredentials(tls),
+      serving: (tls) => {
+        gateway.setServingCredentials(tls);
+        // An admin listener on the serving certificate (no tls of its own) follows it too.
+        if (admin !== undefined && config.admin?.tls.certFile === config.tls.certFile) admin.server.setServingCertificate(tls.certPem, tls.keyPem);
+      },
       upstream: (credentials) => {
         gateway.setUpstreamCredentials(credentials);
         deps.setUpstreamCredentials(credentials);

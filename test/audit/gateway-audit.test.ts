@@ -211,3 +211,23 @@ test('the audit file rotates by size, keeping maxBackups old files', async (t) =
   }
   assert.match(await registry.metrics(), /kcp_edge_audit_events_total\{backend="file"\} 40/);
 });
+
+test('an unexpected exception in the gateway is audited at the Panic stage, with the 500 the client got', async (t) => {
+  const pki = await testPki();
+  const shard = await startTestShard(t, pki);
+  const routing = new StaticRoutingTable().addShard('shard-a', shard.url).addRoute('root:org-acme:proj', 'shard-a', 'c-proj');
+  const events: AuditEvent[] = [];
+  const policy = await shippedPolicy();
+  // A routing table that fails in a way no store should (not a GatewayError): a bug, not a refusal.
+  routing.resolve = async () => {
+    throw new TypeError('a bug, not a refusal');
+  };
+  const gw = await startTestGateway(t, pki, routing, { observers: [new AuditObserver(() => policy, [{ process: (e) => void events.push(e), close: async () => {} }])] });
+  const reply = await get(gw, pki, '/clusters/org-acme:proj/api/v1/namespaces/default/pods', { headers: { 'audit-id': 'panic-1' } });
+  assert.equal(reply.status, 500);
+  const event = await waitFor(() => events.find((e) => e.auditID === 'panic-1'), { what: 'the Panic event' });
+  assert.equal(event.stage, 'Panic');
+  assert.equal(event.responseStatus?.code, 500);
+  assert.equal(event.user.username, 'system:anonymous', 'it failed before authentication');
+  assert.equal(event.annotations?.['kcp-edge.io/error'], 'INTERNAL');
+});

@@ -32,7 +32,10 @@ function realm(env: BenchEnv): Promise<{ issuer: OidcIssuer; token: string }> {
   return keycloak;
 }
 
-function gatewayYaml(env: BenchEnv, port: number, workers: number, trustCaFile: string, issuerUrl: string): string {
+/** The admin listener's token (admin-tokens.csv): how the bench reads /metrics, as Prometheus would. */
+const ADMIN_TOKEN = 'bench-scrape-token';
+
+function gatewayYaml(env: BenchEnv, port: number, adminPort: number, workers: number, trustCaFile: string, issuerUrl: string): string {
   return `
 listen: { address: ${LOOPBACK}, port: ${port} }
 workers: ${workers}
@@ -45,6 +48,7 @@ authentication:
     audiences: [kcp-edge]
 upstream: { clientCertFile: ${env.clientCertFile}, clientKeyFile: ${env.clientKeyFile}, caFile: ${trustCaFile} }
 drain: { timeoutSeconds: 2 }
+admin: { listen: { address: ${LOOPBACK}, port: ${adminPort} }, tokenFile: admin-tokens.csv }
 # Like nginx in this bench (access_log off): no per-request access-log line.
 log: { level: warn }
 `;
@@ -60,12 +64,12 @@ routes:
 }
 
 /** A multi-process serve answers on its port once the first worker listens: wait for all of them. */
-async function waitForWorkers(port: number, workers: number, caFile: string, alive: () => boolean): Promise<void> {
+async function waitForWorkers(adminPort: number, workers: number, caFile: string, alive: () => boolean): Promise<void> {
   const ca = await readFile(caFile, 'utf8');
   const deadline = Date.now() + 30_000;
   let last = '';
   while (Date.now() < deadline && alive()) {
-    const metrics = await httpsGet(port, '/metrics', { ca }).then((r) => r.body.toString(), (err: Error) => err.message);
+    const metrics = await httpsGet(adminPort, '/metrics', { ca, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }).then((r) => r.body.toString(), (err: Error) => err.message);
     last = /^kcp_edge_workers_serving .*$/m.exec(metrics)?.[0] ?? '';
     if (last === `kcp_edge_workers_serving ${workers}`) return;
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -87,15 +91,17 @@ function kcpEdgeTarget(name: string, workers: number): KcpEdgeTarget {
     async start(env, trustCaFile) {
       const { issuer, token } = await realm(env);
       const port = await freePort();
+      const adminPort = await freePort();
       const dir = join(env.dir, `${name}-${port}`);
       await mkdir(dir, { recursive: true });
-      await writeFile(join(dir, 'gateway.yaml'), gatewayYaml(env, port, workers, trustCaFile, issuer.url));
+      await writeFile(join(dir, 'gateway.yaml'), gatewayYaml(env, port, adminPort, workers, trustCaFile, issuer.url));
+      await writeFile(join(dir, 'admin-tokens.csv'), `${ADMIN_TOKEN},bench,bench,"system:monitoring"\n`);
       await writeFile(join(dir, 'routing.yaml'), routingYaml(env));
       const managed = env.processes.spawn(`${name}-${port}`, process.execPath, [...kcpEdgeNodeArgs, cli, 'serve', '--config', join(dir, 'gateway.yaml')], { cwd: dir });
       const alive = () => managed.child.exitCode === null;
       try {
         await waitForPort(port, { what: name, alive });
-        if (workers > 1) await waitForWorkers(port, workers, env.caFile, alive);
+        if (workers > 1) await waitForWorkers(adminPort, workers, env.caFile, alive);
       } catch (err) {
         throw new Error(`${(err as Error).message}\n${managed.tail()}`);
       }

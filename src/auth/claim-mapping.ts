@@ -32,7 +32,8 @@ export function mapClaims(realm: Realm, claims: JWTPayload): Identity {
     if (name.startsWith(reserved) || group.startsWith(reserved)) throw new AuthFailure('system_identity', `group "${group}"`);
     if (!mapped.includes(group)) mapped.push(group);
   }
-  return { user, groups: mapped, extra: {} };
+  const unchanged = user === rawUser && mapped.length === names.length && mapped.every((g, i) => g === names[i]);
+  return unchanged ? { user, groups: mapped, extra: {} } : { user, groups: mapped, extra: {}, source: { user: rawUser, groups: [...names] } };
 }
 
 function checkRequiredClaims(realm: Realm, claims: JWTPayload): void {

@@ -5,6 +5,11 @@ export interface Identity {
   user: string;
   groups: string[];
   extra: Record<string, string[]>;
+  /**
+   * Who the credential named before the gateway's mapping (claim prefixes), for the audit log only;
+   * absent when the mapping changed nothing. Never sent to a shard.
+   */
+  source?: { user: string; groups: string[] };
 }
 
 /** What an authenticator may look at; the auth stage extracts it from the request. */

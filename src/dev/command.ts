@@ -20,7 +20,10 @@ function summary(stack: DevStack): string {
   return [
     `kcp-edge dev: gateway serving at ${stack.url}`,
     ...byShard,
-    `  config ${shown(stack.files.gatewayConfig)}, routing ${shown(stack.files.routing)}, log ${shown(stack.files.log)}`,
+    `  config ${shown(stack.files.gatewayConfig)}, routing ${shown(stack.files.routing)}, log ${shown(stack.files.log)}, audit log ${shown(stack.files.auditLog)}`,
+    ...(stack.gateway?.admin === undefined
+      ? []
+      : [`  admin ${stack.gateway.admin.server.url}/status (status page), /metrics; bearer token: first field of ${shown(stack.files.adminTokens)}`]),
     '',
     'Try:',
     `  export KUBECONFIG=${kubeconfig}`,

@@ -44,6 +44,11 @@ export interface DevFiles {
   kubeconfig: string;
   log: string;
   certs: string;
+  /** The admin listener's token file (token,user,uid,groups). */
+  adminTokens: string;
+  /** The audit policy (the shipped one) and the audit log: one audit.k8s.io/v1 Event per line. */
+  auditPolicy: string;
+  auditLog: string;
 }
 
 export interface DevStep {

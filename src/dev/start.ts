@@ -22,6 +22,9 @@ export async function startDevStack(options: DevOptions, steps: readonly DevStep
     kubeconfig: join(dir, 'kubeconfig'),
     log: join(dir, 'gateway.log'),
     certs: join(dir, 'certs'),
+    adminTokens: join(dir, 'admin-tokens.csv'),
+    auditPolicy: join(dir, 'audit-policy.yaml'),
+    auditLog: join(dir, 'audit.log'),
   };
   // A kubeconfig from an earlier run must not be mistaken for this run being ready.
   await rm(files.kubeconfig, { force: true });

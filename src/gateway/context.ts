@@ -45,6 +45,8 @@ export interface UpstreamExchange {
 /** Told once when a request is over, whatever way it ended (access log, metrics, drain bookkeeping). */
 export interface RequestObserver {
   requestFinished(ctx: RequestContext): void;
+  /** A long-running response (a watch) has sent its headers: it may now stream for hours. */
+  responseStarted?(ctx: RequestContext): void;
 }
 
 export class RequestContext {
@@ -63,6 +65,8 @@ export class RequestContext {
   path: string;
   /** The query string byte for byte, '' or starting with '?'. */
   readonly query: string;
+  /** The client's address, read at the start: a closed socket no longer tells it (the audit log needs it at the end). */
+  readonly remoteAddress: string | undefined;
 
   // workspaces/: what the path names
   parsed: RequestPath | undefined = undefined;
@@ -106,6 +110,7 @@ export class RequestContext {
     const q = url.indexOf('?');
     this.path = q === -1 ? url : url.slice(0, q);
     this.query = q === -1 ? '' : url.slice(q);
+    this.remoteAddress = req.socket?.remoteAddress;
   }
 
   /** Called when the client side is gone (response closed or upgraded socket closed); runs once. */
@@ -117,6 +122,11 @@ export class RequestContext {
     this.observer.requestFinished(this);
     for (const finisher of this.finishers) finisher();
   };
+
+  /** The forwarder tells this when a long-running response has sent its headers. */
+  responseStarted(): void {
+    this.observer.responseStarted?.(this);
+  }
 
   /**
    * True once the request is over for the client (answered, reset, or its connection gone): nothing

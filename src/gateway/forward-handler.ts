@@ -57,6 +57,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
       if ('flushHeaders' in this.res) this.res.flushHeaders(); // HTTP/2 sends headers on writeHead
       this.metrics.watchOpened(this.ctx.shard);
       this.watchCounted = true;
+      this.ctx.responseStarted();
     }
   }
 

@@ -20,7 +20,7 @@ import { cutOffDownShards } from './down-shard-cutoff.ts';
 import { RequestContext, type ClientRequest, type ClientResponse, type RequestObserver } from './context.ts';
 import { Http2Request, Http2Response } from './http2-exchange.ts';
 import { Http2IdleSessions } from './http2-idle-sessions.ts';
-import { compose } from './pipeline.ts';
+import { compose, type Stage } from './pipeline.ts';
 import { answerClientError } from './respond.ts';
 import { ShardPools, type UpstreamOptions } from './shard-pools.ts';
 import { admitToWorkspace } from './stages/admit-to-workspace.ts';
@@ -75,14 +75,22 @@ export interface GatewayOptions {
   watchLimits?: OpenWatchLimits;
   /** Registry of this gateway's metrics; other components register on it too. Default: a new one. */
   registry?: Registry;
-  /** What /metrics serves; default that registry. A worker process serves its whole process group's. */
+  /** What the admin listener's /metrics serves; default that registry. A worker process serves its whole process group's. */
   exposition?: MetricsExposition;
+  /** Told about every request besides the access log (audit, the status page); none by default. */
+  observers?: RequestObserver[];
+  /** Wraps the stages in trace spans (tracing/); absent = the bare stages, no cost. */
+  traceStages?: (stages: readonly Stage[]) => Stage[];
 }
 
 export interface Gateway {
   url: string;
   port: number;
   metrics: Registry;
+  /** What /metrics of the admin listener serves. */
+  exposition: MetricsExposition;
+  /** Requests in flight now, watches included: read by the status page, never changed. */
+  inflight: ReadonlySet<RequestContext>;
   /**
    * New TLS handshakes use these (checked beforehand: see tls-material.ts); open connections, their
    * watches included, keep the certificate they were opened with.
@@ -100,10 +108,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const pools = options.pools ?? new ShardPools(options.upstream);
   metrics.observeUpstream(() => pools.requestsByShard());
   const connections = new Connections();
-  const observer = accessObserver(connections, metrics, logger);
+  const observer = withObservers(accessObserver(connections, metrics, logger), options.observers ?? []);
 
-  const pipeline = compose([
-    serveGatewayEndpoints({ metrics: options.exposition ?? metrics.registry, routing: options.routing, isDraining: () => connections.draining }),
+  const stages: Stage[] = [
+    serveGatewayEndpoints({ routing: options.routing, isDraining: () => connections.draining }),
     routeInClusterClients,
     parseWorkspacePath,
     resolveWorkspace(options.routing),
@@ -118,7 +126,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       health: options.health,
       maxBodyBytes: options.maxBodyBytes ?? 3 * 1024 * 1024,
     }),
-  ]);
+  ];
+  const pipeline = compose(options.traceStages === undefined ? stages : options.traceStages(stages));
 
   const askForClientCertificate = options.tls.clientCAPem !== undefined;
   const limits = clientConnectionLimits(options.connections);
@@ -203,6 +212,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     url: `https://${host}:${port}`,
     port,
     metrics: metrics.registry,
+    exposition: options.exposition ?? metrics.registry,
+    inflight: connections.inflight,
     setServingCredentials(tls) {
       // Replaces the context every later handshake starts from (and with it the session ticket keys, so
       // no session resumes past a CA change); sockets already up hold a reference to the old one.
@@ -227,6 +238,21 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 /** The part of the listener's options a certificate rotation replaces (setSecureContext takes all of it). */
 function secureContextOptions(tls: ServingCredentials): { cert: string; key: string; ca?: string; minVersion: 'TLSv1.2' } {
   return { cert: tls.certPem, key: tls.keyPem, ...(tls.clientCAPem === undefined ? {} : { ca: tls.clientCAPem }), minVersion: 'TLSv1.2' };
+}
+
+/** The access observer alone when nothing else observes: nothing added per request. */
+function withObservers(access: RequestObserver, more: RequestObserver[]): RequestObserver {
+  if (more.length === 0) return access;
+  const started = more.filter((o) => o.responseStarted !== undefined);
+  return {
+    requestFinished(ctx) {
+      access.requestFinished(ctx);
+      for (const o of more) o.requestFinished(ctx);
+    },
+    responseStarted(ctx) {
+      for (const o of started) o.responseStarted!(ctx);
+    },
+  };
 }
 
 function accessObserver(connections: Connections, metrics: GatewayMetrics, logger: Log): RequestObserver {

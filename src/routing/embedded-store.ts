@@ -85,6 +85,12 @@ export class EmbeddedRoutingTable implements RoutingTable {
     return [...this.#index.shards.values()];
   }
 
+  async countRoutesByShard(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const { route } of this.#index.byPath.values()) counts[route.shard] = (counts[route.shard] ?? 0) + 1;
+    return counts;
+  }
+
   ready(): boolean {
     return true;
   }

@@ -130,6 +130,12 @@ export class RedisRoutingTable implements RoutingTable {
   }
 
   /** Unready while the table is being rebuilt (lost, or never seeded), even with a warm cache. */
+  /** The writers keep these counts beside the routes: one HGETALL, however many routes there are. */
+  async countRoutesByShard(): Promise<Record<string, number>> {
+    const all = await this.#client.hgetall(this.#keys.shardRouteCounts);
+    return Object.fromEntries(Object.entries(all).map(([shard, n]) => [shard, Number(n)]));
+  }
+
   ready(): boolean {
     if (this.#state?.serving !== true) return false;
     return (this.#subscribed && this.#client.status === 'ready') || this.#cache.size > 0;

@@ -38,6 +38,8 @@ export interface RoutingTable {
   resolve(pathOrCluster: string): Promise<Resolution | undefined>;
   getShard(name: string): Promise<Shard | undefined>;
   listShards(): Promise<Shard[]>;
+  /** Routes per shard name, for the status page; absent where the store cannot tell cheaply. */
+  countRoutesByShard?(): Promise<Record<string, number>>;
   /** True when lookups can be answered (store reachable, or a warm cache). */
   ready(): boolean;
   close(): Promise<void>;

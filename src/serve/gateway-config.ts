@@ -57,6 +57,13 @@ interface RawGatewayConfig {
   log: { level: LogLevel };
   rateLimit?: { policyFile?: string };
   watches: { maxOpen: number; maxOpenPerOrg: number };
+  admin?: { listen: { address: string; port: number }; tls?: { certFile: string; keyFile: string }; clientCAFile?: string; tokenFile?: string; group: string };
+  tracing?: { endpoint: string; samplingRatio: number; serviceName: string; headers?: Record<string, string> };
+  audit?: {
+    policyFile: string;
+    log?: { path: string; maxSizeMB: number; maxBackups: number };
+    webhook?: { url: string; caFile?: string; tokenFile?: string; bufferSize: number; batchMaxSize: number; batchMaxWaitSeconds: number };
+  };
 }
 
 /** Where the routing table lives: a local file, or the Redis table shared by every replica. */
@@ -122,6 +129,31 @@ export interface GatewayConfig {
   rateLimit?: { policyFile?: string };
   /** Bounds on open watches per gateway process, in total and per organisation (0 = none). */
   watches: OpenWatchLimits;
+  /**
+   * The admin listener (/metrics, the status page): its own port and TLS (default: the serving
+   * certificate), open to identities in `group` by client certificate (clientCA) or token (tokenFile).
+   * Absent = no admin listener, and so no /metrics.
+   */
+  admin?: AdminConfig;
+  /** The audit log (audit.k8s.io/v1 Events under an audit.k8s.io/v1 Policy); absent = none, nothing observed. */
+  audit?: AuditConfig;
+  /** OpenTelemetry traces over OTLP/HTTP; absent = off, nothing loaded. */
+  tracing?: { endpoint: string; samplingRatio: number; serviceName: string; headers?: Record<string, string> };
+}
+
+export interface AuditConfig {
+  policyFile: string;
+  log?: { path: string; maxSizeBytes: number; maxBackups: number };
+  webhook?: { url: string; caPem?: string; token?: string; bufferSize: number; batchMaxSize: number; batchMaxWaitMs: number };
+}
+
+export interface AdminConfig {
+  listen: { host: string; port: number };
+  tls: { cert: string; key: string; certFile: string; keyFile: string };
+  clientCA?: string;
+  clientCAFile?: string;
+  tokenFile?: string;
+  group: string;
 }
 
 const file = { type: 'string', minLength: 1 };
@@ -235,6 +267,59 @@ const schema = object(
       maxOpen: { type: 'integer', minimum: 0, default: defaultOpenWatchLimits.maxOpen },
       maxOpenPerOrg: { type: 'integer', minimum: 0, default: defaultOpenWatchLimits.maxOpenPerOrg },
     }),
+    admin: object(
+      {
+        listen: object({
+          address: { type: 'string', minLength: 1, default: '0.0.0.0' },
+          port: { type: 'integer', minimum: 0, maximum: 65535, default: 6444 },
+        }),
+        tls: object({ certFile: file, keyFile: file }, ['certFile', 'keyFile'], false),
+        clientCAFile: file,
+        tokenFile: file,
+        // kube-apiserver's default RBAC lets this group read /metrics.
+        group: { type: 'string', minLength: 1, default: 'system:monitoring' },
+      },
+      [],
+      false,
+    ),
+    tracing: object(
+      {
+        endpoint: { type: 'string', pattern: '^https?://', errorMessage: 'must be an http:// or https:// URL (OTLP/HTTP, e.g. http://otel-collector:4318/v1/traces)' },
+        samplingRatio: { type: 'number', minimum: 0, maximum: 1, default: 0.01 },
+        serviceName: { type: 'string', minLength: 1, default: 'kcp-edge' },
+        headers: { type: 'object', additionalProperties: { type: 'string' } },
+      },
+      ['endpoint'],
+      false,
+    ),
+    audit: object(
+      {
+        policyFile: file,
+        log: object(
+          {
+            path: file,
+            maxSizeMB: { type: 'number', exclusiveMinimum: 0, default: 100 },
+            maxBackups: { type: 'integer', minimum: 0, default: 10 },
+          },
+          ['path'],
+          false,
+        ),
+        webhook: object(
+          {
+            url: { type: 'string', pattern: '^https?://', errorMessage: 'must be an http:// or https:// URL' },
+            caFile: file,
+            tokenFile: file,
+            bufferSize: { type: 'integer', minimum: 1, default: 10000 },
+            batchMaxSize: { type: 'integer', minimum: 1, default: 400 },
+            batchMaxWaitSeconds: { type: 'number', exclusiveMinimum: 0, default: 1 },
+          },
+          ['url'],
+          false,
+        ),
+      },
+      ['policyFile'],
+      false,
+    ),
   },
   ['tls', 'routing', 'upstream'],
   false,
@@ -314,6 +399,9 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
     }
   }
 
+  const audit = raw.audit === undefined ? undefined : await buildAudit(raw.audit, ctx);
+  const admin = raw.admin === undefined ? undefined : await buildAdmin(raw.admin, ctx, { cert: cert ?? '', key: key ?? '', certFile: ctx.resolvePath(raw.tls.certFile), keyFile: ctx.resolvePath(raw.tls.keyFile) });
+
   return {
     listen: { host: raw.listen.address, port: raw.listen.port },
     workers: workerCount(raw.workers),
@@ -353,6 +441,80 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
     logLevel: raw.log.level,
     ...(raw.rateLimit === undefined ? {} : { rateLimit: policyFile === undefined ? {} : { policyFile } }),
     watches: { maxOpen: raw.watches.maxOpen, maxOpenPerOrg: raw.watches.maxOpenPerOrg },
+    ...(admin === undefined ? {} : { admin }),
+    ...(audit === undefined ? {} : { audit }),
+    ...(raw.tracing === undefined
+      ? {}
+      : {
+          tracing: {
+            endpoint: raw.tracing.endpoint,
+            samplingRatio: raw.tracing.samplingRatio,
+            serviceName: raw.tracing.serviceName,
+            ...(raw.tracing.headers === undefined ? {} : { headers: { ...raw.tracing.headers } }),
+          },
+        }),
+  };
+}
+
+type RawAudit = NonNullable<DeepReadonly<RawGatewayConfig>['audit']>;
+
+async function buildAudit(raw: RawAudit, ctx: BuildContext): Promise<AuditConfig> {
+  if (raw.log === undefined && raw.webhook === undefined) ctx.issue(['audit'], 'must name a backend: log, webhook or both');
+  const policyFile = ctx.resolvePath(raw.policyFile);
+  try {
+    const { loadAuditPolicy } = await import('../audit/policy.ts');
+    await loadAuditPolicy(policyFile);
+  } catch (err) {
+    ctx.issue(['audit', 'policyFile'], isConfigError(err) ? err.issues.map(formatIssue).join('; ') : (err as Error).message);
+  }
+  const webhook = raw.webhook;
+  const caPem = webhook?.caFile === undefined ? undefined : await readPem(ctx, ['audit', 'webhook', 'caFile'], webhook.caFile, 'CERTIFICATE');
+  const token = webhook?.tokenFile === undefined ? undefined : (await ctx.readReferencedFile(['audit', 'webhook', 'tokenFile'], webhook.tokenFile))?.trim();
+  return {
+    policyFile,
+    ...(raw.log === undefined ? {} : { log: { path: ctx.resolvePath(raw.log.path), maxSizeBytes: Math.round(raw.log.maxSizeMB * 1024 * 1024), maxBackups: raw.log.maxBackups } }),
+    ...(webhook === undefined
+      ? {}
+      : {
+          webhook: {
+            url: webhook.url,
+            ...(caPem === undefined ? {} : { caPem }),
+            ...(token === undefined ? {} : { token }),
+            bufferSize: webhook.bufferSize,
+            batchMaxSize: webhook.batchMaxSize,
+            batchMaxWaitMs: Math.round(webhook.batchMaxWaitSeconds * 1000),
+          },
+        }),
+  };
+}
+
+type RawAdmin = NonNullable<DeepReadonly<RawGatewayConfig>['admin']>;
+
+async function buildAdmin(raw: RawAdmin, ctx: BuildContext, serving: AdminConfig['tls']): Promise<AdminConfig> {
+  if (raw.clientCAFile === undefined && raw.tokenFile === undefined) {
+    ctx.issue(['admin'], 'must name clientCAFile or tokenFile (or both): the admin listener admits nobody anonymously');
+  }
+  let tls = serving;
+  if (raw.tls !== undefined) {
+    const cert = await readPem(ctx, ['admin', 'tls', 'certFile'], raw.tls.certFile, 'CERTIFICATE');
+    const key = await readPem(ctx, ['admin', 'tls', 'keyFile'], raw.tls.keyFile, 'PRIVATE KEY');
+    tls = { cert: cert ?? '', key: key ?? '', certFile: ctx.resolvePath(raw.tls.certFile), keyFile: ctx.resolvePath(raw.tls.keyFile) };
+  }
+  const clientCA = raw.clientCAFile === undefined ? undefined : await readPem(ctx, ['admin', 'clientCAFile'], raw.clientCAFile, 'CERTIFICATE');
+  if (raw.tokenFile !== undefined) {
+    const tokens = await ctx.readReferencedFile(['admin', 'tokenFile'], raw.tokenFile);
+    try {
+      if (tokens !== undefined) parseTokenCsv(tokens, ctx.resolvePath(raw.tokenFile));
+    } catch (err) {
+      ctx.issue(['admin', 'tokenFile'], (err as Error).message);
+    }
+  }
+  return {
+    listen: { host: raw.listen.address, port: raw.listen.port },
+    tls,
+    ...(clientCA === undefined || raw.clientCAFile === undefined ? {} : { clientCA, clientCAFile: ctx.resolvePath(raw.clientCAFile) }),
+    ...(raw.tokenFile === undefined ? {} : { tokenFile: ctx.resolvePath(raw.tokenFile) }),
+    group: raw.group,
   };
 }
 

@@ -223,6 +223,13 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
           });
     if (limiter !== undefined) opened.push(limiter);
 
+    // Loaded only when configured: without an audit config nothing observes requests for it.
+    const audit = config.audit === undefined ? undefined : await (await import('./audit-log.ts')).openAuditLog(config.audit, registry, logger);
+    if (audit !== undefined) opened.push(audit);
+    const tracing = config.tracing === undefined ? undefined : (await import('../tracing/request-tracing.ts')).createRequestTracing(config.tracing);
+    if (tracing !== undefined) opened.push({ close: () => tracing.shutdown() });
+    const observers = [...(audit === undefined ? [] : [audit.observer]), ...(tracing === undefined ? [] : [tracing.observer])];
+
     const options: GatewayOptions = {
       listen: worker === undefined ? { host: config.listen.host, port: config.listen.port } : { host: config.listen.host, port: worker.port, reusePort: true },
       tls: {
@@ -243,6 +250,8 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       ...(worker === undefined ? {} : { exposition: workerGroupMetrics(registry) }),
       ...(health === undefined ? {} : { health }),
       ...(limiter === undefined ? {} : { limiter }),
+      ...(observers.length === 0 ? {} : { observers }),
+      ...(tracing === undefined ? {} : { traceStages: tracing.traceStages }),
     };
     return {
       options,

@@ -8,9 +8,12 @@ import { gatewayConfigKind } from './gateway-config.ts';
 import { gatewayDependencies, type DependencyOverrides } from './gateway-dependencies.ts';
 import { followGatewayCertificates } from './follow-certificates.ts';
 import { watchConfig, type Config } from '../config/index.ts';
+import { configRevision, startAdminListener, statusObservers, type RunningAdmin } from './admin-listener.ts';
 
 export interface RunningGateway {
   gateway: Gateway;
+  /** The admin listener (/metrics, status page), when the config has one. */
+  admin?: RunningAdmin;
   /** Drains the gateway (within the configured bound), then closes the routing store and watchers. */
   close(): Promise<void>;
 }
@@ -48,18 +51,35 @@ function fieldsNeedingRestart(next: Config<GatewayConfig>, previous: Config<Gate
  */
 export async function runGateway(file: string, config: Config<GatewayConfig>, logger: Logger, overrides: DependencyOverrides = {}): Promise<RunningGateway> {
   const deps = await gatewayDependencies(config, logger, overrides);
+  const status = config.admin === undefined ? undefined : statusObservers();
+  if (status !== undefined) deps.options.observers = [...(deps.options.observers ?? []), status.rejections];
+  let revision = configRevision(config);
   let gateway: Gateway;
+  let admin: RunningAdmin | undefined;
   try {
     gateway = await startGateway(deps.options);
   } catch (err) {
     await deps.close();
     throw err;
   }
+  if (config.admin !== undefined && status !== undefined) {
+    try {
+      admin = await startAdminListener(config.admin, gateway, deps.options, { ...status, revision: () => revision, redisLimiter: config.rateLimit !== undefined && (overrides.routing ?? config.routing).kind === 'redis' }, logger, overrides.worker);
+    } catch (err) {
+      await gateway.close();
+      await deps.close();
+      throw err;
+    }
+  }
   // Each process (every worker of a multi-process serve too) follows the files itself.
   const certificates = followGatewayCertificates(
     config,
     {
-      serving: (tls) => gateway.setServingCredentials(tls),
+      serving: (tls) => {
+        gateway.setServingCredentials(tls);
+        // An admin listener on the serving certificate (no tls of its own) follows it too.
+        if (admin !== undefined && config.admin?.tls.certFile === config.tls.certFile) admin.server.setServingCertificate(tls.certPem, tls.keyPem);
+      },
       upstream: (credentials) => {
         gateway.setUpstreamCredentials(credentials);
         deps.setUpstreamCredentials(credentials);
@@ -70,6 +90,7 @@ export async function runGateway(file: string, config: Config<GatewayConfig>, lo
   const configWatch = await watchConfig(gatewayConfigKind, file, {
     log: logger.child({ component: 'config' }),
     onChange(next, previous) {
+      revision = configRevision(next);
       if (next.logLevel !== previous.logLevel) logger.level = next.logLevel;
       const realms = next.authentication.orgRealms;
       if (deps.orgRealms !== undefined && realms !== undefined && JSON.stringify(realms) !== JSON.stringify(previous.authentication.orgRealms)) {
@@ -80,6 +101,7 @@ export async function runGateway(file: string, config: Config<GatewayConfig>, lo
     },
   }).catch(async (err: unknown) => {
     certificates.close();
+    await admin?.close();
     await gateway.close();
     await deps.close();
     throw err;
@@ -87,11 +109,13 @@ export async function runGateway(file: string, config: Config<GatewayConfig>, lo
   let closing: Promise<void> | undefined;
   return {
     gateway,
+    ...(admin === undefined ? {} : { admin }),
     close() {
       closing ??= (async () => {
         configWatch.close();
         certificates.close();
         try {
+          await admin?.close();
           await gateway.close();
         } finally {
           await deps.close();

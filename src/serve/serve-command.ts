@@ -76,7 +76,7 @@ async function serve(values: OptionValues): Promise<number> {
   if (role === undefined && workers > 1) {
     // The supervisor never loads the gateway: its workers do.
     const { superviseWorkers } = await import('../gateway/workers/supervisor.ts');
-    const code = await superviseWorkers({ count: workers, port: config.listen.port, drainTimeoutMs: config.drainTimeoutMs, logger, configFile: file });
+    const code = await superviseWorkers({ count: workers, port: config.listen.port, ...(config.admin === undefined ? {} : { adminPort: config.admin.listen.port }), drainTimeoutMs: config.drainTimeoutMs, logger, configFile: file });
     setTimeout(() => process.exit(code), 1_000).unref();
     return code;
   }
@@ -95,10 +95,10 @@ async function serve(values: OptionValues): Promise<number> {
     return reportConfigError(err);
   }
   if (role === undefined) {
-    logger.info({ url: running.gateway.url, config: file }, 'kcp-edge gateway serving');
+    logger.info({ url: running.gateway.url, config: file, ...(running.admin === undefined ? {} : { admin: running.admin.server.url }) }, 'kcp-edge gateway serving');
   } else {
-    logger.info({ url: running.gateway.url, worker: role.slot }, 'worker listening');
-    reportListening(running.gateway.url, running.gateway.port);
+    logger.info({ url: running.gateway.url, worker: role.slot, ...(running.admin === undefined ? {} : { admin: running.admin.server.url }) }, 'worker listening');
+    reportListening(running.gateway.url, running.gateway.port, running.admin?.server.port);
   }
 
   return runUntilStopped({

@@ -19,6 +19,20 @@ const sidecarArgs = [
 ];
 
 const lookup = await findHelm();
+
+/** Every metric name the product registers (the source is the truth: what a scrape can show). */
+async function exportedMetricNames(): Promise<Set<string>> {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const names = new Set<string>();
+  const srcDir = join(import.meta.dirname, '../../src');
+  for (const entry of await readdir(srcDir, { recursive: true })) {
+    if (!entry.endsWith('.ts')) continue;
+    for (const m of (await readFile(join(srcDir, entry), 'utf8')).matchAll(/name: '(kcp_edge_[a-z_]+)'/g)) names.add(m[1]!);
+  }
+  // collectDefaultMetrics with the kcp_edge_ prefix: the process metrics the dashboard may use.
+  for (const name of ['process_cpu_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds']) names.add(`kcp_edge_${name}`);
+  return names;
+}
 after(() => ('helm' in lookup ? lookup.helm.dispose() : undefined));
 
 async function render(args: string[]): Promise<KubeObject[]> {
@@ -107,7 +121,7 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
     assert.equal(databases.containers[0]!.readinessProbe?.httpGet.path, '/readyz');
     assert.equal(databases.containers[0]!.livenessProbe?.httpGet.path, '/livez');
     for (const sync of syncs) assert.equal((sync.spec!.strategy as { type: string }).type, 'Recreate', 'one writer per group');
-    const config = one(objects, 'ConfigMap');
+    const config = one(objects, 'ConfigMap', 'edge-config');
     const merged = parse(config.data!['sync-queues.yaml']!) as { agentName: string; workers: number; kcp: { endpointSlice: { name: string } } };
     assert.deepEqual([merged.agentName, merged.workers, merged.kcp.endpointSlice.name], ['edge-queues', 16, 'mq.example.com'], 'the group overrides config.sync, the rest is kept');
     assert.ok(one(objects, 'ClusterRole').rules!.length >= 4);
@@ -120,12 +134,20 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
     }
     const monitor = one(objects, 'ServiceMonitor');
     assert.ok(selects(selector(monitor), service.metadata.labels!), 'the ServiceMonitor selects the Service');
-    const endpoint = (monitor.spec!.endpoints as { port: string; path: string; scheme: string }[])[0]!;
+    const endpoint = (monitor.spec!.endpoints as { port: string; path: string; scheme: string; authorization?: { credentials: { name: string } } }[])[0]!;
     assert.ok((service.spec!.ports as { name: string }[]).some((p) => p.name === endpoint.port));
-    assert.deepEqual([endpoint.path, endpoint.scheme], ['/metrics', 'https']);
+    // /metrics is on the admin listener only, which admits no anonymous scrape.
+    assert.deepEqual([endpoint.port, endpoint.path, endpoint.scheme, endpoint.authorization?.credentials.name], ['admin', '/metrics', 'https', 'edge-prometheus-token']);
+    const adminConfig = (parse(one(objects, 'ConfigMap', 'edge-config').data!['gateway.yaml']!) as { admin: unknown }).admin;
+    assert.deepEqual(adminConfig, {
+      listen: { address: '0.0.0.0', port: 6444 },
+      group: 'system:monitoring',
+      tokenFile: '/var/run/kcp-edge/admin/tokens.csv',
+      clientCAFile: '/var/run/kcp-edge/admin/ca/ca.crt',
+    });
 
     assert.deepEqual(objects.filter((o) => o.kind === 'Secret').map((s) => s.metadata.name), ['edge-ca-bundles'], 'TLS comes from existing Secrets');
-    assert.deepEqual(unrenderedVolumeSources(objects), ['edge-kcp-kubeconfig', 'edge-redis', 'edge-redis-tls', 'edge-service-cluster-kubeconfig', 'edge-serving-tls', 'edge-shard-client', 'edge-tokens']);
+    assert.deepEqual(unrenderedVolumeSources(objects), ['edge-admin-ca', 'edge-admin-tokens', 'edge-kcp-kubeconfig', 'edge-redis', 'edge-redis-tls', 'edge-service-cluster-kubeconfig', 'edge-serving-tls', 'edge-shard-client', 'edge-tokens']);
   });
 
   test('full values: the Redis password and TLS files come from Secrets, mounted where the gateway config says', () => {
@@ -133,7 +155,7 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
     const pod = podSpec(one(objects, 'Deployment', 'edge'));
     const gateway = pod.containers[0]!;
     assert.equal(gateway.envFrom, undefined, 'no Secret is dumped into the environment');
-    const redis = (parse(one(objects, 'ConfigMap').data!['gateway.yaml']!) as { routing: Record<string, unknown> }).routing;
+    const redis = (parse(one(objects, 'ConfigMap', 'edge-config').data!['gateway.yaml']!) as { routing: Record<string, unknown> }).routing;
     assert.deepEqual(Object.keys(redis), ['redis'], 'embedded: null dropped the default store');
     assert.deepEqual(redis['redis'], {
       url: 'rediss+sentinel://redis-sentinel-0.redis.svc:26379,redis-sentinel-1.redis.svc:26379,redis-sentinel-2.redis.svc:26379/edge',
@@ -225,6 +247,33 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
     await assert.rejects(render(['-f', valuesFiles.full, '--set', 'config.gateway.routing.redis.url=redis://redis:6379']), /needs a rediss:\/\/ .*URL/);
     await assert.rejects(render(['-f', valuesFiles.full, '--set', 'redis.tls.keyKey=']), /certKey and redis\.tls\.keyKey go together/);
     await assert.rejects(render(['--set', 'redis.sentinelPasswordKey=s']), /redis\.sentinelPasswordKey names a key of redis\.existingSecret/);
+    // A ServiceMonitor scraping a port that serves no metrics, or an admin listener nobody may enter.
+    await assert.rejects(render(['--set', 'metrics.serviceMonitor.enabled=true']), /needs admin\.enabled/);
+    await assert.rejects(render(['--set', 'admin.enabled=true']), /admits nobody anonymously/);
+  });
+
+  test('full values: a Grafana dashboard for the sidecar and alert rules, all on metrics the gateway exports', async () => {
+    const exported = await exportedMetricNames();
+    const used = (expr: string) => [...expr.matchAll(/\b(kcp_edge_[a-z_]+?)(?:_bucket|_sum|_count)?\b(?=[{[)\s]|$)/g)].map((m) => m[1]!);
+    const dashboardMap = one(rendered.full, 'ConfigMap', 'edge-dashboard');
+    assert.equal(dashboardMap.metadata.labels?.['grafana_dashboard'], '1', 'the sidecar label');
+    const dashboard = JSON.parse(dashboardMap.data!['kcp-edge.json']!) as { uid: string; panels: { title: string; targets: { expr: string }[] }[] };
+    assert.equal(dashboard.uid, 'kcp-edge-gateway');
+    const dashboardMetrics = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => used(t.expr))));
+    for (const name of ['kcp_edge_requests_total', 'kcp_edge_request_duration_seconds', 'kcp_edge_shard_up', 'kcp_edge_open_watches', 'kcp_edge_ratelimit_rejected_total', 'kcp_edge_authn_successes_total']) {
+      assert.ok(dashboardMetrics.has(name), `the dashboard shows ${name}`);
+    }
+    assert.deepEqual([...dashboardMetrics].filter((m) => !exported.has(m)), [], 'every metric the dashboard queries exists');
+
+    const rules = one(rendered.full, 'PrometheusRule');
+    assert.equal(rules.metadata.labels?.['release'], 'prometheus');
+    const alerts = (rules.spec!.groups as { rules: { alert: string; expr: string }[] }[]).flatMap((g) => g.rules);
+    assert.deepEqual(alerts.map((a) => a.alert), ['KcpEdgeShardDown', 'KcpEdgeHighServerErrorRatio', 'KcpEdgeHighThrottleRatio', 'KcpEdgeRedisUnreachable', 'KcpEdgeTokenCacheHitRatioLow']);
+    assert.deepEqual(alerts.flatMap((a) => used(a.expr)).filter((m) => !exported.has(m)), [], 'every metric the alerts query exists');
+    assert.equal((alerts[0] as { annotations?: { summary: string } }).annotations?.summary, 'Shard {{ $labels.shard }} is down: its workspaces get 503', "Prometheus's template, not Helm's");
+    assert.match(alerts[1]!.expr, /code=~"5\.\."\}\[5m\]\)\)[\s\S]*> 0\.05/);
+    assert.deepEqual(rendered.default.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name), ['edge-kcp-edge-config'], 'none of it by default');
+    assert.ok(!rendered.default.some((o) => o.kind === 'PrometheusRule'));
   });
 });
 

@@ -94,6 +94,7 @@ interface GatewayFile {
   upstream: { clientCertFile: string; clientKeyFile: string; caFile?: string };
   authentication?: { tokenFile?: string; clientCAFile?: string; orgRealms?: { caFile?: string } };
   rateLimit?: { policyFile?: string };
+  admin?: { listen?: { port?: number }; tokenFile?: string; clientCAFile?: string };
 }
 interface SyncFile {
   kcp: { kubeconfig: string };
@@ -136,6 +137,12 @@ async function gatewayProblems(objects: KubeObject[], pod: PodSpec, c: Container
   pem(raw.routing.redis?.tls?.caFile, certificate);
   pem(raw.routing.redis?.tls?.certFile, certificate);
   pem(raw.routing.redis?.tls?.keyFile, key);
+  pem(raw.admin?.tokenFile, /,/);
+  pem(raw.admin?.clientCAFile, certificate);
+  if (raw.admin !== undefined) {
+    const adminPort = c.ports.find((p) => p.name === 'admin')?.containerPort;
+    if (adminPort !== (raw.admin.listen?.port ?? 6444)) problems.push(`${c.name}: port admin is ${adminPort}, the admin listener listens on ${raw.admin.listen?.port ?? 6444}`);
+  }
 
   const port = c.ports.find((p) => p.name === 'https')?.containerPort;
   if (port !== (raw.listen?.port ?? 6443)) problems.push(`${c.name}: port https is ${port}, the gateway listens on ${raw.listen?.port ?? 6443}`);

@@ -47,4 +47,15 @@ test('dev stack: stopping one shard fails only its workspaces, with a Status err
   }
   assert.match(await kubectl('org-acme:proj-frontend', 'get', 'namespaces', '-o', 'name'), /namespace\/default/);
   assert.match(await kubectl('org-acme:proj-frontend', 'create', 'configmap', 'still-here'), /created/);
+
+  // The stack audits with the shipped policy: that create is an Event naming the workspace and the user.
+  const events = (await readFile(stack.files.auditLog, 'utf8')).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const create = events.find((e) => e['verb'] === 'create' && (e['objectRef'] as { resource?: string } | undefined)?.resource === 'configmaps');
+  assert.ok(create, 'the create is in the audit log');
+  assert.equal(create['apiVersion'], 'audit.k8s.io/v1');
+  assert.equal(create['stage'], 'ResponseComplete');
+  assert.equal((create['annotations'] as Record<string, string>)['kcp-edge.io/workspace'], 'root:org-acme:proj-frontend');
+  assert.match((create['user'] as { username: string }).username, /alice/);
+  // Shard-b's workspaces answered 503 while it was down: audited too, with the shard that failed them.
+  assert.ok(events.some((e) => (e['responseStatus'] as { code: number }).code === 503));
 });

@@ -49,7 +49,7 @@ async function resetWhileStalled(t: TestContext, s: Scenario): Promise<void> {
   ]);
   const resets = h1Clients + h2Sessions * streamsPerSession;
   // The gateway has seen every client go (499 in its request count) while the stage still waits.
-  await waitFor(async () => sample((await get(gateway, pki, '/metrics')).body, 'kcp_edge_requests_total', { code: '499' }) === resets, {
+  await waitFor(async () => sample(await gateway.metrics.metrics(), 'kcp_edge_requests_total', { code: '499' }) === resets, {
     what: `${resets} client resets seen by the gateway`,
   });
   await resume();
@@ -58,7 +58,7 @@ async function resetWhileStalled(t: TestContext, s: Scenario): Promise<void> {
   // stage has been answered too and its fate decided.
   const probe = await openHttp2Watch(h2[0]!, s.probePath, s.token);
   assert.equal(probe.headers[':status'], 200);
-  const upstream = async () => sample((await get(gateway, pki, '/metrics')).body, 'kcp_edge_upstream_requests');
+  const upstream = async () => sample(await gateway.metrics.metrics(), 'kcp_edge_upstream_requests');
   await waitFor(async () => shard.open === 1 && (await upstream()) === 1, { timeoutMs: 5_000, what: 'only the probe open at the shard and in the pool' });
   assert.deepEqual(shard.paths.filter((p) => p.includes('reset=')), [], 'no reset request reached the shard');
 

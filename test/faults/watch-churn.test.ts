@@ -4,8 +4,8 @@
 // resident memory within a bound of where it was after a warm-up churn.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { get, testPki } from '../gateway/fixtures.ts';
-import { logged, serveDir, startServe } from '../serve/serve-fixtures.ts';
+import { testPki } from '../gateway/fixtures.ts';
+import { ADMIN_TOKEN, adminUrl, fetchFresh, logged, serveDir, startServe } from '../serve/serve-fixtures.ts';
 import { parseRedisUrl } from '../../src/routing/redis-connection.ts';
 import { RedisRouteStore } from '../../src/routing/redis-route-store.ts';
 import { startRedis } from '../helpers/redis.ts';
@@ -39,9 +39,9 @@ test('watch churn leaves zero upstream watches and bounded gateway memory', asyn
   const started = await waitFor(() => logged(serve.lines, 'kcp-edge gateway serving'), { what: 'the gateway to serve', timeoutMs: 30_000 });
   const url = new URL(String(started['url']));
   const target = { port: Number(url.port), caPem: pki.ca.certPem };
-  const gateway = { port: target.port } as Parameters<typeof get>[0];
   const pid = serve.child.pid!;
-  const metrics = async () => (await get(gateway, pki, '/metrics')).body;
+  const admin = adminUrl(started);
+  const metrics = async () => (await fetchFresh(admin, pki, '/metrics', ADMIN_TOKEN)).body;
   const settled = async (): Promise<boolean> => {
     if (shard.open !== 0) return false;
     const text = await metrics();

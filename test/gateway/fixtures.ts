@@ -123,6 +123,11 @@ export class StaticRoutingTable implements RoutingTable {
   async listShards(): Promise<Shard[]> {
     return [...this.shards.values()];
   }
+  async countRoutesByShard(): Promise<Record<string, number>> {
+    const counts: Record<string, number> = {};
+    for (const r of this.routes.values()) counts[r.shard] = (counts[r.shard] ?? 0) + 1;
+    return counts;
+  }
   ready(): boolean {
     return true;
   }

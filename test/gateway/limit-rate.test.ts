@@ -79,8 +79,8 @@ test('over the limit: 429 Status with Retry-After and a readable message; flow h
     assert.equal(probe.status, 200);
     assert.equal(probe.headers['x-kubernetes-pf-prioritylevel-uid'], stableUid('prioritylevel', 'exempt'));
   }
-  const metrics = await get(gw, pki, '/metrics', { token: null });
-  assert.match(metrics.body, /kcp_edge_ratelimit_rejected_total\{priority_level="tenants",flow_schema="per-user",reason="rate"\} 1/);
+  const metrics = await gw.metrics.metrics();
+  assert.match(metrics, /kcp_edge_ratelimit_rejected_total\{priority_level="tenants",flow_schema="per-user",reason="rate"\} 1/);
 });
 
 test('an open watch holds its slot until it ends', async (t) => {

@@ -4,7 +4,7 @@ import { pino } from 'pino';
 import { waitFor } from '../helpers/wait.ts';
 import { get, startTestGateway, startTestShard, StaticRoutingTable, testPki } from './fixtures.ts';
 
-test('livez, readyz, metrics and one access-log line per request', async (t) => {
+test('livez, readyz, metrics and one access-log line per request; no /metrics on the public port', async (t) => {
   const pki = await testPki();
   const shard = await startTestShard(t, pki);
   const routing = new StaticRoutingTable().addShard('a', shard.url).addRoute('root:org-acme:proj', 'a', 'c-proj');
@@ -23,7 +23,11 @@ test('livez, readyz, metrics and one access-log line per request', async (t) => 
   assert.equal(ok.status, 200);
   assert.equal((await get(gw, pki, '/clusters/org-acme:gone/api/v1/namespaces/default/configmaps')).status, 403);
 
-  const metrics = (await get(gw, pki, '/metrics', { token: null })).body;
+  // Metrics are the admin listener's (test/admin/): the public port has no anonymous scrape.
+  const publicScrape = await get(gw, pki, '/metrics', { token: null });
+  assert.equal(publicScrape.status, 404);
+  assert.doesNotMatch(publicScrape.body, /kcp_edge_/);
+  const metrics = await gw.metrics.metrics();
   assert.match(metrics, /kcp_edge_requests_total\{shard="a",verb="list",code="200"\} 1/);
   assert.match(metrics, /kcp_edge_requests_total\{shard="",verb="list",code="403"\} 1/);
   assert.match(metrics, /kcp_edge_request_duration_seconds_count\{shard="a",verb="list"\} 1/);
@@ -40,6 +44,6 @@ test('livez, readyz, metrics and one access-log line per request', async (t) => 
   assert.equal(typeof line.ms, 'number');
   const denied = lines.find((l) => l.code === 403)!;
   assert.equal(denied.error, 'FORBIDDEN');
-  // One line per request: 3 health probes, 2 workspace requests, 1 metrics scrape (logged after it is answered).
+  // One line per request: 3 health probes, 2 workspace requests, 1 refused scrape (logged after it is answered).
   await waitFor(() => lines.filter((l) => l.msg === 'request').length === 6, { what: 'six access-log lines' });
 });

@@ -112,7 +112,7 @@ test('the gateway caps open watches per process and per organisation: 429 with R
   // Ordinary requests are not watches and pass.
   assert.equal((await get(gw, pki, `${acme}?limit=5`)).status, 200);
 
-  const metrics = (await get(gw, pki, '/metrics')).body;
+  const metrics = await gw.metrics.metrics();
   assert.equal(sample(metrics, 'kcp_edge_watch_cap_rejections_total', { scope: 'org' }), 1);
   assert.equal(sample(metrics, 'kcp_edge_watch_cap_rejections_total', { scope: 'gateway' }), 1);
   await waitFor(() => shard.open === 3, { what: 'three watches open at the shard' });

@@ -33,6 +33,8 @@ interface Setup {
   /** Watches open on the shard, in arrival order. */
   watchers: ServerResponse[];
   gateway: RunningGateway['gateway'];
+  /** The admin listener's port: it serves with the serving certificate, and follows it. */
+  adminPort: number;
   dir: string;
   logs: string[];
 }
@@ -61,6 +63,7 @@ async function setup(t: TestContext, tls: { certFile: string; keyFile: string },
       `upstream: { clientCertFile: "${extra.upstreamCertFile ?? 'client.crt'}", clientKeyFile: "${extra.upstreamKeyFile ?? 'client.key'}", caFile: ca.crt }`,
       extra.probes === true ? 'shardHealth: { intervalSeconds: 0.2 }' : 'shardHealth: { enabled: false }',
       'drain: { timeoutSeconds: 1 }',
+      'admin: { listen: { address: 127.0.0.1, port: 0 }, tokenFile: admin-tokens.csv }',
     ].join('\n'),
   });
   const logs: string[] = [];
@@ -68,7 +71,7 @@ async function setup(t: TestContext, tls: { certFile: string; keyFile: string },
   const file = join(dir, 'gateway.yaml');
   const running = await runGateway(file, await loadConfig(gatewayConfigKind, file), logger);
   t.after(() => running.close());
-  return { pki, shard, watchers, gateway: running.gateway, dir, logs };
+  return { pki, shard, watchers, gateway: running.gateway, adminPort: running.admin!.server.port, dir, logs };
 }
 
 /** The certificate a new TLS connection to the gateway is shown. */
@@ -109,7 +112,7 @@ function event(name: string): string {
 }
 
 async function metric(setup: Setup, series: string): Promise<number | undefined> {
-  const text = (await get(setup.gateway, setup.pki, '/metrics', { token: null })).body;
+  const text = await setup.gateway.metrics.metrics();
   const line = text.split('\n').find((l) => l.startsWith(`${series} `));
   return line === undefined ? undefined : Number(line.slice(series.length + 1));
 }
@@ -125,6 +128,7 @@ test('a serving certificate rotated in a mounted Secret (symlink swap) reaches n
 
   await secret.update({ 'tls.crt': next.certPem, 'tls.key': next.keyPem });
   await waitFor(async () => (await servedFingerprint(s.gateway.port, pki)) === fingerprint(next), { ...ROTATION, what: 'a new connection to see the new certificate' });
+  assert.equal(await servedFingerprint(s.adminPort, pki), fingerprint(next), 'the admin listener follows the serving certificate too');
 
   // The new context keeps what the listener negotiates: a new client still gets h2.
   const fresh = connectH2(s.gateway.url, { ca: pki.ca.certPem });
@@ -267,6 +271,7 @@ test('with workers: 2 each worker follows the files itself: every new connection
       'routing: { embedded: { file: routing.yaml } }',
       'upstream: { clientCertFile: client.crt, clientKeyFile: client.key, caFile: ca.crt }',
       'drain: { timeoutSeconds: 1 }',
+      'admin: { listen: { address: 127.0.0.1, port: 0 }, tokenFile: admin-tokens.csv }',
     ].join('\n'),
   });
   const serve = startServe(t, dir);

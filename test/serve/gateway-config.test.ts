@@ -294,3 +294,46 @@ for (const c of invalid) {
     });
   });
 }
+
+test('admin, audit and tracing map to their settings; each is off when absent, and refused when it admits or logs nothing', async () => {
+  await withTempDir(async (dir) => {
+    await writeCerts(dir);
+    await copyFile(join(import.meta.dirname, '../../config/audit-policy.yaml'), join(dir, 'audit-policy.yaml'));
+    await writeFile(join(dir, 'admin-tokens.csv'), 'scrape,prometheus,1,"system:monitoring"\n');
+    const base = [
+      'tls: { certFile: certs/gateway.crt, keyFile: certs/gateway.key }',
+      'routing: { embedded: { file: routes.yaml } }',
+      'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key }',
+    ];
+    const file = join(dir, 'gateway.yaml');
+    await writeFile(file, base.join('\n'));
+    const bare = await loadConfig(gatewayConfigKind, file);
+    assert.deepEqual([bare.admin, bare.audit, bare.tracing], [undefined, undefined, undefined]);
+
+    await writeFile(file, [
+      ...base,
+      'admin: { tokenFile: admin-tokens.csv, clientCAFile: certs/client-ca.crt }',
+      'audit: { policyFile: audit-policy.yaml, log: { path: logs/audit.log }, webhook: { url: "https://sink.example.com/audit" } }',
+      'tracing: { endpoint: "http://collector:4318/v1/traces" }',
+    ].join('\n'));
+    const config = await loadConfig(gatewayConfigKind, file);
+    assert.deepEqual(config.admin?.listen, { host: '0.0.0.0', port: 6444 });
+    assert.equal(config.admin?.group, 'system:monitoring');
+    assert.equal(config.admin?.tokenFile, join(dir, 'admin-tokens.csv'));
+    assert.equal(config.admin?.tls.certFile, join(dir, 'certs/gateway.crt'), 'the serving certificate by default');
+    assert.match(config.admin?.clientCA ?? '', /BEGIN CERTIFICATE/);
+    assert.deepEqual(config.audit?.log, { path: join(dir, 'logs/audit.log'), maxSizeBytes: 100 * 1024 * 1024, maxBackups: 10 });
+    assert.deepEqual(config.audit?.webhook, { url: 'https://sink.example.com/audit', bufferSize: 10000, batchMaxSize: 400, batchMaxWaitMs: 1000 });
+    assert.deepEqual(config.tracing, { endpoint: 'http://collector:4318/v1/traces', samplingRatio: 0.01, serviceName: 'kcp-edge' });
+
+    await writeFile(join(dir, 'bad-policy.yaml'), 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{ level: Loud }]\n');
+    const refused = async (lines: string[], expected: RegExp[]) =>
+      assert.rejects(loadConfig(gatewayConfigKind, (await writeFile(file, [...base, ...lines].join('\n')), file)), (err: ConfigError) => {
+        for (const e of expected) assert.match(err.message, e);
+        return true;
+      });
+    await refused(['tracing: { endpoint: "collector:4318", samplingRatio: 2 }'], [/tracing\.endpoint: must be an http/, /tracing\.samplingRatio: must be <= 1/]);
+    // Checked after the schema, all together: an admin listener nobody may enter, an audit log with no backend or a broken policy.
+    await refused(['admin: {}', 'audit: { policyFile: bad-policy.yaml }'], [/admin: must name clientCAFile or tokenFile/, /audit: must name a backend/, /audit\.policyFile: .*rules\[0\]\.level/]);
+  });
+});

@@ -12,6 +12,16 @@ import type { Pki } from '../gateway/fixtures.ts';
 
 export type LogEntry = Record<string, unknown>;
 
+/** A token of the admin listener's group (serveDir's admin-tokens.csv): what Prometheus scrapes with. */
+export const ADMIN_TOKEN = 'scrape-token';
+
+/** The admin listener's URL from the 'kcp-edge gateway serving' line. */
+export function adminUrl(serving: LogEntry): string {
+  const url = serving['admin'];
+  if (typeof url !== 'string') throw new Error('the serving line names no admin listener');
+  return url;
+}
+
 export function readLines(child: ChildProcess, sink: string[]): void {
   let buffer = '';
   child.stdout?.on('data', (chunk: Buffer) => {
@@ -54,6 +64,7 @@ export async function serveDir(t: TestContext, pki: Pki, shardUrl: string, extra
     'client.key': pki.gatewayClient.keyPem,
     'ca.crt': pki.ca.certPem,
     'tokens.csv': 'alice-token,alice,1001,"dev"\n',
+    'admin-tokens.csv': `${ADMIN_TOKEN},prometheus,2001,"system:monitoring"\n`,
     'routing.yaml': `shards: [{ name: a, url: "${shardUrl}" }]\nroutes: [{ path: root:org-acme:proj-x, shard: a, cluster: projx }]\n`,
     'gateway.yaml': [
       'listen: { address: 127.0.0.1, port: 0 }',
@@ -62,6 +73,7 @@ export async function serveDir(t: TestContext, pki: Pki, shardUrl: string, extra
       'authentication: { tokenFile: tokens.csv }',
       'upstream: { clientCertFile: client.crt, clientKeyFile: client.key, caFile: ca.crt }',
       'drain: { timeoutSeconds: 2 }',
+      'admin: { listen: { address: 127.0.0.1, port: 0 }, tokenFile: admin-tokens.csv }',
       ...extra,
     ].join('\n'),
     ...files,

@@ -16,7 +16,7 @@ import { startTestShard, testPki } from '../gateway/fixtures.ts';
 import { mountedSecret } from '../helpers/mounted-secret.ts';
 import { startRedis } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { allLogged, fetchFresh, logged, serveDir, startServe } from './serve-fixtures.ts';
+import { ADMIN_TOKEN, adminUrl, allLogged, fetchFresh, logged, serveDir, startServe } from './serve-fixtures.ts';
 
 const run = promisify(execFile);
 const ADMIN = 'admin-serve-Bf7kTz2q';
@@ -53,6 +53,7 @@ test('serve: TLS and an ACL user from a mounted Secret; a wrong password degrade
     'upstream: { clientCertFile: client.crt, clientKeyFile: client.key, caFile: ca.crt }',
     'rateLimit: {}',
     'drain: { timeoutSeconds: 2 }',
+    'admin: { listen: { address: 127.0.0.1, port: 0 }, tokenFile: admin-tokens.csv }',
   ].join('\n'));
 
   const check = await run(process.execPath, ['src/cli.ts', 'serve', '--config', join(dir, 'gateway.yaml'), '--check']);
@@ -81,7 +82,7 @@ test('serve: TLS and an ACL user from a mounted Secret; a wrong password degrade
   assert.ok(logged(serve.lines, 'routing table: Redis connection works again'));
   // The rate limiter shares the connection settings: it registered itself under the ACL user.
   await waitFor(async () => (await admin.client.zcard('kcp-edge:{replicas}')) === 1, { what: 'the limiter to register in Redis' });
-  const metrics = (await fetchFresh(url, pki, '/metrics')).body;
+  const metrics = (await fetchFresh(adminUrl(started), pki, '/metrics', ADMIN_TOKEN)).body;
   assert.match(metrics, /kcp_edge_ratelimit_local_fallback 0/);
 
   const everything = [serve.lines.join('\n'), metrics, check.stdout, check.stderr].join('\n');

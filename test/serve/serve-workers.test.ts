@@ -14,17 +14,17 @@ import { Redis } from 'ioredis';
 import { startTestShard, testPki, type Pki, type ShardHandler } from '../gateway/fixtures.ts';
 import { startRedis } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { allLogged, fetchFresh, logged, serveDir, startServe, type LogEntry, type ServeProcess } from './serve-fixtures.ts';
+import { ADMIN_TOKEN, adminUrl, allLogged, fetchFresh, logged, serveDir, startServe, type LogEntry, type ServeProcess } from './serve-fixtures.ts';
 
 const WORKSPACE = '/clusters/org-acme:proj-x/api/v1/namespaces';
 
-async function serving(serve: ServeProcess): Promise<{ url: string; workerPids: number[] }> {
+async function serving(serve: ServeProcess): Promise<{ url: string; admin: string; workerPids: number[] }> {
   const entry = await waitFor(() => logged(serve.lines, 'kcp-edge gateway serving'), { what: 'the gateway to serve', timeoutMs: 60_000 });
   const workerPids = entry['workerPids'] as number[];
   assert.equal(workerPids.length, 2);
   assert.equal(new Set(workerPids).size, 2);
   assert.ok(!workerPids.includes(serve.child.pid!), 'the workers are other processes than the one started');
-  return { url: String(entry['url']), workerPids };
+  return { url: String(entry['url']), admin: adminUrl(entry), workerPids };
 }
 
 /** Access-log entries of workspace requests (not /metrics), counted per serving process. */
@@ -75,7 +75,7 @@ test('workers: 2 serve one ephemeral port together, /metrics on either counts fo
   const shard = await startTestShard(t, pki, slowOrEcho);
   const dir = await serveDir(t, pki, shard.url, ['workers: 2']);
   const serve = startServe(t, dir);
-  const { url, workerPids } = await serving(serve);
+  const { url, admin, workerPids } = await serving(serve);
 
   const statuses = await sendAll(url, pki, Array.from({ length: 40 }, () => WORKSPACE));
   assert.deepEqual(statuses, Array(40).fill(200));
@@ -95,11 +95,11 @@ test('workers: 2 serve one ephemeral port together, /metrics on either counts fo
   const scrapes = new Map<string, string>();
   const scrapedBy = await waitFor(async () => {
     const auditId = `scrape-${scrapes.size}`;
-    const reply = await fetchFresh(url, pki, '/metrics', undefined, { 'audit-id': auditId });
+    const reply = await fetchFresh(admin, pki, '/metrics', ADMIN_TOKEN, { 'audit-id': auditId });
     assert.equal(reply.status, 200);
     scrapes.set(auditId, reply.body);
     const by = new Map<number, string>();
-    for (const entry of allLogged(serve.lines, 'request')) {
+    for (const entry of allLogged(serve.lines, 'admin request')) {
       const text = scrapes.get(String(entry['auditID']));
       if (text !== undefined && sample(text, 'kcp_edge_open_watches{shard="a"}') === 16) by.set(entry['pid'] as number, text);
     }
@@ -131,7 +131,7 @@ test('a worker killed with SIGKILL is replaced, and requests keep succeeding mea
   const dir = await serveDir(t, pki, shard.url);
   // The count from the command line this time; the config says nothing about workers.
   const serve = startServe(t, dir, ['--workers', '2']);
-  const { url, workerPids } = await serving(serve);
+  const { url, admin, workerPids } = await serving(serve);
   const [victim, survivor] = workerPids as [number, number];
 
   process.kill(victim, 'SIGKILL');
@@ -148,7 +148,7 @@ test('a worker killed with SIGKILL is replaced, and requests keep succeeding mea
     return servedBy(serve.lines).has(replacement);
   }, { what: 'the replacement to serve a request', timeoutMs: 30_000 });
 
-  const metrics = (await fetchFresh(url, pki, '/metrics')).body;
+  const metrics = (await fetchFresh(admin, pki, '/metrics', ADMIN_TOKEN)).body;
   assert.equal(sample(metrics, 'kcp_edge_worker_restarts_total'), 1);
   assert.equal(sample(metrics, 'kcp_edge_workers_serving'), 2);
 });
@@ -237,7 +237,7 @@ test('with Redis, each worker is a rate-limit replica of its own and only the fi
   const routing = `routing: { redis: { url: "${redis.url}", runIndexer: true, seedShards: [{ name: seeded, url: "${shard.url}", labels: { from: config } }] } }`;
   await writeFile(config, (await readFile(config, 'utf8')).replace(/^routing: .*$/m, routing));
   const serve = startServe(t, dir);
-  const { url, workerPids } = await serving(serve);
+  const { admin, workerPids } = await serving(serve);
   const client = new Redis(redis.url);
   t.after(() => client.disconnect());
 
@@ -248,10 +248,14 @@ test('with Redis, each worker is a rate-limit replica of its own and only the fi
   }, { what: 'both workers to register' });
   assert.deepEqual(replicas.map((m) => Number(/-(\d+)-[0-9a-f]+$/.exec(m)?.[1])).sort(), [...workerPids].sort());
   const metrics = await waitFor(async () => {
-    const text = (await fetchFresh(url, pki, '/metrics')).body;
+    const text = (await fetchFresh(admin, pki, '/metrics', ADMIN_TOKEN)).body;
     return sample(text, 'kcp_edge_ratelimit_known_replicas') === 2 && text;
   }, { what: 'the workers to learn of each other' });
   assert.equal(sample(metrics, 'kcp_edge_ratelimit_local_fallback'), 0);
+  // The status page says how many replicas Redis knows (as the answering worker last counted them).
+  await waitFor(async () => (JSON.parse((await fetchFresh(admin, pki, '/status.json', ADMIN_TOKEN)).body) as { replicasSeen: number | null }).replicasSeen === 2, {
+    what: 'the status page to count both replicas',
+  });
 
   // The lease would keep the indexer to one process anyway; the first worker is the only one asking.
   const holder = await waitFor(() => client.get('kcp-edge:{routing}:indexer-lease').then((v) => v ?? undefined), { what: 'the indexer lease to be taken' });

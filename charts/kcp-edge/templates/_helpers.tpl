@@ -74,6 +74,8 @@ app.kubernetes.io/part-of: kcp-edge
 {{- end -}}
 
 {{/* The gateway's listener port, from its own config (6443 by default). */}}
+{{- define "kcp-edge.adminDir" -}}/var/run/kcp-edge/admin{{- end -}}
+
 {{- define "kcp-edge.gatewayPort" -}}
 {{- dig "listen" "port" 6443 .Values.config.gateway | int -}}
 {{- end -}}
@@ -161,6 +163,18 @@ Secret nothing reads, or name a file in two places.
 {{- end -}}
 {{- if ne (empty $tls.certKey) (empty $tls.keyKey) -}}
 {{- fail "redis.tls.certKey and redis.tls.keyKey go together (a client certificate and its key)" -}}
+{{- end -}}
+{{- if .Values.admin.enabled -}}
+{{- if hasKey $config "admin" -}}
+{{- fail "config.gateway.admin: leave it out, the admin values set it (admin.enabled, admin.port, admin.tokensSecret, admin.clientCASecret)" -}}
+{{- end -}}
+{{- if and (not .Values.admin.tokensSecret) (not .Values.admin.clientCASecret) -}}
+{{- fail "admin.enabled needs admin.tokensSecret or admin.clientCASecret: the admin listener admits nobody anonymously" -}}
+{{- end -}}
+{{- $admin := dict "listen" (dict "address" "0.0.0.0" "port" (.Values.admin.port | int)) "group" .Values.admin.group -}}
+{{- if .Values.admin.tokensSecret }}{{ $_ := set $admin "tokenFile" (printf "%s/%s" (include "kcp-edge.adminDir" .) .Values.admin.tokensKey) }}{{ end -}}
+{{- if .Values.admin.clientCASecret }}{{ $_ := set $admin "clientCAFile" (printf "%s/ca/%s" (include "kcp-edge.adminDir" .) .Values.admin.clientCAKey) }}{{ end -}}
+{{- $_ := set $config "admin" $admin -}}
 {{- end -}}
 {{- toYaml $config -}}
 {{- end -}}

@@ -1,18 +1,18 @@
-// The gateway's own endpoints: liveness, readiness and Prometheus metrics. Everything else is a
-// workspace request for the stages after this one.
+// The gateway's own endpoints on the public port: liveness and readiness, open to anyone (kubelet
+// probes them). /metrics is on the admin listener only (src/admin/): no anonymous scrapes. Everything
+// else is a workspace request for the stages after this one.
 import type { RoutingTable } from '../../routing/types.ts';
 import type { RequestContext } from '../context.ts';
 import type { Stage } from '../pipeline.ts';
 import { respond } from '../respond.ts';
 
-/** What /metrics serves: a prom-client Registry is one; a worker process serves its whole group's. */
+/** What the admin listener's /metrics serves: a prom-client Registry is one; a worker process serves its whole group's. */
 export interface MetricsExposition {
   readonly contentType: string;
   metrics(): Promise<string>;
 }
 
 export interface EndpointDeps {
-  metrics: MetricsExposition;
   routing: RoutingTable;
   isDraining(): boolean;
 }
@@ -29,11 +29,5 @@ export function serveGatewayEndpoints(deps: EndpointDeps): Stage {
       if (deps.isDraining()) return respond(ctx, 503, plain, 'draining');
       return deps.routing.ready() ? respond(ctx, 200, plain, 'ok') : respond(ctx, 503, plain, 'routing table not ready');
     }
-    if (path === '/metrics') return serveMetrics(ctx, deps.metrics);
   };
-}
-
-async function serveMetrics(ctx: RequestContext, exposition: MetricsExposition): Promise<void> {
-  const body = await exposition.metrics();
-  respond(ctx, 200, { 'content-type': exposition.contentType, 'cache-control': 'no-cache, private' }, body);
 }

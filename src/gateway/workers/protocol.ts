@@ -13,6 +13,8 @@ export interface WorkerRole {
   count: number;
   /** The port to listen on with SO_REUSEPORT; 0 only for the first worker when the config says 0. */
   port: number;
+  /** The admin listener's port, shared the same way; absent without an admin listener. */
+  adminPort?: number;
 }
 
 /** One process's metrics as prom-client's Registry.getMetricsAsJSON() gives them. */
@@ -20,7 +22,7 @@ export type MetricsJson = MetricObjectWithValues<MetricValue<string>>[];
 
 /** Worker → supervisor. */
 export type WorkerMessage =
-  | { kcpEdge: 'listening'; url: string; port: number }
+  | { kcpEdge: 'listening'; url: string; port: number; adminPort?: number }
   /** /metrics was asked of this worker: the supervisor answers with the whole group's. */
   | { kcpEdge: 'metrics-request'; id: number }
   /** This worker's own metrics, for a gather the supervisor started. */
@@ -46,6 +48,6 @@ export function decodeRole(text: string | undefined): WorkerRole | undefined {
   if (text === undefined) return undefined;
   const role = JSON.parse(text) as WorkerRole;
   const whole = (n: unknown, min: number) => Number.isInteger(n) && (n as number) >= min;
-  if (!whole(role.slot, 0) || !whole(role.count, 1) || !whole(role.port, 0)) throw new Error(`${WORKER_ROLE_ENV}: not a worker role: ${text}`);
+  if (!whole(role.slot, 0) || !whole(role.count, 1) || !whole(role.port, 0) || (role.adminPort !== undefined && !whole(role.adminPort, 0))) throw new Error(`${WORKER_ROLE_ENV}: not a worker role: ${text}`);
   return role;
 }

@@ -15,6 +15,8 @@ export interface SupervisorOptions {
   count: number;
   /** The configured port; with 0 the first worker picks a free one and the others join it. */
   port: number;
+  /** The admin listener's configured port (0: the first worker picks, as for `port`); absent without one. */
+  adminPort?: number;
   /** The workers' drain bound; the supervisor gives up on them a little later. */
   drainTimeoutMs: number;
   logger: Log;
@@ -52,7 +54,9 @@ class Supervisor {
   readonly #restarts: Counter;
   readonly #done: (code: number) => void;
   #port: number;
+  #adminPort: number | undefined;
   #url = '';
+  #adminUrl: string | undefined;
   #phase: 'starting' | 'running' | 'stopping' = 'starting';
   #exitCode = 0;
   #signals = 0;
@@ -62,6 +66,7 @@ class Supervisor {
     this.#log = options.logger;
     this.#done = done;
     this.#port = options.port;
+    this.#adminPort = options.adminPort;
     this.#slots = Array.from({ length: options.count }, (_, index) => ({
       index,
       worker: undefined,
@@ -79,13 +84,13 @@ class Supervisor {
   start(): void {
     process.on('SIGTERM', this.#onSignal).on('SIGINT', this.#onSignal);
     // An ephemeral port is known only once the first worker has bound it.
-    for (const slot of this.#port === 0 ? this.#slots.slice(0, 1) : this.#slots) this.#fork(slot);
+    for (const slot of this.#port === 0 || this.#adminPort === 0 ? this.#slots.slice(0, 1) : this.#slots) this.#fork(slot);
   }
 
   #fork(slot: Slot): void {
     slot.restart = undefined;
     slot.serving = false;
-    const worker = cluster.fork({ [WORKER_ROLE_ENV]: encodeRole({ slot: slot.index, count: this.#slots.length, port: this.#port }) });
+    const worker = cluster.fork({ [WORKER_ROLE_ENV]: encodeRole({ slot: slot.index, count: this.#slots.length, port: this.#port, ...(this.#adminPort === undefined ? {} : { adminPort: this.#adminPort }) }) });
     slot.worker = worker;
     worker.on('message', (message: unknown) => {
       if (isProtocolMessage<WorkerMessage>(message)) this.#onMessage(slot, worker, message);
@@ -106,17 +111,21 @@ class Supervisor {
       this.#send(worker, { kcpEdge: 'drain' });
       return;
     }
-    if (this.#port === 0) {
+    if (this.#port === 0 || this.#adminPort === 0) {
       this.#port = message.port;
+      if (this.#adminPort !== undefined) this.#adminPort = message.adminPort ?? this.#adminPort;
       for (const other of this.#slots) if (other.worker === undefined) this.#fork(other);
     }
-    if (this.#url === '') this.#url = message.url;
+    if (this.#url === '') {
+      this.#url = message.url;
+      if (message.adminPort !== undefined) this.#adminUrl = `${new URL(message.url).protocol}//${new URL(message.url).host.replace(/:\d+$/, '')}:${message.adminPort}`;
+    }
     if (this.#phase === 'running') {
       this.#log.info({ slot: slot.index, workerPid: worker.process.pid }, 'worker serving again');
     } else if (this.#slots.every((s) => s.serving)) {
       this.#phase = 'running';
       const workerPids = this.#slots.map((s) => s.worker?.process.pid);
-      this.#log.info({ url: this.#url, config: this.#options.configFile, workers: this.#slots.length, workerPids }, 'kcp-edge gateway serving');
+      this.#log.info({ url: this.#url, ...(this.#adminUrl === undefined ? {} : { admin: this.#adminUrl }), config: this.#options.configFile, workers: this.#slots.length, workerPids }, 'kcp-edge gateway serving');
     }
   }
 

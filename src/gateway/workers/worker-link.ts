@@ -13,8 +13,8 @@ function send(message: WorkerMessage): void {
   process.send?.(message, undefined, undefined, () => {});
 }
 
-export function reportListening(url: string, port: number): void {
-  send({ kcpEdge: 'listening', url, port });
+export function reportListening(url: string, port: number, adminPort?: number): void {
+  send({ kcpEdge: 'listening', url, port, ...(adminPort === undefined ? {} : { adminPort }) });
 }
 
 /** Calls `drain` on each drain request; it may come more than once, and together with a signal. */

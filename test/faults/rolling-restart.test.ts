@@ -81,6 +81,8 @@ test('rolling restart of two replicas under load: no short request fails, every 
     const [code] = await old.serve.exited;
     assert.equal(code, 0, `replica ${index} drained and exited 0`);
     const drainedMs = Date.now() - stoppedAt;
+    // Watches are ended at the start of the drain, not held until its bound (drain.timeoutSeconds: 2).
+    assert.ok(drainedMs < 2_000, `replica ${index} took ${drainedMs} ms to drain`);
     balancer.remove(old.port);
     const fresh = await startReplica(t, dir, pki, redis.url);
     balancer.add(fresh.port);

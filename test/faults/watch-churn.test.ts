@@ -62,6 +62,8 @@ test('watch churn leaves zero upstream watches and bounded gateway memory', asyn
   const youngBefore = await youngGeneration();
   const heapUsed = async () => sample(await metrics(), 'kcp_edge_nodejs_heap_size_used_bytes');
   const heapBefore = await heapUsed();
+  const heapTotal = async () => sample(await metrics(), 'kcp_edge_nodejs_heap_size_total_bytes');
+  const heapTotalBefore = await heapTotal();
 
   const churnStart = Date.now();
   await churnWatches(target, { ...churn, count, path: (i) => path(100_000 + i) });
@@ -73,7 +75,7 @@ test('watch churn leaves zero upstream watches and bounded gateway memory', asyn
   const growth = (after - youngGrowth - before) / before;
   const mib = (n: number) => (n / 2 ** 20).toFixed(0);
   t.diagnostic(
-    `${count} watch opens and resets in ${churnMs} ms: upstream watches left ${shard.open}, gateway RSS ${mib(before)} → ${mib(after)} MiB (young generation +${mib(youngGrowth)} MiB, growth net of it ${(growth * 100).toFixed(1)}%), heap used ${mib(heapBefore)} → ${mib(await heapUsed())} MiB`,
+    `${count} watch opens and resets in ${churnMs} ms: upstream watches left ${shard.open}, gateway RSS ${mib(before)} → ${mib(after)} MiB (young generation +${mib(youngGrowth)} MiB, growth net of it ${(growth * 100).toFixed(1)}%), heap used ${mib(heapBefore)} → ${mib(await heapUsed())} MiB of ${mib(heapTotalBefore)} → ${mib(await heapTotal())} MiB`,
   );
   assert.ok(growth < 0.1, `gateway RSS grew ${(growth * 100).toFixed(1)}% (${mib(before)} → ${mib(after)} MiB, young generation +${mib(youngGrowth)} MiB)`);
 });

@@ -43,9 +43,9 @@ export interface ChurnOptions {
 /** `count` watch opens and resets, every fourth reset before any answer. */
 export async function churnWatches(target: Target, options: ChurnOptions): Promise<void> {
   // A connection may reset 200 streams at once and 20 a second after that before the gateway cuts it
-  // (the rapid-reset bound): the churn is spread so that no connection resets faster than a busy
-  // client would, as it comes from many clients.
-  const sessionCount = Math.max(4, Math.ceil(options.count / 500));
+  // (the rapid-reset bound). However fast this box runs the churn, no connection resets more than the
+  // burst: the churn comes over many connections, as it would from many clients.
+  const sessionCount = Math.max(4, Math.ceil(options.count / 180));
   const sessions = await Promise.all(Array.from({ length: sessionCount }, () => openHttp2(target)));
   let next = 0;
   const h1Every = options.http1Share > 0 ? Math.round(1 / options.http1Share) : 0;

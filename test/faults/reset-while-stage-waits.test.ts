@@ -11,7 +11,7 @@ import { parseRedisUrl } from '../../src/routing/redis-connection.ts';
 import { RedisRouteStore } from '../../src/routing/redis-route-store.ts';
 import { RedisRoutingTable } from '../../src/routing/redis-routing-table.ts';
 import { newAuthenticator, startIssuerFixture } from '../auth/fixtures.ts';
-import { get, StaticRoutingTable, startTestGateway, testPki, type Pki } from '../gateway/fixtures.ts';
+import { StaticRoutingTable, startTestGateway, testPki, type Pki } from '../gateway/fixtures.ts';
 import { sample } from '../helpers/metrics.ts';
 import { startRedis } from '../helpers/redis.ts';
 import { startWatchShard, type WatchShard } from '../helpers/watch-shard.ts';

@@ -114,11 +114,39 @@ export async function startRedis(options: RedisServerOptions = {}): Promise<Redi
   const argsFor = (port: number): string[] => [
     ...(tls === undefined
       ? ['--port', String(port)]
-      : ['--port', '0', '--tls-port', String(port), '--tls-cert-file', 'server.crt', '--tls-key-file', 'server.key', '--tls-ca-cert-file', 'clients-ca.crt', '--tls-auth-clients', tls.clientCAPem === undefined ? 'no' : 'yes']),
-    '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no', '--loglevel', 'notice',
+      : [
+          '--port',
+          '0',
+          '--tls-port',
+          String(port),
+          '--tls-cert-file',
+          'server.crt',
+          '--tls-key-file',
+          'server.key',
+          '--tls-ca-cert-file',
+          'clients-ca.crt',
+          '--tls-auth-clients',
+          tls.clientCAPem === undefined ? 'no' : 'yes',
+        ]),
+    '--bind',
+    '127.0.0.1',
+    '--save',
+    '',
+    '--appendonly',
+    'no',
+    '--dir',
+    dir,
+    '--daemonize',
+    'no',
+    '--loglevel',
+    'notice',
     ...(options.args ?? []),
   ];
-  return runOnFreePort(dir, (port) => launch(dir, argsFor(port), 'Ready to accept connections'), (port) => `${tls === undefined ? 'redis' : 'rediss'}://127.0.0.1:${port}`);
+  return runOnFreePort(
+    dir,
+    (port) => launch(dir, argsFor(port), 'Ready to accept connections'),
+    (port) => `${tls === undefined ? 'redis' : 'rediss'}://127.0.0.1:${port}`,
+  );
 }
 
 export interface SentinelOptions {
@@ -129,6 +157,8 @@ export interface SentinelOptions {
   password?: string;
   /** Serve TLS only with this certificate, and reach the master over TLS (it must serve TLS too), trusting `caPem`. */
   tls?: { certPem: string; keyPem: string; caPem: string };
+  /** How long the master must be unreachable before Sentinel calls it down (Sentinel's default: 30 s). */
+  downAfterMs?: number;
 }
 
 /** A Sentinel on a free port watching `master`; its config file lives in its own temp dir (Sentinel rewrites it). */
@@ -146,11 +176,20 @@ export async function startSentinel(options: SentinelOptions): Promise<RedisServ
       [
         ...(tls === undefined
           ? [`port ${p}`]
-          : ['port 0', `tls-port ${p}`, `tls-cert-file ${join(dir, 'server.crt')}`, `tls-key-file ${join(dir, 'server.key')}`, `tls-ca-cert-file ${join(dir, 'ca.crt')}`, 'tls-auth-clients no', 'tls-replication yes']),
+          : [
+              'port 0',
+              `tls-port ${p}`,
+              `tls-cert-file ${join(dir, 'server.crt')}`,
+              `tls-key-file ${join(dir, 'server.key')}`,
+              `tls-ca-cert-file ${join(dir, 'ca.crt')}`,
+              'tls-auth-clients no',
+              'tls-replication yes',
+            ]),
         'bind 127.0.0.1',
         `dir ${dir}`,
         `sentinel monitor mymaster 127.0.0.1 ${options.master.port} 1`,
         ...(options.masterPassword === undefined ? [] : [`sentinel auth-pass mymaster ${options.masterPassword}`]),
+        ...(options.downAfterMs === undefined ? [] : [`sentinel down-after-milliseconds mymaster ${options.downAfterMs}`]),
         ...(options.password === undefined ? [] : [`requirepass ${options.password}`]),
         '',
       ].join('\n'),

@@ -86,6 +86,8 @@ export interface ServeProcess {
   child: ChildProcess;
   /** stdout, line by line, as it arrives (the log of the process and of any worker it forks). */
   lines: string[];
+  /** stderr as it arrives (also passed on to this process's stderr). */
+  stderr: string[];
   exited: Promise<[number | null, NodeJS.Signals | null]>;
 }
 
@@ -94,13 +96,18 @@ export interface ServeProcess {
  * process group of its own, as a shell runs it (Ctrl-C signals the whole group).
  */
 export function startServe(t: TestContext, dir: string, args: string[] = [], { detached = false } = {}): ServeProcess {
-  const child = spawn(process.execPath, ['src/cli.ts', 'serve', '--config', join(dir, 'gateway.yaml'), ...args], { stdio: ['ignore', 'pipe', 'inherit'], detached });
+  const child = spawn(process.execPath, ['src/cli.ts', 'serve', '--config', join(dir, 'gateway.yaml'), ...args], { stdio: ['ignore', 'pipe', 'pipe'], detached });
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   // Its workers, if any, exit when their channel to it closes.
   t.after(() => child.kill('SIGKILL'));
   const lines: string[] = [];
   readLines(child, lines);
-  return { child, lines, exited };
+  const stderr: string[] = [];
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr.push(chunk.toString('utf8'));
+    process.stderr.write(chunk);
+  });
+  return { child, lines, stderr, exited };
 }
 
 /** One request on a connection of its own (so that each may land on another worker). */

@@ -4,6 +4,7 @@
 // Routes of a watched shard that no longer stand for anything are removed once that shard is listed.
 import { RestClient, type KubeObject } from '../kube/rest-client.ts';
 import { Reflector } from '../kube/reflector.ts';
+import { ShardDiscovery, type RootShard } from './shard-discovery.ts';
 import type { RouteStore } from './route-store.ts';
 import type { Shard } from './types.ts';
 import { clusterOf, WorkspaceIndex } from './workspace-index.ts';
@@ -25,6 +26,11 @@ export interface IndexerCredentials {
 export interface IndexerOptions {
   store: RouteStore;
   credentials: IndexerCredentials;
+  /**
+   * Where kcp lists its shards (Shard objects in root): they are written to the registry as they come,
+   * change and go, and written again on every registry read if the registry lost them.
+   */
+  rootShard?: RootShard;
   /** How often the shard registry is re-read for added, changed and removed shards; default 5 s. */
   shardRefreshMs?: number;
   log?: Log;
@@ -52,6 +58,7 @@ export class Indexer {
   #refreshing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #discovery: ShardDiscovery | undefined;
   #syncWaiters: (() => void)[] = [];
   /** Writes done (route puts and deletes), for tests and logs. */
   writes = 0;
@@ -77,6 +84,19 @@ export class Indexer {
   }
 
   async start(): Promise<void> {
+    const { rootShard } = this.#options;
+    if (rootShard !== undefined) {
+      this.#discovery = new ShardDiscovery({
+        rootShard,
+        store: this.#options.store,
+        credentials: this.#credentials,
+        log: this.#log,
+        onChange: () => void this.#refresh().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'indexer: cannot read the shard registry')),
+      });
+      this.#discovery.start();
+      // The first pass should already watch kcp's shards; a root shard that is down holds nothing up for long.
+      await this.#discovery.listed(2_000);
+    }
     await this.#refresh();
     this.#timer = setInterval(() => void this.#refresh().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'indexer: cannot read the shard registry')), this.#options.shardRefreshMs ?? 5_000);
     this.#timer.unref();
@@ -100,6 +120,7 @@ export class Indexer {
   async stop(): Promise<void> {
     this.#stopped = true;
     if (this.#timer !== undefined) clearInterval(this.#timer);
+    await this.#discovery?.stop();
     const watches = [...this.#watches.values()];
     this.#watches.clear();
     await Promise.all(watches.map((w) => this.#stopWatch(w)));
@@ -120,6 +141,7 @@ export class Indexer {
 
   async #refreshShards(): Promise<void> {
     if (this.#stopped) return;
+    await this.#discovery?.write().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'indexer: cannot write discovered shards'));
     const shards = await this.#options.store.listShards();
     if (this.#stopped) return;
     const names = new Set(shards.map((s) => s.name));
@@ -286,7 +308,7 @@ export interface LeasedIndexer {
 }
 
 /** Runs an indexer on whichever replica holds the Redis lease (exactly one at a time); stop() releases it. */
-export function startLeasedIndexer(store: RedisRouteStore, credentials: IndexerCredentials, log: Log): LeasedIndexer {
+export function startLeasedIndexer(store: RedisRouteStore, credentials: IndexerCredentials, log: Log, rootShard?: RootShard): LeasedIndexer {
   let current = credentials;
   let running: Indexer | undefined;
   const lease = new LeaseRunner({
@@ -294,7 +316,7 @@ export function startLeasedIndexer(store: RedisRouteStore, credentials: IndexerC
     keys: store.keys,
     log,
     async run() {
-      const indexer = new Indexer({ store, credentials: current, log });
+      const indexer = new Indexer({ store, credentials: current, log, ...(rootShard === undefined ? {} : { rootShard }) });
       running = indexer;
       await indexer.start();
       return {

@@ -33,7 +33,13 @@ async function useRedis(stack: DevStack, url: string): Promise<void> {
   for (const s of stack.shards.values()) await store.putShard({ name: s.name, url: s.url, ca: s.caPem, state: 'active', labels: s.labels });
   await store.putRoutes(stack.workspaces.map((w) => ({ path: w.path, shard: w.shard, cluster: w.cluster, phase: 'Ready' as const })));
   const admin = await ca.issue({ commonName: 'kcp-edge-indexer', organizations: ['system:masters'], usage: 'client' });
-  const indexer = new Indexer({ store, credentials: { certPem: admin.certPem, keyPem: admin.keyPem, caPem: ca.certPem } });
+  // Shards come from kcp's own list on the root shard (the first), as they would in production.
+  const [root] = stack.shards.values();
+  const indexer = new Indexer({
+    store,
+    credentials: { certPem: admin.certPem, keyPem: admin.keyPem, caPem: ca.certPem },
+    ...(root === undefined ? {} : { rootShard: { url: root.url, caPem: ca.certPem } }),
+  });
   await indexer.start();
   stack.onStop('indexer', async () => {
     await indexer.stop();

@@ -4,6 +4,7 @@ import { crdPlugin } from './crds.ts';
 import { execPlugin } from './exec.ts';
 import type { ShardPlugin } from './plugin.ts';
 import { serviceAccountsPlugin } from './service-accounts.ts';
+import { shardReplicationPlugin } from './shard-replication.ts';
 import { tenancyPlugin } from './tenancy.ts';
 
-export const shardPlugins: ShardPlugin[] = [crdPlugin, tenancyPlugin, apiExportsPlugin, execPlugin, serviceAccountsPlugin];
+export const shardPlugins: ShardPlugin[] = [crdPlugin, tenancyPlugin, apiExportsPlugin, execPlugin, serviceAccountsPlugin, shardReplicationPlugin];

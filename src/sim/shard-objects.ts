@@ -37,3 +37,31 @@ export function listShardObjects(state: ShardState): ShardObject[] {
     }))
     .sort((a, b) => a.name.localeCompare(b.name));
 }
+
+/** The label kcp-edge's `shards cordon` sets: a shard carrying it takes no new workspaces. */
+export const cordonLabel = 'scheduling.kcp-edge.io/cordoned';
+
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: 'In' | 'NotIn' | 'Exists' | 'DoesNotExist'; values?: string[] }[];
+}
+
+/** metav1.LabelSelector semantics: every matchLabels entry and every expression must hold. */
+export function selectorMatches(labels: Record<string, string>, selector: LabelSelector | undefined): boolean {
+  if (!Object.entries(selector?.matchLabels ?? {}).every(([k, v]) => labels[k] === v)) return false;
+  return (selector?.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
+    const has = Object.hasOwn(labels, key);
+    switch (operator) {
+      case 'In': return has && values.includes(labels[key]!);
+      case 'NotIn': return !has || !values.includes(labels[key]!);
+      case 'Exists': return has;
+      case 'DoesNotExist': return !has;
+      default: return false;
+    }
+  });
+}
+
+/** Shards a workspace with this selector may be placed on: the selector matches and the shard is not cordoned. */
+export function schedulableShards(state: ShardState, selector: LabelSelector | undefined): ShardObject[] {
+  return listShardObjects(state).filter((s) => s.baseURL !== '' && s.labels[cordonLabel] !== 'true' && selectorMatches(s.labels, selector));
+}

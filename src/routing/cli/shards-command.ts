@@ -7,11 +7,13 @@ import type { RedisRouteStore } from '../redis-route-store.ts';
 import type { Shard, ShardState } from '../types.ts';
 import { outputFormat, outputOption, redisOptions, render, requireOption, runWithStore, stringOption, UsageError, type Column } from './common.ts';
 import { readShardHealth, type ShardHealthRecord } from '../shard-health-record.ts';
+import { setKcpCordon } from './kcp-shard-cordon.ts';
 
 const USAGE = `usage:
   kcp-edge shards add NAME --url URL [--ca FILE] [--label k=v]…
   kcp-edge shards list [-o json|yaml|table]
-  kcp-edge shards cordon|uncordon|drain NAME
+  kcp-edge shards cordon|uncordon NAME [--kubeconfig FILE]
+  kcp-edge shards drain NAME
   kcp-edge shards remove NAME [--force]`;
 
 const stateChanges: Record<string, ShardState> = { cordon: 'cordoned', uncordon: 'active', drain: 'draining' };
@@ -78,7 +80,20 @@ async function run(store: RedisRouteStore, values: OptionValues, positionals: st
       return 0;
     }
     case 'cordon':
-    case 'uncordon':
+    case 'uncordon': {
+      const name = shardName(positionals, verb);
+      // kcp first: it decides placement, so a cordon only it has not heard of would place workspaces anyway.
+      const kubeconfig = stringOption(values, 'kubeconfig') ?? process.env['KCP_EDGE_KCP_KUBECONFIG'];
+      if (kubeconfig !== undefined) {
+        const found = await setKcpCordon(kubeconfig, name, verb === 'cordon');
+        process.stdout.write(found ? `kcp: shard ${name} ${verb === 'cordon' ? 'takes no new workspaces' : 'takes new workspaces again'}\n` : `kcp: no Shard "${name}" (not a kcp-listed shard); only the routing table changes\n`);
+      } else if (verb === 'cordon') {
+        process.stderr.write('kcp-edge shards: no --kubeconfig for kcp\'s root workspace, so kcp may still place workspaces there\n');
+      }
+      const shard = await store.setShardState(name, stateChanges[verb]!);
+      process.stdout.write(`shard ${name} ${shard.state}\n`);
+      return 0;
+    }
     case 'drain': {
       const name = shardName(positionals, verb);
       const shard = await store.setShardState(name, stateChanges[verb]!);
@@ -109,6 +124,7 @@ export const command: Command = {
     ca: { type: 'string' },
     label: { type: 'string', multiple: true },
     force: { type: 'boolean', default: false },
+    kubeconfig: { type: 'string' },
   },
   run: (values, positionals) => runWithStore('shards', values, (store) => run(store, values, positionals)),
 };

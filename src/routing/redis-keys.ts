@@ -20,6 +20,8 @@ export interface RoutingKeys {
   indexerLease: string;
   /** Hash: shard name → the latest health verdict a gateway replica reported (for `shards list`). */
   shardHealth: string;
+  /** Hash: canonical workspace path → the move under way (or last finished) for it. */
+  moves: string;
 }
 
 export function routingKeys(prefix: string = DEFAULT_KEY_PREFIX): RoutingKeys {
@@ -33,6 +35,7 @@ export function routingKeys(prefix: string = DEFAULT_KEY_PREFIX): RoutingKeys {
     channel: `${base}changes`,
     indexerLease: `${base}indexer-lease`,
     shardHealth: `${base}shard-health`,
+    moves: `${base}moves`,
   };
 }
 

@@ -261,6 +261,9 @@ export class Indexer {
       this.#written.delete(cluster);
       return;
     }
+    // A move holds the route at Moving on its source while it copies (writes paused); kcp shows nothing
+    // of it, so the index would say Ready. The mover ends it by flipping the route itself.
+    if (current?.phase === 'Moving' && current.shard === desired.shard && desired.phase === 'Ready') desired.phase = 'Moving';
     if (written !== undefined && written !== desired.path) {
       // Same logical cluster under a new path (should not happen in KCP, but never leave the old one).
       await this.#options.store.deleteRoute(written);

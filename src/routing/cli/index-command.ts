@@ -18,7 +18,7 @@ function isLogLevel(value: string): value is LogLevel {
   return (logLevels as readonly string[]).includes(value);
 }
 
-async function credentialsFrom(values: OptionValues): Promise<IndexerCredentials> {
+export async function credentialsFrom(values: OptionValues): Promise<IndexerCredentials> {
   const kubeconfig = stringOption(values, 'kubeconfig');
   if (kubeconfig !== undefined) {
     const endpoint = await loadKubeconfig(kubeconfig);

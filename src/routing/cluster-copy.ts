@@ -1,0 +1,145 @@
+// Copies one logical cluster's objects from a shard to another through the API, as an operator would
+// with kcp: discovery tells which kinds the cluster serves; every object is listed on the source and
+// created on the target with its name, labels, annotations, finalizers, spec, data and status. The
+// target gives new uids, so owner references are rewritten to the new owners' uids (owners are created
+// first), or the garbage collector would take the dependents for orphans. Re-running it skips what is
+// already there, which is what makes a copy resumable.
+import { isConflict, isNotFound, KubeApiError, type KubeObject, type RestClient } from '../kube/rest-client.ts';
+
+export interface ClusterResource {
+  /** `/api/v1` or `/apis/<group>/<version>` */
+  prefix: string;
+  resource: string;
+  namespaced: boolean;
+  status: boolean;
+}
+
+/** Kinds the cluster itself manages, or that describe it rather than live in it. */
+const skipped = new Set(['logicalclusters', 'events', 'selfsubjectreviews', 'selfsubjectaccessreviews', 'tokenreviews', 'subjectaccessreviews']);
+/** What other kinds need first: namespaces hold objects, definitions and bindings make kinds servable. */
+const firstKinds = ['namespaces', 'customresourcedefinitions', 'apiresourceschemas', 'apiexports', 'apibindings'];
+
+interface ApiResource {
+  name: string;
+  namespaced: boolean;
+  verbs: string[];
+}
+
+export async function discoverResources(client: RestClient, cluster: string): Promise<ClusterResource[]> {
+  const base = `/clusters/${cluster}`;
+  const versions: string[] = ['/api/v1'];
+  const groups = await client.request<{ groups: { preferredVersion?: { groupVersion: string } }[] }>('GET', `${base}/apis`);
+  for (const g of groups.groups) if (g.preferredVersion !== undefined) versions.push(`/apis/${g.preferredVersion.groupVersion}`);
+  const out: ClusterResource[] = [];
+  for (const prefix of versions) {
+    const list = await client.request<{ resources: ApiResource[] }>('GET', `${base}${prefix}`);
+    const names = new Set(list.resources.map((r) => r.name));
+    for (const r of list.resources) {
+      if (r.name.includes('/') || skipped.has(r.name) || !r.verbs.includes('list') || !r.verbs.includes('create')) continue;
+      out.push({ prefix, resource: r.name, namespaced: r.namespaced, status: names.has(`${r.name}/status`) });
+    }
+  }
+  const rank = (r: ClusterResource) => (firstKinds.includes(r.resource) ? firstKinds.indexOf(r.resource) : firstKinds.length);
+  return out.sort((a, b) => rank(a) - rank(b));
+}
+
+function collectionPath(cluster: string, r: ClusterResource, namespace: string | undefined): string {
+  return `/clusters/${cluster}${r.prefix}${r.namespaced && namespace !== undefined ? `/namespaces/${namespace}` : ''}/${r.resource}`;
+}
+
+export async function listAll(client: RestClient, cluster: string, r: ClusterResource): Promise<KubeObject[]> {
+  const items: KubeObject[] = [];
+  let cont: string | undefined;
+  do {
+    const page = await client.request<{ metadata: { continue?: string }; items: KubeObject[] }>('GET', collectionPath(cluster, r, undefined), { query: { limit: 500, continue: cont } });
+    items.push(...page.items);
+    cont = page.metadata.continue === '' ? undefined : page.metadata.continue;
+  } while (cont !== undefined);
+  return items;
+}
+
+/** What the target must be given: the object as its owner wrote it, less what the server assigns. */
+function forCreate(object: KubeObject, uids: Map<string, string>): KubeObject {
+  const { uid: _uid, resourceVersion: _rv, creationTimestamp: _ct, managedFields: _mf, generation: _g, selfLink: _sl, deletionTimestamp: _dt, deletionGracePeriodSeconds: _dg, ...meta } = object.metadata;
+  const annotations = Object.fromEntries(Object.entries(object.metadata.annotations ?? {}).filter(([k]) => k !== 'kcp.io/cluster'));
+  const owners = (object.metadata['ownerReferences'] as { uid: string }[] | undefined)?.map((o) => ({ ...o, uid: uids.get(o.uid) ?? o.uid }));
+  const { status: _status, ...rest } = object;
+  return { ...rest, metadata: { ...meta, annotations, ...(owners === undefined ? {} : { ownerReferences: owners }) } };
+}
+
+export interface CopyProgress {
+  copied: number;
+  skipped: number;
+}
+
+/**
+ * Copies every object of the source cluster that the target lacks. `onObject` is told after each one
+ * (progress; a throw there stops the copy as a crash would).
+ */
+export async function copyCluster(source: RestClient, target: RestClient, cluster: string, onObject: (progress: CopyProgress) => void = () => undefined): Promise<CopyProgress> {
+  const progress: CopyProgress = { copied: 0, skipped: 0 };
+  const uids = new Map<string, string>();
+  const pending: { r: ClusterResource; object: KubeObject }[] = [];
+  for (const r of await discoverResources(source, cluster)) {
+    for (const object of await listAll(source, cluster, r)) pending.push({ r, object });
+  }
+  const sourceUids = new Set(pending.map((p) => p.object.metadata.uid).filter((u): u is string => u !== undefined));
+  // Owners first: an object waits while one of its owners (in this cluster) has no new uid yet.
+  let rounds = 0;
+  while (pending.length > 0) {
+    if (++rounds > 20) throw new Error(`owner references form a cycle or name missing owners (${pending.length} object(s) left)`);
+    for (let i = 0; i < pending.length; ) {
+      const { r, object } = pending[i]!;
+      const owners = (object.metadata['ownerReferences'] as { uid: string }[] | undefined) ?? [];
+      if (rounds < 20 && owners.some((o) => sourceUids.has(o.uid) && !uids.has(o.uid))) {
+        i++;
+        continue;
+      }
+      pending.splice(i, 1);
+      const created = await ensureObject(target, cluster, r, object, uids);
+      if (object.metadata.uid !== undefined && created.object.metadata.uid !== undefined) uids.set(object.metadata.uid, created.object.metadata.uid);
+      if (created.fresh) progress.copied++;
+      else progress.skipped++;
+      onObject(progress);
+    }
+  }
+  return progress;
+}
+
+async function ensureObject(target: RestClient, cluster: string, r: ClusterResource, object: KubeObject, uids: Map<string, string>): Promise<{ object: KubeObject; fresh: boolean }> {
+  const collection = collectionPath(cluster, r, object.metadata.namespace);
+  const item = `${collection}/${object.metadata.name}`;
+  let created: KubeObject;
+  let fresh = true;
+  try {
+    created = await target.request<KubeObject>('POST', collection, { body: forCreate(object, uids) });
+  } catch (err) {
+    if (!isConflict(err)) throw err;
+    // There already (a resumed copy, or made by the target itself, like `default`): the source's copy wins.
+    fresh = false;
+    const existing = await target.request<KubeObject>('GET', item);
+    const body = forCreate(object, uids);
+    created = await target.request<KubeObject>('PUT', item, { body: { ...body, metadata: { ...body.metadata, resourceVersion: existing.metadata.resourceVersion } } });
+  }
+  if (r.status && object['status'] !== undefined) {
+    try {
+      created = await target.request<KubeObject>('PUT', `${item}/status`, { body: { ...created, status: object['status'] } });
+    } catch (err) {
+      if (!(isNotFound(err) || (err instanceof KubeApiError && err.status === 405))) throw err;
+    }
+  }
+  return { object: created, fresh };
+}
+
+/** Whether the target holds every object the source does (by kind, namespace and name). */
+export async function missingOnTarget(source: RestClient, target: RestClient, cluster: string): Promise<string[]> {
+  const missing: string[] = [];
+  for (const r of await discoverResources(source, cluster)) {
+    const there = new Set((await listAll(target, cluster, r)).map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`));
+    for (const o of await listAll(source, cluster, r)) {
+      const key = `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+      if (!there.has(key)) missing.push(`${r.resource} ${key}`);
+    }
+  }
+  return missing;
+}

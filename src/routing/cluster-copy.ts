@@ -123,7 +123,9 @@ async function ensureObject(target: RestClient, cluster: string, r: ClusterResou
   }
   if (r.status && object['status'] !== undefined) {
     try {
-      created = await target.request<KubeObject>('PUT', `${item}/status`, { body: { ...created, status: object['status'] } });
+      // No resourceVersion: the target's controllers may have written to it since; the source's status wins.
+      const { resourceVersion: _rv, ...meta } = created.metadata;
+      created = await target.request<KubeObject>('PUT', `${item}/status`, { body: { ...created, metadata: meta, status: object['status'] } });
     } catch (err) {
       if (!(isNotFound(err) || (err instanceof KubeApiError && err.status === 405))) throw err;
     }

@@ -78,7 +78,8 @@ export const tenancyPlugin: ShardPlugin = {
       }
       if (phase === 'Ready') return 'done';
 
-      if (phase === undefined || spec.cluster === undefined) {
+      // Placed already (spec.cluster and spec.URL set, e.g. a Workspace re-created by a move): keep it there.
+      if (spec.cluster === undefined || spec.URL === undefined) {
         const target = chooseShard(shard, spec);
         if (target === undefined) {
           // Written once: rewriting it would wake this reconcile again at once, a busy loop.

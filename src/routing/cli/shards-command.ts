@@ -8,15 +8,18 @@ import type { Shard, ShardState } from '../types.ts';
 import { outputFormat, outputOption, redisOptions, render, requireOption, runWithStore, stringOption, UsageError, type Column } from './common.ts';
 import { readShardHealth, type ShardHealthRecord } from '../shard-health-record.ts';
 import { setKcpCordon } from './kcp-shard-cordon.ts';
+import { drainShard } from '../shard-drain.ts';
+import { credentialsFrom } from './index-command.ts';
+import { progressBar } from './progress-bar.ts';
 
 const USAGE = `usage:
   kcp-edge shards add NAME --url URL [--ca FILE] [--label k=v]…
   kcp-edge shards list [-o json|yaml|table]
   kcp-edge shards cordon|uncordon NAME [--kubeconfig FILE]
-  kcp-edge shards drain NAME
+  kcp-edge shards drain NAME [--parallel N] (--kubeconfig FILE | --client-cert FILE --client-key FILE [--ca FILE])
   kcp-edge shards remove NAME [--force]`;
 
-const stateChanges: Record<string, ShardState> = { cordon: 'cordoned', uncordon: 'active', drain: 'draining' };
+const stateChanges: Record<string, ShardState> = { cordon: 'cordoned', uncordon: 'active' };
 
 interface ShardRow extends Shard {
   routes: number;
@@ -96,9 +99,35 @@ async function run(store: RedisRouteStore, values: OptionValues, positionals: st
     }
     case 'drain': {
       const name = shardName(positionals, verb);
-      const shard = await store.setShardState(name, stateChanges[verb]!);
-      process.stdout.write(`shard ${name} ${shard.state}\n`);
-      return 0;
+      const parallelText = stringOption(values, 'parallel') ?? '4';
+      const parallel = Number(parallelText);
+      if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`--parallel must be a whole number from 1, not "${parallelText}"`);
+      let credentials;
+      try {
+        credentials = await credentialsFrom(values);
+      } catch (err) {
+        // Moving needs a certificate the shards accept; an empty shard only changes state.
+        if (!(err instanceof UsageError) || ((await store.countRoutesByShard())[name] ?? 0) > 0) throw err;
+        const shard = await store.setShardState(name, 'draining');
+        process.stdout.write(`shard ${name} ${shard.state}: no workspaces on it\n`);
+        return 0;
+      }
+      // No new workspaces where kcp places them, then none in the routing table, then everything moves off.
+      const kubeconfig = stringOption(values, 'kubeconfig') ?? process.env['KCP_EDGE_KCP_KUBECONFIG'];
+      if (kubeconfig !== undefined && !(await setKcpCordon(kubeconfig, name, true))) process.stdout.write(`kcp: no Shard "${name}"; only the routing table changes\n`);
+      const bar = progressBar(process.stderr);
+      const tty = (process.stdout as { isTTY?: boolean }).isTTY === true;
+      const result = await drainShard({
+        store, credentials, shard: name, parallel,
+        onEvent(e) {
+          bar.update(e.done / e.total, e.done, 'workspaces');
+          if (!tty || e.outcome === 'failed') process.stdout.write(e.outcome === 'moved' ? `${e.path}: moved ${e.from} → ${e.to} (${e.copied ?? 0} object(s)) [${e.done}/${e.total}]\n` : `${e.path}: move to ${e.to} failed: ${e.error} [${e.done}/${e.total}]\n`);
+        },
+      });
+      bar.finish();
+      const kept = result.kept.length > 0 ? `; kept ${result.kept.join(', ')} (does not move)` : '';
+      process.stdout.write(`shard ${name} draining: ${result.moved} moved, ${result.failed} failed${kept}${result.failed > 0 ? '; re-run to resume' : ''}\n`);
+      return result.failed > 0 ? 1 : 0;
     }
     case 'remove': {
       const name = shardName(positionals, verb);
@@ -125,6 +154,9 @@ export const command: Command = {
     label: { type: 'string', multiple: true },
     force: { type: 'boolean', default: false },
     kubeconfig: { type: 'string' },
+    'client-cert': { type: 'string' },
+    'client-key': { type: 'string' },
+    parallel: { type: 'string' },
   },
   run: (values, positionals) => runWithStore('shards', values, (store) => run(store, values, positionals)),
 };

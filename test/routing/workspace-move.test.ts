@@ -3,12 +3,14 @@
 // the source emptied; a mover stopped mid-copy resumes, or rolls back with abort.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { Indexer } from '../../src/routing/indexer.ts';
 import { MoveRecords } from '../../src/routing/move-record.ts';
 import { parseRedisUrl } from '../../src/routing/redis-connection.ts';
 import { RedisRouteStore } from '../../src/routing/redis-route-store.ts';
 import { abortMove, moveWorkspace, type MoveCredentials } from '../../src/routing/workspace-move.ts';
 import { connectShards, createCertificateAuthority, createWorkspace, startShard, type ApiClient, type SimShard } from '../../src/sim/index.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let redis: RedisServer;
 let store: RedisRouteStore;
@@ -124,4 +126,25 @@ test('a mover stopped mid-copy can be aborted: the target copy goes, the source 
   assert.deepEqual(await store.getRoute(path).then((r) => [r?.shard, r?.phase]), ['alpha', 'Ready']);
   assert.equal(await lcOn(apiB, cluster), 404, 'the target copy is gone');
   assert.equal((await ok(apiA.request<{ items: unknown[] }>('GET', cms(cluster)))).items.length, 21, 'the source is whole');
+});
+
+test('the indexer leaves a route Moving while the copy holds it, and follows the cutover without flapping', async (t) => {
+  const { path, cluster } = await populated('proj-indexed', 10);
+  const indexer = new Indexer({ store, credentials, shardRefreshMs: 100 });
+  t.after(() => indexer.stop());
+  await indexer.start();
+  await indexer.synced();
+  await assert.rejects(
+    moveWorkspace({ store, credentials, path, to: 'beta', onProgress: ({ copied }) => { if (copied >= 4) throw new Error('killed'); } }),
+    /killed/,
+  );
+  // The logical cluster now exists on both shards and the index would call it Ready on alpha: writes
+  // must stay paused all the same.
+  await assert.rejects(waitFor(async () => (await store.getRoute(path))?.phase === 'Ready', { timeoutMs: 1_500, what: 'route unpaused' }), /timed out/);
+  assert.deepEqual(await store.getRoute(path).then((r) => [r?.shard, r?.phase]), ['alpha', 'Moving']);
+
+  await moveWorkspace({ store, credentials, path });
+  await indexer.synced();
+  await assert.rejects(waitFor(async () => (await store.getRoute(path))?.shard !== 'beta', { timeoutMs: 1_000, what: 'route flapped' }), /timed out/);
+  assert.deepEqual(await store.getRoute(path).then((r) => [r?.shard, r?.phase, r?.cluster]), ['beta', 'Ready', cluster]);
 });

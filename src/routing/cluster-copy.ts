@@ -73,35 +73,47 @@ export interface CopyProgress {
 }
 
 /**
- * Copies every object of the source cluster that the target lacks. `onObject` is told after each one
- * (progress; a throw there stops the copy as a crash would).
+ * Copies every object of the source cluster that the target lacks, `concurrency` at a time. `onObject`
+ * is told after each one (progress; a throw there stops the copy as a crash would).
  */
-export async function copyCluster(source: RestClient, target: RestClient, cluster: string, onObject: (progress: CopyProgress) => void = () => undefined): Promise<CopyProgress> {
+export async function copyCluster(source: RestClient, target: RestClient, cluster: string, onObject: (progress: CopyProgress) => void = () => undefined, concurrency = 16): Promise<CopyProgress> {
   const progress: CopyProgress = { copied: 0, skipped: 0 };
   const uids = new Map<string, string>();
-  const pending: { r: ClusterResource; object: KubeObject }[] = [];
+  const early: { r: ClusterResource; object: KubeObject }[] = [];
+  let pending: { r: ClusterResource; object: KubeObject }[] = [];
   for (const r of await discoverResources(source, cluster)) {
-    for (const object of await listAll(source, cluster, r)) pending.push({ r, object });
+    for (const object of await listAll(source, cluster, r)) (firstKinds.includes(r.resource) ? early : pending).push({ r, object });
   }
-  const sourceUids = new Set(pending.map((p) => p.object.metadata.uid).filter((u): u is string => u !== undefined));
-  // Owners first: an object waits while one of its owners (in this cluster) has no new uid yet.
-  let rounds = 0;
-  while (pending.length > 0) {
-    if (++rounds > 20) throw new Error(`owner references form a cycle or name missing owners (${pending.length} object(s) left)`);
-    for (let i = 0; i < pending.length; ) {
-      const { r, object } = pending[i]!;
-      const owners = (object.metadata['ownerReferences'] as { uid: string }[] | undefined) ?? [];
-      if (rounds < 20 && owners.some((o) => sourceUids.has(o.uid) && !uids.has(o.uid))) {
-        i++;
-        continue;
+  const sourceUids = new Set([...early, ...pending].map((p) => p.object.metadata.uid).filter((u): u is string => u !== undefined));
+  const copyOne = async ({ r, object }: { r: ClusterResource; object: KubeObject }) => {
+    const created = await ensureObject(target, cluster, r, object, uids);
+    if (object.metadata.uid !== undefined && created.object.metadata.uid !== undefined) uids.set(object.metadata.uid, created.object.metadata.uid);
+    if (created.fresh) progress.copied++;
+    else progress.skipped++;
+    onObject(progress);
+  };
+  // Namespaces, definitions and bindings one by one and in order: everything else needs them.
+  for (const item of early) await copyOne(item);
+  // Then in rounds, owners before their dependents; within a round, in parallel.
+  for (let round = 0; pending.length > 0; round++) {
+    const last = round >= 20; // a cycle, or owners that are not in the cluster: copy what is left as it is
+    const ready = last ? pending : pending.filter((p) => !((p.object.metadata['ownerReferences'] as { uid: string }[] | undefined) ?? []).some((o) => sourceUids.has(o.uid) && !uids.has(o.uid)));
+    pending = last ? [] : pending.filter((p) => !ready.includes(p));
+    let next = 0;
+    let failed = false;
+    const results = await Promise.allSettled(Array.from({ length: Math.min(concurrency, ready.length) }, async () => {
+      // A failure stops every worker before its next object, and the copy returns only once none is writing.
+      for (let i = next++; i < ready.length && !failed; i = next++) {
+        try {
+          await copyOne(ready[i]!);
+        } catch (err) {
+          failed = true;
+          throw err;
+        }
       }
-      pending.splice(i, 1);
-      const created = await ensureObject(target, cluster, r, object, uids);
-      if (object.metadata.uid !== undefined && created.object.metadata.uid !== undefined) uids.set(object.metadata.uid, created.object.metadata.uid);
-      if (created.fresh) progress.copied++;
-      else progress.skipped++;
-      onObject(progress);
-    }
+    }));
+    const failure = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
+    if (failure !== undefined) throw failure.reason;
   }
   return progress;
 }

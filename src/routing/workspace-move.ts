@@ -34,7 +34,7 @@ const lcPath = (cluster: string) => `/clusters/${cluster}/apis/core.kcp.io/v1alp
 
 function clientFor(shard: Shard, credentials: MoveCredentials): RestClient {
   const ca = shard.ca ?? credentials.caPem;
-  return new RestClient({ server: shard.url, certPem: credentials.certPem, keyPem: credentials.keyPem, ...(ca === undefined ? {} : { caPem: ca }) }, { connections: 4, userAgent: 'kcp-edge-move' });
+  return new RestClient({ server: shard.url, certPem: credentials.certPem, keyPem: credentials.keyPem, ...(ca === undefined ? {} : { caPem: ca }) }, { connections: 32, userAgent: 'kcp-edge-move' });
 }
 
 async function shardOf(store: RedisRouteStore, name: string): Promise<Shard> {

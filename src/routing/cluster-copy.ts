@@ -72,21 +72,32 @@ export interface CopyProgress {
   skipped: number;
 }
 
+/** What a copy did, for the catch-up pass after it: new uids by old, and the source version copied of each object. */
+export interface CopyState {
+  uids: Map<string, string>;
+  versions: Map<string, string>;
+}
+
+const keyOf = (r: ClusterResource, o: KubeObject) => `${r.prefix}/${r.resource}|${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+
 /**
  * Copies every object of the source cluster that the target lacks, `concurrency` at a time. `onObject`
  * is told after each one (progress; a throw there stops the copy as a crash would).
  */
-export async function copyCluster(source: RestClient, target: RestClient, cluster: string, onObject: (progress: CopyProgress) => void = () => undefined, concurrency = 16): Promise<CopyProgress> {
+export async function copyCluster(source: RestClient, target: RestClient, cluster: string, onObject: (progress: CopyProgress) => void = () => undefined, concurrency = 16, state: CopyState = { uids: new Map(), versions: new Map() }, only?: (r: ClusterResource, o: KubeObject) => boolean): Promise<CopyProgress & CopyState> {
   const progress: CopyProgress = { copied: 0, skipped: 0 };
-  const uids = new Map<string, string>();
+  const { uids, versions } = state;
   const early: { r: ClusterResource; object: KubeObject }[] = [];
   let pending: { r: ClusterResource; object: KubeObject }[] = [];
   for (const r of await discoverResources(source, cluster)) {
-    for (const object of await listAll(source, cluster, r)) (firstKinds.includes(r.resource) ? early : pending).push({ r, object });
+    for (const object of await listAll(source, cluster, r)) {
+      if (only === undefined || only(r, object)) (firstKinds.includes(r.resource) ? early : pending).push({ r, object });
+    }
   }
   const sourceUids = new Set([...early, ...pending].map((p) => p.object.metadata.uid).filter((u): u is string => u !== undefined));
   const copyOne = async ({ r, object }: { r: ClusterResource; object: KubeObject }) => {
     const created = await ensureObject(target, cluster, r, object, uids);
+    if (object.metadata.resourceVersion !== undefined) versions.set(keyOf(r, object), object.metadata.resourceVersion);
     if (object.metadata.uid !== undefined && created.object.metadata.uid !== undefined) uids.set(object.metadata.uid, created.object.metadata.uid);
     if (created.fresh) progress.copied++;
     else progress.skipped++;
@@ -114,6 +125,32 @@ export async function copyCluster(source: RestClient, target: RestClient, cluste
     }));
     const failure = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
     if (failure !== undefined) throw failure.reason;
+  }
+  return { ...progress, uids, versions };
+}
+
+/**
+ * The catch-up after a copy made while writes went on: whatever changed on the source since it was
+ * copied is copied again, and whatever the target holds that the source no longer does is deleted (also
+ * what a mover that died copied before its source was deleted). Costs a list per kind on each side plus
+ * the changes, which is what keeps the write pause short.
+ */
+export async function catchUp(source: RestClient, target: RestClient, cluster: string, state: CopyState, onObject?: (progress: CopyProgress) => void): Promise<CopyProgress> {
+  const onSource = new Set<string>();
+  const progress = await copyCluster(source, target, cluster, onObject, 16, state, (r, o) => {
+    const key = keyOf(r, o);
+    onSource.add(key);
+    return state.versions.get(key) !== o.metadata.resourceVersion;
+  });
+  for (const r of await discoverResources(source, cluster)) {
+    for (const o of await listAll(target, cluster, r)) {
+      if (onSource.has(keyOf(r, o)) || o.metadata.deletionTimestamp !== undefined) continue;
+      try {
+        await target.request('DELETE', `${collectionPath(cluster, r, o.metadata.namespace)}/${o.metadata.name}`);
+      } catch (err) {
+        if (!isNotFound(err)) throw err;
+      }
+    }
   }
   return progress;
 }

@@ -1,12 +1,13 @@
 // Moves one workspace's logical cluster to another shard. Each step is recorded in the routing table
 // before it is taken, so a mover that dies anywhere leaves a state the next run resumes (or `abort`
 // rolls back):
-//   copying  the route says Moving: the edge serves reads from the source and answers writes with 429 +
-//            Retry-After; the logical cluster is created on the target and every object copied;
+//   copying  the logical cluster is created on the target and every object copied while the source still
+//            takes writes; then the route says Moving (the edge serves reads from the source and answers
+//            writes with 429 + Retry-After) for a catch-up with what changed during the copy;
 //   cutover  the target holds everything: the Workspace is pointed at the target and the route flips;
 //   done     the source's copy of the logical cluster is deleted.
 import { isNotFound, RestClient, type KubeObject } from '../kube/rest-client.ts';
-import { copyCluster, missingOnTarget, type CopyProgress } from './cluster-copy.ts';
+import { catchUp, copyCluster, missingOnTarget, type CopyProgress } from './cluster-copy.ts';
 import { MoveRecords, type MoveRecord } from './move-record.ts';
 import type { RedisRouteStore } from './redis-route-store.ts';
 import type { Shard } from './types.ts';
@@ -66,11 +67,15 @@ export async function moveWorkspace(options: MoveOptions): Promise<MoveRecord> {
   const to = clientFor(toShard, options.credentials);
   try {
     if (record.phase === 'copying') {
-      // Writes pause from here: the edge answers them 429 while reads still go to the source.
-      await store.putRoute({ path, shard: record.from, cluster: record.cluster, phase: 'Moving' });
       await ensureLogicalCluster(from, to, record.cluster, options.readyTimeoutMs ?? 10_000);
       const current = record;
-      const progress = await copyCluster(from, to, record.cluster, (p) => options.onProgress?.({ ...p, phase: current.phase }));
+      const report = (p: CopyProgress) => options.onProgress?.({ ...p, phase: current.phase });
+      // The bulk of the copy while the source still takes writes; then writes pause (the edge answers them
+      // 429 while reads still go to the source) for a catch-up with what changed meanwhile.
+      const bulk = await copyCluster(from, to, record.cluster, report);
+      await store.putRoute({ path, shard: record.from, cluster: record.cluster, phase: 'Moving' });
+      const caught = await catchUp(from, to, record.cluster, bulk, report);
+      const progress = { copied: bulk.copied + caught.copied, skipped: bulk.skipped };
       const missing = await missingOnTarget(from, to, record.cluster);
       if (missing.length > 0) throw new MoveError(`the target lacks ${missing.length} object(s) after the copy, e.g. ${missing[0]}; re-run to resume`);
       record = await records.put({ ...record, phase: 'cutover', copied: progress.copied + progress.skipped });

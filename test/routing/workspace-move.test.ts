@@ -100,18 +100,25 @@ test('a workspace moves with everything in it; the Workspace and the route point
   assert.equal((await apiA.request('GET', cms(cluster))).status === 200 && (await apiA.request<{ items: unknown[] }>('GET', cms(cluster))).body.items.length > 0, false);
 });
 
-test('a mover stopped mid-copy leaves the move recorded and writes paused; re-running it finishes', async () => {
+test('a mover stopped mid-copy leaves the move recorded; writes made meanwhile are caught up when it is re-run', async () => {
   const { path, cluster } = await populated('proj-resume', 20);
   await assert.rejects(
     moveWorkspace({ store, credentials, path, to: 'beta', onProgress: ({ copied }) => { if (copied >= 8) throw new Error('killed'); } }),
     /killed/,
   );
   assert.equal((await records.get(path))?.phase, 'copying');
-  assert.deepEqual(await store.getRoute(path).then((r) => [r?.shard, r?.phase]), ['alpha', 'Moving']);
+  // The bulk of the copy runs while the source takes writes.
+  assert.deepEqual(await store.getRoute(path).then((r) => [r?.shard, r?.phase]), ['alpha', 'Ready']);
+  await ok(apiA.request('POST', cms(cluster), { body: { metadata: { name: 'late' }, data: { late: 'yes' } } }));
+  await ok(apiA.request('PATCH', `${cms(cluster)}/cm-1`, { body: { data: { i: 'changed' } }, contentType: 'application/merge-patch+json' }));
+  await ok(apiA.request('DELETE', `${cms(cluster)}/cm-2`));
 
   const record = await moveWorkspace({ store, credentials, path });
   assert.equal(record.phase, 'done');
-  await assertAllOnBeta(cluster, 20);
+  assert.deepEqual((await ok(apiB.request<Obj>('GET', `${cms(cluster)}/late`))).data, { late: 'yes' });
+  assert.deepEqual((await ok(apiB.request<Obj>('GET', `${cms(cluster)}/cm-1`))).data, { i: 'changed' });
+  assert.equal((await apiB.request('GET', `${cms(cluster)}/cm-2`)).status, 404, 'deleted on the source while the mover was down: deleted on the target');
+  assert.equal((await ok(apiB.request<{ items: unknown[] }>('GET', cms(cluster)))).items.length, 21);
   assert.equal(await lcOn(apiA, cluster), 404);
 });
 
@@ -138,8 +145,9 @@ test('the indexer leaves a route Moving while the copy holds it, and follows the
     moveWorkspace({ store, credentials, path, to: 'beta', onProgress: ({ copied }) => { if (copied >= 4) throw new Error('killed'); } }),
     /killed/,
   );
-  // The logical cluster now exists on both shards and the index would call it Ready on alpha: writes
-  // must stay paused all the same.
+  // The catch-up pauses writes (as a re-run would, right after its bulk copy); the logical cluster exists
+  // on both shards and the index would call it Ready on alpha: writes must stay paused all the same.
+  await store.putRoute({ path, shard: 'alpha', cluster, phase: 'Moving' });
   await assert.rejects(waitFor(async () => (await store.getRoute(path))?.phase === 'Ready', { timeoutMs: 1_500, what: 'route unpaused' }), /timed out/);
   assert.deepEqual(await store.getRoute(path).then((r) => [r?.shard, r?.phase]), ['alpha', 'Moving']);
 

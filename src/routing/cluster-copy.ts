@@ -51,7 +51,7 @@ export async function listAll(client: RestClient, cluster: string, r: ClusterRes
   const items: KubeObject[] = [];
   let cont: string | undefined;
   do {
-    const page = await client.request<{ metadata: { continue?: string }; items: KubeObject[] }>('GET', collectionPath(cluster, r, undefined), { query: { limit: 500, continue: cont } });
+    const page = await client.request<{ metadata: { continue?: string }; items: KubeObject[] }>('GET', collectionPath(cluster, r, undefined), { query: { limit: 5000, continue: cont } });
     items.push(...page.items);
     cont = page.metadata.continue === '' ? undefined : page.metadata.continue;
   } while (cont !== undefined);
@@ -135,15 +135,18 @@ export async function copyCluster(source: RestClient, target: RestClient, cluste
  * what a mover that died copied before its source was deleted). Costs a list per kind on each side plus
  * the changes, which is what keeps the write pause short.
  */
-export async function catchUp(source: RestClient, target: RestClient, cluster: string, state: CopyState, onObject?: (progress: CopyProgress) => void): Promise<CopyProgress> {
+export async function catchUp(source: RestClient, target: RestClient, cluster: string, state: CopyState, onObject?: (progress: CopyProgress) => void): Promise<CopyProgress & { missing: string[] }> {
   const onSource = new Set<string>();
   const progress = await copyCluster(source, target, cluster, onObject, 16, state, (r, o) => {
     const key = keyOf(r, o);
     onSource.add(key);
     return state.versions.get(key) !== o.metadata.resourceVersion;
   });
+  // The same lists tell whether the target now holds everything the source does.
+  const onTarget = new Set<string>();
   for (const r of await discoverResources(source, cluster)) {
     for (const o of await listAll(target, cluster, r)) {
+      onTarget.add(keyOf(r, o));
       if (onSource.has(keyOf(r, o)) || o.metadata.deletionTimestamp !== undefined) continue;
       try {
         await target.request('DELETE', `${collectionPath(cluster, r, o.metadata.namespace)}/${o.metadata.name}`);
@@ -152,7 +155,7 @@ export async function catchUp(source: RestClient, target: RestClient, cluster: s
       }
     }
   }
-  return progress;
+  return { ...progress, missing: [...onSource].filter((k) => !onTarget.has(k)) };
 }
 
 async function ensureObject(target: RestClient, cluster: string, r: ClusterResource, object: KubeObject, uids: Map<string, string>): Promise<{ object: KubeObject; fresh: boolean }> {
@@ -180,17 +183,4 @@ async function ensureObject(target: RestClient, cluster: string, r: ClusterResou
     }
   }
   return { object: created, fresh };
-}
-
-/** Whether the target holds every object the source does (by kind, namespace and name). */
-export async function missingOnTarget(source: RestClient, target: RestClient, cluster: string): Promise<string[]> {
-  const missing: string[] = [];
-  for (const r of await discoverResources(source, cluster)) {
-    const there = new Set((await listAll(target, cluster, r)).map((o) => `${o.metadata.namespace ?? ''}/${o.metadata.name}`));
-    for (const o of await listAll(source, cluster, r)) {
-      const key = `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
-      if (!there.has(key)) missing.push(`${r.resource} ${key}`);
-    }
-  }
-  return missing;
 }

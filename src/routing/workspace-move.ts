@@ -7,7 +7,7 @@
 //   cutover  the target holds everything: the Workspace is pointed at the target and the route flips;
 //   done     the source's copy of the logical cluster is deleted.
 import { isNotFound, RestClient, type KubeObject } from '../kube/rest-client.ts';
-import { catchUp, copyCluster, missingOnTarget, type CopyProgress } from './cluster-copy.ts';
+import { catchUp, copyCluster, type CopyProgress } from './cluster-copy.ts';
 import { MoveRecords, type MoveRecord } from './move-record.ts';
 import type { RedisRouteStore } from './redis-route-store.ts';
 import type { Shard } from './types.ts';
@@ -76,7 +76,7 @@ export async function moveWorkspace(options: MoveOptions): Promise<MoveRecord> {
       await store.putRoute({ path, shard: record.from, cluster: record.cluster, phase: 'Moving' });
       const caught = await catchUp(from, to, record.cluster, bulk, report);
       const progress = { copied: bulk.copied + caught.copied, skipped: bulk.skipped };
-      const missing = await missingOnTarget(from, to, record.cluster);
+      const missing = caught.missing;
       if (missing.length > 0) throw new MoveError(`the target lacks ${missing.length} object(s) after the copy, e.g. ${missing[0]}; re-run to resume`);
       record = await records.put({ ...record, phase: 'cutover', copied: progress.copied + progress.skipped });
     }

@@ -14,6 +14,7 @@ const commands: Record<string, () => Promise<{ command: Command }>> = {
   serve: () => import('./serve/serve-command.ts'),
   shards: () => import('./routing/cli/shards-command.ts'),
   sync: () => import('./sync/command.ts'),
+  workspaces: () => import('./routing/cli/workspaces-command.ts'),
 };
 
 // The stand-in shard and the local stack built on it are development tools: the container image leaves

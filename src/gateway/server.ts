@@ -17,6 +17,7 @@ import type { RoutingTable, ShardHealth } from '../routing/types.ts';
 import { clientConnectionLimits, serverOptionsFor, type ClientConnectionLimits } from './client-connection-limits.ts';
 import { Connections } from './connections.ts';
 import { cutOffDownShards } from './down-shard-cutoff.ts';
+import { endMovedWatches } from './moved-watch-cutoff.ts';
 import { RequestContext, type ClientRequest, type ClientResponse, type RequestObserver } from './context.ts';
 import { Http2Request, Http2Response } from './http2-exchange.ts';
 import { Http2IdleSessions } from './http2-idle-sessions.ts';
@@ -206,6 +207,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const host = options.listen.host.includes(':') ? `[${options.listen.host}]` : options.listen.host;
   const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
   const stopCutoff = options.health === undefined ? () => undefined : cutOffDownShards(connections.inflight, options.health);
+  const stopMovedCutoff = endMovedWatches(connections.inflight, options.routing);
   let closing: Promise<void> | undefined;
 
   return {
@@ -225,6 +227,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     close() {
       closing ??= (async () => {
         stopCutoff();
+        stopMovedCutoff();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         await connections.drain(drainTimeoutMs);
         await closed;

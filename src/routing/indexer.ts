@@ -7,6 +7,7 @@
 // generation changes (Redis lost its data), and marks the generation complete once all is written.
 import { RestClient, type KubeObject } from '../kube/rest-client.ts';
 import { Reflector } from '../kube/reflector.ts';
+import { ShardDiscovery, type RootShard } from './shard-discovery.ts';
 import type { RouteStore } from './route-store.ts';
 import type { Shard } from './types.ts';
 import { clusterOf, WorkspaceIndex } from './workspace-index.ts';
@@ -29,6 +30,11 @@ export interface IndexerCredentials {
 export interface IndexerOptions {
   store: RouteStore;
   credentials: IndexerCredentials;
+  /**
+   * Where kcp lists its shards (Shard objects in root): they are written to the registry as they come,
+   * change and go, and written again on every registry read if the registry lost them.
+   */
+  rootShard?: RootShard;
   /** How often the shard registry is re-read for added, changed and removed shards; default 5 s. */
   shardRefreshMs?: number;
   /** The table's generation marker; without one (the embedded store) the table is never lost. */
@@ -60,6 +66,7 @@ export class Indexer {
   #refreshing: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  #discovery: ShardDiscovery | undefined;
   #syncWaiters: (() => void)[] = [];
   /** The table generation this indexer writes into, and one it still has to mark complete. */
   #generation: string | undefined;
@@ -90,6 +97,19 @@ export class Indexer {
   }
 
   async start(): Promise<void> {
+    const { rootShard } = this.#options;
+    if (rootShard !== undefined) {
+      this.#discovery = new ShardDiscovery({
+        rootShard,
+        store: this.#options.store,
+        credentials: this.#credentials,
+        log: this.#log,
+        onChange: () => void this.#refresh().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'indexer: cannot read the shard registry')),
+      });
+      this.#discovery.start();
+      // The first pass should already watch kcp's shards; a root shard that is down holds nothing up for long.
+      await this.#discovery.listed(2_000);
+    }
     await this.#refresh();
     this.#timer = setInterval(() => this.refreshNow(), this.#options.shardRefreshMs ?? 5_000);
     this.#timer.unref();
@@ -123,6 +143,7 @@ export class Indexer {
     this.#unfollow?.();
     clearTimeout(this.#graceTimer);
     if (this.#timer !== undefined) clearInterval(this.#timer);
+    await this.#discovery?.stop();
     const watches = [...this.#watches.values()];
     this.#watches.clear();
     await Promise.all(watches.map((w) => this.#stopWatch(w)));
@@ -145,6 +166,7 @@ export class Indexer {
     if (this.#stopped) return;
     await this.#followGeneration();
     if (this.#stopped) return;
+    await this.#discovery?.write().catch((err: unknown) => this.#log.warn({ err: String(err) }, 'indexer: cannot write discovered shards'));
     const shards = await this.#options.store.listShards();
     if (this.#stopped) return;
     const names = new Set(shards.map((s) => s.name));
@@ -305,6 +327,9 @@ export class Indexer {
       this.#written.delete(cluster);
       return;
     }
+    // A move holds the route at Moving on its source while it copies (writes paused); kcp shows nothing
+    // of it, so the index would say Ready. The mover ends it by flipping the route itself.
+    if (current?.phase === 'Moving' && current.shard === desired.shard && desired.phase === 'Ready') desired.phase = 'Moving';
     if (written !== undefined && written !== desired.path) {
       // Same logical cluster under a new path (should not happen in KCP, but never leave the old one).
       await this.#options.store.deleteRoute(written);
@@ -393,7 +418,7 @@ export interface LeasedIndexer {
 }
 
 /** Runs an indexer on whichever replica holds the Redis lease (exactly one at a time); stop() releases it. */
-export function startLeasedIndexer(store: RedisRouteStore, credentials: IndexerCredentials, log: Log, seedShards: readonly Shard[] = []): LeasedIndexer {
+export function startLeasedIndexer(store: RedisRouteStore, credentials: IndexerCredentials, log: Log, seedShards: readonly Shard[] = [], rootShard?: RootShard): LeasedIndexer {
   const generation = redisTableGeneration(store.client, store.keys, seedShards);
   let current = credentials;
   let running: Indexer | undefined;
@@ -402,7 +427,7 @@ export function startLeasedIndexer(store: RedisRouteStore, credentials: IndexerC
     keys: store.keys,
     log,
     async run() {
-      const indexer = new Indexer({ store, credentials: current, log, generation });
+      const indexer = new Indexer({ store, credentials: current, log, generation, ...(rootShard === undefined ? {} : { rootShard }) });
       running = indexer;
       try {
         await indexer.start();

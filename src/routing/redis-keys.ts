@@ -26,6 +26,8 @@ export interface RoutingKeys {
    * no marker (or, once re-seeded, another id): that is how replicas tell "unknown" from "gone".
    */
   generation: string;
+  /** Hash: canonical workspace path → the move under way (or last finished) for it. */
+  moves: string;
 }
 
 export function routingKeys(prefix: string = DEFAULT_KEY_PREFIX): RoutingKeys {
@@ -40,6 +42,7 @@ export function routingKeys(prefix: string = DEFAULT_KEY_PREFIX): RoutingKeys {
     indexerLease: `${base}indexer-lease`,
     shardHealth: `${base}shard-health`,
     generation: `${base}generation`,
+    moves: `${base}moves`,
   };
 }
 

@@ -88,6 +88,9 @@ export const kcpResources: ResourceType[] = [
     subresources: ['status'],
     columns: [{ name: 'Phase', type: 'string', value: '.status.phase' }, { name: 'URL', type: 'string', value: '.status.URL' }],
   }),
+  kcp('core.kcp.io', 'shards', 'Shard', {
+    columns: [{ name: 'Region', type: 'string', value: (o) => o.metadata.labels?.['region'] ?? '' }, { name: 'URL', type: 'string', value: '.spec.baseURL' }, { name: 'External URL', type: 'string', value: '.spec.externalURL' }],
+  }),
   kcp('apis.kcp.io', 'apiresourceschemas', 'APIResourceSchema'),
   kcp('apis.kcp.io', 'apiexports', 'APIExport', { subresources: ['status'] }),
   kcp('apis.kcp.io', 'apibindings', 'APIBinding', { subresources: ['status'] }),

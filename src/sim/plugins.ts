@@ -4,6 +4,7 @@ import { crdPlugin } from './crds.ts';
 import { podStreamsPlugin } from './pods/upgrades.ts';
 import type { ShardPlugin } from './plugin.ts';
 import { serviceAccountsPlugin } from './service-accounts.ts';
+import { shardReplicationPlugin } from './shard-replication.ts';
 import { tenancyPlugin } from './tenancy.ts';
 
-export const shardPlugins: ShardPlugin[] = [crdPlugin, tenancyPlugin, apiExportsPlugin, podStreamsPlugin, serviceAccountsPlugin];
+export const shardPlugins: ShardPlugin[] = [crdPlugin, tenancyPlugin, apiExportsPlugin, podStreamsPlugin, serviceAccountsPlugin, shardReplicationPlugin];

@@ -13,6 +13,7 @@ import { createCertificateAuthority, type CertificateAuthority, type KeyPair } f
 import type { ShardServices, UpgradeHandler } from './plugin.ts';
 import { shardPlugins } from './plugins.ts';
 import { route, type ViewResolver } from './router.ts';
+import { publishShard } from './shard-objects.ts';
 import { createServiceAccountSigner, type ServiceAccountSigner } from './service-account-tokens.ts';
 import { logicalClusterGR, now, pathAnnotation, ShardState, type PeerShard } from './shard-state.ts';
 
@@ -150,6 +151,7 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
   let signer: Promise<ServiceAccountSigner> | undefined;
   state.serviceAccountSigner = () => (signer ??= createServiceAccountSigner(serviceAccountIssuer));
   seed(state);
+  for (const shard of [{ name: options.name, url: state.url, labels }, ...peers]) publishShard(state, shard);
   let admin: Promise<KeyPair> | undefined;
   const adminCredentials = () => (admin ??= issueCached(ca, { commonName: `system:kcp:shard:${options.name}`, organizations: ['system:masters'], usage: 'client' }));
   const peerClients = new Map<string, Promise<ApiClient>>();
@@ -206,7 +208,9 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
     serviceAccountIssuer,
     serviceAccountPublicKey: async () => (await state.serviceAccountSigner!()).publicKeyPem,
     addPeer(peer) {
-      if (peer.url !== state.url && !peers.some((p) => p.url === peer.url)) peers.push(peer);
+      if (peer.url === state.url || peers.some((p) => p.url === peer.url)) return;
+      peers.push(peer);
+      publishShard(state, peer);
     },
     get serving() {
       return running !== undefined;

@@ -8,8 +8,9 @@ import type { ApiClient } from './client.ts';
 import { reconcileQueue } from './controller-loop.ts';
 import { createObject, deleteObject, updateObject } from './objects.ts';
 import type { ShardPlugin, ShardServices } from './plugin.ts';
-import { logicalClusterGR, newClusterName, now, pathAnnotation, type PeerShard, type ShardState } from './shard-state.ts';
 import { ownerAnnotation, ownerBinding } from './rbac/workspace-owner.ts';
+import { schedulableShards, shardGR, type LabelSelector } from './shard-objects.ts';
+import { logicalClusterGR, newClusterName, now, pathAnnotation, type ShardState } from './shard-state.ts';
 import type { KubeObject } from './types.ts';
 
 export const workspaceGR = 'workspaces.tenancy.kcp.io';
@@ -19,7 +20,7 @@ export const shardAnnotation = 'internal.tenancy.kcp.io/shard';
 
 interface WorkspaceSpec {
   type?: { name?: string; path?: string };
-  location?: { selector?: { matchLabels?: Record<string, string> } };
+  location?: { selector?: LabelSelector };
   cluster?: string;
   URL?: string;
 }
@@ -29,15 +30,13 @@ function ownerOf(ws: KubeObject): Record<string, string> {
   return owner !== undefined ? { [ownerAnnotation]: owner } : {};
 }
 
-function matches(labels: Record<string, string>, selector: Record<string, string> | undefined): boolean {
-  return Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
-}
-
+/**
+ * As kcp: the Shard objects whose labels match `spec.location.selector`, less the cordoned ones. This
+ * shard when it is among them (the stand-in keeps a workspace near its parent), else the first by name.
+ */
 function chooseShard(shard: ShardState, spec: WorkspaceSpec): string | undefined {
-  const wanted = spec.location?.selector?.matchLabels;
-  if (matches(shard.settings.labels, wanted)) return shard.settings.name;
-  const peer: PeerShard | undefined = shard.settings.peers().find((p) => matches(p.labels ?? { name: p.name }, wanted));
-  return peer?.name;
+  const candidates = schedulableShards(shard, spec.location?.selector);
+  return (candidates.find((s) => s.name === shard.settings.name) ?? candidates[0])?.name;
 }
 
 /** The API URL of the shard a Workspace was scheduled to (this one or a peer). */
@@ -94,9 +93,13 @@ export const tenancyPlugin: ShardPlugin = {
       }
       if (phase === 'Ready') return 'done';
 
-      if (phase === undefined || spec.cluster === undefined) {
+      // Placed already (spec.cluster and spec.URL set, e.g. a Workspace re-created by a move): keep it there.
+      if (spec.cluster === undefined || spec.URL === undefined) {
         const target = chooseShard(shard, spec);
         if (target === undefined) {
+          // Written once: rewriting it would wake this reconcile again at once, a busy loop.
+          const waiting = (ws['status'] as { conditions?: { reason?: string }[] } | undefined)?.conditions?.some((c) => c.reason === 'Unschedulable') === true;
+          if (phase === 'Scheduling' && waiting) return 'retry';
           writeStatus(parent, ws, {
             phase: 'Scheduling',
             conditions: [{ type: 'WorkspaceScheduled', status: 'False', reason: 'Unschedulable', message: 'No available shards to schedule the workspace', lastTransitionTime: now() }],
@@ -163,7 +166,18 @@ export const tenancyPlugin: ShardPlugin = {
     const clusters = reconcileQueue(reconcileLogicalCluster);
     const unfollow = shard.store.hub.follow((event) => {
       if (event.gr === workspaceGR) workspaces.enqueue(`${event.cluster}/${event.object.metadata.name ?? ''}`);
-      if (event.gr === logicalClusterGR && event.cluster !== 'root') clusters.enqueue(event.cluster);
+      if (event.gr === logicalClusterGR && event.cluster !== 'root') {
+        clusters.enqueue(event.cluster);
+        // Its workspace waits for it to turn Ready; tell it rather than leave it to its retries.
+        const owner = (event.object['spec'] as { owner?: { cluster?: string; name?: string } } | undefined)?.owner;
+        if (owner?.cluster !== undefined && owner.name !== undefined && shard.store.get(owner.cluster, workspaceGR, '', owner.name) !== undefined) workspaces.enqueue(`${owner.cluster}/${owner.name}`);
+      }
+      // As kcp: a shard appearing or changing its labels may make a waiting workspace schedulable.
+      if (event.gr === shardGR && event.cluster === 'root') {
+        for (const { cluster, object } of shard.store.list('*', workspaceGR)) {
+          if ((object['status'] as { phase?: string } | undefined)?.phase !== 'Ready') workspaces.enqueue(`${cluster}/${object.metadata.name ?? ''}`);
+        }
+      }
     });
     // Started on existing data (a restart): whatever was half done carries on.
     for (const { cluster, object } of shard.store.list('*', workspaceGR)) workspaces.enqueue(`${cluster}/${object.metadata.name ?? ''}`);

@@ -38,7 +38,14 @@ export async function useRedis(stack: DevStack, url: string, indexerUrl: string 
   await store.putRoutes(stack.workspaces.map((w) => ({ path: w.path, shard: w.shard, cluster: w.cluster, phase: 'Ready' as const })));
   const admin = await ca.issue({ commonName: 'kcp-edge-indexer', organizations: ['system:masters'], usage: 'client' });
   const generation = redisTableGeneration(store.client, store.keys, shards);
-  const indexer = new Indexer({ store, credentials: { certPem: admin.certPem, keyPem: admin.keyPem, caPem: ca.certPem }, generation });
+  // Shards come from kcp's own list on the root shard (the first), as they would in production.
+  const [root] = stack.shards.values();
+  const indexer = new Indexer({
+    store,
+    credentials: { certPem: admin.certPem, keyPem: admin.keyPem, caPem: ca.certPem },
+    generation,
+    ...(root === undefined ? {} : { rootShard: { url: root.url, caPem: ca.certPem } }),
+  });
   stack.onStop('indexer', async () => {
     await indexer.stop();
     await store.close();

@@ -5,6 +5,8 @@ import { GatewayError } from '../../kube/gateway-error.ts';
 import type { ShardHealth } from '../../routing/types.ts';
 import type { RequestContext } from '../context.ts';
 
+const readVerbs = new Set(['get', 'list', 'watch']);
+
 export function admitToWorkspace(health: ShardHealth | undefined) {
   return function admit(ctx: RequestContext): void {
     const target = ctx.target;
@@ -15,6 +17,15 @@ export function admitToWorkspace(health: ShardHealth | undefined) {
       // would sit for minutes on a shard that is known to be down instead of showing this Status now.
       throw new GatewayError('SHARD_UNAVAILABLE', 'the shard serving this workspace is unavailable, try again later', {
         internalReason: `shard ${target.shard.name} is ${target.shard.state === 'down' ? 'marked down' : 'failing health checks'}`,
+      });
+    }
+    if (target.route.phase === 'Moving') {
+      // The source still serves reads while the workspace is copied; a write now could be missed by the
+      // copy, so it waits: 429 with Retry-After, which kubectl and client-go retry by themselves.
+      if (readVerbs.has(ctx.attrs?.verb ?? '')) return;
+      throw new GatewayError('TOO_MANY_REQUESTS', 'the workspace is being moved to another shard; writes resume in a moment', {
+        retryAfterSeconds: 1,
+        internalReason: `route ${target.route.path} is Moving`,
       });
     }
     if (target.route.phase !== 'Ready') {

@@ -19,7 +19,7 @@ function isLogLevel(value: string): value is LogLevel {
   return (logLevels as readonly string[]).includes(value);
 }
 
-async function credentialsFrom(values: OptionValues): Promise<IndexerCredentials> {
+export async function credentialsFrom(values: OptionValues): Promise<IndexerCredentials> {
   const kubeconfig = stringOption(values, 'kubeconfig');
   if (kubeconfig !== undefined) {
     const endpoint = await loadKubeconfig(kubeconfig);
@@ -50,8 +50,11 @@ async function run(values: OptionValues): Promise<number> {
   }
   const log = pino({ name: 'kcp-edge-index', level }, pino.destination(2));
 
+  // With --root-shard, shards are taken from kcp's own list (Shard objects in root) as well as the table.
+  const rootUrl = stringOption(values, 'root-shard');
+  const rootShard = rootUrl === undefined ? undefined : { url: rootUrl, ...(credentials.caPem === undefined ? {} : { caPem: credentials.caPem }) };
   if (values['once'] === true) {
-    const indexer = new Indexer({ store, credentials, log, generation: redisTableGeneration(store.client, store.keys) });
+    const indexer = new Indexer({ store, credentials, log, generation: redisTableGeneration(store.client, store.keys), ...(rootShard === undefined ? {} : { rootShard }) });
     try {
       await indexer.start();
       await indexer.synced();
@@ -65,7 +68,7 @@ async function run(values: OptionValues): Promise<number> {
     }
   }
 
-  const lease = startLeasedIndexer(store, credentials, log);
+  const lease = startLeasedIndexer(store, credentials, log, [], rootShard);
   log.info({ holder: lease.holder }, 'kcp-edge index: waiting for the indexer lease');
   return runUntilStopped({
     log,
@@ -85,6 +88,7 @@ export const command: Command = {
     'client-cert': { type: 'string' },
     'client-key': { type: 'string' },
     ca: { type: 'string' },
+    'root-shard': { type: 'string' },
     once: { type: 'boolean', default: false },
     'log-level': { type: 'string' },
   },

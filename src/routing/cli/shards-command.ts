@@ -7,14 +7,19 @@ import type { RedisRouteStore } from '../redis-route-store.ts';
 import type { Shard, ShardState } from '../types.ts';
 import { outputFormat, outputOption, redisOptions, render, requireOption, runWithStore, stringOption, UsageError, type Column } from './common.ts';
 import { readShardHealth, type ShardHealthRecord } from '../shard-health-record.ts';
+import { setKcpCordon } from './kcp-shard-cordon.ts';
+import { drainShard } from '../shard-drain.ts';
+import { credentialsFrom } from './index-command.ts';
+import { progressBar } from './progress-bar.ts';
 
 const USAGE = `usage:
   kcp-edge shards add NAME --url URL [--ca FILE] [--label k=v]…
   kcp-edge shards list [-o json|yaml|table]
-  kcp-edge shards cordon|uncordon|drain NAME
+  kcp-edge shards cordon|uncordon NAME [--kubeconfig FILE]
+  kcp-edge shards drain NAME [--parallel N] (--kubeconfig FILE | --client-cert FILE --client-key FILE [--ca FILE])
   kcp-edge shards remove NAME [--force]`;
 
-const stateChanges: Record<string, ShardState> = { cordon: 'cordoned', uncordon: 'active', drain: 'draining' };
+const stateChanges: Record<string, ShardState> = { cordon: 'cordoned', uncordon: 'active' };
 
 interface ShardRow extends Shard {
   routes: number;
@@ -78,12 +83,51 @@ async function run(store: RedisRouteStore, values: OptionValues, positionals: st
       return 0;
     }
     case 'cordon':
-    case 'uncordon':
-    case 'drain': {
+    case 'uncordon': {
       const name = shardName(positionals, verb);
+      // kcp first: it decides placement, so a cordon only it has not heard of would place workspaces anyway.
+      const kubeconfig = stringOption(values, 'kubeconfig') ?? process.env['KCP_EDGE_KCP_KUBECONFIG'];
+      if (kubeconfig !== undefined) {
+        const found = await setKcpCordon(kubeconfig, name, verb === 'cordon');
+        process.stdout.write(found ? `kcp: shard ${name} ${verb === 'cordon' ? 'takes no new workspaces' : 'takes new workspaces again'}\n` : `kcp: no Shard "${name}" (not a kcp-listed shard); only the routing table changes\n`);
+      } else if (verb === 'cordon') {
+        process.stderr.write('kcp-edge shards: no --kubeconfig for kcp\'s root workspace, so kcp may still place workspaces there\n');
+      }
       const shard = await store.setShardState(name, stateChanges[verb]!);
       process.stdout.write(`shard ${name} ${shard.state}\n`);
       return 0;
+    }
+    case 'drain': {
+      const name = shardName(positionals, verb);
+      const parallelText = stringOption(values, 'parallel') ?? '4';
+      const parallel = Number(parallelText);
+      if (!Number.isInteger(parallel) || parallel < 1) throw new UsageError(`--parallel must be a whole number from 1, not "${parallelText}"`);
+      let credentials;
+      try {
+        credentials = await credentialsFrom(values);
+      } catch (err) {
+        // Moving needs a certificate the shards accept; an empty shard only changes state.
+        if (!(err instanceof UsageError) || ((await store.countRoutesByShard())[name] ?? 0) > 0) throw err;
+        const shard = await store.setShardState(name, 'draining');
+        process.stdout.write(`shard ${name} ${shard.state}: no workspaces on it\n`);
+        return 0;
+      }
+      // No new workspaces where kcp places them, then none in the routing table, then everything moves off.
+      const kubeconfig = stringOption(values, 'kubeconfig') ?? process.env['KCP_EDGE_KCP_KUBECONFIG'];
+      if (kubeconfig !== undefined && !(await setKcpCordon(kubeconfig, name, true))) process.stdout.write(`kcp: no Shard "${name}"; only the routing table changes\n`);
+      const bar = progressBar(process.stderr);
+      const tty = (process.stdout as { isTTY?: boolean }).isTTY === true;
+      const result = await drainShard({
+        store, credentials, shard: name, parallel,
+        onEvent(e) {
+          bar.update(e.done / e.total, e.done, 'workspaces');
+          if (!tty || e.outcome === 'failed') process.stdout.write(e.outcome === 'moved' ? `${e.path}: moved ${e.from} → ${e.to} (${e.copied ?? 0} object(s)) [${e.done}/${e.total}]\n` : `${e.path}: move to ${e.to} failed: ${e.error} [${e.done}/${e.total}]\n`);
+        },
+      });
+      bar.finish();
+      const kept = result.kept.length > 0 ? `; kept ${result.kept.join(', ')} (does not move)` : '';
+      process.stdout.write(`shard ${name} draining: ${result.moved} moved, ${result.failed} failed${kept}${result.failed > 0 ? '; re-run to resume' : ''}\n`);
+      return result.failed > 0 ? 1 : 0;
     }
     case 'remove': {
       const name = shardName(positionals, verb);
@@ -109,6 +153,10 @@ export const command: Command = {
     ca: { type: 'string' },
     label: { type: 'string', multiple: true },
     force: { type: 'boolean', default: false },
+    kubeconfig: { type: 'string' },
+    'client-cert': { type: 'string' },
+    'client-key': { type: 'string' },
+    parallel: { type: 'string' },
   },
   run: (values, positionals) => runWithStore('shards', values, (store) => run(store, values, positionals)),
 };

@@ -6,8 +6,8 @@ import { isGatewayError } from '../../../src/kube/gateway-error.ts';
 import type { RoutePhase, ShardHealth, ShardState } from '../../../src/routing/types.ts';
 import { fakeContext, resolution, shard } from '../fake-context.ts';
 
-function request(target?: { state?: ShardState; phase?: RoutePhase }) {
-  const { ctx } = fakeContext({ url: '/clusters/root:org-acme/api/v1/namespaces/default/configmaps' });
+function request(target?: { state?: ShardState; phase?: RoutePhase }, method = 'GET', query = '') {
+  const { ctx } = fakeContext({ method, url: `/clusters/root:org-acme/api/v1/namespaces/default/configmaps${query}` });
   parseWorkspacePath(ctx);
   ctx.identity = { user: 'alice', groups: [], extra: {} };
   if (target !== undefined) ctx.target = resolution('root:org-acme', shard('east', target.state), 'c-acme', target.phase);
@@ -46,9 +46,24 @@ test('a shard marked down or failing health checks is 503 at once, without Retry
   }
 });
 
-test('a workspace being moved is 503 with a short Retry-After', () => {
+test('a workspace being moved serves reads from its source and pauses writes with 429 and a short Retry-After', () => {
+  for (const [method, query] of [['GET', ''], ['GET', '?watch=1'], ['GET', '/cm-1']] as const) {
+    const ctx = request({ phase: 'Moving' }, method, query);
+    admitToWorkspace(healthy)(ctx);
+    assert.equal(ctx.shard, 'east', `${method} ${query}`);
+  }
+  for (const [method, query] of [['POST', ''], ['PUT', '/cm-1'], ['PATCH', '/cm-1'], ['DELETE', '/cm-1']] as const) {
+    assert.throws(
+      () => admitToWorkspace(healthy)(request({ phase: 'Moving' }, method, query)),
+      (err) => isGatewayError(err) && err.httpStatus === 429 && err.retryAfterSeconds === 1,
+      `${method} ${query}`,
+    );
+  }
+});
+
+test('an unavailable workspace is 503 with a short Retry-After', () => {
   assert.throws(
-    () => admitToWorkspace(healthy)(request({ phase: 'Moving' })),
+    () => admitToWorkspace(healthy)(request({ phase: 'Unavailable' })),
     (err) => isGatewayError(err) && err.httpStatus === 503 && err.retryAfterSeconds === 1,
   );
 });

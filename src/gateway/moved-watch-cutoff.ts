@@ -1,0 +1,34 @@
+// A workspace that moved leaves its watches open on the shard it left, which no longer changes what
+// they show: their clients would never hear of anything again. Once the route names another shard (or
+// logical cluster), they are ended cleanly, as a kube-apiserver ends a watch at its timeout, and the
+// client re-watches, through the edge, on the new shard (a resourceVersion from the old one gets 410
+// Expired there, and the client re-lists).
+import type { RoutingTable } from '../routing/types.ts';
+import type { RequestContext } from './context.ts';
+
+/** Checks `inflight` every `intervalMs`; returns the function that stops checking. */
+export function endMovedWatches(inflight: ReadonlySet<RequestContext>, routing: RoutingTable, intervalMs = 500): () => void {
+  let busy = false;
+  const check = async () => {
+    const seen = new Map<string, Promise<string | undefined>>();
+    for (const ctx of inflight) {
+      if (ctx.upstream === undefined || !ctx.longRunning || ctx.upgrade !== undefined) continue;
+      const route = ctx.target?.route;
+      if (route === undefined) continue;
+      let where = seen.get(route.path);
+      if (where === undefined) {
+        where = routing.resolve(route.path).then((r) => (r === undefined ? undefined : `${r.shard.name}/${r.route.cluster}`), () => `${route.shard}/${route.cluster}`);
+        seen.set(route.path, where);
+      }
+      const now = await where;
+      if (now !== undefined && now !== `${route.shard}/${route.cluster}`) ctx.upstream.stop(true);
+    }
+  };
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    void check().finally(() => (busy = false));
+  }, intervalMs);
+  timer.unref();
+  return () => clearInterval(timer);
+}

@@ -4,20 +4,20 @@ import type { Authenticator, Credentials, Identity } from './identity.ts';
 
 export class ClientCertificateAuthenticator implements Authenticator {
   // One Identity per certificate fingerprint, so downstream caches keyed by identity hit.
-  private readonly identities = new Map<string, Identity>();
+  readonly #identities = new Map<string, Identity>();
 
   async authenticate(credentials: Credentials): Promise<Identity | undefined> {
     const certificate = credentials.clientCertificate;
     if (certificate === undefined) return undefined;
-    const known = this.identities.get(certificate.fingerprint256);
+    const known = this.#identities.get(certificate.fingerprint256);
     if (known !== undefined) return known;
     const user = firstOf(certificate.subject.CN);
     if (user === undefined || user === '') return undefined;
     const organizations = certificate.subject.O;
     const groups = organizations === undefined ? [] : Array.isArray(organizations) ? [...organizations] : [organizations];
     const identity: Identity = { user, groups, extra: {} };
-    if (this.identities.size > 10_000) this.identities.clear();
-    this.identities.set(certificate.fingerprint256, identity);
+    if (this.#identities.size > 10_000) this.#identities.clear();
+    this.#identities.set(certificate.fingerprint256, identity);
     return identity;
   }
 }

@@ -5,10 +5,10 @@ import { readFile } from 'node:fs/promises';
 import type { Authenticator, Credentials, Identity } from './identity.ts';
 
 export class StaticTokenAuthenticator implements Authenticator {
-  private readonly tokens: ReadonlyMap<string, Identity>;
+  readonly #tokens: ReadonlyMap<string, Identity>;
 
   constructor(tokens: ReadonlyMap<string, Identity>) {
-    this.tokens = tokens;
+    this.#tokens = tokens;
   }
 
   /** Parses the CSV text; `source` names the file in errors. */
@@ -23,7 +23,7 @@ export class StaticTokenAuthenticator implements Authenticator {
   async authenticate(credentials: Credentials): Promise<Identity | undefined> {
     if (credentials.token === undefined) return undefined;
     // A token this file does not know may belong to the next authenticator (an org realm's JWT).
-    return this.tokens.get(credentials.token);
+    return this.#tokens.get(credentials.token);
   }
 }
 

@@ -9,17 +9,17 @@ export function bodyTooLarge(limit: number): GatewayError {
 }
 
 export class BodyLimit extends Transform {
-  private readonly limit: number;
-  private seen = 0;
+  readonly #limit: number;
+  #seen = 0;
 
   constructor(limit: number) {
     super();
-    this.limit = limit;
+    this.#limit = limit;
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.seen += chunk.length;
-    if (this.seen > this.limit) callback(bodyTooLarge(this.limit));
+    this.#seen += chunk.length;
+    if (this.#seen > this.#limit) callback(bodyTooLarge(this.#limit));
     else callback(null, chunk);
   }
 }

@@ -91,17 +91,17 @@ export class RequestContext {
   responded = false;
   error: GatewayError | undefined = undefined;
 
-  private readonly observer: RequestObserver;
-  private finished = false;
-  private readonly finishers: (() => void)[] = [];
-  private exchange: UpstreamExchange | undefined = undefined;
-  private aborter: AbortController | undefined = undefined;
+  readonly #observer: RequestObserver;
+  #finished = false;
+  readonly #finishers: (() => void)[] = [];
+  #exchange: UpstreamExchange | undefined = undefined;
+  #aborter: AbortController | undefined = undefined;
 
   constructor(req: ClientRequest, res: ClientResponse | undefined, upgrade: UpgradeTarget | undefined, observer: RequestObserver) {
     this.req = req;
     this.res = res as (ClientResponse & ResponseSink) | undefined;
     this.upgrade = upgrade;
-    this.observer = observer;
+    this.#observer = observer;
     this.startedAt = performance.now();
     const given = req.headers['audit-id'];
     this.auditIdGenerated = typeof given !== 'string' || given === '';
@@ -115,17 +115,17 @@ export class RequestContext {
 
   /** Called when the client side is gone (response closed or upgraded socket closed); runs once. */
   readonly clientClosed = (): void => {
-    if (this.finished) return;
-    this.finished = true;
-    this.exchange?.stop(false);
-    this.aborter?.abort(clientGone());
-    this.observer.requestFinished(this);
-    for (const finisher of this.finishers) finisher();
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#exchange?.stop(false);
+    this.#aborter?.abort(clientGone());
+    this.#observer.requestFinished(this);
+    for (const finisher of this.#finishers) finisher();
   };
 
   /** The forwarder tells this when a long-running response has sent its headers. */
   responseStarted(): void {
-    this.observer.responseStarted?.(this);
+    this.#observer.responseStarted?.(this);
   }
 
   /**
@@ -134,7 +134,7 @@ export class RequestContext {
    * never hands a vanished client's request to the next one.
    */
   get clientGone(): boolean {
-    return this.finished;
+    return this.#finished;
   }
 
   /**
@@ -142,22 +142,22 @@ export class RequestContext {
    * first use, so the requests that never ask for it (nearly all) do not pay for one.
    */
   get signal(): AbortSignal {
-    if (this.aborter === undefined) {
-      this.aborter = new AbortController();
-      if (this.finished) this.aborter.abort(clientGone());
+    if (this.#aborter === undefined) {
+      this.#aborter = new AbortController();
+      if (this.#finished) this.#aborter.abort(clientGone());
     }
-    return this.aborter.signal;
+    return this.#aborter.signal;
   }
 
   /** What is in flight towards the shard for this request; stopped when the client goes away. */
   get upstream(): UpstreamExchange | undefined {
-    return this.exchange;
+    return this.#exchange;
   }
 
   /** An exchange handed over after the client left is stopped at once: it can never outlive the client. */
   set upstream(exchange: UpstreamExchange | undefined) {
-    this.exchange = exchange;
-    if (this.finished) exchange?.stop(false);
+    this.#exchange = exchange;
+    if (this.#finished) exchange?.stop(false);
   }
 
   /**
@@ -165,8 +165,8 @@ export class RequestContext {
    * holds for the request's whole life, like a rate-limit slot for an open watch.
    */
   onFinished(fn: () => void): void {
-    if (this.finished) fn();
-    else this.finishers.push(fn);
+    if (this.#finished) fn();
+    else this.#finishers.push(fn);
   }
 
   /** The client identity to put in logs: user name or '' when unauthenticated. */

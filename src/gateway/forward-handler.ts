@@ -13,67 +13,67 @@ import { clientResponseHeaders } from './upstream-headers.ts';
 type Headers = Record<string, string | string[] | undefined>;
 
 export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExchange {
-  private readonly ctx: RequestContext;
-  private readonly res: ClientResponse & ResponseSink;
-  private readonly metrics: GatewayMetrics;
-  private readonly health: ShardHealth | undefined;
-  private controller: Dispatcher.DispatchController | undefined = undefined;
-  private finished = false;
-  private stopped = false;
-  private watchCounted = false;
-  private firstChunkSent = false;
-  private resumeOnDrain: (() => void) | undefined = undefined;
-  private pendingFailure: GatewayError | undefined = undefined;
+  readonly #ctx: RequestContext;
+  readonly #res: ClientResponse & ResponseSink;
+  readonly #metrics: GatewayMetrics;
+  readonly #health: ShardHealth | undefined;
+  #controller: Dispatcher.DispatchController | undefined = undefined;
+  #finished = false;
+  #stopped = false;
+  #watchCounted = false;
+  #firstChunkSent = false;
+  #resumeOnDrain: (() => void) | undefined = undefined;
+  #pendingFailure: GatewayError | undefined = undefined;
   /** Set while a discovery root is read whole to drop shard addresses (see discovery-addresses.ts). */
-  private held: { statusCode: number; headers: Headers; chunks: Buffer[]; size: number } | undefined = undefined;
-  private readonly discoveryRoot: boolean;
+  #held: { statusCode: number; headers: Headers; chunks: Buffer[]; size: number } | undefined = undefined;
+  readonly #discoveryRoot: boolean;
 
   constructor(ctx: RequestContext, res: ClientResponse & ResponseSink, metrics: GatewayMetrics, health: ShardHealth | undefined, discoveryRoot = false) {
-    this.ctx = ctx;
-    this.res = res;
-    this.metrics = metrics;
-    this.health = health;
-    this.discoveryRoot = discoveryRoot;
+    this.#ctx = ctx;
+    this.#res = res;
+    this.#metrics = metrics;
+    this.#health = health;
+    this.#discoveryRoot = discoveryRoot;
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
-    this.controller = controller;
-    if (this.stopped) controller.abort(stoppedError());
-    else if (this.pendingFailure !== undefined) controller.abort(this.pendingFailure);
+    this.#controller = controller;
+    if (this.#stopped) controller.abort(stoppedError());
+    else if (this.#pendingFailure !== undefined) controller.abort(this.#pendingFailure);
   }
 
   onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {
-    this.health?.reportSuccess(this.ctx.shard);
-    if (this.stopped) return;
-    this.ctx.statusCode = statusCode;
-    if (this.discoveryRoot && isLegacyDiscoveryJSON(statusCode, headers)) {
-      this.held = { statusCode, headers, chunks: [], size: 0 };
+    this.#health?.reportSuccess(this.#ctx.shard);
+    if (this.#stopped) return;
+    this.#ctx.statusCode = statusCode;
+    if (this.#discoveryRoot && isLegacyDiscoveryJSON(statusCode, headers)) {
+      this.#held = { statusCode, headers, chunks: [], size: 0 };
       return;
     }
-    this.ctx.responded = true;
-    this.res.writeHead(statusCode, clientResponseHeaders(headers));
-    if (this.ctx.longRunning) {
+    this.#ctx.responded = true;
+    this.#res.writeHead(statusCode, clientResponseHeaders(headers));
+    if (this.#ctx.longRunning) {
       // A watch may stay silent for minutes: the client must see the headers now.
-      if ('flushHeaders' in this.res) this.res.flushHeaders(); // HTTP/2 sends headers on writeHead
-      this.metrics.watchOpened(this.ctx.shard);
-      this.watchCounted = true;
-      this.ctx.responseStarted();
+      if ('flushHeaders' in this.#res) this.#res.flushHeaders(); // HTTP/2 sends headers on writeHead
+      this.#metrics.watchOpened(this.#ctx.shard);
+      this.#watchCounted = true;
+      this.#ctx.responseStarted();
     }
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.stopped) return;
-    if (this.held !== undefined) {
-      this.held.chunks.push(chunk);
-      this.held.size += chunk.length;
-      if (this.held.size > maxDiscoveryRootBytes) controller.abort(new GatewayError('BAD_GATEWAY', 'the shard serving this workspace failed', { internalReason: `discovery document over ${maxDiscoveryRootBytes} bytes` }));
+    if (this.#stopped) return;
+    if (this.#held !== undefined) {
+      this.#held.chunks.push(chunk);
+      this.#held.size += chunk.length;
+      if (this.#held.size > maxDiscoveryRootBytes) controller.abort(new GatewayError('BAD_GATEWAY', 'the shard serving this workspace failed', { internalReason: `discovery document over ${maxDiscoveryRootBytes} bytes` }));
       return;
     }
-    const written = this.firstChunkSent ? this.res.write(chunk) : this.writeFirstChunk(chunk);
+    const written = this.#firstChunkSent ? this.#res.write(chunk) : this.#writeFirstChunk(chunk);
     if (!written) {
       controller.pause();
-      this.resumeOnDrain ??= () => this.controller?.resume();
-      this.res.once('drain', this.resumeOnDrain);
+      this.#resumeOnDrain ??= () => this.#controller?.resume();
+      this.#res.once('drain', this.#resumeOnDrain);
     }
   }
 
@@ -82,66 +82,66 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
    * chunk is a latin1 (or utf8) string; a Buffer goes out as a two-part writev, which costs far more
    * through TLS. latin1 maps bytes to characters one to one, so the bytes on the wire are unchanged.
    */
-  private writeFirstChunk(chunk: Buffer): boolean {
-    this.firstChunkSent = true;
-    if (this.ctx.longRunning || chunk.length > 16_384 || 'stream' in this.res) return this.res.write(chunk);
-    return this.res.write(chunk.toString('latin1'), 'latin1');
+  #writeFirstChunk(chunk: Buffer): boolean {
+    this.#firstChunkSent = true;
+    if (this.#ctx.longRunning || chunk.length > 16_384 || 'stream' in this.#res) return this.#res.write(chunk);
+    return this.#res.write(chunk.toString('latin1'), 'latin1');
   }
 
   onResponseEnd(): void {
-    if (this.finished) return;
-    this.finish();
-    if (this.held !== undefined && !this.stopped) return this.releaseHeld(this.held);
-    this.res.end();
+    if (this.#finished) return;
+    this.#finish();
+    if (this.#held !== undefined && !this.#stopped) return this.#releaseHeld(this.#held);
+    this.#res.end();
   }
 
-  private releaseHeld(held: { statusCode: number; headers: Headers; chunks: Buffer[] }): void {
-    this.held = undefined;
+  #releaseHeld(held: { statusCode: number; headers: Headers; chunks: Buffer[] }): void {
+    this.#held = undefined;
     const body = withoutShardAddresses(Buffer.concat(held.chunks));
     const headers = clientResponseHeaders({ ...held.headers, 'content-length': String(body.length) });
-    this.ctx.responded = true;
-    this.res.writeHead(held.statusCode, headers);
-    this.res.write(body);
-    this.res.end();
+    this.#ctx.responded = true;
+    this.#res.writeHead(held.statusCode, headers);
+    this.#res.write(body);
+    this.#res.end();
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
-    if (this.finished) return;
-    this.finish();
-    if (this.stopped) return;
-    this.held = undefined;
-    if (this.res.headersSent) {
+    if (this.#finished) return;
+    this.#finish();
+    if (this.#stopped) return;
+    this.#held = undefined;
+    if (this.#res.headersSent) {
       // Mid-stream failure: cut the response so the client cannot take a truncated body for a whole one.
-      destroyResponse(this.ctx);
-      this.ctx.error = upstreamError(err, this.ctx.shard);
+      destroyResponse(this.#ctx);
+      this.#ctx.error = upstreamError(err, this.#ctx.shard);
       return;
     }
-    const error = upstreamError(err, this.ctx.shard);
-    if (error.code === 'BAD_GATEWAY' || error.code === 'GATEWAY_TIMEOUT') this.health?.reportFailure(this.ctx.shard);
-    respondWithError(this.ctx, error);
+    const error = upstreamError(err, this.#ctx.shard);
+    if (error.code === 'BAD_GATEWAY' || error.code === 'GATEWAY_TIMEOUT') this.#health?.reportFailure(this.#ctx.shard);
+    respondWithError(this.#ctx, error);
   }
 
   /** The client went away (cleanly = false) or the gateway drains a watch (cleanly = true). */
   stop(cleanly: boolean): void {
-    if (this.finished || this.stopped) return;
-    this.stopped = true;
-    if (cleanly && this.res.headersSent && !this.res.writableEnded) this.res.end();
-    this.finish();
-    this.controller?.abort(stoppedError());
+    if (this.#finished || this.#stopped) return;
+    this.#stopped = true;
+    if (cleanly && this.#res.headersSent && !this.#res.writableEnded) this.#res.end();
+    this.#finish();
+    this.#controller?.abort(stoppedError());
   }
 
   fail(err: GatewayError): void {
-    if (this.finished || this.stopped) return;
+    if (this.#finished || this.#stopped) return;
     // undici answers the abort with onResponseError(err): a Status, or the cut stream mid-response.
-    if (this.controller !== undefined) this.controller.abort(err);
-    else this.pendingFailure = err;
+    if (this.#controller !== undefined) this.#controller.abort(err);
+    else this.#pendingFailure = err;
   }
 
-  private finish(): void {
-    this.finished = true;
-    if (this.watchCounted) {
-      this.watchCounted = false;
-      this.metrics.watchClosed(this.ctx.shard);
+  #finish(): void {
+    this.#finished = true;
+    if (this.#watchCounted) {
+      this.#watchCounted = false;
+      this.#metrics.watchClosed(this.#ctx.shard);
     }
   }
 }

@@ -35,7 +35,7 @@ export class Http2Request {
  */
 export class Http2Response implements ResponseSink {
   readonly stream: ServerHttp2Stream;
-  private pending: Record<string, string> | undefined = undefined;
+  #pending: Record<string, string> | undefined = undefined;
 
   constructor(stream: ServerHttp2Stream) {
     this.stream = stream;
@@ -50,7 +50,7 @@ export class Http2Response implements ResponseSink {
   }
 
   setHeader(name: string, value: string): void {
-    (this.pending ??= {})[name.toLowerCase()] = value;
+    (this.#pending ??= {})[name.toLowerCase()] = value;
   }
 
   writeHead(statusCode: number, headers: OutgoingHttpHeaders | OutgoingHttpHeader[]): this {
@@ -72,7 +72,7 @@ export class Http2Response implements ResponseSink {
       }
     }
     // As on HTTP/1.1, headers given to writeHead win over those set before it.
-    for (const name in this.pending) out[name] ??= this.pending[name]!;
+    for (const name in this.#pending) out[name] ??= this.#pending[name]!;
     try {
       stream.respond(out);
     } catch (err) {

@@ -19,25 +19,25 @@ interface PoolEntry {
 }
 
 export class ShardPools {
-  private upstream: UpstreamOptions;
-  private readonly entries = new Map<string, PoolEntry>();
+  #upstream: UpstreamOptions;
+  readonly #entries = new Map<string, PoolEntry>();
   /** Pools replaced while requests (watches) still ran on them: closed once those end, destroyed on close(). */
-  private readonly retired = new Set<Pool>();
+  readonly #retired = new Set<Pool>();
   /** By CA PEM ('' = the system's): shards of one CA share it. Made from the current credentials. */
-  private readonly contexts = new Map<string, SecureContext>();
+  readonly #contexts = new Map<string, SecureContext>();
   readonly connectTimeoutMs: number;
   readonly headersTimeoutMs: number;
 
   constructor(upstream: UpstreamOptions) {
-    this.upstream = upstream;
+    this.#upstream = upstream;
     this.connectTimeoutMs = upstream.connectTimeoutMs ?? 5_000;
     this.headersTimeoutMs = upstream.headersTimeoutMs ?? 60_000;
   }
 
   poolFor(shard: Shard): Pool {
-    const entry = this.entries.get(shard.name);
+    const entry = this.#entries.get(shard.name);
     if (entry !== undefined && entry.url === shard.url && entry.ca === shard.ca) return entry.pool;
-    if (entry !== undefined) this.retire(entry.pool);
+    if (entry !== undefined) this.#retire(entry.pool);
     const pool = new Pool(shard.url, {
       // Each watch holds a connection for its lifetime: the pool must not cap them.
       connections: null,
@@ -50,13 +50,13 @@ export class ShardPools {
       headersTimeout: this.headersTimeoutMs,
       connect: { ...this.tlsOptions(shard), timeout: this.connectTimeoutMs },
     });
-    this.entries.set(shard.name, { url: shard.url, ca: shard.ca, pool });
+    this.#entries.set(shard.name, { url: shard.url, ca: shard.ca, pool });
     return pool;
   }
 
   /** Requests each shard's pool holds now, queued or running (undici's own count). */
   *requestsByShard(): Iterable<readonly [string, number]> {
-    for (const [name, entry] of this.entries) yield [name, entry.pool.stats.size] as const;
+    for (const [name, entry] of this.#entries) yield [name, entry.pool.stats.size] as const;
   }
 
   /**
@@ -66,16 +66,16 @@ export class ShardPools {
    * more per connection, and a watch holds a connection for its whole life.
    */
   tlsOptions(shard: Shard): ConnectionOptions {
-    const ca = shard.ca ?? this.upstream.caPem;
-    let secureContext = this.contexts.get(ca ?? '');
+    const ca = shard.ca ?? this.#upstream.caPem;
+    let secureContext = this.#contexts.get(ca ?? '');
     if (secureContext === undefined) {
       secureContext = createSecureContext({
-        cert: this.upstream.clientCertPem,
-        key: this.upstream.clientKeyPem,
+        cert: this.#upstream.clientCertPem,
+        key: this.#upstream.clientKeyPem,
         ...(ca === undefined ? {} : { ca }),
         minVersion: 'TLSv1.2',
       });
-      this.contexts.set(ca ?? '', secureContext);
+      this.#contexts.set(ca ?? '', secureContext);
     }
     return { secureContext, minVersion: 'TLSv1.2' };
   }
@@ -86,23 +86,23 @@ export class ShardPools {
    */
   setCredentials(credentials: UpstreamCredentials): void {
     // The timeouts were read at construction; only the credentials are kept from here on.
-    this.upstream = { ...credentials };
-    for (const entry of this.entries.values()) this.retire(entry.pool);
-    this.entries.clear();
-    this.contexts.clear();
+    this.#upstream = { ...credentials };
+    for (const entry of this.#entries.values()) this.#retire(entry.pool);
+    this.#entries.clear();
+    this.#contexts.clear();
   }
 
-  private retire(pool: Pool): void {
-    this.retired.add(pool);
+  #retire(pool: Pool): void {
+    this.#retired.add(pool);
     // close() lets in-flight requests finish and takes no new ones.
-    void pool.close().catch(() => undefined).finally(() => this.retired.delete(pool));
+    void pool.close().catch(() => undefined).finally(() => this.#retired.delete(pool));
   }
 
   async close(): Promise<void> {
-    const pools = [...this.entries.values()].map((e) => e.pool).concat([...this.retired]);
-    this.entries.clear();
-    this.retired.clear();
-    this.contexts.clear();
+    const pools = [...this.#entries.values()].map((e) => e.pool).concat([...this.#retired]);
+    this.#entries.clear();
+    this.#retired.clear();
+    this.#contexts.clear();
     await Promise.all(pools.map((pool) => pool.destroy().catch(() => undefined)));
   }
 }

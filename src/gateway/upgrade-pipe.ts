@@ -48,97 +48,97 @@ export function pipeUpgrade(ctx: RequestContext, shard: Shard, path: string, hea
 }
 
 class UpgradePipe implements UpstreamExchange {
-  private readonly ctx: RequestContext;
-  private readonly client: UpgradeTarget['socket'];
-  private readonly upstream: TLSSocket;
-  private readonly shard: string;
-  private readonly deps: UpgradeDeps;
-  private answered = false;
-  private failedBeforeAnswer = false;
-  private counted = false;
+  readonly #ctx: RequestContext;
+  readonly #client: UpgradeTarget['socket'];
+  readonly #upstream: TLSSocket;
+  readonly #shard: string;
+  readonly #deps: UpgradeDeps;
+  #answered = false;
+  #failedBeforeAnswer = false;
+  #counted = false;
 
   constructor(ctx: RequestContext, target: UpgradeTarget, upstream: TLSSocket, shard: string, deps: UpgradeDeps) {
-    this.ctx = ctx;
-    this.client = target.socket;
-    this.upstream = upstream;
-    this.shard = shard;
-    this.deps = deps;
+    this.#ctx = ctx;
+    this.#client = target.socket;
+    this.#upstream = upstream;
+    this.#shard = shard;
+    this.#deps = deps;
     upstream.on('error', this.onUpstreamError);
     upstream.on('close', this.onUpstreamClose);
-    this.client.on('error', this.onClientFailure);
+    this.#client.on('error', this.onClientFailure);
   }
 
   connected(): void {
-    this.deps.metrics.upgradeOpened(this.shard);
-    this.counted = true;
-    (this.client as Partial<Pick<Socket, 'setNoDelay'>>).setNoDelay?.(true);
-    this.upstream.once('data', this.onFirstBytes);
-    this.upstream.pipe(this.client);
-    this.client.pipe(this.upstream);
+    this.#deps.metrics.upgradeOpened(this.#shard);
+    this.#counted = true;
+    (this.#client as Partial<Pick<Socket, 'setNoDelay'>>).setNoDelay?.(true);
+    this.#upstream.once('data', this.onFirstBytes);
+    this.#upstream.pipe(this.#client);
+    this.#client.pipe(this.#upstream);
   }
 
   readonly onFirstBytes = (chunk: Buffer): void => {
-    this.answered = true;
-    this.deps.health?.reportSuccess(this.shard);
+    this.#answered = true;
+    this.#deps.health?.reportSuccess(this.#shard);
     // "HTTP/1.1 101 …": the status code sits at bytes 9–11.
-    this.ctx.statusCode = Number(chunk.subarray(9, 12).toString('latin1')) || 0;
-    this.ctx.responded = true;
+    this.#ctx.statusCode = Number(chunk.subarray(9, 12).toString('latin1')) || 0;
+    this.#ctx.responded = true;
   };
 
   readonly onConnectTimeout = (): void => {
     const err = Object.assign(new Error('connect timeout'), { code: 'UND_ERR_CONNECT_TIMEOUT' });
-    this.upstream.destroy(err);
+    this.#upstream.destroy(err);
   };
 
   readonly onUpstreamError = (err: Error): void => {
-    if (this.answered) {
-      this.close();
+    if (this.#answered) {
+      this.#close();
       return;
     }
     // Nothing reached the client yet: it can still get a proper Status.
-    this.answered = true;
-    this.failedBeforeAnswer = true;
-    this.deps.health?.reportFailure(this.shard);
-    this.client.unpipe?.(this.upstream);
-    respondWithError(this.ctx, upstreamError(err, this.shard));
-    this.release();
+    this.#answered = true;
+    this.#failedBeforeAnswer = true;
+    this.#deps.health?.reportFailure(this.#shard);
+    this.#client.unpipe?.(this.#upstream);
+    respondWithError(this.#ctx, upstreamError(err, this.#shard));
+    this.#release();
   };
 
   readonly onUpstreamClose = (): void => {
-    if (this.failedBeforeAnswer) return;
-    if (!this.answered) {
+    if (this.#failedBeforeAnswer) return;
+    if (!this.#answered) {
       this.onUpstreamError(Object.assign(new Error('shard closed the connection before answering'), { code: 'UND_ERR_SOCKET' }));
       return;
     }
-    this.close();
+    this.#close();
   };
 
-  readonly onClientFailure = (): void => this.close();
+  readonly onClientFailure = (): void => this.#close();
 
   stop(): void {
-    this.close();
+    this.#close();
   }
 
   /** Before the shard answered, the client gets the Status; after, both sides are cut. */
   fail(err: GatewayError): void {
-    if (this.answered) {
-      this.close();
+    if (this.#answered) {
+      this.#close();
       return;
     }
     this.onUpstreamError(err);
-    this.upstream.destroy();
+    this.#upstream.destroy();
   }
 
-  private close(): void {
-    this.upstream.destroy();
-    this.client.destroy();
-    this.release();
+  #close(): void {
+    this.#upstream.destroy();
+    this.#client.destroy();
+    this.#release();
   }
 
-  private release(): void {
-    if (!this.counted) return;
-    this.counted = false;
-    this.deps.metrics.upgradeClosed(this.shard);
+  #release(): void {
+    if (!this.#counted) return;
+    this.#counted = false;
+    this.#deps.metrics.upgradeClosed(this.#shard);
   }
 }
 

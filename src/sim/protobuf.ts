@@ -91,19 +91,19 @@ const kinds: Record<string, Schema> = {
 };
 
 class Reader {
-  private pos = 0;
-  private readonly buf: Buffer;
+  #pos = 0;
+  readonly #buf: Buffer;
   constructor(buf: Buffer) {
-    this.buf = buf;
+    this.#buf = buf;
   }
   done(): boolean {
-    return this.pos >= this.buf.length;
+    return this.#pos >= this.#buf.length;
   }
   varint(): bigint {
     let result = 0n;
     let shift = 0n;
     for (;;) {
-      const byte = this.buf[this.pos++];
+      const byte = this.#buf[this.#pos++];
       if (byte === undefined) throw new Error('truncated varint');
       result |= BigInt(byte & 0x7f) << shift;
       if ((byte & 0x80) === 0) return result;
@@ -112,15 +112,15 @@ class Reader {
   }
   bytes(): Buffer {
     const length = Number(this.varint());
-    const out = this.buf.subarray(this.pos, this.pos + length);
-    this.pos += length;
+    const out = this.#buf.subarray(this.#pos, this.#pos + length);
+    this.#pos += length;
     return out;
   }
   skip(wireType: number): void {
     if (wireType === 0) this.varint();
-    else if (wireType === 1) this.pos += 8;
+    else if (wireType === 1) this.#pos += 8;
     else if (wireType === 2) this.bytes();
-    else if (wireType === 5) this.pos += 4;
+    else if (wireType === 5) this.#pos += 4;
     else throw new Error(`unsupported wire type ${wireType}`);
   }
 }

@@ -37,14 +37,14 @@ export class ShardState {
   readonly boundTypes = new Map<string, ResourceType[]>();
   /** Kinds defined in a logical cluster by its own CustomResourceDefinitions: cluster → types. */
   readonly definedTypes = new Map<string, ResourceType[]>();
-  private readonly builtins: ResourceType[];
+  readonly #builtins: ResourceType[];
   /** Signs the service-account tokens this shard issues; made on first use (key generation costs). */
   serviceAccountSigner: (() => Promise<ServiceAccountSigner>) | undefined = undefined;
 
   constructor(settings: ShardSettings, historySize: number) {
     this.settings = settings;
     this.store = new ObjectStore(historySize);
-    this.builtins = settings.mode === 'kcp' ? [...kubernetesResources, ...kcpResources] : kubernetesResources;
+    this.#builtins = settings.mode === 'kcp' ? [...kubernetesResources, ...kcpResources] : kubernetesResources;
   }
 
   get kcp(): boolean {
@@ -53,11 +53,11 @@ export class ShardState {
 
   typesFor(cluster: string): ResourceType[] {
     if (cluster === '*') {
-      const all = [...this.builtins];
+      const all = [...this.#builtins];
       for (const types of [...this.boundTypes.values(), ...this.definedTypes.values()]) for (const t of types) if (!all.some((a) => sameGVR(a, t))) all.push(t);
       return all;
     }
-    return [...this.builtins, ...(this.boundTypes.get(cluster) ?? []), ...(this.definedTypes.get(cluster) ?? [])];
+    return [...this.#builtins, ...(this.boundTypes.get(cluster) ?? []), ...(this.definedTypes.get(cluster) ?? [])];
   }
 
   findType(cluster: string, group: string, version: string, resource: string): ResourceType | undefined {
@@ -65,7 +65,7 @@ export class ShardState {
   }
 
   builtinType(group: string, resource: string): ResourceType {
-    const found = this.builtins.find((t) => t.group === group && t.resource === resource);
+    const found = this.#builtins.find((t) => t.group === group && t.resource === resource);
     if (found === undefined) throw new Error(`no built-in ${resource}.${group}`);
     return found;
   }

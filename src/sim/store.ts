@@ -13,10 +13,10 @@ function key(namespace: string, name: string): string {
 }
 
 export class ObjectStore {
-  private rv = 0;
-  private readonly data = new Map<string, Map<string, Map<string, KubeObject>>>();
+  #rv = 0;
+  readonly #data = new Map<string, Map<string, Map<string, KubeObject>>>();
   /** Writes so far per kind: lets derived views (who is bound to what) be cached until their kind changes. */
-  private readonly writes = new Map<string, number>();
+  readonly #writes = new Map<string, number>();
   readonly hub: WatchHub;
 
   constructor(historySize: number) {
@@ -24,22 +24,22 @@ export class ObjectStore {
   }
 
   currentRV(): number {
-    return this.rv;
+    return this.#rv;
   }
 
   get(cluster: string, gr: string, namespace: string, name: string): KubeObject | undefined {
-    const found = this.data.get(cluster)?.get(gr)?.get(key(namespace, name));
+    const found = this.#data.get(cluster)?.get(gr)?.get(key(namespace, name));
     return found === undefined ? undefined : structuredClone(found);
   }
 
   /** Read-only view of one stored object (no copy): for checks on every request, which must not change it. */
   peek(cluster: string, gr: string, namespace: string, name: string): Readonly<KubeObject> | undefined {
-    return this.data.get(cluster)?.get(gr)?.get(key(namespace, name));
+    return this.#data.get(cluster)?.get(gr)?.get(key(namespace, name));
   }
 
   /** A counter that moves whenever an object of the kind is written or removed. */
   generation(gr: string): number {
-    return this.writes.get(gr) ?? 0;
+    return this.#writes.get(gr) ?? 0;
   }
 
   /**
@@ -47,15 +47,15 @@ export class ObjectStore {
    * request or watch event, which must only read them.
    */
   *scan(gr: string): Generator<{ cluster: string; object: Readonly<KubeObject> }> {
-    for (const [cluster, kinds] of this.data) for (const object of kinds.get(gr)?.values() ?? []) yield { cluster, object };
+    for (const [cluster, kinds] of this.#data) for (const object of kinds.get(gr)?.values() ?? []) yield { cluster, object };
   }
 
   /** Objects of one kind, sorted by namespace then name; cluster `*` means every cluster. */
   list(cluster: string, gr: string, namespace?: string): StoredItem[] {
-    const clusters = cluster === '*' ? [...this.data.keys()].sort() : [cluster];
+    const clusters = cluster === '*' ? [...this.#data.keys()].sort() : [cluster];
     const items: StoredItem[] = [];
     for (const c of clusters) {
-      const kinds = this.data.get(c)?.get(gr);
+      const kinds = this.#data.get(c)?.get(gr);
       if (kinds === undefined) continue;
       const keys = [...kinds.keys()].sort();
       for (const k of keys) {
@@ -73,7 +73,7 @@ export class ObjectStore {
    * request (the authorizer) that must not pay a deep copy per object, and must never modify them.
    */
   peekAll(cluster: string, gr: string, namespace?: string): readonly Readonly<KubeObject>[] {
-    const kinds = this.data.get(cluster)?.get(gr);
+    const kinds = this.#data.get(cluster)?.get(gr);
     if (kinds === undefined) return [];
     const all = [...kinds.values()];
     return namespace === undefined || namespace === '' ? all : all.filter((o) => o.metadata.namespace === namespace);
@@ -82,17 +82,17 @@ export class ObjectStore {
   /** Every object of one logical cluster, with its kind key. */
   clusterContents(cluster: string): Array<{ gr: string; object: KubeObject }> {
     const out: Array<{ gr: string; object: KubeObject }> = [];
-    for (const [gr, objects] of this.data.get(cluster) ?? []) for (const object of objects.values()) out.push({ gr, object: structuredClone(object) });
+    for (const [gr, objects] of this.#data.get(cluster) ?? []) for (const object of objects.values()) out.push({ gr, object: structuredClone(object) });
     return out;
   }
 
   hasCluster(cluster: string): boolean {
-    return this.data.has(cluster);
+    return this.#data.has(cluster);
   }
 
   /** The objects and the resourceVersion counter stay (they are etcd's); the watch history does not. */
   restartHistory(): void {
-    this.hub.restartAt(this.rv);
+    this.hub.restartAt(this.#rv);
   }
 
   /**
@@ -102,13 +102,13 @@ export class ObjectStore {
   put(cluster: string, gr: string, object: KubeObject): KubeObject {
     const namespace = object.metadata.namespace ?? '';
     const name = object.metadata.name ?? '';
-    let kinds = this.data.get(cluster);
-    if (kinds === undefined) this.data.set(cluster, (kinds = new Map()));
+    let kinds = this.#data.get(cluster);
+    if (kinds === undefined) this.#data.set(cluster, (kinds = new Map()));
     let objects = kinds.get(gr);
     if (objects === undefined) kinds.set(gr, (objects = new Map()));
     const previous = objects.get(key(namespace, name));
-    const rv = ++this.rv;
-    this.writes.set(gr, this.generation(gr) + 1);
+    const rv = ++this.#rv;
+    this.#writes.set(gr, this.generation(gr) + 1);
     const stored = object;
     stored.metadata.resourceVersion = String(rv);
     objects.set(key(namespace, name), stored);
@@ -118,12 +118,12 @@ export class ObjectStore {
   }
 
   remove(cluster: string, gr: string, namespace: string, name: string): KubeObject | undefined {
-    const objects = this.data.get(cluster)?.get(gr);
+    const objects = this.#data.get(cluster)?.get(gr);
     const previous = objects?.get(key(namespace, name));
     if (objects === undefined || previous === undefined) return undefined;
     objects.delete(key(namespace, name));
-    const rv = ++this.rv;
-    this.writes.set(gr, this.generation(gr) + 1);
+    const rv = ++this.#rv;
+    this.#writes.set(gr, this.generation(gr) + 1);
     const gone = structuredClone(previous);
     gone.metadata.resourceVersion = String(rv);
     this.hub.publish({ type: 'DELETED', rv, cluster, gr, namespace, object: gone });

@@ -28,33 +28,33 @@ export class HistoryExpiredError extends Error {
 }
 
 export class WatchHub {
-  private readonly history: StoreEvent[] = [];
-  private readonly capacity: number;
+  readonly #history: StoreEvent[] = [];
+  readonly #capacity: number;
   /** Highest resourceVersion no longer in the history (0 while nothing was dropped). */
-  private droppedThrough = 0;
-  private readonly listeners = new Set<EventListener>();
+  #droppedThrough = 0;
+  readonly #listeners = new Set<EventListener>();
 
   constructor(capacity: number) {
-    this.capacity = Math.max(1, capacity);
+    this.#capacity = Math.max(1, capacity);
   }
 
   /** Whether changes after `rv` are still all in the history (false = a client at `rv` must relist). */
   covers(rv: number): boolean {
-    return rv >= this.droppedThrough;
+    return rv >= this.#droppedThrough;
   }
 
   publish(event: StoreEvent): void {
-    this.history.push(event);
-    if (this.history.length > this.capacity) {
-      const dropped = this.history.shift();
-      if (dropped !== undefined) this.droppedThrough = dropped.rv;
+    this.#history.push(event);
+    if (this.#history.length > this.#capacity) {
+      const dropped = this.#history.shift();
+      if (dropped !== undefined) this.#droppedThrough = dropped.rv;
     }
-    for (const listener of [...this.listeners]) {
+    for (const listener of [...this.#listeners]) {
       // One broken watcher must neither fail the write that produced the event nor starve the others.
       try {
         listener(event);
       } catch {
-        this.listeners.delete(listener);
+        this.#listeners.delete(listener);
       }
     }
   }
@@ -64,10 +64,10 @@ export class WatchHub {
    * the events right after `since` were already dropped.
    */
   subscribe(since: number, listener: EventListener): () => void {
-    if (since < this.droppedThrough) throw new HistoryExpiredError(since, this.droppedThrough + 1);
-    for (const event of this.history) if (event.rv > since) listener(event);
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    if (since < this.#droppedThrough) throw new HistoryExpiredError(since, this.#droppedThrough + 1);
+    for (const event of this.#history) if (event.rv > since) listener(event);
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /**
@@ -75,14 +75,14 @@ export class WatchHub {
    * a fresh list), so a watch from an earlier resourceVersion gets 410 Expired and its client re-lists.
    */
   restartAt(rv: number): void {
-    this.history.length = 0;
-    this.droppedThrough = rv;
-    this.listeners.clear();
+    this.#history.length = 0;
+    this.#droppedThrough = rv;
+    this.#listeners.clear();
   }
 
   /** Live changes only, for the shard's own controllers. */
   follow(listener: EventListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 }

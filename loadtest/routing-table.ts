@@ -52,7 +52,10 @@ try {
 
   let cpu = cpuSeconds();
   const imported = await importRoutes(store, file, { batchSize: 1000, progress: process.stderr, inFlight: 4 });
-  note(`import ${ROUTES} routes (routes import, NDJSON, batches of 1000)`, `${(imported.ms / 1000).toFixed(1)} s = ${Math.round(ROUTES / (imported.ms / 1000))} routes/s (importer CPU ${(cpuSeconds() - cpu).toFixed(1)} s)`);
+  note(
+    `import ${ROUTES} routes (routes import, NDJSON, batches of 1000)`,
+    `${(imported.ms / 1000).toFixed(1)} s = ${Math.round(ROUTES / (imported.ms / 1000))} routes/s (importer CPU ${(cpuSeconds() - cpu).toFixed(1)} s)`,
+  );
   const memory = await store.client.info('memory');
   note('Redis memory with the table', /used_memory_human:(\S+)/.exec(memory)?.[1] ?? '?');
   await watching.close();

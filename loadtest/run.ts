@@ -141,7 +141,7 @@ async function writeReport(comparisons: ClientComparison[], reports: ScenarioRep
         'serving a fixed 1.5 KB ConfigMapList. Each target was checked to relay the body byte for byte over every client protocol measured',
         'and to answer 502 when told to trust another CA; each upstream pool was pre-filled with one slow request per client connection',
         'before warm-up. "new upstream conns" counts TLS connections that carried bench traffic to the upstream during the measured run',
-        "(direct: the client's own). \"errors\" counts socket/stream errors and 4xx/5xx answers.",
+        '(direct: the client\'s own). "errors" counts socket/stream errors and 4xx/5xx answers.',
         '',
         ...sections,
       ];

@@ -47,18 +47,21 @@ for (let i = 0; i < workspaceCount; i++) workspaces.push(await stack.createWorks
 process.stderr.write(`${workspaceCount} workspaces in ${Math.round(performance.now() - setupStart)} ms\n`);
 
 const config = join(tmp.dir, 'sync.yaml');
-await writeFile(config, [
-  'agentName: bench',
-  'kcp:',
-  `  kubeconfig: ${stack.kcpKubeconfig}`,
-  `  endpointSlice: { cluster: "${stack.exportCluster}", name: ${exportName} }`,
-  'serviceCluster:',
-  `  kubeconfig: ${stack.serviceKubeconfig}`,
-  'resources:',
-  `  - { group: ${group}, version: ${version}, resource: virtualmachines, kind: VirtualMachine, namespaceSuffix: vm }`,
-  `workers: ${values.workers}`,
-  'listen: 127.0.0.1:0',
-].join('\n'));
+await writeFile(
+  config,
+  [
+    'agentName: bench',
+    'kcp:',
+    `  kubeconfig: ${stack.kcpKubeconfig}`,
+    `  endpointSlice: { cluster: "${stack.exportCluster}", name: ${exportName} }`,
+    'serviceCluster:',
+    `  kubeconfig: ${stack.serviceKubeconfig}`,
+    'resources:',
+    `  - { group: ${group}, version: ${version}, resource: virtualmachines, kind: VirtualMachine, namespaceSuffix: vm }`,
+    `workers: ${values.workers}`,
+    'listen: 127.0.0.1:0',
+  ].join('\n'),
+);
 const worker = spawn('./node_modules/.bin/node', ['src/cli.ts', 'sync', '--config', config], { stdio: ['ignore', 'ignore', 'pipe'] });
 let metricsPort = 0;
 worker.stderr.setEncoding('utf8');
@@ -86,26 +89,38 @@ const kcp = await loadKubeconfig(stack.kcpKubeconfig);
 const clients = new Map(stack.shards.map((s) => [s.url, new RestClient({ ...kcp, server: s.url }, { connections: concurrency })]));
 // Open every client connection before the clock starts: a burst of TLS handshakes at the first creates
 // would be charged to the lag of those objects, and measures connection setup, not the sync.
-await Promise.all(workspaces.slice(0, stack.shards.length).flatMap((ws) =>
-  Array.from({ length: concurrency }, () => clients.get(ws.shard.url)!.list(`/clusters/${ws.cluster}/apis/${group}/${version}/namespaces/default/virtualmachines`, { limit: 1 }))));
+await Promise.all(
+  workspaces
+    .slice(0, stack.shards.length)
+    .flatMap((ws) =>
+      Array.from({ length: concurrency }, () =>
+        clients.get(ws.shard.url)!.list(`/clusters/${ws.cluster}/apis/${group}/${version}/namespaces/default/virtualmachines`, { limit: 1 }),
+      ),
+    ),
+);
 const created = new Map<string, number>();
 const start = performance.now();
 let next = 0;
-await Promise.all(Array.from({ length: concurrency }, async () => {
-  while (next < objects && Date.now() < deadline) {
-    const i = next++;
-    // Open loop at --rate: object i is due at i/rate whatever happened to the others, so the lag is
-    // measured at a known offered load rather than at whatever rate a saturated process manages.
-    const due = start + (rate > 0 ? (i * 1000) / rate : 0) - performance.now();
-    if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
-    const ws = workspaces[i % workspaceCount]!;
-    const name = `vm-${i}`;
-    await clients.get(ws.shard.url)!.create(`/clusters/${ws.cluster}/apis/${group}/${version}/namespaces/default/virtualmachines`, {
-      apiVersion: `${group}/${version}`, kind: 'VirtualMachine', metadata: { name }, spec: { cpu: 1 + (i % 4), image: 'debian-12' },
-    });
-    created.set(`${ws.cluster}|default/${name}`, performance.now());
-  }
-}));
+await Promise.all(
+  Array.from({ length: concurrency }, async () => {
+    while (next < objects && Date.now() < deadline) {
+      const i = next++;
+      // Open loop at --rate: object i is due at i/rate whatever happened to the others, so the lag is
+      // measured at a known offered load rather than at whatever rate a saturated process manages.
+      const due = start + (rate > 0 ? (i * 1000) / rate : 0) - performance.now();
+      if (due > 0) await new Promise((resolve) => setTimeout(resolve, due));
+      const ws = workspaces[i % workspaceCount]!;
+      const name = `vm-${i}`;
+      await clients.get(ws.shard.url)!.create(`/clusters/${ws.cluster}/apis/${group}/${version}/namespaces/default/virtualmachines`, {
+        apiVersion: `${group}/${version}`,
+        kind: 'VirtualMachine',
+        metadata: { name },
+        spec: { cpu: 1 + (i % 4), image: 'debian-12' },
+      });
+      created.set(`${ws.cluster}|default/${name}`, performance.now());
+    }
+  }),
+);
 const createdAll = performance.now();
 await waitFor(() => seen.size >= created.size || Date.now() > deadline, { what: 'all mirrored', timeoutMs: Number(values.deadline) * 1000, intervalMs: 100 });
 const mirroredAll = Math.max(...seen.values());
@@ -116,17 +131,25 @@ const workerStat = (await readFile(`/proc/${worker.pid}/stat`, 'utf8').catch(() 
 const workerCpuMs = (Number(workerStat[11]) + Number(workerStat[12])) * 10;
 const benchCpu = process.cpuUsage();
 const metrics = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-const errors = metrics.split('\n').filter((l) => l.startsWith('kcp_edge_sync_errors_total')).join('\n  ') || 'none';
+const errors =
+  metrics
+    .split('\n')
+    .filter((l) => l.startsWith('kcp_edge_sync_errors_total'))
+    .join('\n  ') || 'none';
 const ms = (v: number) => `${Math.round(v)} ms`;
-process.stdout.write([
-  `sync mirror: ${created.size} objects across ${workspaceCount} workspaces on ${stack.shards.length} shards (worker: ${values.workers} reconcilers, own process)`,
-  `  created in ${ms(createdAll - start)} (${Math.round(created.size / ((createdAll - start) / 1000))}/s, ${rate > 0 ? `offered ${rate}/s` : 'as fast as'} ${concurrency} concurrent clients${rate > 0 ? ' at most' : ''})`,
-  `  mirrored ${seen.size}/${created.size}; all mirrored ${ms(mirroredAll - start)} after the first create (${Math.round(seen.size / ((mirroredAll - start) / 1000))}/s)`,
-  `  lag create→copy: p50 ${ms(percentile(lags, 50))}, p90 ${ms(percentile(lags, 90))}, p99 ${ms(percentile(lags, 99))}, max ${ms(Math.max(...lags))}`,
-  `  CPU: ${ms((benchCpu.user + benchCpu.system) / 1000)} in this process (stand-ins and clients), ${Number.isNaN(workerCpuMs) ? '?' : ms(workerCpuMs)} in the worker; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} CPUs`,
-  `  worker errors: ${errors}`,
-  '',
-].join('\n'));
+process.stdout.write(
+  [
+    `sync mirror: ${created.size} objects across ${workspaceCount} workspaces on ${stack.shards.length} shards (worker: ${values.workers} reconcilers, own process)`,
+    `  created in ${ms(createdAll - start)} (${Math.round(created.size / ((createdAll - start) / 1000))}/s, ${rate > 0 ? `offered ${rate}/s` : 'as fast as'} ${concurrency} concurrent clients${rate > 0 ? ' at most' : ''})`,
+    `  mirrored ${seen.size}/${created.size}; all mirrored ${ms(mirroredAll - start)} after the first create (${Math.round(seen.size / ((mirroredAll - start) / 1000))}/s)`,
+    `  lag create→copy: p50 ${ms(percentile(lags, 50))}, p90 ${ms(percentile(lags, 90))}, p99 ${ms(percentile(lags, 99))}, max ${ms(Math.max(...lags))}`,
+    `  CPU: ${ms((benchCpu.user + benchCpu.system) / 1000)} in this process (stand-ins and clients), ${Number.isNaN(workerCpuMs) ? '?' : ms(workerCpuMs)} in the worker; load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} on ${availableParallelism()} CPUs`,
+    `  worker errors: ${errors}`,
+    '',
+  ].join('\n'),
+);
 
 abort.abort();
 await watching;

@@ -44,17 +44,25 @@ for (const [i, n] of sizes.entries()) {
   const base = `/clusters/${ws.cluster}/api/v1/namespaces/default/configmaps`;
   const owner = await api.request<{ metadata: { uid: string } }>('POST', base, { body: { metadata: { name: 'owner' } } });
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    for (let k = next++; k < n; k = next++) {
-      const ownerReferences = k % 2 === 0 ? [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.body.metadata.uid }] : undefined;
-      const res = await api.request('POST', base, { body: { metadata: { name: `cm-${k}`, labels: { app: 'bench' }, ...(ownerReferences === undefined ? {} : { ownerReferences }) }, data: { k: String(k) } } });
-      if (res.status !== 201) throw new Error(`seeding: ${res.status} ${res.text}`);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      for (let k = next++; k < n; k = next++) {
+        const ownerReferences = k % 2 === 0 ? [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.body.metadata.uid }] : undefined;
+        const res = await api.request('POST', base, {
+          body: { metadata: { name: `cm-${k}`, labels: { app: 'bench' }, ...(ownerReferences === undefined ? {} : { ownerReferences }) }, data: { k: String(k) } },
+        });
+        if (res.status !== 201) throw new Error(`seeding: ${res.status} ${res.text}`);
+      }
+    }),
+  );
   const started = performance.now();
   const record = await moveWorkspace({ store, credentials, path: ws.path, to: 'beta', readyTimeoutMs: 30_000 });
   const total = performance.now() - started;
-  rows.push(`${String(n).padStart(6)} objects   move ${Math.round(total).toString().padStart(6)} ms   write pause ${Math.round(resumedAt - pausedAt).toString().padStart(6)} ms   copied ${record.copied}`);
+  rows.push(
+    `${String(n).padStart(6)} objects   move ${Math.round(total).toString().padStart(6)} ms   write pause ${Math.round(resumedAt - pausedAt)
+      .toString()
+      .padStart(6)} ms   copied ${record.copied}`,
+  );
   process.stderr.write(`${rows.at(-1)}\n`);
 }
 process.stdout.write(`workspace move (stand-in shards, loopback, one mover)\n${rows.join('\n')}\n`);

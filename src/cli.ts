@@ -29,7 +29,9 @@ function usage(): string {
     'usage: kcp-edge <command> [options]',
     '',
     'commands:',
-    ...Object.keys(commands).sort().map((name) => `  ${name}`),
+    ...Object.keys(commands)
+      .sort()
+      .map((name) => `  ${name}`),
     '',
     'Run `kcp-edge <command> --help` for the options of one command.',
   ].join('\n');

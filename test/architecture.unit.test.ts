@@ -9,9 +9,7 @@ import { test } from 'node:test';
 const srcRoot = resolve(import.meta.dirname, '../src');
 
 function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
-  );
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
 }
 
 /** The top-level unit a file belongs to: its folder under src/, or the file itself at the top. */
@@ -42,7 +40,10 @@ function unitGraph(): Map<string, Map<string, string>> {
 test('src/config is the config library only: it imports no concern, only the logging contract', () => {
   const graph = unitGraph();
   const edges = [...(graph.get('config') ?? new Map<string, string>())].filter(([to]) => to !== 'log');
-  assert.deepEqual(edges.map(([, e]) => e), []);
+  assert.deepEqual(
+    edges.map(([, e]) => e),
+    [],
+  );
   // The contract every module may import is a leaf: it can never close a cycle.
   assert.deepEqual([...(graph.get('log')?.values() ?? [])], []);
 });

@@ -21,7 +21,10 @@ test('without the stand-in (as in the image) dev and sim are not commands, and t
   const dir = await mkdtemp(join(tmpdir(), 'kcp-edge-image-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   // What .dockerignore lets into the image: src/ less the folders it names.
-  const left = (await readFile('.dockerignore', 'utf8')).split('\n').filter((l) => /^src\/.+\/$/.test(l)).map((l) => `${resolve(l)}/`);
+  const left = (await readFile('.dockerignore', 'utf8'))
+    .split('\n')
+    .filter((l) => /^src\/.+\/$/.test(l))
+    .map((l) => `${resolve(l)}/`);
   assert.ok(left.length > 0, '.dockerignore leaves the stand-in out');
   await cp('src', join(dir, 'src'), { recursive: true, filter: (p) => !left.some((l) => `${resolve(p)}/`.startsWith(l)) });
   await cp('package.json', join(dir, 'package.json'));

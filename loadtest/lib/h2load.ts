@@ -82,7 +82,12 @@ export async function runH2load(options: WrkOptions): Promise<WrkResult> {
   try {
     const logFile = join(dir, 'requests.tsv');
     const args = [
-      `-t${options.threads}`, `-c${options.connections}`, '-m1', `-D${options.seconds}`, '--npn-list=h2', `--log-file=${logFile}`,
+      `-t${options.threads}`,
+      `-c${options.connections}`,
+      '-m1',
+      `-D${options.seconds}`,
+      '--npn-list=h2',
+      `--log-file=${logFile}`,
       ...Object.entries(options.headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
       `https://${LOOPBACK}:${options.port}${options.path}`,
     ];

@@ -50,7 +50,10 @@ const byHop: Record<ClientHop, LoadClient> = { h1: wrkClient, h2: h2loadClient }
 /** `--clients h1,h2` (the default: both) → the load clients, in that order. */
 export function parseClients(text: string | undefined): LoadClient[] {
   if (text === undefined) return [wrkClient, h2loadClient];
-  const names = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const names = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   const unknown = names.filter((n) => !(n in byHop));
   if (unknown.length > 0 || names.length === 0) throw new Error(`--clients takes h1, h2 or h1,h2; got "${text}"`);
   return [...new Set(names as ClientHop[])].map((n) => byHop[n]);

@@ -15,7 +15,10 @@ export async function freePort(): Promise<number> {
   return address.port;
 }
 
-export async function waitForPort(port: number, { timeoutMs = 15_000, what = `port ${port}`, alive }: { timeoutMs?: number; what?: string; alive?: () => boolean } = {}): Promise<void> {
+export async function waitForPort(
+  port: number,
+  { timeoutMs = 15_000, what = `port ${port}`, alive }: { timeoutMs?: number; what?: string; alive?: () => boolean } = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const open = await new Promise<boolean>((resolve) => {
@@ -40,7 +43,11 @@ export interface Fetched {
 }
 
 /** One GET over a fresh TLS connection, trusting only `ca`. */
-export function httpsGet(port: number, path: string, { ca, headers = {}, servername = 'localhost', timeoutMs = 10_000 }: { ca: string; headers?: Record<string, string>; servername?: string; timeoutMs?: number }): Promise<Fetched> {
+export function httpsGet(
+  port: number,
+  path: string,
+  { ca, headers = {}, servername = 'localhost', timeoutMs = 10_000 }: { ca: string; headers?: Record<string, string>; servername?: string; timeoutMs?: number },
+): Promise<Fetched> {
   return new Promise((resolve, reject) => {
     const req = request({ host: LOOPBACK, port, path, method: 'GET', ca, servername, headers, agent: false, timeout: timeoutMs }, (res) => {
       const chunks: Buffer[] = [];
@@ -60,7 +67,11 @@ export interface FetchedH2 extends Fetched {
 }
 
 /** One GET over a fresh HTTP/2 connection (ALPN offers h2 only), trusting only `ca`. */
-export function http2Get(port: number, path: string, { ca, headers = {}, servername = 'localhost', timeoutMs = 10_000 }: { ca: string; headers?: Record<string, string>; servername?: string; timeoutMs?: number }): Promise<FetchedH2> {
+export function http2Get(
+  port: number,
+  path: string,
+  { ca, headers = {}, servername = 'localhost', timeoutMs = 10_000 }: { ca: string; headers?: Record<string, string>; servername?: string; timeoutMs?: number },
+): Promise<FetchedH2> {
   return new Promise((resolve, reject) => {
     const session = connectHttp2(`https://${LOOPBACK}:${port}`, { ca, servername });
     const timer = setTimeout(() => session.destroy(new Error(`HTTP/2 GET ${path} on port ${port} timed out`)), timeoutMs);

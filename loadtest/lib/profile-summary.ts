@@ -24,7 +24,12 @@ function source(url: string): string {
   if (url === '') return '(native / V8)';
   if (url.startsWith('node:')) return url;
   const nm = url.lastIndexOf('/node_modules/');
-  if (nm !== -1) return url.slice(nm + '/node_modules/'.length).split('/').slice(0, 1).join('/');
+  if (nm !== -1)
+    return url
+      .slice(nm + '/node_modules/'.length)
+      .split('/')
+      .slice(0, 1)
+      .join('/');
   const src = url.indexOf('/src/');
   return src !== -1 ? url.slice(src + 1) : url;
 }
@@ -52,7 +57,10 @@ export async function summarizeProfile(file: string, top = 25): Promise<{ byFunc
   }
   const busy = total - idle;
   const ranked = (m: Map<string, number>) =>
-    [...m].sort((a, b) => b[1] - a[1]).slice(0, top).map(([name, t]) => ({ name, share: t / busy }));
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .slice(0, top)
+      .map(([name, t]) => ({ name, share: t / busy }));
   return { byFunction: ranked(byFunction), bySource: ranked(bySource), idleShare: idle / total };
 }
 

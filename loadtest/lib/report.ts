@@ -1,7 +1,10 @@
 // The results as a Markdown table and an SVG bar chart, both written to loadtest/results/.
 import type { ClientComparison, TargetSummary } from '../scenarios/proxy-compare.ts';
 
-const thousands = (n: number) => Math.round(n).toString().replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
+const thousands = (n: number) =>
+  Math.round(n)
+    .toString()
+    .replace(/\B(?=(\d{3})+(?!\d))/g, ' ');
 const fixed = (n: number, digits: number) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
 
 /**
@@ -13,8 +16,9 @@ export function compareTable(summaries: TargetSummary[], baseline?: { label: str
     const other = baseline?.summaries.find((b) => b.name === s.name);
     return other === undefined ? '' : ` ${fixed(s.requestsPerSecond / other.requestsPerSecond, 2)} |`;
   };
-  const rows = summaries.map((s) =>
-    `| ${s.name} — ${s.description} | ${thousands(s.requestsPerSecond)} | ${fixed(s.ratioToDirect, 2)} | ${fixed(s.p50Ms, 1)} | ${fixed(s.p99Ms, 1)} | ` +
+  const rows = summaries.map(
+    (s) =>
+      `| ${s.name} — ${s.description} | ${thousands(s.requestsPerSecond)} | ${fixed(s.ratioToDirect, 2)} | ${fixed(s.p50Ms, 1)} | ${fixed(s.p99Ms, 1)} | ` +
       `${Number.isFinite(s.cpuMicrosPerRequest) ? Math.round(s.cpuMicrosPerRequest) : '–'} | ${s.newUpstreamConnections} | ${s.errors} |${against(s)}`,
   );
   return [
@@ -88,7 +92,15 @@ export function compareChart(summaries: TargetSummary[], title: string): string 
   const top = 46;
   const max = Math.max(...summaries.map((s) => s.requestsPerSecond), 1);
   const height = top + summaries.length * (barHeight + gap) + 20;
-  const colours: Record<string, string> = { direct: '#8a8f98', nginx: '#2f9e44', caddy: '#1c7ed6', 'go-peer': '#0b7285', 'node-floor': '#ae3ec9', 'kcp-edge': '#e8590c', 'kcp-edge-2w': '#f59f00' };
+  const colours: Record<string, string> = {
+    direct: '#8a8f98',
+    nginx: '#2f9e44',
+    caddy: '#1c7ed6',
+    'go-peer': '#0b7285',
+    'node-floor': '#ae3ec9',
+    'kcp-edge': '#e8590c',
+    'kcp-edge-2w': '#f59f00',
+  };
   const bars = summaries.map((s, i) => {
     const y = top + i * (barHeight + gap);
     const w = Math.max(1, (s.requestsPerSecond / max) * plot);

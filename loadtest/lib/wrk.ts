@@ -56,7 +56,12 @@ export function parseWrk(output: string): WrkResult {
 
 export async function runWrk(options: WrkOptions): Promise<WrkResult> {
   const args = [
-    `-t${options.threads}`, `-c${options.connections}`, `-d${options.seconds}s`, '--latency', '--timeout', '10s',
+    `-t${options.threads}`,
+    `-c${options.connections}`,
+    `-d${options.seconds}s`,
+    '--latency',
+    '--timeout',
+    '10s',
     ...Object.entries(options.headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
     `https://${LOOPBACK}:${options.port}${options.path}`,
   ];

@@ -96,9 +96,7 @@ async function readCa(env: BenchEnv): Promise<string> {
 export async function prefillPool(env: BenchEnv, running: RunningTarget): Promise<void> {
   const separator = running.path.includes('?') ? '&' : '?';
   const ca = await readCa(env);
-  const results = await Promise.all(
-    Array.from({ length: env.connections }, () => httpsGet(running.port, `${running.path}${separator}slow=300`, { ca, headers: running.headers })),
-  );
+  const results = await Promise.all(Array.from({ length: env.connections }, () => httpsGet(running.port, `${running.path}${separator}slow=300`, { ca, headers: running.headers })));
   const failed = results.filter((r) => r.status !== 200);
   if (failed.length > 0) throw new Error(`pool pre-fill: ${failed.length} of ${results.length} requests failed (status ${failed[0]!.status})`);
 }

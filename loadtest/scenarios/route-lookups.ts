@@ -17,7 +17,12 @@ const pathOf = (i: number) => `root:org-${i % 5000}:ws-${i.toString(36)}`;
 const clusterOf = (i: number) => `lc${i.toString(36).padStart(6, '0')}`;
 
 /** Runs `count` lookups with `concurrency` in flight, timing each. */
-async function timedLookups(table: RedisRoutingTable, keys: () => string, count: number, concurrency: number): Promise<{ perSecond: number; p50us: number; p99us: number; misses: number }> {
+async function timedLookups(
+  table: RedisRoutingTable,
+  keys: () => string,
+  count: number,
+  concurrency: number,
+): Promise<{ perSecond: number; p50us: number; p99us: number; misses: number }> {
   const latencies = new Float64Array(count);
   let next = 0;
   let misses = 0;
@@ -81,7 +86,7 @@ export const routeLookups: Scenario = {
         title: `Route lookups: ${total.toLocaleString('en-US')} routes in Redis`,
         markdown: [
           `Loaded with the route store's batch import (${batch} routes a call) in ${loadSeconds.toFixed(1)} s; Redis holds ${(Number(memory) / 2 ** 20).toFixed(0)} MiB.`,
-          'Lookups go through the gateway\'s RedisRoutingTable (100 000-entry LRU in front of one Lua call per miss), in this process.',
+          "Lookups go through the gateway's RedisRoutingTable (100 000-entry LRU in front of one Lua call per miss), in this process.",
           '',
           '| lookup | per second | p50 µs | p99 µs | not found |',
           '|---|---:|---:|---:|---:|',

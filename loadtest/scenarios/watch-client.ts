@@ -12,9 +12,7 @@ export interface WatchClientOptions {
 }
 
 export type WatchClientMessage =
-  | { type: 'ready'; open: number; failed: number; firstError?: string }
-  | { type: 'latencies'; latencies: number[]; bytes: number }
-  | { type: 'count'; received: number };
+  { type: 'ready'; open: number; failed: number; firstError?: string } | { type: 'latencies'; latencies: number[]; bytes: number } | { type: 'count'; received: number };
 
 const options = JSON.parse(process.argv[2] ?? '{}') as WatchClientOptions;
 const agent = new Agent({ keepAlive: false, maxSockets: Infinity, ca: options.ca });

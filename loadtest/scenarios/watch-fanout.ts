@@ -35,10 +35,15 @@ async function measure(context: ScenarioContext, target: Target, running: Runnin
   const watchersBefore = (await upstream.stats()).watchers;
   const pid = running.pgids[0];
   const rssBefore = pid === undefined ? Number.NaN : await rssKiB(pid);
-  const client = env.processes.spawn(`watch-client-${target.name}`, process.execPath, [
-    new URL('./watch-client.ts', import.meta.url).pathname,
-    JSON.stringify({ port: running.port, path: `${running.path}?watch=1&allowWatchBookmarks=true`, headers: running.headers, ca, count }),
-  ], { ipc: true });
+  const client = env.processes.spawn(
+    `watch-client-${target.name}`,
+    process.execPath,
+    [
+      new URL('./watch-client.ts', import.meta.url).pathname,
+      JSON.stringify({ port: running.port, path: `${running.path}?watch=1&allowWatchBookmarks=true`, headers: running.headers, ca, count }),
+    ],
+    { ipc: true },
+  );
   const ask = <T extends WatchClientMessage['type']>(type: T, send?: string) =>
     new Promise<Extract<WatchClientMessage, { type: T }>>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`watch client: no "${type}" in time\n${client.tail()}`)), 120_000);
@@ -110,12 +115,15 @@ export const watchFanout: Scenario = {
       markdown: [
         `Each watch is its own TLS connection (HTTP/1.1, chunked). The stand-in shard sends an event to every watch each`,
         `${EVENT_INTERVAL_MS} ms, stamped with the time it writes it; the client process reads the stamp on arrival (it waits up to 20 s`,
-        'for stragglers, so a backlog shows as latency). Memory per watch = growth of the gateway\'s RSS',
+        "for stragglers, so a backlog shows as latency). Memory per watch = growth of the gateway's RSS",
         'from before the watches opened to when all of them had reached the shard, divided by their number.',
         '',
         '| path | watches | events delivered | p50 ms | p99 ms | max ms | gateway RSS per watch |',
         '|---|---:|---:|---:|---:|---:|---:|',
-        ...results.map((r) => `| ${r.target} | ${r.watches} | ${r.delivered} / ${r.expected} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${Number.isFinite(r.rssPerWatchKiB) ? `${r.rssPerWatchKiB.toFixed(1)} KiB` : '–'} |`),
+        ...results.map(
+          (r) =>
+            `| ${r.target} | ${r.watches} | ${r.delivered} / ${r.expected} | ${fmt(r.p50)} | ${fmt(r.p99)} | ${fmt(r.max)} | ${Number.isFinite(r.rssPerWatchKiB) ? `${r.rssPerWatchKiB.toFixed(1)} KiB` : '–'} |`,
+        ),
       ].join('\n'),
     };
   },

@@ -69,7 +69,10 @@ async function waitForWorkers(adminPort: number, workers: number, caFile: string
   const deadline = Date.now() + 30_000;
   let last = '';
   while (Date.now() < deadline && alive()) {
-    const metrics = await httpsGet(adminPort, '/metrics', { ca, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }).then((r) => r.body.toString(), (err: Error) => err.message);
+    const metrics = await httpsGet(adminPort, '/metrics', { ca, headers: { authorization: `Bearer ${ADMIN_TOKEN}` } }).then(
+      (r) => r.body.toString(),
+      (err: Error) => err.message,
+    );
     last = /^kcp_edge_workers_serving .*$/m.exec(metrics)?.[0] ?? '';
     if (last === `kcp_edge_workers_serving ${workers}`) return;
     await new Promise((resolve) => setTimeout(resolve, 100));

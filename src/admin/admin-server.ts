@@ -91,7 +91,11 @@ async function handle(req: IncomingMessage, res: ServerResponse, options: AdminS
       return;
     }
     if (options.status !== undefined && (path === '/' || path === '/status')) {
-      res.writeHead(200, { ...noStore, 'content-type': 'text/html; charset=utf-8', 'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'" });
+      res.writeHead(200, {
+        ...noStore,
+        'content-type': 'text/html; charset=utf-8',
+        'content-security-policy': "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'",
+      });
       res.end(statusPageHtml);
       return;
     }

@@ -104,7 +104,11 @@ export function auditEvent(ctx: RequestContext, subject: AuditSubject, level: Au
     const failure = ctx.error?.toStatus();
     event.responseStatus = {
       metadata: {},
-      ...(failure === undefined ? (code < 400 && stage === 'ResponseComplete' ? { status: 'Success' } : {}) : { status: 'Failure', message: failure.message, reason: failure.reason }),
+      ...(failure === undefined
+        ? code < 400 && stage === 'ResponseComplete'
+          ? { status: 'Success' }
+          : {}
+        : { status: 'Failure', message: failure.message, reason: failure.reason }),
       code,
     };
   }

@@ -37,7 +37,10 @@ export class FileAuditBackend implements AuditBackend {
 
   static async open(options: FileBackendOptions): Promise<FileAuditBackend> {
     await mkdir(dirname(options.path), { recursive: true });
-    const size = await stat(options.path).then((s) => s.size, () => 0);
+    const size = await stat(options.path).then(
+      (s) => s.size,
+      () => 0,
+    );
     return new FileAuditBackend(options, size);
   }
 
@@ -75,7 +78,10 @@ export class FileAuditBackend implements AuditBackend {
     } catch (err) {
       this.#options.log?.error({ err: (err as Error).message, file: path }, 'audit log rotation failed; appending to the same file');
     }
-    this.#size = await stat(path).then((s) => s.size, () => 0);
+    this.#size = await stat(path).then(
+      (s) => s.size,
+      () => 0,
+    );
     this.#stream = this.#open();
     this.#rotating = undefined;
     const pending = this.#pending;

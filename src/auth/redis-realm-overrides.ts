@@ -75,7 +75,10 @@ export class RedisRealmOverrides {
       });
       // After a reconnect: subscribe again and re-read, since changes may have been missed meanwhile.
       subscriber.on('ready', () => {
-        subscriber.subscribe(this.#keys.channel).then(() => this.#reload(), () => undefined);
+        subscriber.subscribe(this.#keys.channel).then(
+          () => this.#reload(),
+          () => undefined,
+        );
       });
       if (subscriber.status === 'ready') await subscriber.subscribe(this.#keys.channel).catch(() => undefined);
     }

@@ -125,7 +125,10 @@ export class ServiceAccountAuthenticator implements Authenticator {
       // A genuine token whose shard cannot say whether its ServiceAccount exists is refused, but as
       // the shard's outage (503, retried by clients), not as bad credentials.
       if (failure.reason === 'lookup_unavailable') {
-        throw new GatewayError('SHARD_UNAVAILABLE', 'the shard serving this workspace is unavailable, try again later', { internalReason: `service account: ${failure.message}`, cause: failure });
+        throw new GatewayError('SHARD_UNAVAILABLE', 'the shard serving this workspace is unavailable, try again later', {
+          internalReason: `service account: ${failure.message}`,
+          cause: failure,
+        });
       }
       throw new GatewayError('UNAUTHORIZED', 'Unauthorized', { internalReason: `service account: ${failure.message}`, cause: failure });
     }

@@ -25,7 +25,9 @@ export interface StaticKey {
 
 /** kube-apiserver's key id: base64url(SHA-256(DER of the SubjectPublicKeyInfo)), so kids match the shards'. */
 export function keyIdOf(key: KeyObject): string {
-  return createHash('sha256').update(key.export({ type: 'spki', format: 'der' })).digest('base64url');
+  return createHash('sha256')
+    .update(key.export({ type: 'spki', format: 'der' }))
+    .digest('base64url');
 }
 
 /** Every key in PEM text (several blocks allowed, as in kube's key files); throws on a block that is none. */
@@ -40,7 +42,8 @@ export function parsePublicKeys(pem: string, source: string): StaticKey[] {
     } catch (err) {
       throw new Error(`${source}: not a PEM public or private key (${(err as Error).message})`);
     }
-    if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'ec') throw new Error(`${source}: only RSA and ECDSA keys sign service-account tokens, got ${key.asymmetricKeyType ?? 'unknown'}`);
+    if (key.asymmetricKeyType !== 'rsa' && key.asymmetricKeyType !== 'ec')
+      throw new Error(`${source}: only RSA and ECDSA keys sign service-account tokens, got ${key.asymmetricKeyType ?? 'unknown'}`);
     keys.push({ kid: keyIdOf(key), key });
   }
   if (keys.length === 0) throw new Error(`${source}: no PEM public or private key`);

@@ -37,7 +37,13 @@ export function parseTokenCsv(text: string, source: string): Map<string, Identit
     if (fields.length < 3) throw new Error(`${where}: expected token,user,uid[,"groups"], got ${fields.length} fields`);
     const [token, user, , groups] = fields as [string, string, string, string | undefined];
     if (token === '' || user === '') throw new Error(`${where}: token and user must not be empty`);
-    const groupList = groups === undefined || groups === '' ? [] : groups.split(',').map((g) => g.trim()).filter((g) => g !== '');
+    const groupList =
+      groups === undefined || groups === ''
+        ? []
+        : groups
+            .split(',')
+            .map((g) => g.trim())
+            .filter((g) => g !== '');
     tokens.set(token, Object.freeze({ user, groups: Object.freeze(groupList) as string[], extra: Object.freeze({}) as Record<string, string[]> }));
   });
   return tokens;

@@ -118,7 +118,7 @@ export class TokenWebhookAuthenticator implements Authenticator {
     if (statusCode < 200 || statusCode > 299) throw new AuthFailure('webhook_unavailable', `HTTP ${statusCode}`);
     let status: TokenReviewStatus;
     try {
-      status = ((JSON.parse(text) as { status?: TokenReviewStatus }).status ?? {});
+      status = (JSON.parse(text) as { status?: TokenReviewStatus }).status ?? {};
     } catch {
       throw new AuthFailure('webhook_unavailable', 'the answer is not a JSON TokenReview');
     }

@@ -63,7 +63,11 @@ export async function verifyServiceAccountToken(token: string, settings: Service
       ...(legacy ? {} : { issuer: iss as string, audience: [...settings.audiences], requiredClaims: ['exp'] }),
     };
     const header = { alg, ...(typeof kid === 'string' ? { kid } : {}) };
-    const payload = await verifyWithAnyKey(token, keySets.flatMap((keys) => keys.candidates(header)), options);
+    const payload = await verifyWithAnyKey(
+      token,
+      keySets.flatMap((keys) => keys.candidates(header)),
+      options,
+    );
     return { claims: serviceAccountClaimsOf(payload), expiresAt: payload.exp };
   } catch (err) {
     throw authFailureOf(err);
@@ -80,7 +84,8 @@ async function verifyWithAnyKey(token: string, candidates: Candidate[], options:
       const { payload } = typeof key === 'function' ? await jwtVerify(token, key, options) : await jwtVerify(token, key, options);
       return payload;
     } catch (err) {
-      const wrongKey = err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JWKSNoMatchingKey || (err instanceof AuthFailure && err.reason === 'unknown_kid');
+      const wrongKey =
+        err instanceof errors.JWSSignatureVerificationFailed || err instanceof errors.JWKSNoMatchingKey || (err instanceof AuthFailure && err.reason === 'unknown_kid');
       // A key of another type for this alg (an EC key for RS256) is just not this token's key.
       const otherKeyType = err instanceof TypeError || err instanceof errors.JOSENotSupported;
       if (!wrongKey && !otherKeyType) throw err;

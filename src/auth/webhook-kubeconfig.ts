@@ -28,9 +28,12 @@ export async function loadWebhookKubeconfig(file: string): Promise<WebhookEndpoi
   const contexts = doc.contexts ?? [];
   // The current context names cluster and user; without one, a file of one cluster (and at most one
   // user) is unambiguous, as the kube docs' example webhook files are.
-  const context = doc['current-context'] !== undefined && doc['current-context'] !== ''
-    ? contexts.find((c) => c.name === doc['current-context'])?.context
-    : contexts.length === 1 ? contexts[0]!.context : undefined;
+  const context =
+    doc['current-context'] !== undefined && doc['current-context'] !== ''
+      ? contexts.find((c) => c.name === doc['current-context'])?.context
+      : contexts.length === 1
+        ? contexts[0]!.context
+        : undefined;
   if (doc['current-context'] && context === undefined) throw where(`current-context "${doc['current-context']}" is not among the contexts`);
   const clusters = doc.clusters ?? [];
   const users = doc.users ?? [];
@@ -50,7 +53,8 @@ export async function loadWebhookKubeconfig(file: string): Promise<WebhookEndpoi
     return undefined;
   };
   const tokenFile = user?.['tokenFile'];
-  const token = typeof user?.['token'] === 'string' ? (user['token'] as string) : typeof tokenFile === 'string' ? (await readFile(resolve(base, tokenFile), 'utf8')).trim() : undefined;
+  const token =
+    typeof user?.['token'] === 'string' ? (user['token'] as string) : typeof tokenFile === 'string' ? (await readFile(resolve(base, tokenFile), 'utf8')).trim() : undefined;
   const endpoint: WebhookEndpoint = {
     server,
     ca: await material(cluster, 'certificate-authority-data', 'certificate-authority'),

@@ -60,7 +60,10 @@ export function defineConfig<Raw, Result = Raw>(spec: ConfigSpec<Raw, Result>): 
 /** Document order: a reader fixes a file top to bottom. Issues without a position (the file itself) come first. */
 function byPosition(issues: ConfigIssue[]): ConfigIssue[] {
   const key = (i: ConfigIssue) => (i.line ?? 0) * 1e6 + (i.column ?? 0);
-  return issues.map((issue, order) => ({ issue, order })).sort((a, b) => key(a.issue) - key(b.issue) || a.order - b.order).map((e) => e.issue);
+  return issues
+    .map((issue, order) => ({ issue, order }))
+    .sort((a, b) => key(a.issue) - key(b.issue) || a.order - b.order)
+    .map((e) => e.issue);
 }
 
 function positionOf(doc: Document, lines: LineCounter, path: FieldPath): { line: number; column: number } | undefined {
@@ -111,7 +114,7 @@ export async function parseConfig<Raw, Result>(kind: ConfigKind<Raw, Result>, te
           return await readFile(resolvePath(name), 'utf8');
         } catch (err) {
           const code = (err as NodeJS.ErrnoException).code;
-          found.push({ path: [...path], message: `cannot read ${resolvePath(name)}: ${code === 'ENOENT' ? 'no such file' : ((err as Error).message)}` });
+          found.push({ path: [...path], message: `cannot read ${resolvePath(name)}: ${code === 'ENOENT' ? 'no such file' : (err as Error).message}` });
           return undefined;
         }
       },

@@ -26,11 +26,7 @@ export interface ConfigWatcher<Result> {
 }
 
 /** Loads the file (throwing ConfigError when it is invalid) and keeps it current while it changes. */
-export async function watchConfig<Raw, Result>(
-  kind: ConfigKind<Raw, Result>,
-  file: string,
-  options: ConfigWatchOptions<Result> = {},
-): Promise<ConfigWatcher<Result>> {
+export async function watchConfig<Raw, Result>(kind: ConfigKind<Raw, Result>, file: string, options: ConfigWatchOptions<Result> = {}): Promise<ConfigWatcher<Result>> {
   let text: string | undefined;
   try {
     text = await readFile(file, 'utf8');

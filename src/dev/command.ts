@@ -29,10 +29,10 @@ function summary(stack: DevStack): string {
     `  export KUBECONFIG=${kubeconfig}`,
     `  kubectl --context ${ctx(first)} create configmap hello --from-literal=greeting=hi`,
     `  kubectl --context ${ctx(second)} get configmaps     # another workspace (on ${second.shard}): no hello here`,
-    '  kubectl config get-contexts                         # one context per project workspace, and view-only users\'',
-    ...stack.users.flatMap((u) => ('viewer' in u.access
-      ? [`  kubectl --context ${u.name}@${u.access.viewer.replace(/^root:/, '')} create configmap mine   # ${u.name} may only view: Forbidden`]
-      : [])),
+    "  kubectl config get-contexts                         # one context per project workspace, and view-only users'",
+    ...stack.users.flatMap((u) =>
+      'viewer' in u.access ? [`  kubectl --context ${u.name}@${u.access.viewer.replace(/^root:/, '')} create configmap mine   # ${u.name} may only view: Forbidden`] : [],
+    ),
     `  kcp-edge dev token --dir ${shown(stack.options.dir)} --org org-globex --user bob   # a fresh OIDC token (last line)`,
     `  kubectl --context ${ctx(first)} --token "$(kubectl --context ${ctx(first)} create token default)" auth whoami   # a service account`,
     '',

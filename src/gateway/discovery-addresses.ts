@@ -16,7 +16,9 @@ export function isLegacyDiscoveryJSON(statusCode: number, headers: Record<string
   if (statusCode !== 200) return false;
   const encoding = headers['content-encoding'];
   if (encoding !== undefined && String(encoding).trim().toLowerCase() !== 'identity') return false;
-  const [mediaType = '', ...parameters] = String(headers['content-type'] ?? '').split(';').map((p) => p.trim().toLowerCase());
+  const [mediaType = '', ...parameters] = String(headers['content-type'] ?? '')
+    .split(';')
+    .map((p) => p.trim().toLowerCase());
   return mediaType === 'application/json' && !parameters.some((p) => p.startsWith('g=') || p.startsWith('as='));
 }
 

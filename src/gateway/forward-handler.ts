@@ -66,7 +66,8 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
     if (this.#held !== undefined) {
       this.#held.chunks.push(chunk);
       this.#held.size += chunk.length;
-      if (this.#held.size > maxDiscoveryRootBytes) controller.abort(new GatewayError('BAD_GATEWAY', 'the shard serving this workspace failed', { internalReason: `discovery document over ${maxDiscoveryRootBytes} bytes` }));
+      if (this.#held.size > maxDiscoveryRootBytes)
+        controller.abort(new GatewayError('BAD_GATEWAY', 'the shard serving this workspace failed', { internalReason: `discovery document over ${maxDiscoveryRootBytes} bytes` }));
       return;
     }
     const written = this.#firstChunkSent ? this.#res.write(chunk) : this.#writeFirstChunk(chunk);

@@ -17,7 +17,10 @@ export function endMovedWatches(inflight: ReadonlySet<RequestContext>, routing: 
       if (route === undefined) continue;
       let where = seen.get(route.path);
       if (where === undefined) {
-        where = routing.resolve(route.path).then((r) => (r === undefined ? undefined : `${r.shard.name}/${r.route.cluster}`), () => `${route.shard}/${route.cluster}`);
+        where = routing.resolve(route.path).then(
+          (r) => (r === undefined ? undefined : `${r.shard.name}/${r.route.cluster}`),
+          () => `${route.shard}/${route.cluster}`,
+        );
         seen.set(route.path, where);
       }
       const now = await where;

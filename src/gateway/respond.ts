@@ -83,7 +83,6 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
   const { code, reason, message } = clientErrors[err.code ?? ''] ?? malformed;
   const body = JSON.stringify(failureStatus(code, reason, message));
   socket.end(
-    `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nconnection: close\r\ncontent-type: application/json\r\n` +
-      `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+    `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nconnection: close\r\ncontent-type: application/json\r\n` + `content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }

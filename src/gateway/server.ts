@@ -141,9 +141,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   });
 
   server.on('secureConnection', (socket: TLSSocket) => connections.addSocket(socket));
-  const idleSessions = new Http2IdleSessions(limits.idleTimeoutMs, (session) =>
-    logger.debug({ remote: session.socket?.remoteAddress }, 'HTTP/2 connection idle: closing it'),
-  );
+  const idleSessions = new Http2IdleSessions(limits.idleTimeoutMs, (session) => logger.debug({ remote: session.socket?.remoteAddress }, 'HTTP/2 connection idle: closing it'));
   server.on('session', (session: ServerHttp2Session) => {
     connections.addSession(session);
     idleSessions.addSession(session);

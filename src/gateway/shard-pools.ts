@@ -95,7 +95,10 @@ export class ShardPools {
   #retire(pool: Pool): void {
     this.#retired.add(pool);
     // close() lets in-flight requests finish and takes no new ones.
-    void pool.close().catch(() => undefined).finally(() => this.#retired.delete(pool));
+    void pool
+      .close()
+      .catch(() => undefined)
+      .finally(() => this.#retired.delete(pool));
   }
 
   async close(): Promise<void> {

@@ -12,8 +12,21 @@ export interface HeaderPolicy {
 // Hop-by-hop (RFC 9110 §7.6.1) plus what undici sets itself (host) or refuses (expect), the client's
 // credentials (authorization: the shard trusts the gateway's word instead) and what the gateway sets.
 const neverForwarded = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'proxy-authenticate', 'proxy-authorization', 'te', 'trailer',
-  'transfer-encoding', 'upgrade', 'http2-settings', 'host', 'expect', 'authorization', 'audit-id', 'x-forwarded-for',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+  'host',
+  'expect',
+  'authorization',
+  'audit-id',
+  'x-forwarded-for',
 ]);
 
 /**

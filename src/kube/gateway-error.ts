@@ -60,8 +60,7 @@ export class GatewayError extends Error {
   }
 
   toStatus(): Status {
-    const details =
-      this.retryAfterSeconds === undefined ? this.details : { ...this.details, retryAfterSeconds: this.retryAfterSeconds };
+    const details = this.retryAfterSeconds === undefined ? this.details : { ...this.details, retryAfterSeconds: this.retryAfterSeconds };
     return failureStatus(this.httpStatus, shapes[this.code].reason, this.message, details);
   }
 }

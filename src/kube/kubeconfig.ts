@@ -75,12 +75,18 @@ export function renderKubeconfig(endpoint: KubeEndpoint, name = 'default'): stri
   if (endpoint.certPem !== undefined) user['client-certificate-data'] = b64(endpoint.certPem);
   if (endpoint.keyPem !== undefined) user['client-key-data'] = b64(endpoint.keyPem);
   if (endpoint.token !== undefined) user.token = endpoint.token;
-  return JSON.stringify({
-    apiVersion: 'v1',
-    kind: 'Config',
-    clusters: [{ name, cluster }],
-    users: [{ name, user }],
-    contexts: [{ name, context: { cluster: name, user: name } }],
-    'current-context': name,
-  }, null, 2) + '\n';
+  return (
+    JSON.stringify(
+      {
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [{ name, cluster }],
+        users: [{ name, user }],
+        contexts: [{ name, context: { cluster: name, user: name } }],
+        'current-context': name,
+      },
+      null,
+      2,
+    ) + '\n'
+  );
 }

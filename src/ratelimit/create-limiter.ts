@@ -27,8 +27,7 @@ export interface LimiterSetup {
 
 export async function createLimiter(setup: LimiterSetup): Promise<Limiter> {
   const log = setup.log;
-  const policy: PolicySource =
-    setup.policyFile === undefined ? staticPolicy(await defaultPolicy()) : await filePolicy(setup.policyFile, { log });
+  const policy: PolicySource = setup.policyFile === undefined ? staticPolicy(await defaultPolicy()) : await filePolicy(setup.policyFile, { log });
   const metrics = setup.registry === undefined ? undefined : registerRateLimitMetrics(setup.registry);
   const limiter: Limiter =
     setup.redis === undefined
@@ -39,7 +38,7 @@ export async function createLimiter(setup: LimiterSetup): Promise<Limiter> {
           redis: setup.redis,
           onModeChange: (mode, cause) =>
             mode === 'local'
-              ? log?.warn({ err: cause instanceof Error ? cause.message : String(cause) }, 'rate limiter: Redis unreachable, enforcing this replica\'s share locally')
+              ? log?.warn({ err: cause instanceof Error ? cause.message : String(cause) }, "rate limiter: Redis unreachable, enforcing this replica's share locally")
               : log?.info({}, 'rate limiter: Redis reachable again, limits are shared'),
         });
   return {

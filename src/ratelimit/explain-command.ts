@@ -34,7 +34,8 @@ function attributesFrom(values: OptionValues): RequestAttributes {
 function costReason(isWatch: boolean, attrs: RequestAttributes, cost: number, policy: RateLimitPolicy): string {
   if (cost === 0) return ' (exempt)';
   if (isWatch) return ' (a watch: charged to the watch-start rate if the level has one, and holds an open-watch slot)';
-  if (attrs.verb === 'list' && !attrs.hasLimit && policy.costs.listWithoutLimit !== undefined) return ' (costs.listWithoutLimit: a list without ?limit=; pass --limit for a paged one)';
+  if (attrs.verb === 'list' && !attrs.hasLimit && policy.costs.listWithoutLimit !== undefined)
+    return ' (costs.listWithoutLimit: a list without ?limit=; pass --limit for a paged one)';
   return policy.costs.verbs[attrs.verb] === undefined ? ' (costs.default)' : ` (costs.verbs.${attrs.verb})`;
 }
 
@@ -85,7 +86,9 @@ export const command: Command = {
   },
   async run(values, positionals) {
     if (positionals[0] !== 'explain' || positionals.length !== 1) {
-      process.stderr.write('usage: kcp-edge ratelimit explain [--policy FILE] --user NAME [--groups a,b] [--workspace PATH] [--verb VERB] (--resource RES[/SUB] [--api-group G] [--limit] | --path /PATH)\n');
+      process.stderr.write(
+        'usage: kcp-edge ratelimit explain [--policy FILE] --user NAME [--groups a,b] [--workspace PATH] [--verb VERB] (--resource RES[/SUB] [--api-group G] [--limit] | --path /PATH)\n',
+      );
       return 2;
     }
     const file = str(values, 'policy');

@@ -6,9 +6,20 @@ const globList = { type: 'array', items: { type: 'string', minLength: 1 }, minIt
 const name = { type: 'string', pattern: '^[a-z0-9]([-a-z0-9.]{0,61}[a-z0-9])?$' } as const;
 
 export const verbs = [
-  '*', 'get', 'list', 'watch', 'create', 'update', 'patch', 'delete', 'deletecollection',
+  '*',
+  'get',
+  'list',
+  'watch',
+  'create',
+  'update',
+  'patch',
+  'delete',
+  'deletecollection',
   // Non-resource requests carry the lower-case HTTP method as their verb.
-  'post', 'put', 'head', 'options',
+  'post',
+  'put',
+  'head',
+  'options',
 ] as const;
 
 const rule = {

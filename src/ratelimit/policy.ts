@@ -123,11 +123,8 @@ function buildPolicy(doc: Doc<PolicyDocument>, ctx: BuildContext): CompiledPolic
     }
     const uid = item.uid ?? stableUid('flowschema', item.name);
     checkUid(uids, uid, located, ctx);
-    const matchers = item.rules.map((rule, i) =>
-      compileRule(rule, (field, message) => ctx.issue([...path, 'rules', i, field], message)),
-    );
-    const matches: RequestMatcher =
-      matchers.length === 1 ? matchers[0]! : (identity, attrs, c) => matchers.some((m) => m(identity, attrs, c));
+    const matchers = item.rules.map((rule, i) => compileRule(rule, (field, message) => ctx.issue([...path, 'rules', i, field], message)));
+    const matches: RequestMatcher = matchers.length === 1 ? matchers[0]! : (identity, attrs, c) => matchers.some((m) => m(identity, attrs, c));
     schemas.push({ name: item.name, uid, precedence: item.precedence ?? 1000, priorityLevel: level, distinguisher: item.distinguisher, matches });
   }
   schemas.sort((a, b) => a.precedence - b.precedence || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
@@ -135,12 +132,7 @@ function buildPolicy(doc: Doc<PolicyDocument>, ctx: BuildContext): CompiledPolic
 }
 
 /** The file's entries plus every mandatory entry the file does not override. */
-function withMandatory<T extends { readonly name: string }>(
-  items: readonly T[],
-  mandatory: readonly T[],
-  field: string,
-  ctx: BuildContext,
-): Located<T>[] {
+function withMandatory<T extends { readonly name: string }>(items: readonly T[], mandatory: readonly T[], field: string, ctx: BuildContext): Located<T>[] {
   const out: Located<T>[] = [];
   const names = new Set<string>();
   items.forEach((item, i) => {

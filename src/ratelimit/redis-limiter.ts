@@ -64,10 +64,7 @@ export class RedisLimiter implements Limiter {
     this.#metrics?.setLocalFallback(true);
     this.#onModeChange = options.onModeChange;
     // Fail fast instead of queueing: a request must never wait for Redis to come back.
-    this.#redis = createRedisClient(
-      { ...connection, commandTimeoutMs: options.commandTimeoutMs ?? connection.commandTimeoutMs ?? 250 },
-      { failFast: true },
-    );
+    this.#redis = createRedisClient({ ...connection, commandTimeoutMs: options.commandTimeoutMs ?? connection.commandTimeoutMs ?? 250 }, { failFast: true });
     // Errors surface through failed calls and the mode switch; an unhandled 'error' event would crash.
     this.#redis.on('error', () => {});
     this.#redis.on('ready', () => void this.#beat());
@@ -139,14 +136,11 @@ export class RedisLimiter implements Limiter {
   }
 
   async #admitShared(bucketKey: string, slotKey: string, plan: AdmissionPlan): Promise<AdmissionOutcome> {
-    const reply = await this.#scripts.run(admitScript, [bucketKey, slotKey], [
-      plan.emissionMicros.toFixed(3),
-      plan.toleranceMicros.toFixed(3),
-      plan.cost,
-      plan.slot?.max ?? -1,
-      this.#replicaId,
-      this.#leaseMs,
-    ]);
+    const reply = await this.#scripts.run(
+      admitScript,
+      [bucketKey, slotKey],
+      [plan.emissionMicros.toFixed(3), plan.toleranceMicros.toFixed(3), plan.cost, plan.slot?.max ?? -1, this.#replicaId, this.#leaseMs],
+    );
     if (!Array.isArray(reply) || reply.length !== 3) throw new Error(`unexpected reply from the admission script: ${JSON.stringify(reply)}`);
     const [allowed, retryAfterMicros, reason] = reply as [number, number, string];
     if (allowed === 1) return { allowed: true, retryAfterMicros: 0, reason: undefined };
@@ -202,9 +196,7 @@ export class RedisLimiter implements Limiter {
       const counts = new Map<string, number>([...this.#local.held()].filter(([key]) => key.endsWith(':watches')));
       for (const key of this.#emptied) if (!counts.has(key)) counts.set(key, 0);
       this.#emptied.clear();
-      await Promise.all(
-        [...counts].map(([key, held]) => this.#scripts.run(heartbeatSlotsScript, [key], [this.#replicaId, held, this.#leaseMs])),
-      );
+      await Promise.all([...counts].map(([key, held]) => this.#scripts.run(heartbeatSlotsScript, [key], [this.#replicaId, held, this.#leaseMs])));
       this.#local.sweep();
       this.#regained();
     } catch (err) {

@@ -48,9 +48,7 @@ export function compileRule(rule: DeepReadonly<RuleDocument>, issue: (field: str
     const resources: GlobMatcher = compileGlobList(rule.resources);
     checks.push(
       (_i, attrs) =>
-        attrs.isResourceRequest &&
-        (anyGroup || groups.includes(attrs.apiGroup)) &&
-        resources(attrs.subresource === '' ? attrs.resource : `${attrs.resource}/${attrs.subresource}`),
+        attrs.isResourceRequest && (anyGroup || groups.includes(attrs.apiGroup)) && resources(attrs.subresource === '' ? attrs.resource : `${attrs.resource}/${attrs.subresource}`),
     );
   }
   if (rule.nonResourcePaths !== undefined) {

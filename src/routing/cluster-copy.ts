@@ -51,7 +51,9 @@ export async function listAll(client: RestClient, cluster: string, r: ClusterRes
   const items: KubeObject[] = [];
   let cont: string | undefined;
   do {
-    const page = await client.request<{ metadata: { continue?: string }; items: KubeObject[] }>('GET', collectionPath(cluster, r, undefined), { query: { limit: 5000, continue: cont } });
+    const page = await client.request<{ metadata: { continue?: string }; items: KubeObject[] }>('GET', collectionPath(cluster, r, undefined), {
+      query: { limit: 5000, continue: cont },
+    });
     items.push(...page.items);
     cont = page.metadata.continue === '' ? undefined : page.metadata.continue;
   } while (cont !== undefined);
@@ -60,7 +62,17 @@ export async function listAll(client: RestClient, cluster: string, r: ClusterRes
 
 /** What the target must be given: the object as its owner wrote it, less what the server assigns. */
 function forCreate(object: KubeObject, uids: Map<string, string>): KubeObject {
-  const { uid: _uid, resourceVersion: _rv, creationTimestamp: _ct, managedFields: _mf, generation: _g, selfLink: _sl, deletionTimestamp: _dt, deletionGracePeriodSeconds: _dg, ...meta } = object.metadata;
+  const {
+    uid: _uid,
+    resourceVersion: _rv,
+    creationTimestamp: _ct,
+    managedFields: _mf,
+    generation: _g,
+    selfLink: _sl,
+    deletionTimestamp: _dt,
+    deletionGracePeriodSeconds: _dg,
+    ...meta
+  } = object.metadata;
   const annotations = Object.fromEntries(Object.entries(object.metadata.annotations ?? {}).filter(([k]) => k !== 'kcp.io/cluster'));
   const owners = (object.metadata['ownerReferences'] as { uid: string }[] | undefined)?.map((o) => ({ ...o, uid: uids.get(o.uid) ?? o.uid }));
   const { status: _status, ...rest } = object;
@@ -84,7 +96,15 @@ const keyOf = (r: ClusterResource, o: KubeObject) => `${r.prefix}/${r.resource}|
  * Copies every object of the source cluster that the target lacks, `concurrency` at a time. `onObject`
  * is told after each one (progress; a throw there stops the copy as a crash would).
  */
-export async function copyCluster(source: RestClient, target: RestClient, cluster: string, onObject: (progress: CopyProgress) => void = () => undefined, concurrency = 16, state: CopyState = { uids: new Map(), versions: new Map() }, only?: (r: ClusterResource, o: KubeObject) => boolean): Promise<CopyProgress & CopyState> {
+export async function copyCluster(
+  source: RestClient,
+  target: RestClient,
+  cluster: string,
+  onObject: (progress: CopyProgress) => void = () => undefined,
+  concurrency = 16,
+  state: CopyState = { uids: new Map(), versions: new Map() },
+  only?: (r: ClusterResource, o: KubeObject) => boolean,
+): Promise<CopyProgress & CopyState> {
   const progress: CopyProgress = { copied: 0, skipped: 0 };
   const { uids, versions } = state;
   const early: { r: ClusterResource; object: KubeObject }[] = [];
@@ -108,21 +128,25 @@ export async function copyCluster(source: RestClient, target: RestClient, cluste
   // Then in rounds, owners before their dependents; within a round, in parallel.
   for (let round = 0; pending.length > 0; round++) {
     const last = round >= 20; // a cycle, or owners that are not in the cluster: copy what is left as it is
-    const ready = last ? pending : pending.filter((p) => !((p.object.metadata['ownerReferences'] as { uid: string }[] | undefined) ?? []).some((o) => sourceUids.has(o.uid) && !uids.has(o.uid)));
+    const ready = last
+      ? pending
+      : pending.filter((p) => !((p.object.metadata['ownerReferences'] as { uid: string }[] | undefined) ?? []).some((o) => sourceUids.has(o.uid) && !uids.has(o.uid)));
     pending = last ? [] : pending.filter((p) => !ready.includes(p));
     let next = 0;
     let failed = false;
-    const results = await Promise.allSettled(Array.from({ length: Math.min(concurrency, ready.length) }, async () => {
-      // A failure stops every worker before its next object, and the copy returns only once none is writing.
-      for (let i = next++; i < ready.length && !failed; i = next++) {
-        try {
-          await copyOne(ready[i]!);
-        } catch (err) {
-          failed = true;
-          throw err;
+    const results = await Promise.allSettled(
+      Array.from({ length: Math.min(concurrency, ready.length) }, async () => {
+        // A failure stops every worker before its next object, and the copy returns only once none is writing.
+        for (let i = next++; i < ready.length && !failed; i = next++) {
+          try {
+            await copyOne(ready[i]!);
+          } catch (err) {
+            failed = true;
+            throw err;
+          }
         }
-      }
-    }));
+      }),
+    );
     const failure = results.find((x): x is PromiseRejectedResult => x.status === 'rejected');
     if (failure !== undefined) throw failure.reason;
   }
@@ -135,7 +159,13 @@ export async function copyCluster(source: RestClient, target: RestClient, cluste
  * what a mover that died copied before its source was deleted). Costs a list per kind on each side plus
  * the changes, which is what keeps the write pause short.
  */
-export async function catchUp(source: RestClient, target: RestClient, cluster: string, state: CopyState, onObject?: (progress: CopyProgress) => void): Promise<CopyProgress & { missing: string[] }> {
+export async function catchUp(
+  source: RestClient,
+  target: RestClient,
+  cluster: string,
+  state: CopyState,
+  onObject?: (progress: CopyProgress) => void,
+): Promise<CopyProgress & { missing: string[] }> {
   const onSource = new Set<string>();
   const progress = await copyCluster(source, target, cluster, onObject, 16, state, (r, o) => {
     const key = keyOf(r, o);
@@ -158,7 +188,13 @@ export async function catchUp(source: RestClient, target: RestClient, cluster: s
   return { ...progress, missing: [...onSource].filter((k) => !onTarget.has(k)) };
 }
 
-async function ensureObject(target: RestClient, cluster: string, r: ClusterResource, object: KubeObject, uids: Map<string, string>): Promise<{ object: KubeObject; fresh: boolean }> {
+async function ensureObject(
+  target: RestClient,
+  cluster: string,
+  r: ClusterResource,
+  object: KubeObject,
+  uids: Map<string, string>,
+): Promise<{ object: KubeObject; fresh: boolean }> {
   const collection = collectionPath(cluster, r, object.metadata.namespace);
   const item = `${collection}/${object.metadata.name}`;
   let created: KubeObject;

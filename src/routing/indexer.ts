@@ -208,7 +208,10 @@ export class Indexer {
     if (!complete) this.#startGrace(id);
     if (!lost) return;
     const watched = [...this.#watches.values()].map((w) => w.shard);
-    this.#log.warn({ generation: id, shards: watched.length, routes: this.#index.clusters().length }, 'indexer: the routing table was lost; re-registering shards and rewriting every route');
+    this.#log.warn(
+      { generation: id, shards: watched.length, routes: this.#index.clusters().length },
+      'indexer: the routing table was lost; re-registering shards and rewriting every route',
+    );
     const registered = new Set((await this.#options.store.listShards()).map((s) => s.name));
     for (const shard of watched) if (!registered.has(shard.name)) await this.#options.store.putShard(shard);
     this.#written.clear();
@@ -309,11 +312,7 @@ export class Indexer {
 
   async #reconcile(cluster: string): Promise<void> {
     const current = await this.#options.store.getRoute(cluster);
-    const desired = await this.#index.desired(
-      cluster,
-      async (parent) => (await this.#options.store.getRoute(parent))?.path,
-      current?.shard,
-    );
+    const desired = await this.#index.desired(cluster, async (parent) => (await this.#options.store.getRoute(parent))?.path, current?.shard);
     const written = this.#written.get(cluster);
     if (desired === undefined) {
       // Only delete what is known to be this cluster's route.
@@ -370,7 +369,10 @@ export class Indexer {
     if (this.#stopped || this.#toComplete !== id) return true;
     if (!(await generation.partial(id))) return true; // replaced: the next registry read follows the new one
     const unlisted = watches.filter((w) => !w.synced).map((w) => w.shard.name);
-    this.#log.warn({ generation: id, unlisted }, 'indexer: shards not listed within the grace period; the routing table serves what is known, unknown workspaces get 503 until they are');
+    this.#log.warn(
+      { generation: id, unlisted },
+      'indexer: shards not listed within the grace period; the routing table serves what is known, unknown workspaces get 503 until they are',
+    );
     return true;
   }
 

@@ -59,7 +59,13 @@ export function registerRoutingMetrics(registry: Registry): RoutingMetrics {
       },
     }),
     // Each worker process of one serve tracks shard health itself; 0 when any of them fails the shard fast.
-    shardUp: new Gauge({ name: 'kcp_edge_shard_up', help: 'Whether the gateway currently sends requests to a shard (1) or fails them fast (0).', labelNames: ['shard'], registers, aggregator: 'min' }),
+    shardUp: new Gauge({
+      name: 'kcp_edge_shard_up',
+      help: 'Whether the gateway currently sends requests to a shard (1) or fails them fast (0).',
+      labelNames: ['shard'],
+      registers,
+      aggregator: 'min',
+    }),
     shardProbeFailures: new Counter({ name: 'kcp_edge_shard_failures_total', help: 'Failed probes and forwarded requests per shard.', labelNames: ['shard'], registers }),
     observe(s) {
       source = s;

@@ -24,7 +24,16 @@ function decode(path: string, json: string): MoveRecord | undefined {
   try {
     const v = JSON.parse(json) as Partial<MoveRecord>;
     if (typeof v.cluster !== 'string' || typeof v.from !== 'string' || typeof v.to !== 'string' || !isPhase(v.phase)) return undefined;
-    return { path, cluster: v.cluster, from: v.from, to: v.to, phase: v.phase, startedAt: String(v.startedAt ?? ''), updatedAt: String(v.updatedAt ?? ''), ...(typeof v.copied === 'number' ? { copied: v.copied } : {}) };
+    return {
+      path,
+      cluster: v.cluster,
+      from: v.from,
+      to: v.to,
+      phase: v.phase,
+      startedAt: String(v.startedAt ?? ''),
+      updatedAt: String(v.updatedAt ?? ''),
+      ...(typeof v.copied === 'number' ? { copied: v.copied } : {}),
+    };
   } catch {
     return undefined;
   }

@@ -223,7 +223,10 @@ export function createRedisClient(config: RedisConnectionConfig, options: Client
         // options) connect on their first command: after '+node' below made their options live.
         redisOptions: { ...common, lazyConnect: true },
       };
-      const cluster = new Cluster(config.nodes.map((n) => ({ ...n })), clusterOptions);
+      const cluster = new Cluster(
+        config.nodes.map((n) => ({ ...n })),
+        clusterOptions,
+      );
       followLive(cluster.options.redisOptions ?? {}, live);
       cluster.on('+node', (node: Redis) => followLive(node.options, live));
       client = cluster;

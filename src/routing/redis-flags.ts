@@ -86,7 +86,8 @@ export function redisConnectionFromFlags({ values, env = {} }: FlagSource): Redi
   const { connection, problems } = applyRedisAuth(base, settings);
   const problem = problems[0];
   if (problem !== undefined) {
-    const flagOf = (field: RedisAuthField): string => (field === 'tls' ? tlsFlag : named.get(field)) ?? `--${Object.entries(settingFlags).find(([, s]) => s === field)?.[0] ?? field}`;
+    const flagOf = (field: RedisAuthField): string =>
+      (field === 'tls' ? tlsFlag : named.get(field)) ?? `--${Object.entries(settingFlags).find(([, s]) => s === field)?.[0] ?? field}`;
     throw new RedisFlagError(`${flagOf(problem.field)}: ${problem.message}`);
   }
   return connection;

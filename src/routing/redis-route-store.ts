@@ -3,22 +3,8 @@
 import { decodeRoute, decodeShard, encodeShard, isClusterName, isShardName, isWorkspacePath } from './codec.ts';
 import { createRedisClient, type RedisClient, type RedisConnectionConfig } from './redis-connection.ts';
 import { routingKeys, type RoutingKeys } from './redis-keys.ts';
-import {
-  DELETE_ROUTE,
-  PUT_ROUTES,
-  PUT_SHARD,
-  REMOVE_SHARD,
-  RESOLVE,
-  runScript,
-  SET_SHARD_STATE,
-} from './redis-scripts.ts';
-import {
-  RouteStoreError,
-  validateRouteInput,
-  type ListRoutesOptions,
-  type RouteInput,
-  type RouteStore,
-} from './route-store.ts';
+import { DELETE_ROUTE, PUT_ROUTES, PUT_SHARD, REMOVE_SHARD, RESOLVE, runScript, SET_SHARD_STATE } from './redis-scripts.ts';
+import { RouteStoreError, validateRouteInput, type ListRoutesOptions, type RouteInput, type RouteStore } from './route-store.ts';
 import type { Route, Shard, ShardState } from './types.ts';
 
 export class RedisRouteStore implements RouteStore {
@@ -124,12 +110,7 @@ export class RedisRouteStore implements RouteStore {
       args.push(r.path, r.shard, r.cluster, r.phase);
     }
     try {
-      const revs = await runScript(
-        this.client,
-        PUT_ROUTES,
-        [this.keys.routes, this.keys.clusters, this.keys.shards, this.keys.shardRouteCounts, this.keys.rev],
-        args,
-      );
+      const revs = await runScript(this.client, PUT_ROUTES, [this.keys.routes, this.keys.clusters, this.keys.shards, this.keys.shardRouteCounts, this.keys.rev], args);
       return (revs as number[]).map(Number);
     } catch (err) {
       const m = err instanceof Error ? /UnknownShard (\S+)/.exec(err.message) : null;
@@ -139,12 +120,7 @@ export class RedisRouteStore implements RouteStore {
   }
 
   async deleteRoute(path: string): Promise<boolean> {
-    const rev = await runScript(
-      this.client,
-      DELETE_ROUTE,
-      [this.keys.routes, this.keys.clusters, this.keys.shardRouteCounts, this.keys.rev],
-      [this.keys.channel, path],
-    );
+    const rev = await runScript(this.client, DELETE_ROUTE, [this.keys.routes, this.keys.clusters, this.keys.shardRouteCounts, this.keys.rev], [this.keys.channel, path]);
     return Number(rev) > 0;
   }
 

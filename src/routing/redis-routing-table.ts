@@ -184,7 +184,14 @@ export class RedisRoutingTable implements RoutingTable {
     this.#closed = true;
     this.#subscribed = false;
     await Promise.all(
-      [this.#client, this.#subscriber].map((c) => (c.status === 'ready' ? c.quit().then(() => undefined, () => c.disconnect()) : c.disconnect())),
+      [this.#client, this.#subscriber].map((c) =>
+        c.status === 'ready'
+          ? c.quit().then(
+              () => undefined,
+              () => c.disconnect(),
+            )
+          : c.disconnect(),
+      ),
     );
   }
 

@@ -78,7 +78,8 @@ export class ShardDiscovery {
         synced();
         this.#changed();
       },
-      onError: (err) => options.log.warn({ url: options.rootShard.url, err: err instanceof Error ? err.message : String(err) }, 'indexer: cannot list the root shard\'s Shard objects; retrying'),
+      onError: (err) =>
+        options.log.warn({ url: options.rootShard.url, err: err instanceof Error ? err.message : String(err) }, "indexer: cannot list the root shard's Shard objects; retrying"),
     });
   }
 
@@ -102,7 +103,9 @@ export class ShardDiscovery {
   #changed(): void {
     void this.write()
       .then((changed) => (changed ? this.#options.onChange() : undefined))
-      .catch((err: unknown) => this.#options.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'indexer: cannot write discovered shards; retrying on the next pass'));
+      .catch((err: unknown) =>
+        this.#options.log.warn({ err: err instanceof Error ? err.message : String(err) }, 'indexer: cannot write discovered shards; retrying on the next pass'),
+      );
   }
 
   /**

@@ -50,7 +50,8 @@ export async function drainShard(options: DrainOptions): Promise<DrainResult> {
   const paths = new Set<string>(unfinished.keys());
   const kept: string[] = [];
   for await (const route of store.listRoutes({ shard })) {
-    if (route.path === 'root') kept.push(route.path); // root is where kcp starts; it does not move
+    if (route.path === 'root')
+      kept.push(route.path); // root is where kcp starts; it does not move
     else paths.add(route.path);
   }
   if (paths.size > 0 && targets.length === 0 && unfinished.size < paths.size) throw new Error(`no active shard to move ${paths.size} workspace(s) to`);

@@ -25,7 +25,12 @@ export async function readShardHealth(client: RedisClient, keys: RoutingKeys): P
     try {
       const v = JSON.parse(json) as Partial<ShardHealthRecord>;
       if (typeof v.up !== 'boolean' || typeof v.checkedAt !== 'number') continue;
-      out[name] = { up: v.up, checkedAt: v.checkedAt, ...(typeof v.reason === 'string' ? { reason: v.reason } : {}), ...(typeof v.reporter === 'string' ? { reporter: v.reporter } : {}) };
+      out[name] = {
+        up: v.up,
+        checkedAt: v.checkedAt,
+        ...(typeof v.reason === 'string' ? { reason: v.reason } : {}),
+        ...(typeof v.reporter === 'string' ? { reporter: v.reporter } : {}),
+      };
     } catch {
       // A value we cannot read is shown as unknown.
     }

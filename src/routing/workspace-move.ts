@@ -38,7 +38,10 @@ const lcPath = (cluster: string) => `/clusters/${cluster}/apis/core.kcp.io/v1alp
 
 function clientFor(shard: Shard, credentials: MoveCredentials): RestClient {
   const ca = shard.ca ?? credentials.caPem;
-  return new RestClient({ server: shard.url, certPem: credentials.certPem, keyPem: credentials.keyPem, ...(ca === undefined ? {} : { caPem: ca }) }, { connections: 32, userAgent: 'kcp-edge-move' });
+  return new RestClient(
+    { server: shard.url, certPem: credentials.certPem, keyPem: credentials.keyPem, ...(ca === undefined ? {} : { caPem: ca }) },
+    { connections: 32, userAgent: 'kcp-edge-move' },
+  );
 }
 
 async function shardOf(store: RedisRouteStore, name: string): Promise<Shard> {
@@ -123,7 +126,12 @@ async function ensureLogicalCluster(from: RestClient, to: RestClient, cluster: s
   const source = await from.request<KubeObject>('GET', `${lcPath(cluster)}/cluster`);
   try {
     await to.request('POST', lcPath(cluster), {
-      body: { apiVersion: 'core.kcp.io/v1alpha1', kind: 'LogicalCluster', metadata: { name: 'cluster', annotations: Object.fromEntries(Object.entries(source.metadata.annotations ?? {}).filter(([k]) => k !== 'kcp.io/cluster')) }, spec: source['spec'] ?? {} },
+      body: {
+        apiVersion: 'core.kcp.io/v1alpha1',
+        kind: 'LogicalCluster',
+        metadata: { name: 'cluster', annotations: Object.fromEntries(Object.entries(source.metadata.annotations ?? {}).filter(([k]) => k !== 'kcp.io/cluster')) },
+        spec: source['spec'] ?? {},
+      },
     });
   } catch (err) {
     if (!(err instanceof Error && 'status' in err && (err as { status: number }).status === 409)) throw err;

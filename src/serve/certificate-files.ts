@@ -102,9 +102,7 @@ export function followCertificateFiles<T>(options: CertificateFilesOptions<T>): 
 
   let queue = Promise.resolve();
   const reload = (): Promise<void> => (queue = queue.then(attempt));
-  const watches = files.map((file, i) =>
-    watchFile(file, options.initial[i], reload, options.debounceMs === undefined ? {} : { debounceMs: options.debounceMs }),
-  );
+  const watches = files.map((file, i) => watchFile(file, options.initial[i], reload, options.debounceMs === undefined ? {} : { debounceMs: options.debounceMs }));
   // A rotation between the config's read and these watches would otherwise wait for the next one.
   void reload();
   return {

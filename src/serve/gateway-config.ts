@@ -336,13 +336,11 @@ async function readPem(ctx: BuildContext, path: FieldPath, name: string, kind: '
 async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Promise<GatewayConfig> {
   const cert = await readPem(ctx, ['tls', 'certFile'], raw.tls.certFile, 'CERTIFICATE');
   const key = await readPem(ctx, ['tls', 'keyFile'], raw.tls.keyFile, 'PRIVATE KEY');
-  const clientCA = raw.authentication.clientCAFile === undefined ? undefined : await readPem(ctx, ['authentication', 'clientCAFile'], raw.authentication.clientCAFile, 'CERTIFICATE');
-  const orgRealms =
-    raw.authentication.orgRealms === undefined ? undefined : await buildOrgRealmsSettings(raw.authentication.orgRealms, ctx, ['authentication', 'orgRealms']);
+  const clientCA =
+    raw.authentication.clientCAFile === undefined ? undefined : await readPem(ctx, ['authentication', 'clientCAFile'], raw.authentication.clientCAFile, 'CERTIFICATE');
+  const orgRealms = raw.authentication.orgRealms === undefined ? undefined : await buildOrgRealmsSettings(raw.authentication.orgRealms, ctx, ['authentication', 'orgRealms']);
   const serviceAccounts =
-    raw.authentication.serviceAccounts === undefined
-      ? undefined
-      : await buildServiceAccountsConfig(raw.authentication.serviceAccounts, ctx, ['authentication', 'serviceAccounts']);
+    raw.authentication.serviceAccounts === undefined ? undefined : await buildServiceAccountsConfig(raw.authentication.serviceAccounts, ctx, ['authentication', 'serviceAccounts']);
   const rawWebhook = raw.authentication.webhook;
   let webhook: TokenWebhookSettings | undefined;
   if (rawWebhook !== undefined) {
@@ -400,7 +398,10 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
   }
 
   const audit = raw.audit === undefined ? undefined : await buildAudit(raw.audit, ctx);
-  const admin = raw.admin === undefined ? undefined : await buildAdmin(raw.admin, ctx, { cert: cert ?? '', key: key ?? '', certFile: ctx.resolvePath(raw.tls.certFile), keyFile: ctx.resolvePath(raw.tls.keyFile) });
+  const admin =
+    raw.admin === undefined
+      ? undefined
+      : await buildAdmin(raw.admin, ctx, { cert: cert ?? '', key: key ?? '', certFile: ctx.resolvePath(raw.tls.certFile), keyFile: ctx.resolvePath(raw.tls.keyFile) });
 
   return {
     listen: { host: raw.listen.address, port: raw.listen.port },
@@ -418,9 +419,7 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
       ...(orgRealms === undefined ? {} : { orgRealms }),
       ...(serviceAccounts === undefined ? {} : { serviceAccounts }),
       ...(webhook === undefined ? {} : { webhook }),
-      ...(clientCA === undefined || raw.authentication.clientCAFile === undefined
-        ? {}
-        : { clientCA, clientCAFile: ctx.resolvePath(raw.authentication.clientCAFile) }),
+      ...(clientCA === undefined || raw.authentication.clientCAFile === undefined ? {} : { clientCA, clientCAFile: ctx.resolvePath(raw.authentication.clientCAFile) }),
     },
     upstream: {
       cert: upstreamCert ?? '',
@@ -549,12 +548,15 @@ async function buildRedisConnection(redis: RawRedis, ctx: BuildContext): Promise
     return undefined;
   }
   if (redis.keyPrefix !== undefined) base.keyPrefix = redis.keyPrefix;
-  const tls = redis.tls === undefined ? undefined : {
-    ...(redis.tls.caFile === undefined ? {} : { caFile: ctx.resolvePath(redis.tls.caFile) }),
-    ...(redis.tls.certFile === undefined ? {} : { certFile: ctx.resolvePath(redis.tls.certFile) }),
-    ...(redis.tls.keyFile === undefined ? {} : { keyFile: ctx.resolvePath(redis.tls.keyFile) }),
-    ...(redis.tls.serverName === undefined ? {} : { serverName: redis.tls.serverName }),
-  };
+  const tls =
+    redis.tls === undefined
+      ? undefined
+      : {
+          ...(redis.tls.caFile === undefined ? {} : { caFile: ctx.resolvePath(redis.tls.caFile) }),
+          ...(redis.tls.certFile === undefined ? {} : { certFile: ctx.resolvePath(redis.tls.certFile) }),
+          ...(redis.tls.keyFile === undefined ? {} : { keyFile: ctx.resolvePath(redis.tls.keyFile) }),
+          ...(redis.tls.serverName === undefined ? {} : { serverName: redis.tls.serverName }),
+        };
   const { connection, problems } = applyRedisAuth(base, {
     ...(redis.username === undefined ? {} : { username: redis.username }),
     ...(redis.passwordFile === undefined ? {} : { passwordFile: ctx.resolvePath(redis.passwordFile) }),

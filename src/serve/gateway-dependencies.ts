@@ -43,7 +43,13 @@ export interface GatewayDependencies {
  * The org-realm authenticator of a config. With the shared Redis routing store, per-org overrides
  * also come from Redis (next to the routing table, same key prefix), so every replica agrees.
  */
-async function openOrgRealms(settings: OrgRealmsSettings, source: DeepReadonly<RoutingSource>, metrics: AuthMetrics, logger: Logger, opened: { close(): Promise<void> }[]): Promise<OrgRealmAuthenticator> {
+async function openOrgRealms(
+  settings: OrgRealmsSettings,
+  source: DeepReadonly<RoutingSource>,
+  metrics: AuthMetrics,
+  logger: Logger,
+  opened: { close(): Promise<void> }[],
+): Promise<OrgRealmAuthenticator> {
   const log = logger.child({ component: 'auth' });
   const realms = new RealmRegistry(settings);
   if (source.kind === 'redis') {
@@ -75,7 +81,9 @@ export async function openRoutingTable(source: DeepReadonly<RoutingSource>, log:
       });
       // Start serving even when Redis is down or refuses the credentials (not ready, cold lookups 503):
       // it joins when Redis does, a rotated password file included.
-      await table.waitUntilSynced(5_000).catch(() => routingLog.warn({ ...(table.lastError === undefined ? {} : { err: table.lastError }) }, 'routing table: Redis not reachable yet; serving 503 until it is'));
+      await table
+        .waitUntilSynced(5_000)
+        .catch(() => routingLog.warn({ ...(table.lastError === undefined ? {} : { err: table.lastError }) }, 'routing table: Redis not reachable yet; serving 503 until it is'));
       return table;
     }
   }
@@ -127,10 +135,7 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
     // connection for it. A restarted first worker contends again; so do other replicas' first workers.
     if (source.kind === 'redis' && source.runIndexer && (worker?.slot ?? 0) === 0) {
       // One replica (the lease holder) keeps the routes true, using the gateway's upstream certificate.
-      const [{ startLeasedIndexer }, { RedisRouteStore }] = await Promise.all([
-        import('../routing/indexer.ts'),
-        import('../routing/redis-route-store.ts'),
-      ]);
+      const [{ startLeasedIndexer }, { RedisRouteStore }] = await Promise.all([import('../routing/indexer.ts'), import('../routing/redis-route-store.ts')]);
       const store = RedisRouteStore.connect({ ...source.redis, nodes: source.redis.nodes.map((n) => ({ ...n })) });
       const credentials = { certPem: config.upstream.cert, keyPem: config.upstream.key, ...(config.upstream.ca === undefined ? {} : { caPem: config.upstream.ca }) };
       const seedShards = source.seedShards.map((s) => ({ ...s, labels: { ...s.labels } }));
@@ -190,7 +195,10 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       const lookup = serviceAccounts.lookup;
       const authenticator = new ServiceAccountAuthenticator({
         settings: structuredClone(serviceAccounts.settings) as ServiceAccountSettings,
-        lookup: lookup === undefined ? undefined : new ShardObjectReader({ routing, pools, identity: { user: lookup.user, groups: [...lookup.groups] }, timeoutMs: lookup.timeoutMs, health }),
+        lookup:
+          lookup === undefined
+            ? undefined
+            : new ShardObjectReader({ routing, pools, identity: { user: lookup.user, groups: [...lookup.groups] }, timeoutMs: lookup.timeoutMs, health }),
         metrics: authMetrics,
       });
       opened.push(authenticator);

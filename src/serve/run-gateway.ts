@@ -64,7 +64,14 @@ export async function runGateway(file: string, config: Config<GatewayConfig>, lo
   }
   if (config.admin !== undefined && status !== undefined) {
     try {
-      admin = await startAdminListener(config.admin, gateway, deps.options, { ...status, revision: () => revision, redisLimiter: config.rateLimit !== undefined && (overrides.routing ?? config.routing).kind === 'redis' }, logger, overrides.worker);
+      admin = await startAdminListener(
+        config.admin,
+        gateway,
+        deps.options,
+        { ...status, revision: () => revision, redisLimiter: config.rateLimit !== undefined && (overrides.routing ?? config.routing).kind === 'redis' },
+        logger,
+        overrides.worker,
+      );
     } catch (err) {
       await gateway.close();
       await deps.close();

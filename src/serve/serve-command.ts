@@ -76,7 +76,14 @@ async function serve(values: OptionValues): Promise<number> {
   if (role === undefined && workers > 1) {
     // The supervisor never loads the gateway: its workers do.
     const { superviseWorkers } = await import('../gateway/workers/supervisor.ts');
-    const code = await superviseWorkers({ count: workers, port: config.listen.port, ...(config.admin === undefined ? {} : { adminPort: config.admin.listen.port }), drainTimeoutMs: config.drainTimeoutMs, logger, configFile: file });
+    const code = await superviseWorkers({
+      count: workers,
+      port: config.listen.port,
+      ...(config.admin === undefined ? {} : { adminPort: config.admin.listen.port }),
+      drainTimeoutMs: config.drainTimeoutMs,
+      logger,
+      configFile: file,
+    });
     setTimeout(() => process.exit(code), 1_000).unref();
     return code;
   }

@@ -30,7 +30,9 @@ interface FoundExport {
 }
 
 export function identityHash(exportObject: KubeObject): string {
-  return createHash('sha256').update(exportObject.metadata.uid ?? '').digest('hex');
+  return createHash('sha256')
+    .update(exportObject.metadata.uid ?? '')
+    .digest('hex');
 }
 
 /** Export key used by views and caches: `<export cluster>/<export name>`. */
@@ -127,7 +129,23 @@ export const apiExportsPlugin: ShardPlugin = {
       if (found === undefined) {
         const current = shard.store.get(cluster, bindingGR, '', name);
         if (current !== undefined && (current['status'] as { phase?: string } | undefined)?.phase !== 'Binding') {
-          updateObject(shard, cluster, type('apibindings'), { ...current, status: { phase: 'Binding', conditions: [{ type: 'APIExportValid', status: 'False', reason: 'APIExportNotFound', message: `APIExport ${ref.path ?? ''}:${ref.name} not found`, lastTransitionTime: now() }] } }, '', name, { subresource: 'status' });
+          updateObject(
+            shard,
+            cluster,
+            type('apibindings'),
+            {
+              ...current,
+              status: {
+                phase: 'Binding',
+                conditions: [
+                  { type: 'APIExportValid', status: 'False', reason: 'APIExportNotFound', message: `APIExport ${ref.path ?? ''}:${ref.name} not found`, lastTransitionTime: now() },
+                ],
+              },
+            },
+            '',
+            name,
+            { subresource: 'status' },
+          );
         }
         return 'retry';
       }
@@ -139,7 +157,29 @@ export const apiExportsPlugin: ShardPlugin = {
       const current = shard.store.get(cluster, bindingGR, '', name);
       if (current === undefined) return 'done';
       if (clash !== undefined) {
-        updateObject(shard, cluster, type('apibindings'), { ...current, status: { phase: 'Binding', conditions: [{ type: 'BindingUpToDate', status: 'False', reason: 'NamingConflicts', message: `${clash.resource}.${clash.group} is already served in this workspace`, lastTransitionTime: now() }] } }, '', name, { subresource: 'status' });
+        updateObject(
+          shard,
+          cluster,
+          type('apibindings'),
+          {
+            ...current,
+            status: {
+              phase: 'Binding',
+              conditions: [
+                {
+                  type: 'BindingUpToDate',
+                  status: 'False',
+                  reason: 'NamingConflicts',
+                  message: `${clash.resource}.${clash.group} is already served in this workspace`,
+                  lastTransitionTime: now(),
+                },
+              ],
+            },
+          },
+          '',
+          name,
+          { subresource: 'status' },
+        );
         return 'done';
       }
       bindingTypes.set(key, types);
@@ -149,18 +189,34 @@ export const apiExportsPlugin: ShardPlugin = {
         poke();
         return 'done';
       }
-      updateObject(shard, cluster, type('apibindings'), {
-        ...current,
-        status: {
-          phase: 'Bound',
-          apiExportClusterName: found.cluster,
-          boundResources: found.schemas.map((s) => {
-            const spec = s['spec'] as { group: string; names: { plural: string }; versions: Array<{ name: string; storage?: boolean }> };
-            return { group: spec.group, resource: spec.names.plural, schema: { name: s.metadata.name, UID: s.metadata.uid, identityHash: hash }, storageVersions: spec.versions.filter((v) => v.storage === true).map((v) => v.name) };
-          }),
-          conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now() }, { type: 'InitialBindingCompleted', status: 'True', lastTransitionTime: now() }],
+      updateObject(
+        shard,
+        cluster,
+        type('apibindings'),
+        {
+          ...current,
+          status: {
+            phase: 'Bound',
+            apiExportClusterName: found.cluster,
+            boundResources: found.schemas.map((s) => {
+              const spec = s['spec'] as { group: string; names: { plural: string }; versions: Array<{ name: string; storage?: boolean }> };
+              return {
+                group: spec.group,
+                resource: spec.names.plural,
+                schema: { name: s.metadata.name, UID: s.metadata.uid, identityHash: hash },
+                storageVersions: spec.versions.filter((v) => v.storage === true).map((v) => v.name),
+              };
+            }),
+            conditions: [
+              { type: 'Ready', status: 'True', lastTransitionTime: now() },
+              { type: 'InitialBindingCompleted', status: 'True', lastTransitionTime: now() },
+            ],
+          },
         },
-      }, '', name, { subresource: 'status' });
+        '',
+        name,
+        { subresource: 'status' },
+      );
       poke();
       return 'done';
     }
@@ -172,9 +228,20 @@ export const apiExportsPlugin: ShardPlugin = {
       const names = (exported['spec'] as { latestResourceSchemas?: string[] } | undefined)?.latestResourceSchemas ?? [];
       const schemas = names.map((n) => shard.store.get(cluster, schemaGR, '', n)).filter((s): s is KubeObject => s !== undefined);
       const hash = identityHash(exported);
-      exportTypes.set(exportKey(cluster, name), [...schemas.flatMap((s) => typesFromSchema(s, { exportCluster: cluster, exportName: name, identityHash: hash })), ...claimedTypes(shard, exported)]);
+      exportTypes.set(exportKey(cluster, name), [
+        ...schemas.flatMap((s) => typesFromSchema(s, { exportCluster: cluster, exportName: name, identityHash: hash })),
+        ...claimedTypes(shard, exported),
+      ]);
       if ((exported['status'] as { identityHash?: string } | undefined)?.identityHash !== hash) {
-        updateObject(shard, cluster, type('apiexports'), { ...exported, status: { identityHash: hash, conditions: [{ type: 'IdentityValid', status: 'True', lastTransitionTime: now() }] } }, '', name, { subresource: 'status' });
+        updateObject(
+          shard,
+          cluster,
+          type('apiexports'),
+          { ...exported, status: { identityHash: hash, conditions: [{ type: 'IdentityValid', status: 'True', lastTransitionTime: now() }] } },
+          '',
+          name,
+          { subresource: 'status' },
+        );
       }
       // kcp creates an endpoint slice named after the export next to it.
       if (shard.store.get(cluster, sliceGR, '', name) === undefined) {
@@ -212,7 +279,15 @@ export const apiExportsPlugin: ShardPlugin = {
       if (current === undefined) return 'done';
       const status = current['status'] as { endpoints?: unknown[] } | undefined;
       if (JSON.stringify(status?.endpoints ?? []) !== JSON.stringify(endpoints) || status === undefined) {
-        updateObject(shard, cluster, type('apiexportendpointslices'), { ...current, status: { endpoints, conditions: [{ type: 'EndpointsReady', status: 'True', lastTransitionTime: now() }] } }, '', name, { subresource: 'status' });
+        updateObject(
+          shard,
+          cluster,
+          type('apiexportendpointslices'),
+          { ...current, status: { endpoints, conditions: [{ type: 'EndpointsReady', status: 'True', lastTransitionTime: now() }] } },
+          '',
+          name,
+          { subresource: 'status' },
+        );
       }
       return 'done';
     }

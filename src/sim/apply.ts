@@ -34,7 +34,17 @@ function mergeApplied(live: Json | undefined, applied: Json, field = ''): Json {
 }
 
 function describe(path: FieldPath): string {
-  return path.map((t) => (t.startsWith('f:') ? `.${t.slice(2)}` : `[${t.slice(2).replace(/^\{|\}$/g, '').replace(/"/g, '').replace(':', '=')}]`)).join('');
+  return path
+    .map((t) =>
+      t.startsWith('f:')
+        ? `.${t.slice(2)}`
+        : `[${t
+            .slice(2)
+            .replace(/^\{|\}$/g, '')
+            .replace(/"/g, '')
+            .replace(':', '=')}]`,
+    )
+    .join('');
 }
 
 const clientSideApplyManager = 'kubectl-client-side-apply';

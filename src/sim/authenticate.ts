@@ -34,8 +34,11 @@ function peerOf(socket: TLSSocket): PeerChecks | undefined {
   if (peer === undefined) return undefined;
   const subject = peer.subject;
   const checks = {
-    peer, commonName: subjectValues(subject, 'CN')[0] ?? '', organizations: subjectValues(subject, 'O'),
-    validUntil: new Date(peer.validTo).getTime(), issuers: new Map<X509Certificate, boolean>(),
+    peer,
+    commonName: subjectValues(subject, 'CN')[0] ?? '',
+    organizations: subjectValues(subject, 'O'),
+    validUntil: new Date(peer.validTo).getTime(),
+    issuers: new Map<X509Certificate, boolean>(),
   };
   checkedPeers.set(socket, checks);
   return checks;
@@ -49,13 +52,19 @@ function issuedBy(checks: PeerChecks, ca: X509Certificate): boolean {
 
 function subjectValues(subject: string, attribute: string): string[] {
   // X509Certificate.subject is one `ATTR=value` per line.
-  return subject.split('\n').filter((line) => line.startsWith(`${attribute}=`)).map((line) => line.slice(attribute.length + 1));
+  return subject
+    .split('\n')
+    .filter((line) => line.startsWith(`${attribute}=`))
+    .map((line) => line.slice(attribute.length + 1));
 }
 
 function headerValues(headers: IncomingHttpHeaders, name: string): string[] {
   const value = headers[name];
   if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  return (Array.isArray(value) ? value : [value])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
 }
 
 function fromRequestHeaders(headers: IncomingHttpHeaders): Identity | undefined {

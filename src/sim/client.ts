@@ -41,28 +41,33 @@ export function createApiClient(baseUrl: string, caPem: string, credentials: Key
       const url = new URL(baseUrl.replace(/\/$/, '') + path);
       const payload = options.body === undefined ? undefined : typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
       return new Promise<ApiResponse<T>>((resolve, reject) => {
-        const req = request(url, {
-          method, agent,
-          headers: {
-            accept: 'application/json',
-            ...(payload !== undefined ? { 'content-type': options.contentType ?? 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
-            ...options.headers,
+        const req = request(
+          url,
+          {
+            method,
+            agent,
+            headers: {
+              accept: 'application/json',
+              ...(payload !== undefined ? { 'content-type': options.contentType ?? 'application/json', 'content-length': Buffer.byteLength(payload) } : {}),
+              ...options.headers,
+            },
           },
-        }, (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (c: Buffer) => chunks.push(c));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let body: unknown = text;
-            try {
-              body = text === '' ? undefined : JSON.parse(text);
-            } catch {
-              // not JSON: keep the text
-            }
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body as T, text });
-          });
-          res.on('error', reject);
-        });
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => {
+              const text = Buffer.concat(chunks).toString('utf8');
+              let body: unknown = text;
+              try {
+                body = text === '' ? undefined : JSON.parse(text);
+              } catch {
+                // not JSON: keep the text
+              }
+              resolve({ status: res.statusCode ?? 0, headers: res.headers, body: body as T, text });
+            });
+            res.on('error', reject);
+          },
+        );
         req.on('error', reject);
         req.end(payload);
       });

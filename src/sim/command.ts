@@ -45,8 +45,13 @@ export const command: Command = {
     }
     const log = values['verbose'] === true ? (line: string) => process.stdout.write(`${line}\n`) : undefined;
     const shard = await startShard({
-      name: String(values['name']), mode, host: String(values['host']), port, authorization,
-      ...(typeof externalURL === 'string' && externalURL !== '' ? { externalURL } : {}), ...(log !== undefined ? { log } : {}),
+      name: String(values['name']),
+      mode,
+      host: String(values['host']),
+      port,
+      authorization,
+      ...(typeof externalURL === 'string' && externalURL !== '' ? { externalURL } : {}),
+      ...(log !== undefined ? { log } : {}),
     });
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'ca.crt'), shard.caPem);

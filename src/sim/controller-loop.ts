@@ -42,10 +42,13 @@ export function reconcileQueue(reconcile: (key: string) => Promise<'done' | 'ret
 
   function enqueue(key: string, delayMs = 0): void {
     if (stopped || timers.has(key)) return;
-    timers.set(key, setTimeout(() => {
-      timers.delete(key);
-      void run(key);
-    }, delayMs));
+    timers.set(
+      key,
+      setTimeout(() => {
+        timers.delete(key);
+        void run(key);
+      }, delayMs),
+    );
   }
 
   return {

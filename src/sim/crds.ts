@@ -80,17 +80,25 @@ export const crdPlugin: ShardPlugin = {
         if (current === undefined) return;
         const spec = current['spec'] as CrdSpec | undefined;
         const now = new Date().toISOString();
-        updateObject(shard, cluster, shard.builtinType('apiextensions.k8s.io', 'customresourcedefinitions'), {
-          ...current,
-          status: {
-            acceptedNames: spec?.names ?? {},
-            storedVersions: (spec?.versions ?? []).map((v) => v.name).slice(0, 1),
-            conditions: [
-              { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', lastTransitionTime: now },
-              { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', lastTransitionTime: now },
-            ],
+        updateObject(
+          shard,
+          cluster,
+          shard.builtinType('apiextensions.k8s.io', 'customresourcedefinitions'),
+          {
+            ...current,
+            status: {
+              acceptedNames: spec?.names ?? {},
+              storedVersions: (spec?.versions ?? []).map((v) => v.name).slice(0, 1),
+              conditions: [
+                { type: 'NamesAccepted', status: 'True', reason: 'NoConflicts', lastTransitionTime: now },
+                { type: 'Established', status: 'True', reason: 'InitialNamesAccepted', lastTransitionTime: now },
+              ],
+            },
           },
-        }, '', current.metadata.name ?? '', { subresource: 'status' });
+          '',
+          current.metadata.name ?? '',
+          { subresource: 'status' },
+        );
       });
     });
   },

@@ -62,7 +62,11 @@ export function apiResourceList(types: ResourceType[], group: string, version: s
   const resources: Record<string, unknown>[] = [];
   for (const t of selected) {
     resources.push({
-      name: t.resource, singularName: t.singular, namespaced: t.namespaced, kind: t.kind, verbs: t.verbs,
+      name: t.resource,
+      singularName: t.singular,
+      namespaced: t.namespaced,
+      kind: t.kind,
+      verbs: t.verbs,
       ...(t.shortNames !== undefined ? { shortNames: t.shortNames } : {}),
       ...(t.categories !== undefined ? { categories: t.categories } : {}),
     });
@@ -96,7 +100,11 @@ export function aggregatedDiscovery(types: ResourceType[], core: boolean, versio
               ? {
                   subresources: (t.subresources ?? []).map((sub) => ({
                     subresource: sub,
-                    responseKind: { group: ['exec', 'attach', 'portforward'].includes(sub) ? '' : sub === 'token' ? 'authentication.k8s.io' : t.group, version: t.version, kind: subresourceKind(t, sub) },
+                    responseKind: {
+                      group: ['exec', 'attach', 'portforward'].includes(sub) ? '' : sub === 'token' ? 'authentication.k8s.io' : t.group,
+                      version: t.version,
+                      kind: subresourceKind(t, sub),
+                    },
                     verbs: subresourceVerbs(sub),
                   })),
                 }

@@ -67,7 +67,12 @@ export function alreadyExists(resource: string, name: string, group = ''): SimEr
   return new SimError(409, 'AlreadyExists', `${qualified} "${name}" already exists`, { name, group: group || undefined, kind: resource });
 }
 
-export function conflict(resource: string, name: string, group = '', why = 'the object has been modified; please apply your changes to the latest version and try again'): SimError {
+export function conflict(
+  resource: string,
+  name: string,
+  group = '',
+  why = 'the object has been modified; please apply your changes to the latest version and try again',
+): SimError {
   const qualified = group === '' ? resource : `${resource}.${group}`;
   return new SimError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified} "${name}": ${why}`, { name, group: group || undefined, kind: resource });
 }
@@ -78,7 +83,10 @@ export function badRequest(message: string): SimError {
 
 export function invalid(kind: string, name: string, field: string, message: string, group = ''): SimError {
   return new SimError(422, 'Invalid', `${kind} "${name}" is invalid: ${field}: ${message}`, {
-    name, group: group || undefined, kind, causes: [{ reason: 'FieldValueInvalid', message, field }],
+    name,
+    group: group || undefined,
+    kind,
+    causes: [{ reason: 'FieldValueInvalid', message, field }],
   });
 }
 

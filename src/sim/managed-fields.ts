@@ -9,11 +9,28 @@ export type FieldPath = string[];
 
 /** List fields whose items are identified by a key, as in strategic merge patch. */
 export const listKeys: Record<string, string> = {
-  containers: 'name', initContainers: 'name', env: 'name', volumes: 'name', volumeMounts: 'mountPath', ports: 'containerPort',
-  conditions: 'type', imagePullSecrets: 'name',
+  containers: 'name',
+  initContainers: 'name',
+  env: 'name',
+  volumes: 'name',
+  volumeMounts: 'mountPath',
+  ports: 'containerPort',
+  conditions: 'type',
+  imagePullSecrets: 'name',
 };
 
-const ignoredMetadata = new Set(['name', 'namespace', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink']);
+const ignoredMetadata = new Set([
+  'name',
+  'namespace',
+  'uid',
+  'resourceVersion',
+  'generation',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'managedFields',
+  'selfLink',
+]);
 
 function isObject(value: unknown): value is Record<string, Json> {
   return value !== null && typeof value === 'object' && !Array.isArray(value);
@@ -113,7 +130,12 @@ export function overlaps(a: FieldPath, b: FieldPath): boolean {
 
 export function entry(manager: string, operation: 'Apply' | 'Update', apiVersion: string, paths: FieldPath[], subresource?: string): ManagedFieldsEntry {
   return {
-    manager, operation, apiVersion, time: now(), fieldsType: 'FieldsV1', fieldsV1: toFieldsV1(paths),
+    manager,
+    operation,
+    apiVersion,
+    time: now(),
+    fieldsType: 'FieldsV1',
+    fieldsV1: toFieldsV1(paths),
     ...(subresource !== undefined && subresource !== '' ? { subresource } : {}),
   };
 }

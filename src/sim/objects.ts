@@ -50,7 +50,7 @@ function defaultsOnCreate(type: ResourceType, object: KubeObject): void {
   }
   if (type.resource === 'pods') {
     // No kubelet here: pods start Running at once so `kubectl exec` has something to talk to.
-    const containers = ((object['spec'] as { containers?: Array<{ name?: string; image?: string }> } | undefined)?.containers ?? []);
+    const containers = (object['spec'] as { containers?: Array<{ name?: string; image?: string }> } | undefined)?.containers ?? [];
     object['status'] = {
       phase: 'Running',
       conditions: [{ type: 'Ready', status: 'True' }],
@@ -78,9 +78,16 @@ export function createObject(shard: ShardState, cluster: string, type: ResourceT
   if (name === '') throw invalid(type.kind, '', 'metadata.name', 'Required value: name or generateName is required', type.group);
   if (type.group === 'rbac.authorization.k8s.io') {
     // RBAC names are path segments (kube's ValidateRBACName), so `system:discovery` is a valid role name.
-    if (name === '.' || name === '..' || /[/%]/.test(name)) throw invalid(type.kind, name, 'metadata.name', `Invalid value: "${name}": may not be '.' or '..' and may not contain '/' or '%'`, type.group);
+    if (name === '.' || name === '..' || /[/%]/.test(name))
+      throw invalid(type.kind, name, 'metadata.name', `Invalid value: "${name}": may not be '.' or '..' and may not contain '/' or '%'`, type.group);
   } else if (!dnsSubdomain.test(name) || name.length > 253) {
-    throw invalid(type.kind, name, 'metadata.name', `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`, type.group);
+    throw invalid(
+      type.kind,
+      name,
+      'metadata.name',
+      `Invalid value: "${name}": a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.'`,
+      type.group,
+    );
   }
   requireNamespace(shard, cluster, type, namespace);
   const gr = grOf(type);
@@ -125,7 +132,13 @@ export function updateObject(shard: ShardState, cluster: string, type: ResourceT
       next.metadata.deletionGracePeriodSeconds = current.metadata.deletionGracePeriodSeconds ?? 0;
       const added = (next.metadata.finalizers ?? []).filter((f) => !(current.metadata.finalizers ?? []).includes(f));
       if (added.length > 0) {
-        throw invalid(type.kind, name, 'metadata.finalizers', `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`, type.group);
+        throw invalid(
+          type.kind,
+          name,
+          'metadata.finalizers',
+          `Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers ${JSON.stringify(added)}`,
+          type.group,
+        );
       }
     } else {
       delete next.metadata.deletionTimestamp;
@@ -160,7 +173,12 @@ export function deleteObject(shard: ShardState, cluster: string, type: ResourceT
     throw conflict(type.resource, name, type.group, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid ?? ''}`);
   }
   if (pre?.resourceVersion !== undefined && pre.resourceVersion !== current.metadata.resourceVersion) {
-    throw conflict(type.resource, name, type.group, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`);
+    throw conflict(
+      type.resource,
+      name,
+      type.group,
+      `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion ?? ''}`,
+    );
   }
   if (options.dryRun === true) return current;
   if (type.group === '' && type.resource === 'namespaces') return terminateNamespace(shard, cluster, current);

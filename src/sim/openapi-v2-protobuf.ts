@@ -45,7 +45,9 @@ const any = (value: unknown) => stringField(2, JSON.stringify(value));
 const namedAny = (name: string, value: unknown) => Buffer.concat([stringField(1, name), bytesField(2, any(value))]);
 
 function vendorExtensions(field: number, node: JsonObject): Buffer[] {
-  return Object.entries(node).filter(([key]) => key.startsWith('x-')).map(([key, value]) => bytesField(field, namedAny(key, value)));
+  return Object.entries(node)
+    .filter(([key]) => key.startsWith('x-'))
+    .map(([key, value]) => bytesField(field, namedAny(key, value)));
 }
 
 function schema(node: JsonObject): Buffer {
@@ -67,12 +69,22 @@ function schema(node: JsonObject): Buffer {
 
 /** Properties and Definitions alike: repeated NamedSchema{name, value} as field 1. */
 function namedSchemas(map: JsonObject): Buffer {
-  return Buffer.concat(Object.entries(map).filter(([, value]) => isObject(value)).map(([name, value]) => bytesField(1, Buffer.concat([stringField(1, name), bytesField(2, schema(value as JsonObject))]))));
+  return Buffer.concat(
+    Object.entries(map)
+      .filter(([, value]) => isObject(value))
+      .map(([name, value]) => bytesField(1, Buffer.concat([stringField(1, name), bytesField(2, schema(value as JsonObject))]))),
+  );
 }
 
 function queryParameter(node: JsonObject): Buffer {
   // ParametersItem.parameter → Parameter.non_body_parameter → NonBodyParameter.query_parameter_sub_schema
-  const sub = Buffer.concat([stringField(2, node['in']), stringField(3, node['description']), stringField(4, node['name']), stringField(6, node['type']), boolField(20, node['uniqueItems'])]);
+  const sub = Buffer.concat([
+    stringField(2, node['in']),
+    stringField(3, node['description']),
+    stringField(4, node['name']),
+    stringField(6, node['type']),
+    boolField(20, node['uniqueItems']),
+  ]);
   return bytesField(1, bytesField(2, bytesField(3, sub)));
 }
 
@@ -81,11 +93,13 @@ function operation(node: JsonObject): Buffer {
   for (const type of Array.isArray(node['consumes']) ? node['consumes'] : []) parts.push(stringField(7, type));
   for (const parameter of Array.isArray(node['parameters']) ? node['parameters'] : []) if (isObject(parameter)) parts.push(bytesField(8, queryParameter(parameter)));
   if (isObject(node['responses'])) {
-    const codes = Object.entries(node['responses']).filter(([, r]) => isObject(r)).map(([code, r]) => {
-      const response = r as JsonObject;
-      const body = Buffer.concat([stringField(1, response['description']), ...(isObject(response['schema']) ? [bytesField(2, bytesField(1, schema(response['schema'])))] : [])]);
-      return bytesField(1, Buffer.concat([stringField(1, code), bytesField(2, bytesField(1, body))]));
-    });
+    const codes = Object.entries(node['responses'])
+      .filter(([, r]) => isObject(r))
+      .map(([code, r]) => {
+        const response = r as JsonObject;
+        const body = Buffer.concat([stringField(1, response['description']), ...(isObject(response['schema']) ? [bytesField(2, bytesField(1, schema(response['schema'])))] : [])]);
+        return bytesField(1, Buffer.concat([stringField(1, code), bytesField(2, bytesField(1, body))]));
+      });
     parts.push(bytesField(9, Buffer.concat(codes)));
   }
   parts.push(...vendorExtensions(13, node));
@@ -95,14 +109,18 @@ function operation(node: JsonObject): Buffer {
 const pathItemFields: Record<string, number> = { get: 2, put: 3, post: 4, delete: 5, options: 6, head: 7, patch: 8 };
 
 function pathItem(node: JsonObject): Buffer {
-  return Buffer.concat(Object.entries(node).flatMap(([method, op]) => (pathItemFields[method] !== undefined && isObject(op) ? [bytesField(pathItemFields[method], operation(op))] : [])));
+  return Buffer.concat(
+    Object.entries(node).flatMap(([method, op]) => (pathItemFields[method] !== undefined && isObject(op) ? [bytesField(pathItemFields[method], operation(op))] : [])),
+  );
 }
 
 /** Encodes a v2 (swagger 2.0) JSON document as gnostic's openapi_v2.Document. */
 export function encodeOpenapiV2(doc: JsonObject): Buffer {
   const info = isObject(doc['info']) ? doc['info'] : {};
   const paths = isObject(doc['paths']) ? doc['paths'] : {};
-  const encodedPaths = Object.entries(paths).filter(([, item]) => isObject(item)).map(([path, item]) => bytesField(2, Buffer.concat([stringField(1, path), bytesField(2, pathItem(item as JsonObject))])));
+  const encodedPaths = Object.entries(paths)
+    .filter(([, item]) => isObject(item))
+    .map(([path, item]) => bytesField(2, Buffer.concat([stringField(1, path), bytesField(2, pathItem(item as JsonObject))])));
   return Buffer.concat([
     stringField(1, doc['swagger']),
     bytesField(2, Buffer.concat([stringField(1, info['title']), stringField(2, info['version'])])),

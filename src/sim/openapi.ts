@@ -14,7 +14,11 @@ function gvPath(t: ResourceType): string {
 export function openapiV3Index(types: ResourceType[], prefix: string): Record<string, unknown> {
   const paths: Record<string, unknown> = {};
   for (const path of new Set(types.map(gvPath))) {
-    const hash = createHash('sha512').update(JSON.stringify(openapiV3Document(types, path))).digest('hex').slice(0, 128).toUpperCase();
+    const hash = createHash('sha512')
+      .update(JSON.stringify(openapiV3Document(types, path)))
+      .digest('hex')
+      .slice(0, 128)
+      .toUpperCase();
     paths[path] = { serverRelativeURL: `${prefix}/openapi/v3/${path}?hash=${hash}` };
   }
   return { paths };
@@ -28,12 +32,24 @@ function operations(t: ResourceType, schemaRef: (name: string) => string, v2: bo
   const body = found === undefined ? { type: 'object' } : { $ref: schemaRef(found.name) };
   const ok = v2 ? { description: 'OK', schema: body } : { description: 'OK', content: { 'application/json': { schema: body } } };
   // Strategic merge patch is for kinds with Go types only; kubectl computes one only when the operation lists it.
-  const patchTypes = ['application/apply-patch+yaml', 'application/json-patch+json', 'application/merge-patch+json', ...(t.schema === undefined && t.boundFrom === undefined ? ['application/strategic-merge-patch+json'] : [])];
+  const patchTypes = [
+    'application/apply-patch+yaml',
+    'application/json-patch+json',
+    'application/merge-patch+json',
+    ...(t.schema === undefined && t.boundFrom === undefined ? ['application/strategic-merge-patch+json'] : []),
+  ];
   const patchBody = v2 ? { consumes: patchTypes } : { requestBody: { content: Object.fromEntries(patchTypes.map((type) => [type, { schema: { type: 'object' } }])) } };
   const parameter = (name: string) => (v2 ? { name, in: 'query', type: 'string', uniqueItems: true } : { name, in: 'query', schema: { type: 'string', uniqueItems: true } });
   return {
     get: { operationId: `read${t.kind}`, 'x-kubernetes-action': 'get', 'x-kubernetes-group-version-kind': gvk, responses: { '200': ok } },
-    patch: { operationId: `patch${t.kind}`, 'x-kubernetes-action': 'patch', 'x-kubernetes-group-version-kind': gvk, ...patchBody, parameters: patchParameters.map(parameter), responses: { '200': ok } },
+    patch: {
+      operationId: `patch${t.kind}`,
+      'x-kubernetes-action': 'patch',
+      'x-kubernetes-group-version-kind': gvk,
+      ...patchBody,
+      parameters: patchParameters.map(parameter),
+      responses: { '200': ok },
+    },
   };
 }
 

@@ -42,8 +42,15 @@ export function jsonPatch(document: Json, operations: unknown): Json {
     const parentOf = (path: string): { parent: Json; key: string } => {
       const tokens = path.split('/').slice(1).map(unescapePointer);
       const key = tokens.pop() ?? '';
-      const parent = read('/' + tokens.map((t) => t.replace(/~/g, '~0').replace(/\//g, '~1')).join('/').replace(/^\/$/, ''));
-      if (parent === undefined || (typeof parent !== 'object') || parent === null) throw invalidPatch(`the server rejected our request due to an error in our request: doc is missing path: "${path}"`);
+      const parent = read(
+        '/' +
+          tokens
+            .map((t) => t.replace(/~/g, '~0').replace(/\//g, '~1'))
+            .join('/')
+            .replace(/^\/$/, ''),
+      );
+      if (parent === undefined || typeof parent !== 'object' || parent === null)
+        throw invalidPatch(`the server rejected our request due to an error in our request: doc is missing path: "${path}"`);
       return { parent, key };
     };
     const remove = (path: string): Json | undefined => {
@@ -75,7 +82,8 @@ export function jsonPatch(document: Json, operations: unknown): Json {
         remove(path);
         break;
       case 'replace':
-        if (read(path) === undefined) throw invalidPatch(`the server rejected our request due to an error in our request: replace operation does not apply: doc is missing key: ${path}: missing value`);
+        if (read(path) === undefined)
+          throw invalidPatch(`the server rejected our request due to an error in our request: replace operation does not apply: doc is missing key: ${path}: missing value`);
         remove(path);
         add(path, structuredClone(op.value ?? null));
         break;
@@ -88,7 +96,8 @@ export function jsonPatch(document: Json, operations: unknown): Json {
         add(path, structuredClone(read(op.from ?? '') ?? null));
         break;
       case 'test':
-        if (JSON.stringify(read(path)) !== JSON.stringify(op.value)) throw invalidPatch(`the server rejected our request due to an error in our request: testing value ${path} failed: test failed`);
+        if (JSON.stringify(read(path)) !== JSON.stringify(op.value))
+          throw invalidPatch(`the server rejected our request due to an error in our request: testing value ${path} failed: test failed`);
         break;
       default:
         throw new SimError(400, 'BadRequest', `unexpected json patch operation "${String(op.op)}"`);

@@ -10,7 +10,7 @@ interface PermissionClaim {
 }
 
 export function claimedTypes(shard: ShardState, exported: KubeObject): ResourceType[] {
-  const claims = ((exported['spec'] as { permissionClaims?: PermissionClaim[] } | undefined)?.permissionClaims ?? []);
+  const claims = (exported['spec'] as { permissionClaims?: PermissionClaim[] } | undefined)?.permissionClaims ?? [];
   const all = shard.typesFor('*').filter((t) => t.boundFrom === undefined);
   return claims.flatMap((c) => all.filter((t) => t.group === (c.group ?? '') && t.resource === c.resource));
 }

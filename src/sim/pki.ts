@@ -55,8 +55,21 @@ export async function createCertificateAuthority(commonName: string, { days = 36
     const cert = join(dir, 'ca.crt');
     await generateKey(key);
     await openssl([
-      'req', '-x509', '-new', '-key', key, '-out', cert, '-days', String(days), '-subj', subject(commonName),
-      '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign',
+      'req',
+      '-x509',
+      '-new',
+      '-key',
+      key,
+      '-out',
+      cert,
+      '-days',
+      String(days),
+      '-subj',
+      subject(commonName),
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
     ]);
     return { certPem: await readFile(cert, 'utf8'), keyPem: await readFile(key, 'utf8') };
   });
@@ -87,8 +100,22 @@ async function issue(ca: KeyPair, options: IssueOptions): Promise<KeyPair> {
     ];
     await writeFile(files.ext, ext.join('\n') + '\n');
     await openssl([
-      'x509', '-req', '-in', files.csr, '-CA', files.caCert, '-CAkey', files.caKey, '-CAcreateserial',
-      '-out', files.cert, '-days', String(options.days ?? 365), '-extfile', files.ext, '-sha256',
+      'x509',
+      '-req',
+      '-in',
+      files.csr,
+      '-CA',
+      files.caCert,
+      '-CAkey',
+      files.caKey,
+      '-CAcreateserial',
+      '-out',
+      files.cert,
+      '-days',
+      String(options.days ?? 365),
+      '-extfile',
+      files.ext,
+      '-sha256',
     ]);
     return { certPem: await readFile(files.cert, 'utf8'), keyPem: await readFile(files.key, 'utf8') };
   });

@@ -16,14 +16,25 @@ type Schema = Record<number, Field>;
 
 const time: Field = { name: '', type: 'time' };
 const ownerReference: Schema = {
-  1: { name: 'kind', type: 'string' }, 3: { name: 'name', type: 'string' }, 4: { name: 'uid', type: 'string' },
-  5: { name: 'apiVersion', type: 'string' }, 6: { name: 'controller', type: 'bool' }, 7: { name: 'blockOwnerDeletion', type: 'bool' },
+  1: { name: 'kind', type: 'string' },
+  3: { name: 'name', type: 'string' },
+  4: { name: 'uid', type: 'string' },
+  5: { name: 'apiVersion', type: 'string' },
+  6: { name: 'controller', type: 'bool' },
+  7: { name: 'blockOwnerDeletion', type: 'bool' },
 };
 const objectMeta: Schema = {
-  1: { name: 'name', type: 'string' }, 2: { name: 'generateName', type: 'string' }, 3: { name: 'namespace', type: 'string' },
-  5: { name: 'uid', type: 'string' }, 6: { name: 'resourceVersion', type: 'string' }, 7: { name: 'generation', type: 'int' },
-  8: { ...time, name: 'creationTimestamp' }, 9: { ...time, name: 'deletionTimestamp' }, 10: { name: 'deletionGracePeriodSeconds', type: 'int' },
-  11: { name: 'labels', type: 'map', value: 'string' }, 12: { name: 'annotations', type: 'map', value: 'string' },
+  1: { name: 'name', type: 'string' },
+  2: { name: 'generateName', type: 'string' },
+  3: { name: 'namespace', type: 'string' },
+  5: { name: 'uid', type: 'string' },
+  6: { name: 'resourceVersion', type: 'string' },
+  7: { name: 'generation', type: 'int' },
+  8: { ...time, name: 'creationTimestamp' },
+  9: { ...time, name: 'deletionTimestamp' },
+  10: { name: 'deletionGracePeriodSeconds', type: 'int' },
+  11: { name: 'labels', type: 'map', value: 'string' },
+  12: { name: 'annotations', type: 'map', value: 'string' },
   13: { name: 'ownerReferences', type: 'message', repeated: true, message: ownerReference },
   14: { name: 'finalizers', type: 'string', repeated: true },
 };
@@ -31,62 +42,103 @@ const metadata: Field = { name: 'metadata', type: 'message', message: objectMeta
 const localRef: Schema = { 1: { name: 'name', type: 'string' } };
 const objectRef: Schema = { 1: { name: 'kind', type: 'string' }, 2: { name: 'namespace', type: 'string' }, 3: { name: 'name', type: 'string' } };
 const resourceAttributes: Schema = {
-  1: { name: 'namespace', type: 'string' }, 2: { name: 'verb', type: 'string' }, 3: { name: 'group', type: 'string' },
-  4: { name: 'version', type: 'string' }, 5: { name: 'resource', type: 'string' }, 6: { name: 'subresource', type: 'string' }, 7: { name: 'name', type: 'string' },
+  1: { name: 'namespace', type: 'string' },
+  2: { name: 'verb', type: 'string' },
+  3: { name: 'group', type: 'string' },
+  4: { name: 'version', type: 'string' },
+  5: { name: 'resource', type: 'string' },
+  6: { name: 'subresource', type: 'string' },
+  7: { name: 'name', type: 'string' },
 };
 
 // k8s.io/api/rbac/v1 generated.proto: what `kubectl create role|clusterrole|rolebinding|clusterrolebinding` sends.
 const policyRule: Schema = {
-  1: { name: 'verbs', type: 'string', repeated: true }, 2: { name: 'apiGroups', type: 'string', repeated: true },
-  3: { name: 'resources', type: 'string', repeated: true }, 4: { name: 'resourceNames', type: 'string', repeated: true },
+  1: { name: 'verbs', type: 'string', repeated: true },
+  2: { name: 'apiGroups', type: 'string', repeated: true },
+  3: { name: 'resources', type: 'string', repeated: true },
+  4: { name: 'resourceNames', type: 'string', repeated: true },
   5: { name: 'nonResourceURLs', type: 'string', repeated: true },
 };
 const labelSelector: Schema = {
   1: { name: 'matchLabels', type: 'map', value: 'string' },
-  2: { name: 'matchExpressions', type: 'message', repeated: true, message: { 1: { name: 'key', type: 'string' }, 2: { name: 'operator', type: 'string' }, 3: { name: 'values', type: 'string', repeated: true } } },
+  2: {
+    name: 'matchExpressions',
+    type: 'message',
+    repeated: true,
+    message: { 1: { name: 'key', type: 'string' }, 2: { name: 'operator', type: 'string' }, 3: { name: 'values', type: 'string', repeated: true } },
+  },
 };
 const rules: Field = { name: 'rules', type: 'message', repeated: true, message: policyRule };
 const binding: Schema = {
   1: metadata,
-  2: { name: 'subjects', type: 'message', repeated: true, message: { 1: { name: 'kind', type: 'string' }, 2: { name: 'apiGroup', type: 'string' }, 3: { name: 'name', type: 'string' }, 4: { name: 'namespace', type: 'string' } } },
+  2: {
+    name: 'subjects',
+    type: 'message',
+    repeated: true,
+    message: { 1: { name: 'kind', type: 'string' }, 2: { name: 'apiGroup', type: 'string' }, 3: { name: 'name', type: 'string' }, 4: { name: 'namespace', type: 'string' } },
+  },
   3: { name: 'roleRef', type: 'message', message: { 1: { name: 'apiGroup', type: 'string' }, 2: { name: 'kind', type: 'string' }, 3: { name: 'name', type: 'string' } } },
 };
 
 const kinds: Record<string, Schema> = {
   Role: { 1: metadata, 2: rules },
-  ClusterRole: { 1: metadata, 2: rules, 3: { name: 'aggregationRule', type: 'message', message: { 1: { name: 'clusterRoleSelectors', type: 'message', repeated: true, message: labelSelector } } } },
+  ClusterRole: {
+    1: metadata,
+    2: rules,
+    3: { name: 'aggregationRule', type: 'message', message: { 1: { name: 'clusterRoleSelectors', type: 'message', repeated: true, message: labelSelector } } },
+  },
   RoleBinding: binding,
   ClusterRoleBinding: binding,
   SelfSubjectRulesReview: { 1: metadata, 2: { name: 'spec', type: 'message', message: { 1: { name: 'namespace', type: 'string' } } } },
   Namespace: { 1: metadata, 2: { name: 'spec', type: 'message', message: { 1: { name: 'finalizers', type: 'string', repeated: true } } } },
   ConfigMap: { 1: metadata, 2: { name: 'data', type: 'map', value: 'string' }, 3: { name: 'binaryData', type: 'map', value: 'bytes' }, 4: { name: 'immutable', type: 'bool' } },
   Secret: {
-    1: metadata, 2: { name: 'data', type: 'map', value: 'bytes' }, 3: { name: 'type', type: 'string' },
-    4: { name: 'stringData', type: 'map', value: 'string' }, 5: { name: 'immutable', type: 'bool' },
+    1: metadata,
+    2: { name: 'data', type: 'map', value: 'bytes' },
+    3: { name: 'type', type: 'string' },
+    4: { name: 'stringData', type: 'map', value: 'string' },
+    5: { name: 'immutable', type: 'bool' },
   },
   ServiceAccount: {
-    1: metadata, 2: { name: 'secrets', type: 'message', repeated: true, message: objectRef },
-    3: { name: 'imagePullSecrets', type: 'message', repeated: true, message: localRef }, 4: { name: 'automountServiceAccountToken', type: 'bool' },
+    1: metadata,
+    2: { name: 'secrets', type: 'message', repeated: true, message: objectRef },
+    3: { name: 'imagePullSecrets', type: 'message', repeated: true, message: localRef },
+    4: { name: 'automountServiceAccountToken', type: 'bool' },
   },
   SelfSubjectReview: { 1: metadata },
   // `kubectl create token`
   TokenRequest: {
     1: metadata,
     2: {
-      name: 'spec', type: 'message', message: {
-        1: { name: 'audiences', type: 'string', repeated: true }, 4: { name: 'expirationSeconds', type: 'int' },
-        3: { name: 'boundObjectRef', type: 'message', message: { 1: { name: 'kind', type: 'string' }, 2: { name: 'apiVersion', type: 'string' }, 3: { name: 'name', type: 'string' }, 4: { name: 'uid', type: 'string' } } },
+      name: 'spec',
+      type: 'message',
+      message: {
+        1: { name: 'audiences', type: 'string', repeated: true },
+        4: { name: 'expirationSeconds', type: 'int' },
+        3: {
+          name: 'boundObjectRef',
+          type: 'message',
+          message: { 1: { name: 'kind', type: 'string' }, 2: { name: 'apiVersion', type: 'string' }, 3: { name: 'name', type: 'string' }, 4: { name: 'uid', type: 'string' } },
+        },
       },
     },
   },
   SelfSubjectAccessReview: {
     1: metadata,
-    2: { name: 'spec', type: 'message', message: { 1: { name: 'resourceAttributes', type: 'message', message: resourceAttributes }, 2: { name: 'nonResourceAttributes', type: 'message', message: { 1: { name: 'path', type: 'string' }, 2: { name: 'verb', type: 'string' } } } } },
+    2: {
+      name: 'spec',
+      type: 'message',
+      message: {
+        1: { name: 'resourceAttributes', type: 'message', message: resourceAttributes },
+        2: { name: 'nonResourceAttributes', type: 'message', message: { 1: { name: 'path', type: 'string' }, 2: { name: 'verb', type: 'string' } } },
+      },
+    },
   },
   DeleteOptions: {
     1: { name: 'gracePeriodSeconds', type: 'int' },
     2: { name: 'preconditions', type: 'message', message: { 1: { name: 'uid', type: 'string' }, 2: { name: 'resourceVersion', type: 'string' } } },
-    4: { name: 'propagationPolicy', type: 'string' }, 5: { name: 'dryRun', type: 'string', repeated: true },
+    4: { name: 'propagationPolicy', type: 'string' },
+    5: { name: 'dryRun', type: 'string', repeated: true },
   },
 };
 

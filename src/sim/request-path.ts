@@ -43,7 +43,10 @@ function decodeSegment(segment: string): string {
 }
 
 export function parseTarget(pathname: string, mode: 'kcp' | 'kubernetes'): Target | undefined {
-  const segments = pathname.split('/').filter((s) => s !== '').map(decodeSegment);
+  const segments = pathname
+    .split('/')
+    .filter((s) => s !== '')
+    .map(decodeSegment);
   const root: Scope = { cluster: 'root', prefix: '' };
   if (mode === 'kubernetes') return parseApiPath(segments, root) ?? plain(root, segments);
 

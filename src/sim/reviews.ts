@@ -14,19 +14,35 @@ interface ReviewSpec {
   namespace?: string;
 }
 
-const everything: PolicyRule[] = [{ verbs: ['*'], apiGroups: ['*'], resources: ['*'] }, { verbs: ['*'], nonResourceURLs: ['*'] }];
+const everything: PolicyRule[] = [
+  { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
+  { verbs: ['*'], nonResourceURLs: ['*'] },
+];
 
 function accessAttributes(spec: ReviewSpec): Attributes {
   const nr = spec.nonResourceAttributes;
   if (nr !== undefined) return { kind: 'nonResource', verb: nr.verb ?? '', path: nr.path ?? '' };
   const ra = spec.resourceAttributes ?? {};
-  return { kind: 'resource', verb: ra.verb ?? '', apiGroup: ra.group ?? '', resource: ra.resource ?? '', subresource: ra.subresource ?? '', namespace: ra.namespace ?? '', name: ra.name ?? '' };
+  return {
+    kind: 'resource',
+    verb: ra.verb ?? '',
+    apiGroup: ra.group ?? '',
+    resource: ra.resource ?? '',
+    subresource: ra.subresource ?? '',
+    namespace: ra.namespace ?? '',
+    name: ra.name ?? '',
+  };
 }
 
 function rulesStatus(rules: PolicyRule[]): Record<string, unknown> {
-  const resourceRules = rules.filter((r) => r.nonResourceURLs === undefined).map((r) => ({
-    verbs: r.verbs, apiGroups: r.apiGroups ?? [], resources: r.resources ?? [], ...(r.resourceNames !== undefined ? { resourceNames: r.resourceNames } : {}),
-  }));
+  const resourceRules = rules
+    .filter((r) => r.nonResourceURLs === undefined)
+    .map((r) => ({
+      verbs: r.verbs,
+      apiGroups: r.apiGroups ?? [],
+      resources: r.resources ?? [],
+      ...(r.resourceNames !== undefined ? { resourceNames: r.resourceNames } : {}),
+    }));
   const nonResourceRules = rules.filter((r) => r.nonResourceURLs !== undefined).map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs }));
   return { resourceRules, nonResourceRules, incomplete: false };
 }
@@ -43,9 +59,17 @@ export function answerReview(shard: ShardState, cluster: string, type: ResourceT
   }
   if (type.resource === 'selfsubjectrulesreviews') {
     const privileged = identity.groups.includes('system:masters');
-    return { ...base, spec: body['spec'], status: rulesStatus(!rbac || privileged ? everything : new ClusterPolicy(shard.store, cluster).rulesFor(identity, spec.namespace ?? '')) };
+    return {
+      ...base,
+      spec: body['spec'],
+      status: rulesStatus(!rbac || privileged ? everything : new ClusterPolicy(shard.store, cluster).rulesFor(identity, spec.namespace ?? '')),
+    };
   }
   if (!rbac) return { ...base, spec: body['spec'], status: { allowed: true, reason: 'authorization mode AlwaysAllow' } };
   const decision = decide(shard.store, cluster, identity, accessAttributes(spec));
-  return { ...base, spec: body['spec'], status: decision.allowed ? { allowed: true, reason: decision.reason } : { allowed: false, ...(decision.reason !== '' ? { reason: decision.reason } : {}) } };
+  return {
+    ...base,
+    spec: body['spec'],
+    status: decision.allowed ? { allowed: true, reason: decision.reason } : { allowed: false, ...(decision.reason !== '' ? { reason: decision.reason } : {}) },
+  };
 }

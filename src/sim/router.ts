@@ -34,8 +34,15 @@ export interface ResolvedScope {
 export type ViewResolver = (scope: Scope, identity: Identity) => ResolvedScope;
 
 export const version = {
-  major: '1', minor: '32', gitVersion: 'v1.32.3+kcp-edge-sim', gitCommit: '0000000000000000000000000000000000000000',
-  gitTreeState: 'clean', buildDate: '2026-11-01T00:00:00Z', goVersion: 'go1.23.6', compiler: 'gc', platform: 'linux/amd64',
+  major: '1',
+  minor: '32',
+  gitVersion: 'v1.32.3+kcp-edge-sim',
+  gitCommit: '0000000000000000000000000000000000000000',
+  gitTreeState: 'clean',
+  buildDate: '2026-11-01T00:00:00Z',
+  goVersion: 'go1.23.6',
+  compiler: 'gc',
+  platform: 'linux/amd64',
 };
 
 const identityPresent = (_cluster: string, object: KubeObject) => object;
@@ -139,10 +146,13 @@ export async function route(shard: ShardState, auth: AuthConfig, views: ViewReso
       }
       const host = req.headers.host ?? '';
       const doc =
-        target.level === 'api' ? apiVersions(host)
-        : target.level === 'apis' ? apiGroupList(scope.types)
-        : target.level === 'group' ? apiGroup(scope.types, target.group)
-        : apiResourceList(scope.types, target.group, target.version);
+        target.level === 'api'
+          ? apiVersions(host)
+          : target.level === 'apis'
+            ? apiGroupList(scope.types)
+            : target.level === 'group'
+              ? apiGroup(scope.types, target.group)
+              : apiResourceList(scope.types, target.group, target.version);
       if (doc === undefined) throw pathNotFound();
       return sendJSON(res, 200, doc);
     }
@@ -152,11 +162,27 @@ export async function route(shard: ShardState, auth: AuthConfig, views: ViewReso
     if (target.subresource !== '' && !(type.subresources ?? []).includes(target.subresource as 'status')) throw pathNotFound();
     const verb = resourceVerb(req.method ?? 'GET', target.name !== '', target.watchPath || queryBool(url.searchParams, 'watch'));
     authorizeIn(shard, target.scope, scope, identity, {
-      kind: 'resource', verb, apiGroup: target.group, resource: target.resource, subresource: target.subresource, namespace: target.namespace, name: target.name,
+      kind: 'resource',
+      verb,
+      apiGroup: target.group,
+      resource: target.resource,
+      subresource: target.subresource,
+      namespace: target.namespace,
+      name: target.name,
     });
     const r: ResourceRequest = {
-      shard, identity, req, res, query: url.searchParams, type, cluster: scope.cluster,
-      namespace: target.namespace, name: target.name, subresource: target.subresource, visible: scope.visible, present: scope.present,
+      shard,
+      identity,
+      req,
+      res,
+      query: url.searchParams,
+      type,
+      cluster: scope.cluster,
+      namespace: target.namespace,
+      name: target.name,
+      subresource: target.subresource,
+      visible: scope.visible,
+      present: scope.present,
     };
     if (['exec', 'attach', 'portforward'].includes(target.subresource)) throw new SimError(400, 'BadRequest', 'Upgrade request required');
     if (target.subresource === 'log') return servePodLog({ shard, cluster: scope.cluster, namespace: target.namespace, name: target.name, query: url.searchParams, req, res });

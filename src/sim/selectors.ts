@@ -26,7 +26,10 @@ function splitTerms(selector: string): string[] {
 function parseRequirement(term: string, kind: string): Requirement {
   const set = /^([^\s!=<>()]+)\s+(in|notin)\s+\(([^)]*)\)$/.exec(term);
   if (set !== null) {
-    const values = (set[3] ?? '').split(',').map((v) => v.trim()).filter((v) => v !== '');
+    const values = (set[3] ?? '')
+      .split(',')
+      .map((v) => v.trim())
+      .filter((v) => v !== '');
     return { key: set[1] ?? '', op: set[2] === 'in' ? 'in' : 'notin', values };
   }
   const cmp = /^([^\s!=]+)\s*(==|=|!=)\s*([^\s,]*)$/.exec(term);

@@ -11,11 +11,18 @@ export const shardGR = 'shards.core.kcp.io';
 /** Creates the Shard object once; what an operator changed on it later (labels, annotations) stays. */
 export function publishShard(state: ShardState, shard: PeerShard): void {
   if (!state.kcp || state.store.get('root', shardGR, '', shard.name) !== undefined) return;
-  createObject(state, 'root', state.builtinType('core.kcp.io', 'shards'), {
-    apiVersion: 'core.kcp.io/v1alpha1', kind: 'Shard',
-    metadata: { name: shard.name, labels: { ...(shard.labels ?? { name: shard.name }) } },
-    spec: { baseURL: shard.url, externalURL: shard.url, virtualWorkspaceURL: shard.url },
-  }, '');
+  createObject(
+    state,
+    'root',
+    state.builtinType('core.kcp.io', 'shards'),
+    {
+      apiVersion: 'core.kcp.io/v1alpha1',
+      kind: 'Shard',
+      metadata: { name: shard.name, labels: { ...(shard.labels ?? { name: shard.name }) } },
+      spec: { baseURL: shard.url, externalURL: shard.url, virtualWorkspaceURL: shard.url },
+    },
+    '',
+  );
 }
 
 export interface ShardObject {
@@ -52,11 +59,16 @@ export function selectorMatches(labels: Record<string, string>, selector: LabelS
   return (selector?.matchExpressions ?? []).every(({ key, operator, values = [] }) => {
     const has = Object.hasOwn(labels, key);
     switch (operator) {
-      case 'In': return has && values.includes(labels[key]!);
-      case 'NotIn': return !has || !values.includes(labels[key]!);
-      case 'Exists': return has;
-      case 'DoesNotExist': return !has;
-      default: return false;
+      case 'In':
+        return has && values.includes(labels[key]!);
+      case 'NotIn':
+        return !has || !values.includes(labels[key]!);
+      case 'Exists':
+        return has;
+      case 'DoesNotExist':
+        return !has;
+      default:
+        return false;
     }
   });
 }

@@ -8,7 +8,8 @@ import { shardGR } from './shard-objects.ts';
 import type { ShardState } from './shard-state.ts';
 import type { KubeObject } from './types.ts';
 
-const same = (a: Record<string, string> | undefined, b: Record<string, string> | undefined) => JSON.stringify(Object.entries(a ?? {}).sort()) === JSON.stringify(Object.entries(b ?? {}).sort());
+const same = (a: Record<string, string> | undefined, b: Record<string, string> | undefined) =>
+  JSON.stringify(Object.entries(a ?? {}).sort()) === JSON.stringify(Object.entries(b ?? {}).sort());
 
 /** Merge-patch values that make `from` into `to` (null removes a key). */
 function diff(from: Record<string, string> | undefined, to: Record<string, string> | undefined): Record<string, string | null> {
@@ -38,7 +39,10 @@ export const shardReplicationPlugin: ShardPlugin = {
     return shard.store.hub.follow((event) => {
       if (event.gr !== shardGR || event.cluster !== 'root' || event.type !== 'MODIFIED') return;
       for (const peer of shard.settings.peers()) {
-        void services.peerClient(peer.url).then((client) => carry(client, event.object)).catch(() => undefined);
+        void services
+          .peerClient(peer.url)
+          .then((client) => carry(client, event.object))
+          .catch(() => undefined);
       }
     });
   },

@@ -111,18 +111,23 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
 
   /** The serving half of the shard: what a process restart ends and starts again. */
   async function listen(port: number): Promise<{ server: Server; sockets: Set<Socket>; port: number }> {
-    const server = createServer({
-      cert: servingCert.certPem, key: servingCert.keyPem,
-      ca: [ca.certPem, ...(options.requestHeaderCA !== undefined ? [options.requestHeaderCA] : [])],
-      requestCert: true, rejectUnauthorized: false,
-    }, (req, res) => {
-      const log = options.log;
-      if (log !== undefined) {
-        const started = Date.now();
-        res.on('finish', () => log(`${req.method ?? ''} ${req.url ?? ''} ${res.statusCode} ${Date.now() - started}ms`));
-      }
-      void route(state, auth, views, req, res);
-    });
+    const server = createServer(
+      {
+        cert: servingCert.certPem,
+        key: servingCert.keyPem,
+        ca: [ca.certPem, ...(options.requestHeaderCA !== undefined ? [options.requestHeaderCA] : [])],
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
+      (req, res) => {
+        const log = options.log;
+        if (log !== undefined) {
+          const started = Date.now();
+          res.on('finish', () => log(`${req.method ?? ''} ${req.url ?? ''} ${res.statusCode} ${Date.now() - started}ms`));
+        }
+        void route(state, auth, views, req, res);
+      },
+    );
     // Watches and exec sessions are long-lived by design: no idle timeouts.
     server.requestTimeout = 0;
     server.headersTimeout = 60_000;
@@ -238,7 +243,11 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
 
   async function shutdown(): Promise<void> {
     for (const client of clients) client.close();
-    for (const client of peerClients.values()) void client.then((c) => c.close(), () => undefined);
+    for (const client of peerClients.values())
+      void client.then(
+        (c) => c.close(),
+        () => undefined,
+      );
     await stopServing();
   }
 }
@@ -249,11 +258,19 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
  * in `default` stands for those writes.
  */
 function recordStart(state: ShardState, count: number): void {
-  createObject(state, 'root', state.builtinType('', 'events'), {
-    metadata: { name: `${state.settings.name}.restart-${count}` },
-    involvedObject: { kind: 'Namespace', name: 'default' },
-    reason: 'Starting', message: `${state.settings.name} restarted (${count})`, type: 'Normal',
-  }, 'default');
+  createObject(
+    state,
+    'root',
+    state.builtinType('', 'events'),
+    {
+      metadata: { name: `${state.settings.name}.restart-${count}` },
+      involvedObject: { kind: 'Namespace', name: 'default' },
+      reason: 'Starting',
+      message: `${state.settings.name} restarted (${count})`,
+      type: 'Normal',
+    },
+    'default',
+  );
 }
 
 /** Makes every shard a peer of every other: the dev stack's shards all know each other. */
@@ -264,9 +281,11 @@ export function connectShards(...shards: SimShard[]): void {
 function seed(state: ShardState): void {
   if (state.kcp) {
     state.store.put('root', logicalClusterGR, {
-      apiVersion: 'core.kcp.io/v1alpha1', kind: 'LogicalCluster',
+      apiVersion: 'core.kcp.io/v1alpha1',
+      kind: 'LogicalCluster',
       metadata: { name: 'cluster', uid: crypto.randomUUID(), creationTimestamp: now(), annotations: { [pathAnnotation]: 'root', 'kcp.io/cluster': 'root' } },
-      spec: {}, status: { phase: 'Ready', URL: `${state.url}/clusters/root` },
+      spec: {},
+      status: { phase: 'Ready', URL: `${state.url}/clusters/root` },
     });
     createObject(state, 'root', state.builtinType('', 'namespaces'), { metadata: { name: 'default' } }, '');
     createObject(state, 'root', state.builtinType('', 'serviceaccounts'), { metadata: { name: 'default' } }, 'default');

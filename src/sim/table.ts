@@ -44,7 +44,12 @@ function columnsOf(type: ResourceType): PrinterColumn[] {
   return [
     { name: 'Name', type: 'string', format: 'name', description: 'Name must be unique within a namespace.', value: '.metadata.name' },
     ...(type.columns ?? []),
-    { name: 'Age', type: 'string', description: 'CreationTimestamp is a timestamp representing the server time when this object was created.', value: (o) => humanAge(o.metadata.creationTimestamp) },
+    {
+      name: 'Age',
+      type: 'string',
+      description: 'CreationTimestamp is a timestamp representing the server time when this object was created.',
+      value: (o) => humanAge(o.metadata.creationTimestamp),
+    },
   ];
 }
 

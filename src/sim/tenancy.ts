@@ -102,14 +102,17 @@ export const tenancyPlugin: ShardPlugin = {
           if (phase === 'Scheduling' && waiting) return 'retry';
           writeStatus(parent, ws, {
             phase: 'Scheduling',
-            conditions: [{ type: 'WorkspaceScheduled', status: 'False', reason: 'Unschedulable', message: 'No available shards to schedule the workspace', lastTransitionTime: now() }],
+            conditions: [
+              { type: 'WorkspaceScheduled', status: 'False', reason: 'Unschedulable', message: 'No available shards to schedule the workspace', lastTransitionTime: now() },
+            ],
           });
           return 'retry';
         }
         const cluster = spec.cluster ?? newClusterName();
         const path = `${shard.clusterPath(parent) ?? parent}:${name}`;
         // Without a front door configured, the workspace is reached at the shard that holds it.
-        const external = shard.externalURL !== '' ? shard.externalURL : target === shard.settings.name ? shard.url : shard.settings.peers().find((p) => p.name === target)?.url ?? shard.url;
+        const external =
+          shard.externalURL !== '' ? shard.externalURL : target === shard.settings.name ? shard.url : (shard.settings.peers().find((p) => p.name === target)?.url ?? shard.url);
         const nextSpec: WorkspaceSpec = { type: spec.type ?? { name: 'universal', path: 'root' }, ...spec, cluster, URL: `${external}/clusters/${path}` };
         const finalizers = [...new Set([...(ws.metadata.finalizers ?? []), workspaceFinalizer])];
         const annotations = { ...ws.metadata.annotations, [shardAnnotation]: target };
@@ -122,7 +125,8 @@ export const tenancyPlugin: ShardPlugin = {
       if (targetUrl === undefined) return 'retry';
       const parentPath = shard.clusterPath(parent) ?? parent;
       const logicalCluster: KubeObject = {
-        apiVersion: 'core.kcp.io/v1alpha1', kind: 'LogicalCluster',
+        apiVersion: 'core.kcp.io/v1alpha1',
+        kind: 'LogicalCluster',
         metadata: { name: 'cluster', annotations: { [pathAnnotation]: `${parentPath}:${name}`, ...ownerOf(ws) } },
         spec: { owner: { apiVersion: 'tenancy.kcp.io/v1alpha1', resource: 'workspaces', name, cluster: parent, uid: ws.metadata.uid } },
       };
@@ -135,7 +139,13 @@ export const tenancyPlugin: ShardPlugin = {
       if ((ws['status'] as { phase?: string } | undefined)?.phase !== 'Initializing') ws = writeStatus(parent, ws, { phase: 'Initializing' });
       const lcPhase = (lc?.['status'] as { phase?: string } | undefined)?.phase;
       if (lcPhase !== 'Ready') return 'retry';
-      writeStatus(parent, ws, { phase: 'Ready', conditions: [{ type: 'WorkspaceScheduled', status: 'True', lastTransitionTime: now() }, { type: 'Ready', status: 'True', lastTransitionTime: now() }] });
+      writeStatus(parent, ws, {
+        phase: 'Ready',
+        conditions: [
+          { type: 'WorkspaceScheduled', status: 'True', lastTransitionTime: now() },
+          { type: 'Ready', status: 'True', lastTransitionTime: now() },
+        ],
+      });
       return 'done';
     }
 
@@ -152,13 +162,23 @@ export const tenancyPlugin: ShardPlugin = {
         updateObject(shard, cluster, lcType, { ...lc, status: { phase: 'Initializing', URL: `${shard.url}/clusters/${cluster}` } }, '', 'cluster', { subresource: 'status' });
         return 'retry';
       }
-      if (shard.store.get(cluster, 'namespaces', '', 'default') === undefined) createObject(shard, cluster, shard.builtinType('', 'namespaces'), { metadata: { name: 'default' } }, '');
+      if (shard.store.get(cluster, 'namespaces', '', 'default') === undefined)
+        createObject(shard, cluster, shard.builtinType('', 'namespaces'), { metadata: { name: 'default' } }, '');
       const admin = ownerBinding(lc);
       if (admin !== undefined && shard.store.get(cluster, 'clusterrolebindings.rbac.authorization.k8s.io', '', 'workspace-admin') === undefined) {
         createObject(shard, cluster, shard.builtinType('rbac.authorization.k8s.io', 'clusterrolebindings'), admin, '');
       }
       const fresh = shard.store.get(cluster, logicalClusterGR, '', 'cluster');
-      if (fresh !== undefined) updateObject(shard, cluster, lcType, { ...fresh, status: { ...(fresh['status'] as object), phase: 'Ready', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now() }] } }, '', 'cluster', { subresource: 'status' });
+      if (fresh !== undefined)
+        updateObject(
+          shard,
+          cluster,
+          lcType,
+          { ...fresh, status: { ...(fresh['status'] as object), phase: 'Ready', conditions: [{ type: 'Ready', status: 'True', lastTransitionTime: now() }] } },
+          '',
+          'cluster',
+          { subresource: 'status' },
+        );
       return 'done';
     }
 
@@ -170,7 +190,8 @@ export const tenancyPlugin: ShardPlugin = {
         clusters.enqueue(event.cluster);
         // Its workspace waits for it to turn Ready; tell it rather than leave it to its retries.
         const owner = (event.object['spec'] as { owner?: { cluster?: string; name?: string } } | undefined)?.owner;
-        if (owner?.cluster !== undefined && owner.name !== undefined && shard.store.get(owner.cluster, workspaceGR, '', owner.name) !== undefined) workspaces.enqueue(`${owner.cluster}/${owner.name}`);
+        if (owner?.cluster !== undefined && owner.name !== undefined && shard.store.get(owner.cluster, workspaceGR, '', owner.name) !== undefined)
+          workspaces.enqueue(`${owner.cluster}/${owner.name}`);
       }
       // As kcp: a shard appearing or changing its labels may make a waiting workspace schedulable.
       if (event.gr === shardGR && event.cluster === 'root') {

@@ -27,11 +27,17 @@ export async function handleTokenRequest(r: ResourceRequest): Promise<void> {
   const audiences = spec.audiences !== undefined && spec.audiences.length > 0 ? spec.audiences : [signer.issuer];
   const boundObject = spec.boundObjectRef == null ? undefined : boundObjectOf(r, spec.boundObjectRef);
   const { token, expiresAt } = await signer.mintBound({
-    cluster: r.cluster, namespace: r.namespace, name: r.name, uid: sa.metadata.uid ?? '', audiences, expirationSeconds,
+    cluster: r.cluster,
+    namespace: r.namespace,
+    name: r.name,
+    uid: sa.metadata.uid ?? '',
+    audiences,
+    expirationSeconds,
     ...(boundObject === undefined ? {} : { boundObject }),
   });
   sendJSON(r.res, 201, {
-    kind: 'TokenRequest', apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    apiVersion: 'authentication.k8s.io/v1',
     metadata: { name: r.name, namespace: r.namespace, creationTimestamp: now() },
     spec: { audiences, expirationSeconds, boundObjectRef: spec.boundObjectRef ?? null },
     status: { token, expirationTimestamp: expiresAt.toISOString().replace(/\.\d+Z$/, 'Z') },
@@ -45,7 +51,11 @@ function boundObjectOf(r: ResourceRequest, ref: NonNullable<TokenRequestSpec['bo
   if (object === undefined) throw notFound(ref.kind === 'Secret' ? 'secrets' : 'pods', name);
   const uid = object.metadata.uid ?? '';
   if (ref.uid !== undefined && ref.uid !== '' && ref.uid !== uid) {
-    throw new SimError(409, 'Conflict', `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`);
+    throw new SimError(
+      409,
+      'Conflict',
+      `the UID in the bound object reference (${ref.uid}) does not match the UID in record. The object might have been deleted and then recreated`,
+    );
   }
   return { kind: ref.kind, name, uid };
 }

@@ -30,10 +30,16 @@ export interface WorkspaceInfo {
  * Creates Workspace `name` in the workspace at `parentPath` (through `client`, which must talk to the
  * shard holding the parent) and waits until it is Ready. `shard` picks the target shard by its `name` label.
  */
-export async function createWorkspace(client: ApiClient, parentPath: string, name: string, options: { shard?: string; labels?: Record<string, string> } = {}): Promise<WorkspaceInfo> {
+export async function createWorkspace(
+  client: ApiClient,
+  parentPath: string,
+  name: string,
+  options: { shard?: string; labels?: Record<string, string> } = {},
+): Promise<WorkspaceInfo> {
   const base = `/clusters/${parentPath}/apis/tenancy.kcp.io/v1alpha1/workspaces`;
   const body = {
-    apiVersion: 'tenancy.kcp.io/v1alpha1', kind: 'Workspace',
+    apiVersion: 'tenancy.kcp.io/v1alpha1',
+    kind: 'Workspace',
     metadata: { name, ...(options.labels !== undefined ? { labels: options.labels } : {}) },
     spec: options.shard !== undefined ? { location: { selector: { matchLabels: { name: options.shard } } } } : {},
   };
@@ -68,31 +74,46 @@ export interface ExportDefinition {
 export async function createExport(client: ApiClient, path: string, def: ExportDefinition): Promise<void> {
   const schemaName = `v1.${def.resource}.${def.group}`;
   const versions = (def.versions ?? [{ name: 'v1alpha1', status: true }]).map((v, i) => ({
-    name: v.name, served: true, storage: i === 0,
+    name: v.name,
+    served: true,
+    storage: i === 0,
     schema: v.schema ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
     ...(v.status !== false ? { subresources: { status: {} } } : {}),
     ...(v.printerColumns !== undefined ? { additionalPrinterColumns: v.printerColumns } : {}),
   }));
-  expectOk('creating APIResourceSchema', await client.request('POST', `/clusters/${path}/apis/apis.kcp.io/v1alpha1/apiresourceschemas`, {
-    body: {
-      apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIResourceSchema', metadata: { name: schemaName },
-      spec: {
-        group: def.group, scope: def.scope ?? 'Namespaced', versions,
-        names: { plural: def.resource, singular: def.kind.toLowerCase(), kind: def.kind, listKind: `${def.kind}List` },
+  expectOk(
+    'creating APIResourceSchema',
+    await client.request('POST', `/clusters/${path}/apis/apis.kcp.io/v1alpha1/apiresourceschemas`, {
+      body: {
+        apiVersion: 'apis.kcp.io/v1alpha1',
+        kind: 'APIResourceSchema',
+        metadata: { name: schemaName },
+        spec: {
+          group: def.group,
+          scope: def.scope ?? 'Namespaced',
+          versions,
+          names: { plural: def.resource, singular: def.kind.toLowerCase(), kind: def.kind, listKind: `${def.kind}List` },
+        },
       },
-    },
-  }));
-  expectOk('creating APIExport', await client.request('POST', `/clusters/${path}/apis/apis.kcp.io/v1alpha1/apiexports`, {
-    body: { apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIExport', metadata: { name: def.name }, spec: { latestResourceSchemas: [schemaName] } },
-  }));
+    }),
+  );
+  expectOk(
+    'creating APIExport',
+    await client.request('POST', `/clusters/${path}/apis/apis.kcp.io/v1alpha1/apiexports`, {
+      body: { apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIExport', metadata: { name: def.name }, spec: { latestResourceSchemas: [schemaName] } },
+    }),
+  );
 }
 
 /** Binds export `exportPath`/`exportName` into the workspace at `path` and waits until it is Bound. */
 export async function bindExport(client: ApiClient, path: string, exportPath: string, exportName: string, bindingName = exportName): Promise<KubeObject> {
   const base = `/clusters/${path}/apis/apis.kcp.io/v1alpha1/apibindings`;
-  expectOk(`binding ${exportPath}:${exportName} in ${path}`, await client.request('POST', base, {
-    body: { apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIBinding', metadata: { name: bindingName }, spec: { reference: { export: { path: exportPath, name: exportName } } } },
-  }));
+  expectOk(
+    `binding ${exportPath}:${exportName} in ${path}`,
+    await client.request('POST', base, {
+      body: { apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIBinding', metadata: { name: bindingName }, spec: { reference: { export: { path: exportPath, name: exportName } } } },
+    }),
+  );
   return poll(`APIBinding ${bindingName} in ${path} to be Bound`, async () => {
     const res = await client.request<KubeObject>('GET', `${base}/${bindingName}`);
     return (res.body['status'] as { phase?: string } | undefined)?.phase === 'Bound' ? res.body : undefined;

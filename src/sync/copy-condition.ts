@@ -31,7 +31,10 @@ export function ownCondition(object: KubeObject): Condition | undefined {
 
 /** `namespace_owned_elsewhere` → `NamespaceOwnedElsewhere`: the reason of a failure, from its kind. */
 export function failureReason(err: unknown): string {
-  return errorKind(err).split('_').map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join('');
+  return errorKind(err)
+    .split('_')
+    .map((w) => w.charAt(0).toUpperCase() + w.slice(1))
+    .join('');
 }
 
 /** Our condition as it should be now; the transition time moves only when the status does. */

@@ -15,12 +15,7 @@ export function endpointUrls(slice: KubeObject | undefined): string[] {
   return [...new Set(urls.map((u) => u.replace(/\/+$/, '')))].sort();
 }
 
-export function followEndpointSlice(
-  client: RestClient,
-  ref: EndpointSliceRef,
-  onEndpoints: (urls: string[]) => void,
-  onError: (err: unknown) => void,
-): Reflector {
+export function followEndpointSlice(client: RestClient, ref: EndpointSliceRef, onEndpoints: (urls: string[]) => void, onError: (err: unknown) => void): Reflector {
   const reflector = new Reflector({
     client,
     path: `/clusters/${ref.cluster}/apis/apis.kcp.io/v1alpha1/apiexportendpointslices`,

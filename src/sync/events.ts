@@ -62,8 +62,19 @@ export class EventRecorder {
     let t = this.#tracked.get(key);
     if (t === undefined) {
       t = {
-        target, namespace: metadata.namespace ?? 'default', type, reason, message, count: 1, written: 0, first: now, last: now,
-        name: undefined, lastWriteAt: 0, timer: undefined, writing: undefined,
+        target,
+        namespace: metadata.namespace ?? 'default',
+        type,
+        reason,
+        message,
+        count: 1,
+        written: 0,
+        first: now,
+        last: now,
+        name: undefined,
+        lastWriteAt: 0,
+        timer: undefined,
+        writing: undefined,
       };
       this.#tracked.set(key, t);
       this.#forgetOldest();
@@ -104,20 +115,22 @@ export class EventRecorder {
   #write(t: Tracked): void {
     if (this.#stopped) return;
     const count = t.count;
-    const writing = this.#send(t, count).then(
-      () => {
-        t.written = count;
-      },
-      (err: unknown) => {
-        t.written = count; // not retried on its own: the next occurrence writes the count so far
-        this.#options.onError?.(err);
-      },
-    ).finally(() => {
-      t.lastWriteAt = performance.now();
-      t.writing = undefined;
-      this.#writes.delete(writing);
-      this.#schedule(t);
-    });
+    const writing = this.#send(t, count)
+      .then(
+        () => {
+          t.written = count;
+        },
+        (err: unknown) => {
+          t.written = count; // not retried on its own: the next occurrence writes the count so far
+          this.#options.onError?.(err);
+        },
+      )
+      .finally(() => {
+        t.lastWriteAt = performance.now();
+        t.writing = undefined;
+        this.#writes.delete(writing);
+        this.#schedule(t);
+      });
     t.writing = writing;
     this.#writes.add(writing);
   }

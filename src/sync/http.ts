@@ -11,7 +11,9 @@ export async function serveSyncHttp(worker: SyncWorker, listen: { host: string; 
       res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
     } else if (path === '/readyz') {
       const ready = worker.ready;
-      res.writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' }).end(ready ? 'ok\n' : `waiting for the initial list of ${worker.endpoints.length === 0 ? 'the endpoint slice' : 'every endpoint'}\n`);
+      res
+        .writeHead(ready ? 200 : 503, { 'content-type': 'text/plain' })
+        .end(ready ? 'ok\n' : `waiting for the initial list of ${worker.endpoints.length === 0 ? 'the endpoint slice' : 'every endpoint'}\n`);
     } else if (path === '/metrics') {
       worker.metrics.registry.metrics().then(
         (text) => res.writeHead(200, { 'content-type': worker.metrics.registry.contentType }).end(text),

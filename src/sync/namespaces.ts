@@ -88,7 +88,10 @@ export class Namespaces {
     }
     const owner = ns.metadata.labels?.[labels.cluster];
     if (owner !== cluster) {
-      throw new SyncError('namespace_owned_elsewhere', `namespace ${name} on the service cluster belongs to ${owner === undefined ? 'nobody we know' : `cluster ${owner}`}, not ${cluster}`);
+      throw new SyncError(
+        'namespace_owned_elsewhere',
+        `namespace ${name} on the service cluster belongs to ${owner === undefined ? 'nobody we know' : `cluster ${owner}`}, not ${cluster}`,
+      );
     }
     if (ns.metadata.deletionTimestamp !== undefined) {
       this.#names.delete(cluster);

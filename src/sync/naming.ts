@@ -12,7 +12,11 @@ function shortHash(value: string): string {
 
 /** Lower-cases and squeezes a string into DNS-1123 label characters (no leading/trailing '-'). */
 function labelSafe(value: string): string {
-  return value.toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/-+/g, '-').replace(/^-|-$/g, '');
+  return value
+    .toLowerCase()
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/-+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 /**

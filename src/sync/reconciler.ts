@@ -93,7 +93,16 @@ export class Reconciler {
     if (this.#deps.resource.related.length > 0) {
       this.#reportUnplaceable(key, origin.namespace);
       const written = await syncRelated(
-        { agent: this.#deps.agent, service: this.#deps.service, consumer: client, cluster, serviceNamespace: namespace, consumerNamespace: origin.namespace, originKey: key, originResource: this.#labels.resource },
+        {
+          agent: this.#deps.agent,
+          service: this.#deps.service,
+          consumer: client,
+          cluster,
+          serviceNamespace: namespace,
+          consumerNamespace: origin.namespace,
+          originKey: key,
+          originResource: this.#labels.resource,
+        },
         copy,
         this.#deps.resource.related,
       );
@@ -110,7 +119,10 @@ export class Reconciler {
     let copy = await this.#readCopy(namespace, name, copyPath);
     if (copy === null) {
       try {
-        copy = await this.#deps.service.create(collectionPath(this.#deps.resource, namespace), buildCopy(object, origin, { namespace, name }, this.#deps.agent, this.#deps.resource.namespaceSuffix));
+        copy = await this.#deps.service.create(
+          collectionPath(this.#deps.resource, namespace),
+          buildCopy(object, origin, { namespace, name }, this.#deps.agent, this.#deps.resource.namespaceSuffix),
+        );
         this.#deps.rememberCopy(copy);
         this.#count('create');
         this.#observeLag(key, 'spec');
@@ -138,7 +150,9 @@ export class Reconciler {
     const wanted = nextCondition(current, 'False', failureReason(err), (err as Error).message);
     if (sameCondition(current, wanted)) return;
     try {
-      await target.client.patch(`${consumerPath}/status`, { status: { conditions: withCondition(target.object.status as { [k: string]: Json } | undefined, wanted).conditions ?? null } });
+      await target.client.patch(`${consumerPath}/status`, {
+        status: { conditions: withCondition(target.object.status as { [k: string]: Json } | undefined, wanted).conditions ?? null },
+      });
     } catch (patchErr) {
       this.#deps.log?.warn({ path: consumerPath, error: (patchErr as Error).message }, 'could not set the condition on the consumer object');
     }
@@ -183,9 +197,10 @@ export class Reconciler {
    */
   async #syncStatus(key: string, object: KubeObject, copy: KubeObject, consumerPath: string): Promise<void> {
     const own = ownCondition(object);
-    const wantedOwn = own === undefined || own.status === 'True'
-      ? own
-      : nextCondition(own, 'True', 'Copied', `Copied to the service cluster as ${copy.metadata.namespace ?? ''}/${copy.metadata.name}`);
+    const wantedOwn =
+      own === undefined || own.status === 'True'
+        ? own
+        : nextCondition(own, 'True', 'Copied', `Copied to the service cluster as ${copy.metadata.namespace ?? ''}/${copy.metadata.name}`);
     if (copy.status === undefined && wantedOwn === own) return;
     const wanted = withCondition((copy.status ?? object.status) as { [k: string]: Json } | undefined, wantedOwn);
     const diff = mergeDiff(object.status as Json | undefined, wanted);
@@ -208,7 +223,12 @@ export class Reconciler {
         this.#count('delete');
       }
       // Its own finalizers (Crossplane's) may hold it; the service watch wakes us when it is gone.
-      this.#deps.events?.record({ client, cluster: origin.cluster, object }, 'Normal', 'WaitingForDeletion', `Waiting for the service cluster to remove the copy ${copy.metadata.namespace ?? ''}/${copy.metadata.name}`);
+      this.#deps.events?.record(
+        { client, cluster: origin.cluster, object },
+        'Normal',
+        'WaitingForDeletion',
+        `Waiting for the service cluster to remove the copy ${copy.metadata.namespace ?? ''}/${copy.metadata.name}`,
+      );
       return { requeueAfterMs: this.#deps.deletionPollMs ?? 2_000 };
     }
     if (this.#deps.resource.related.length > 0) {

@@ -26,7 +26,12 @@ async function startAdmin(t: TestContext, pki: Pki, gw: Gateway, routing: Static
   return admin;
 }
 
-function adminGet(admin: AdminServer, pki: Pki, path: string, auth: { token?: string; cert?: { certPem: string; keyPem: string } } = {}): Promise<{ status: number; body: string; type: string }> {
+function adminGet(
+  admin: AdminServer,
+  pki: Pki,
+  path: string,
+  auth: { token?: string; cert?: { certPem: string; keyPem: string } } = {},
+): Promise<{ status: number; body: string; type: string }> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -83,17 +88,30 @@ test('the status JSON shows shards, routes per shard and open watches per shard 
     if (req.url?.includes('watch=1')) res.write('');
     else res.end('{}');
   });
-  const routing = new StaticRoutingTable().addShard('a', shard.url).addShard('b', shard.url).addRoute('root:org-acme:proj', 'a', 'c-proj').addRoute('root:org-globex:apps', 'a', 'c-apps');
+  const routing = new StaticRoutingTable()
+    .addShard('a', shard.url)
+    .addShard('b', shard.url)
+    .addRoute('root:org-acme:proj', 'a', 'c-proj')
+    .addRoute('root:org-globex:apps', 'a', 'c-apps');
   const gw = await startTestGateway(t, pki, routing);
   const admin = await startAdmin(t, pki, gw, routing, new RecentRejections());
   const watch = get(gw, pki, '/clusters/org-acme:proj/api/v1/configmaps?watch=1');
-  const status = await waitFor(async () => {
-    const reply = await adminGet(admin, pki, '/status.json', { token: 'scrape-token' });
-    const body = JSON.parse(reply.body) as GatewayStatus;
-    return body.watches.length === 1 && body;
-  }, { what: 'the watch to show' });
+  const status = await waitFor(
+    async () => {
+      const reply = await adminGet(admin, pki, '/status.json', { token: 'scrape-token' });
+      const body = JSON.parse(reply.body) as GatewayStatus;
+      return body.watches.length === 1 && body;
+    },
+    { what: 'the watch to show' },
+  );
   assert.deepEqual(status.watches, [{ shard: 'a', org: 'org-acme', open: 1 }]);
-  assert.deepEqual(status.shards.map((s) => [s.name, s.state, s.routes, s.openWatches]), [['a', 'active', 2, 1], ['b', 'active', 0, 0]]);
+  assert.deepEqual(
+    status.shards.map((s) => [s.name, s.state, s.routes, s.openWatches]),
+    [
+      ['a', 'active', 2, 1],
+      ['b', 'active', 0, 0],
+    ],
+  );
   assert.equal(status.configRevision, 'rev-1');
   const page = await adminGet(admin, pki, '/status', { token: 'scrape-token' });
   assert.equal(page.status, 200);

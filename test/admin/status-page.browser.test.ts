@@ -20,7 +20,16 @@ const skip = !existsSync(chromiumPath)
     ? `${kubectlPath} is not installed: the page must show a real kubectl watch`
     : false;
 
-const chromiumArgs = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const chromiumArgs = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 test('the status page shows both shards and a kubectl watch, and updates when a shard goes down', { skip, timeout: 120_000 }, async (t) => {
   const { chromium } = await import('playwright-core');

@@ -52,7 +52,10 @@ async function startWebhook(t: TestContext): Promise<{ url: string; batches: { k
 
 async function fileEvents(path: string): Promise<AuditEvent[]> {
   const text = await readFile(path, 'utf8').catch(() => '');
-  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as AuditEvent);
+  return text
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as AuditEvent);
 }
 
 test('a create and a watch are audit Events with workspace, org, shard, both users and the Audit-ID, in the file and at the webhook', async (t) => {
@@ -75,7 +78,8 @@ test('a create and a watch are audit Events with workspace, org, shard, both use
   t.after(() => Promise.all([file.close(), hook.close()]));
   // An authenticator that maps, as the org realms do: the token named "alice", the shard is told "org-acme:alice".
   const mapped: Authenticator = {
-    authenticate: async (c) => (c.token === 'mapped-token' ? { user: 'org-acme:alice', groups: ['org-acme:devs'], extra: {}, source: { user: 'alice', groups: ['devs'] } } : undefined),
+    authenticate: async (c) =>
+      c.token === 'mapped-token' ? { user: 'org-acme:alice', groups: ['org-acme:devs'], extra: {}, source: { user: 'alice', groups: ['devs'] } } : undefined,
   };
   const policy = await shippedPolicy();
   const gw = await startTestGateway(t, pki, routing, { authenticators: [mapped], observers: [new AuditObserver(() => policy, [file, hook])] });
@@ -90,10 +94,13 @@ test('a create and a watch are audit Events with workspace, org, shard, both use
   assert.equal(created.headers['audit-id'] ?? 'audit-create-1', 'audit-create-1');
   assert.equal((await get(gw, pki, '/livez', { token: null })).status, 200);
 
-  const events = await waitFor(async () => {
-    const all = await fileEvents(join(dir, 'audit.log'));
-    return all.length >= 1 && all;
-  }, { what: 'the create in the audit file' });
+  const events = await waitFor(
+    async () => {
+      const all = await fileEvents(join(dir, 'audit.log'));
+      return all.length >= 1 && all;
+    },
+    { what: 'the create in the audit file' },
+  );
   assert.equal(events.length, 1, 'one event: RequestReceived omitted by the shipped policy, /livez not audited');
   const create = events[0]!;
   assert.deepEqual(
@@ -146,15 +153,23 @@ test('a create and a watch are audit Events with workspace, org, shard, both use
   assert.ok(!(await fileEvents(join(dir, 'audit.log'))).some((e) => e.verb === 'watch' && e.stage === 'ResponseComplete'), 'not complete while it streams');
   controller.abort();
   await watching.catch(() => undefined);
-  await waitFor(async () => (await fileEvents(join(dir, 'audit.log'))).some((e) => e.verb === 'watch' && e.stage === 'ResponseComplete'), { what: 'ResponseComplete of the watch' });
+  await waitFor(async () => (await fileEvents(join(dir, 'audit.log'))).some((e) => e.verb === 'watch' && e.stage === 'ResponseComplete'), {
+    what: 'ResponseComplete of the watch',
+  });
 
   // The webhook got the same events, as EventLists.
-  const delivered = await waitFor(() => {
-    const items = webhook.batches.flatMap((b) => b.items);
-    return items.length >= 3 && items;
-  }, { what: 'the webhook batches' });
+  const delivered = await waitFor(
+    () => {
+      const items = webhook.batches.flatMap((b) => b.items);
+      return items.length >= 3 && items;
+    },
+    { what: 'the webhook batches' },
+  );
   assert.ok(webhook.batches.every((b) => b.kind === 'EventList' && b.apiVersion === 'audit.k8s.io/v1'));
-  assert.deepEqual(delivered.map((e) => `${e.verb} ${e.stage}`), ['create ResponseComplete', 'watch ResponseStarted', 'watch ResponseComplete']);
+  assert.deepEqual(
+    delivered.map((e) => `${e.verb} ${e.stage}`),
+    ['create ResponseComplete', 'watch ResponseStarted', 'watch ResponseComplete'],
+  );
   // Counted once the webhook's answer is back.
   await waitFor(async () => /kcp_edge_audit_events_total\{backend="webhook"\} 3/.test(await registry.metrics()), { what: 'the delivered events counted' });
 });
@@ -162,11 +177,22 @@ test('a create and a watch are audit Events with workspace, org, shard, both use
 function fetchWatch(port: number, ca: string, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     void import('node:https').then(({ request }) => {
-      const req = request({ host: '127.0.0.1', port, path: '/clusters/org-acme:proj/api/v1/namespaces/default/configmaps?watch=1', ca, agent: false, signal, headers: { authorization: 'Bearer mapped-token' } }, (res) => {
-        res.on('data', () => undefined);
-        res.on('end', resolve);
-        res.on('error', reject);
-      });
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          path: '/clusters/org-acme:proj/api/v1/namespaces/default/configmaps?watch=1',
+          ca,
+          agent: false,
+          signal,
+          headers: { authorization: 'Bearer mapped-token' },
+        },
+        (res) => {
+          res.on('data', () => undefined);
+          res.on('end', resolve);
+          res.on('error', reject);
+        },
+      );
       req.on('error', reject);
       req.end();
     });

@@ -64,15 +64,21 @@ test('rules apply in order, the first match decides, no match is None', async ()
   }
 });
 
-test('a policy that is not kube\'s format is refused with every problem', async () => {
+test("a policy that is not kube's format is refused with every problem", async () => {
   const bad = 'apiVersion: audit.k8s.io/v1beta1\nkind: Policy\nrules:\n  - level: Everything\n  - level: None\n    nonResourceURLs: [/x]\n    resources: [{ resources: [pods] }]\n';
-  const err = await parseConfig(auditPolicyKind, bad, 'bad.yaml').then(() => undefined, (e: unknown) => e);
+  const err = await parseConfig(auditPolicyKind, bad, 'bad.yaml').then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(isConfigError(err));
   const text = err.issues.map(formatIssue).join('\n');
   assert.match(text, /apiVersion: must be audit.k8s.io\/v1/);
   assert.match(text, /rules\[0\]\.level: must be one of/);
   const mixed = 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n  - level: None\n    nonResourceURLs: [/x]\n    resources: [{ resources: [pods] }]\n';
-  const mixedErr = await parseConfig(auditPolicyKind, mixed, 'mixed.yaml').then(() => undefined, (e: unknown) => e);
+  const mixedErr = await parseConfig(auditPolicyKind, mixed, 'mixed.yaml').then(
+    () => undefined,
+    (e: unknown) => e,
+  );
   assert.ok(isConfigError(mixedErr));
   assert.match(mixedErr.issues.map(formatIssue).join('\n'), /rules\[0\]: a rule names nonResourceURLs or resources\/namespaces, not both/);
 });

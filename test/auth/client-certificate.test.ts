@@ -5,13 +5,10 @@ import { startTestGateway, startTestShard, StaticRoutingTable, testPki } from '.
 
 function getWithCertificate(port: number, ca: string, cert: { certPem: string; keyPem: string }): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, path: '/clusters/org-acme:proj/api', ca, cert: cert.certPem, key: cert.keyPem, agent: false },
-      (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-      },
-    );
+    const req = request({ host: '127.0.0.1', port, path: '/clusters/org-acme:proj/api', ca, cert: cert.certPem, key: cert.keyPem, agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
     req.on('error', reject);
     req.end();
   });

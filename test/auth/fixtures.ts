@@ -21,8 +21,7 @@ export async function startIssuerFixture(t: TestContext, realms = ['org-acme', '
   return {
     ca,
     issuer,
-    settings: (overrides = {}) =>
-      orgRealmsSettings({ issuerTemplate: `${issuer.url}/realms/{org}`, ca: ca.certPem, ...overrides }),
+    settings: (overrides = {}) => orgRealmsSettings({ issuerTemplate: `${issuer.url}/realms/{org}`, ca: ca.certPem, ...overrides }),
   };
 }
 
@@ -41,7 +40,5 @@ export async function metricValue(registry: Registry, name: string, labels: Reco
   const metric = registry.getSingleMetric(name);
   if (metric === undefined) return 0;
   const { values } = await metric.get();
-  return values
-    .filter((v) => Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want))
-    .reduce((sum, v) => sum + v.value, 0);
+  return values.filter((v) => Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want)).reduce((sum, v) => sum + v.value, 0);
 }

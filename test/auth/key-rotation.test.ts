@@ -32,7 +32,10 @@ test('concurrent tokens with an unknown kid cause one JWKS fetch', async (t) => 
   // Distinct tokens (distinct users), so the verified-token cache cannot answer for any of them.
   const tokens = await Promise.all(Array.from({ length: 25 }, (_, i) => issuer.mint('org-acme', { user: `user-${i}` })));
   const identities = await Promise.all(tokens.map((token) => authenticator.authenticate(credentials('org-acme', token))));
-  assert.deepEqual(identities.map((id) => id?.user), tokens.map((_, i) => `org-acme:user-${i}`));
+  assert.deepEqual(
+    identities.map((id) => id?.user),
+    tokens.map((_, i) => `org-acme:user-${i}`),
+  );
   assert.equal(issuer.requestCounts('org-acme').jwks, 2);
   assert.equal(issuer.requestCounts('org-acme').discovery, 1);
 });
@@ -91,7 +94,11 @@ test('the verified-token cache answers repeats, never outlives the token, and ke
   const shortLived = await issuer.mint('org-acme', { expiresAt: Math.floor(Date.now() / 1000) + 2 });
   assert.ok(await authenticator.authenticate(credentials('org-acme', shortLived)));
   await waitFor(
-    () => authenticator.authenticate(credentials('org-acme', shortLived)).then(() => false, (err: unknown) => failsWith('expired')(err)),
+    () =>
+      authenticator.authenticate(credentials('org-acme', shortLived)).then(
+        () => false,
+        (err: unknown) => failsWith('expired')(err),
+      ),
     { timeoutMs: 5_000, what: 'the short-lived token to expire out of the cache' },
   );
 });

@@ -17,8 +17,18 @@ test('kcp-edge kubeconfig writes an exec (oidc-login) kubeconfig for one workspa
   const caFile = join(tmp.dir, 'ca.crt');
   await writeFile(caFile, '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
   await run(process.execPath, [
-    'src/cli.ts', 'kubeconfig', '--workspace', 'org-acme:proj-frontend', '--server', 'https://edge.example.com/',
-    '--issuer', 'https://keycloak.example.com/realms/{org}', '--ca-file', caFile, '--output', out,
+    'src/cli.ts',
+    'kubeconfig',
+    '--workspace',
+    'org-acme:proj-frontend',
+    '--server',
+    'https://edge.example.com/',
+    '--issuer',
+    'https://keycloak.example.com/realms/{org}',
+    '--ca-file',
+    caFile,
+    '--output',
+    out,
   ]);
   assert.equal((await stat(out)).mode & 0o777, 0o600);
   const doc = parse(await readFile(out, 'utf8')) as {
@@ -31,8 +41,12 @@ test('kcp-edge kubeconfig writes an exec (oidc-login) kubeconfig for one workspa
   assert.equal(doc.clusters[0]?.cluster.server, 'https://edge.example.com/clusters/root:org-acme:proj-frontend');
   assert.equal(Buffer.from(doc.clusters[0]!.cluster['certificate-authority-data']!, 'base64').toString(), await readFile(caFile, 'utf8'));
   assert.deepEqual(doc.users[0]?.user.exec.args, [
-    'oidc-login', 'get-token', '--oidc-issuer-url=https://keycloak.example.com/realms/org-acme', '--oidc-client-id=kcp-edge',
-    '--oidc-extra-scope=email', '--oidc-extra-scope=groups',
+    'oidc-login',
+    'get-token',
+    '--oidc-issuer-url=https://keycloak.example.com/realms/org-acme',
+    '--oidc-client-id=kcp-edge',
+    '--oidc-extra-scope=email',
+    '--oidc-extra-scope=groups',
   ]);
   assert.deepEqual(doc.contexts[0]?.context, { cluster: 'org-acme:proj-frontend', user: 'oidc:org-acme' });
 

@@ -101,7 +101,9 @@ test('kubectl with org realm tokens: a globex user gets 401 on an acme workspace
     assert.match(err.stderr, /Unauthorized/);
     return true;
   });
-  await assert.rejects(kubectl('acme-as-carol', 'get', 'configmaps', '-n', 'default'), (err: { stderr: string }) => /the server has asked for the client to provide credentials|Unauthorized/.test(err.stderr));
+  await assert.rejects(kubectl('acme-as-carol', 'get', 'configmaps', '-n', 'default'), (err: { stderr: string }) =>
+    /the server has asked for the client to provide credentials|Unauthorized/.test(err.stderr),
+  );
   // The refused write never reached the shard: only alice's configmap exists there.
   const listed = await admin.request('GET', `/clusters/${workspaces[0]!.cluster}/api/v1/namespaces/default/configmaps`);
   const names = (JSON.parse(listed.text) as { items: { metadata: { name: string } }[] }).items.map((i) => i.metadata.name);

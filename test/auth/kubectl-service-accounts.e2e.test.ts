@@ -56,9 +56,13 @@ test('kcp service-account tokens through the gateway: own workspace only, until 
   const providerShard = await stack.shards.get('shard-a')!.client();
   t.after(() => providerShard.close());
   const providerWs = await providerShard.request<{ spec: { cluster: string } }>('GET', `/clusters/root/apis/tenancy.kcp.io/v1alpha1/workspaces/${providerPath.split(':').at(-1)}`);
-  const agentToken = await providerShard.request<{ status: { token: string } }>('POST', `/clusters/${providerWs.body.spec.cluster}/api/v1/namespaces/default/serviceaccounts/default/token`, {
-    body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} },
-  });
+  const agentToken = await providerShard.request<{ status: { token: string } }>(
+    'POST',
+    `/clusters/${providerWs.body.spec.cluster}/api/v1/namespaces/default/serviceaccounts/default/token`,
+    {
+      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: {} },
+    },
+  );
   assert.equal(agentToken.status, 201, JSON.stringify(agentToken.body));
   const viewUrl = `${stack.url}/services/apiexport/${providerPath}/${computeExportName}/clusters/*`;
   const listed = await kubectl('org-acme:proj-frontend', '--server', viewUrl, '--token', agentToken.body.status.token, 'get', 'virtualmachines', '-A', '-o', 'name');
@@ -71,13 +75,18 @@ test('kcp service-account tokens through the gateway: own workspace only, until 
   // A legacy token Secret works the same way, while it holds the token.
   await run(kubectlPath, ['--kubeconfig', stack.files.kubeconfig, '--context', 'org-acme:proj-frontend', 'create', 'serviceaccount', 'robot']);
   await kubectlApply(stack.files.kubeconfig, {
-    apiVersion: 'v1', kind: 'Secret', type: 'kubernetes.io/service-account-token',
+    apiVersion: 'v1',
+    kind: 'Secret',
+    type: 'kubernetes.io/service-account-token',
     metadata: { name: 'robot-token', namespace: 'default', annotations: { 'kubernetes.io/service-account.name': 'robot' } },
   });
-  const legacy = await waitFor(async () => {
-    const b64 = await kubectl('org-acme:proj-frontend', 'get', 'secret', 'robot-token', '-o', 'jsonpath={.data.token}');
-    return b64 === '' ? undefined : Buffer.from(b64, 'base64').toString();
-  }, { what: 'the legacy token to be filled in' });
+  const legacy = await waitFor(
+    async () => {
+      const b64 = await kubectl('org-acme:proj-frontend', 'get', 'secret', 'robot-token', '-o', 'jsonpath={.data.token}');
+      return b64 === '' ? undefined : Buffer.from(b64, 'base64').toString();
+    },
+    { what: 'the legacy token to be filled in' },
+  );
   const robot = JSON.parse(await kubectl('org-acme:proj-frontend', '--token', legacy, 'auth', 'whoami', '-o', 'json')) as Whoami;
   assert.equal(robot.status.userInfo.username, 'system:serviceaccount:default:robot');
 

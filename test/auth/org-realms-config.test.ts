@@ -24,7 +24,9 @@ async function gatewayFiles(dir: string): Promise<string> {
 test('authentication.orgRealms: defaults, seconds to settings, CA files read relative to the config', async () => {
   await withTempDir(async (dir) => {
     const file = join(dir, 'gateway.yaml');
-    await writeFile(file, `${await gatewayFiles(dir)}
+    await writeFile(
+      file,
+      `${await gatewayFiles(dir)}
 authentication:
   orgRealms:
     issuerTemplate: https://keycloak.example.com/realms/{org}
@@ -36,7 +38,8 @@ authentication:
         audiences: [kcp-edge, kubernetes]
         claimMappings: { username: { claim: email, prefix: "" } }
         requiredClaims: { tier: gold }
-`);
+`,
+    );
     const config = await loadConfig(gatewayConfigKind, file);
     const realms = config.authentication.orgRealms!;
     assert.equal(realms.issuerTemplate, 'https://keycloak.example.com/realms/{org}');
@@ -59,7 +62,9 @@ authentication:
 test('authentication.orgRealms: every problem is reported with its field', async () => {
   await withTempDir(async (dir) => {
     const file = join(dir, 'gateway.yaml');
-    await writeFile(file, `${await gatewayFiles(dir)}
+    await writeFile(
+      file,
+      `${await gatewayFiles(dir)}
 authentication:
   orgRealms:
     issuerTemplate: https://keycloak.example.com/realms/fixed
@@ -67,7 +72,8 @@ authentication:
     orgs:
       Org_Acme: {}
       org-globex: { issuer: "http://plain.example/realms/globex", caFile: certs/missing.crt }
-`);
+`,
+    );
     await assert.rejects(loadConfig(gatewayConfigKind, file), (err: unknown) => {
       assert.ok(isConfigError(err));
       const text = err.message;

@@ -33,7 +33,11 @@ test('realm overrides in Redis reach every replica, survive an outage and are re
   );
   const writer = new RedisRealmOverrides({ client: connect() });
   const movedToken = await issuer.mint('acme-prod', { user: 'alice' });
-  const accepts = (a: OrgRealmAuthenticator) => a.authenticate(credentials('org-acme', movedToken)).then(() => true, () => false);
+  const accepts = (a: OrgRealmAuthenticator) =>
+    a.authenticate(credentials('org-acme', movedToken)).then(
+      () => true,
+      () => false,
+    );
 
   // org-acme follows the template: a token of another realm is refused.
   for (const replica of replicas) assert.equal(await accepts(replica), false);

@@ -111,7 +111,11 @@ const forgeries: ForgeryCase[] = [
     token: async () => (await (await createServiceAccountSigner(issuer)).mintBound(sa)).token,
     reason: 'signature_invalid',
   },
-  { name: 'alg none', token: async (s) => forge((await s.mintBound(sa)).token, ({ header }) => void (header.alg = 'none')).replace(/\.[^.]*$/, '.'), reason: 'algorithm_not_allowed' },
+  {
+    name: 'alg none',
+    token: async (s) => forge((await s.mintBound(sa)).token, ({ header }) => void (header.alg = 'none')).replace(/\.[^.]*$/, '.'),
+    reason: 'algorithm_not_allowed',
+  },
   {
     name: "HS256 signed with the issuer's public key as the HMAC secret",
     token: async (s) =>

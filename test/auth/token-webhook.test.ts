@@ -122,7 +122,11 @@ test('an authenticated TokenReview becomes the identity; the review is v1 and se
   const identity = await authenticator.authenticate(bearer('good-dave'));
   assert.deepEqual(identity, { user: 'ldap:dave', groups: ['ldap:ops', 'system:masters'], extra: { 'example.io/team': ['blue'] } });
   assert.deepEqual(webhook.received[0], {
-    apiVersion: 'authentication.k8s.io/v1', kind: 'TokenReview', metadata: { creationTimestamp: null }, spec: { token: 'good-dave' }, status: { user: {} },
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenReview',
+    metadata: { creationTimestamp: null },
+    spec: { token: 'good-dave' },
+    status: { user: {} },
   } as unknown as Review);
   assert.deepEqual(webhook.clientCNs, ['kcp-edge-gateway']);
   await authenticator.authenticate(bearer('good-dave'));

@@ -34,7 +34,8 @@ export type HelmLookup = { helm: Helm } | { unavailable: string };
 
 function helmAt(command: string, home: string | undefined, source: string, dispose: () => Promise<void>, version: string): Helm {
   // An extracted helm gets its own config, cache and data dirs: nothing from or into the user's.
-  const env = home === undefined ? process.env : { ...process.env, HELM_CONFIG_HOME: join(home, 'config'), HELM_CACHE_HOME: join(home, 'cache'), HELM_DATA_HOME: join(home, 'data') };
+  const env =
+    home === undefined ? process.env : { ...process.env, HELM_CONFIG_HOME: join(home, 'config'), HELM_CACHE_HOME: join(home, 'cache'), HELM_DATA_HOME: join(home, 'data') };
   return {
     version,
     source,

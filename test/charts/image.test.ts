@@ -46,13 +46,19 @@ test('the Dockerfile builds in stages and runs `kcp-edge serve` as a non-root us
   assert.deepEqual([...entrypoint, ...cmd], ['node', 'src/cli.ts', 'serve', '--config', '/etc/kcp-edge/gateway.yaml']);
 
   for (const copy of all.filter((i) => i.keyword === 'COPY' && !i.args.includes('--from='))) {
-    const sources = copy.args.split(/\s+/).filter((a) => !a.startsWith('--')).slice(0, -1);
+    const sources = copy.args
+      .split(/\s+/)
+      .filter((a) => !a.startsWith('--'))
+      .slice(0, -1);
     for (const source of sources) await access(join(root, source));
   }
 });
 
 test('.dockerignore keeps the build context to what the image needs', async () => {
-  const rules = (await readFile(join(root, '.dockerignore'), 'utf8')).split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+  const rules = (await readFile(join(root, '.dockerignore'), 'utf8'))
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
   assert.equal(rules[0], '*', 'deny by default');
   const allowed = rules.filter((r) => r.startsWith('!')).map((r) => r.slice(1));
   assert.deepEqual(allowed.sort(), ['package-lock.json', 'package.json', 'src/']);

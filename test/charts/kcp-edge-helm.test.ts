@@ -14,8 +14,12 @@ const chartDir = join(import.meta.dirname, '../../charts/kcp-edge');
 const valuesFiles = { default: join(chartDir, 'values.yaml'), full: join(chartDir, 'ci/full-values.yaml') };
 // ci/full-values.yaml with the worker as a sidecar, which then runs config.sync itself: give it a resource.
 const sidecarArgs = [
-  '-f', valuesFiles.full, '--set', 'sync.mode=sidecar',
-  '--set-json', 'config.sync.resources=[{"group":"db.example.com","version":"v1","resource":"postgresclusters","kind":"PostgresCluster","namespaceSuffix":"db"}]',
+  '-f',
+  valuesFiles.full,
+  '--set',
+  'sync.mode=sidecar',
+  '--set-json',
+  'config.sync.resources=[{"group":"db.example.com","version":"v1","resource":"postgresclusters","kind":"PostgresCluster","namespaceSuffix":"db"}]',
 ];
 
 const lookup = await findHelm();
@@ -46,9 +50,11 @@ function one(objects: KubeObject[], kind: string, name?: string): KubeObject {
   return found[0]!;
 }
 
-const deployments = (objects: KubeObject[], component: string) => objects.filter((o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === component);
+const deployments = (objects: KubeObject[], component: string) =>
+  objects.filter((o) => o.kind === 'Deployment' && o.metadata.labels?.['app.kubernetes.io/component'] === component);
 const selector = (o: KubeObject) => (o.spec!.selector as { matchLabels?: Labels }).matchLabels ?? (o.spec!.selector as Labels);
-const hpaTargets = (hpa: KubeObject) => (hpa.spec!.metrics as { resource: { name: string; target: { averageUtilization: number } } }[]).map((m) => [m.resource.name, m.resource.target.averageUtilization]);
+const hpaTargets = (hpa: KubeObject) =>
+  (hpa.spec!.metrics as { resource: { name: string; target: { averageUtilization: number } } }[]).map((m) => [m.resource.name, m.resource.target.averageUtilization]);
 const decoded = (secret: KubeObject, key: string) => Buffer.from(secret.data![key]!, 'base64').toString();
 
 /** Secrets and ConfigMaps the pods mount that the chart does not render (those the operator must provide). */
@@ -80,25 +86,39 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
     const gateway = one(objects, 'Deployment', 'edge-kcp-edge');
     const pod = podSpec(gateway);
     assert.equal(gateway.spec!.replicas, 2);
-    assert.deepEqual(pod.containers.map((c) => c.name), ['gateway']);
+    assert.deepEqual(
+      pod.containers.map((c) => c.name),
+      ['gateway'],
+    );
     const container = pod.containers[0]!;
     assert.deepEqual(container.args, ['serve', '--config', '/etc/kcp-edge/gateway.yaml']);
     assert.equal(container.ports[0]!.containerPort, 6443);
-    for (const [probe, path] of [['livenessProbe', '/livez'], ['readinessProbe', '/readyz'], ['startupProbe', '/livez']] as const) {
+    for (const [probe, path] of [
+      ['livenessProbe', '/livez'],
+      ['readinessProbe', '/readyz'],
+      ['startupProbe', '/livez'],
+    ] as const) {
       assert.deepEqual(container[probe]?.httpGet, { path, port: 'https', scheme: 'HTTPS' }, probe);
     }
     assert.equal(pod.automountServiceAccountToken, false, 'the gateway alone never talks to the Kubernetes API');
     assert.equal(pod.terminationGracePeriodSeconds, 5 + 30 + 10, 'preStop pause + drain bound + margin');
     assert.deepEqual(Object.keys(one(objects, 'ConfigMap').data!).sort(), ['gateway.yaml', 'ratelimit.yaml', 'routing.yaml', 'sync.yaml']);
     assert.deepEqual(unrenderedVolumeSources(objects), [], 'a default install mounts only what it creates');
-    assert.deepEqual(pod.volumes.filter((v) => v.name.startsWith('redis')), [], 'no Redis, no Redis Secrets');
+    assert.deepEqual(
+      pod.volumes.filter((v) => v.name.startsWith('redis')),
+      [],
+      'no Redis, no Redis Secrets',
+    );
     assert.equal((parse(one(objects, 'ConfigMap').data!['gateway.yaml']!) as { routing: { redis?: unknown } }).routing.redis, undefined);
     assert.ok(decoded(one(objects, 'Secret', 'edge-kcp-edge-tls'), 'tls.crt').includes('BEGIN CERTIFICATE'), 'self-signed serving certificate');
     assert.ok(decoded(one(objects, 'Secret', 'edge-kcp-edge-shard-client'), 'tls.crt').includes('BEGIN CERTIFICATE'), 'placeholder shard client certificate');
     one(objects, 'Service');
     one(objects, 'PodDisruptionBudget');
     one(objects, 'ServiceAccount');
-    assert.deepEqual(objects.filter((o) => ['HorizontalPodAutoscaler', 'ServiceMonitor', 'ClusterRole'].includes(o.kind)), []);
+    assert.deepEqual(
+      objects.filter((o) => ['HorizontalPodAutoscaler', 'ServiceMonitor', 'ClusterRole'].includes(o.kind)),
+      [],
+    );
   });
 
   test('full values: autoscaled gateway, one sync Deployment per group, monitoring, existing Secrets', () => {
@@ -109,7 +129,10 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
     assert.equal(podSpec(gateway).containers[0]!.ports[0]!.containerPort, 8443);
     const hpa = one(objects, 'HorizontalPodAutoscaler');
     assert.deepEqual(hpa.spec!.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name: 'edge' });
-    assert.deepEqual(hpaTargets(hpa), [['cpu', 65], ['memory', 80]]);
+    assert.deepEqual(hpaTargets(hpa), [
+      ['cpu', 65],
+      ['memory', 80],
+    ]);
     // The default memory target is 0: no memory metric (averageUtilization 0 is refused by the API server).
     assert.deepEqual(hpaTargets(one(autoscaledDefaults, 'HorizontalPodAutoscaler')), [['cpu', 70]]);
     assert.equal(one(autoscaledDefaults, 'Deployment').spec!.replicas, undefined);
@@ -146,8 +169,22 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
       clientCAFile: '/var/run/kcp-edge/admin/ca/ca.crt',
     });
 
-    assert.deepEqual(objects.filter((o) => o.kind === 'Secret').map((s) => s.metadata.name), ['edge-ca-bundles'], 'TLS comes from existing Secrets');
-    assert.deepEqual(unrenderedVolumeSources(objects), ['edge-admin-ca', 'edge-admin-tokens', 'edge-kcp-kubeconfig', 'edge-redis', 'edge-redis-tls', 'edge-service-cluster-kubeconfig', 'edge-serving-tls', 'edge-shard-client', 'edge-tokens']);
+    assert.deepEqual(
+      objects.filter((o) => o.kind === 'Secret').map((s) => s.metadata.name),
+      ['edge-ca-bundles'],
+      'TLS comes from existing Secrets',
+    );
+    assert.deepEqual(unrenderedVolumeSources(objects), [
+      'edge-admin-ca',
+      'edge-admin-tokens',
+      'edge-kcp-kubeconfig',
+      'edge-redis',
+      'edge-redis-tls',
+      'edge-service-cluster-kubeconfig',
+      'edge-serving-tls',
+      'edge-shard-client',
+      'edge-tokens',
+    ]);
   });
 
   test('full values: the Redis password and TLS files come from Secrets, mounted where the gateway config says', () => {
@@ -172,13 +209,23 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
       runIndexer: true,
     });
     const volume = (name: string) => pod.volumes.find((v) => v.name === name)?.secret;
-    assert.deepEqual(volume('redis-auth'), { secretName: 'edge-redis', items: [{ key: 'kcp-edge-password', path: 'kcp-edge-password' }, { key: 'sentinel-password', path: 'sentinel-password' }] });
+    assert.deepEqual(volume('redis-auth'), {
+      secretName: 'edge-redis',
+      items: [
+        { key: 'kcp-edge-password', path: 'kcp-edge-password' },
+        { key: 'sentinel-password', path: 'sentinel-password' },
+      ],
+    });
     assert.deepEqual(volume('redis-tls'), { secretName: 'edge-redis-tls', items: ['ca.crt', 'tls.crt', 'tls.key'].map((k) => ({ key: k, path: k })) });
     const mounts = gateway.volumeMounts.filter((m) => m.name.startsWith('redis-'));
-    assert.deepEqual(mounts, [
-      { name: 'redis-auth', mountPath: '/var/run/kcp-edge/redis/auth', readOnly: true },
-      { name: 'redis-tls', mountPath: '/var/run/kcp-edge/redis/tls', readOnly: true },
-    ], 'whole directories, no subPath: kubelet updates them when the Secrets change');
+    assert.deepEqual(
+      mounts,
+      [
+        { name: 'redis-auth', mountPath: '/var/run/kcp-edge/redis/auth', readOnly: true },
+        { name: 'redis-tls', mountPath: '/var/run/kcp-edge/redis/tls', readOnly: true },
+      ],
+      'whole directories, no subPath: kubelet updates them when the Secrets change',
+    );
     for (const sync of deployments(objects, 'sync')) assert.ok(!podSpec(sync).volumes.some((v) => v.name.startsWith('redis')), 'the sync worker uses no Redis');
   });
 
@@ -186,7 +233,10 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
     const objects = rendered.sidecar;
     assert.equal(objects.filter((o) => o.kind === 'Deployment').length, 1);
     const pod = podSpec(one(objects, 'Deployment', 'edge'));
-    assert.deepEqual(pod.containers.map((c) => c.name), ['gateway', 'sync']);
+    assert.deepEqual(
+      pod.containers.map((c) => c.name),
+      ['gateway', 'sync'],
+    );
     const sync = pod.containers[1]!;
     assert.equal(argAfter(sync, '--config'), '/etc/kcp-edge/sync.yaml');
     assert.equal(sync.readinessProbe, undefined, 'a worker still listing must not take the gateway out of the Service');
@@ -205,7 +255,11 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
           assert.equal(c.securityContext.readOnlyRootFilesystem, true, where);
           assert.equal(c.securityContext.allowPrivilegeEscalation, false, where);
           assert.deepEqual(c.securityContext.capabilities?.drop, ['ALL'], where);
-          assert.deepEqual(c.volumeMounts.filter((m) => m.readOnly !== true).map((m) => m.mountPath), ['/tmp'], where);
+          assert.deepEqual(
+            c.volumeMounts.filter((m) => m.readOnly !== true).map((m) => m.mountPath),
+            ['/tmp'],
+            where,
+          );
           assert.ok(pod.volumes.find((v) => v.name === c.volumeMounts.find((m) => m.mountPath === '/tmp')!.name)?.emptyDir, `${where}: /tmp is an emptyDir`);
         }
       }
@@ -225,7 +279,10 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
     data['gateway.yaml'] = stringify({ ...(parse(data['gateway.yaml']!) as object), listen: { port: 7443 } });
     const problems = await configFileProblems(broken);
     for (const expected of [/shard-client\/tls\.crt is on no mounted volume/, /has no key routing\.yaml/, /port https is 6443, the gateway listens on 7443/]) {
-      assert.ok(problems.some((p) => expected.test(p)), `${expected} in ${JSON.stringify(problems)}`);
+      assert.ok(
+        problems.some((p) => expected.test(p)),
+        `${expected} in ${JSON.stringify(problems)}`,
+      );
     }
     const brokenRedis = structuredClone(rendered.full);
     const pod = podSpec(one(brokenRedis, 'Deployment', 'edge'));
@@ -233,7 +290,10 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
     pod.containers[0]!.volumeMounts = pod.containers[0]!.volumeMounts.filter((m) => m.name !== 'redis-tls');
     const redisProblems = await configFileProblems(brokenRedis);
     for (const expected of [/redis\/auth\/sentinel-password: volume redis-auth projects no item sentinel-password/, /redis\/tls\/ca\.crt is on no mounted volume/]) {
-      assert.ok(redisProblems.some((p) => expected.test(p)), `${expected} in ${JSON.stringify(redisProblems)}`);
+      assert.ok(
+        redisProblems.some((p) => expected.test(p)),
+        `${expected} in ${JSON.stringify(redisProblems)}`,
+      );
     }
   });
 
@@ -260,19 +320,45 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
     const dashboard = JSON.parse(dashboardMap.data!['kcp-edge.json']!) as { uid: string; panels: { title: string; targets: { expr: string }[] }[] };
     assert.equal(dashboard.uid, 'kcp-edge-gateway');
     const dashboardMetrics = new Set(dashboard.panels.flatMap((p) => p.targets.flatMap((t) => used(t.expr))));
-    for (const name of ['kcp_edge_requests_total', 'kcp_edge_request_duration_seconds', 'kcp_edge_shard_up', 'kcp_edge_open_watches', 'kcp_edge_ratelimit_rejected_total', 'kcp_edge_authn_successes_total']) {
+    for (const name of [
+      'kcp_edge_requests_total',
+      'kcp_edge_request_duration_seconds',
+      'kcp_edge_shard_up',
+      'kcp_edge_open_watches',
+      'kcp_edge_ratelimit_rejected_total',
+      'kcp_edge_authn_successes_total',
+    ]) {
       assert.ok(dashboardMetrics.has(name), `the dashboard shows ${name}`);
     }
-    assert.deepEqual([...dashboardMetrics].filter((m) => !exported.has(m)), [], 'every metric the dashboard queries exists');
+    assert.deepEqual(
+      [...dashboardMetrics].filter((m) => !exported.has(m)),
+      [],
+      'every metric the dashboard queries exists',
+    );
 
     const rules = one(rendered.full, 'PrometheusRule');
     assert.equal(rules.metadata.labels?.['release'], 'prometheus');
     const alerts = (rules.spec!.groups as { rules: { alert: string; expr: string }[] }[]).flatMap((g) => g.rules);
-    assert.deepEqual(alerts.map((a) => a.alert), ['KcpEdgeShardDown', 'KcpEdgeHighServerErrorRatio', 'KcpEdgeHighThrottleRatio', 'KcpEdgeRedisUnreachable', 'KcpEdgeTokenCacheHitRatioLow']);
-    assert.deepEqual(alerts.flatMap((a) => used(a.expr)).filter((m) => !exported.has(m)), [], 'every metric the alerts query exists');
-    assert.equal((alerts[0] as { annotations?: { summary: string } }).annotations?.summary, 'Shard {{ $labels.shard }} is down: its workspaces get 503', "Prometheus's template, not Helm's");
+    assert.deepEqual(
+      alerts.map((a) => a.alert),
+      ['KcpEdgeShardDown', 'KcpEdgeHighServerErrorRatio', 'KcpEdgeHighThrottleRatio', 'KcpEdgeRedisUnreachable', 'KcpEdgeTokenCacheHitRatioLow'],
+    );
+    assert.deepEqual(
+      alerts.flatMap((a) => used(a.expr)).filter((m) => !exported.has(m)),
+      [],
+      'every metric the alerts query exists',
+    );
+    assert.equal(
+      (alerts[0] as { annotations?: { summary: string } }).annotations?.summary,
+      'Shard {{ $labels.shard }} is down: its workspaces get 503',
+      "Prometheus's template, not Helm's",
+    );
     assert.match(alerts[1]!.expr, /code=~"5\.\."\}\[5m\]\)\)[\s\S]*> 0\.05/);
-    assert.deepEqual(rendered.default.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name), ['edge-kcp-edge-config'], 'none of it by default');
+    assert.deepEqual(
+      rendered.default.filter((o) => o.kind === 'ConfigMap').map((o) => o.metadata.name),
+      ['edge-kcp-edge-config'],
+      'none of it by default',
+    );
     assert.ok(!rendered.default.some((o) => o.kind === 'PrometheusRule'));
   });
 });

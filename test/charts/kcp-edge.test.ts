@@ -109,7 +109,11 @@ test('templates are well formed and include only templates that are defined', as
   const problems = [...all].flatMap(([file, text]) => structuralProblems(file, text));
   assert.deepEqual(problems, []);
   const defined = new Set([...all.values()].flatMap((t) => templateNames(t).defined));
-  const missing = [...all].flatMap(([file, t]) => templateNames(t).used.filter((n) => !defined.has(n)).map((n) => `${file}: ${n}`));
+  const missing = [...all].flatMap(([file, t]) =>
+    templateNames(t)
+      .used.filter((n) => !defined.has(n))
+      .map((n) => `${file}: ${n}`),
+  );
   assert.deepEqual(missing, []);
   // The checker itself must be able to fail.
   assert.equal(structuralProblems('x', '{{ if .a }}x').length, 1);

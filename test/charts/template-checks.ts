@@ -55,7 +55,11 @@ export function structuralProblems(name: string, template: string): string[] {
       problems.push(`${name}:${lineOf(open)}: "{{" never closed`);
       break;
     }
-    const action = template.slice(open + 2, close).replace(/^-\s*/, '').replace(/\s*-$/, '').trim();
+    const action = template
+      .slice(open + 2, close)
+      .replace(/^-\s*/, '')
+      .replace(/\s*-$/, '')
+      .trim();
     index = close + 2;
     if (action.startsWith('/*')) {
       if (!action.endsWith('*/')) problems.push(`${name}:${lineOf(open)}: comment not closed in the same action`);
@@ -66,7 +70,7 @@ export function structuralProblems(name: string, template: string): string[] {
     if (blockOpeners.has(keyword)) stack.push({ keyword, line: lineOf(open) });
     else if (keyword === 'end') {
       if (stack.pop() === undefined) problems.push(`${name}:${lineOf(open)}: "end" without an open block`);
-    } else if ((keyword === 'else') && stack.length === 0) {
+    } else if (keyword === 'else' && stack.length === 0) {
       problems.push(`${name}:${lineOf(open)}: "else" outside a block`);
     }
   }

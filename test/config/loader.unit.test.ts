@@ -111,11 +111,7 @@ test('the error message lists every issue with file, line and field', async () =
   await assert.rejects(parseConfig(sample, 'name: ""\nport: -1\nitems: []\n', 'dir/sample.yaml'), (err: Error) => {
     assert.equal(
       err.message,
-      [
-        'invalid sample config dir/sample.yaml (2 errors):',
-        '  dir/sample.yaml:1:7: name: must not be empty',
-        '  dir/sample.yaml:2:7: port: must be >= 0',
-      ].join('\n'),
+      ['invalid sample config dir/sample.yaml (2 errors):', '  dir/sample.yaml:1:7: name: must not be empty', '  dir/sample.yaml:2:7: port: must be >= 0'].join('\n'),
     );
     return true;
   });

@@ -38,7 +38,10 @@ test('hot reload picks up a change, survives a broken edit and recovers', async 
     await writeFile(file, 'level: loud\ncount: 0\n');
     const err = await waitFor(() => rejected[0], { what: 'the broken edit to be rejected' });
     assert.ok(err instanceof ConfigError);
-    assert.deepEqual(err.issues.map((i) => i.field), ['level', 'count']);
+    assert.deepEqual(
+      err.issues.map((i) => i.field),
+      ['level', 'count'],
+    );
     assert.equal(watcher.current.count, 2);
     assert.equal(watcher.generation, 1);
 

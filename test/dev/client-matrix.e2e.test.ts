@@ -69,27 +69,31 @@ for event in w.stream(v1.list_namespaced_config_map, "default", resource_version
 sys.exit(1 if expected else 0)
 `;
 
-test('Python client: a watch.Watch() through the gateway, as the view-only user, sees every object created while it runs', { skip: python === undefined ? 'python3-kubernetes is not installed (.ci/run installs it)' : false }, async () => {
-  const script = join(dir, 'watch.py');
-  await writeFile(script, pythonWatch);
-  const names = ['py-1', 'py-2', 'py-3', 'py-4', 'py-5'];
-  // view grants list and watch: carol watches what alice creates.
-  const child = spawn(python!, [script, stack.files.kubeconfig, 'carol@org-acme:proj-frontend', ...names], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (out += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-  try {
-    await waitFor(() => out.includes('READY') || child.exitCode !== null, { what: 'the Python client to list', timeoutMs: 15_000 });
-    assert.match(out, /READY/);
-    const api = owner();
-    for (const name of names) await api.createNamespacedConfigMap({ namespace: 'default', body: configMap(name) });
-    assert.equal(await exited, 0, out);
-    assert.deepEqual([...out.matchAll(/^SEEN (\S+)$/gm)].map((m) => m[1]).sort(), names);
-  } finally {
-    if (child.exitCode === null) child.kill();
-  }
-});
+test(
+  'Python client: a watch.Watch() through the gateway, as the view-only user, sees every object created while it runs',
+  { skip: python === undefined ? 'python3-kubernetes is not installed (.ci/run installs it)' : false },
+  async () => {
+    const script = join(dir, 'watch.py');
+    await writeFile(script, pythonWatch);
+    const names = ['py-1', 'py-2', 'py-3', 'py-4', 'py-5'];
+    // view grants list and watch: carol watches what alice creates.
+    const child = spawn(python!, [script, stack.files.kubeconfig, 'carol@org-acme:proj-frontend', ...names], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    try {
+      await waitFor(() => out.includes('READY') || child.exitCode !== null, { what: 'the Python client to list', timeoutMs: 15_000 });
+      assert.match(out, /READY/);
+      const api = owner();
+      for (const name of names) await api.createNamespacedConfigMap({ namespace: 'default', body: configMap(name) });
+      assert.equal(await exited, 0, out);
+      assert.deepEqual([...out.matchAll(/^SEEN (\S+)$/gm)].map((m) => m[1]).sort(), names);
+    } finally {
+      if (child.exitCode === null) child.kill();
+    }
+  },
+);
 
 test('client-node: an informer through the gateway, as the view-only user, sees what the owner creates', async () => {
   const kc = new KubeConfig();
@@ -108,7 +112,10 @@ test('client-node: an informer through the gateway, as the view-only user, sees 
     for (const name of names) await api.createNamespacedConfigMap({ namespace: 'default', body: configMap(name) });
     await waitFor(() => names.every((n) => seen.has(n)) || errors.length > 0, { what: 'the informer to see every ConfigMap', timeoutMs: 15_000 });
     assert.deepEqual(errors, []);
-    assert.ok(informer.list('default').some((cm) => cm.metadata?.name === 'node-5'), 'the informer cache holds them');
+    assert.ok(
+      informer.list('default').some((cm) => cm.metadata?.name === 'node-5'),
+      'the informer cache holds them',
+    );
   } finally {
     await informer.stop();
   }

@@ -26,7 +26,10 @@ test('kcp-edge dev: every project workspace works with kubectl, isolated from th
   });
   const kubeconfig = join(dir, 'kubeconfig');
   // The summary is printed just after the kubeconfig is written: wait for both, or the check below races it.
-  await waitFor(() => (existsSync(kubeconfig) && output.includes('Ctrl-C stops everything')) || child.exitCode !== null, { what: 'the kubeconfig and the summary', timeoutMs: 90_000 });
+  await waitFor(() => (existsSync(kubeconfig) && output.includes('Ctrl-C stops everything')) || child.exitCode !== null, {
+    what: 'the kubeconfig and the summary',
+    timeoutMs: 90_000,
+  });
   assert.equal(child.exitCode, null, output);
   assert.match(output, /gateway serving at https:\/\/127\.0\.0\.1:\d+/);
   assert.match(output, /export KUBECONFIG=/);
@@ -36,7 +39,11 @@ test('kcp-edge dev: every project workspace works with kubectl, isolated from th
     if (input !== undefined) pending.child.stdin?.end(input);
     return (await pending).stdout;
   };
-  assert.deepEqual((await run(kubectlPath, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kube-cache'), 'config', 'get-contexts', '-o', 'name'])).stdout.trim().split('\n').sort(), [...projects, 'carol@org-acme:proj-frontend'].sort(), 'one context per project, and the view-only user\'s');
+  assert.deepEqual(
+    (await run(kubectlPath, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kube-cache'), 'config', 'get-contexts', '-o', 'name'])).stdout.trim().split('\n').sort(),
+    [...projects, 'carol@org-acme:proj-frontend'].sort(),
+    "one context per project, and the view-only user's",
+  );
 
   for (const ws of projects) {
     const tag = ws.replace(/[^a-z0-9]+/g, '-');
@@ -57,7 +64,9 @@ test('kcp-edge dev: every project workspace works with kubectl, isolated from th
 
   // get -w through the gateway: a change made from another shell arrives.
   for (const ws of projects) {
-    const watcher = spawn(kubectlPath, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kube-cache'), '--context', ws, 'get', 'configmaps', '-w', '-o', 'name'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const watcher = spawn(kubectlPath, ['--kubeconfig', kubeconfig, '--cache-dir', join(dir, 'kube-cache'), '--context', ws, 'get', 'configmaps', '-w', '-o', 'name'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let seen = '';
     watcher.stdout.on('data', (c: Buffer) => (seen += c.toString()));
     try {

@@ -27,17 +27,31 @@ test('dev --redis: a workspace created through the gateway is routed by the inde
   assert.equal((await store.getRoute('root:org-acme:proj-frontend'))?.shard, 'shard-a');
 
   const kubectl = async (...args: string[]) =>
-    (await run(kubectlPath, ['--kubeconfig', stack.files.kubeconfig, '--cache-dir', join(tmp.dir, 'kube-cache'), '--context', 'org-acme:proj-frontend', '--request-timeout=10s', ...args])).stdout;
+    (
+      await run(kubectlPath, [
+        '--kubeconfig',
+        stack.files.kubeconfig,
+        '--cache-dir',
+        join(tmp.dir, 'kube-cache'),
+        '--context',
+        'org-acme:proj-frontend',
+        '--request-timeout=10s',
+        ...args,
+      ])
+    ).stdout;
   assert.match(await kubectl('get', 'namespaces', '-o', 'name'), /namespace\/default/);
 
   const manifest = join(tmp.dir, 'team.yaml');
   await writeFile(manifest, 'apiVersion: tenancy.kcp.io/v1alpha1\nkind: Workspace\nmetadata:\n  name: team\nspec: {}\n');
   assert.match(await kubectl('create', '-f', manifest), /created/);
   // Initializing first (routed as Unavailable: 503 + Retry-After), then Ready.
-  const route = await waitFor(async () => {
-    const r = await store.getRoute('root:org-acme:proj-frontend:team');
-    return r?.phase === 'Ready' ? r : undefined;
-  }, { what: 'the indexer to route the new workspace as Ready' });
+  const route = await waitFor(
+    async () => {
+      const r = await store.getRoute('root:org-acme:proj-frontend:team');
+      return r?.phase === 'Ready' ? r : undefined;
+    },
+    { what: 'the indexer to route the new workspace as Ready' },
+  );
   assert.ok(route.shard === 'shard-a' || route.shard === 'shard-b');
   const server = (await kubectl('config', 'view', '--minify', '-o', 'jsonpath={.clusters[0].cluster.server}')).replace(/\/clusters\/.*$/, '');
   assert.match(await kubectl('--server', `${server}/clusters/root:org-acme:proj-frontend:team`, 'get', 'namespaces', '-o', 'name'), /namespace\/default/);

@@ -25,7 +25,11 @@ test('dev stack: stopping one shard fails only its workspaces, with a Status err
   assert.equal(where['root:org-acme:proj-frontend'], 'shard-a');
   assert.equal(where['root:org-acme:proj-backend'], 'shard-b');
   const routing = parse(await readFile(stack.files.routing, 'utf8')) as { routes: { path: string; cluster: string }[] };
-  for (const w of stack.workspaces) assert.ok(routing.routes.some((r) => r.path === w.path && r.cluster === w.cluster), w.path);
+  for (const w of stack.workspaces)
+    assert.ok(
+      routing.routes.some((r) => r.path === w.path && r.cluster === w.cluster),
+      w.path,
+    );
 
   const kubectl = async (context: string, ...args: string[]) =>
     (await run(kubectlPath, ['--kubeconfig', stack.files.kubeconfig, '--cache-dir', join(dir, 'kube-cache'), '--context', context, '--request-timeout=10s', ...args])).stdout;
@@ -49,7 +53,10 @@ test('dev stack: stopping one shard fails only its workspaces, with a Status err
   assert.match(await kubectl('org-acme:proj-frontend', 'create', 'configmap', 'still-here'), /created/);
 
   // The stack audits with the shipped policy: that create is an Event naming the workspace and the user.
-  const events = (await readFile(stack.files.auditLog, 'utf8')).split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  const events = (await readFile(stack.files.auditLog, 'utf8'))
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
   const create = events.find((e) => e['verb'] === 'create' && (e['objectRef'] as { resource?: string } | undefined)?.resource === 'configmaps');
   assert.ok(create, 'the create is in the audit log');
   assert.equal(create['apiVersion'], 'audit.k8s.io/v1');

@@ -22,25 +22,42 @@ test('dev stack: kubectl apply a VirtualMachine through the gateway → it shows
   const stack = await startDevStack({ dir, port: 0 });
   t.after(() => stack.stop());
   const kubectl = async (...args: string[]) =>
-    (await run(kubectlPath, ['--kubeconfig', stack.files.kubeconfig, '--cache-dir', join(dir, 'kube-cache'), '--context', 'org-acme:proj-frontend', '--request-timeout=10s', ...args])).stdout;
+    (
+      await run(kubectlPath, [
+        '--kubeconfig',
+        stack.files.kubeconfig,
+        '--cache-dir',
+        join(dir, 'kube-cache'),
+        '--context',
+        'org-acme:proj-frontend',
+        '--request-timeout=10s',
+        ...args,
+      ])
+    ).stdout;
 
   const manifest = join(dir, 'vm.yaml');
-  await writeFile(manifest, [
-    'apiVersion: compute.cloud.example.com/v1alpha1',
-    'kind: VirtualMachine',
-    'metadata:',
-    '  name: web-1',
-    'spec:',
-    '  cpu: 2',
-    '  image: debian-12',
-    '  writeConnectionSecretToRef:',
-    '    name: web-1-conn',
-  ].join('\n'));
+  await writeFile(
+    manifest,
+    [
+      'apiVersion: compute.cloud.example.com/v1alpha1',
+      'kind: VirtualMachine',
+      'metadata:',
+      '  name: web-1',
+      'spec:',
+      '  cpu: 2',
+      '  image: debian-12',
+      '  writeConnectionSecretToRef:',
+      '    name: web-1-conn',
+    ].join('\n'),
+  );
   assert.match(await kubectl('apply', '-f', manifest), /virtualmachine.compute.cloud.example.com\/web-1 created/);
-  const ready = await waitFor(async () => {
-    const out = await kubectl('get', 'virtualmachines', 'web-1', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}');
-    return out === 'True' ? out : undefined;
-  }, { what: 'VirtualMachine Ready', timeoutMs: 30_000, intervalMs: 250 });
+  const ready = await waitFor(
+    async () => {
+      const out = await kubectl('get', 'virtualmachines', 'web-1', '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}');
+      return out === 'True' ? out : undefined;
+    },
+    { what: 'VirtualMachine Ready', timeoutMs: 30_000, intervalMs: 250 },
+  );
   assert.equal(ready, 'True');
   assert.match(await kubectl('get', 'virtualmachines'), /web-1\s+True\s+2/);
   assert.match(await kubectl('get', 'secret', 'web-1-conn', '-o', 'jsonpath={.data.username}'), /^YWRtaW4=$/);

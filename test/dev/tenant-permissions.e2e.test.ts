@@ -23,7 +23,16 @@ test('dev stack: the view-only user reads and is refused writes with 403; can-i 
 
   const kubectl = async (context: string, ...args: string[]): Promise<{ ok: boolean; out: string }> => {
     try {
-      const { stdout } = await run(kubectlPath, ['--kubeconfig', stack.files.kubeconfig, '--cache-dir', join(dir, 'kube-cache'), '--context', context, '--request-timeout=10s', ...args]);
+      const { stdout } = await run(kubectlPath, [
+        '--kubeconfig',
+        stack.files.kubeconfig,
+        '--cache-dir',
+        join(dir, 'kube-cache'),
+        '--context',
+        context,
+        '--request-timeout=10s',
+        ...args,
+      ]);
       return { ok: true, out: stdout };
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string };

@@ -44,7 +44,7 @@ test('dev stack: kubeconfig tokens come from the org realms, and `dev token` pri
   assert.match(stderr, /org-globex:bob/);
   assert.equal(decodeJwt(token).preferred_username, 'bob');
   assert.equal(await getStatus(globex, ca, token), 200);
-  assert.equal(await getStatus(acme, ca, token), 401, "a globex token on an acme workspace");
+  assert.equal(await getStatus(acme, ca, token), 401, 'a globex token on an acme workspace');
 
   await assert.rejects(run(process.execPath, ['src/cli.ts', 'dev', 'token', '--dir', join(tmp.dir, 'nowhere')]), (err: { code: number; stderr: string }) => {
     assert.equal(err.code, 1);

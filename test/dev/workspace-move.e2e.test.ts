@@ -63,7 +63,9 @@ test('dev --redis: a project moves to shard-b under kubectl reads, writes and a 
     }
   })();
   const started = Date.now();
-  const moved = await run(process.execPath, ['src/cli.ts', 'workspaces', 'move', path, '--to', 'shard-b', '--kubeconfig', admin], { env: { PATH: process.env.PATH ?? '', KCP_EDGE_REDIS_URL: redis.url } });
+  const moved = await run(process.execPath, ['src/cli.ts', 'workspaces', 'move', path, '--to', 'shard-b', '--kubeconfig', admin], {
+    env: { PATH: process.env.PATH ?? '', KCP_EDGE_REDIS_URL: redis.url },
+  });
   const moveMs = Date.now() - started;
   assert.match(moved.stdout, /moved shard-a → shard-b/);
   await apply('after-move');
@@ -76,7 +78,12 @@ test('dev --redis: a project moves to shard-b under kubectl reads, writes and a 
   const names = (await kubectl('get', 'cm', '-n', 'default', '-o', 'name')).split('\n');
   for (const name of ['before-0', 'before-19', ...written, 'after-move']) assert.ok(names.includes(`configmap/${name}`), `${name} is there after the move`);
   const onA = await stack.shards.get('shard-a')!.client();
-  assert.equal((await onA.request('GET', `/clusters/${route!.cluster}/api/v1/namespaces/default/configmaps`)).status === 200 && (await onA.request<{ items: unknown[] }>('GET', `/clusters/${route!.cluster}/api/v1/namespaces/default/configmaps`)).body.items.length > 0, false, 'nothing left on shard-a');
+  assert.equal(
+    (await onA.request('GET', `/clusters/${route!.cluster}/api/v1/namespaces/default/configmaps`)).status === 200 &&
+      (await onA.request<{ items: unknown[] }>('GET', `/clusters/${route!.cluster}/api/v1/namespaces/default/configmaps`)).body.items.length > 0,
+    false,
+    'nothing left on shard-a',
+  );
   // The watch on shard-a was ended cleanly rather than left silent (kubectl get -w exits 0 then).
   assert.equal(await Promise.race([watchExit, new Promise((r) => setTimeout(() => r('open'), 5_000))]), 0, `watch output: ${watched}`);
   t.diagnostic(`move under load: ${moveMs} ms, ${reads} reads, ${written.length} writes during it`);

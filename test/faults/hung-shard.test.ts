@@ -37,11 +37,13 @@ async function hang(t: TestContext, shard: TestShard, silence: () => void): Prom
         blackhole.once('error', () => resolve(false));
         blackhole.listen(port, '127.0.0.1', () => resolve(true));
       }),
-    { what: 'the blackhole to take over the shard\'s port' },
+    { what: "the blackhole to take over the shard's port" },
   );
 }
 
-async function hungShardSetup(t: TestContext): Promise<{ pki: Pki; shard: TestShard; silence: () => void; health: ShardHealthChecker; gw: Awaited<ReturnType<typeof startTestGateway>> }> {
+async function hungShardSetup(
+  t: TestContext,
+): Promise<{ pki: Pki; shard: TestShard; silence: () => void; health: ShardHealthChecker; gw: Awaited<ReturnType<typeof startTestGateway>> }> {
   const pki = await testPki();
   let hung = false;
   const shard = await startTestShard(t, pki, (req, res) => {

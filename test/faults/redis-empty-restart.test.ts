@@ -134,12 +134,17 @@ test('a Redis that comes back empty: warm workspaces keep serving, nothing that 
 
   const during = samples.filter((s) => s.at >= emptyAt);
   const readyz = during.filter((s) => s.path === '/readyz');
-  assert.ok(readyz.some((s) => s.status === 503), 'the poller saw /readyz 503');
+  assert.ok(
+    readyz.some((s) => s.status === 503),
+    'the poller saw /readyz 503',
+  );
   for (const s of samples.filter((x) => x.path !== '/readyz')) {
     assert.notEqual(s.status, 403, `${s.path} exists and got 403`);
     assert.equal(s.status, 200, `warm ${s.path} kept serving (got ${s.status})`);
   }
-  t.diagnostic(`empty Redis → rebuilt and ready in ${rebuiltMs} ms (indexer held off for part of it); ${during.length - readyz.length} warm requests meanwhile, all 200; /readyz 503 ×${readyz.filter((s) => s.status === 503).length}`);
+  t.diagnostic(
+    `empty Redis → rebuilt and ready in ${rebuiltMs} ms (indexer held off for part of it); ${during.length - readyz.length} warm requests meanwhile, all 200; /readyz 503 ×${readyz.filter((s) => s.status === 503).length}`,
+  );
 
   // Once more, nothing held back: whichever of gateway and indexer reconnects first, a workspace that
   // exists is served or answered 503, never 403.

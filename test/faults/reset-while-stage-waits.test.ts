@@ -60,7 +60,11 @@ async function resetWhileStalled(t: TestContext, s: Scenario): Promise<void> {
   assert.equal(probe.headers[':status'], 200);
   const upstream = async () => sample(await gateway.metrics.metrics(), 'kcp_edge_upstream_requests');
   await waitFor(async () => shard.open === 1 && (await upstream()) === 1, { timeoutMs: 5_000, what: 'only the probe open at the shard and in the pool' });
-  assert.deepEqual(shard.paths.filter((p) => p.includes('reset=')), [], 'no reset request reached the shard');
+  assert.deepEqual(
+    shard.paths.filter((p) => p.includes('reset=')),
+    [],
+    'no reset request reached the shard',
+  );
 
   probe.stream.close();
   await waitFor(async () => shard.open === 0 && (await upstream()) === 0, { timeoutMs: 5_000, what: 'nothing open at the shard or in the pool' });

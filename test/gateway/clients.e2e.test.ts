@@ -22,7 +22,10 @@ async function writeChart(stack: KubectlStack, greeting: string): Promise<string
   await mkdir(join(chart, 'templates'), { recursive: true });
   await writeFile(join(chart, 'Chart.yaml'), 'apiVersion: v2\nname: hello\nversion: 0.1.0\n');
   await writeFile(join(chart, 'values.yaml'), `greeting: ${greeting}\n`);
-  await writeFile(join(chart, 'templates', 'configmap.yaml'), 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-settings\ndata:\n  greeting: {{ .Values.greeting | quote }}\n');
+  await writeFile(
+    join(chart, 'templates', 'configmap.yaml'),
+    'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}-settings\ndata:\n  greeting: {{ .Values.greeting | quote }}\n',
+  );
   return chart;
 }
 
@@ -44,7 +47,10 @@ test('helm install, upgrade, rollback, list and uninstall a ConfigMap chart thro
   await helmIn('rollback', 'hi', '1');
   assert.equal(await greeting(), 'hello');
   const releases = JSON.parse(await helmIn('list', '-o', 'json')) as Array<{ name: string; revision: string; status: string }>;
-  assert.deepEqual(releases.map((r) => [r.name, r.revision, r.status]), [['hi', '3', 'deployed']]);
+  assert.deepEqual(
+    releases.map((r) => [r.name, r.revision, r.status]),
+    [['hi', '3', 'deployed']],
+  );
   // The release lives in its workspace only.
   const elsewhere = JSON.parse(await helm.run(['--kubeconfig', stack.kubeconfig, '--kube-context', back, '--namespace', 'default', 'list', '-o', 'json'])) as unknown[];
   assert.deepEqual(elsewhere, []);
@@ -68,13 +74,32 @@ test('kubectl explain reads real schemas through the gateway, built-in kinds and
   assert.match(v2, /Data contains the configuration data/);
 
   const crd = join(stack.dir, 'crd.yaml');
-  await writeFile(crd, [
-    'apiVersion: apiextensions.k8s.io/v1', 'kind: CustomResourceDefinition', 'metadata: {name: widgets.example.com}', 'spec:', '  group: example.com',
-    '  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}', '  scope: Namespaced', '  versions:',
-    '  - name: v1', '    served: true', '    storage: true', '    schema:', '      openAPIV3Schema:', '        type: object', '        properties:',
-    '          spec:', '            type: object', '            description: What the widget should be.', '            properties:',
-    '              size: {type: integer, description: How many sprockets the widget has.}', '',
-  ].join('\n'));
+  await writeFile(
+    crd,
+    [
+      'apiVersion: apiextensions.k8s.io/v1',
+      'kind: CustomResourceDefinition',
+      'metadata: {name: widgets.example.com}',
+      'spec:',
+      '  group: example.com',
+      '  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}',
+      '  scope: Namespaced',
+      '  versions:',
+      '  - name: v1',
+      '    served: true',
+      '    storage: true',
+      '    schema:',
+      '      openAPIV3Schema:',
+      '        type: object',
+      '        properties:',
+      '          spec:',
+      '            type: object',
+      '            description: What the widget should be.',
+      '            properties:',
+      '              size: {type: integer, description: How many sprockets the widget has.}',
+      '',
+    ].join('\n'),
+  );
   assert.match(await kubectl('apply', '-f', crd), /created/);
   assert.match(await kubectl('explain', 'widgets.spec.size'), /How many sprockets the widget has/);
 });
@@ -83,13 +108,17 @@ test('kubectl apply of a Service whose port changed leaves the new port, through
   const stack = await startKubectlStack(t);
   const kubectl = kubectlIn(stack, front);
   const manifest = join(stack.dir, 'svc.yaml');
-  const service = (port: number) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports:\n  - name: http\n    port: ${port}\n    targetPort: 8080\n`;
+  const service = (port: number) =>
+    `apiVersion: v1\nkind: Service\nmetadata:\n  name: web\nspec:\n  selector: {app: web}\n  ports:\n  - name: http\n    port: ${port}\n    targetPort: 8080\n`;
   await writeFile(manifest, service(80));
   assert.match(await kubectl('apply', '-f', manifest), /service\/web created/);
   await writeFile(manifest, service(8081));
   assert.match(await kubectl('apply', '-f', manifest), /service\/web configured/);
   const ports = JSON.parse(await kubectl('get', 'service', 'web', '-o', 'jsonpath={.spec.ports}')) as Array<{ name: string; port: number; targetPort: number }>;
-  assert.deepEqual(ports.map((p) => [p.name, p.port, p.targetPort]), [['http', 8081, 8080]]);
+  assert.deepEqual(
+    ports.map((p) => [p.name, p.port, p.targetPort]),
+    [['http', 8081, 8080]],
+  );
 
   // Two ports, the first of which changes: the order of the manifest is kept.
   const pair = (port: number) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: pair\nspec:\n  ports:\n  - {name: http, port: ${port}}\n  - {name: https, port: 443}\n`;
@@ -98,7 +127,13 @@ test('kubectl apply of a Service whose port changed leaves the new port, through
   await writeFile(manifest, pair(8080));
   assert.match(await kubectl('apply', '-f', manifest), /service\/pair configured/);
   const paired = JSON.parse(await kubectl('get', 'service', 'pair', '-o', 'jsonpath={.spec.ports}')) as Array<{ name: string; port: number }>;
-  assert.deepEqual(paired.map((p) => [p.name, p.port]), [['http', 8080], ['https', 443]]);
+  assert.deepEqual(
+    paired.map((p) => [p.name, p.port]),
+    [
+      ['http', 8080],
+      ['https', 443],
+    ],
+  );
 
   // The same with server-side apply, two ports of which one changes.
   const twoPorts = (port: number) => `apiVersion: v1\nkind: Service\nmetadata:\n  name: api\nspec:\n  ports:\n  - {name: http, port: ${port}}\n  - {name: https, port: 443}\n`;
@@ -107,7 +142,13 @@ test('kubectl apply of a Service whose port changed leaves the new port, through
   await writeFile(manifest, twoPorts(8080));
   assert.match(await kubectl('apply', '--server-side', '-f', manifest), /service\/api serverside-applied/);
   const applied = JSON.parse(await kubectl('get', 'service', 'api', '-o', 'jsonpath={.spec.ports}')) as Array<{ name: string; port: number }>;
-  assert.deepEqual(applied.map((p) => [p.name, p.port]), [['http', 8080], ['https', 443]]);
+  assert.deepEqual(
+    applied.map((p) => [p.name, p.port]),
+    [
+      ['http', 8080],
+      ['https', 443],
+    ],
+  );
 });
 
 test('kubectl apply validates manifests against the schemas: a typo is refused, --validate=false lets it through', { skip: kubectlMissing }, async (t) => {
@@ -120,13 +161,30 @@ test('kubectl apply validates manifests against the schemas: a typo is refused, 
   assert.match(await kubectl('apply', '--validate=false', '-f', manifest), /configmap\/typo created/);
   // A pod with the fields people write passes.
   const pod = join(stack.dir, 'pod.yaml');
-  await writeFile(pod, [
-    'apiVersion: v1', 'kind: Pod', 'metadata: {name: web, labels: {app: web}}', 'spec:', '  restartPolicy: Always', '  terminationGracePeriodSeconds: 5',
-    '  containers:', '  - name: web', '    image: nginx:1.27', '    imagePullPolicy: IfNotPresent', '    args: ["-g", "daemon off;"]',
-    '    ports: [{name: http, containerPort: 80, protocol: TCP}]', '    env: [{name: A, value: "1"}, {name: B, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]',
-    '    resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {memory: 64Mi}}', '    readinessProbe: {httpGet: {path: /, port: http}, periodSeconds: 5}',
-    '    securityContext: {runAsNonRoot: false, allowPrivilegeEscalation: false}', '    volumeMounts: [{name: cache, mountPath: /var/cache/nginx}]',
-    '  volumes: [{name: cache, emptyDir: {sizeLimit: 64Mi}}, {name: cfg, configMap: {name: typo}}]', '  tolerations: [{key: k, operator: Exists}]', '',
-  ].join('\n'));
+  await writeFile(
+    pod,
+    [
+      'apiVersion: v1',
+      'kind: Pod',
+      'metadata: {name: web, labels: {app: web}}',
+      'spec:',
+      '  restartPolicy: Always',
+      '  terminationGracePeriodSeconds: 5',
+      '  containers:',
+      '  - name: web',
+      '    image: nginx:1.27',
+      '    imagePullPolicy: IfNotPresent',
+      '    args: ["-g", "daemon off;"]',
+      '    ports: [{name: http, containerPort: 80, protocol: TCP}]',
+      '    env: [{name: A, value: "1"}, {name: B, valueFrom: {fieldRef: {fieldPath: metadata.name}}}]',
+      '    resources: {requests: {cpu: 10m, memory: 16Mi}, limits: {memory: 64Mi}}',
+      '    readinessProbe: {httpGet: {path: /, port: http}, periodSeconds: 5}',
+      '    securityContext: {runAsNonRoot: false, allowPrivilegeEscalation: false}',
+      '    volumeMounts: [{name: cache, mountPath: /var/cache/nginx}]',
+      '  volumes: [{name: cache, emptyDir: {sizeLimit: 64Mi}}, {name: cfg, configMap: {name: typo}}]',
+      '  tolerations: [{key: k, operator: Exists}]',
+      '',
+    ].join('\n'),
+  );
   assert.match(await kubectl('apply', '-f', pod), /pod\/web created/);
 });

@@ -24,7 +24,14 @@ test('close() drains: in-flight requests finish, watches end cleanly, new connec
   const gw = await startTestGateway(t, pki, routing, { drainTimeoutMs: 5000 });
 
   const slow = get(gw, pki, '/clusters/org-acme:proj/api/v1/configmaps');
-  const watch = request({ host: '127.0.0.1', port: gw.port, path: '/clusters/org-acme:proj/api/v1/configmaps?watch=true', ca: pki.ca.certPem, agent: false, headers: { authorization: 'Bearer alice-token' } });
+  const watch = request({
+    host: '127.0.0.1',
+    port: gw.port,
+    path: '/clusters/org-acme:proj/api/v1/configmaps?watch=true',
+    ca: pki.ca.certPem,
+    agent: false,
+    headers: { authorization: 'Bearer alice-token' },
+  });
   watch.end();
   const [watchRes] = (await once(watch, 'response')) as [IncomingMessage];
   let watchBody = '';

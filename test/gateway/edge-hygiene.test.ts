@@ -7,11 +7,19 @@ import { get, startTestGateway, startTestShard, StaticRoutingTable, testPki } fr
 const shardAddress = [{ clientCIDR: '0.0.0.0/0', serverAddress: '10.1.2.3:6443' }];
 const apiVersions = { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: shardAddress };
 const apiGroupList = {
-  kind: 'APIGroupList', apiVersion: 'v1',
-  groups: [{ name: 'apps', versions: [{ groupVersion: 'apps/v1', version: 'v1' }], preferredVersion: { groupVersion: 'apps/v1', version: 'v1' }, serverAddressByClientCIDRs: shardAddress }],
+  kind: 'APIGroupList',
+  apiVersion: 'v1',
+  groups: [
+    {
+      name: 'apps',
+      versions: [{ groupVersion: 'apps/v1', version: 'v1' }],
+      preferredVersion: { groupVersion: 'apps/v1', version: 'v1' },
+      serverAddressByClientCIDRs: shardAddress,
+    },
+  ],
 };
 
-test('discovery roots reach the client without the shard\'s address; other documents stream as they are', async (t) => {
+test("discovery roots reach the client without the shard's address; other documents stream as they are", async (t) => {
   const pki = await testPki();
   const shard = await startTestShard(t, pki, (req, res, seen) => {
     const path = seen.url.split('?')[0];
@@ -63,7 +71,11 @@ test('two Authorization headers are refused with 401, whichever comes first', as
   const routing = new StaticRoutingTable().addShard('a', shard.url).addRoute('root:org-acme:proj', 'a', 'c-proj');
   const gw = await startTestGateway(t, pki, routing);
   const path = '/clusters/org-acme:proj/api/v1/namespaces/default/configmaps';
-  for (const pair of [['Bearer alice-token', 'Bearer bob-token'], ['Bearer bob-token', 'Bearer alice-token'], ['Bearer alice-token', 'Bearer alice-token']]) {
+  for (const pair of [
+    ['Bearer alice-token', 'Bearer bob-token'],
+    ['Bearer bob-token', 'Bearer alice-token'],
+    ['Bearer alice-token', 'Bearer alice-token'],
+  ]) {
     const reply = await get(gw, pki, path, { token: null, headers: { authorization: pair } });
     assert.equal(reply.status, 401, pair.join(' + '));
     assert.equal(JSON.parse(reply.body).reason, 'Unauthorized');

@@ -62,31 +62,28 @@ const echo: ShardHandler = (_req, res, seen) => {
 /** An HTTPS server that requires the gateway's client certificate, records requests and answers with `handler`. */
 export async function startTestShard(t: TestContext, pki: Pki, handler: ShardHandler = echo): Promise<TestShard> {
   const seen: SeenRequest[] = [];
-  const server = createServer(
-    { cert: pki.shardServing.certPem, key: pki.shardServing.keyPem, ca: pki.ca.certPem, requestCert: true, rejectUnauthorized: true },
-    (req, res) => {
-      const chunks: Buffer[] = [];
-      const record: SeenRequest = {
-        method: req.method ?? '',
-        url: req.url ?? '',
-        headers: req.headers,
-        rawHeaders: req.rawHeaders,
-        body: '',
-        clientCertCN: (req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN as string | undefined,
-      };
-      seen.push(record);
-      // Bodies are read only for requests that have one, so streaming handlers can answer at once.
-      if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
-        handler(req, res, record);
-        return;
-      }
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        record.body = Buffer.concat(chunks).toString('utf8');
-        handler(req, res, record);
-      });
-    },
-  );
+  const server = createServer({ cert: pki.shardServing.certPem, key: pki.shardServing.keyPem, ca: pki.ca.certPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+    const chunks: Buffer[] = [];
+    const record: SeenRequest = {
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+      body: '',
+      clientCertCN: (req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN as string | undefined,
+    };
+    seen.push(record);
+    // Bodies are read only for requests that have one, so streaming handlers can answer at once.
+    if (req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+      handler(req, res, record);
+      return;
+    }
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      record.body = Buffer.concat(chunks).toString('utf8');
+      handler(req, res, record);
+    });
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   t.after(() => {
@@ -136,12 +133,7 @@ export class StaticRoutingTable implements RoutingTable {
 
 export const tokens = 'alice-token,alice,1001,"dev,system:masters"\nbob-token,bob,1002,\n';
 
-export async function startTestGateway(
-  t: TestContext,
-  pki: Pki,
-  routing: RoutingTable,
-  overrides: Partial<GatewayOptions> = {},
-): Promise<Gateway> {
+export async function startTestGateway(t: TestContext, pki: Pki, routing: RoutingTable, overrides: Partial<GatewayOptions> = {}): Promise<Gateway> {
   const gateway = await startGateway({
     listen: { host: '127.0.0.1', port: 0 },
     tls: { certPem: pki.gatewayServing.certPem, keyPem: pki.gatewayServing.keyPem, clientCAPem: pki.clientCA.certPem },
@@ -167,7 +159,12 @@ export function get(
   gateway: Gateway,
   pki: Pki,
   path: string,
-  { token = 'alice-token', headers = {}, method = 'GET', body }: { token?: string | null; headers?: Record<string, string | string[]>; method?: string; body?: string | Buffer } = {},
+  {
+    token = 'alice-token',
+    headers = {},
+    method = 'GET',
+    body,
+  }: { token?: string | null; headers?: Record<string, string | string[]>; method?: string; body?: string | Buffer } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(

@@ -39,7 +39,10 @@ test('HTTP/2 requests: bodies stream to the shard, bodiless requests stay bodile
     for await (const chunk of stream) text += String(chunk);
     return { response, text };
   };
-  const created = await send({ ':method': 'POST', ':path': '/clusters/org-acme:proj/api/v1/namespaces/default/configmaps', 'content-type': 'application/json' }, '{"kind":"ConfigMap"}');
+  const created = await send(
+    { ':method': 'POST', ':path': '/clusters/org-acme:proj/api/v1/namespaces/default/configmaps', 'content-type': 'application/json' },
+    '{"kind":"ConfigMap"}',
+  );
   assert.equal(created.response[':status'], 200);
   assert.equal(shard.seen[0]!.body, '{"kind":"ConfigMap"}');
   assert.equal(shard.seen[0]!.headers['content-type'], 'application/json');
@@ -105,7 +108,14 @@ test('a slow client slows the shard down: the gateway applies backpressure inste
   const routing = new StaticRoutingTable().addShard('a', shard.url).addRoute('root:org-acme:proj', 'a', 'c-proj');
   const gw = await startTestGateway(t, pki, routing);
 
-  const req = request({ host: '127.0.0.1', port: gw.port, path: '/clusters/org-acme:proj/api/v1/namespaces/default/pods/web/log', ca: pki.ca.certPem, agent: false, headers: { authorization: 'Bearer alice-token' } });
+  const req = request({
+    host: '127.0.0.1',
+    port: gw.port,
+    path: '/clusters/org-acme:proj/api/v1/namespaces/default/pods/web/log',
+    ca: pki.ca.certPem,
+    agent: false,
+    headers: { authorization: 'Bearer alice-token' },
+  });
   req.end();
   const [res] = (await once(req, 'response')) as [import('node:http').IncomingMessage];
   res.pause(); // the client reads nothing
@@ -163,7 +173,10 @@ test('response bodies reach the client byte for byte: binary, UTF-8, small and l
     for await (const chunk of stream) chunks.push(chunk as Buffer);
     return Buffer.concat(chunks);
   };
-  for (const [name, expected] of [['small', small], ['large', large]] as const) {
+  for (const [name, expected] of [
+    ['small', small],
+    ['large', large],
+  ] as const) {
     const path = `/clusters/org-acme:proj/api/v1/namespaces/default/configmaps/${name}`;
     assert.ok((await viaHttp1(path)).equals(expected), `${name} over HTTP/1.1`);
     assert.ok((await viaHttp2(path)).equals(expected), `${name} over HTTP/2`);

@@ -30,7 +30,14 @@ test('spoofed X-Remote-*, hop-by-hop and credential headers never reach the shar
   const names = seen.rawHeaders.filter((_, i) => i % 2 === 0).map((n) => n.toLowerCase());
   // Exactly the gateway's X-Remote-* headers, in order: the user, then one group per group.
   const remote = seen.rawHeaders.flatMap((v, i) => (i % 2 === 0 && v.toLowerCase().startsWith('x-remote-') ? [[v.toLowerCase(), seen.rawHeaders[i + 1]]] : []));
-  assert.deepEqual(remote, [['x-remote-user', 'alice'], ['x-remote-group', 'dev']], 'system:masters from the token file is dropped too');
+  assert.deepEqual(
+    remote,
+    [
+      ['x-remote-user', 'alice'],
+      ['x-remote-group', 'dev'],
+    ],
+    'system:masters from the token file is dropped too',
+  );
   for (const hop of ['x-secret-hop', 'keep-alive', 'proxy-authorization', 'te', 'authorization']) {
     assert.ok(!names.includes(hop), `${hop} must not be forwarded`);
   }

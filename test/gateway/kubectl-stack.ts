@@ -36,10 +36,7 @@ export async function startKubectlStack(t: TestContext): Promise<KubectlStack> {
   t.after(() => temp[Symbol.asyncDispose]());
   const ca = await createCertificateAuthority('e2e-ca');
   const frontProxyCA = await createCertificateAuthority('e2e-front-proxy-ca');
-  const [gatewayServing, gatewayClient] = await Promise.all([
-    issueLoopbackServer(ca, 'kcp-edge'),
-    frontProxyCA.issue({ commonName: 'kcp-edge-gateway', usage: 'client' }),
-  ]);
+  const [gatewayServing, gatewayClient] = await Promise.all([issueLoopbackServer(ca, 'kcp-edge'), frontProxyCA.issue({ commonName: 'kcp-edge-gateway', usage: 'client' })]);
   const shards = await Promise.all(
     ['shard-a', 'shard-b'].map((name) => startShard({ name, ca, requestHeaderCA: frontProxyCA.certPem, requestHeaderAllowedNames: ['kcp-edge-gateway'] })),
   );

@@ -21,7 +21,12 @@ interface Client {
 }
 
 const clients: Client[] = [
-  { name: 'kubectl over WebSocket', binary: kubectlPath, env: { ...process.env, KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'true', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'true' }, websockets: true },
+  {
+    name: 'kubectl over WebSocket',
+    binary: kubectlPath,
+    env: { ...process.env, KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'true', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'true' },
+    websockets: true,
+  },
   { name: 'kubectl over SPDY/3.1', binary: kubectlPath, env: { ...process.env, KUBECTL_REMOTE_COMMAND_WEBSOCKETS: 'false', KUBECTL_PORT_FORWARD_WEBSOCKETS: 'false' } },
 ];
 
@@ -51,7 +56,10 @@ function background(client: Client, stack: KubectlStack, rest: string[]) {
 async function exercise(client: Client, stack: KubectlStack, pod: string): Promise<void> {
   const kubectl = kubectlIn(stack, stackWorkspaces[0]!.context, { binary: client.binary, env: client.env });
   const manifest = join(stack.dir, `${pod}.yaml`);
-  await writeFile(manifest, `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${pod}\nspec:\n  containers:\n  - name: main\n    image: busybox\n    ports:\n    - containerPort: 80\n`);
+  await writeFile(
+    manifest,
+    `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${pod}\nspec:\n  containers:\n  - name: main\n    image: busybox\n    ports:\n    - containerPort: 80\n`,
+  );
   assert.match(await kubectl('apply', '-f', manifest, ...(client.applyFlags ?? [])), new RegExp(`pod/${pod} created`));
   await waitFor(async () => (await kubectl('get', 'pod', pod, '-o', 'jsonpath={.status.phase}')) === 'Running', { what: `pod ${pod} Running` });
 
@@ -87,11 +95,17 @@ async function exercise(client: Client, stack: KubectlStack, pod: string): Promi
   const forwarder = background(client, stack, ['port-forward', '-v=4', `pod/${pod}`, ':80']);
   try {
     await waitFor(() => /container main started/.test(follower.output()), { what: 'the first lines of logs -f' });
-    const local = await waitFor(() => /Forwarding from 127\.0\.0\.1:(\d+) -> 80/.exec(forwarder.output())?.[1], { what: `port-forward to start (${forwarder.output()})`, timeoutMs: 15_000 });
+    const local = await waitFor(() => /Forwarding from 127\.0\.0\.1:(\d+) -> 80/.exec(forwarder.output())?.[1], {
+      what: `port-forward to start (${forwarder.output()})`,
+      timeoutMs: 15_000,
+    });
     // Connections at once: each is its own pair of streams on the one SPDY connection.
     const paths = ['/first', '/a', '/b', '/c', '/d'];
     const bodies = await Promise.all(paths.map(async (path) => (await fetch(`http://127.0.0.1:${local}${path}`)).text()));
-    assert.deepEqual(bodies, paths.map((path) => `hello from pod ${pod} port 80: GET ${path}\n`));
+    assert.deepEqual(
+      bodies,
+      paths.map((path) => `hello from pod ${pod} port 80: GET ${path}\n`),
+    );
     assert.equal(await (await fetch(`http://127.0.0.1:${local}/second`)).text(), `hello from pod ${pod} port 80: GET /second\n`);
     await waitFor(() => /GET \/second/.test(follower.output()), { what: `logs -f to show the forwarded request (${follower.output()})` });
     await waitFor(() => /GET \/second/.test(attacher.output()), { what: `attach to show the forwarded request (${attacher.output()})` });
@@ -114,5 +128,7 @@ test('kubectl exec, attach, cp, port-forward and logs -f through the gateway, ov
     return;
   }
   t.after(() => old.dispose());
-  await t.test(`kubectl ${old.version} (SPDY/3.1 only)`, () => exercise({ name: old.version, binary: old.binary, env: process.env, applyFlags: ['--validate=false'] }, stack, 'box-old'));
+  await t.test(`kubectl ${old.version} (SPDY/3.1 only)`, () =>
+    exercise({ name: old.version, binary: old.binary, env: process.env, applyFlags: ['--validate=false'] }, stack, 'box-old'),
+  );
 });

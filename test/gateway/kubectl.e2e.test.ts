@@ -13,7 +13,10 @@ test('kubectl through the gateway: two stackWorkspaces on two shards, isolated, 
   const back = kubectlIn(stack, stackWorkspaces[1]!.context);
 
   // list, create, apply, patch, get in each workspace
-  for (const [kubectl, color] of [[front, 'blue'], [back, 'green']] as const) {
+  for (const [kubectl, color] of [
+    [front, 'blue'],
+    [back, 'green'],
+  ] as const) {
     assert.match(await kubectl('get', 'configmaps'), /No resources found|^$/);
     assert.match(await kubectl('create', 'configmap', 'settings', `--from-literal=color=${color}`), /configmap\/settings created/);
     const manifest = join(stack.dir, `app-${color}.yaml`);

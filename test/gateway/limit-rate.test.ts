@@ -40,10 +40,14 @@ async function setup(t: TestContext) {
 /** Opens a watch and resolves once its headers arrived; `close()` ends it from the client side. */
 function openWatch(gw: Gateway, pki: Pki): Promise<{ status: number; headers: Record<string, unknown>; close(): void }> {
   return new Promise((resolve, reject) => {
-    const req: ClientRequest = httpsRequest(`${gw.url}${ws}/api/v1/configmaps?watch=1`, { ca: pki.ca.certPem, agent: false, headers: { authorization: 'Bearer bob-token' } }, (res) => {
-      res.resume();
-      resolve({ status: res.statusCode ?? 0, headers: res.headers, close: () => req.destroy() });
-    });
+    const req: ClientRequest = httpsRequest(
+      `${gw.url}${ws}/api/v1/configmaps?watch=1`,
+      { ca: pki.ca.certPem, agent: false, headers: { authorization: 'Bearer bob-token' } },
+      (res) => {
+        res.resume();
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, close: () => req.destroy() });
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -91,10 +95,13 @@ test('an open watch holds its slot until it ends', async (t) => {
   assert.equal(second.status, 429);
   assert.match(JSON.parse(second.body).message, /too many open watches/);
   first.close();
-  const third = await waitFor(async () => {
-    const w = await openWatch(gw, pki);
-    if (w.status === 200) return w;
-    return undefined;
-  }, { what: 'the watch slot to be released' });
+  const third = await waitFor(
+    async () => {
+      const w = await openWatch(gw, pki);
+      if (w.status === 200) return w;
+      return undefined;
+    },
+    { what: 'the watch slot to be released' },
+  );
   third.close();
 });

@@ -47,7 +47,7 @@ test('watches on the shard a workspace moved off end cleanly; watches elsewhere 
   await waitFor(() => a.seen.filter((r) => r.url.includes('watch=1')).length === 2, { what: 'both watches open on shard-a' });
 
   await store.putRoute({ path: 'root:org:web', shard: 'shard-b', cluster: 'webcluster', phase: 'Ready' });
-  await waitFor(() => webEnded, { what: 'the moved workspace\'s watch to end', timeoutMs: 5_000 });
+  await waitFor(() => webEnded, { what: "the moved workspace's watch to end", timeoutMs: 5_000 });
   const reply = await web;
   assert.equal(reply.status, 200);
   assert.match(reply.body, /"ADDED"/, 'ended cleanly, after what it had sent');

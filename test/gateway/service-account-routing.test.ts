@@ -13,7 +13,7 @@ import { get, startTestGateway, startTestShard, StaticRoutingTable, testPki } fr
 
 const issuer = 'https://kcp.default.svc';
 
-test('a service-account token reaches its own cluster, its exports\' virtual workspaces and cluster-less paths; nothing else', async (t) => {
+test("a service-account token reaches its own cluster, its exports' virtual workspaces and cluster-less paths; nothing else", async (t) => {
   const pki = await testPki();
   let serviceAccountExists = true;
   const shard = await startTestShard(t, pki, (req, res, seen) => {
@@ -57,7 +57,10 @@ test('a service-account token reaches its own cluster, its exports\' virtual wor
     ['/clusters/org-acme:provider/api/v1/namespaces', '/clusters/c-provider/api/v1/namespaces'],
     ['/clusters/c-provider/api/v1/namespaces', '/clusters/c-provider/api/v1/namespaces'],
     ['/services/apiexport/org-acme:provider/widgets/clusters/*/apis/example.io/v1/widgets', '/services/apiexport/c-provider/widgets/clusters/*/apis/example.io/v1/widgets'],
-    ['/services/apiexport/org-acme:provider/widgets/clusters/org-acme:consumer/apis/example.io/v1/widgets', '/services/apiexport/c-provider/widgets/clusters/c-consumer/apis/example.io/v1/widgets'],
+    [
+      '/services/apiexport/org-acme:provider/widgets/clusters/org-acme:consumer/apis/example.io/v1/widgets',
+      '/services/apiexport/c-provider/widgets/clusters/c-consumer/apis/example.io/v1/widgets',
+    ],
     ['/api/v1/namespaces/sync/configmaps?limit=5', '/clusters/c-provider/api/v1/namespaces/sync/configmaps?limit=5'],
     ['/version', '/clusters/c-provider/version'],
   ];

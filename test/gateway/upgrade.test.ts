@@ -121,7 +121,9 @@ test('an upgraded pipe passes small writes on at once both ways (no Nagle delay 
   t.after(() => client.destroy());
   await once(client, 'secureConnect');
   client.setNoDelay(true);
-  client.write('POST /clusters/org-acme:proj/api/v1/namespaces/default/pods/web/exec?command=sh HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer alice-token\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nContent-Length: 0\r\n\r\n');
+  client.write(
+    'POST /clusters/org-acme:proj/api/v1/namespaces/default/pods/web/exec?command=sh HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer alice-token\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nContent-Length: 0\r\n\r\n',
+  );
   let atClient = '';
   client.on('data', (chunk: Buffer) => (atClient += chunk.toString('latin1')));
   await waitFor(() => atClient.includes('\r\n\r\n'), { what: 'the 101 answer' });

@@ -26,18 +26,15 @@ interface OpenedWatch {
 /** A watch that stays open until close(); resolves once the response headers arrived. */
 function openWatch(gw: Gateway, pki: Pki, path: string, token = 'alice-token'): Promise<OpenedWatch> {
   return new Promise((resolve, reject) => {
-    const req: ClientRequest = httpsRequest(
-      { host: '127.0.0.1', port: gw.port, path, ca: pki.ca.certPem, agent: false, headers: { authorization: `Bearer ${token}` } },
-      (res) => {
-        const body = new Promise<string>((done) => {
-          let text = '';
-          res.on('data', (c: Buffer) => (text += c.toString()));
-          res.on('end', () => done(text));
-          res.on('error', () => done(text));
-        });
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body, close: () => req.destroy() });
-      },
-    );
+    const req: ClientRequest = httpsRequest({ host: '127.0.0.1', port: gw.port, path, ca: pki.ca.certPem, agent: false, headers: { authorization: `Bearer ${token}` } }, (res) => {
+      const body = new Promise<string>((done) => {
+        let text = '';
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => done(text));
+        res.on('error', () => done(text));
+      });
+      resolve({ status: res.statusCode ?? 0, headers: res.headers, body, close: () => req.destroy() });
+    });
     req.on('error', reject);
     req.end();
   });
@@ -46,10 +43,7 @@ function openWatch(gw: Gateway, pki: Pki, path: string, token = 'alice-token'): 
 async function setup(t: TestContext, overrides: Parameters<typeof startTestGateway>[3]) {
   const pki = await testPki();
   const shard = await startWatchShard(t, pki);
-  const routing = new StaticRoutingTable()
-    .addShard('a', shard.url)
-    .addRoute('root:org-acme:web', 'a', 'acme1')
-    .addRoute('root:org-globex:apps', 'a', 'globex1');
+  const routing = new StaticRoutingTable().addShard('a', shard.url).addRoute('root:org-acme:web', 'a', 'acme1').addRoute('root:org-globex:apps', 'a', 'globex1');
   const gw = await startTestGateway(t, pki, routing, overrides);
   return { pki, shard, gw };
 }

@@ -4,10 +4,7 @@ import { GatewayError } from '../../src/kube/gateway-error.ts';
 
 test('renders a Status in kube-apiserver field order', () => {
   const body = JSON.stringify(new GatewayError('UNAUTHORIZED', 'Unauthorized').toStatus());
-  assert.equal(
-    body,
-    '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}',
-  );
+  assert.equal(body, '{"kind":"Status","apiVersion":"v1","metadata":{},"status":"Failure","message":"Unauthorized","reason":"Unauthorized","code":401}');
 });
 
 test('carries Retry-After into the Status details', () => {

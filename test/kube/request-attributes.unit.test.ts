@@ -17,7 +17,11 @@ const cases: Array<[string, string, Partial<ReturnType<typeof requestAttributes>
   ['GET', '/api/v1/namespaces/ns/configmaps?limit=500', { verb: 'list', hasLimit: true }],
   ['GET', '/api/v1/watch/namespaces/ns/configmaps', { verb: 'watch', resource: 'configmaps', namespace: 'ns' }],
   ['POST', '/apis/apps/v1/namespaces/ns/deployments', { verb: 'create', apiGroup: 'apps', apiVersion: 'v1', resource: 'deployments' }],
-  ['PATCH', '/apis/compute.cloud.example.com/v1alpha1/namespaces/ns/virtualmachines/vm1/status', { verb: 'patch', resource: 'virtualmachines', name: 'vm1', subresource: 'status' }],
+  [
+    'PATCH',
+    '/apis/compute.cloud.example.com/v1alpha1/namespaces/ns/virtualmachines/vm1/status',
+    { verb: 'patch', resource: 'virtualmachines', name: 'vm1', subresource: 'status' },
+  ],
   ['DELETE', '/api/v1/namespaces/ns/configmaps', { verb: 'deletecollection' }],
   ['DELETE', '/api/v1/namespaces/ns/configmaps/a', { verb: 'delete', name: 'a' }],
   ['GET', '/apis/tenancy.kcp.io/v1alpha1/workspaces', { verb: 'list', apiGroup: 'tenancy.kcp.io', resource: 'workspaces' }],

@@ -31,7 +31,7 @@ test('the h2load summary gives throughput, the negotiated protocol and errors in
 test('latency percentiles and statuses come from the per-request log; failed streams have no latency', () => {
   // 100 answered requests taking 1..100 ms, in no particular order, three of them 4xx/5xx; two failed streams.
   const status = (i: number) => (i === 3 ? 404 : i === 4 ? 503 : i === 5 ? 429 : 200);
-  const lines = Array.from({ length: 100 }, (_, i) => `17958542509${String(i).padStart(5, '0')}\t${status(i)}\t${((i * 37) % 100 + 1) * 1000}`);
+  const lines = Array.from({ length: 100 }, (_, i) => `17958542509${String(i).padStart(5, '0')}\t${status(i)}\t${(((i * 37) % 100) + 1) * 1000}`);
   lines.splice(50, 0, '1795854250999999\t-1\t900000000', '1795854250999998\t-1\t0');
   const log = parseH2loadLog(`${lines.join('\n')}\n`);
   assert.equal(log.latenciesMs.length, 100);
@@ -47,7 +47,10 @@ test('latency percentiles and statuses come from the per-request log; failed str
 });
 
 test('a real h2load run against the upstream negotiates h2 and reads every figure', async (t) => {
-  const installed = await promisify(execFile)('sh', ['-c', 'command -v h2load']).then(() => true, () => false);
+  const installed = await promisify(execFile)('sh', ['-c', 'command -v h2load']).then(
+    () => true,
+    () => false,
+  );
   if (!installed) {
     t.skip('h2load is not installed (Debian: nghttp2-client; npm run bench installs it)');
     return;

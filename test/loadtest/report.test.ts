@@ -14,8 +14,29 @@ test('--clients picks the load generators, both by default', () => {
 });
 
 function summary(name: string, requestsPerSecond: number, ratioToDirect: number): TargetSummary {
-  const round: RoundResult = { requests: requestsPerSecond * 10, requestsPerSecond, p50Ms: 1, p90Ms: 2, p99Ms: 3, socketErrors: 0, non2xx: 1, newUpstreamConnections: 0, cpuMicrosPerRequest: 100 };
-  return { name, description: `${name} 1.0`, rounds: [round], requestsPerSecond, ratioToDirect, p50Ms: 1, p99Ms: 3, cpuMicrosPerRequest: 100, newUpstreamConnections: 0, errors: 1 };
+  const round: RoundResult = {
+    requests: requestsPerSecond * 10,
+    requestsPerSecond,
+    p50Ms: 1,
+    p90Ms: 2,
+    p99Ms: 3,
+    socketErrors: 0,
+    non2xx: 1,
+    newUpstreamConnections: 0,
+    cpuMicrosPerRequest: 100,
+  };
+  return {
+    name,
+    description: `${name} 1.0`,
+    rounds: [round],
+    requestsPerSecond,
+    ratioToDirect,
+    p50Ms: 1,
+    p99Ms: 3,
+    cpuMicrosPerRequest: 100,
+    newUpstreamConnections: 0,
+    errors: 1,
+  };
 }
 
 test('the report has one section and chart per client hop; the HTTP/2 table compares each target with its own HTTP/1.1', () => {

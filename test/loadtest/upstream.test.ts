@@ -26,10 +26,13 @@ test('the upstream serves the fixed list, counts connections and enforces reques
   assert.equal(spoofed.status, 403);
   const [cert, key] = await Promise.all([readFile(pki.clientCertFile), readFile(pki.clientKeyFile)]);
   const withCert = await new Promise<number>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: upstream.port, path: LIST_PATH, ca, cert, key, servername: 'localhost', headers: { 'x-remote-user': 'admin' }, agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    });
+    const req = request(
+      { host: '127.0.0.1', port: upstream.port, path: LIST_PATH, ca, cert, key, servername: 'localhost', headers: { 'x-remote-user': 'admin' }, agent: false },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -108,10 +111,13 @@ test('stopping the processes kills the whole process group', async (t) => {
   t.after(() => processes.stopAll());
   // A parent that leaves a grandchild behind, like a proxy master and its workers.
   const managed = processes.spawn('tree', 'sh', ['-c', 'sleep 300 & echo $! ; wait']);
-  const grandchild = await waitFor(async () => {
-    const pid = Number((await readFile(managed.logFile, 'utf8')).trim());
-    return pid > 0 ? pid : undefined;
-  }, { what: 'grandchild pid' });
+  const grandchild = await waitFor(
+    async () => {
+      const pid = Number((await readFile(managed.logFile, 'utf8')).trim());
+      return pid > 0 ? pid : undefined;
+    },
+    { what: 'grandchild pid' },
+  );
   await processes.stopAll();
   const alive = (pid: number) => {
     try {

@@ -11,8 +11,21 @@ const run = promisify(execFile);
 
 test('ratelimit explain prints the schema, flow, level, limits and cost a request would get', async () => {
   const { stdout } = await run(process.execPath, [
-    'src/cli.ts', 'ratelimit', 'explain', '--policy', 'config/ratelimit.yaml',
-    '--user', 'alice', '--groups', 'dev', '--workspace', 'org-acme:proj-frontend', '--verb', 'list', '--resource', 'configmaps',
+    'src/cli.ts',
+    'ratelimit',
+    'explain',
+    '--policy',
+    'config/ratelimit.yaml',
+    '--user',
+    'alice',
+    '--groups',
+    'dev',
+    '--workspace',
+    'org-acme:proj-frontend',
+    '--verb',
+    'list',
+    '--resource',
+    'configmaps',
   ]);
   assert.match(stdout, new RegExp(`flow schema: +tenant-users +uid ${stableUid('flowschema', 'tenant-users')} +precedence 1000`));
   assert.match(stdout, /flow: +byUser = "alice"/);

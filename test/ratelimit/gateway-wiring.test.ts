@@ -21,13 +21,16 @@ async function gatewayDir(dir: string, rateLimit: string[]): Promise<string> {
   await writeFile(join(dir, 'certs/client.key'), client.keyPem);
   await writeFile(join(dir, 'routing.yaml'), 'shards:\n  - { name: a, url: "https://127.0.0.1:1" }\nroutes:\n  - { path: root:org-acme:web, shard: a, cluster: c1 }\n');
   const file = join(dir, 'gateway.yaml');
-  await writeFile(file, [
-    'tls: { certFile: certs/gw.crt, keyFile: certs/gw.key }',
-    'routing: { embedded: { file: routing.yaml } }',
-    'upstream: { clientCertFile: certs/client.crt, clientKeyFile: certs/client.key }',
-    'shardHealth: { enabled: false }',
-    ...rateLimit,
-  ].join('\n'));
+  await writeFile(
+    file,
+    [
+      'tls: { certFile: certs/gw.crt, keyFile: certs/gw.key }',
+      'routing: { embedded: { file: routing.yaml } }',
+      'upstream: { clientCertFile: certs/client.crt, clientKeyFile: certs/client.key }',
+      'shardHealth: { enabled: false }',
+      ...rateLimit,
+    ].join('\n'),
+  );
   return file;
 }
 

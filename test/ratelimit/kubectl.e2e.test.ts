@@ -78,15 +78,30 @@ test('a looped kubectl against a tight policy gets 429 + Retry-After and its own
   const caFile = join(temp.dir, 'ca.crt');
   const kubeconfig = join(temp.dir, 'kubeconfig');
   await writeFile(caFile, ca.certPem);
-  await writeFile(kubeconfig, [
-    'apiVersion: v1', 'kind: Config',
-    'clusters:', '- name: web', '  cluster:', `    server: ${gateway.url}/clusters/org-acme:web`, `    certificate-authority: ${caFile}`,
-    'users:', '- name: alice', '  user:', '    token: alice-token',
-    'contexts:', '- name: web', '  context:', '    cluster: web', '    user: alice',
-    'current-context: web', '',
-  ].join('\n'));
-  const kubectl = (...args: string[]) =>
-    run(kubectlPath, ['--kubeconfig', kubeconfig, '--cache-dir', join(temp.dir, 'cache'), ...args], { timeout: 60_000 });
+  await writeFile(
+    kubeconfig,
+    [
+      'apiVersion: v1',
+      'kind: Config',
+      'clusters:',
+      '- name: web',
+      '  cluster:',
+      `    server: ${gateway.url}/clusters/org-acme:web`,
+      `    certificate-authority: ${caFile}`,
+      'users:',
+      '- name: alice',
+      '  user:',
+      '    token: alice-token',
+      'contexts:',
+      '- name: web',
+      '  context:',
+      '    cluster: web',
+      '    user: alice',
+      'current-context: web',
+      '',
+    ].join('\n'),
+  );
+  const kubectl = (...args: string[]) => run(kubectlPath, ['--kubeconfig', kubeconfig, '--cache-dir', join(temp.dir, 'cache'), ...args], { timeout: 60_000 });
 
   await kubectl('create', 'configmap', 'hello', '--from-literal=greeting=hi');
   let stderr = '';

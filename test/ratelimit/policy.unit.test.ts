@@ -16,8 +16,17 @@ async function problemsOf(text: string): Promise<{ path: string; message: string
 
 test('an empty file yields the built-in exempt and catch-all entries, frozen', async () => {
   const policy = await parsePolicy('', 'empty.yaml');
-  assert.deepEqual(policy.flowSchemas.map((f) => f.name), ['probes', 'catch-all']);
-  assert.deepEqual(policy.priorityLevels.map((l) => [l.name, l.exempt]), [['exempt', true], ['catch-all', false]]);
+  assert.deepEqual(
+    policy.flowSchemas.map((f) => f.name),
+    ['probes', 'catch-all'],
+  );
+  assert.deepEqual(
+    policy.priorityLevels.map((l) => [l.name, l.exempt]),
+    [
+      ['exempt', true],
+      ['catch-all', false],
+    ],
+  );
   assert.ok(Object.isFrozen(policy) && Object.isFrozen(policy.flowSchemas) && Object.isFrozen(policy.flowSchemas[0]));
   assert.equal(policy.flowSchemas[1]!.uid, stableUid('flowschema', 'catch-all'));
   assert.match(policy.flowSchemas[1]!.uid, /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
@@ -35,7 +44,10 @@ flowSchemas:
   - { name: zeta, precedence: 500, priorityLevel: tenants, rules: [{}] }
   - { name: alpha, precedence: 500, priorityLevel: tenants, distinguisher: byOrg, rules: [{ orgs: ["*"] }] }
 `);
-  assert.deepEqual(policy.flowSchemas.map((f) => f.name), ['probes', 'alpha', 'zeta', 'catch-all']);
+  assert.deepEqual(
+    policy.flowSchemas.map((f) => f.name),
+    ['probes', 'alpha', 'zeta', 'catch-all'],
+  );
   const catchAll = policy.priorityLevels.find((l) => l.name === 'catch-all')!;
   assert.deepEqual(catchAll.limits, { rate: 5, burst: 5, maxOpenWatches: undefined, watchStartsPerSecond: undefined, watchStartBurst: 1, maxInFlight: undefined });
   assert.equal(policy.priorityLevels.find((l) => l.name === 'tenants')!.uid, 'tenants-uid');

@@ -19,12 +19,7 @@ async function redisFor(t: TestContext): Promise<RedisServer> {
   return server;
 }
 
-async function limiterOn(
-  t: TestContext,
-  server: RedisServer,
-  policyText: string,
-  extra: { registry?: Registry; prefix?: string; leaseMs?: number } = {},
-): Promise<RedisLimiter> {
+async function limiterOn(t: TestContext, server: RedisServer, policyText: string, extra: { registry?: Registry; prefix?: string; leaseMs?: number } = {}): Promise<RedisLimiter> {
   const l = new RedisLimiter({
     policy: staticPolicy(await parsePolicy(policyText)),
     redis: server.url,
@@ -81,7 +76,10 @@ test('two replicas hammering one flow together admit burst + rate × time, withi
   const total = perReplica[0]! + perReplica[1]!;
   t.diagnostic(`admitted ${total} (${perReplica.join(' + ')}), expected ${expected.toFixed(1)}`);
   assert.ok(Math.abs(total - expected) <= expected * 0.1, `admitted ${total}, expected ${expected.toFixed(0)} ± 10 %`);
-  assert.ok(perReplica.every((n) => n > 0), `both replicas admitted some: ${perReplica.join(', ')}`);
+  assert.ok(
+    perReplica.every((n) => n > 0),
+    `both replicas admitted some: ${perReplica.join(', ')}`,
+  );
 });
 
 test('a noisy org is limited on every replica while another org keeps its full share', async (t) => {
@@ -112,7 +110,10 @@ test('keys live under the prefix, hash-tagged per flow; exempt requests never to
   const l = await limiterOn(t, server, tenantPolicy.replace(', maxOpenWatches: 2, maxInFlight: 3', ''), { prefix: 'edge-a:' });
   const r = client(t, server);
   for (let i = 0; i < 100; i++) (await l.admit(user('k'), req('GET', '/livez'), ws('org-a:p'))).release();
-  assert.deepEqual((await r.keys('*')).filter((k) => !k.includes('{replicas}')), []);
+  assert.deepEqual(
+    (await r.keys('*')).filter((k) => !k.includes('{replicas}')),
+    [],
+  );
   (await l.admit(user('k'), paged, ws('org-a:p'))).release();
   const keys = (await r.keys('*')).sort();
   assert.deepEqual(keys, ['edge-a:{replicas}', 'edge-a:{rl:per-org/org-a}:rate']);
@@ -156,7 +157,7 @@ test('in-flight requests: each replica enforces its share of maxInFlight without
   assert.equal(await r.exists('test:{rl:per-org/org-a}:in-flight'), 0, 'nothing about in-flight requests goes to Redis');
 });
 
-test("a replica that dies holding watches loses its slots when its lease runs out", async (t) => {
+test('a replica that dies holding watches loses its slots when its lease runs out', async (t) => {
   const server = await redisFor(t);
   // A lease long enough that a stalled event loop on a loaded machine cannot outlast it before the check.
   const leaseMs = 3000;
@@ -168,10 +169,13 @@ test("a replica that dies holding watches loses its slots when its lease runs ou
   await doomed.close();
   const died = performance.now();
   assert.equal((await survivor.admit(user('y'), watch, ws('org-a:p'))).allowed, false, 'slots still leased right after the crash');
-  const d = await waitFor(async () => {
-    const d = await survivor.admit(user('y'), watch, ws('org-a:p'));
-    return d.allowed ? d : undefined;
-  }, { what: 'the dead replica\'s slots to expire', timeoutMs: 15_000 });
+  const d = await waitFor(
+    async () => {
+      const d = await survivor.admit(user('y'), watch, ws('org-a:p'));
+      return d.allowed ? d : undefined;
+    },
+    { what: "the dead replica's slots to expire", timeoutMs: 15_000 },
+  );
   assert.ok(performance.now() - died >= leaseMs / 2, 'slots outlived the last heartbeat by most of a lease');
   d.release();
 });

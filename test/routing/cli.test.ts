@@ -48,11 +48,17 @@ test('shards are added, listed in every format, cordoned and drained', async () 
 
   const json = JSON.parse((await cli(['shards', 'list', '-o', 'json'])).stdout) as { name: string; url: string; state: string; routes: number; labels: Record<string, string> }[];
   const east = json.find((s) => s.name === 'east');
-  assert.deepEqual({ url: east?.url, state: east?.state, routes: east?.routes, labels: east?.labels }, { url: 'https://east.example:6443', state: 'active', routes: 1, labels: { region: 'us-east' } });
+  assert.deepEqual(
+    { url: east?.url, state: east?.state, routes: east?.routes, labels: east?.labels },
+    { url: 'https://east.example:6443', state: 'active', routes: 1, labels: { region: 'us-east' } },
+  );
   assert.equal(json.find((s) => s.name === 'west')?.state, 'cordoned');
 
   const yaml = parse((await cli(['shards', 'list', '--output', 'yaml'])).stdout) as { name: string }[];
-  assert.deepEqual(yaml.map((s) => s.name), ['east', 'west']);
+  assert.deepEqual(
+    yaml.map((s) => s.name),
+    ['east', 'west'],
+  );
   const table = (await cli(['shards', 'list'])).stdout.split('\n');
   assert.match(table[0]!, /^NAME\s+URL\s+STATE\s+HEALTH\s+ROUTES\s+LABELS$/);
   assert.match(table.find((l) => l.startsWith('west')) ?? '', /cordoned\s+unknown\s+0/);
@@ -111,7 +117,17 @@ test('routes set by the CLI reaches a running replica within 100 ms', async (t) 
 test('routes import loads YAML with shards and NDJSON, and a bad line writes nothing', async () => {
   await using tmp = await makeTempDir();
   const yamlFile = join(tmp.dir, 'routes.yaml');
-  await writeFile(yamlFile, ['shards:', '  - {name: imp, url: "https://imp.example:6443"}', 'routes:', '  - {path: "org-i:a", shard: imp, cluster: ia}', '  - {path: "root:org-i:b", shard: imp, cluster: ib, phase: Moving}', ''].join('\n'));
+  await writeFile(
+    yamlFile,
+    [
+      'shards:',
+      '  - {name: imp, url: "https://imp.example:6443"}',
+      'routes:',
+      '  - {path: "org-i:a", shard: imp, cluster: ia}',
+      '  - {path: "root:org-i:b", shard: imp, cluster: ib, phase: Moving}',
+      '',
+    ].join('\n'),
+  );
   const y = await cli(['routes', 'import', yamlFile]);
   assert.equal(y.code, 0, y.stderr);
   assert.match(y.stdout, /imported 2 route\(s\) and 1 shard\(s\)/);
@@ -127,12 +143,18 @@ test('routes import loads YAML with shards and NDJSON, and a bad line writes not
   assert.equal((await store.countRoutesByShard()).imp, 2502);
 
   const bad = join(tmp.dir, 'bad.ndjson');
-  await writeFile(bad, [JSON.stringify({ path: 'root:bad:first', shard: 'imp', cluster: 'bf' }), JSON.stringify({ path: 'root:bad:second', shard: 'nowhere', cluster: 'bs' })].join('\n'));
+  await writeFile(
+    bad,
+    [JSON.stringify({ path: 'root:bad:first', shard: 'imp', cluster: 'bf' }), JSON.stringify({ path: 'root:bad:second', shard: 'nowhere', cluster: 'bs' })].join('\n'),
+  );
   const b = await cli(['routes', 'import', bad]);
   assert.equal(b.code, 1);
   assert.match(b.stderr, /bad\.ndjson:2: shard "nowhere" is not registered/);
   assert.equal(await store.getRoute('root:bad:first'), undefined);
 
   const listed = JSON.parse((await cli(['routes', 'list', '--under', 'org-i', '-o', 'json'])).stdout) as { path: string }[];
-  assert.deepEqual(listed.map((r) => r.path), ['root:org-i:a', 'root:org-i:b']);
+  assert.deepEqual(
+    listed.map((r) => r.path),
+    ['root:org-i:a', 'root:org-i:b'],
+  );
 });

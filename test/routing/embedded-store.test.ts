@@ -58,8 +58,11 @@ test('embedded store: lookups by path with or without root:, and by logical clus
     assert.deepEqual(frontend?.shard.labels, { region: 'eu' });
     assert.equal((await store.resolve('9k2backend'))?.route.phase, 'Moving');
     assert.equal((await store.getShard('shard-b'))?.state, 'cordoned');
-    assert.equal((await store.getShard('shard-c')), undefined);
-    assert.deepEqual((await store.listShards()).map((s) => s.name), ['shard-a', 'shard-b']);
+    assert.equal(await store.getShard('shard-c'), undefined);
+    assert.deepEqual(
+      (await store.listShards()).map((s) => s.name),
+      ['shard-a', 'shard-b'],
+    );
     assert.ok(store.ready());
     assert.ok(Object.isFrozen(frontend?.route) && Object.isFrozen(frontend?.shard));
   });
@@ -73,7 +76,8 @@ test('embedded store: reload swaps the table, a broken edit keeps the previous o
     assert.equal((await store.resolve('org-acme:proj-frontend'))?.route.shard, 'shard-a');
 
     // Move proj-frontend to shard-b and add a workspace; written via rename as editors and operators do.
-    const moved = table.replace('    caFile: shard-a-ca.crt\n', '')
+    const moved = table
+      .replace('    caFile: shard-a-ca.crt\n', '')
       .replace('{ path: org-acme:proj-frontend, shard: shard-a', '{ path: org-acme:proj-frontend, shard: shard-b')
       .concat('  - { path: root:org-globex:proj-apps, shard: shard-a, cluster: globexapps }\n');
     await writeFile(`${file}.new`, moved);
@@ -87,10 +91,10 @@ test('embedded store: reload swaps the table, a broken edit keeps the previous o
     await writeFile(file, moved.concat('  - { path: root:org-globex:proj-apps, shard: shard-z, cluster: other }\n'));
     const err = await waitFor(() => rejected[0], { what: 'the broken edit to be rejected' });
     assert.ok(err instanceof ConfigError);
-    assert.deepEqual(err.issues.map((i) => `${i.field}: ${i.message}`), [
-      'routes[4].path: workspace root:org-globex:proj-apps is already routed by routes[3]',
-      'routes[4].shard: names shard "shard-z", which is not in shards',
-    ]);
+    assert.deepEqual(
+      err.issues.map((i) => `${i.field}: ${i.message}`),
+      ['routes[4].path: workspace root:org-globex:proj-apps is already routed by routes[3]', 'routes[4].shard: names shard "shard-z", which is not in shards'],
+    );
     assert.equal(store.revision, 2);
     assert.equal((await store.resolve('root:org-globex:proj-apps'))?.route.cluster, 'globexapps');
   });
@@ -108,13 +112,10 @@ test('embedded store: an invalid file at start lists every problem', async () =>
       '  - { path: root:z, shard: b, cluster: c1 }',
     ].join('\n');
     await assert.rejects(openTable(dir, bad), (err: ConfigError) => {
-      assert.deepEqual(err.issues.map((i) => `${i.line}:${i.field}`), [
-        '2:shards[0].name',
-        '2:shards[0].url',
-        '3:shards[1].state',
-        '5:routes[0].path',
-        '6:routes[1].cluster',
-      ]);
+      assert.deepEqual(
+        err.issues.map((i) => `${i.line}:${i.field}`),
+        ['2:shards[0].name', '2:shards[0].url', '3:shards[1].state', '5:routes[0].path', '6:routes[1].cluster'],
+      );
       return true;
     });
     // Schema-clean but wrong in ways only the whole file shows.
@@ -127,11 +128,14 @@ test('embedded store: an invalid file at start lists every problem', async () =>
       '  - { path: root:y, shard: a, cluster: c1 }',
     ].join('\n');
     await assert.rejects(openTable(dir, inconsistent), (err: ConfigError) => {
-      assert.deepEqual(err.issues.map((i) => `${i.line}:${i.field}: ${i.message}`), [
-        `2:shards[0].caFile: cannot read ${join(dir, 'missing.crt')}: no such file`,
-        '3:shards[1].name: shard "a" is listed twice',
-        '6:routes[1].cluster: logical cluster c1 is already used by routes[0]',
-      ]);
+      assert.deepEqual(
+        err.issues.map((i) => `${i.line}:${i.field}: ${i.message}`),
+        [
+          `2:shards[0].caFile: cannot read ${join(dir, 'missing.crt')}: no such file`,
+          '3:shards[1].name: shard "a" is listed twice',
+          '6:routes[1].cluster: logical cluster c1 is already used by routes[0]',
+        ],
+      );
       return true;
     });
   });

@@ -96,7 +96,10 @@ test('replicas share changes, survive a Redis outage and recover without a resta
   await waitFor(async () => (await get(one.gateway, pki, workspace('org:api'))).status === 200, { what: 'cold lookups after Redis returns' });
   // Warm entries outlive the loss only until the table is whole again: then the re-seeded route (back
   // on shard-a) is used, not the cached move.
-  await waitFor(async () => (await get(two.gateway, pki, workspace('org:web'))).status === 200 && a.seen.filter((s) => s.url === '/clusters/webcluster/api/v1/namespaces').length === 3, { what: 'fresh route on two' });
+  await waitFor(
+    async () => (await get(two.gateway, pki, workspace('org:web'))).status === 200 && a.seen.filter((s) => s.url === '/clusters/webcluster/api/v1/namespaces').length === 3,
+    { what: 'fresh route on two' },
+  );
 });
 
 test('a stopped shard fails fast with 503 while the other keeps serving, and comes back', async (t) => {

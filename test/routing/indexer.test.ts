@@ -99,7 +99,12 @@ test('workspaces become routes as they are created, move and go', async (t) => {
   // LogicalCluster objects: it stays on alpha while both hold one, and moves once alpha's copy is gone.
   const lc = { apiVersion: 'core.kcp.io/v1alpha1', kind: 'LogicalCluster', metadata: { name: 'cluster', annotations: { 'kcp.io/path': 'root:org:team' } }, spec: {} };
   await ok(apiB.request('POST', lcPath(team.cluster), { body: lc }));
-  await ok(apiB.request('PATCH', wsPath(org.cluster, 'team'), { body: { metadata: { annotations: { 'internal.tenancy.kcp.io/shard': 'beta' } } }, contentType: 'application/merge-patch+json' }));
+  await ok(
+    apiB.request('PATCH', wsPath(org.cluster, 'team'), {
+      body: { metadata: { annotations: { 'internal.tenancy.kcp.io/shard': 'beta' } } },
+      contentType: 'application/merge-patch+json',
+    }),
+  );
   await routed('root:org:team', { shard: 'alpha', phase: 'Ready' });
   await ok(apiA.request('DELETE', `${lcPath(team.cluster)}/cluster`));
   await routed('root:org:team', { shard: 'beta', phase: 'Ready' });
@@ -144,10 +149,7 @@ test('rotated credentials restart the watches with them: an indexer the shards r
   const rotatedIn = await createWorkspace(apiA, 'root', 'rotated', { shard: 'alpha' });
 
   indexer.setCredentials(credentials);
-  await Promise.race([
-    indexer.synced(),
-    new Promise((_, reject) => setTimeout(() => reject(new Error('not synced 10 s after the rotation')), 10_000).unref()),
-  ]);
+  await Promise.race([indexer.synced(), new Promise((_, reject) => setTimeout(() => reject(new Error('not synced 10 s after the rotation')), 10_000).unref())]);
   await routed('root:rotated', { shard: 'alpha', phase: 'Ready' });
   assert.equal((await table.resolve(rotatedIn.cluster))?.route.path, 'root:rotated');
 });
@@ -221,10 +223,21 @@ test('kcp-edge index --once writes the routes of what the shards hold', async ()
   await writeFile(join(tmp.dir, 'tls.crt'), credentials.certPem);
   await writeFile(join(tmp.dir, 'tls.key'), credentials.keyPem);
   await writeFile(join(tmp.dir, 'ca.crt'), credentials.caPem);
-  const { stdout } = await promisify(execFile)(
-    process.execPath,
-    ['src/cli.ts', 'index', '--once', '--redis', redis.url, '--client-cert', join(tmp.dir, 'tls.crt'), '--client-key', join(tmp.dir, 'tls.key'), '--ca', join(tmp.dir, 'ca.crt'), '--log-level', 'warn'],
-  );
+  const { stdout } = await promisify(execFile)(process.execPath, [
+    'src/cli.ts',
+    'index',
+    '--once',
+    '--redis',
+    redis.url,
+    '--client-cert',
+    join(tmp.dir, 'tls.crt'),
+    '--client-key',
+    join(tmp.dir, 'tls.key'),
+    '--ca',
+    join(tmp.dir, 'ca.crt'),
+    '--log-level',
+    'warn',
+  ]);
   assert.match(stdout, /indexed: \d+ route change/);
   await routed('root:viacli', { shard: 'beta', phase: 'Ready' });
 });
@@ -246,7 +259,13 @@ test('an indexer that finds the table without a generation seeds the configured 
 
   await indexer.start();
   await indexer.synced();
-  assert.deepEqual((await seeded.listShards()).map((s) => [s.name, s.labels]), [['alpha', {}], ['beta', { seeded: 'yes' }]]);
+  assert.deepEqual(
+    (await seeded.listShards()).map((s) => [s.name, s.labels]),
+    [
+      ['alpha', {}],
+      ['beta', { seeded: 'yes' }],
+    ],
+  );
   const first = await state();
   assert.equal(first.complete, true);
   const root = await seeded.getRoute('root');
@@ -257,13 +276,19 @@ test('an indexer that finds the table without a generation seeds the configured 
   // Redis loses the table: nothing to go by but the indexer's own memory (and the seeds).
   await seeded.client.del(...Object.values(seeded.keys));
   indexer.refreshNow();
-  await waitFor(async () => {
-    const now = await state();
-    return now.complete && now.generation !== first.generation;
-  }, { what: 'a new complete generation' });
+  await waitFor(
+    async () => {
+      const now = await state();
+      return now.complete && now.generation !== first.generation;
+    },
+    { what: 'a new complete generation' },
+  );
   assert.equal(await routeCount(), written, 'every route rewritten');
   assert.deepEqual((await seeded.getRoute('root'))?.shard, root.shard);
-  assert.deepEqual((await seeded.listShards()).map((s) => s.name), ['alpha', 'beta']);
+  assert.deepEqual(
+    (await seeded.listShards()).map((s) => s.name),
+    ['alpha', 'beta'],
+  );
 });
 
 test('a shard that cannot be listed leaves a rebuilt table partial: replicas serve what is known and are ready, unknown workspaces stay 503', async (t) => {

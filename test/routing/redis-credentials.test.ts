@@ -59,7 +59,7 @@ async function cli(args: string[], env: Record<string, string> = {}): Promise<{ 
   }
 }
 
-test('the default user\'s password (requirepass) from a file: the trailing newline is not part of it', async () => {
+test("the default user's password (requirepass) from a file: the trailing newline is not part of it", async () => {
   const store = RedisRouteStore.connect(connection({ passwordFile: secret.path('admin-password') }), { noRetry: true });
   try {
     await store.putShard({ name: 'by-requirepass', url: 'https://a.example:6443', state: 'active', labels: {} });
@@ -174,7 +174,11 @@ test('a Redis URL is shown without its password, in messages and in the config v
     assert.equal(parseRedisUrlShown(url), shown);
   }
   for (const bad of [`redis://:${FIRST}@h:port`, `redis://:${FIRST}@/x`, `redis+sentinel://:${FIRST}@h:1`, `redis+cluster://:${FIRST}@h:1/3`, `redis://:%E0${FIRST}@h`]) {
-    assert.throws(() => parseRedisUrl(bad), (err: Error) => !err.message.includes(FIRST) && /invalid Redis URL/.test(err.message), bad);
+    assert.throws(
+      () => parseRedisUrl(bad),
+      (err: Error) => !err.message.includes(FIRST) && /invalid Redis URL/.test(err.message),
+      bad,
+    );
   }
 });
 
@@ -192,7 +196,9 @@ test('Redis Cluster: every node connection takes the password from the file, rot
   const CLUSTER_FIRST = 'cluster-first-Wd2mXq7a';
   const CLUSTER_SECOND = 'cluster-second-Rt5kPz3v';
   // A lone node knows no address of its own to announce (CLUSTER SLOTS would name none): tell it.
-  const node = await startRedis({ args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-announce-ip', '127.0.0.1', '--requirepass', CLUSTER_FIRST] });
+  const node = await startRedis({
+    args: ['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-announce-ip', '127.0.0.1', '--requirepass', CLUSTER_FIRST],
+  });
   t.after(() => node[Symbol.asyncDispose]());
   const nodeAdmin = new Redis({ port: node.port, host: '127.0.0.1', password: CLUSTER_FIRST });
   t.after(() => nodeAdmin.disconnect());
@@ -220,6 +226,9 @@ test('Redis Cluster: every node connection takes the password from the file, rot
   await nodeAdmin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
   await waitFor(() => log.entries.some((e) => /refused the credentials/.test(e.msg)), { what: 'the refusal to be logged' });
   await mounted.update({ password: `${CLUSTER_SECOND}\n` });
-  await waitFor(async () => (await table.resolve('root:c:two'))?.route.cluster === 'c2', { timeoutMs: 15_000, what: 'the cluster clients to authenticate with the rotated password' });
+  await waitFor(async () => (await table.resolve('root:c:two'))?.route.cluster === 'c2', {
+    timeoutMs: 15_000,
+    what: 'the cluster clients to authenticate with the rotated password',
+  });
   assert.ok(!JSON.stringify(log.entries).includes(CLUSTER_FIRST));
 });

@@ -37,7 +37,11 @@ test('contradictions name the flag or variable they came from', () => {
     [{}, { KCP_EDGE_REDIS_URL: 'redis://:secret@r:port' }, /^KCP_EDGE_REDIS_URL: invalid Redis URL "redis:\/\/:\*\*\*@r:port"/],
   ];
   for (const [values, env, expected] of cases) {
-    assert.throws(() => redisConnectionFromFlags({ values, env }), (err: Error) => err instanceof RedisFlagError && expected.test(err.message) && !err.message.includes('secret'), `${JSON.stringify(values)} ${JSON.stringify(env)}`);
+    assert.throws(
+      () => redisConnectionFromFlags({ values, env }),
+      (err: Error) => err instanceof RedisFlagError && expected.test(err.message) && !err.message.includes('secret'),
+      `${JSON.stringify(values)} ${JSON.stringify(env)}`,
+    );
   }
 });
 
@@ -56,7 +60,10 @@ test('a followed secret file: a kubelet swap is seen, an empty or missing file k
   await secret.update({ password: '' });
   await waitFor(() => events.some((e) => e.outcome === 'kept'), { what: 'the empty file to be refused' });
   assert.equal(a.text, 'two\r\n');
-  assert.deepEqual(events.filter((e) => e.file !== secret.path('password')), []);
+  assert.deepEqual(
+    events.filter((e) => e.file !== secret.path('password')),
+    [],
+  );
 
   assert.throws(() => openSecretFile(`${secret.dir}/missing`), /cannot read .*missing: no such file/);
   await secret.update({ password: '   \n' });

@@ -88,13 +88,24 @@ test('URLs of every connection mode parse', () => {
   assert.deepEqual(parseRedisUrl('redis://127.0.0.1:7000/2'), { mode: 'standalone', nodes: [{ host: '127.0.0.1', port: 7000 }], keyPrefix: 'kcp-edge:', db: 2 });
   assert.deepEqual(parseRedisUrl('redis+sentinel://u:p%40ss@s1:26379,s2/primary?prefix=x:'), {
     mode: 'sentinel',
-    nodes: [{ host: 's1', port: 26379 }, { host: 's2', port: 6379 }],
+    nodes: [
+      { host: 's1', port: 26379 },
+      { host: 's2', port: 6379 },
+    ],
     keyPrefix: 'x:',
     username: 'u',
     password: 'p@ss',
     masterName: 'primary',
   });
-  assert.deepEqual(parseRedisUrl('rediss+cluster://n1:7000,n2:7001'), { mode: 'cluster', nodes: [{ host: 'n1', port: 7000 }, { host: 'n2', port: 7001 }], keyPrefix: 'kcp-edge:', tls: {} });
+  assert.deepEqual(parseRedisUrl('rediss+cluster://n1:7000,n2:7001'), {
+    mode: 'cluster',
+    nodes: [
+      { host: 'n1', port: 7000 },
+      { host: 'n2', port: 7001 },
+    ],
+    keyPrefix: 'kcp-edge:',
+    tls: {},
+  });
   assert.throws(() => parseRedisUrl('http://x'), /invalid Redis URL/);
   assert.throws(() => parseRedisUrl('redis+sentinel://s1:26379'), /master name/);
 });

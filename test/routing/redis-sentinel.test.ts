@@ -66,12 +66,25 @@ test('without the sentinel password the sentinel refuses, and a one-shot command
 
 test('the operator commands take --redis-sentinel-password-file', async () => {
   const { stdout } = await run(process.execPath, [
-    'src/cli.ts', 'shards', 'list', '-o', 'json', '--redis', sentinel.url, '--redis-password-file', file('master'), '--redis-sentinel-password-file', file('sentinel'),
+    'src/cli.ts',
+    'shards',
+    'list',
+    '-o',
+    'json',
+    '--redis',
+    sentinel.url,
+    '--redis-password-file',
+    file('master'),
+    '--redis-sentinel-password-file',
+    file('sentinel'),
   ]);
   assert.ok((JSON.parse(stdout) as { name: string }[]).some((s) => s.name === 'via-sentinel'));
-  await assert.rejects(run(process.execPath, ['src/cli.ts', 'shards', 'list', '--redis', master.url, '--redis-sentinel-password-file', file('sentinel')]), (err: { code: number; stderr: string }) => {
-    assert.equal(err.code, 2);
-    assert.match(err.stderr, /--redis-sentinel-password-file: applies to redis\+sentinel:\/\/ URLs only/);
-    return true;
-  });
+  await assert.rejects(
+    run(process.execPath, ['src/cli.ts', 'shards', 'list', '--redis', master.url, '--redis-sentinel-password-file', file('sentinel')]),
+    (err: { code: number; stderr: string }) => {
+      assert.equal(err.code, 2);
+      assert.match(err.stderr, /--redis-sentinel-password-file: applies to redis\+sentinel:\/\/ URLs only/);
+      return true;
+    },
+  );
 });

@@ -30,7 +30,13 @@ before(async () => {
     ca.issue({ commonName: 'redis.internal', usage: 'server', dnsNames: ['redis.internal'] }),
     ca.issue({ commonName: 'kcp-edge', usage: 'client' }),
   ]);
-  for (const [name, text] of Object.entries({ 'ca.crt': ca.certPem, 'other-ca.crt': other.certPem, 'client.crt': client.certPem, 'client.key': client.keyPem, password: `${PASSWORD}\n` })) {
+  for (const [name, text] of Object.entries({
+    'ca.crt': ca.certPem,
+    'other-ca.crt': other.certPem,
+    'client.crt': client.certPem,
+    'client.key': client.keyPem,
+    password: `${PASSWORD}\n`,
+  })) {
     await writeFile(file(name), text);
   }
   [servers.private, servers.named, servers.mutual] = await Promise.all([
@@ -71,7 +77,17 @@ test('a server the CA did not sign is refused, with the system CAs as with anoth
     assert.equal(classifyRedisError(outcome), 'tls', outcome);
   }
   try {
-    await run(process.execPath, ['src/cli.ts', 'shards', 'list', '--redis', servers.private.url, '--redis-ca-file', file('other-ca.crt'), '--redis-password-file', file('password')]);
+    await run(process.execPath, [
+      'src/cli.ts',
+      'shards',
+      'list',
+      '--redis',
+      servers.private.url,
+      '--redis-ca-file',
+      file('other-ca.crt'),
+      '--redis-password-file',
+      file('password'),
+    ]);
     assert.fail('the command succeeded');
   } catch (err) {
     const { code, stderr } = err as { code: number; stderr: string };

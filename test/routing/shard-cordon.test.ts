@@ -47,7 +47,9 @@ after(async () => {
 });
 
 async function shards(verb: string, name: string): Promise<string> {
-  const { stdout } = await execFileAsync(process.execPath, ['src/cli.ts', 'shards', verb, name, '--kubeconfig', kubeconfig], { env: { PATH: process.env.PATH ?? '', KCP_EDGE_REDIS_URL: redis.url } });
+  const { stdout } = await execFileAsync(process.execPath, ['src/cli.ts', 'shards', verb, name, '--kubeconfig', kubeconfig], {
+    env: { PATH: process.env.PATH ?? '', KCP_EDGE_REDIS_URL: redis.url },
+  });
   return stdout;
 }
 
@@ -76,7 +78,7 @@ test('a cordoned shard takes no new workspaces, in kcp and in the routing table;
   assert.equal((await labelsOf(apiA, 'alpha'))[cordonLabel], 'true');
   assert.equal((await store.getShard('alpha'))?.state, 'cordoned');
   // Every shard's scheduler sees it (kcp shares Shard objects between shards).
-  await waitFor(async () => (await labelsOf(apiB, 'alpha'))[cordonLabel] === 'true', { what: 'the cordon on beta\'s copy' });
+  await waitFor(async () => (await labelsOf(apiB, 'alpha'))[cordonLabel] === 'true', { what: "the cordon on beta's copy" });
 
   // Both shards match the selector; alpha (where the parent lives) would be chosen, but it is cordoned.
   await createGold('first');

@@ -37,7 +37,8 @@ async function shardNames(): Promise<string[]> {
 
 test('the stand-in serves a Shard object in root for itself and every shard it knows', async () => {
   const res = await apiA.request<{ items: { metadata: { name: string; labels?: Record<string, string> }; spec: { baseURL: string; externalURL: string } }[] }>(
-    'GET', '/clusters/root/apis/core.kcp.io/v1alpha1/shards',
+    'GET',
+    '/clusters/root/apis/core.kcp.io/v1alpha1/shards',
   );
   assert.equal(res.status, 200, res.text);
   const byName = new Map(res.body.items.map((s) => [s.metadata.name, s]));
@@ -76,5 +77,4 @@ test('shards come from kcp: no `shards add`, a Redis that restarted empty gets t
   await waitFor(async () => (await store.getShard('gamma'))?.url === c.url, { what: 'gamma discovered' });
   await createWorkspace(apiA, 'root', 'later', { shard: 'gamma' });
   await waitFor(async () => (await store.getRoute('root:later'))?.shard === 'gamma', { what: 'root:later routed to gamma' });
-
 });

@@ -59,15 +59,39 @@ test('drain moves every workspace off the shard in waves, resuming a move an ear
   await onAlpha(root, 'w2', 3);
   // An earlier run died copying w1 to gamma.
   const credentials = { ...(await shards[0]!.issueClientCertificate('kcp-edge-mover', ['system:masters'])), caPem: shards[0]!.caPem };
-  await assert.rejects(moveWorkspace({ store, credentials, path: w1.path, to: 'gamma', onProgress: ({ copied }) => { if (copied >= 3) throw new Error('killed'); } }), /killed/);
+  await assert.rejects(
+    moveWorkspace({
+      store,
+      credentials,
+      path: w1.path,
+      to: 'gamma',
+      onProgress: ({ copied }) => {
+        if (copied >= 3) throw new Error('killed');
+      },
+    }),
+    /killed/,
+  );
 
-  const { stdout } = await execFileAsync(process.execPath, ['src/cli.ts', 'shards', 'drain', 'alpha', '--parallel', '2', '--kubeconfig', kubeconfig], { env: { PATH: process.env.PATH ?? '', KCP_EDGE_REDIS_URL: redis.url } });
+  const { stdout } = await execFileAsync(process.execPath, ['src/cli.ts', 'shards', 'drain', 'alpha', '--parallel', '2', '--kubeconfig', kubeconfig], {
+    env: { PATH: process.env.PATH ?? '', KCP_EDGE_REDIS_URL: redis.url },
+  });
   const lines = stdout.trim().split('\n');
   // Deepest first: the child goes before its parent's wave.
-  const order = lines.filter((l) => l.includes(': moved')).map((l) => l.split(':').slice(0, -1).join(':').replace(/: moved.*/, ''));
+  const order = lines
+    .filter((l) => l.includes(': moved'))
+    .map((l) =>
+      l
+        .split(':')
+        .slice(0, -1)
+        .join(':')
+        .replace(/: moved.*/, ''),
+    );
   assert.equal(order.length, 4, stdout);
   assert.ok(lines[0]!.startsWith(`${child.path}: moved alpha → `), stdout);
-  assert.ok(lines.some((l) => l.startsWith(`${w1.path}: moved alpha → gamma`)), `w1 resumed to gamma:\n${stdout}`);
+  assert.ok(
+    lines.some((l) => l.startsWith(`${w1.path}: moved alpha → gamma`)),
+    `w1 resumed to gamma:\n${stdout}`,
+  );
   assert.match(lines.at(-1)!, /shard alpha draining: 4 moved, 0 failed; kept root/);
 
   const left: string[] = [];
@@ -81,7 +105,9 @@ test('drain moves every workspace off the shard in waves, resuming a move an ear
   const orgRoute = (await store.getRoute(org.path))!;
   const childRoute = (await store.getRoute(child.path))!;
   const orgShard = shards.find((s) => s.name === orgRoute.shard)!;
-  const childWs = await (await orgShard.client()).request<{ metadata: { annotations?: Record<string, string> } }>('GET', `/clusters/${org.cluster}/apis/tenancy.kcp.io/v1alpha1/workspaces/child`);
+  const childWs = await (
+    await orgShard.client()
+  ).request<{ metadata: { annotations?: Record<string, string> } }>('GET', `/clusters/${org.cluster}/apis/tenancy.kcp.io/v1alpha1/workspaces/child`);
   assert.equal(childWs.body.metadata.annotations?.['internal.tenancy.kcp.io/shard'], childRoute.shard);
   // Nothing of them is left on alpha.
   for (const ws of [org, child, w1]) {

@@ -67,7 +67,10 @@ test('a stopped shard is marked down, the others stay up, and it recovers by its
 
   a = await startShard(port);
   await waitFor(() => health.isAvailable('a'), { what: 'shard a back up' });
-  assert.deepEqual(changes.filter((c) => c.startsWith('a:')), ['a:up', 'a:down', 'a:up']);
+  assert.deepEqual(
+    changes.filter((c) => c.startsWith('a:')),
+    ['a:up', 'a:down', 'a:up'],
+  );
   assert.match(await registry.metrics(), /kcp_edge_shard_up\{shard="a"\} 1/);
 });
 

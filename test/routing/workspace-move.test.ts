@@ -39,7 +39,14 @@ after(async () => {
 });
 
 interface Obj {
-  metadata: { name: string; uid: string; labels?: Record<string, string>; annotations?: Record<string, string>; finalizers?: string[]; ownerReferences?: { uid: string; name: string }[] };
+  metadata: {
+    name: string;
+    uid: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    finalizers?: string[];
+    ownerReferences?: { uid: string; name: string }[];
+  };
   data?: Record<string, string>;
 }
 
@@ -59,9 +66,14 @@ async function populated(name: string, count: number): Promise<{ path: string; c
     await ok(apiA.request('POST', cms(ws.cluster), { body: { metadata: { name: `cm-${i}`, labels: { app: 'web' }, annotations: { note: `n${i}` } }, data: { i: String(i) } } }));
   }
   const owner = await ok(apiA.request<Obj>('POST', cms(ws.cluster), { body: { metadata: { name: 'owner' } } }));
-  await ok(apiA.request('POST', `/clusters/${ws.cluster}/api/v1/namespaces/default/secrets`, {
-    body: { metadata: { name: 'dependent', finalizers: ['example.com/keep'], ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid }] }, stringData: { k: 'v' } },
-  }));
+  await ok(
+    apiA.request('POST', `/clusters/${ws.cluster}/api/v1/namespaces/default/secrets`, {
+      body: {
+        metadata: { name: 'dependent', finalizers: ['example.com/keep'], ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'owner', uid: owner.metadata.uid }] },
+        stringData: { k: 'v' },
+      },
+    }),
+  );
   await ok(apiA.request('POST', `/clusters/${ws.cluster}/api/v1/namespaces`, { body: { metadata: { name: 'team' } } }));
   await ok(apiA.request('POST', cms(ws.cluster, 'team'), { body: { metadata: { name: 'in-team' }, data: { x: 'y' } } }));
   return { path: ws.path, cluster: ws.cluster };
@@ -80,7 +92,7 @@ async function assertAllOnBeta(cluster: string, count: number): Promise<void> {
   const owner = byName.get('owner')!;
   const dependent = await ok(apiB.request<Obj>('GET', `/clusters/${cluster}/api/v1/namespaces/default/secrets/dependent`));
   assert.deepEqual(dependent.metadata.finalizers, ['example.com/keep']);
-  assert.equal(dependent.metadata.ownerReferences?.[0]?.uid, owner.metadata.uid, 'the dependent names its owner\'s new uid');
+  assert.equal(dependent.metadata.ownerReferences?.[0]?.uid, owner.metadata.uid, "the dependent names its owner's new uid");
   assert.deepEqual((await ok(apiB.request<Obj>('GET', `${cms(cluster, 'team')}/in-team`))).data, { x: 'y' });
 }
 
@@ -103,7 +115,15 @@ test('a workspace moves with everything in it; the Workspace and the route point
 test('a mover stopped mid-copy leaves the move recorded; writes made meanwhile are caught up when it is re-run', async () => {
   const { path, cluster } = await populated('proj-resume', 20);
   await assert.rejects(
-    moveWorkspace({ store, credentials, path, to: 'beta', onProgress: ({ copied }) => { if (copied >= 8) throw new Error('killed'); } }),
+    moveWorkspace({
+      store,
+      credentials,
+      path,
+      to: 'beta',
+      onProgress: ({ copied }) => {
+        if (copied >= 8) throw new Error('killed');
+      },
+    }),
     /killed/,
   );
   assert.equal((await records.get(path))?.phase, 'copying');
@@ -125,7 +145,15 @@ test('a mover stopped mid-copy leaves the move recorded; writes made meanwhile a
 test('a mover stopped mid-copy can be aborted: the target copy goes, the source serves writes again', async () => {
   const { path, cluster } = await populated('proj-abort', 20);
   await assert.rejects(
-    moveWorkspace({ store, credentials, path, to: 'beta', onProgress: ({ copied }) => { if (copied >= 5) throw new Error('killed'); } }),
+    moveWorkspace({
+      store,
+      credentials,
+      path,
+      to: 'beta',
+      onProgress: ({ copied }) => {
+        if (copied >= 5) throw new Error('killed');
+      },
+    }),
     /killed/,
   );
   const record = await abortMove({ store, credentials, path });
@@ -142,17 +170,31 @@ test('the indexer leaves a route Moving while the copy holds it, and follows the
   await indexer.start();
   await indexer.synced();
   await assert.rejects(
-    moveWorkspace({ store, credentials, path, to: 'beta', onProgress: ({ copied }) => { if (copied >= 4) throw new Error('killed'); } }),
+    moveWorkspace({
+      store,
+      credentials,
+      path,
+      to: 'beta',
+      onProgress: ({ copied }) => {
+        if (copied >= 4) throw new Error('killed');
+      },
+    }),
     /killed/,
   );
   // The catch-up pauses writes (as a re-run would, right after its bulk copy); the logical cluster exists
   // on both shards and the index would call it Ready on alpha: writes must stay paused all the same.
   await store.putRoute({ path, shard: 'alpha', cluster, phase: 'Moving' });
-  await assert.rejects(waitFor(async () => (await store.getRoute(path))?.phase === 'Ready', { timeoutMs: 1_500, what: 'route unpaused' }), /timed out/);
+  await assert.rejects(
+    waitFor(async () => (await store.getRoute(path))?.phase === 'Ready', { timeoutMs: 1_500, what: 'route unpaused' }),
+    /timed out/,
+  );
   assert.deepEqual(await store.getRoute(path).then((r) => [r?.shard, r?.phase]), ['alpha', 'Moving']);
 
   await moveWorkspace({ store, credentials, path });
   await indexer.synced();
-  await assert.rejects(waitFor(async () => (await store.getRoute(path))?.shard !== 'beta', { timeoutMs: 1_000, what: 'route flapped' }), /timed out/);
+  await assert.rejects(
+    waitFor(async () => (await store.getRoute(path))?.shard !== 'beta', { timeoutMs: 1_000, what: 'route flapped' }),
+    /timed out/,
+  );
   assert.deepEqual(await store.getRoute(path).then((r) => [r?.shard, r?.phase, r?.cluster]), ['beta', 'Ready', cluster]);
 });

@@ -20,7 +20,15 @@ before(async () => {
   await store.putRoute({ path: 'root:org-acme:proj-frontend', shard: 'shard-a', cluster: 'frontend', phase: 'Ready' });
   await store.putRoute({ path: 'root:org-acme:proj-backend', shard: 'shard-b', cluster: 'backend', phase: 'Unavailable' });
   const now = new Date().toISOString();
-  await new MoveRecords(store.client, store.keys).put({ path: 'root:org-acme:proj-frontend', cluster: 'frontend', from: 'shard-a', to: 'shard-b', phase: 'copying', startedAt: now, updatedAt: now });
+  await new MoveRecords(store.client, store.keys).put({
+    path: 'root:org-acme:proj-frontend',
+    cluster: 'frontend',
+    from: 'shard-a',
+    to: 'shard-b',
+    phase: 'copying',
+    startedAt: now,
+    updatedAt: now,
+  });
 });
 after(async () => {
   await store.close();
@@ -40,5 +48,8 @@ test('workspaces list shows where each workspace lives and its state, a move inc
   assert.match(table[3]!, /^root:org-acme:proj-frontend\s+shard-a\s+frontend\s+moving \(copying → shard-b\)$/);
 
   const onB = JSON.parse(await cli(['workspaces', 'list', '--shard', 'shard-b', '-o', 'json'])) as { path: string }[];
-  assert.deepEqual(onB.map((w) => w.path), ['root:org-acme:proj-backend']);
+  assert.deepEqual(
+    onB.map((w) => w.path),
+    ['root:org-acme:proj-backend'],
+  );
 });

@@ -53,12 +53,14 @@ const count = async (api: ApiClient, cluster: string) => {
 async function workspaceWith(name: string): Promise<{ path: string; cluster: string }> {
   const ws = await createWorkspace(apiA, 'root', name, { shard: 'alpha' });
   await store.putRoute({ path: ws.path, shard: 'alpha', cluster: ws.cluster, phase: 'Ready' });
-  await Promise.all(Array.from({ length: 8 }, async (_, w) => {
-    for (let i = w; i < objects; i += 8) {
-      const res = await apiA.request('POST', cms(ws.cluster), { body: { metadata: { name: `cm-${i}` }, data: { i: String(i) } } });
-      assert.equal(res.status, 201, res.text);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 8 }, async (_, w) => {
+      for (let i = w; i < objects; i += 8) {
+        const res = await apiA.request('POST', cms(ws.cluster), { body: { metadata: { name: `cm-${i}` }, data: { i: String(i) } } });
+        assert.equal(res.status, 201, res.text);
+      }
+    }),
+  );
   return ws;
 }
 

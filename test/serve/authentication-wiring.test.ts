@@ -57,22 +57,28 @@ test('authentication.serviceAccounts and authentication.webhook are wired, in th
     ),
   ]);
   const file = join(dir, 'gateway.yaml');
-  await writeFile(file, [
-    'tls: { certFile: certs/gw.crt, keyFile: certs/gw.key }',
-    'routing: { embedded: { file: routing.yaml } }',
-    'upstream: { clientCertFile: certs/client.crt, clientKeyFile: certs/client.key }',
-    'shardHealth: { enabled: false }',
-    'authentication:',
-    '  serviceAccounts:',
-    '    issuers: [{ issuer: https://kcp.default.svc, keyFiles: [certs/sa.pub] }]',
-    '    lookup: { enabled: false }',
-    '  webhook: { configFile: webhook.kubeconfig, timeoutSeconds: 2 }',
-  ].join('\n'));
+  await writeFile(
+    file,
+    [
+      'tls: { certFile: certs/gw.crt, keyFile: certs/gw.key }',
+      'routing: { embedded: { file: routing.yaml } }',
+      'upstream: { clientCertFile: certs/client.crt, clientKeyFile: certs/client.key }',
+      'shardHealth: { enabled: false }',
+      'authentication:',
+      '  serviceAccounts:',
+      '    issuers: [{ issuer: https://kcp.default.svc, keyFiles: [certs/sa.pub] }]',
+      '    lookup: { enabled: false }',
+      '  webhook: { configFile: webhook.kubeconfig, timeoutSeconds: 2 }',
+    ].join('\n'),
+  );
   const config = await loadConfig(gatewayConfigKind, file);
   const deps = await gatewayDependencies(config, pino({ level: 'silent' }));
   t.after(() => deps.close());
   const authenticators = deps.options.authenticators;
-  assert.deepEqual(authenticators.map((a) => a.constructor), [ServiceAccountAuthenticator, TokenWebhookAuthenticator]);
+  assert.deepEqual(
+    authenticators.map((a) => a.constructor),
+    [ServiceAccountAuthenticator, TokenWebhookAuthenticator],
+  );
 
   const on = (token: string, cluster: string): Credentials => ({ token, cluster, org: 'org-acme', workspace: 'root:org-acme:web', clientCertificate: undefined });
   const { token } = await signer.mintBound({ cluster: 'c1', namespace: 'ci', name: 'flux', uid: 'u1' });

@@ -40,7 +40,11 @@ interface Setup {
 }
 
 /** A shard that keeps watches open (events written by the test) and echoes user and client certificate otherwise. */
-async function setup(t: TestContext, tls: { certFile: string; keyFile: string }, extra: { upstreamCertFile?: string; upstreamKeyFile?: string; probes?: boolean } = {}): Promise<Setup> {
+async function setup(
+  t: TestContext,
+  tls: { certFile: string; keyFile: string },
+  extra: { upstreamCertFile?: string; upstreamKeyFile?: string; probes?: boolean } = {},
+): Promise<Setup> {
   const pki = await testPki();
   const watchers: ServerResponse[] = [];
   const shard = await startTestShard(t, pki, (req: IncomingMessage, res, seen) => {
@@ -173,10 +177,13 @@ test('a client CA replaced on disk (renamed over) makes client certificates of t
   // Both CAs for the overlap of a rotation, written the way editors save: a new file renamed over.
   await writeFile(join(s.dir, 'client-ca.crt.tmp'), pki.clientCA.certPem + nextCA.certPem);
   await rename(join(s.dir, 'client-ca.crt.tmp'), join(s.dir, 'client-ca.crt'));
-  const reply = await waitFor(async () => {
-    const r = await asCarol();
-    return r.status === 200 && r;
-  }, { ...ROTATION, what: 'a certificate of the new client CA to authenticate' });
+  const reply = await waitFor(
+    async () => {
+      const r = await asCarol();
+      return r.status === 200 && r;
+    },
+    { ...ROTATION, what: 'a certificate of the new client CA to authenticate' },
+  );
   assert.equal(JSON.parse(reply.body).user, 'carol');
   assert.equal(await metric(s, 'kcp_edge_certificate_reloads_total{certificate="client-ca",result="applied"}'), 1);
 });
@@ -186,7 +193,11 @@ test('an upstream client certificate rotated in a mounted Secret is what new req
   const trusted = await pki.ca.issue({ commonName: 'kcp-edge-gateway-rotated', usage: 'client' });
   const untrusted = await (await createCertificateAuthority('not-the-shards-ca')).issue({ commonName: 'kcp-edge-gateway-untrusted', usage: 'client' });
   await using secret: MountedSecret = await mountedSecret({ 'tls.crt': pki.gatewayClient.certPem, 'tls.key': pki.gatewayClient.keyPem });
-  const s = await setup(t, { certFile: 'serving.crt', keyFile: 'serving.key' }, { upstreamCertFile: secret.path('tls.crt'), upstreamKeyFile: secret.path('tls.key'), probes: true });
+  const s = await setup(
+    t,
+    { certFile: 'serving.crt', keyFile: 'serving.key' },
+    { upstreamCertFile: secret.path('tls.crt'), upstreamKeyFile: secret.path('tls.key'), probes: true },
+  );
   // The shard's side of every connection the gateway opened, by the certificate it presented.
   const connections: { cn: string; socket: TLSSocket }[] = [];
   s.shard.server.on('secureConnection', (socket: TLSSocket) => connections.push({ cn: String(socket.getPeerX509Certificate()?.subject ?? ''), socket }));
@@ -215,10 +226,13 @@ test('an upstream client certificate rotated in a mounted Secret is what new req
 
   // A certificate the shard does not trust is a good pair all the same: applied, and the shard refuses it.
   await secret.update({ 'tls.crt': untrusted.certPem, 'tls.key': untrusted.keyPem });
-  const refused = await waitFor(async () => {
-    const reply = await get(s.gateway, pki, LIST);
-    return reply.status >= 500 && reply;
-  }, { ...ROTATION, what: 'the shard to refuse the untrusted certificate' });
+  const refused = await waitFor(
+    async () => {
+      const reply = await get(s.gateway, pki, LIST);
+      return reply.status >= 500 && reply;
+    },
+    { ...ROTATION, what: 'the shard to refuse the untrusted certificate' },
+  );
   assert.equal(JSON.parse(refused.body).kind, 'Status');
   assert.equal(await metric(s, 'kcp_edge_certificate_reloads_total{certificate="upstream-client",result="applied"}'), 2);
 });
@@ -280,10 +294,13 @@ test('with workers: 2 each worker follows the files itself: every new connection
   const port = Number(new URL(String(started['url'])).port);
 
   await secret.update({ 'tls.crt': next.certPem, 'tls.key': next.keyPem });
-  const reloadedBy = await waitFor(() => {
-    const pids = new Set(allLogged(serve.lines, 'certificate reloaded; new connections use it').map((e) => e['pid'] as number));
-    return pids.size === 2 && pids;
-  }, { ...ROTATION, what: 'both workers to reload' });
+  const reloadedBy = await waitFor(
+    () => {
+      const pids = new Set(allLogged(serve.lines, 'certificate reloaded; new connections use it').map((e) => e['pid'] as number));
+      return pids.size === 2 && pids;
+    },
+    { ...ROTATION, what: 'both workers to reload' },
+  );
   assert.deepEqual([...reloadedBy].sort(), [...workerPids].sort());
   // The kernel spreads connections over both workers: 16 of them on one worker alone has odds 2^-15.
   const seen = await Promise.all(Array.from({ length: 16 }, () => servedFingerprint(port, pki)));

@@ -56,7 +56,10 @@ test('the example config/gateway.yaml is valid once its files exist, and maps ev
     assert.equal(config.upstream.responseHeaderTimeoutMs, 60_000);
     assert.deepEqual(config.connections, { readHeaderTimeoutMs: 32_000, idleTimeoutMs: 90_000, http2: { maxConcurrentStreams: 100, resetBurst: 200, resetsPerSecond: 20 } });
     const serviceAccounts = config.authentication.serviceAccounts!;
-    assert.deepEqual(serviceAccounts.settings.issuers.map((i) => i.issuer), ['https://kcp.default.svc']);
+    assert.deepEqual(
+      serviceAccounts.settings.issuers.map((i) => i.issuer),
+      ['https://kcp.default.svc'],
+    );
     assert.match(serviceAccounts.settings.issuers[0]!.keys[0]!, /BEGIN PUBLIC KEY/);
     assert.deepEqual(serviceAccounts.settings.audiences, ['https://kcp.default.svc'], 'audiences default to the issuers');
     assert.equal(serviceAccounts.settings.lookupCacheMs, 10_000);
@@ -70,14 +73,17 @@ test('service-account issuers need keys from somewhere, and key files must hold 
     await writeFile(join(dir, 'not-a-key.pem'), 'hello');
     await writeFile(join(dir, 'webhook.kubeconfig'), 'apiVersion: v1\nkind: Config\nclusters: [{ name: a, cluster: {} }]\n');
     const file = join(dir, 'gateway.yaml');
-    await writeFile(file, [
-      'tls: { certFile: certs/gateway.crt, keyFile: certs/gateway.key }',
-      'routing: { embedded: { file: routes.yaml } }',
-      'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key }',
-      'authentication:',
-      '  serviceAccounts: { issuers: [{ issuer: https://a.example }, { issuer: https://b.example, keyFiles: [not-a-key.pem] }] }',
-      '  webhook: { configFile: webhook.kubeconfig }',
-    ].join('\n'));
+    await writeFile(
+      file,
+      [
+        'tls: { certFile: certs/gateway.crt, keyFile: certs/gateway.key }',
+        'routing: { embedded: { file: routes.yaml } }',
+        'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key }',
+        'authentication:',
+        '  serviceAccounts: { issuers: [{ issuer: https://a.example }, { issuer: https://b.example, keyFiles: [not-a-key.pem] }] }',
+        '  webhook: { configFile: webhook.kubeconfig }',
+      ].join('\n'),
+    );
     await assert.rejects(loadConfig(gatewayConfigKind, file), (err: unknown) => {
       assert.ok(err instanceof ConfigError);
       const text = err.message;
@@ -93,11 +99,14 @@ test('a minimal gateway config gets the documented defaults', async () => {
   await withTempDir(async (dir) => {
     await writeCerts(dir);
     const file = join(dir, 'gateway.yaml');
-    await writeFile(file, [
-      'tls: { certFile: certs/gateway.crt, keyFile: certs/gateway.key }',
-      'routing: { embedded: { file: routes.yaml } }',
-      'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key }',
-    ].join('\n'));
+    await writeFile(
+      file,
+      [
+        'tls: { certFile: certs/gateway.crt, keyFile: certs/gateway.key }',
+        'routing: { embedded: { file: routes.yaml } }',
+        'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key }',
+      ].join('\n'),
+    );
     const config = await loadConfig(gatewayConfigKind, file);
     assert.deepEqual(config.listen, { host: '0.0.0.0', port: 6443 });
     assert.deepEqual(config.authentication, {});
@@ -118,25 +127,28 @@ test('connection limits and upstream timeouts map to milliseconds; nonsense is r
   await withTempDir(async (dir) => {
     await writeCerts(dir);
     const file = join(dir, 'gateway.yaml');
-    const base = [
-      'tls: { certFile: certs/gateway.crt, keyFile: certs/gateway.key }',
-      'routing: { embedded: { file: routes.yaml } }',
-    ];
-    await writeFile(file, [
-      ...base,
-      'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key, connectTimeoutSeconds: 0.5, responseHeaderTimeoutSeconds: 2 }',
-      'connections: { readHeaderTimeoutSeconds: 10, idleTimeoutSeconds: 0, http2: { maxConcurrentStreams: 250 } }',
-    ].join('\n'));
+    const base = ['tls: { certFile: certs/gateway.crt, keyFile: certs/gateway.key }', 'routing: { embedded: { file: routes.yaml } }'];
+    await writeFile(
+      file,
+      [
+        ...base,
+        'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key, connectTimeoutSeconds: 0.5, responseHeaderTimeoutSeconds: 2 }',
+        'connections: { readHeaderTimeoutSeconds: 10, idleTimeoutSeconds: 0, http2: { maxConcurrentStreams: 250 } }',
+      ].join('\n'),
+    );
     const config = await loadConfig(gatewayConfigKind, file);
     assert.equal(config.upstream.connectTimeoutMs, 500);
     assert.equal(config.upstream.responseHeaderTimeoutMs, 2_000);
     assert.deepEqual(config.connections, { readHeaderTimeoutMs: 10_000, idleTimeoutMs: 0, http2: { maxConcurrentStreams: 250, resetBurst: 200, resetsPerSecond: 20 } });
 
-    await writeFile(file, [
-      ...base,
-      'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key, connectTimeoutSeconds: 0 }',
-      'connections: { readHeaderTimeoutSeconds: 0, http2: { maxConcurrentStreams: 0, resetsPerSecond: 1.5 } }',
-    ].join('\n'));
+    await writeFile(
+      file,
+      [
+        ...base,
+        'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key, connectTimeoutSeconds: 0 }',
+        'connections: { readHeaderTimeoutSeconds: 0, http2: { maxConcurrentStreams: 0, resetsPerSecond: 1.5 } }',
+      ].join('\n'),
+    );
     await assert.rejects(loadConfig(gatewayConfigKind, file), (err: ConfigError) => {
       assert.deepEqual(err.issues.map((i) => i.field).sort(), [
         'connections.http2.maxConcurrentStreams',
@@ -169,18 +181,29 @@ test('a redis routing store and shard health settings map to their values', asyn
   await withTempDir(async (dir) => {
     await writeCerts(dir);
     const file = join(dir, 'gateway.yaml');
-    await writeFile(file, [
-      'tls: { certFile: certs/gateway.crt, keyFile: certs/gateway.key }',
-      'routing: { redis: { url: "redis+sentinel://s1:26379,s2:26380/primary", keyPrefix: "edge-eu:", cacheMaxEntries: 5000,',
-      '  seedShards: [{ name: shard-a, url: "https://a.internal:6443", caFile: certs/gateway.crt, labels: { region: eu } }, { name: shard-b, url: "https://b.internal:6443" }] } }',
-      'shardHealth: { intervalSeconds: 2, failureThreshold: 5 }',
-      'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key }',
-    ].join('\n'));
+    await writeFile(
+      file,
+      [
+        'tls: { certFile: certs/gateway.crt, keyFile: certs/gateway.key }',
+        'routing: { redis: { url: "redis+sentinel://s1:26379,s2:26380/primary", keyPrefix: "edge-eu:", cacheMaxEntries: 5000,',
+        '  seedShards: [{ name: shard-a, url: "https://a.internal:6443", caFile: certs/gateway.crt, labels: { region: eu } }, { name: shard-b, url: "https://b.internal:6443" }] } }',
+        'shardHealth: { intervalSeconds: 2, failureThreshold: 5 }',
+        'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key }',
+      ].join('\n'),
+    );
     const config = await loadConfig(gatewayConfigKind, file);
     assert.deepEqual(config.routing, {
       kind: 'redis',
       url: 'redis+sentinel://s1:26379,s2:26380/primary',
-      redis: { mode: 'sentinel', nodes: [{ host: 's1', port: 26379 }, { host: 's2', port: 26380 }], masterName: 'primary', keyPrefix: 'edge-eu:' },
+      redis: {
+        mode: 'sentinel',
+        nodes: [
+          { host: 's1', port: 26379 },
+          { host: 's2', port: 26380 },
+        ],
+        masterName: 'primary',
+        keyPrefix: 'edge-eu:',
+      },
       cacheMax: 5000,
       negativeTtlMs: 5000,
       runIndexer: false,
@@ -199,18 +222,21 @@ test('redis credentials and TLS map to absolute file paths; the contents stay in
     await writeFile(join(dir, 'redis-password'), 'p4ss-in-file\n');
     await writeFile(join(dir, 'sentinel-password'), 's3ntinel\n');
     const file = join(dir, 'gateway.yaml');
-    await writeFile(file, [
-      'tls: { certFile: certs/gateway.crt, keyFile: certs/gateway.key }',
-      'routing:',
-      '  redis:',
-      '    url: "rediss+sentinel://s1:26379/primary"',
-      '    username: kcp-edge',
-      '    passwordFile: redis-password',
-      '    sentinelUsername: sentinel-user',
-      '    sentinelPasswordFile: sentinel-password',
-      '    tls: { caFile: certs/client-ca.crt, certFile: certs/gateway-client.crt, keyFile: certs/gateway-client.key, serverName: redis.internal }',
-      'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key }',
-    ].join('\n'));
+    await writeFile(
+      file,
+      [
+        'tls: { certFile: certs/gateway.crt, keyFile: certs/gateway.key }',
+        'routing:',
+        '  redis:',
+        '    url: "rediss+sentinel://s1:26379/primary"',
+        '    username: kcp-edge',
+        '    passwordFile: redis-password',
+        '    sentinelUsername: sentinel-user',
+        '    sentinelPasswordFile: sentinel-password',
+        '    tls: { caFile: certs/client-ca.crt, certFile: certs/gateway-client.crt, keyFile: certs/gateway-client.key, serverName: redis.internal }',
+        'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key }',
+      ].join('\n'),
+    );
     const config = await loadConfig(gatewayConfigKind, file);
     assert.equal(config.routing.kind, 'redis');
     assert.deepEqual(config.routing.kind === 'redis' ? config.routing.redis : undefined, {
@@ -222,7 +248,12 @@ test('redis credentials and TLS map to absolute file paths; the contents stay in
       passwordFile: join(dir, 'redis-password'),
       sentinelUsername: 'sentinel-user',
       sentinelPasswordFile: join(dir, 'sentinel-password'),
-      tls: { caFile: join(dir, 'certs/client-ca.crt'), certFile: join(dir, 'certs/gateway-client.crt'), keyFile: join(dir, 'certs/gateway-client.key'), serverName: 'redis.internal' },
+      tls: {
+        caFile: join(dir, 'certs/client-ca.crt'),
+        certFile: join(dir, 'certs/gateway-client.crt'),
+        keyFile: join(dir, 'certs/gateway-client.key'),
+        serverName: 'redis.internal',
+      },
     });
     assert.ok(!JSON.stringify(config).includes('p4ss-in-file') && !JSON.stringify(config).includes('s3ntinel'));
   });
@@ -260,7 +291,13 @@ const invalid: { name: string; yaml: string[]; issues: string[] }[] = [
   {
     name: 'missing sections',
     yaml: ['log: { level: info }'],
-    issues: ['1:routing: is required', '1:tls.certFile: is required', '1:tls.keyFile: is required', '1:upstream.clientCertFile: is required', '1:upstream.clientKeyFile: is required'],
+    issues: [
+      '1:routing: is required',
+      '1:tls.certFile: is required',
+      '1:tls.keyFile: is required',
+      '1:upstream.clientCertFile: is required',
+      '1:upstream.clientKeyFile: is required',
+    ],
   },
   {
     name: 'referenced files that are missing or not PEM, and no routing store',
@@ -288,7 +325,10 @@ for (const c of invalid) {
       await writeFile(file, c.yaml.join('\n'));
       await assert.rejects(loadConfig(gatewayConfigKind, file), (err: ConfigError) => {
         assert.ok(err instanceof ConfigError);
-        assert.deepEqual(err.issues.map((i) => `${i.line}:${i.field}: ${i.message.replaceAll(dir, 'DIR')}`), c.issues);
+        assert.deepEqual(
+          err.issues.map((i) => `${i.line}:${i.field}: ${i.message.replaceAll(dir, 'DIR')}`),
+          c.issues,
+        );
         return true;
       });
     });
@@ -310,12 +350,15 @@ test('admin, audit and tracing map to their settings; each is off when absent, a
     const bare = await loadConfig(gatewayConfigKind, file);
     assert.deepEqual([bare.admin, bare.audit, bare.tracing], [undefined, undefined, undefined]);
 
-    await writeFile(file, [
-      ...base,
-      'admin: { tokenFile: admin-tokens.csv, clientCAFile: certs/client-ca.crt }',
-      'audit: { policyFile: audit-policy.yaml, log: { path: logs/audit.log }, webhook: { url: "https://sink.example.com/audit" } }',
-      'tracing: { endpoint: "http://collector:4318/v1/traces" }',
-    ].join('\n'));
+    await writeFile(
+      file,
+      [
+        ...base,
+        'admin: { tokenFile: admin-tokens.csv, clientCAFile: certs/client-ca.crt }',
+        'audit: { policyFile: audit-policy.yaml, log: { path: logs/audit.log }, webhook: { url: "https://sink.example.com/audit" } }',
+        'tracing: { endpoint: "http://collector:4318/v1/traces" }',
+      ].join('\n'),
+    );
     const config = await loadConfig(gatewayConfigKind, file);
     assert.deepEqual(config.admin?.listen, { host: '0.0.0.0', port: 6444 });
     assert.equal(config.admin?.group, 'system:monitoring');
@@ -334,6 +377,9 @@ test('admin, audit and tracing map to their settings; each is off when absent, a
       });
     await refused(['tracing: { endpoint: "collector:4318", samplingRatio: 2 }'], [/tracing\.endpoint: must be an http/, /tracing\.samplingRatio: must be <= 1/]);
     // Checked after the schema, all together: an admin listener nobody may enter, an audit log with no backend or a broken policy.
-    await refused(['admin: {}', 'audit: { policyFile: bad-policy.yaml }'], [/admin: must name clientCAFile or tokenFile/, /audit: must name a backend/, /audit\.policyFile: .*rules\[0\]\.level/]);
+    await refused(
+      ['admin: {}', 'audit: { policyFile: bad-policy.yaml }'],
+      [/admin: must name clientCAFile or tokenFile/, /audit: must name a backend/, /audit\.policyFile: .*rules\[0\]\.level/],
+    );
   });
 });

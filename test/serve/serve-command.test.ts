@@ -17,13 +17,16 @@ test('serve with an invalid config exits 1 and lists every problem, before liste
   const dir = await mkdtemp(join(tmpdir(), 'kcp-edge-serve-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   const file = join(dir, 'gateway.yaml');
-  await writeFile(file, [
-    'listen: { port: 70000 }',
-    'tls: { certFile: missing.crt, keyFile: missing.key }',
-    'routing: { embedded: {} }',
-    'upstream: { clientCertFile: c.crt }',
-    'log: { level: chatty }',
-  ].join('\n'));
+  await writeFile(
+    file,
+    [
+      'listen: { port: 70000 }',
+      'tls: { certFile: missing.crt, keyFile: missing.key }',
+      'routing: { embedded: {} }',
+      'upstream: { clientCertFile: c.crt }',
+      'log: { level: chatty }',
+    ].join('\n'),
+  );
   await assert.rejects(run(process.execPath, ['src/cli.ts', 'serve', '--config', file]), (err: { code: number; stdout: string; stderr: string }) => {
     assert.equal(err.code, 1);
     assert.equal(err.stdout, '');

@@ -40,21 +40,24 @@ test('serve: TLS and an ACL user from a mounted Secret; a wrong password degrade
   await admin.putShard({ name: 'a', url: shard.url, state: 'active', labels: {} });
   await admin.putRoute({ path: 'root:org-acme:proj-x', shard: 'a', cluster: 'projx', phase: 'Ready' });
 
-  await writeFile(join(dir, 'gateway.yaml'), [
-    'listen: { address: 127.0.0.1, port: 0 }',
-    'tls: { certFile: serving.crt, keyFile: serving.key }',
-    'routing:',
-    '  redis:',
-    `    url: "${redis.url}"`,
-    '    username: kcp-edge',
-    `    passwordFile: ${secret.path('password')}`,
-    '    tls: { caFile: redis-ca.crt }',
-    'authentication: { tokenFile: tokens.csv }',
-    'upstream: { clientCertFile: client.crt, clientKeyFile: client.key, caFile: ca.crt }',
-    'rateLimit: {}',
-    'drain: { timeoutSeconds: 2 }',
-    'admin: { listen: { address: 127.0.0.1, port: 0 }, tokenFile: admin-tokens.csv }',
-  ].join('\n'));
+  await writeFile(
+    join(dir, 'gateway.yaml'),
+    [
+      'listen: { address: 127.0.0.1, port: 0 }',
+      'tls: { certFile: serving.crt, keyFile: serving.key }',
+      'routing:',
+      '  redis:',
+      `    url: "${redis.url}"`,
+      '    username: kcp-edge',
+      `    passwordFile: ${secret.path('password')}`,
+      '    tls: { caFile: redis-ca.crt }',
+      'authentication: { tokenFile: tokens.csv }',
+      'upstream: { clientCertFile: client.crt, clientKeyFile: client.key, caFile: ca.crt }',
+      'rateLimit: {}',
+      'drain: { timeoutSeconds: 2 }',
+      'admin: { listen: { address: 127.0.0.1, port: 0 }, tokenFile: admin-tokens.csv }',
+    ].join('\n'),
+  );
 
   const check = await run(process.execPath, ['src/cli.ts', 'serve', '--config', join(dir, 'gateway.yaml'), '--check']);
   assert.equal(check.stdout, `${join(dir, 'gateway.yaml')}: valid\n`);
@@ -78,7 +81,10 @@ test('serve: TLS and an ACL user from a mounted Secret; a wrong password degrade
   const served = await fetchFresh(url, pki, '/clusters/org-acme:proj-x/api/v1/namespaces', 'alice-token');
   assert.equal(served.status, 200, served.body);
   assert.deepEqual(JSON.parse(served.body), { kind: 'Echo', url: '/clusters/projx/api/v1/namespaces', user: 'alice' });
-  assert.deepEqual(allLogged(serve.lines, 'Redis secret file changed; new connections use it').map((e) => e['file']), [secret.path('password')]);
+  assert.deepEqual(
+    allLogged(serve.lines, 'Redis secret file changed; new connections use it').map((e) => e['file']),
+    [secret.path('password')],
+  );
   assert.ok(logged(serve.lines, 'routing table: Redis connection works again'));
   // The rate limiter shares the connection settings: it registered itself under the ACL user.
   await waitFor(async () => (await admin.client.zcard('kcp-edge:{replicas}')) === 1, { what: 'the limiter to register in Redis' });
@@ -107,7 +113,11 @@ test('serve --check: credential settings are validated with the rest, and a pass
   await writeFile(file, lines.join('\n'));
   await assert.rejects(run(process.execPath, ['src/cli.ts', 'serve', '--config', file, '--check']), (err: { code: number; stdout: string; stderr: string }) => {
     assert.equal(err.code, 1);
-    const reported = err.stderr.trim().split('\n').slice(1).map((l) => l.replace(`${file}:`, '').trim());
+    const reported = err.stderr
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.replace(`${file}:`, '').trim());
     assert.deepEqual(reported, [
       `6:19: routing.redis.passwordFile: the URL carries a password already: remove it from the URL`,
       `6:19: routing.redis.passwordFile: ${join(dir, 'empty')} is empty`,

@@ -77,12 +77,19 @@ test('workers: 2 serve one ephemeral port together, /metrics on either counts fo
   const serve = startServe(t, dir);
   const { url, admin, workerPids } = await serving(serve);
 
-  const statuses = await sendAll(url, pki, Array.from({ length: 40 }, () => WORKSPACE));
+  const statuses = await sendAll(
+    url,
+    pki,
+    Array.from({ length: 40 }, () => WORKSPACE),
+  );
   assert.deepEqual(statuses, Array(40).fill(200));
-  const served = await waitFor(() => {
-    const counts = servedBy(serve.lines);
-    return sum(counts) === 40 && counts;
-  }, { what: 'an access-log line for each request' });
+  const served = await waitFor(
+    () => {
+      const counts = servedBy(serve.lines);
+      return sum(counts) === 40 && counts;
+    },
+    { what: 'an access-log line for each request' },
+  );
   // Connections were spread by the kernel: each worker served some (all 40 on one: odds 2^-39).
   assert.deepEqual([...served.keys()].sort(), [...workerPids].sort());
 
@@ -93,18 +100,21 @@ test('workers: 2 serve one ephemeral port together, /metrics on either counts fo
   // Scrapes land on either worker (told apart by the Audit-ID each sends and the access log echoes);
   // each counts what both did: the requests, and the watches open now.
   const scrapes = new Map<string, string>();
-  const scrapedBy = await waitFor(async () => {
-    const auditId = `scrape-${scrapes.size}`;
-    const reply = await fetchFresh(admin, pki, '/metrics', ADMIN_TOKEN, { 'audit-id': auditId });
-    assert.equal(reply.status, 200);
-    scrapes.set(auditId, reply.body);
-    const by = new Map<number, string>();
-    for (const entry of allLogged(serve.lines, 'admin request')) {
-      const text = scrapes.get(String(entry['auditID']));
-      if (text !== undefined && sample(text, 'kcp_edge_open_watches{shard="a"}') === 16) by.set(entry['pid'] as number, text);
-    }
-    return by.size === 2 && by;
-  }, { what: 'a scrape of each worker counting every open watch', timeoutMs: 30_000 });
+  const scrapedBy = await waitFor(
+    async () => {
+      const auditId = `scrape-${scrapes.size}`;
+      const reply = await fetchFresh(admin, pki, '/metrics', ADMIN_TOKEN, { 'audit-id': auditId });
+      assert.equal(reply.status, 200);
+      scrapes.set(auditId, reply.body);
+      const by = new Map<number, string>();
+      for (const entry of allLogged(serve.lines, 'admin request')) {
+        const text = scrapes.get(String(entry['auditID']));
+        if (text !== undefined && sample(text, 'kcp_edge_open_watches{shard="a"}') === 16) by.set(entry['pid'] as number, text);
+      }
+      return by.size === 2 && by;
+    },
+    { what: 'a scrape of each worker counting every open watch', timeoutMs: 30_000 },
+  );
   assert.deepEqual([...scrapedBy.keys()].sort(), [...workerPids].sort());
   for (const text of scrapedBy.values()) {
     assert.equal(sample(text, 'kcp_edge_requests_total{shard="a",verb="list",code="200"}'), 40);
@@ -117,11 +127,22 @@ test('workers: 2 serve one ephemeral port together, /metrics on either counts fo
   const slow = Promise.all(Array.from({ length: 6 }, () => fetchFresh(url, pki, `${WORKSPACE}/slow`, 'alice-token')));
   await waitFor(() => shard.seen.filter((s) => s.url.endsWith('/slow')).length === 6, { what: 'the slow requests to reach the shard' });
   serve.child.kill('SIGTERM');
-  assert.deepEqual((await slow).map((r) => r.status), Array(6).fill(200));
-  assert.deepEqual((await watches).map((r) => r.status), Array(16).fill(200));
+  assert.deepEqual(
+    (await slow).map((r) => r.status),
+    Array(6).fill(200),
+  );
+  assert.deepEqual(
+    (await watches).map((r) => r.status),
+    Array(16).fill(200),
+  );
   const [code] = await serve.exited;
   assert.equal(code, 0);
-  assert.deepEqual(allLogged(serve.lines, 'drained; bye').map((e) => e['pid']).sort(), [...workerPids].sort());
+  assert.deepEqual(
+    allLogged(serve.lines, 'drained; bye')
+      .map((e) => e['pid'])
+      .sort(),
+    [...workerPids].sort(),
+  );
   assert.ok(logged(serve.lines, 'all workers drained; bye'));
 });
 
@@ -135,18 +156,30 @@ test('a worker killed with SIGKILL is replaced, and requests keep succeeding mea
   const [victim, survivor] = workerPids as [number, number];
 
   process.kill(victim, 'SIGKILL');
-  const exit = await waitFor(() => allLogged(serve.lines, 'worker exited unexpectedly; restarting it').find((e) => e['workerPid'] === victim), { what: 'the supervisor to notice' });
+  const exit = await waitFor(() => allLogged(serve.lines, 'worker exited unexpectedly; restarting it').find((e) => e['workerPid'] === victim), {
+    what: 'the supervisor to notice',
+  });
   assert.equal(exit['signal'], 'SIGKILL');
   // While its replacement starts, the other worker takes every connection.
-  assert.deepEqual(await sendAll(url, pki, Array.from({ length: 20 }, () => WORKSPACE)), Array(20).fill(200));
+  assert.deepEqual(
+    await sendAll(
+      url,
+      pki,
+      Array.from({ length: 20 }, () => WORKSPACE),
+    ),
+    Array(20).fill(200),
+  );
 
   const again = await waitFor(() => logged(serve.lines, 'worker serving again'), { what: 'the replacement to serve', timeoutMs: 60_000 });
   const replacement = again['workerPid'] as number;
   assert.ok(replacement !== victim && replacement !== survivor);
-  await waitFor(async () => {
-    assert.equal((await fetchFresh(url, pki, WORKSPACE, 'alice-token')).status, 200);
-    return servedBy(serve.lines).has(replacement);
-  }, { what: 'the replacement to serve a request', timeoutMs: 30_000 });
+  await waitFor(
+    async () => {
+      assert.equal((await fetchFresh(url, pki, WORKSPACE, 'alice-token')).status, 200);
+      return servedBy(serve.lines).has(replacement);
+    },
+    { what: 'the replacement to serve a request', timeoutMs: 30_000 },
+  );
 
   const metrics = (await fetchFresh(admin, pki, '/metrics', ADMIN_TOKEN)).body;
   assert.equal(sample(metrics, 'kcp_edge_worker_restarts_total'), 1);
@@ -171,7 +204,12 @@ test('Ctrl-C (SIGINT to the whole process group) drains once; a second one exits
   // Each worker gets the signal itself and the supervisor's drain request: one drain all the same.
   process.kill(-serve.child.pid!, 'SIGINT');
   await waitFor(() => allLogged(serve.lines, 'draining').length === 3, { what: 'the supervisor and both workers to drain' });
-  assert.deepEqual(allLogged(serve.lines, 'draining').map((e) => e['pid']).sort(), [serve.child.pid!, ...workerPids].sort());
+  assert.deepEqual(
+    allLogged(serve.lines, 'draining')
+      .map((e) => e['pid'])
+      .sort(),
+    [serve.child.pid!, ...workerPids].sort(),
+  );
   assert.equal(allLogged(serve.lines, 'second signal: exiting without waiting for the drain').length, 0, serve.lines.filter((l) => !l.includes('"request"')).join('\n'));
 
   process.kill(-serve.child.pid!, 'SIGINT');
@@ -210,14 +248,21 @@ test('the in-memory rate limiter of 2 workers admits about the configured burst 
   const serve = startServe(t, dir);
   const { url, workerPids } = await serving(serve);
 
-  const statuses = await sendAll(url, pki, Array.from({ length: 60 }, () => `${WORKSPACE}/default`));
+  const statuses = await sendAll(
+    url,
+    pki,
+    Array.from({ length: 60 }, () => `${WORKSPACE}/default`),
+  );
   const admitted = statuses.filter((s) => s === 200).length;
   assert.equal(admitted + statuses.filter((s) => s === 429).length, 60);
   assert.ok(admitted >= 20 && admitted <= 22, `admitted ${admitted} of 60`);
-  const logged200 = await waitFor(() => {
-    const counts = servedBy(serve.lines, (e) => e['code'] === 200);
-    return sum(counts) === admitted && counts;
-  }, { what: 'the access log of the admitted requests' });
+  const logged200 = await waitFor(
+    () => {
+      const counts = servedBy(serve.lines, (e) => e['code'] === 200);
+      return sum(counts) === admitted && counts;
+    },
+    { what: 'the access log of the admitted requests' },
+  );
   const logged429 = servedBy(serve.lines, (e) => e['code'] === 429);
   for (const pid of workerPids) {
     // Each worker admitted its half of the burst (10) and refused what came after.
@@ -242,15 +287,21 @@ test('with Redis, each worker is a rate-limit replica of its own and only the fi
   t.after(() => client.disconnect());
 
   // Registered by pid: the Redis-down fallback divides each limit by both workers (and other replicas).
-  const replicas = await waitFor(async () => {
-    const members = await client.zrange('kcp-edge:{replicas}', '0', '-1');
-    return members.length === 2 && members;
-  }, { what: 'both workers to register' });
+  const replicas = await waitFor(
+    async () => {
+      const members = await client.zrange('kcp-edge:{replicas}', '0', '-1');
+      return members.length === 2 && members;
+    },
+    { what: 'both workers to register' },
+  );
   assert.deepEqual(replicas.map((m) => Number(/-(\d+)-[0-9a-f]+$/.exec(m)?.[1])).sort(), [...workerPids].sort());
-  const metrics = await waitFor(async () => {
-    const text = (await fetchFresh(admin, pki, '/metrics', ADMIN_TOKEN)).body;
-    return sample(text, 'kcp_edge_ratelimit_known_replicas') === 2 && text;
-  }, { what: 'the workers to learn of each other' });
+  const metrics = await waitFor(
+    async () => {
+      const text = (await fetchFresh(admin, pki, '/metrics', ADMIN_TOKEN)).body;
+      return sample(text, 'kcp_edge_ratelimit_known_replicas') === 2 && text;
+    },
+    { what: 'the workers to learn of each other' },
+  );
   assert.equal(sample(metrics, 'kcp_edge_ratelimit_local_fallback'), 0);
   // The status page says how many replicas Redis knows (as the answering worker last counted them).
   await waitFor(async () => (JSON.parse((await fetchFresh(admin, pki, '/status.json', ADMIN_TOKEN)).body) as { replicasSeen: number | null }).replicasSeen === 2, {
@@ -260,7 +311,10 @@ test('with Redis, each worker is a rate-limit replica of its own and only the fi
   // The lease would keep the indexer to one process anyway; the first worker is the only one asking.
   const holder = await waitFor(() => client.get('kcp-edge:{routing}:indexer-lease').then((v) => v ?? undefined), { what: 'the indexer lease to be taken' });
   assert.equal(Number(holder.split('/')[1]), workerPids[0]);
-  assert.deepEqual(allLogged(serve.lines, 'indexer lease acquired: indexing').map((e) => e['pid']), [workerPids[0]]);
+  assert.deepEqual(
+    allLogged(serve.lines, 'indexer lease acquired: indexing').map((e) => e['pid']),
+    [workerPids[0]],
+  );
   const seeded = await waitFor(() => client.hget('kcp-edge:{routing}:shards', 'seeded').then((v) => v ?? undefined), { what: 'the seed shard to be registered' });
   assert.deepEqual(JSON.parse(seeded), { url: shard.url, state: 'active', labels: { from: 'config' } });
   assert.ok(await client.hget('kcp-edge:{routing}:generation', 'id'), 'with a generation marker');
@@ -286,10 +340,13 @@ test('a worker that cannot start (its port is taken) stops the supervisor with e
 test('serve refuses a --workers value that is not a count or "auto"', async () => {
   const run = promisify(execFile);
   for (const value of ['0', 'two', '257']) {
-    await assert.rejects(run(process.execPath, ['src/cli.ts', 'serve', '--config', join('config', 'gateway.yaml'), '--workers', value]), (err: { code: number; stderr: string }) => {
-      assert.equal(err.code, 2);
-      assert.equal(err.stderr, 'kcp-edge serve: --workers: must be a whole number from 1 to 256, or "auto"\n');
-      return true;
-    });
+    await assert.rejects(
+      run(process.execPath, ['src/cli.ts', 'serve', '--config', join('config', 'gateway.yaml'), '--workers', value]),
+      (err: { code: number; stderr: string }) => {
+        assert.equal(err.code, 2);
+        assert.equal(err.stderr, 'kcp-edge serve: --workers: must be a whole number from 1 to 256, or "auto"\n');
+        return true;
+      },
+    );
   }
 });

@@ -25,16 +25,25 @@ test('APIExport → APIBinding on two shards → discovery, servable kinds, endp
   await bindExport(adminB, 'root:far', 'root:providers', 'widgets');
 
   const discovery = await adminA.request<{ resources: Array<{ name: string; kind: string }> }>('GET', '/clusters/root:one/apis/example.com/v1alpha1');
-  assert.deepEqual(discovery.body.resources.map((r) => [r.name, r.kind]), [['widgets', 'Widget'], ['widgets/status', 'Widget']]);
+  assert.deepEqual(
+    discovery.body.resources.map((r) => [r.name, r.kind]),
+    [
+      ['widgets', 'Widget'],
+      ['widgets/status', 'Widget'],
+    ],
+  );
   assert.equal((await adminA.request('GET', '/clusters/root:unbound/apis/example.com/v1alpha1')).status, 404);
 
   // The endpoint slice kcp made next to the export lists one virtual-workspace URL per shard with bindings.
   const slicePath = '/clusters/root:providers/apis/apis.kcp.io/v1alpha1/apiexportendpointslices/widgets';
   const expected = [a, b].map((s) => `${s.url}/services/apiexport/${provider.cluster}/widgets`).sort();
-  await waitFor(async () => {
-    const slice = await adminA.request<{ status?: { endpoints?: Array<{ url: string }> } }>('GET', slicePath);
-    return JSON.stringify((slice.body.status?.endpoints ?? []).map((e) => e.url).sort()) === JSON.stringify(expected);
-  }, { what: 'endpoint slice to list both shards' });
+  await waitFor(
+    async () => {
+      const slice = await adminA.request<{ status?: { endpoints?: Array<{ url: string }> } }>('GET', slicePath);
+      return JSON.stringify((slice.body.status?.endpoints ?? []).map((e) => e.url).sort()) === JSON.stringify(expected);
+    },
+    { what: 'endpoint slice to list both shards' },
+  );
 
   // Wildcard watch through shard A's virtual workspace sees both bound workspaces there, and nothing else.
   const vwA = `/services/apiexport/${provider.cluster}/widgets/clusters`;
@@ -45,8 +54,15 @@ test('APIExport → APIBinding on two shards → discovery, servable kinds, endp
   await adminA.request('POST', widgetsIn('root:one'), { body: widget('w1', { size: 1 }) });
   await adminA.request('POST', widgetsIn('root:two'), { body: widget('w2') });
   await adminA.request('POST', '/clusters/root:unbound/api/v1/namespaces/default/configmaps', { body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'noise' } } });
-  const events = [await watch.next(), await watch.next()].map((e) => [e?.type, (e?.object as Obj).metadata.name, ((e?.object as Obj).metadata['annotations'] as Record<string, string>)['kcp.io/cluster']]);
-  assert.deepEqual(events, [['ADDED', 'w1', one.cluster], ['ADDED', 'w2', two.cluster]]);
+  const events = [await watch.next(), await watch.next()].map((e) => [
+    e?.type,
+    (e?.object as Obj).metadata.name,
+    ((e?.object as Obj).metadata['annotations'] as Record<string, string>)['kcp.io/cluster'],
+  ]);
+  assert.deepEqual(events, [
+    ['ADDED', 'w1', one.cluster],
+    ['ADDED', 'w2', two.cluster],
+  ]);
 
   // Per-cluster CRUD and /status through the virtual workspace.
   const w1 = `${vwA}/${one.cluster}/apis/example.com/v1alpha1/namespaces/default/widgets/w1`;
@@ -62,11 +78,17 @@ test('APIExport → APIBinding on two shards → discovery, servable kinds, endp
   // Shard B's virtual workspace serves the workspace bound there.
   await adminB.request('POST', widgetsIn('root:far'), { body: widget('w3') });
   const farList = await adminB.request<{ items: Obj[] }>('GET', `/services/apiexport/${provider.cluster}/widgets/clusters/*/apis/example.com/v1alpha1/widgets`);
-  assert.deepEqual(farList.body.items.map((i) => [i.metadata.name, (i.metadata['annotations'] as Record<string, string>)['kcp.io/cluster']]), [['w3', far.cluster]]);
+  assert.deepEqual(
+    farList.body.items.map((i) => [i.metadata.name, (i.metadata['annotations'] as Record<string, string>)['kcp.io/cluster']]),
+    [['w3', far.cluster]],
+  );
 
   // Deleting a binding takes its kinds out of the workspace and the workspace out of the view.
   await adminA.request('DELETE', '/clusters/root:two/apis/apis.kcp.io/v1alpha1/apibindings/widgets');
   await waitFor(async () => (await adminA.request('GET', '/clusters/root:two/apis/example.com/v1alpha1')).status === 404, { what: 'widgets to leave root:two' });
   const afterUnbind = await adminA.request<{ items: Obj[] }>('GET', `${vwA}/*/apis/example.com/v1alpha1/widgets`);
-  assert.deepEqual(afterUnbind.body.items.map((i) => i.metadata.name), ['w1']);
+  assert.deepEqual(
+    afterUnbind.body.items.map((i) => i.metadata.name),
+    ['w1'],
+  );
 });

@@ -11,7 +11,10 @@ test('server-side apply creates, owns fields, removes dropped fields, and confli
   const created = await admin.request<Obj>('PATCH', apply('alice'), { contentType: yaml, body: cm('app', { a: '1', b: '2' }) });
   assert.equal(created.status, 201);
   const managed = created.body.metadata['managedFields'] as Array<{ manager: string; operation: string; fieldsV1: Record<string, unknown> }>;
-  assert.deepEqual(managed.map((m) => [m.manager, m.operation]), [['alice', 'Apply']]);
+  assert.deepEqual(
+    managed.map((m) => [m.manager, m.operation]),
+    [['alice', 'Apply']],
+  );
   assert.deepEqual(managed[0]?.fieldsV1, { 'f:data': { 'f:a': {}, 'f:b': {} } });
 
   // alice stops applying b: it goes away.
@@ -19,11 +22,17 @@ test('server-side apply creates, owns fields, removes dropped fields, and confli
   assert.deepEqual(dropped.body['data'], { a: '1' });
 
   // bob wants a different value for a field alice owns: conflict, then force takes it over.
-  const conflict = await admin.request<{ reason: string; message: string; details: { causes: Array<{ reason: string; field: string }> } }>('PATCH', apply('bob'), { contentType: yaml, body: cm('app', { a: '9' }) });
+  const conflict = await admin.request<{ reason: string; message: string; details: { causes: Array<{ reason: string; field: string }> } }>('PATCH', apply('bob'), {
+    contentType: yaml,
+    body: cm('app', { a: '9' }),
+  });
   assert.equal(conflict.status, 409);
   assert.equal(conflict.body.reason, 'Conflict');
   assert.match(conflict.body.message, /conflict with "alice"/);
-  assert.deepEqual(conflict.body.details.causes.map((c) => [c.reason, c.field]), [['FieldManagerConflict', '.data.a']]);
+  assert.deepEqual(
+    conflict.body.details.causes.map((c) => [c.reason, c.field]),
+    [['FieldManagerConflict', '.data.a']],
+  );
 
   const forced = await admin.request<Obj>('PATCH', apply('bob', true), { contentType: yaml, body: cm('app', { a: '9' }) });
   assert.deepEqual(forced.body['data'], { a: '9' });

@@ -30,7 +30,10 @@ test('create, get, list, update with optimistic concurrency, delete', async (t) 
 
   const list = await admin.request<{ kind: string; metadata: { resourceVersion: string }; items: Obj[] }>('GET', base);
   assert.equal(list.body.kind, 'ConfigMapList');
-  assert.deepEqual(list.body.items.map((i) => i.metadata.name), ['one']);
+  assert.deepEqual(
+    list.body.items.map((i) => i.metadata.name),
+    ['one'],
+  );
   assert.ok(Number(list.body.metadata.resourceVersion) >= Number(updated.body.metadata.resourceVersion));
 
   const deleted = await admin.request<{ status: string }>('DELETE', `${base}/one`);
@@ -66,7 +69,10 @@ test('finalizers hold a deletion: deletionTimestamp first, removal when the last
   assert.equal(still.status, 200);
   assert.deepEqual(still.body.metadata['finalizers'], ['example.com/hold']);
 
-  const addMore = await admin.request('PATCH', `${base}/held`, { contentType: 'application/merge-patch+json', body: { metadata: { finalizers: ['example.com/hold', 'example.com/other'] } } });
+  const addMore = await admin.request('PATCH', `${base}/held`, {
+    contentType: 'application/merge-patch+json',
+    body: { metadata: { finalizers: ['example.com/hold', 'example.com/other'] } },
+  });
   assert.equal(addMore.status, 422, 'no new finalizers on an object being deleted');
 
   const released = await admin.request('PATCH', `${base}/held`, { contentType: 'application/merge-patch+json', body: { metadata: { finalizers: null } } });
@@ -98,11 +104,15 @@ test('delete preconditions and deleting a namespace with its contents', async (t
 
 test('label and field selectors, and paging with limit/continue', async (t) => {
   const { admin } = await shardForTest(t);
-  for (const [name, tier] of [['a', 'web'], ['b', 'db'], ['c', 'web'], ['d', 'cache']] as const) {
+  for (const [name, tier] of [
+    ['a', 'web'],
+    ['b', 'db'],
+    ['c', 'web'],
+    ['d', 'cache'],
+  ] as const) {
     await admin.request('POST', base, { body: cm(name, {}, { tier, ...(name === 'd' ? { pinned: 'yes' } : {}) }) });
   }
-  const names = async (query: string) =>
-    (await admin.request<{ items: Obj[] }>('GET', `${base}?${query}`)).body.items.map((i) => i.metadata.name);
+  const names = async (query: string) => (await admin.request<{ items: Obj[] }>('GET', `${base}?${query}`)).body.items.map((i) => i.metadata.name);
   assert.deepEqual(await names('labelSelector=tier%3Dweb'), ['a', 'c']);
   assert.deepEqual(await names('labelSelector=tier!%3Dweb'), ['b', 'd']);
   assert.deepEqual(await names(`labelSelector=${encodeURIComponent('tier in (db,cache)')}`), ['b', 'd']);
@@ -115,7 +125,10 @@ test('label and field selectors, and paging with limit/continue', async (t) => {
   assert.equal(first.body.items.length, 3);
   assert.equal(first.body.metadata.remainingItemCount, 1);
   const second = await admin.request<{ items: Obj[]; metadata: { continue?: string } }>('GET', `${base}?limit=3&continue=${first.body.metadata.continue ?? ''}`);
-  assert.deepEqual(second.body.items.map((i) => i.metadata.name), ['d']);
+  assert.deepEqual(
+    second.body.items.map((i) => i.metadata.name),
+    ['d'],
+  );
   assert.equal(second.body.metadata.continue, undefined);
 });
 
@@ -126,11 +139,17 @@ test('status subresource: the main resource ignores status, /status changes only
   const created = await admin.request<Obj>('POST', pods, { body: pod });
   assert.equal((created.body['status'] as { phase: string }).phase, 'Running');
 
-  const viaMain = await admin.request<Obj>('PATCH', `${pods}/p`, { contentType: 'application/merge-patch+json', body: { status: { phase: 'Failed' }, metadata: { labels: { a: 'b' } } } });
+  const viaMain = await admin.request<Obj>('PATCH', `${pods}/p`, {
+    contentType: 'application/merge-patch+json',
+    body: { status: { phase: 'Failed' }, metadata: { labels: { a: 'b' } } },
+  });
   assert.equal((viaMain.body['status'] as { phase: string }).phase, 'Running');
   assert.deepEqual(viaMain.body.metadata['labels'], { a: 'b' });
 
-  const viaStatus = await admin.request<Obj>('PATCH', `${pods}/p/status`, { contentType: 'application/merge-patch+json', body: { status: { phase: 'Succeeded' }, metadata: { labels: { a: 'c' } } } });
+  const viaStatus = await admin.request<Obj>('PATCH', `${pods}/p/status`, {
+    contentType: 'application/merge-patch+json',
+    body: { status: { phase: 'Succeeded' }, metadata: { labels: { a: 'c' } } },
+  });
   assert.equal((viaStatus.body['status'] as { phase: string }).phase, 'Succeeded');
   assert.deepEqual(viaStatus.body.metadata['labels'], { a: 'b' });
   assert.equal(viaStatus.body.metadata['generation'], viaMain.body.metadata['generation'], 'status writes leave generation alone');
@@ -140,19 +159,42 @@ test('patch types: merge, JSON, strategic merge; unknown types are 415', async (
   const { admin } = await shardForTest(t);
   const pods = '/clusters/root/api/v1/namespaces/default/pods';
   await admin.request('POST', pods, {
-    body: { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p' }, spec: { containers: [{ name: 'a', image: 'one' }, { name: 'b', image: 'two' }] } },
+    body: {
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: 'p' },
+      spec: {
+        containers: [
+          { name: 'a', image: 'one' },
+          { name: 'b', image: 'two' },
+        ],
+      },
+    },
   });
   const smp = await admin.request<Obj>('PATCH', `${pods}/p`, {
     contentType: 'application/strategic-merge-patch+json',
     body: { spec: { containers: [{ name: 'b', image: 'three' }] } },
   });
   const containers = (smp.body['spec'] as { containers: Array<{ name: string; image: string }> }).containers;
-  assert.deepEqual(containers, [{ name: 'a', image: 'one' }, { name: 'b', image: 'three' }], 'containers merge by name');
+  assert.deepEqual(
+    containers,
+    [
+      { name: 'a', image: 'one' },
+      { name: 'b', image: 'three' },
+    ],
+    'containers merge by name',
+  );
 
   const merge = await admin.request<Obj>('PATCH', `${pods}/p`, { contentType: 'application/merge-patch+json', body: { spec: { containers: [{ name: 'c', image: 'x' }] } } });
   assert.equal((merge.body['spec'] as { containers: unknown[] }).containers.length, 1, 'merge patch replaces lists');
 
-  const json = await admin.request<Obj>('PATCH', `${pods}/p`, { contentType: 'application/json-patch+json', body: [{ op: 'add', path: '/metadata/labels', value: { x: 'y' } }, { op: 'test', path: '/metadata/labels/x', value: 'y' }] });
+  const json = await admin.request<Obj>('PATCH', `${pods}/p`, {
+    contentType: 'application/json-patch+json',
+    body: [
+      { op: 'add', path: '/metadata/labels', value: { x: 'y' } },
+      { op: 'test', path: '/metadata/labels/x', value: 'y' },
+    ],
+  });
   assert.deepEqual(json.body.metadata['labels'], { x: 'y' });
   const failedTest = await admin.request('PATCH', `${pods}/p`, { contentType: 'application/json-patch+json', body: [{ op: 'test', path: '/metadata/name', value: 'q' }] });
   assert.equal(failedTest.status, 422);
@@ -167,9 +209,17 @@ test('Table output for as=Table, dry-run updates, kind first, and Audit-Id', asy
   const { admin } = await shardForTest(t);
   await admin.request('POST', base, { body: cm('tabled', { a: '1', b: '2' }) });
   const accept = 'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
-  const table = await admin.request<{ kind: string; apiVersion: string; columnDefinitions: Array<{ name: string }>; rows: Array<{ cells: unknown[]; object: { kind: string; metadata: { name: string } } }> }>('GET', base, { headers: { accept } });
+  const table = await admin.request<{
+    kind: string;
+    apiVersion: string;
+    columnDefinitions: Array<{ name: string }>;
+    rows: Array<{ cells: unknown[]; object: { kind: string; metadata: { name: string } } }>;
+  }>('GET', base, { headers: { accept } });
   assert.deepEqual([table.body.kind, table.body.apiVersion], ['Table', 'meta.k8s.io/v1']);
-  assert.deepEqual(table.body.columnDefinitions.map((c) => c.name), ['Name', 'Data', 'Age']);
+  assert.deepEqual(
+    table.body.columnDefinitions.map((c) => c.name),
+    ['Name', 'Data', 'Age'],
+  );
   assert.deepEqual(table.body.rows[0]?.cells.slice(0, 2), ['tabled', 2]);
   assert.equal(table.body.rows[0]?.object.kind, 'PartialObjectMetadata');
   assert.equal(table.body.rows[0]?.object.metadata.name, 'tabled');

@@ -9,7 +9,10 @@ test('legacy discovery: /api, /apis, group and version documents', async (t) => 
   const api = await admin.request<{ kind: string; versions: string[] }>('GET', '/clusters/root/api');
   assert.deepEqual([api.body.kind, api.body.versions], ['APIVersions', ['v1']]);
 
-  const core = await admin.request<{ resources: Array<{ name: string; namespaced: boolean; kind: string; verbs: string[]; shortNames?: string[] }> }>('GET', '/clusters/root/api/v1');
+  const core = await admin.request<{ resources: Array<{ name: string; namespaced: boolean; kind: string; verbs: string[]; shortNames?: string[] }> }>(
+    'GET',
+    '/clusters/root/api/v1',
+  );
   const byName = new Map(core.body.resources.map((r) => [r.name, r]));
   assert.equal(byName.get('configmaps')?.namespaced, true);
   assert.deepEqual(byName.get('namespaces')?.shortNames, ['ns']);
@@ -27,17 +30,27 @@ test('legacy discovery: /api, /apis, group and version documents', async (t) => 
 
 test('aggregated discovery by Accept header', async (t) => {
   const { admin } = await shardForTest(t);
-  const apis = await admin.request<{ kind: string; apiVersion: string; items: Array<{ metadata: { name?: string }; versions: Array<{ version: string; resources: Array<{ resource: string; scope: string; subresources?: Array<{ subresource: string }> }> }> }> }>(
-    'GET', '/clusters/root/apis', { headers: { accept: aggregatedAccept } },
-  );
+  const apis = await admin.request<{
+    kind: string;
+    apiVersion: string;
+    items: Array<{
+      metadata: { name?: string };
+      versions: Array<{ version: string; resources: Array<{ resource: string; scope: string; subresources?: Array<{ subresource: string }> }> }>;
+    }>;
+  }>('GET', '/clusters/root/apis', { headers: { accept: aggregatedAccept } });
   assert.equal(apis.headers['content-type'], 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList');
   assert.deepEqual([apis.body.kind, apis.body.apiVersion], ['APIGroupDiscoveryList', 'apidiscovery.k8s.io/v2']);
   const tenancy = apis.body.items.find((i) => i.metadata.name === 'tenancy.kcp.io');
   const workspaces = tenancy?.versions[0]?.resources.find((r) => r.resource === 'workspaces');
   assert.equal(workspaces?.scope, 'Cluster');
-  assert.deepEqual(workspaces?.subresources?.map((s) => s.subresource), ['status']);
+  assert.deepEqual(
+    workspaces?.subresources?.map((s) => s.subresource),
+    ['status'],
+  );
 
-  const core = await admin.request<{ items: Array<{ versions: Array<{ resources: Array<{ resource: string }> }> }> }>('GET', '/clusters/root/api', { headers: { accept: aggregatedAccept } });
+  const core = await admin.request<{ items: Array<{ versions: Array<{ resources: Array<{ resource: string }> }> }> }>('GET', '/clusters/root/api', {
+    headers: { accept: aggregatedAccept },
+  });
   assert.equal(core.body.items.length, 1);
   assert.ok(core.body.items[0]?.versions[0]?.resources.some((r) => r.resource === 'pods'));
 });
@@ -74,7 +87,10 @@ test('version and health answer under every logical cluster, as on kcp', async (
 test('plain Kubernetes mode has no logical clusters and no kcp groups', async (t) => {
   const { admin } = await shardForTest(t, { name: 'service-cluster', mode: 'kubernetes' });
   const namespaces = await admin.request<{ items: Array<{ metadata: { name: string; annotations?: Record<string, string> } }> }>('GET', '/api/v1/namespaces');
-  assert.deepEqual(namespaces.body.items.map((n) => n.metadata.name), ['default', 'kube-public', 'kube-system']);
+  assert.deepEqual(
+    namespaces.body.items.map((n) => n.metadata.name),
+    ['default', 'kube-public', 'kube-system'],
+  );
   assert.equal(namespaces.body.items[0]?.metadata.annotations, undefined, 'no kcp.io/cluster annotation');
   const groups = await admin.request<{ groups: Array<{ name: string }> }>('GET', '/apis');
   assert.ok(!groups.body.groups.some((g) => g.name.endsWith('kcp.io')));

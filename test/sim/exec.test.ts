@@ -18,7 +18,11 @@ async function open(shard: SimShard, query: string, protocol: string): Promise<{
   return { ws, frames, closed };
 }
 
-const text = (frames: Buffer[], channel: number) => frames.filter((f) => f[0] === channel).map((f) => f.subarray(1).toString()).join('');
+const text = (frames: Buffer[], channel: number) =>
+  frames
+    .filter((f) => f[0] === channel)
+    .map((f) => f.subarray(1).toString())
+    .join('');
 
 test('exec over v5.channel.k8s.io: stdout, stdin with the close signal, exit status on channel 3', async (t) => {
   const { shard, admin } = await shardForTest(t);
@@ -58,12 +62,20 @@ test('exec over v4: a failing command reports its exit code as a Status', async 
 test('exec refuses missing pods and containers with a Status, and close() ends open sessions', async (t) => {
   const { shard, admin } = await shardForTest(t);
   const creds = await shard.issueClientCertificate('kcp-admin', ['system:masters']);
-  const refused = new WebSocket(`${shard.url.replace('https', 'wss')}/clusters/root/api/v1/namespaces/default/pods/ghost/exec?command=echo`, ['v5.channel.k8s.io'], { ca: shard.caPem, cert: creds.certPem, key: creds.keyPem });
+  const refused = new WebSocket(`${shard.url.replace('https', 'wss')}/clusters/root/api/v1/namespaces/default/pods/ghost/exec?command=echo`, ['v5.channel.k8s.io'], {
+    ca: shard.caPem,
+    cert: creds.certPem,
+    key: creds.keyPem,
+  });
   const [, response] = (await once(refused, 'unexpected-response')) as [unknown, { statusCode: number }];
   assert.equal(response.statusCode, 404);
 
   await admin.request('POST', '/clusters/root/api/v1/namespaces/default/pods', { body: pod });
-  const badContainer = new WebSocket(`${shard.url.replace('https', 'wss')}/clusters/root/api/v1/namespaces/default/pods/box/exec?command=echo&container=nope`, ['v5.channel.k8s.io'], { ca: shard.caPem, cert: creds.certPem, key: creds.keyPem });
+  const badContainer = new WebSocket(
+    `${shard.url.replace('https', 'wss')}/clusters/root/api/v1/namespaces/default/pods/box/exec?command=echo&container=nope`,
+    ['v5.channel.k8s.io'],
+    { ca: shard.caPem, cert: creds.certPem, key: creds.keyPem },
+  );
   const [, bad] = (await once(badContainer, 'unexpected-response')) as [unknown, { statusCode: number }];
   assert.equal(bad.statusCode, 400);
 

@@ -10,13 +10,18 @@ import { cm, shardForTest } from './fixture.ts';
 const builtin = (kind: string): ResourceType => kubernetesResources.find((t) => t.kind === kind)!;
 
 test('unknown fields are named by path; declared, open and map fields are not', () => {
-  assert.deepEqual(unknownFields(builtin('ConfigMap'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', labels: { a: 'b' }, lables: {} }, dta: {}, data: { any: 'key' } }), ['metadata.lables', 'dta']);
+  assert.deepEqual(
+    unknownFields(builtin('ConfigMap'), { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', labels: { a: 'b' }, lables: {} }, dta: {}, data: { any: 'key' } }),
+    ['metadata.lables', 'dta'],
+  );
   const pod = {
     metadata: { name: 'p' },
     spec: {
       containers: [{ name: 'a', image: 'i', ports: [{ containerPort: 80, prot: 'TCP' }], securityContext: { anything: true }, resources: { limits: { cpu: '1' } } }],
       volumes: [{ name: 'v', awsElasticBlockStore: { volumeID: 'x' } }],
-      nodeSelector: { zone: 'a' }, topologySpreadConstraints: [{ maxSkew: 1 }], dnsConfig: { options: [] },
+      nodeSelector: { zone: 'a' },
+      topologySpreadConstraints: [{ maxSkew: 1 }],
+      dnsConfig: { options: [] },
     },
     status: { phase: 'Running', whatever: 1 },
   };
@@ -24,21 +29,47 @@ test('unknown fields are named by path; declared, open and map fields are not', 
   assert.deepEqual(unknownFields(builtin('Service'), { spec: { ports: [{ port: 80, targetPort: 'http' }], selector: { app: 'x' }, sessionAffinityConfig: { clientIP: {} } } }), []);
 });
 
-test('a CRD\'s structural schema closes what it declares; x-kubernetes-preserve-unknown-fields opens it', () => {
+test("a CRD's structural schema closes what it declares; x-kubernetes-preserve-unknown-fields opens it", () => {
   const [widget] = typesFromCrd({
-    apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.com' },
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: 'widgets.example.com' },
     spec: {
-      group: 'example.com', scope: 'Namespaced', names: { plural: 'widgets', kind: 'Widget' },
-      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: {
-        spec: { type: 'object', properties: { size: { type: 'integer' }, extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }, tags: { type: 'object', additionalProperties: { type: 'string' } } } },
-      } } } }],
+      group: 'example.com',
+      scope: 'Namespaced',
+      names: { plural: 'widgets', kind: 'Widget' },
+      versions: [
+        {
+          name: 'v1',
+          served: true,
+          storage: true,
+          schema: {
+            openAPIV3Schema: {
+              type: 'object',
+              properties: {
+                spec: {
+                  type: 'object',
+                  properties: {
+                    size: { type: 'integer' },
+                    extra: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true },
+                    tags: { type: 'object', additionalProperties: { type: 'string' } },
+                  },
+                },
+              },
+            },
+          },
+        },
+      ],
     },
   });
   assert.ok(widget);
-  assert.deepEqual(unknownFields(widget, { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { size: 1, sise: 2, extra: { a: 1 }, tags: { t: 'x' } }, status: {} }), ['spec.sise', 'status']);
+  assert.deepEqual(
+    unknownFields(widget, { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec: { size: 1, sise: 2, extra: { a: 1 }, tags: { t: 'x' } }, status: {} }),
+    ['spec.sise', 'status'],
+  );
 });
 
-test('fieldValidation: Strict refuses with kube\'s strict decoding error, Warn (the default) answers with Warning headers', async (t) => {
+test("fieldValidation: Strict refuses with kube's strict decoding error, Warn (the default) answers with Warning headers", async (t) => {
   const { admin } = await shardForTest(t);
   const base = '/clusters/root/api/v1/namespaces/default/configmaps';
   const typo = { ...cm('typo'), dta: { a: 'b' } };

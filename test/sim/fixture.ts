@@ -16,7 +16,10 @@ export async function shardForTest(t: TestContext, options: Partial<StartShardOp
 }
 
 export const cm = (name: string, data: Record<string, string> = {}, labels?: Record<string, string>) => ({
-  apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, ...(labels !== undefined ? { labels } : {}) }, data,
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, ...(labels !== undefined ? { labels } : {}) },
+  data,
 });
 
 export type Obj = { apiVersion?: string; kind?: string; metadata: { name: string; resourceVersion: string; [k: string]: unknown }; [k: string]: unknown };

@@ -67,13 +67,18 @@ test('kubectl against `kcp-edge sim`: namespaces, apply, patch, delete, whoami',
   assert.match(whoami, /Username\s+kcp-admin/);
   assert.match(whoami, /Groups\s+\[system:masters system:authenticated\]/);
 
-  await writeFile(join(dir, 'pod.yaml'), 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: box\n  namespace: shop\nspec:\n  containers:\n  - name: main\n    image: busybox\n    env: [{name: GREETING, value: hello}]\n');
+  await writeFile(
+    join(dir, 'pod.yaml'),
+    'apiVersion: v1\nkind: Pod\nmetadata:\n  name: box\n  namespace: shop\nspec:\n  containers:\n  - name: main\n    image: busybox\n    env: [{name: GREETING, value: hello}]\n',
+  );
   await kubectl('apply', '-f', join(dir, 'pod.yaml'));
   assert.match(await kubectl('get', 'pods', '-n', 'shop'), /^box\s+1\/1\s+Running\s+0\s+/m);
   assert.equal(await kubectl('exec', '-n', 'shop', 'box', '--', 'echo', 'hello', 'exec'), 'hello exec\n');
   assert.match(await kubectl('exec', '-n', 'shop', 'box', '--', 'env'), /^GREETING=hello$/m);
   const piped = await new Promise<string>((resolve, reject) => {
-    const cat = execFile(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), 'exec', '-i', '-n', 'shop', 'box', '--', 'cat'], (err, stdout) => (err ? reject(err) : resolve(stdout)));
+    const cat = execFile(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), 'exec', '-i', '-n', 'shop', 'box', '--', 'cat'], (err, stdout) =>
+      err ? reject(err) : resolve(stdout),
+    );
     cat.stdin?.end('through stdin\n');
   });
   assert.equal(piped, 'through stdin\n');
@@ -87,7 +92,9 @@ test('kubectl against `kcp-edge sim`: namespaces, apply, patch, delete, whoami',
 test('kubectl get -w sees a change made from another shell within a second', { skip }, async (t) => {
   const { dir, kubectl } = sim;
   await kubectl('create', 'configmap', 'watched', '--from-literal=a=1');
-  const watcher = spawn(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), 'get', 'cm', 'watched', '-w', '-o', 'jsonpath={.data.a}{"\\n"}'], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const watcher = spawn(kubectlPath, ['--kubeconfig', join(dir, 'kubeconfig'), 'get', 'cm', 'watched', '-w', '-o', 'jsonpath={.data.a}{"\\n"}'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   t.after(() => watcher.kill());
   let seen = '';
   watcher.stdout?.on('data', (c: Buffer) => (seen += c.toString()));
@@ -113,14 +120,47 @@ test('kubectl inside a workspace, including a kind that appears only after an AP
   assert.match(await inShop('get', 'namespaces'), /^default\s+Active/m);
   await assert.rejects(inShop('get', 'widgets'), /doesn't have a resource type "widgets"/);
 
-  await inShop('apply', '-f', await file('export.yaml', [
-    'apiVersion: apis.kcp.io/v1alpha1', 'kind: APIResourceSchema', 'metadata:', '  name: v1.widgets.example.com', 'spec:', '  group: example.com',
-    '  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}', '  scope: Namespaced', '  versions:',
-    '  - name: v1alpha1', '    served: true', '    storage: true', '    schema: {type: object, x-kubernetes-preserve-unknown-fields: true}',
-    '    subresources: {status: {}}', '    additionalPrinterColumns:', '    - {name: Size, type: integer, jsonPath: .spec.size}', '---',
-    'apiVersion: apis.kcp.io/v1alpha1', 'kind: APIExport', 'metadata:', '  name: widgets', 'spec:', '  latestResourceSchemas: [v1.widgets.example.com]', '---',
-    'apiVersion: apis.kcp.io/v1alpha1', 'kind: APIBinding', 'metadata:', '  name: widgets', 'spec:', '  reference:', '    export: {path: "root:shop", name: widgets}', '',
-  ].join('\n')));
+  await inShop(
+    'apply',
+    '-f',
+    await file(
+      'export.yaml',
+      [
+        'apiVersion: apis.kcp.io/v1alpha1',
+        'kind: APIResourceSchema',
+        'metadata:',
+        '  name: v1.widgets.example.com',
+        'spec:',
+        '  group: example.com',
+        '  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}',
+        '  scope: Namespaced',
+        '  versions:',
+        '  - name: v1alpha1',
+        '    served: true',
+        '    storage: true',
+        '    schema: {type: object, x-kubernetes-preserve-unknown-fields: true}',
+        '    subresources: {status: {}}',
+        '    additionalPrinterColumns:',
+        '    - {name: Size, type: integer, jsonPath: .spec.size}',
+        '---',
+        'apiVersion: apis.kcp.io/v1alpha1',
+        'kind: APIExport',
+        'metadata:',
+        '  name: widgets',
+        'spec:',
+        '  latestResourceSchemas: [v1.widgets.example.com]',
+        '---',
+        'apiVersion: apis.kcp.io/v1alpha1',
+        'kind: APIBinding',
+        'metadata:',
+        '  name: widgets',
+        'spec:',
+        '  reference:',
+        '    export: {path: "root:shop", name: widgets}',
+        '',
+      ].join('\n'),
+    ),
+  );
   await waitFor(async () => (await inShop('get', 'apibinding', 'widgets', '-o', 'jsonpath={.status.phase}')) === 'Bound', { what: 'binding Bound' });
   const manifest = await file('widget.yaml', 'apiVersion: example.com/v1alpha1\nkind: Widget\nmetadata:\n  name: w1\nspec:\n  size: 3\n');
   assert.match(await inShop('apply', '-f', manifest), /widget.example.com\/w1 created/);

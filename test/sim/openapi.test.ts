@@ -8,7 +8,7 @@ type SchemaNode = { description?: string; type?: string; properties?: Record<str
 type V3 = { paths: Record<string, { patch?: { requestBody?: { content: Record<string, unknown> } } }>; components: { schemas: Record<string, SchemaNode> } };
 type V2 = { swagger: string; definitions: Record<string, SchemaNode> };
 
-test('openapi v3: every served group version has its kinds\' schemas, tagged with their group/version/kind', async (t) => {
+test("openapi v3: every served group version has its kinds' schemas, tagged with their group/version/kind", async (t) => {
   const { admin } = await shardForTest(t);
   const index = await admin.request<{ paths: Record<string, { serverRelativeURL: string }> }>('GET', '/clusters/root/openapi/v3');
   for (const [path, { serverRelativeURL }] of Object.entries(index.body.paths)) {
@@ -33,10 +33,21 @@ test('openapi v3 of a CRD carries its openAPIV3Schema, and no strategic merge pa
   const { admin } = await shardForTest(t);
   const crd = await admin.request('POST', '/clusters/root/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
     body: {
-      apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: 'widgets.example.com' },
+      apiVersion: 'apiextensions.k8s.io/v1',
+      kind: 'CustomResourceDefinition',
+      metadata: { name: 'widgets.example.com' },
       spec: {
-        group: 'example.com', scope: 'Namespaced', names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
-        versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer', description: 'sprockets' } } } } } } }],
+        group: 'example.com',
+        scope: 'Namespaced',
+        names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+        versions: [
+          {
+            name: 'v1',
+            served: true,
+            storage: true,
+            schema: { openAPIV3Schema: { type: 'object', properties: { spec: { type: 'object', properties: { size: { type: 'integer', description: 'sprockets' } } } } } },
+          },
+        ],
       },
     },
   });
@@ -57,8 +68,10 @@ test('openapi v3 of a CRD carries its openAPIV3Schema, and no strategic merge pa
   assert.equal(patch?.requestBody?.content['application/strategic-merge-patch+json'], undefined);
 
   // A changed schema changes the hash, so a client caching by URL fetches it again.
-  const live = await admin.request<{ metadata: { resourceVersion: string }; spec: { versions: Array<{ schema: { openAPIV3Schema: { properties: { spec: { properties: { size: { description: string } } } } } } }> } }>(
-    'GET', '/clusters/root/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com');
+  const live = await admin.request<{
+    metadata: { resourceVersion: string };
+    spec: { versions: Array<{ schema: { openAPIV3Schema: { properties: { spec: { properties: { size: { description: string } } } } } } }> };
+  }>('GET', '/clusters/root/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com');
   live.body.spec.versions[0]!.schema.openAPIV3Schema.properties.spec.properties.size.description = 'cogs';
   assert.equal((await admin.request('PUT', '/clusters/root/apis/apiextensions.k8s.io/v1/customresourcedefinitions/widgets.example.com', { body: live.body })).status, 200);
   await waitFor(async () => (await urlOf('apis/example.com/v1')) !== before, { what: 'a new hash for apis/example.com/v1', timeoutMs: 2000 });
@@ -74,7 +87,10 @@ test('openapi v2: one JSON document with every kind, plain $refs and the patch e
     assert.doesNotMatch(text, /#\/components\/schemas|"allOf"/);
     for (const ref of text.match(/#\/definitions\/[^"]+/g) ?? []) assert.ok(doc.body.definitions[ref.slice('#/definitions/'.length)], `dangling ${ref}`);
     const container = doc.body.definitions['io.k8s.api.core.v1.PodSpec']?.properties?.['containers'];
-    assert.deepEqual([container?.['x-kubernetes-patch-merge-key'], container?.['x-kubernetes-patch-strategy'], container?.items?.$ref], ['name', 'merge', '#/definitions/io.k8s.api.core.v1.Container']);
+    assert.deepEqual(
+      [container?.['x-kubernetes-patch-merge-key'], container?.['x-kubernetes-patch-strategy'], container?.items?.$ref],
+      ['name', 'merge', '#/definitions/io.k8s.api.core.v1.Container'],
+    );
     assert.equal(doc.body.definitions['io.k8s.api.core.v1.Container']?.properties?.['volumeMounts']?.['x-kubernetes-patch-merge-key'], 'mountPath');
     assert.equal(doc.body.definitions['io.k8s.api.core.v1.Service']?.properties?.['spec']?.$ref, '#/definitions/io.k8s.api.core.v1.ServiceSpec');
     assert.ok(doc.body.definitions['io.kcp.tenancy.v1alpha1.Workspace']);

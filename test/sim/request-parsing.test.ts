@@ -6,8 +6,19 @@ import { cm, shardForTest } from './fixture.ts';
 
 test('booleans are false only for 0 or false in any case, and true whenever present otherwise', () => {
   const cases: Array<[string, boolean]> = [
-    ['', false], ['watch', true], ['watch=', true], ['watch=true', true], ['watch=True', true], ['watch=1', true], ['watch=yes', true],
-    ['watch=false', false], ['watch=FALSE', false], ['watch=False', false], ['watch=0', false], ['watch=0&watch=1', false], ['watch=1&watch=0', true],
+    ['', false],
+    ['watch', true],
+    ['watch=', true],
+    ['watch=true', true],
+    ['watch=True', true],
+    ['watch=1', true],
+    ['watch=yes', true],
+    ['watch=false', false],
+    ['watch=FALSE', false],
+    ['watch=False', false],
+    ['watch=0', false],
+    ['watch=0&watch=1', false],
+    ['watch=1&watch=0', true],
   ];
   for (const [query, expected] of cases) assert.equal(queryBool(new URLSearchParams(query), 'watch'), expected, query);
 });
@@ -16,7 +27,11 @@ test('integers parse or are a 400', () => {
   assert.equal(queryInt(new URLSearchParams('limit=5'), 'limit'), 5);
   assert.equal(queryInt(new URLSearchParams(''), 'limit'), undefined);
   for (const bad of ['limit=five', 'limit=1.5', 'limit=1e3', 'limit=99999999999999999999']) {
-    assert.throws(() => queryInt(new URLSearchParams(bad), 'limit'), (err: { code?: number }) => err.code === 400, bad);
+    assert.throws(
+      () => queryInt(new URLSearchParams(bad), 'limit'),
+      (err: { code?: number }) => err.code === 400,
+      bad,
+    );
   }
 });
 

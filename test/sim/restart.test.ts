@@ -21,7 +21,10 @@ test('a restarted KCP shard keeps its objects, serves bound kinds and the virtua
   assert.equal((await adminB.request('POST', vms(`/clusters/${consumer.cluster}`), { body: vm('before') })).status, 201);
   const vw = `/services/apiexport/${provider.cluster}/${computeExportName}/clusters/*/apis/${computeGroup}/${computeVersion}/virtualmachines`;
   const listed = await adminB.request<{ metadata: { resourceVersion: string }; items: Obj[] }>('GET', vw);
-  assert.deepEqual(listed.body.items.map((o) => o.metadata.name), ['before']);
+  assert.deepEqual(
+    listed.body.items.map((o) => o.metadata.name),
+    ['before'],
+  );
   const watch = await adminB.watch(`${vw}?watch=1&resourceVersion=${listed.body.metadata.resourceVersion}`);
   t.after(() => watch.close());
 
@@ -35,11 +38,18 @@ test('a restarted KCP shard keeps its objects, serves bound kinds and the virtua
 
   // The binding's kinds come back by themselves (the binding is not written again).
   await waitFor(async () => (await adminB.request('GET', vms(`/clusters/${consumer.cluster}`))).status === 200, { what: 'bound kind served again' });
-  const after = await waitFor(async () => {
-    const res = await adminB.request<{ metadata: { resourceVersion: string }; items: Obj[] }>('GET', vw);
-    return res.status === 200 ? res.body : undefined;
-  }, { what: 'virtual workspace served again' });
-  assert.deepEqual(after.items.map((o) => o.metadata.name), ['before'], 'the objects survived');
+  const after = await waitFor(
+    async () => {
+      const res = await adminB.request<{ metadata: { resourceVersion: string }; items: Obj[] }>('GET', vw);
+      return res.status === 200 ? res.body : undefined;
+    },
+    { what: 'virtual workspace served again' },
+  );
+  assert.deepEqual(
+    after.items.map((o) => o.metadata.name),
+    ['before'],
+    'the objects survived',
+  );
   assert.ok(Number(after.metadata.resourceVersion) > Number(listed.body.metadata.resourceVersion), 'resourceVersions never go back');
 
   // A watch from before the restart (even from the last version then) is told to re-list; one from now
@@ -65,9 +75,15 @@ test('a restarted plain cluster serves its CRD kinds again with their objects', 
   await shard.stop();
   await shard.start();
   // The client's kept-alive connection died with the server: the first request may still try it.
-  const list = await waitFor(async () => {
-    const res = await admin.request<{ items: Obj[] }>('GET', path);
-    return res.status === 200 ? res.body : undefined;
-  }, { what: 'CRD kind served again' });
-  assert.deepEqual(list.items.map((o) => o.metadata.name), ['kept']);
+  const list = await waitFor(
+    async () => {
+      const res = await admin.request<{ items: Obj[] }>('GET', path);
+      return res.status === 200 ? res.body : undefined;
+    },
+    { what: 'CRD kind served again' },
+  );
+  assert.deepEqual(
+    list.items.map((o) => o.metadata.name),
+    ['kept'],
+  );
 });

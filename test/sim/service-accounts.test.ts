@@ -22,10 +22,13 @@ test('kubectl create token: a bound token naming the logical cluster, signed by 
   const kubeconfig = join(tmp.dir, 'kubeconfig');
   await writeFile(kubeconfig, await shard.kubeconfig());
   // Every namespace gets its default ServiceAccount.
-  const sa = await waitFor(async () => {
-    const r = await admin.request<{ metadata: { uid: string } }>('GET', '/clusters/root/api/v1/namespaces/default/serviceaccounts/default');
-    return r.status === 200 ? r.body : undefined;
-  }, { what: 'the default ServiceAccount' });
+  const sa = await waitFor(
+    async () => {
+      const r = await admin.request<{ metadata: { uid: string } }>('GET', '/clusters/root/api/v1/namespaces/default/serviceaccounts/default');
+      return r.status === 200 ? r.body : undefined;
+    },
+    { what: 'the default ServiceAccount' },
+  );
 
   const { stdout } = await run(kubectlPath, ['--kubeconfig', kubeconfig, 'create', 'token', 'default', '--duration', '20m']);
   const token = stdout.trim();
@@ -55,10 +58,16 @@ test('a kubernetes.io/service-account-token Secret gets its legacy token filled 
     body: { metadata: { name: 'robot-token', annotations: { 'kubernetes.io/service-account.name': 'robot' } }, type: 'kubernetes.io/service-account-token' },
   });
   assert.equal(created.status, 201);
-  const secret = await waitFor(async () => {
-    const r = await admin.request<{ data?: { token?: string }; metadata: { annotations: Record<string, string> } }>('GET', '/clusters/root/api/v1/namespaces/default/secrets/robot-token');
-    return r.body.data?.token !== undefined ? r.body : undefined;
-  }, { what: 'the token to be filled in' });
+  const secret = await waitFor(
+    async () => {
+      const r = await admin.request<{ data?: { token?: string }; metadata: { annotations: Record<string, string> } }>(
+        'GET',
+        '/clusters/root/api/v1/namespaces/default/secrets/robot-token',
+      );
+      return r.body.data?.token !== undefined ? r.body : undefined;
+    },
+    { what: 'the token to be filled in' },
+  );
   assert.equal(secret.metadata.annotations['kubernetes.io/service-account.uid'], sa.body.metadata.uid);
   const claims = decodeJwt(Buffer.from(secret.data!.token!, 'base64').toString());
   assert.equal(claims.iss, 'kubernetes/serviceaccount');
@@ -84,9 +93,12 @@ test('a deleted default ServiceAccount comes back with a new uid, as kube-contro
   const before = await admin.request<{ metadata: { uid: string } }>('GET', path);
   assert.equal(before.status, 200);
   assert.equal((await admin.request('DELETE', path)).status, 200);
-  const after = await waitFor(async () => {
-    const r = await admin.request<{ metadata: { uid: string } }>('GET', path);
-    return r.status === 200 ? r.body : undefined;
-  }, { what: 'the default ServiceAccount to come back' });
+  const after = await waitFor(
+    async () => {
+      const r = await admin.request<{ metadata: { uid: string } }>('GET', path);
+      return r.status === 200 ? r.body : undefined;
+    },
+    { what: 'the default ServiceAccount to come back' },
+  );
   assert.notEqual(after.metadata.uid, before.body.metadata.uid);
 });

@@ -30,7 +30,10 @@ test('a workspace gets a logical cluster on this shard, reachable by name and by
   // Both addresses reach the same cluster, which has its default namespace.
   await admin.request('POST', `/clusters/${org.cluster}/api/v1/namespaces/default/configmaps`, { body: cm('hello') });
   const byPath = await admin.request<{ items: Obj[] }>('GET', '/clusters/root:org-acme/api/v1/namespaces/default/configmaps');
-  assert.deepEqual(byPath.body.items.map((i) => i.metadata.name), ['hello']);
+  assert.deepEqual(
+    byPath.body.items.map((i) => i.metadata.name),
+    ['hello'],
+  );
   assert.equal((byPath.body.items[0]?.metadata['annotations'] as Record<string, string>)['kcp.io/cluster'], org.cluster);
 
   const nested = await createWorkspace(admin, 'root:org-acme', 'team');
@@ -48,8 +51,14 @@ test('wildcard list and watch across logical clusters', async (t) => {
   t.after(() => watch.close());
   await admin.request('POST', `/clusters/${a.cluster}/api/v1/namespaces/default/configmaps`, { body: cm('in-a') });
   await admin.request('POST', `/clusters/${b.cluster}/api/v1/namespaces/default/configmaps`, { body: cm('in-b') });
-  const seen = [(await watch.next())?.object as Obj, (await watch.next())?.object as Obj].map((o) => [o.metadata.name, (o.metadata['annotations'] as Record<string, string>)['kcp.io/cluster']]);
-  assert.deepEqual(seen, [['in-a', a.cluster], ['in-b', b.cluster]]);
+  const seen = [(await watch.next())?.object as Obj, (await watch.next())?.object as Obj].map((o) => [
+    o.metadata.name,
+    (o.metadata['annotations'] as Record<string, string>)['kcp.io/cluster'],
+  ]);
+  assert.deepEqual(seen, [
+    ['in-a', a.cluster],
+    ['in-b', b.cluster],
+  ]);
   const all = await admin.request<{ items: Obj[] }>('GET', '/clusters/*/api/v1/configmaps');
   assert.deepEqual(all.body.items.map((i) => i.metadata.name).sort(), ['in-a', 'in-b']);
   assert.equal((await admin.request('POST', '/clusters/*/api/v1/namespaces/default/configmaps', { body: cm('x') })).status, 400);
@@ -73,15 +82,22 @@ test('a workspace scheduled onto another shard gets its logical cluster there', 
   await adminA.request('POST', '/clusters/root:org-acme/apis/tenancy.kcp.io/v1alpha1/workspaces', {
     body: { apiVersion: 'tenancy.kcp.io/v1alpha1', kind: 'Workspace', metadata: { name: 'nowhere' }, spec: { location: { selector: { matchLabels: { name: 'shard-z' } } } } },
   });
-  await waitFor(async () => {
-    const ws = await adminA.request<Workspace>('GET', '/clusters/root:org-acme/apis/tenancy.kcp.io/v1alpha1/workspaces/nowhere');
-    return ws.body.status?.phase === 'Scheduling';
-  }, { what: 'unschedulable workspace to stay Scheduling' });
+  await waitFor(
+    async () => {
+      const ws = await adminA.request<Workspace>('GET', '/clusters/root:org-acme/apis/tenancy.kcp.io/v1alpha1/workspaces/nowhere');
+      return ws.body.status?.phase === 'Scheduling';
+    },
+    { what: 'unschedulable workspace to stay Scheduling' },
+  );
 
   // Deleting the workspace removes its logical cluster on the other shard.
   await adminA.request('DELETE', '/clusters/root:org-acme/apis/tenancy.kcp.io/v1alpha1/workspaces/proj-backend');
-  await waitFor(async () => (await adminB.request('GET', `/clusters/${backend.cluster}/apis/core.kcp.io/v1alpha1/logicalclusters/cluster`)).status !== 200, { what: 'remote logical cluster removal' });
-  await waitFor(async () => (await adminA.request('GET', '/clusters/root:org-acme/apis/tenancy.kcp.io/v1alpha1/workspaces/proj-backend')).status === 404, { what: 'workspace removal' });
+  await waitFor(async () => (await adminB.request('GET', `/clusters/${backend.cluster}/apis/core.kcp.io/v1alpha1/logicalclusters/cluster`)).status !== 200, {
+    what: 'remote logical cluster removal',
+  });
+  await waitFor(async () => (await adminA.request('GET', '/clusters/root:org-acme/apis/tenancy.kcp.io/v1alpha1/workspaces/proj-backend')).status === 404, {
+    what: 'workspace removal',
+  });
 });
 
 test('behind a front door, spec.URL is the external URL; the logical cluster still lands on the scheduled shard', async (t) => {
@@ -101,5 +117,7 @@ test('behind a front door, spec.URL is the external URL; the logical cluster sti
 
   // Deleting the Workspace still finds the shard holding its logical cluster.
   assert.ok([200, 202].includes((await adminA.request('DELETE', '/clusters/root/apis/tenancy.kcp.io/v1alpha1/workspaces/org-acme')).status));
-  await waitFor(async () => (await adminB.request('GET', `/clusters/${org.cluster}/apis/core.kcp.io/v1alpha1/logicalclusters/cluster`)).status !== 200, { what: 'the logical cluster to go' });
+  await waitFor(async () => (await adminB.request('GET', `/clusters/${org.cluster}/apis/core.kcp.io/v1alpha1/logicalclusters/cluster`)).status !== 200, {
+    what: 'the logical cluster to go',
+  });
 });

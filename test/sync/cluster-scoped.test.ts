@@ -19,7 +19,13 @@ const group = 'network.cloud.example.com';
 const version = 'v1alpha1';
 const exportName = group;
 const names = { plural: 'networks', singular: 'network', kind: 'Network', listKind: 'NetworkList' };
-const schemaVersion = { name: version, served: true, storage: true, subresources: { status: {} }, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } };
+const schemaVersion = {
+  name: version,
+  served: true,
+  storage: true,
+  subresources: { status: {} },
+  schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } },
+};
 const claims = [
   { group: '', resource: 'secrets', all: true },
   { group: '', resource: 'namespaces', all: true },
@@ -50,28 +56,50 @@ before(async () => {
   provider = await stack.shards[0]!.client();
   const base = `/clusters/${stack.exportCluster}/apis/apis.kcp.io/v1alpha1`;
   const schemaName = `v1.networks.${group}`;
-  await ok(provider.request('POST', `${base}/apiresourceschemas`, {
-    body: { apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIResourceSchema', metadata: { name: schemaName }, spec: { group, names, scope: 'Cluster', versions: [schemaVersion] } },
-  }), 'schema');
-  await ok(provider.request('POST', `${base}/apiexports`, {
-    body: { apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIExport', metadata: { name: exportName }, spec: { latestResourceSchemas: [schemaName], permissionClaims: claims } },
-  }), 'export');
-  await ok(provider.request('POST', `${base}/apiexportendpointslices`, {
-    body: { apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIExportEndpointSlice', metadata: { name: exportName }, spec: { export: { path: providerPath, name: exportName } } },
-  }), 'endpoint slice');
+  await ok(
+    provider.request('POST', `${base}/apiresourceschemas`, {
+      body: { apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIResourceSchema', metadata: { name: schemaName }, spec: { group, names, scope: 'Cluster', versions: [schemaVersion] } },
+    }),
+    'schema',
+  );
+  await ok(
+    provider.request('POST', `${base}/apiexports`, {
+      body: { apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIExport', metadata: { name: exportName }, spec: { latestResourceSchemas: [schemaName], permissionClaims: claims } },
+    }),
+    'export',
+  );
+  await ok(
+    provider.request('POST', `${base}/apiexportendpointslices`, {
+      body: { apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIExportEndpointSlice', metadata: { name: exportName }, spec: { export: { path: providerPath, name: exportName } } },
+    }),
+    'endpoint slice',
+  );
   // On the service cluster the copies are namespaced, one namespace per workspace like any other.
-  await ok(stack.serviceClient.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
-    body: { apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', metadata: { name: `networks.${group}` }, spec: { group, names, scope: 'Namespaced', versions: [schemaVersion] } },
-  }), 'CRD');
+  await ok(
+    stack.serviceClient.request('POST', '/apis/apiextensions.k8s.io/v1/customresourcedefinitions', {
+      body: {
+        apiVersion: 'apiextensions.k8s.io/v1',
+        kind: 'CustomResourceDefinition',
+        metadata: { name: `networks.${group}` },
+        spec: { group, names, scope: 'Namespaced', versions: [schemaVersion] },
+      },
+    }),
+    'CRD',
+  );
   composition = startComposition({ client: stack.serviceClient, group, version, resource: 'networks' });
 
   ws = await stack.createWorkspace('acme', 'net', 0);
-  await ok(ws.client.request('POST', `/clusters/${ws.cluster}/apis/apis.kcp.io/v1alpha1/apibindings`, {
-    body: {
-      apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIBinding', metadata: { name: 'network' },
-      spec: { reference: { export: { path: providerPath, name: exportName } }, permissionClaims: claims.map((c) => ({ ...c, state: 'Accepted' })) },
-    },
-  }), 'binding');
+  await ok(
+    ws.client.request('POST', `/clusters/${ws.cluster}/apis/apis.kcp.io/v1alpha1/apibindings`, {
+      body: {
+        apiVersion: 'apis.kcp.io/v1alpha1',
+        kind: 'APIBinding',
+        metadata: { name: 'network' },
+        spec: { reference: { export: { path: providerPath, name: exportName } }, permissionClaims: claims.map((c) => ({ ...c, state: 'Accepted' })) },
+      },
+    }),
+    'binding',
+  );
   await waitFor(async () => (await ws.client.request('GET', networks())).status === 200, { what: 'networks served in the workspace' });
 });
 
@@ -107,9 +135,12 @@ async function startWorker(agentName: string, suffix: string, related: RelatedRe
 }
 
 async function createNetwork(name: string): Promise<void> {
-  await ok(ws.client.request('POST', networks(), {
-    body: { apiVersion: `${group}/${version}`, kind: 'Network', metadata: { name }, spec: { cidr: '10.0.0.0/16', writeConnectionSecretToRef: { name: `${name}-conn` } } },
-  }), `network ${name}`);
+  await ok(
+    ws.client.request('POST', networks(), {
+      body: { apiVersion: `${group}/${version}`, kind: 'Network', metadata: { name }, spec: { cidr: '10.0.0.0/16', writeConnectionSecretToRef: { name: `${name}-conn` } } },
+    }),
+    `network ${name}`,
+  );
 }
 
 async function deleteNetwork(name: string): Promise<void> {
@@ -123,7 +154,13 @@ test('with a namespace in the rule, the Secret of a cluster-scoped object comes 
   const worker = await startWorker('network', 'net', { ...connectionSecret, namespace: 'default' });
   t.after(() => worker.stop());
   await createNetwork('office');
-  const copy = await waitFor(() => stack.serviceClient.request<Item>('GET', `/apis/${group}/${version}/namespaces/${namespaceName('net', ws.cluster, 'net')}/networks/office`).then((r) => (r.status === 200 ? r.body : undefined)), { what: 'copy' });
+  const copy = await waitFor(
+    () =>
+      stack.serviceClient
+        .request<Item>('GET', `/apis/${group}/${version}/namespaces/${namespaceName('net', ws.cluster, 'net')}/networks/office`)
+        .then((r) => (r.status === 200 ? r.body : undefined)),
+    { what: 'copy' },
+  );
   assert.equal(copy.metadata.annotations?.['sync.kcp-edge.io/origin'], `${ws.cluster}|/office`);
   await waitFor(async () => ready(await get<Item>(networks('office'))), { what: 'status back' });
   const secret = await waitFor(() => get<Item & { data?: Record<string, string> }>(`${secrets('default')}/office-conn`), { what: 'Secret back in the named namespace' });
@@ -151,7 +188,11 @@ test('without a namespace in the rule, the worker refuses in its metrics and log
   const kinds = new Set((await worker.metrics.errors.get()).values.filter((v) => v.value > 0).map((v) => v.labels.kind));
   assert.deepEqual([...kinds], ['related_needs_namespace'], 'no request failed: nothing was sent to a namespace-less path');
   const all = await get<{ items: Item[] }>(secrets());
-  assert.deepEqual(all?.items.filter((s) => s.metadata.name === 'lab-conn'), [], 'no Secret anywhere in the workspace');
+  assert.deepEqual(
+    all?.items.filter((s) => s.metadata.name === 'lab-conn'),
+    [],
+    'no Secret anywhere in the workspace',
+  );
 
   // Deletion is not held up by related objects that were never written.
   await deleteNetwork('lab');

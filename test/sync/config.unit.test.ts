@@ -45,12 +45,16 @@ test('a related rule may name the workspace namespace for a cluster-scoped kind,
   await withTempDir(async (dir) => {
     await writeFile(join(dir, 'kcp.kubeconfig'), renderKubeconfig({ server: 'https://127.0.0.1:6443', token: 't' }));
     await writeFile(join(dir, 'service.kubeconfig'), renderKubeconfig({ server: 'https://127.0.0.1:7443' }));
-    const withNamespace = (ns: string) => valid(dir).replace('nameFrom: spec.writeConnectionSecretToRef.name }', `nameFrom: spec.writeConnectionSecretToRef.name, namespace: ${ns} }`);
+    const withNamespace = (ns: string) =>
+      valid(dir).replace('nameFrom: spec.writeConnectionSecretToRef.name }', `nameFrom: spec.writeConnectionSecretToRef.name, namespace: ${ns} }`);
     const config = await parseConfig(syncConfigKind, withNamespace('default'), join(dir, 'sync.yaml'));
     assert.equal(config.resources[0]?.related[0]?.namespace, 'default');
     await assert.rejects(parseConfig(syncConfigKind, withNamespace('Not_A_Namespace'), join(dir, 'sync.yaml')), (err: unknown) => {
       assert.ok(isConfigError(err));
-      assert.deepEqual(err.issues.map((i) => i.field), ['resources[0].related[0].namespace']);
+      assert.deepEqual(
+        err.issues.map((i) => i.field),
+        ['resources[0].related[0].namespace'],
+      );
       return true;
     });
   });

@@ -10,9 +10,24 @@ import { SyncWorker } from '../../src/sync/worker.ts';
 import { makeTempDir, waitFor } from '../helpers/wait.ts';
 import { exportName, group, startSyncStack, version, type SyncStack, type Workspace } from './stack.ts';
 
-interface Condition { type: string; status: string; reason?: string; message?: string }
-interface Vm { metadata: { name: string; uid: string }; status?: { conditions?: Condition[] } }
-interface KubeEvent { metadata: { name: string }; involvedObject: { name: string; uid: string; kind: string }; type: string; reason: string; message: string; count: number }
+interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+interface Vm {
+  metadata: { name: string; uid: string };
+  status?: { conditions?: Condition[] };
+}
+interface KubeEvent {
+  metadata: { name: string };
+  involvedObject: { name: string; uid: string; kind: string };
+  type: string;
+  reason: string;
+  message: string;
+  count: number;
+}
 
 const resource: PublishedResource = { group, version, resource: 'virtualmachines', kind: 'VirtualMachine', namespaceSuffix: 'vm', related: [] };
 const copied = 'sync.kcp-edge.io/Copied';
@@ -76,18 +91,24 @@ test('a copy that cannot be created: a False condition and one Warning Event cou
   assert.equal(made.status, 201, made.text);
   const vm = await createVm(ws, 'db');
 
-  const failed = await waitFor(async () => {
-    const c = await condition(ws, 'db');
-    return c?.status === 'False' ? c : undefined;
-  }, { what: 'the False condition' });
+  const failed = await waitFor(
+    async () => {
+      const c = await condition(ws, 'db');
+      return c?.status === 'False' ? c : undefined;
+    },
+    { what: 'the False condition' },
+  );
   assert.equal(failed.reason, 'NamespaceOwnedElsewhere');
   assert.match(failed.message ?? '', new RegExp(`namespace ${ns} on the service cluster belongs to nobody we know`));
 
   // Retried every 100 ms, written at most every 300 ms: one Event whose count climbs.
-  const warnings = await waitFor(async () => {
-    const found = await eventsOf(ws, vm.metadata.uid, 'SyncFailed');
-    return found.length > 0 && found[0]!.count >= 3 ? found : undefined;
-  }, { what: 'the SyncFailed Event counting up' });
+  const warnings = await waitFor(
+    async () => {
+      const found = await eventsOf(ws, vm.metadata.uid, 'SyncFailed');
+      return found.length > 0 && found[0]!.count >= 3 ? found : undefined;
+    },
+    { what: 'the SyncFailed Event counting up' },
+  );
   assert.equal(warnings.length, 1, 'repeated failures are one Event, not one per attempt');
   assert.equal(warnings[0]!.type, 'Warning');
   assert.equal(warnings[0]!.involvedObject.kind, 'VirtualMachine');
@@ -99,42 +120,57 @@ test('a copy that cannot be created: a False condition and one Warning Event cou
     contentType: 'application/merge-patch+json',
   });
   assert.equal(handed.status, 200, handed.text);
-  const ok = await waitFor(async () => {
-    const c = await condition(ws, 'db');
-    return c?.status === 'True' ? c : undefined;
-  }, { what: 'the condition turned True' });
+  const ok = await waitFor(
+    async () => {
+      const c = await condition(ws, 'db');
+      return c?.status === 'True' ? c : undefined;
+    },
+    { what: 'the condition turned True' },
+  );
   assert.equal(ok.reason, 'Copied');
-  const synced = await waitFor(async () => {
-    const found = await eventsOf(ws, vm.metadata.uid, 'Synced');
-    return found.length > 0 ? found : undefined;
-  }, { what: 'the Synced Event' });
+  const synced = await waitFor(
+    async () => {
+      const found = await eventsOf(ws, vm.metadata.uid, 'Synced');
+      return found.length > 0 ? found : undefined;
+    },
+    { what: 'the Synced Event' },
+  );
   assert.equal(synced.length, 1);
   assert.equal(synced[0]!.type, 'Normal');
   assert.match(synced[0]!.message, new RegExp(`${ns}/`));
 
   // The provider's conditions come back next to ours, and ours stays.
-  await waitFor(async () => {
-    const res = await ws.client.request<Vm>('GET', vmPath(ws, 'db'));
-    const types = (res.body.status?.conditions ?? []).map((c) => `${c.type}=${c.status}`);
-    return types.includes('Ready=True') && types.includes(`${copied}=True`) ? true : undefined;
-  }, { what: 'Ready from the copy next to our condition' });
+  await waitFor(
+    async () => {
+      const res = await ws.client.request<Vm>('GET', vmPath(ws, 'db'));
+      const types = (res.body.status?.conditions ?? []).map((c) => `${c.type}=${c.status}`);
+      return types.includes('Ready=True') && types.includes(`${copied}=True`) ? true : undefined;
+    },
+    { what: 'Ready from the copy next to our condition' },
+  );
 });
 
 test('an object copied without trouble gets no condition, one Synced Event, and while its copy is held a WaitingForDeletion Event that counts', async () => {
   const ws = await stack.createWorkspace('events', 'plain', 1);
   const vm = await createVm(ws, 'web');
   await waitFor(async () => ((await eventsOf(ws, vm.metadata.uid, 'Synced')).length === 1 ? true : undefined), { what: 'the Synced Event' });
-  await waitFor(async () => {
-    const res = await ws.client.request<Vm>('GET', vmPath(ws, 'web'));
-    return res.body.status?.conditions?.some((c) => c.type === 'Ready') ? true : undefined;
-  }, { what: 'status back' });
+  await waitFor(
+    async () => {
+      const res = await ws.client.request<Vm>('GET', vmPath(ws, 'web'));
+      return res.body.status?.conditions?.some((c) => c.type === 'Ready') ? true : undefined;
+    },
+    { what: 'status back' },
+  );
   assert.equal(await condition(ws, 'web'), undefined, 'no condition of ours on the usual path');
 
   assert.equal((await ws.client.request('DELETE', vmPath(ws, 'web'))).status, 202, 'held by our finalizer');
-  const waiting = await waitFor(async () => {
-    const found = await eventsOf(ws, vm.metadata.uid, 'WaitingForDeletion');
-    return found.length > 0 && found[0]!.count >= 2 ? found : undefined;
-  }, { what: 'WaitingForDeletion counting up' });
+  const waiting = await waitFor(
+    async () => {
+      const found = await eventsOf(ws, vm.metadata.uid, 'WaitingForDeletion');
+      return found.length > 0 && found[0]!.count >= 2 ? found : undefined;
+    },
+    { what: 'WaitingForDeletion counting up' },
+  );
   assert.equal(waiting.length, 1, 'one Event for the wait, however often the worker looked');
   await waitFor(async () => ((await ws.client.request('GET', vmPath(ws, 'web'))).status === 404 ? true : undefined), { what: 'the object gone' });
 });

@@ -10,7 +10,7 @@ test('mergeDiff produces the RFC 7386 patch between two values', () => {
   assert.deepEqual(mergeDiff(undefined, { ready: true }), { ready: true });
 });
 
-test('threeWayPatch changes what we own and leaves others\' fields alone', () => {
+test("threeWayPatch changes what we own and leaves others' fields alone", () => {
   const last = { spec: { cpu: 1, image: 'a', old: true } };
   const desired = { spec: { cpu: 2, image: 'a' } };
   // The service cluster defaulted `zone`; someone drifted `image`.

@@ -11,7 +11,11 @@ import { makeTempDir, waitFor } from '../helpers/wait.ts';
 import { exportName, group, startSyncStack, version, type Workspace } from './stack.ts';
 
 const resource: PublishedResource = {
-  group, version, resource: 'virtualmachines', kind: 'VirtualMachine', namespaceSuffix: 'vm',
+  group,
+  version,
+  resource: 'virtualmachines',
+  kind: 'VirtualMachine',
+  namespaceSuffix: 'vm',
   related: [{ kind: 'Secret', nameFrom: 'spec.writeConnectionSecretToRef.name' }],
 };
 const ours = 'virtualmachines.compute.cloud.example.com';
@@ -51,7 +55,9 @@ test('Secrets copied back for objects deleted behind our back are removed at the
     return res.status === 200 ? res.body : undefined;
   };
   const createVm = async (name: string) => {
-    const res = await ws.client.request('POST', vms(ws), { body: { apiVersion: `${group}/${version}`, kind: 'VirtualMachine', metadata: { name }, spec: { writeConnectionSecretToRef: { name: `${name}-conn` } } } });
+    const res = await ws.client.request('POST', vms(ws), {
+      body: { apiVersion: `${group}/${version}`, kind: 'VirtualMachine', metadata: { name }, spec: { writeConnectionSecretToRef: { name: `${name}-conn` } } },
+    });
     assert.equal(res.status, 201, res.text);
     await waitFor(() => secret(`${name}-conn`), { what: `${name}-conn back` });
   };
@@ -80,12 +86,17 @@ test('Secrets copied back for objects deleted behind our back are removed at the
     'consumer-own': {},
     'no-origin': { labels: { 'sync.kcp-edge.io/agent': 'compute' } },
     'other-agent': { labels: { 'sync.kcp-edge.io/agent': 'compute-eu' }, annotations: { 'sync.kcp-edge.io/origin': gone(ws, 'x'), 'sync.kcp-edge.io/origin-resource': ours } },
-    'other-resource': { labels: { 'sync.kcp-edge.io/agent': 'compute' }, annotations: { 'sync.kcp-edge.io/origin': gone(ws, 'x'), 'sync.kcp-edge.io/origin-resource': 'databases.db.example.com' } },
+    'other-resource': {
+      labels: { 'sync.kcp-edge.io/agent': 'compute' },
+      annotations: { 'sync.kcp-edge.io/origin': gone(ws, 'x'), 'sync.kcp-edge.io/origin-resource': 'databases.db.example.com' },
+    },
     'other-workspace': { labels: { 'sync.kcp-edge.io/agent': 'compute' }, annotations: { 'sync.kcp-edge.io/origin': gone(other, 'x'), 'sync.kcp-edge.io/origin-resource': ours } },
     'resource-unnamed': { labels: { 'sync.kcp-edge.io/agent': 'compute' }, annotations: { 'sync.kcp-edge.io/origin': gone(ws, 'x') } },
   };
   for (const [name, metadata] of Object.entries(lookalikes)) {
-    const res = await ws.client.request('POST', secrets, { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name, ...metadata }, data: { owner: Buffer.from('consumer').toString('base64') } } });
+    const res = await ws.client.request('POST', secrets, {
+      body: { apiVersion: 'v1', kind: 'Secret', metadata: { name, ...metadata }, data: { owner: Buffer.from('consumer').toString('base64') } },
+    });
     assert.equal(res.status, 201, res.text);
   }
 

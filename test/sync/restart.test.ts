@@ -27,18 +27,21 @@ test('kill -9 mid-sync, then restart: converges with no duplicates', { timeout: 
     await stack.close();
   });
   const config = join(tmp.dir, 'sync.yaml');
-  await writeFile(config, [
-    'agentName: compute',
-    'kcp:',
-    `  kubeconfig: ${stack.kcpKubeconfig}`,
-    `  endpointSlice: { cluster: "${stack.exportCluster}", name: ${exportName} }`,
-    'serviceCluster:',
-    `  kubeconfig: ${stack.serviceKubeconfig}`,
-    'resources:',
-    `  - { group: ${group}, version: ${version}, resource: virtualmachines, kind: VirtualMachine, namespaceSuffix: vm }`,
-    'workers: 4',
-    'listen: 127.0.0.1:0',
-  ].join('\n'));
+  await writeFile(
+    config,
+    [
+      'agentName: compute',
+      'kcp:',
+      `  kubeconfig: ${stack.kcpKubeconfig}`,
+      `  endpointSlice: { cluster: "${stack.exportCluster}", name: ${exportName} }`,
+      'serviceCluster:',
+      `  kubeconfig: ${stack.serviceKubeconfig}`,
+      'resources:',
+      `  - { group: ${group}, version: ${version}, resource: virtualmachines, kind: VirtualMachine, namespaceSuffix: vm }`,
+      'workers: 4',
+      'listen: 127.0.0.1:0',
+    ].join('\n'),
+  );
 
   const workspaces: Workspace[] = [];
   for (let i = 0; i < 4; i++) workspaces.push(await stack.createWorkspace(`org${i}`, 'app', i % 2));
@@ -49,14 +52,16 @@ test('kill -9 mid-sync, then restart: converges with no duplicates', { timeout: 
   const first = startWorker(config);
   children.push(first);
   const started = performance.now();
-  const creating = Promise.all(workspaces.map(async (ws) => {
-    for (let i = 0; i < perWorkspace; i++) {
-      const res = await ws.client.request('POST', `/clusters/${ws.cluster}/apis/${group}/${version}/namespaces/default/virtualmachines`, {
-        body: { apiVersion: `${group}/${version}`, kind: 'VirtualMachine', metadata: { name: `vm-${i}` }, spec: { index: i } },
-      });
-      assert.equal(res.status, 201, res.text);
-    }
-  }));
+  const creating = Promise.all(
+    workspaces.map(async (ws) => {
+      for (let i = 0; i < perWorkspace; i++) {
+        const res = await ws.client.request('POST', `/clusters/${ws.cluster}/apis/${group}/${version}/namespaces/default/virtualmachines`, {
+          body: { apiVersion: `${group}/${version}`, kind: 'VirtualMachine', metadata: { name: `vm-${i}` }, spec: { index: i } },
+        });
+        assert.equal(res.status, 201, res.text);
+      }
+    }),
+  );
   // Some copies exist, not all (objects are still being created): kill it mid-flight.
   await waitFor(async () => (await copies()).length >= total / 6 || undefined, { what: 'some copies', timeoutMs: 30_000, intervalMs: 100 });
   first.kill('SIGKILL');

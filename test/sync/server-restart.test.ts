@@ -16,7 +16,11 @@ import { makeTempDir, waitFor } from '../helpers/wait.ts';
 import { exportName, group, startSyncStack, version, type SyncStack, type Workspace } from './stack.ts';
 
 const resource: PublishedResource = {
-  group, version, resource: 'virtualmachines', kind: 'VirtualMachine', namespaceSuffix: 'vm',
+  group,
+  version,
+  resource: 'virtualmachines',
+  kind: 'VirtualMachine',
+  namespaceSuffix: 'vm',
   related: [{ kind: 'Secret', nameFrom: 'spec.writeConnectionSecretToRef.name' }],
 };
 const finalizer = 'sync.kcp-edge.io/compute';
@@ -74,9 +78,11 @@ async function restartMidSync(t: TestContext, target: (stack: SyncStack) => SimS
   const create = async (ws: Workspace, from: number, to: number) => {
     for (let i = from; i < to; i++) {
       const name = `vm-${i}`;
-      const res = await retrying(() => ws.client.request('POST', vms(ws), {
-        body: { apiVersion: `${group}/${version}`, kind: 'VirtualMachine', metadata: { name }, spec: { index: i, writeConnectionSecretToRef: { name: `${name}-conn` } } },
-      }));
+      const res = await retrying(() =>
+        ws.client.request('POST', vms(ws), {
+          body: { apiVersion: `${group}/${version}`, kind: 'VirtualMachine', metadata: { name }, spec: { index: i, writeConnectionSecretToRef: { name: `${name}-conn` } } },
+        }),
+      );
       assert.ok(res.status === 201 || res.status === 409, res.text);
       expected.set(key(ws, name), { ws, name });
     }
@@ -89,7 +95,8 @@ async function restartMidSync(t: TestContext, target: (stack: SyncStack) => SimS
       deleted.set(key(ws, name), { ws, name });
     }
   };
-  const copies = async () => (await stack.serviceClient.request<{ items: Item[] }>('GET', `/apis/${group}/${version}/virtualmachines?labelSelector=sync.kcp-edge.io/agent%3Dcompute`)).body.items;
+  const copies = async () =>
+    (await stack.serviceClient.request<{ items: Item[] }>('GET', `/apis/${group}/${version}/virtualmachines?labelSelector=sync.kcp-edge.io/agent%3Dcompute`)).body.items;
 
   // Before: objects in every workspace; the server goes down while they are still being mirrored.
   await Promise.all(workspaces.map((ws) => create(ws, 0, 20)));
@@ -154,13 +161,22 @@ async function restartMidSync(t: TestContext, target: (stack: SyncStack) => SimS
     t.diagnostic(`worker log tail: ${JSON.stringify(logs.slice(-10))}`);
     throw err;
   }
-  t.diagnostic(`converged ${Math.round(performance.now() - started)} ms after the restart (${expected.size} objects, ${deleted.size} deleted, ${gaveUpWhileDown} gave up while it was down)`);
+  t.diagnostic(
+    `converged ${Math.round(performance.now() - started)} ms after the restart (${expected.size} objects, ${deleted.size} deleted, ${gaveUpWhileDown} gave up while it was down)`,
+  );
   if (outlastRetryBudget) {
     assert.ok(gaveUpWhileDown > 0);
-    assert.ok(logs.some((l) => l.msg.startsWith('server answers again')), 'retried because the server came back');
+    assert.ok(
+      logs.some((l) => l.msg.startsWith('server answers again')),
+      'retried because the server came back',
+    );
     await waitFor(async () => (await counterTotal(worker.metrics.givenUp)) === 0, { what: 'no key left given up' });
   } else {
-    assert.deepEqual(logs.filter((l) => l.fields.gaveUp === true), [], 'no key gave up');
+    assert.deepEqual(
+      logs.filter((l) => l.fields.gaveUp === true),
+      [],
+      'no key gave up',
+    );
   }
 
   // No error left: a full pass over every key now fails nowhere and has nothing to write.
@@ -175,13 +191,15 @@ async function restartMidSync(t: TestContext, target: (stack: SyncStack) => SimS
 
 test('a KCP shard restarting mid-sync: the worker converges to exactly the expected copies', { timeout: 150_000 }, (t) =>
   // Shard a: it also holds the export and its endpoint slice.
-  restartMidSync(t, (stack) => stack.shards[0]!));
+  restartMidSync(t, (stack) => stack.shards[0]!),
+);
 
-test('the service cluster restarting mid-sync: the worker converges to exactly the expected copies', { timeout: 150_000 }, (t) =>
-  restartMidSync(t, (stack) => stack.service));
+test('the service cluster restarting mid-sync: the worker converges to exactly the expected copies', { timeout: 150_000 }, (t) => restartMidSync(t, (stack) => stack.service));
 
 test('a KCP shard down for longer than the retry budget: keys that gave up run again once it answers', { timeout: 150_000 }, (t) =>
-  restartMidSync(t, (stack) => stack.shards[0]!, { outlastRetryBudget: true }));
+  restartMidSync(t, (stack) => stack.shards[0]!, { outlastRetryBudget: true }),
+);
 
 test('the service cluster down for longer than the retry budget: keys that gave up run again once it answers', { timeout: 150_000 }, (t) =>
-  restartMidSync(t, (stack) => stack.service, { outlastRetryBudget: true }));
+  restartMidSync(t, (stack) => stack.service, { outlastRetryBudget: true }),
+);

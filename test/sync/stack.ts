@@ -63,10 +63,13 @@ export async function startSyncStack(dir: string, { shardCount = 2 } = {}): Prom
         body: { apiVersion: 'tenancy.kcp.io/v1alpha1', kind: 'Workspace', metadata: { name }, spec: { location: { selector: { matchLabels: shards[shardIndex]!.labels } } } },
       });
       if (res.status !== 201) throw new Error(`workspace ${path}: ${res.status} ${res.text}`);
-      const ready = await waitFor(async () => {
-        const got = await client.request<WorkspaceObject>('GET', `/clusters/${parent.cluster}/apis/tenancy.kcp.io/v1alpha1/workspaces/${name}`);
-        return got.body.status?.phase === 'Ready' && got.body.spec?.cluster !== undefined ? got.body : undefined;
-      }, { what: `workspace ${path} Ready` });
+      const ready = await waitFor(
+        async () => {
+          const got = await client.request<WorkspaceObject>('GET', `/clusters/${parent.cluster}/apis/tenancy.kcp.io/v1alpha1/workspaces/${name}`);
+          return got.body.status?.phase === 'Ready' && got.body.spec?.cluster !== undefined ? got.body : undefined;
+        },
+        { what: `workspace ${path} Ready` },
+      );
       known.set(path, { cluster: ready.spec!.cluster!, shard: shardIndex });
     }
     const { cluster, shard } = known.get(path)!;

@@ -6,10 +6,22 @@ import { waitFor } from '../helpers/wait.ts';
 
 test('backoff grows exponentially, is capped and jittered', () => {
   const policy = { baseMs: 100, capMs: 1000, jitter: 0.5 };
-  assert.equal(backoffDelay(0, policy, () => 0), 100);
-  assert.equal(backoffDelay(3, policy, () => 0), 800);
-  assert.equal(backoffDelay(10, policy, () => 0), 1000);
-  assert.equal(backoffDelay(10, policy, () => 1), 500);
+  assert.equal(
+    backoffDelay(0, policy, () => 0),
+    100,
+  );
+  assert.equal(
+    backoffDelay(3, policy, () => 0),
+    800,
+  );
+  assert.equal(
+    backoffDelay(10, policy, () => 0),
+    1000,
+  );
+  assert.equal(
+    backoffDelay(10, policy, () => 1),
+    500,
+  );
 });
 
 test('a key is processed by one worker at a time and re-run when it changed meanwhile', async () => {
@@ -93,10 +105,17 @@ test('keys that gave up are remembered, and retryFailed runs the ones picked aga
   await waitFor(() => queue.givenUp === 2, { what: 'both give up' });
   await queue.idle();
   assert.equal(runs.length, 4, 'two attempts each');
-  assert.equal(queue.retryFailed((key) => key.startsWith('shard-c|')), 0, 'nothing failed against that side');
+  assert.equal(
+    queue.retryFailed((key) => key.startsWith('shard-c|')),
+    0,
+    'nothing failed against that side',
+  );
 
   up = true;
-  assert.equal(queue.retryFailed((key) => key.startsWith('shard-a|')), 1);
+  assert.equal(
+    queue.retryFailed((key) => key.startsWith('shard-a|')),
+    1,
+  );
   await queue.idle();
   assert.deepEqual(runs.slice(4), ['shard-a|default/x']);
   assert.equal(queue.givenUp, 1, 'the other side is still given up');

@@ -10,13 +10,25 @@ import { makeTempDir, waitFor } from '../helpers/wait.ts';
 import { exportName, group, startSyncStack, version, type SyncStack, type Workspace } from './stack.ts';
 
 interface Vm {
-  metadata: { name: string; namespace: string; finalizers?: string[]; deletionTimestamp?: string; labels?: Record<string, string>; annotations?: Record<string, string>; resourceVersion?: string };
+  metadata: {
+    name: string;
+    namespace: string;
+    finalizers?: string[];
+    deletionTimestamp?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    resourceVersion?: string;
+  };
   spec?: Record<string, unknown>;
   status?: { conditions?: { type: string; status: string }[] };
 }
 
 const resource: PublishedResource = {
-  group, version, resource: 'virtualmachines', kind: 'VirtualMachine', namespaceSuffix: 'vm',
+  group,
+  version,
+  resource: 'virtualmachines',
+  kind: 'VirtualMachine',
+  namespaceSuffix: 'vm',
   related: [
     { kind: 'Secret', nameFrom: 'spec.writeConnectionSecretToRef.name' },
     { kind: 'ConfigMap', nameFrom: 'spec.settingsRef.name' },
@@ -88,18 +100,28 @@ test('create → copy in the workspace namespace; spec update → copy updated; 
   assert.ok(consumer?.metadata.finalizers?.includes('sync.kcp-edge.io/compute'), 'our finalizer');
 
   // The stand-in composition marks the copy Ready; the consumer sees it.
-  await waitFor(async () => (await get<Vm>(ws.client, vmPath(ws, 'default', 'vm1')))?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), { what: 'consumer Ready' });
-  const secret = await waitFor(() => get<{ data: Record<string, string> }>(ws.client, `/clusters/${ws.cluster}/api/v1/namespaces/default/secrets/vm1-conn`), { what: 'connection secret back' });
+  await waitFor(async () => (await get<Vm>(ws.client, vmPath(ws, 'default', 'vm1')))?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'), {
+    what: 'consumer Ready',
+  });
+  const secret = await waitFor(() => get<{ data: Record<string, string> }>(ws.client, `/clusters/${ws.cluster}/api/v1/namespaces/default/secrets/vm1-conn`), {
+    what: 'connection secret back',
+  });
   assert.equal(Buffer.from(secret.data.username ?? '', 'base64').toString(), 'admin');
 
   const patched = await ws.client.request('PATCH', vmPath(ws, 'default', 'vm1'), { body: { spec: { cpu: 4, image: null } }, contentType: 'application/merge-patch+json' });
   assert.equal(patched.status, 200, patched.text);
-  const updated = await waitFor(async () => {
-    const c = await get<Vm>(stack.serviceClient, copyPath(ns, 'vm1'));
-    return c?.spec?.cpu === 4 ? c : undefined;
-  }, { what: 'spec update' });
+  const updated = await waitFor(
+    async () => {
+      const c = await get<Vm>(stack.serviceClient, copyPath(ns, 'vm1'));
+      return c?.spec?.cpu === 4 ? c : undefined;
+    },
+    { what: 'spec update' },
+  );
   assert.equal(updated.spec?.image, undefined, 'a field removed by the consumer is removed from the copy');
-  assert.ok(updated.status?.conditions?.some((c) => c.type === 'Ready'), 'the copy status is not overwritten by the worker');
+  assert.ok(
+    updated.status?.conditions?.some((c) => c.type === 'Ready'),
+    'the copy status is not overwritten by the worker',
+  );
 
   const metrics = await worker.metrics.registry.metrics();
   assert.match(metrics, /kcp_edge_sync_objects_synced_total\{resource="virtualmachines.compute.cloud.example.com",operation="create"\} [1-9]/);
@@ -153,25 +175,40 @@ test('deletion waits until the service cluster really removed the copy, then dro
   const ns = namespaceName('backend', ws.cluster, 'vm');
   await waitFor(() => get<Vm>(stack.serviceClient, copyPath(ns, 'db')), { what: 'copy' });
   // Someone else's finalizer on the consumer object, and one of "Crossplane's" on the copy.
-  await ws.client.request('PATCH', vmPath(ws, 'default', 'db'), { body: { metadata: { finalizers: ['example.com/keep', 'sync.kcp-edge.io/compute'] } }, contentType: 'application/merge-patch+json' });
-  await stack.serviceClient.request('PATCH', copyPath(ns, 'db'), { body: { metadata: { finalizers: ['provider.example.com/hold', 'composition.sim.kcp-edge.io/cleanup'] } }, contentType: 'application/merge-patch+json' });
+  await ws.client.request('PATCH', vmPath(ws, 'default', 'db'), {
+    body: { metadata: { finalizers: ['example.com/keep', 'sync.kcp-edge.io/compute'] } },
+    contentType: 'application/merge-patch+json',
+  });
+  await stack.serviceClient.request('PATCH', copyPath(ns, 'db'), {
+    body: { metadata: { finalizers: ['provider.example.com/hold', 'composition.sim.kcp-edge.io/cleanup'] } },
+    contentType: 'application/merge-patch+json',
+  });
 
   assert.ok([200, 202].includes((await ws.client.request('DELETE', vmPath(ws, 'default', 'db'))).status));
-  const held = await waitFor(async () => {
-    const c = await get<Vm>(stack.serviceClient, copyPath(ns, 'db'));
-    return c?.metadata.deletionTimestamp !== undefined ? c : undefined;
-  }, { what: 'copy being deleted' });
+  const held = await waitFor(
+    async () => {
+      const c = await get<Vm>(stack.serviceClient, copyPath(ns, 'db'));
+      return c?.metadata.deletionTimestamp !== undefined ? c : undefined;
+    },
+    { what: 'copy being deleted' },
+  );
   assert.ok(held.metadata.finalizers?.includes('provider.example.com/hold'));
   // While the copy lingers the consumer object keeps our finalizer.
   const consumer = await get<Vm>(ws.client, vmPath(ws, 'default', 'db'));
   assert.ok(consumer?.metadata.finalizers?.includes('sync.kcp-edge.io/compute'), 'not released while the copy exists');
 
   const c = await get<Vm>(stack.serviceClient, copyPath(ns, 'db'));
-  await stack.serviceClient.request('PATCH', copyPath(ns, 'db'), { body: { metadata: { finalizers: (c?.metadata.finalizers ?? []).filter((f) => f !== 'provider.example.com/hold'), resourceVersion: c?.metadata.resourceVersion } }, contentType: 'application/merge-patch+json' });
-  const released = await waitFor(async () => {
-    const o = await get<Vm>(ws.client, vmPath(ws, 'default', 'db'));
-    return o !== undefined && !o.metadata.finalizers?.includes('sync.kcp-edge.io/compute') ? o : undefined;
-  }, { what: 'our finalizer released' });
+  await stack.serviceClient.request('PATCH', copyPath(ns, 'db'), {
+    body: { metadata: { finalizers: (c?.metadata.finalizers ?? []).filter((f) => f !== 'provider.example.com/hold'), resourceVersion: c?.metadata.resourceVersion } },
+    contentType: 'application/merge-patch+json',
+  });
+  const released = await waitFor(
+    async () => {
+      const o = await get<Vm>(ws.client, vmPath(ws, 'default', 'db'));
+      return o !== undefined && !o.metadata.finalizers?.includes('sync.kcp-edge.io/compute') ? o : undefined;
+    },
+    { what: 'our finalizer released' },
+  );
   assert.deepEqual(released.metadata.finalizers, ['example.com/keep'], 'the other finalizer is left alone');
   assert.equal(await get<Vm>(stack.serviceClient, copyPath(ns, 'db')), undefined);
   await ws.client.request('PATCH', vmPath(ws, 'default', 'db'), { body: { metadata: { finalizers: null } }, contentType: 'application/merge-patch+json' });
@@ -180,9 +217,12 @@ test('deletion waits until the service cluster really removed the copy, then dro
 test('deleting the consumer object deletes the Secret the worker copied back for it, and no other Secret', async () => {
   const ws = await stack.createWorkspace('hooli', 'cleanup', 1);
   const secrets = `/clusters/${ws.cluster}/api/v1/namespaces/default/secrets`;
-  const secret = (name: string) => get<{ metadata: { labels?: Record<string, string>; annotations?: Record<string, string> }; data?: Record<string, string> }>(ws.client, `${secrets}/${name}`);
+  const secret = (name: string) =>
+    get<{ metadata: { labels?: Record<string, string>; annotations?: Record<string, string> }; data?: Record<string, string> }>(ws.client, `${secrets}/${name}`);
   const createSecret = async (name: string, metadata: Record<string, unknown> = {}) => {
-    const res = await ws.client.request('POST', secrets, { body: { apiVersion: 'v1', kind: 'Secret', metadata: { name, ...metadata }, data: { owner: Buffer.from('consumer').toString('base64') } } });
+    const res = await ws.client.request('POST', secrets, {
+      body: { apiVersion: 'v1', kind: 'Secret', metadata: { name, ...metadata }, data: { owner: Buffer.from('consumer').toString('base64') } },
+    });
     assert.equal(res.status, 201, res.text);
   };
   // The consumer's own Secrets: one that an object names as its connection Secret, one that wears our
@@ -203,10 +243,15 @@ test('deleting the consumer object deletes the Secret the worker copied back for
   assert.equal(a.metadata.annotations?.['sync.kcp-edge.io/origin-resource'], 'virtualmachines.compute.cloud.example.com');
   await waitFor(() => secret('b-conn'), { what: 'b-conn back' });
   // One copied back before Secrets named their resource is still ours, and learns it on the next pass.
-  const unnamed = await ws.client.request('PATCH', `${secrets}/b-conn`, { body: { metadata: { annotations: { 'sync.kcp-edge.io/origin-resource': null } } }, contentType: 'application/merge-patch+json' });
+  const unnamed = await ws.client.request('PATCH', `${secrets}/b-conn`, {
+    body: { metadata: { annotations: { 'sync.kcp-edge.io/origin-resource': null } } },
+    contentType: 'application/merge-patch+json',
+  });
   assert.equal(unnamed.status, 200, unnamed.text);
   await workers[0]!.resync();
-  await waitFor(async () => (await secret('b-conn'))?.metadata.annotations?.['sync.kcp-edge.io/origin-resource'] === 'virtualmachines.compute.cloud.example.com', { what: 'resource named again' });
+  await waitFor(async () => (await secret('b-conn'))?.metadata.annotations?.['sync.kcp-edge.io/origin-resource'] === 'virtualmachines.compute.cloud.example.com', {
+    what: 'resource named again',
+  });
   await waitFor(async () => (await get<Vm>(ws.client, vmPath(ws, 'default', 'c')))?.status?.conditions?.some((c) => c.type === 'Ready'), { what: 'c Ready' });
   await workers[0]!.idle();
   assert.deepEqual((await secret('own-conn'))?.data, { owner: Buffer.from('consumer').toString('base64') }, 'a Secret of the consumer is never overwritten');
@@ -222,7 +267,7 @@ test('deleting the consumer object deletes the Secret the worker copied back for
   assert.ok(await secret('lookalike'), 'our label alone does not make a Secret ours');
   assert.ok(await secret('a-database-conn'), 'nor does an origin of the same name in another resource');
   await deleted('c');
-  assert.deepEqual((await secret('own-conn'))?.data, { owner: Buffer.from('consumer').toString('base64') }, 'the consumer\'s Secret survives the object naming it');
+  assert.deepEqual((await secret('own-conn'))?.data, { owner: Buffer.from('consumer').toString('base64') }, "the consumer's Secret survives the object naming it");
   await deleted('b');
   assert.equal(await secret('b-conn'), undefined);
   assert.ok(await secret('lookalike'));
@@ -263,14 +308,14 @@ test('a ConfigMap named by the copy comes back, follows changes on the service c
   assert.equal(replaced.status, 200, replaced.text);
   await waitFor(async () => JSON.stringify((await consumerMap('web-settings'))?.data) === JSON.stringify({ mode: 'safe' }), { what: 'change in the workspace', timeoutMs: 5_000 });
   await workers[0]!.idle();
-  assert.deepEqual((await consumerMap('own-settings'))?.data, { owner: 'consumer' }, 'the consumer\'s ConfigMap is not overwritten');
+  assert.deepEqual((await consumerMap('own-settings'))?.data, { owner: 'consumer' }, "the consumer's ConfigMap is not overwritten");
 
   for (const name of ['web', 'api']) {
     assert.ok([200, 202].includes((await ws.client.request('DELETE', vmPath(ws, 'default', name))).status));
     await waitFor(async () => (await get<Vm>(ws.client, vmPath(ws, 'default', name))) === undefined, { what: `${name} gone`, timeoutMs: 20_000 });
   }
   assert.equal(await consumerMap('web-settings'), undefined, 'the copied-back ConfigMap goes with its object');
-  assert.deepEqual((await consumerMap('own-settings'))?.data, { owner: 'consumer' }, 'the consumer\'s ConfigMap survives the object naming it');
+  assert.deepEqual((await consumerMap('own-settings'))?.data, { owner: 'consumer' }, "the consumer's ConfigMap survives the object naming it");
 });
 
 test('two organisations with a workspace of the same name never share a namespace', async () => {
@@ -291,11 +336,14 @@ test('two agents with different names on one object never deadlock on deletion',
   const second = await startWorker('compute-eu', 'vmeu');
   const ws = await stack.createWorkspace('initech', 'ops', 1);
   await createVm(ws, 'shared', { cpu: 1 });
-  await waitFor(async () => {
-    const o = await get<Vm>(ws.client, vmPath(ws, 'default', 'shared'));
-    const f = o?.metadata.finalizers ?? [];
-    return f.includes('sync.kcp-edge.io/compute') && f.includes('sync.kcp-edge.io/compute-eu');
-  }, { what: 'both finalizers' });
+  await waitFor(
+    async () => {
+      const o = await get<Vm>(ws.client, vmPath(ws, 'default', 'shared'));
+      const f = o?.metadata.finalizers ?? [];
+      return f.includes('sync.kcp-edge.io/compute') && f.includes('sync.kcp-edge.io/compute-eu');
+    },
+    { what: 'both finalizers' },
+  );
   await waitFor(() => get<Vm>(stack.serviceClient, copyPath(namespaceName('ops', ws.cluster, 'vmeu'), 'shared')), { what: 'second copy' });
   assert.ok([200, 202].includes((await ws.client.request('DELETE', vmPath(ws, 'default', 'shared'))).status));
   await waitFor(async () => (await get<Vm>(ws.client, vmPath(ws, 'default', 'shared'))) === undefined, { what: 'object gone', timeoutMs: 20_000 });
@@ -305,7 +353,7 @@ test('two agents with different names on one object never deadlock on deletion',
   workers.splice(workers.indexOf(second), 1);
 });
 
-test('when a workspace\'s binding is gone its namespace on the service cluster is removed', async () => {
+test("when a workspace's binding is gone its namespace on the service cluster is removed", async () => {
   const ws = await stack.createWorkspace('umbrella', 'lab', 0);
   await createVm(ws, 'tmp', { cpu: 1 });
   const ns = namespaceName('lab', ws.cluster, 'vm');
@@ -320,7 +368,7 @@ test('when a workspace\'s binding is gone its namespace on the service cluster i
   await waitFor(async () => (await get<Vm>(stack.serviceClient, `/api/v1/namespaces/${ns}`)) === undefined, { what: 'namespace gone' });
 });
 
-test('/readyz answers 200 once every endpoint has listed, /metrics serves the worker\'s metrics', async (t) => {
+test("/readyz answers 200 once every endpoint has listed, /metrics serves the worker's metrics", async (t) => {
   const { serveSyncHttp } = await import('../../src/sync/http.ts');
   const ready = await serveSyncHttp(workers[0]!, { host: '127.0.0.1', port: 0 });
   t.after(() => ready.server.close());

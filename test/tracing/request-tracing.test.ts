@@ -62,10 +62,13 @@ test('a sampled request: spans per stage and for the upstream call reach the col
   assert.notEqual(parentOfShard, clientSpanId, "the shard's parent is the gateway's upstream span");
   assert.equal(flags, '01');
 
-  const spans = await waitFor(() => {
-    const ours = collector.spans.filter((s) => s.traceId === clientTraceId);
-    return ours.some((s) => s.name === 'GET request') && ours;
-  }, { what: 'the spans at the collector' });
+  const spans = await waitFor(
+    () => {
+      const ours = collector.spans.filter((s) => s.traceId === clientTraceId);
+      return ours.some((s) => s.name === 'GET request') && ours;
+    },
+    { what: 'the spans at the collector' },
+  );
   assert.ok(collector.contentTypes.every((c) => c.startsWith('application/json')));
   const byName = new Map(spans.map((s) => [s.name, s]));
   const request = byName.get('GET request')!;

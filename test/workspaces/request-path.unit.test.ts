@@ -9,8 +9,20 @@ const accepted: [path: string, keys: (string | [string, string])[], routeBy: num
   ['/clusters/root', ['root'], 0, '', '/clusters/C0'],
   ['/clusters/root/', ['root'], 0, '/', '/clusters/C0/'],
   ['/clusters/2x8f7ab3/apis', [['2x8f7ab3', 'root:2x8f7ab3']], 0, '/apis', '/clusters/C0/apis'],
-  ['/clusters/a-1:b/apis/x.io/v1/namespaces/n/things/t%3Av/status', ['root:a-1:b'], 0, '/apis/x.io/v1/namespaces/n/things/t%3Av/status', '/clusters/C0/apis/x.io/v1/namespaces/n/things/t%3Av/status'],
-  ['/services/apiexport/root:org-acme:svc/databases.example.io/clusters/*/apis/example.io/v1/databases', ['root:org-acme:svc'], 0, '/apis/example.io/v1/databases', '/services/apiexport/C0/databases.example.io/clusters/*/apis/example.io/v1/databases'],
+  [
+    '/clusters/a-1:b/apis/x.io/v1/namespaces/n/things/t%3Av/status',
+    ['root:a-1:b'],
+    0,
+    '/apis/x.io/v1/namespaces/n/things/t%3Av/status',
+    '/clusters/C0/apis/x.io/v1/namespaces/n/things/t%3Av/status',
+  ],
+  [
+    '/services/apiexport/root:org-acme:svc/databases.example.io/clusters/*/apis/example.io/v1/databases',
+    ['root:org-acme:svc'],
+    0,
+    '/apis/example.io/v1/databases',
+    '/services/apiexport/C0/databases.example.io/clusters/*/apis/example.io/v1/databases',
+  ],
   // What client-go sends for a server URL ending in /clusters/*.
   ['/services/apiexport/root:org-acme:svc/db/clusters/%2A/api', ['root:org-acme:svc'], 0, '/api', '/services/apiexport/C0/db/clusters/*/api'],
   ['/services/apiexport/root:org-acme:svc/db/clusters/org-acme:proj/api', ['root:org-acme:svc', 'root:org-acme:proj'], 1, '/api', '/services/apiexport/C0/db/clusters/C1/api'],

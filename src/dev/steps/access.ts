@@ -20,11 +20,21 @@ async function grant(stack: DevStack, ws: DevWorkspace, user: DevUser): Promise<
   try {
     const subjects = [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: shardUserName(user) }];
     if ('owner' in user.access) {
-      await put(client, ws.cluster, 'clusterrolebindings', { kind: 'ClusterRoleBinding', metadata: { name: `workspace-admin:${user.name}` }, roleRef: roleRef('cluster-admin'), subjects });
+      await put(client, ws.cluster, 'clusterrolebindings', {
+        kind: 'ClusterRoleBinding',
+        metadata: { name: `workspace-admin:${user.name}` },
+        roleRef: roleRef('cluster-admin'),
+        subjects,
+      });
       return;
     }
     await put(client, ws.cluster, 'clusterroles', { kind: 'ClusterRole', metadata: { name: 'workspace-access' }, rules: [{ nonResourceURLs: ['/'], verbs: ['access'] }] });
-    await put(client, ws.cluster, 'clusterrolebindings', { kind: 'ClusterRoleBinding', metadata: { name: `workspace-access:${user.name}` }, roleRef: roleRef('workspace-access'), subjects });
+    await put(client, ws.cluster, 'clusterrolebindings', {
+      kind: 'ClusterRoleBinding',
+      metadata: { name: `workspace-access:${user.name}` },
+      roleRef: roleRef('workspace-access'),
+      subjects,
+    });
     await put(client, ws.cluster, 'clusterrolebindings', { kind: 'ClusterRoleBinding', metadata: { name: `view:${user.name}` }, roleRef: roleRef('view'), subjects });
   } finally {
     client.close();
@@ -35,9 +45,7 @@ export const access: DevStep = {
   name: 'access',
   async run(stack) {
     const grants = stack.users.flatMap((user) =>
-      stack.workspaces
-        .filter((ws) => ('owner' in user.access ? ws.org === user.org : ws.path === user.access.viewer))
-        .map((ws) => grant(stack, ws, user)),
+      stack.workspaces.filter((ws) => ('owner' in user.access ? ws.org === user.org : ws.path === user.access.viewer)).map((ws) => grant(stack, ws, user)),
     );
     await Promise.all(grants);
   },

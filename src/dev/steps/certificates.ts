@@ -8,10 +8,7 @@ import type { DevStep } from '../stack.ts';
 export const certificates: DevStep = {
   name: 'certificates',
   async run(stack) {
-    [stack.ca, stack.frontProxyCA] = await Promise.all([
-      createCertificateAuthority('kcp-edge-dev-ca'),
-      createCertificateAuthority('kcp-edge-dev-front-proxy-ca'),
-    ]);
+    [stack.ca, stack.frontProxyCA] = await Promise.all([createCertificateAuthority('kcp-edge-dev-ca'), createCertificateAuthority('kcp-edge-dev-front-proxy-ca')]);
     await mkdir(stack.files.certs, { recursive: true });
     await writeFile(join(stack.files.certs, 'ca.crt'), stack.ca.certPem);
   },

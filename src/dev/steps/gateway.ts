@@ -17,10 +17,7 @@ export const gateway: DevStep = {
   async run(stack) {
     const ca = stack.need(stack.ca, 'the dev CA');
     const frontProxyCA = stack.need(stack.frontProxyCA, 'the front-proxy CA');
-    const [serving, client] = await Promise.all([
-      issueLoopbackServer(ca, 'kcp-edge-gateway'),
-      frontProxyCA.issue({ commonName: gatewayClientName, usage: 'client' }),
-    ]);
+    const [serving, client] = await Promise.all([issueLoopbackServer(ca, 'kcp-edge-gateway'), frontProxyCA.issue({ commonName: gatewayClientName, usage: 'client' })]);
     const certs = stack.files.certs;
     await Promise.all([
       writeFile(join(certs, 'gateway.crt'), serving.certPem),

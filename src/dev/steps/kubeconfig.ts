@@ -8,7 +8,11 @@ export const kubeconfig: DevStep = {
   name: 'kubeconfig',
   async run(stack) {
     const projects = stack.workspaces.filter((w) => w.project);
-    const userOf = (org: string | undefined) => stack.need(stack.users.find((u) => u.org === org && 'owner' in u.access), `an owner of ${org}`);
+    const userOf = (org: string | undefined) =>
+      stack.need(
+        stack.users.find((u) => u.org === org && 'owner' in u.access),
+        `an owner of ${org}`,
+      );
     // A viewer's context is named for the user and the workspace it may look at: carol@org-acme:proj-frontend.
     const viewerContexts = stack.users.flatMap((u) => ('viewer' in u.access ? [{ user: u, workspace: u.access.viewer.replace(/^root:/, '') }] : []));
     const text = renderKubeconfig({

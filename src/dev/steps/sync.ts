@@ -46,10 +46,16 @@ export const sync: DevStep = {
     const admin = await service.issueClientCertificate('kcp-edge-sync', ['system:masters']);
     const worker = new SyncWorker({
       agentName: 'compute',
-      resources: [{
-        group: computeGroup, version: computeVersion, resource: 'virtualmachines', kind: 'VirtualMachine', namespaceSuffix: 'vm',
-        related: [{ kind: 'Secret', nameFrom: 'spec.writeConnectionSecretToRef.name' }],
-      }],
+      resources: [
+        {
+          group: computeGroup,
+          version: computeVersion,
+          resource: 'virtualmachines',
+          kind: 'VirtualMachine',
+          namespaceSuffix: 'vm',
+          related: [{ kind: 'Secret', nameFrom: 'spec.writeConnectionSecretToRef.name' }],
+        },
+      ],
       kcp: { server: rootShard.url, caPem: ca.certPem, certPem: agent.certPem, keyPem: agent.keyPem },
       endpointSlice: { cluster: provider.cluster, name: computeExportName },
       service: { server: service.url, caPem: ca.certPem, certPem: admin.certPem, keyPem: admin.keyPem },

@@ -51,7 +51,13 @@ export async function createWorkspace(stack: DevStack, planned: PlannedWorkspace
   const segments = planned.path.split(':');
   const name = segments.at(-1)!;
   const parentPath = segments.slice(0, -1).join(':');
-  const parent = parentPath === 'root' ? { cluster: 'root', shard: 'shard-a' } : stack.need(stack.workspaces.find((w) => w.path === parentPath), `workspace ${parentPath}`);
+  const parent =
+    parentPath === 'root'
+      ? { cluster: 'root', shard: 'shard-a' }
+      : stack.need(
+          stack.workspaces.find((w) => w.path === parentPath),
+          `workspace ${parentPath}`,
+        );
   const client = await stack.need(stack.shards.get(parent.shard), `shard ${parent.shard}`).client();
   const target = stack.need(stack.shards.get(planned.shard), `shard ${planned.shard}`);
   const created = await client.request('POST', `/clusters/${parent.cluster}${workspacesApi}`, {

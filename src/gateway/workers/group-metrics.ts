@@ -16,8 +16,7 @@ const ignore = (): void => {};
 export function workerGroupMetrics(registry: Registry, timeoutMs = 5_000): MetricsExposition {
   const waiting = new Map<number, (reply: { text: string } | { error: string }) => void>();
   let next = 0;
-  const send = (message: WorkerMessage, onError: (err: Error) => void = ignore) =>
-    process.send?.(message, undefined, undefined, (err: Error | null) => err && onError(err));
+  const send = (message: WorkerMessage, onError: (err: Error) => void = ignore) => process.send?.(message, undefined, undefined, (err: Error | null) => err && onError(err));
   process.on('message', (message: unknown) => {
     if (!isProtocolMessage<SupervisorMessage>(message)) return;
     if (message.kcpEdge === 'metrics-gather') {

@@ -48,6 +48,7 @@ export function decodeRole(text: string | undefined): WorkerRole | undefined {
   if (text === undefined) return undefined;
   const role = JSON.parse(text) as WorkerRole;
   const whole = (n: unknown, min: number) => Number.isInteger(n) && (n as number) >= min;
-  if (!whole(role.slot, 0) || !whole(role.count, 1) || !whole(role.port, 0) || (role.adminPort !== undefined && !whole(role.adminPort, 0))) throw new Error(`${WORKER_ROLE_ENV}: not a worker role: ${text}`);
+  if (!whole(role.slot, 0) || !whole(role.count, 1) || !whole(role.port, 0) || (role.adminPort !== undefined && !whole(role.adminPort, 0)))
+    throw new Error(`${WORKER_ROLE_ENV}: not a worker role: ${text}`);
   return role;
 }

@@ -90,7 +90,9 @@ class Supervisor {
   #fork(slot: Slot): void {
     slot.restart = undefined;
     slot.serving = false;
-    const worker = cluster.fork({ [WORKER_ROLE_ENV]: encodeRole({ slot: slot.index, count: this.#slots.length, port: this.#port, ...(this.#adminPort === undefined ? {} : { adminPort: this.#adminPort }) }) });
+    const worker = cluster.fork({
+      [WORKER_ROLE_ENV]: encodeRole({ slot: slot.index, count: this.#slots.length, port: this.#port, ...(this.#adminPort === undefined ? {} : { adminPort: this.#adminPort }) }),
+    });
     slot.worker = worker;
     worker.on('message', (message: unknown) => {
       if (isProtocolMessage<WorkerMessage>(message)) this.#onMessage(slot, worker, message);
@@ -125,7 +127,10 @@ class Supervisor {
     } else if (this.#slots.every((s) => s.serving)) {
       this.#phase = 'running';
       const workerPids = this.#slots.map((s) => s.worker?.process.pid);
-      this.#log.info({ url: this.#url, ...(this.#adminUrl === undefined ? {} : { admin: this.#adminUrl }), config: this.#options.configFile, workers: this.#slots.length, workerPids }, 'kcp-edge gateway serving');
+      this.#log.info(
+        { url: this.#url, ...(this.#adminUrl === undefined ? {} : { admin: this.#adminUrl }), config: this.#options.configFile, workers: this.#slots.length, workerPids },
+        'kcp-edge gateway serving',
+      );
     }
   }
 

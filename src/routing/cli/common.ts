@@ -64,7 +64,16 @@ export function render<T>(format: OutputFormat, data: T | T[], columns: Column<T
   const rows = Array.isArray(data) ? data : [data];
   const cells = [columns.map((c) => c.header), ...rows.map((r) => columns.map((c) => c.value(r)))];
   const widths = columns.map((_, i) => Math.max(...cells.map((line) => line[i]!.length)));
-  return cells.map((line) => line.map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i]! + 3))).join('').trimEnd()).join('\n') + '\n';
+  return (
+    cells
+      .map((line) =>
+        line
+          .map((cell, i) => (i === line.length - 1 ? cell : cell.padEnd(widths[i]! + 3)))
+          .join('')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 /** Runs one operator command: store errors and Redis trouble become one stderr line and exit 1. */

@@ -23,12 +23,14 @@ export async function credentialsFrom(values: OptionValues): Promise<IndexerCred
   const kubeconfig = stringOption(values, 'kubeconfig');
   if (kubeconfig !== undefined) {
     const endpoint = await loadKubeconfig(kubeconfig);
-    if (endpoint.certPem === undefined || endpoint.keyPem === undefined) throw new UsageError(`${kubeconfig}: the indexer needs a client certificate (client-certificate and client-key)`);
+    if (endpoint.certPem === undefined || endpoint.keyPem === undefined)
+      throw new UsageError(`${kubeconfig}: the indexer needs a client certificate (client-certificate and client-key)`);
     return { certPem: endpoint.certPem, keyPem: endpoint.keyPem, ...(endpoint.caPem === undefined ? {} : { caPem: endpoint.caPem }) };
   }
   const cert = stringOption(values, 'client-cert');
   const key = stringOption(values, 'client-key');
-  if (cert === undefined || key === undefined) throw new UsageError('pass --kubeconfig FILE, or --client-cert FILE and --client-key FILE (a certificate the shards accept for listing workspaces everywhere)');
+  if (cert === undefined || key === undefined)
+    throw new UsageError('pass --kubeconfig FILE, or --client-cert FILE and --client-key FILE (a certificate the shards accept for listing workspaces everywhere)');
   const ca = stringOption(values, 'ca');
   return { certPem: await readFile(cert, 'utf8'), keyPem: await readFile(key, 'utf8'), ...(ca === undefined ? {} : { caPem: await readFile(ca, 'utf8') }) };
 }

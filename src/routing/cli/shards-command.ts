@@ -32,7 +32,13 @@ const columns: Column<ShardRow>[] = [
   { header: 'STATE', value: (s) => s.state },
   { header: 'HEALTH', value: (s) => describeHealth(s.health) },
   { header: 'ROUTES', value: (s) => String(s.routes) },
-  { header: 'LABELS', value: (s) => Object.entries(s.labels).map(([k, v]) => `${k}=${v}`).join(',') },
+  {
+    header: 'LABELS',
+    value: (s) =>
+      Object.entries(s.labels)
+        .map(([k, v]) => `${k}=${v}`)
+        .join(','),
+  },
 ];
 
 function describeHealth(h: ShardHealthRecord | undefined): string {
@@ -89,9 +95,13 @@ async function run(store: RedisRouteStore, values: OptionValues, positionals: st
       const kubeconfig = stringOption(values, 'kubeconfig') ?? process.env['KCP_EDGE_KCP_KUBECONFIG'];
       if (kubeconfig !== undefined) {
         const found = await setKcpCordon(kubeconfig, name, verb === 'cordon');
-        process.stdout.write(found ? `kcp: shard ${name} ${verb === 'cordon' ? 'takes no new workspaces' : 'takes new workspaces again'}\n` : `kcp: no Shard "${name}" (not a kcp-listed shard); only the routing table changes\n`);
+        process.stdout.write(
+          found
+            ? `kcp: shard ${name} ${verb === 'cordon' ? 'takes no new workspaces' : 'takes new workspaces again'}\n`
+            : `kcp: no Shard "${name}" (not a kcp-listed shard); only the routing table changes\n`,
+        );
       } else if (verb === 'cordon') {
-        process.stderr.write('kcp-edge shards: no --kubeconfig for kcp\'s root workspace, so kcp may still place workspaces there\n');
+        process.stderr.write("kcp-edge shards: no --kubeconfig for kcp's root workspace, so kcp may still place workspaces there\n");
       }
       const shard = await store.setShardState(name, stateChanges[verb]!);
       process.stdout.write(`shard ${name} ${shard.state}\n`);
@@ -118,10 +128,18 @@ async function run(store: RedisRouteStore, values: OptionValues, positionals: st
       const bar = progressBar(process.stderr);
       const tty = (process.stdout as { isTTY?: boolean }).isTTY === true;
       const result = await drainShard({
-        store, credentials, shard: name, parallel,
+        store,
+        credentials,
+        shard: name,
+        parallel,
         onEvent(e) {
           bar.update(e.done / e.total, e.done, 'workspaces');
-          if (!tty || e.outcome === 'failed') process.stdout.write(e.outcome === 'moved' ? `${e.path}: moved ${e.from} → ${e.to} (${e.copied ?? 0} object(s)) [${e.done}/${e.total}]\n` : `${e.path}: move to ${e.to} failed: ${e.error} [${e.done}/${e.total}]\n`);
+          if (!tty || e.outcome === 'failed')
+            process.stdout.write(
+              e.outcome === 'moved'
+                ? `${e.path}: moved ${e.from} → ${e.to} (${e.copied ?? 0} object(s)) [${e.done}/${e.total}]\n`
+                : `${e.path}: move to ${e.to} failed: ${e.error} [${e.done}/${e.total}]\n`,
+            );
         },
       });
       bar.finish();

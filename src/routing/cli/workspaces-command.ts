@@ -41,7 +41,13 @@ export async function listWorkspaces(store: RedisRouteStore, shard: string | und
   for await (const route of store.listRoutes(shard === undefined ? {} : { shard })) {
     const move = moves.get(route.path);
     const active = move !== undefined && (move.phase === 'copying' || move.phase === 'cutover');
-    rows.push({ path: route.path, shard: route.shard, cluster: route.cluster, state: stateOf(route, move), ...(active ? { move: { from: move.from, to: move.to, phase: move.phase } } : {}) });
+    rows.push({
+      path: route.path,
+      shard: route.shard,
+      cluster: route.cluster,
+      state: stateOf(route, move),
+      ...(active ? { move: { from: move.from, to: move.to, phase: move.phase } } : {}),
+    });
   }
   return rows.sort((a, b) => a.path.localeCompare(b.path));
 }
@@ -68,7 +74,10 @@ async function run(store: RedisRouteStore, values: OptionValues, positionals: st
         const to = stringOption(values, 'to');
         let last = 0;
         const record = await moveWorkspace({
-          store, credentials, path, ...(to === undefined ? {} : { to }),
+          store,
+          credentials,
+          path,
+          ...(to === undefined ? {} : { to }),
           onProgress: ({ copied, skipped }) => {
             const n = copied + skipped;
             if (n - last >= 100) {

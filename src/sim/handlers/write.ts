@@ -24,7 +24,9 @@ function asObject(body: unknown): KubeObject {
 
 function checkKind(r: ResourceRequest, object: KubeObject): void {
   if (object.kind !== undefined && object.kind !== r.type.kind) {
-    throw badRequest(`the API version in the data (${object.apiVersion ?? ''}) does not match the expected API version (${r.type.group === '' ? r.type.version : `${r.type.group}/${r.type.version}`})`);
+    throw badRequest(
+      `the API version in the data (${object.apiVersion ?? ''}) does not match the expected API version (${r.type.group === '' ? r.type.version : `${r.type.group}/${r.type.version}`})`,
+    );
   }
 }
 
@@ -88,7 +90,8 @@ export async function handlePatch(r: ResourceRequest): Promise<void> {
     }
     validateFields(r, applied);
     applied.metadata.name = r.name;
-    if (r.query.get('fieldManager') === null) throw new SimError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
+    if (r.query.get('fieldManager') === null)
+      throw new SimError(422, 'Invalid', 'PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
     const force = queryBool(r.query, 'force');
     const next = serverSideApply({ live, applied, manager: manager(r), force, subresource: r.subresource });
     if (live === undefined) {
@@ -104,7 +107,11 @@ export async function handlePatch(r: ResourceRequest): Promise<void> {
 
   const known = ['application/json-patch+json', 'application/merge-patch+json', 'application/strategic-merge-patch+json'];
   if (!known.includes(contentType)) {
-    throw new SimError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: ${known.join(', ')}, application/apply-patch+yaml`);
+    throw new SimError(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: ${known.join(', ')}, application/apply-patch+yaml`,
+    );
   }
   if (live === undefined) throw notFound(r.type.resource, r.name, r.type.group);
   const patch = parseJsonBody(text, 'json') as Json;
@@ -147,7 +154,10 @@ export async function handleDelete(r: ResourceRequest): Promise<void> {
     return;
   }
   sendJSON(r.res, 200, {
-    kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success',
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: 'Success',
     details: { name: r.name, group: r.type.group === '' ? undefined : r.type.group, kind: r.type.resource, uid: result.metadata.uid },
   });
 }
@@ -159,5 +169,10 @@ export async function handleDeleteCollection(r: ResourceRequest): Promise<void> 
   for (const object of matchingObjects(r)) {
     deleted.push(deleteObject(r.shard, r.cluster, r.type, object.metadata.namespace ?? '', object.metadata.name ?? '', options));
   }
-  sendJSON(r.res, 200, { kind: `${r.type.kind}List`, apiVersion: r.type.group === '' ? r.type.version : `${r.type.group}/${r.type.version}`, metadata: { resourceVersion: String(r.shard.store.currentRV()) }, items: deleted });
+  sendJSON(r.res, 200, {
+    kind: `${r.type.kind}List`,
+    apiVersion: r.type.group === '' ? r.type.version : `${r.type.group}/${r.type.version}`,
+    metadata: { resourceVersion: String(r.shard.store.currentRV()) },
+    items: deleted,
+  });
 }

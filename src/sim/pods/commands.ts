@@ -68,7 +68,12 @@ export async function runBuiltin(command: string[], io: ExecIO, context: ExecCon
       return 1;
     case 'test':
     case '[':
-      return test(args.filter((a) => a !== ']'), files) ? 0 : 1;
+      return test(
+        args.filter((a) => a !== ']'),
+        files,
+      )
+        ? 0
+        : 1;
     case 'ls': {
       const path = args.find((a) => !a.startsWith('-')) ?? '/';
       const entry = files.get(path);
@@ -77,8 +82,13 @@ export async function runBuiltin(command: string[], io: ExecIO, context: ExecCon
         return 1;
       }
       const base = normalise(path);
-      const names = entry.type === 'file' ? [base.slice(base.lastIndexOf('/') + 1)]
-        : files.walk(base).map(([name]) => name.slice(base === '/' ? 1 : base.length + 1)).filter((n) => n !== '' && !n.includes('/'));
+      const names =
+        entry.type === 'file'
+          ? [base.slice(base.lastIndexOf('/') + 1)]
+          : files
+              .walk(base)
+              .map(([name]) => name.slice(base === '/' ? 1 : base.length + 1))
+              .filter((n) => n !== '' && !n.includes('/'));
       io.stdout(names.map((n) => `${n}\n`).join(''));
       return 0;
     }
@@ -118,7 +128,7 @@ function parseTar(args: string[]): TarOptions {
     const arg = rest.shift()!;
     if (arg === '-C' || arg === '--directory') options.directory = rest.shift() ?? '/';
     else if (arg.startsWith('--')) continue;
-    else if (arg.startsWith('-') && arg.length > 1 || first && /^[cxtvmfzpo]+$/.test(arg)) {
+    else if ((arg.startsWith('-') && arg.length > 1) || (first && /^[cxtvmfzpo]+$/.test(arg))) {
       for (const flag of arg.replace(/^-/, '')) {
         if (flag === 'c' || flag === 'x' || flag === 't') options.mode = flag;
         if (flag === 'f') options.archive = rest.shift();

@@ -37,6 +37,9 @@ export function servePodLog(r: PodLogRequest): void {
   r.res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
   r.res.flushHeaders();
   if (body !== '') r.res.write(body);
-  const stop = log.follow((line) => r.res.write(shown(line)), () => r.res.end());
+  const stop = log.follow(
+    (line) => r.res.write(shown(line)),
+    () => r.res.end(),
+  );
   r.res.on('close', stop);
 }

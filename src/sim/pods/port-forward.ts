@@ -44,7 +44,9 @@ function forward(error: SpdyStream, data: SpdyStream, portHeader: string, reques
     return;
   }
   if (!request.ports.includes(port)) {
-    error.end(`error forwarding port ${port} to pod ${request.podName}: failed to connect to localhost:${port} inside namespace of pod ${request.podName}: connect: connection refused`);
+    error.end(
+      `error forwarding port ${port} to pod ${request.podName}: failed to connect to localhost:${port} inside namespace of pod ${request.podName}: connect: connection refused`,
+    );
     data.end();
     return;
   }

@@ -10,9 +10,11 @@ export function exitStatus(request: PodStreamRequest, code: number): object {
   return code === 0
     ? { metadata: {}, status: 'Success' }
     : {
-        metadata: {}, status: 'Failure',
+        metadata: {},
+        status: 'Failure',
         message: `command terminated with non-zero exit code: error executing command [${request.command.join(' ')}], exit code ${code}`,
-        reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
+        reason: 'NonZeroExitCode',
+        details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
       };
 }
 

@@ -45,7 +45,8 @@ export function readPodStreamRequest(shard: ShardState, auth: AuthConfig, req: I
   const pod = shard.store.get(scope.cluster, 'pods', target.namespace, target.name);
   if (pod === undefined) throw notFound('pods', target.name);
   const phase = (pod['status'] as { phase?: string } | undefined)?.phase;
-  if (phase === 'Succeeded' || phase === 'Failed') throw new SimError(400, 'BadRequest', `cannot ${kind === 'portforward' ? 'port-forward to' : `${kind} into`} a container in a completed pod; current phase is ${phase}`);
+  if (phase === 'Succeeded' || phase === 'Failed')
+    throw new SimError(400, 'BadRequest', `cannot ${kind === 'portforward' ? 'port-forward to' : `${kind} into`} a container in a completed pod; current phase is ${phase}`);
   const containers = (pod['spec'] as { containers?: PodContainer[] } | undefined)?.containers ?? [];
   const wanted = url.searchParams.get('container') ?? containers[0]?.name;
   const container = containers.find((c) => c.name === wanted);

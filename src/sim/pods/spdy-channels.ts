@@ -57,11 +57,15 @@ async function run(connection: SpdyConnection, streams: Map<string, SpdyStream>,
   };
   // Not destroyed when the command stops reading: the client may still be writing to it.
   const input: AsyncIterable<Buffer> = stdin?.iterator({ destroyOnReturn: false }) ?? (async function* () {})();
-  const code = await runInPod(request, {
-    stdout: (data) => write(stdout, data),
-    stderr: (text) => write(request.tty ? stdout : stderr, text),
-    stdin: input,
-  }, new Promise<void>((resolve) => connection.onClose(resolve))).catch(() => 1);
+  const code = await runInPod(
+    request,
+    {
+      stdout: (data) => write(stdout, data),
+      stderr: (text) => write(request.tty ? stdout : stderr, text),
+      stdin: input,
+    },
+    new Promise<void>((resolve) => connection.onClose(resolve)),
+  ).catch(() => 1);
   if (protocol === 'v4.channel.k8s.io') write(error, JSON.stringify(exitStatus(request, code)));
   else if (code !== 0) write(error, `command terminated with non-zero exit code: exit code ${code}`);
   for (const stream of [stdout, stderr, error]) if (stream !== undefined && !stream.destroyed) stream.end();

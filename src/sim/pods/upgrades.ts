@@ -16,7 +16,10 @@ const tunnelToken = 'spdy-3.1-portforward-tunnel';
 
 /** The client's preferred protocol the server also speaks, from repeated or comma-joined headers. */
 function negotiate(offered: string | string[] | undefined, supported: readonly string[]): string | undefined {
-  const list = (Array.isArray(offered) ? offered : [offered ?? '']).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  const list = (Array.isArray(offered) ? offered : [offered ?? ''])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
   return list.find((p) => supported.includes(p));
 }
 
@@ -24,7 +27,14 @@ function upgradeToSpdy(req: IncomingMessage, socket: Socket, head: Buffer, reque
   const supported = request.kind === 'portforward' ? [portForwardProtocol] : spdyChannelProtocols;
   const protocol = negotiate(req.headers['x-stream-protocol-version'], supported);
   if (protocol === undefined) {
-    rejectUpgrade(socket, new SimError(403, 'Forbidden', `unable to upgrade: unable to negotiate protocol: client supports ${JSON.stringify(req.headers['x-stream-protocol-version'] ?? [])}, server supports ${JSON.stringify(supported)}`));
+    rejectUpgrade(
+      socket,
+      new SimError(
+        403,
+        'Forbidden',
+        `unable to upgrade: unable to negotiate protocol: client supports ${JSON.stringify(req.headers['x-stream-protocol-version'] ?? [])}, server supports ${JSON.stringify(supported)}`,
+      ),
+    );
     return;
   }
   socket.setNoDelay(true);

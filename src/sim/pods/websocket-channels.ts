@@ -47,11 +47,15 @@ export function serveChannels(ws: WebSocket, request: PodStreamRequest): void {
       }
     },
   };
-  void runInPod(request, {
-    stdout: (data) => send(STDOUT, data),
-    stderr: (text) => send(request.tty ? STDOUT : STDERR, text),
-    stdin,
-  }, closed).then((code) => {
+  void runInPod(
+    request,
+    {
+      stdout: (data) => send(STDOUT, data),
+      stderr: (text) => send(request.tty ? STDOUT : STDERR, text),
+      stdin,
+    },
+    closed,
+  ).then((code) => {
     if (statusChannel) send(ERROR, JSON.stringify(exitStatus(request, code)));
     else if (code !== 0) send(ERROR, `command terminated with non-zero exit code: exit code ${code}`);
     ws.close(1000);

@@ -25,9 +25,10 @@ export function ruleAllows(rule: PolicyRule, attrs: Attributes): boolean {
   }
   if (!has(rule.apiGroups, attrs.apiGroup)) return false;
   const resources = rule.resources ?? [];
-  const matchesResource = attrs.subresource === ''
-    ? has(resources, attrs.resource)
-    : resources.some((r) => r === '*' || r === `${attrs.resource}/${attrs.subresource}` || r === `*/${attrs.subresource}`);
+  const matchesResource =
+    attrs.subresource === ''
+      ? has(resources, attrs.resource)
+      : resources.some((r) => r === '*' || r === `${attrs.resource}/${attrs.subresource}` || r === `*/${attrs.subresource}`);
   if (!matchesResource) return false;
   const names = rule.resourceNames ?? [];
   return names.length === 0 || (attrs.name !== '' && names.includes(attrs.name));
@@ -76,7 +77,11 @@ export class ClusterPolicy {
     const selectors = (role['aggregationRule'] as { clusterRoleSelectors?: Array<{ matchLabels?: Record<string, string> }> } | undefined)?.clusterRoleSelectors;
     if (selectors === undefined) return own;
     // As the aggregation controller does, an aggregated role's rules are those of the roles it selects.
-    const selected = roles.filter((o) => o.metadata.name !== name && selectors.some((s) => Object.entries(s.matchLabels ?? {}).every(([k, v]) => o.metadata.labels?.[k] === v) && Object.keys(s.matchLabels ?? {}).length > 0));
+    const selected = roles.filter(
+      (o) =>
+        o.metadata.name !== name &&
+        selectors.some((s) => Object.entries(s.matchLabels ?? {}).every(([k, v]) => o.metadata.labels?.[k] === v) && Object.keys(s.matchLabels ?? {}).length > 0),
+    );
     return [...own, ...selected.flatMap((o) => this.#clusterRoleRules(o.metadata.name ?? '', seen))];
   }
 

@@ -12,7 +12,10 @@ const privilegedGroup = (group: string) => group === 'system:masters' || group.s
 function values(headers: IncomingHttpHeaders, name: string): string[] {
   const value = headers[name];
   if (value === undefined) return [];
-  return (Array.isArray(value) ? value : [value]).flatMap((v) => v.split(',')).map((v) => v.trim()).filter((v) => v !== '');
+  return (Array.isArray(value) ? value : [value])
+    .flatMap((v) => v.split(','))
+    .map((v) => v.trim())
+    .filter((v) => v !== '');
 }
 
 function requested(headers: IncomingHttpHeaders): Identity | undefined {
@@ -35,7 +38,15 @@ function requested(headers: IncomingHttpHeaders): Identity | undefined {
 }
 
 function checks(target: Identity, asked: IncomingHttpHeaders): Attributes[] {
-  const res = (apiGroup: string, resource: string, name: string, namespace = ''): Attributes => ({ kind: 'resource', verb: 'impersonate', apiGroup, resource, subresource: '', namespace, name });
+  const res = (apiGroup: string, resource: string, name: string, namespace = ''): Attributes => ({
+    kind: 'resource',
+    verb: 'impersonate',
+    apiGroup,
+    resource,
+    subresource: '',
+    namespace,
+    name,
+  });
   const sa = /^system:serviceaccount:([^:]+):([^:]+)$/.exec(target.user);
   const out: Attributes[] = [sa !== null ? res('', 'serviceaccounts', sa[2]!, sa[1]!) : res('', 'users', target.user)];
   for (const group of values(asked, 'impersonate-group')) out.push(res('', 'groups', group));
@@ -50,11 +61,16 @@ export function impersonate(caller: Identity, headers: IncomingHttpHeaders, call
   if (target === undefined) return caller;
   if (!isPrivileged(caller)) {
     const privileged = values(headers, 'impersonate-group').find(privilegedGroup);
-    if (privileged !== undefined) throw new SimError(403, 'Forbidden', `User "${caller.user}" cannot impersonate group "${privileged}": impersonating a privileged group is not allowed`);
+    if (privileged !== undefined)
+      throw new SimError(403, 'Forbidden', `User "${caller.user}" cannot impersonate group "${privileged}": impersonating a privileged group is not allowed`);
     for (const attrs of checks(target, headers)) {
       if (attrs.kind !== 'resource') continue;
       if (!callerMay(attrs)) {
-        throw new SimError(403, 'Forbidden', `${attrs.resource} "${attrs.name}" is forbidden: User "${caller.user}" cannot impersonate resource "${attrs.resource}" in API group "${attrs.apiGroup}"${attrs.namespace !== '' ? ` in the namespace "${attrs.namespace}"` : ' at the cluster scope'}`);
+        throw new SimError(
+          403,
+          'Forbidden',
+          `${attrs.resource} "${attrs.name}" is forbidden: User "${caller.user}" cannot impersonate resource "${attrs.resource}" in API group "${attrs.apiGroup}"${attrs.namespace !== '' ? ` in the namespace "${attrs.namespace}"` : ' at the cluster scope'}`,
+        );
       }
     }
   }

@@ -26,7 +26,10 @@ function customSchema(type: ResourceType, schema: Schema): Schema {
   const properties = { ...(schema.properties ?? {}) };
   properties['apiVersion'] ??= { type: 'string', description: 'APIVersion defines the versioned schema of this representation of an object.' };
   properties['kind'] ??= { type: 'string', description: 'Kind is a string value representing the REST resource this object represents.' };
-  properties['metadata'] = ref(objectMetaName, "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata");
+  properties['metadata'] = ref(
+    objectMetaName,
+    "Standard object's metadata. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata",
+  );
   return { ...schema, type: 'object', properties, 'x-kubernetes-group-version-kind': [{ group: type.group, version: type.version, kind: type.kind }] };
 }
 

@@ -3,8 +3,21 @@
 // spdystream it keeps no flow-control windows: SETTINGS and WINDOW_UPDATE are read and ignored.
 import { Duplex } from 'node:stream';
 import {
-  controlFrame, dataFrame, FLAG_FIN, GOAWAY, HEADERS, HeaderCodec, PING, RST_CANCEL, RST_STREAM, splitFrames,
-  SYN_REPLY, SYN_STREAM, uint32s, type Frame, type HeaderBlock,
+  controlFrame,
+  dataFrame,
+  FLAG_FIN,
+  GOAWAY,
+  HEADERS,
+  HeaderCodec,
+  PING,
+  RST_CANCEL,
+  RST_STREAM,
+  splitFrames,
+  SYN_REPLY,
+  SYN_STREAM,
+  uint32s,
+  type Frame,
+  type HeaderBlock,
 } from './frames.ts';
 
 const maxFrameData = 64 * 1024;

@@ -19,9 +19,7 @@ export const FLAG_FIN = 0x01;
 /** RST_STREAM status for a stream the server gives up on. */
 export const RST_CANCEL = 5;
 
-export type Frame =
-  | { control: false; streamId: number; flags: number; data: Buffer }
-  | { control: true; type: number; flags: number; payload: Buffer };
+export type Frame = { control: false; streamId: number; flags: number; data: Buffer } | { control: true; type: number; flags: number; payload: Buffer };
 
 export class SpdyProtocolError extends Error {}
 

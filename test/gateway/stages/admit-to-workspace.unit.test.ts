@@ -47,12 +47,21 @@ test('a shard marked down or failing health checks is 503 at once, without Retry
 });
 
 test('a workspace being moved serves reads from its source and pauses writes with 429 and a short Retry-After', () => {
-  for (const [method, query] of [['GET', ''], ['GET', '?watch=1'], ['GET', '/cm-1']] as const) {
+  for (const [method, query] of [
+    ['GET', ''],
+    ['GET', '?watch=1'],
+    ['GET', '/cm-1'],
+  ] as const) {
     const ctx = request({ phase: 'Moving' }, method, query);
     admitToWorkspace(healthy)(ctx);
     assert.equal(ctx.shard, 'east', `${method} ${query}`);
   }
-  for (const [method, query] of [['POST', ''], ['PUT', '/cm-1'], ['PATCH', '/cm-1'], ['DELETE', '/cm-1']] as const) {
+  for (const [method, query] of [
+    ['POST', ''],
+    ['PUT', '/cm-1'],
+    ['PATCH', '/cm-1'],
+    ['DELETE', '/cm-1'],
+  ] as const) {
     assert.throws(
       () => admitToWorkspace(healthy)(request({ phase: 'Moving' }, method, query)),
       (err) => isGatewayError(err) && err.httpStatus === 429 && err.retryAfterSeconds === 1,

@@ -8,7 +8,14 @@ import { ObjectStore } from '../../../src/sim/store.ts';
 import type { Identity, KubeObject } from '../../../src/sim/types.ts';
 
 const res = (verb: string, resource: string, extra: Partial<Extract<Attributes, { kind: 'resource' }>> = {}): Attributes => ({
-  kind: 'resource', verb, apiGroup: '', resource, subresource: '', namespace: 'default', name: '', ...extra,
+  kind: 'resource',
+  verb,
+  apiGroup: '',
+  resource,
+  subresource: '',
+  namespace: 'default',
+  name: '',
+  ...extra,
 });
 
 test('a rule matches verb, group, resource, subresource, name and non-resource paths as kube reads them', () => {
@@ -32,7 +39,10 @@ test('a rule matches verb, group, resource, subresource, name and non-resource p
 });
 
 const rbac = (kind: string, name: string, body: Record<string, unknown>, namespace?: string): KubeObject => ({
-  apiVersion: 'rbac.authorization.k8s.io/v1', kind, metadata: { name, ...(namespace !== undefined ? { namespace } : {}), labels: (body['labels'] as Record<string, string> | undefined) ?? {} }, ...body,
+  apiVersion: 'rbac.authorization.k8s.io/v1',
+  kind,
+  metadata: { name, ...(namespace !== undefined ? { namespace } : {}), labels: (body['labels'] as Record<string, string> | undefined) ?? {} },
+  ...body,
 });
 const ref = (kind: string, name: string) => ({ apiGroup: 'rbac.authorization.k8s.io', kind, name });
 const user = (name: string, groups: string[] = []): Identity => ({ user: name, groups: [...groups, 'system:authenticated'], extra: {} });
@@ -46,11 +56,26 @@ function storeWith(objects: Array<[string, KubeObject]>): ObjectStore {
 test('bindings: cluster-wide, per namespace, by group and service account; aggregation by label; the workspace gate', () => {
   const store = storeWith([
     ['clusterroles', rbac('ClusterRole', 'enter', { rules: [{ verbs: ['access'], nonResourceURLs: ['/'] }] })],
-    ['clusterrolebindings', rbac('ClusterRoleBinding', 'enter', { roleRef: ref('ClusterRole', 'enter'), subjects: [{ kind: 'Group', name: 'team' }, { kind: 'User', name: 'solo' }] })],
+    [
+      'clusterrolebindings',
+      rbac('ClusterRoleBinding', 'enter', {
+        roleRef: ref('ClusterRole', 'enter'),
+        subjects: [
+          { kind: 'Group', name: 'team' },
+          { kind: 'User', name: 'solo' },
+        ],
+      }),
+    ],
     ['roles', rbac('Role', 'cm-writer', { rules: [{ verbs: ['create'], apiGroups: [''], resources: ['configmaps'] }] }, 'ns1')],
     ['rolebindings', rbac('RoleBinding', 'w', { roleRef: ref('Role', 'cm-writer'), subjects: [{ kind: 'User', name: 'ann' }] }, 'ns1')],
     ['rolebindings', rbac('RoleBinding', 'v', { roleRef: ref('ClusterRole', 'view'), subjects: [{ kind: 'ServiceAccount', name: 'robot' }] }, 'ns1')],
-    ['clusterroles', rbac('ClusterRole', 'widgets', { labels: { 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' }, rules: [{ verbs: ['create'], apiGroups: ['w.io'], resources: ['widgets'] }] })],
+    [
+      'clusterroles',
+      rbac('ClusterRole', 'widgets', {
+        labels: { 'rbac.authorization.k8s.io/aggregate-to-edit': 'true' },
+        rules: [{ verbs: ['create'], apiGroups: ['w.io'], resources: ['widgets'] }],
+      }),
+    ],
     ['clusterrolebindings', rbac('ClusterRoleBinding', 'editors', { roleRef: ref('ClusterRole', 'admin'), subjects: [{ kind: 'Group', name: 'team' }] })],
   ]);
   const ann = user('ann', ['team']);
@@ -76,5 +101,8 @@ test('bindings: cluster-wide, per namespace, by group and service account; aggre
     assert.equal(got, c.want, `${c.who.user} ${JSON.stringify(c.attrs)}`);
   }
   const rules = new ClusterPolicy(store, 'c1').rulesFor(robot, 'ns1');
-  assert.ok(rules.some((r) => r.resources?.includes('configmaps') && r.verbs.includes('watch')), 'view reaches the service account through its RoleBinding');
+  assert.ok(
+    rules.some((r) => r.resources?.includes('configmaps') && r.verbs.includes('watch')),
+    'view reaches the service account through its RoleBinding',
+  );
 });

@@ -4,9 +4,7 @@
 // real kubectl for that.
 import { randomBytes } from 'node:crypto';
 import { connect, type TLSSocket } from 'node:tls';
-import {
-  controlFrame, dataFrame, FLAG_FIN, HeaderCodec, PING, splitFrames, SYN_REPLY, SYN_STREAM, uint32s, type Frame,
-} from '../../../src/sim/spdy/frames.ts';
+import { controlFrame, dataFrame, FLAG_FIN, HeaderCodec, PING, splitFrames, SYN_REPLY, SYN_STREAM, uint32s, type Frame } from '../../../src/sim/spdy/frames.ts';
 import type { SimShard } from '../../../src/sim/index.ts';
 
 export interface Received {
@@ -32,7 +30,9 @@ export async function spdyClient(shard: SimShard, path: string, protocols: strin
   const url = new URL(shard.url);
   const socket = connect({ host: url.hostname, port: Number(url.port), ca: shard.caPem, cert: creds.certPem, key: creds.keyPem, ALPNProtocols: ['http/1.1'] });
   await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
-  socket.write(`POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n${protocols.map((p) => `X-Stream-Protocol-Version: ${p}\r\n`).join('')}Content-Length: 0\r\n\r\n`);
+  socket.write(
+    `POST ${path} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\n${protocols.map((p) => `X-Stream-Protocol-Version: ${p}\r\n`).join('')}Content-Length: 0\r\n\r\n`,
+  );
   const codec = new HeaderCodec();
   const received: Received = { replied: [], data: new Map(), pings: [] };
   let buffer: Buffer = Buffer.alloc(0);
@@ -98,8 +98,10 @@ export async function rawWebSocketHandshake(shard: SimShard, path: string, proto
   const socket = connect({ host: url.hostname, port: Number(url.port), ca: shard.caPem, cert: creds.certPem, key: creds.keyPem, ALPNProtocols: ['http/1.1'] });
   try {
     await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
-    socket.write(`GET ${path} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n` +
-      `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`);
+    socket.write(
+      `GET ${path} HTTP/1.1\r\nHost: ${url.host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\n` +
+        `Sec-WebSocket-Key: ${randomBytes(16).toString('base64')}\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`,
+    );
     let head = '';
     for await (const chunk of socket) {
       head += (chunk as Buffer).toString('latin1');

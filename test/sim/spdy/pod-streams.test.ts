@@ -27,7 +27,13 @@ test('exec over SPDY/3.1: streams by streamtype, stdin to stdout, the exit Statu
   assert.match(client.response, /\r\nUpgrade: SPDY\/3\.1(\r\n|$)/i);
 
   // Header compression is one zlib stream per direction: four SYN_STREAMs in a row must all decode.
-  for (const [id, type] of [[1, 'error'], [3, 'stdin'], [5, 'stdout'], [7, 'stderr']] as const) await client.open(id, { streamtype: type });
+  for (const [id, type] of [
+    [1, 'error'],
+    [3, 'stdin'],
+    [5, 'stdout'],
+    [7, 'stderr'],
+  ] as const)
+    await client.open(id, { streamtype: type });
   client.ping(1);
   await waitFor(() => client.received.replied.length === 4 && client.received.pings.length === 1, { what: 'four SYN_REPLYs and the PING echo' });
   assert.deepEqual(client.received.replied, [1, 3, 5, 7]);
@@ -93,14 +99,23 @@ test('exec over SPDY/3.1 carries output larger than one frame can hold (24-bit l
   const big = Buffer.alloc(17 << 20, 'z');
   const upload = await spdyClient(shard, `${podPath}/exec?command=tar&command=xf&command=-&command=-C&command=/tmp&stdin=true&stdout=true`, ['v4.channel.k8s.io']);
   t.after(() => upload.socket.destroy());
-  for (const [id, type] of [[1, 'error'], [3, 'stdin'], [5, 'stdout']] as const) await upload.open(id, { streamtype: type });
+  for (const [id, type] of [
+    [1, 'error'],
+    [3, 'stdin'],
+    [5, 'stdout'],
+  ] as const)
+    await upload.open(id, { streamtype: type });
   upload.send(3, createTar([{ name: 'big', type: 'file', mode: 0o644, mtime: new Date(), data: big }]), true);
   await waitFor(() => upload.received.data.get(1)?.fin, { what: 'tar x to finish' });
   assert.equal(JSON.parse(upload.received.data.get(1)!.bytes.toString()).status, 'Success');
 
   const download = await spdyClient(shard, `${podPath}/exec?command=cat&command=/tmp/big&stdout=true`, ['v4.channel.k8s.io']);
   t.after(() => download.socket.destroy());
-  for (const [id, type] of [[1, 'error'], [3, 'stdout']] as const) await download.open(id, { streamtype: type });
+  for (const [id, type] of [
+    [1, 'error'],
+    [3, 'stdout'],
+  ] as const)
+    await download.open(id, { streamtype: type });
   await waitFor(() => download.received.data.get(3)?.fin, { what: 'cat to finish', timeoutMs: 20_000 });
   assert.equal(download.received.data.get(3)!.bytes.length, big.length);
   assert.ok(download.received.data.get(3)!.bytes.equals(big));

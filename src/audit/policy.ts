@@ -62,6 +62,11 @@ export interface AuditDecision {
 
 export interface AuditPolicy {
   decide(subject: AuditSubject): AuditDecision;
+  /**
+   * Whether a rule asks for bodies (Request, RequestResponse). The gateway records metadata only at those
+   * levels, and says so when it loads such a policy rather than letting it look honoured.
+   */
+  readonly asksForBodies: boolean;
 }
 
 const stages = { type: 'array', items: { enum: ['RequestReceived', 'ResponseStarted', 'ResponseComplete', 'Panic'] } };
@@ -168,6 +173,7 @@ export function compilePolicy(raw: DeepReadonly<RawPolicy>): AuditPolicy {
   const rules = raw.rules.map((rule) => ({ rule, decision: { level: rule.level, omitStages: new Set<AuditStage>([...global, ...(rule.omitStages ?? [])]) } }));
   const none: AuditDecision = { level: 'None', omitStages: new Set() };
   return {
+    asksForBodies: raw.rules.some((rule) => rule.level === 'Request' || rule.level === 'RequestResponse'),
     decide(subject) {
       for (const { rule, decision } of rules) if (ruleMatches(rule, subject)) return decision;
       return none;

@@ -64,6 +64,13 @@ test('rules apply in order, the first match decides, no match is None', async ()
   }
 });
 
+test('a policy says whether it asks for bodies, which the gateway does not record', async () => {
+  const bodies = await parseConfig(auditPolicyKind, policyText, 'policy.yaml');
+  assert.equal(bodies.asksForBodies, true);
+  const metadataOnly = await parseConfig(auditPolicyKind, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{ level: None, users: [a] }, { level: Metadata }]\n', 'policy.yaml');
+  assert.equal(metadataOnly.asksForBodies, false);
+});
+
 test("a policy that is not kube's format is refused with every problem", async () => {
   const bad = 'apiVersion: audit.k8s.io/v1beta1\nkind: Policy\nrules:\n  - level: Everything\n  - level: None\n    nonResourceURLs: [/x]\n    resources: [{ resources: [pods] }]\n';
   const err = await parseConfig(auditPolicyKind, bad, 'bad.yaml').then(

@@ -9,6 +9,7 @@ import type { RequestAttributes } from '../kube/request-attributes.ts';
 import type { LimitDecision } from '../ratelimit/types.ts';
 import type { Resolution } from '../routing/types.ts';
 import type { RequestPath } from '../workspaces/request-path.ts';
+import type { EndpointRewrite } from './edge-endpoints.ts';
 import type { Http2Request, Http2Response } from './http2-exchange.ts';
 
 /** HTTP/1.1 requests come as Node's IncomingMessage; HTTP/2 ones off the core stream API. */
@@ -83,6 +84,9 @@ export class RequestContext {
 
   // ratelimit/: which flow schema and priority level the request was judged by
   limit: LimitDecision | undefined = undefined;
+
+  // gateway/: virtual-workspace URLs in the answer to rewrite to the edge's (APIExportEndpointSlices)
+  edgeEndpoints: EndpointRewrite | undefined = undefined;
 
   // outcome
   /** Shard chosen to serve the request, '' until one is. */

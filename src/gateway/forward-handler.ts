@@ -7,10 +7,21 @@ import type { ShardHealth } from '../routing/types.ts';
 import type { GatewayMetrics } from '../metrics.ts';
 import type { ClientResponse, RequestContext, ResponseSink, UpstreamExchange } from './context.ts';
 import { isLegacyDiscoveryJSON, maxDiscoveryRootBytes, withoutShardAddresses } from './discovery-addresses.ts';
+import { isRewritableJSON, maxRewrittenBodyBytes, rewriteBody, WatchLineRewriter } from './edge-endpoints.ts';
 import { destroyResponse, respondWithError } from './respond.ts';
 import { clientResponseHeaders } from './upstream-headers.ts';
 
 type Headers = Record<string, string | string[] | undefined>;
+
+/** A response read whole to be rewritten before the client sees it; `rewrite` undefined means it could not be. */
+interface HeldResponse {
+  statusCode: number;
+  headers: Headers;
+  chunks: Buffer[];
+  size: number;
+  limit: number;
+  rewrite: (body: Buffer) => Buffer | undefined;
+}
 
 export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExchange {
   readonly #ctx: RequestContext;
@@ -24,8 +35,10 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
   #firstChunkSent = false;
   #resumeOnDrain: (() => void) | undefined = undefined;
   #pendingFailure: GatewayError | undefined = undefined;
-  /** Set while a discovery root is read whole to drop shard addresses (see discovery-addresses.ts). */
-  #held: { statusCode: number; headers: Headers; chunks: Buffer[]; size: number } | undefined = undefined;
+  /** Set while a discovery root or an endpoint slice is read whole to drop shard addresses. */
+  #held: HeldResponse | undefined = undefined;
+  /** Set while a watch of endpoint slices streams: each event is rewritten as it completes. */
+  #lines: WatchLineRewriter | undefined = undefined;
   readonly #discoveryRoot: boolean;
 
   constructor(ctx: RequestContext, res: ClientResponse & ResponseSink, metrics: GatewayMetrics, health: ShardHealth | undefined, discoveryRoot = false) {
@@ -42,13 +55,23 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
     else if (this.#pendingFailure !== undefined) controller.abort(this.#pendingFailure);
   }
 
-  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {
     this.#health?.reportSuccess(this.#ctx.shard);
     if (this.#stopped) return;
     this.#ctx.statusCode = statusCode;
     if (this.#discoveryRoot && isLegacyDiscoveryJSON(statusCode, headers)) {
-      this.#held = { statusCode, headers, chunks: [], size: 0 };
+      this.#held = { statusCode, headers, chunks: [], size: 0, limit: maxDiscoveryRootBytes, rewrite: withoutShardAddresses };
       return;
+    }
+    const endpoints = this.#ctx.edgeEndpoints;
+    if (endpoints !== undefined && statusCode >= 200 && statusCode < 300) {
+      // Shard addresses are never passed on unread: an answer that cannot be rewritten is refused.
+      if (!isRewritableJSON(headers)) return controller.abort(unpublishable('an endpoint list that is not plain JSON'));
+      if (!this.#ctx.longRunning) {
+        this.#held = { statusCode, headers, chunks: [], size: 0, limit: maxRewrittenBodyBytes, rewrite: (body) => rewriteBody(body, endpoints.field, endpoints.map) };
+        return;
+      }
+      this.#lines = new WatchLineRewriter(endpoints.field, endpoints.map);
     }
     this.#ctx.responded = true;
     this.#res.writeHead(statusCode, clientResponseHeaders(headers));
@@ -66,11 +89,18 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
     if (this.#held !== undefined) {
       this.#held.chunks.push(chunk);
       this.#held.size += chunk.length;
-      if (this.#held.size > maxDiscoveryRootBytes)
-        controller.abort(new GatewayError('BAD_GATEWAY', 'the shard serving this workspace failed', { internalReason: `discovery document over ${maxDiscoveryRootBytes} bytes` }));
+      if (this.#held.size > this.#held.limit)
+        controller.abort(new GatewayError('BAD_GATEWAY', 'the shard serving this workspace failed', { internalReason: `a response to rewrite over ${this.#held.limit} bytes` }));
       return;
     }
-    const written = this.#firstChunkSent ? this.#res.write(chunk) : this.#writeFirstChunk(chunk);
+    let written: boolean;
+    if (this.#lines !== undefined) {
+      const events = this.#lines.push(chunk);
+      if (events === '') return;
+      written = this.#res.write(events);
+    } else {
+      written = this.#firstChunkSent ? this.#res.write(chunk) : this.#writeFirstChunk(chunk);
+    }
     if (!written) {
       controller.pause();
       this.#resumeOnDrain ??= () => this.#controller?.resume();
@@ -93,12 +123,15 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
     if (this.#finished) return;
     this.#finish();
     if (this.#held !== undefined && !this.#stopped) return this.#releaseHeld(this.#held);
+    const last = this.#lines?.end();
+    if (last !== undefined && last !== '') this.#res.write(last);
     this.#res.end();
   }
 
-  #releaseHeld(held: { statusCode: number; headers: Headers; chunks: Buffer[] }): void {
+  #releaseHeld(held: HeldResponse): void {
     this.#held = undefined;
-    const body = withoutShardAddresses(Buffer.concat(held.chunks));
+    const body = held.rewrite(Buffer.concat(held.chunks));
+    if (body === undefined) return respondWithError(this.#ctx, unpublishable('an endpoint list that does not parse'));
     const headers = clientResponseHeaders({ ...held.headers, 'content-length': String(body.length) });
     this.#ctx.responded = true;
     this.#res.writeHead(held.statusCode, headers);
@@ -145,6 +178,10 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
       this.#metrics.watchClosed(this.#ctx.shard);
     }
   }
+}
+
+function unpublishable(what: string): GatewayError {
+  return new GatewayError('BAD_GATEWAY', 'the shard serving this workspace failed', { internalReason: `the shard sent ${what}: its URLs cannot be rewritten to the edge's` });
 }
 
 function stoppedError(): Error {

@@ -31,6 +31,7 @@ import { forward } from './stages/forward.ts';
 import { limitRate } from './stages/limit-rate.ts';
 import { serveGatewayEndpoints, type MetricsExposition } from './stages/gateway-endpoints.ts';
 import { parseWorkspacePath } from './stages/parse-workspace-path.ts';
+import { publishEdgeEndpoints } from './stages/publish-edge-endpoints.ts';
 import { resolveWorkspace } from './stages/resolve-workspace.ts';
 import type { ServingCredentials, UpstreamCredentials } from './tls-material.ts';
 import { routeInClusterClients } from './stages/route-in-cluster-clients.ts';
@@ -120,6 +121,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     ...(options.limiter === undefined ? [] : [limitRate(options.limiter)]),
     admitToWorkspace(options.health),
     capOpenWatches(new OpenWatchCap(options.watchLimits ?? defaultOpenWatchLimits), metrics),
+    publishEdgeEndpoints(options.routing),
     forward({
       pools,
       headers: { dropImpersonation: options.headers?.dropImpersonation ?? false },

@@ -4,6 +4,10 @@
 //   /clusters/<workspace>/<rest>                                   workspace = a:b:c, root: optional
 //   /services/apiexport/<owner>/<export>/clusters/<target|*>/<rest>  routed by target, or by owner for *
 //   /services/<vw>/<…>/clusters/<target>/<rest>                     other virtual workspaces, by target
+//   /shards/<shard>/services/apiexport/<owner>/<export>/clusters/…   one shard's APIExport virtual workspace
+//
+// The last is the edge's own: each shard's APIExport virtual workspace serves only the consumers on that
+// shard, so the endpoint slices read through the edge name one such URL per shard (edge-endpoints.ts).
 import { GatewayError } from '../kube/gateway-error.ts';
 
 /** A workspace as the URL names it: a path (root:org:ws, root: optional) or a logical-cluster name. */
@@ -27,7 +31,12 @@ export interface RequestPath {
   routeBy: number;
   /** Path after the workspace segment, '' or starting with '/', without query. */
   rest: string;
+  /** The shard the path names (`/shards/<shard>/…`): it serves the request, whichever shard holds the workspaces. */
+  shard?: string;
 }
+
+/** Prefix of a path that names the shard to serve it; only an APIExport virtual workspace follows it. */
+export const shardPrefix = '/shards/';
 
 const maxPathLength = 4096;
 const maxWorkspacePathLength = 255;
@@ -61,7 +70,17 @@ export function parseRequestPath(path: string): RequestPath {
   }
   if (segments[1] === 'clusters') return parseClusters(path, segments);
   if (segments[1] === 'services') return parseServices(path, segments);
+  if (segments[1] === 'shards') return parseShardQualified(path, segments);
   throw notFound();
+}
+
+/** `/shards/<shard>/services/apiexport/…`: kcp's own virtual-workspace path behind the name of a shard. */
+function parseShardQualified(path: string, segments: string[]): RequestPath {
+  const shard = segments[2];
+  if (shard === undefined || shard === '' || segments[3] !== 'services' || segments[4] !== 'apiexport') throw notFound();
+  if (shard.length > maxLabelLength || !dns1123Label.test(shard)) throw badPath(`invalid shard name "${shard}"`);
+  const inner = path.slice(shardPrefix.length + shard.length);
+  return { ...parseServices(inner, inner.split('/')), shard };
 }
 
 /**

@@ -28,6 +28,24 @@ const accepted: [path: string, keys: (string | [string, string])[], routeBy: num
   ['/services/apiexport/root:org-acme:svc/db/clusters/org-acme:proj/api', ['root:org-acme:svc', 'root:org-acme:proj'], 1, '/api', '/services/apiexport/C0/db/clusters/C1/api'],
   ['/clusters/root/api/v1/configmaps/caf%C3%A9%20x', ['root'], 0, '/api/v1/configmaps/caf%C3%A9%20x', '/clusters/C0/api/v1/configmaps/caf%C3%A9%20x'],
   ['/services/initializingworkspaces/init-a/clusters/root:org-acme:proj/api', ['root:org-acme:proj'], 0, '/api', '/services/initializingworkspaces/init-a/clusters/C0/api'],
+  // One shard's APIExport virtual workspace: the shard goes, kcp's own path stays.
+  [
+    '/shards/shard-b/services/apiexport/c-prov/db/clusters/%2A/apis/x.io/v1/dbs',
+    [['c-prov', 'root:c-prov']],
+    0,
+    '/apis/x.io/v1/dbs',
+    '/services/apiexport/C0/db/clusters/*/apis/x.io/v1/dbs',
+  ],
+  [
+    '/shards/shard-b/services/apiexport/c-prov/db/clusters/c-1/api',
+    [
+      ['c-prov', 'root:c-prov'],
+      ['c-1', 'root:c-1'],
+    ],
+    1,
+    '/api',
+    '/services/apiexport/C0/db/clusters/C1/api',
+  ],
 ];
 
 test('accepted workspace paths: lookup keys, routing workspace, rest and upstream rewrite', () => {
@@ -50,6 +68,10 @@ const rejected: [path: string, code: number][] = [
   ['/clusters', 404],
   ['/clusters/', 404],
   ['/clustersx/root/api', 404],
+  ['/shards/shard-a', 404],
+  ['/shards/shard-a/clusters/root/api', 404],
+  ['/shards/shard-a/services/initializingworkspaces/i/clusters/root/api', 404],
+  ['/shards/Shard_A/services/apiexport/c/db/clusters/*/api', 400],
   ['/clusters/root/../root:other/api', 400],
   ['/clusters/root/./api', 400],
   ['/clusters/root/api/%2e%2e/x', 400],
@@ -109,4 +131,10 @@ test('orgOf reads the first segment after root', () => {
   assert.equal(orgOf('root:org-acme'), 'org-acme');
   assert.equal(orgOf('root'), undefined);
   assert.equal(orgOf('2x8f7ab3'), undefined);
+});
+
+test('a shard-qualified path names its shard; other paths name none', () => {
+  assert.equal(parseRequestPath('/shards/shard-b/services/apiexport/c-prov/db/clusters/*/api').shard, 'shard-b');
+  assert.equal(parseRequestPath('/services/apiexport/c-prov/db/clusters/*/api').shard, undefined);
+  assert.equal(parseRequestPath('/clusters/root/api').shard, undefined);
 });

@@ -45,8 +45,8 @@ export function forward(deps: ForwardDeps) {
     }
 
     const discoveryRoot = isDiscoveryRoot(req.method, ctx.parsed!.rest);
-    // The shard's discovery roots are rewritten (shard addresses dropped), so they must come uncompressed.
-    if (discoveryRoot) dropHeader(headers, 'accept-encoding');
+    // The shard's discovery roots and endpoint URLs are rewritten, so they must come uncompressed.
+    if (discoveryRoot || ctx.edgeEndpoints !== undefined) dropHeader(headers, 'accept-encoding');
     const handler = new ForwardHandler(ctx, ctx.res!, metrics, health, discoveryRoot);
     ctx.upstream = handler;
     const options: Dispatcher.DispatchOptions = {

@@ -1,6 +1,7 @@
 // Stage: find the shard and logical cluster of every workspace the path names. An unknown workspace is
 // only recorded here; it is refused after authentication (admitToWorkspace), so that an unauthenticated
-// client cannot tell "unknown" (403) from "exists" (401) either.
+// client cannot tell "unknown" (403) from "exists" (401) either. A path that names its shard
+// (`/shards/<shard>/…`) is served by that shard; an unknown shard is refused like an unknown workspace.
 import type { Resolution, RoutingTable } from '../../routing/types.ts';
 import type { WorkspaceRef } from '../../workspaces/request-path.ts';
 import type { RequestContext } from '../context.ts';
@@ -22,6 +23,12 @@ export function resolveWorkspace(routing: RoutingTable): (ctx: RequestContext) =
     } else {
       ctx.resolutions = await Promise.all(parsed.refs.map(lookup));
     }
-    ctx.target = ctx.resolutions.includes(undefined) ? undefined : ctx.resolutions[parsed.routeBy];
+    const target = ctx.resolutions.includes(undefined) ? undefined : ctx.resolutions[parsed.routeBy];
+    if (parsed.shard === undefined || target === undefined) {
+      ctx.target = target;
+      return;
+    }
+    const shard = await routing.getShard(parsed.shard);
+    ctx.target = shard === undefined ? undefined : { route: target.route, shard };
   };
 }

@@ -9,7 +9,7 @@ const east = shard('east');
 const west = shard('west');
 
 /** A routing table over a fixed map, recording what was asked. */
-function table(routes: Record<string, Resolution>): RoutingTable & { asked: string[] } {
+function table(routes: Record<string, Resolution>, shards = [east, west]): RoutingTable & { asked: string[] } {
   const asked: string[] = [];
   return {
     asked,
@@ -17,8 +17,8 @@ function table(routes: Record<string, Resolution>): RoutingTable & { asked: stri
       asked.push(key);
       return routes[key];
     },
-    getShard: async () => undefined,
-    listShards: async () => [],
+    getShard: async (name) => shards.find((s) => s.name === name),
+    listShards: async () => shards,
     ready: () => true,
     close: async () => {},
   };
@@ -66,4 +66,19 @@ test('a bare name is tried as a logical cluster first, then as an org under root
   const ctx = await resolved('/clusters/org-acme/api', routing);
   assert.deepEqual(routing.asked, ['org-acme', 'root:org-acme']);
   assert.equal(ctx.target, acme);
+});
+
+test('a path that names its shard is served by that shard, with the workspace route', async () => {
+  const provider = resolution('root:providers:compute', east, 'c-prov');
+  const routing = table({ 'c-prov': provider });
+  const ctx = await resolved('/shards/west/services/apiexport/c-prov/compute.example.com/clusters/*/apis/compute.example.com/v1/vms', routing);
+  assert.equal(ctx.target?.shard, west);
+  assert.equal(ctx.target?.route, provider.route);
+});
+
+test('an unknown shard leaves no target, as an unknown workspace does', async () => {
+  const provider = resolution('root:providers:compute', east, 'c-prov');
+  const ctx = await resolved('/shards/north/services/apiexport/c-prov/compute.example.com/clusters/*/api', table({ 'c-prov': provider }));
+  assert.equal(ctx.target, undefined);
+  assert.equal(ctx.responded, false);
 });

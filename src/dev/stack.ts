@@ -5,6 +5,8 @@
 import type { RunningGateway } from '../serve/run-gateway.ts';
 import type { CertificateAuthority, SimShard } from '../sim/index.ts';
 import type { OidcIssuer } from '../sim/oidc-issuer.ts';
+import type { KubeEndpoint } from '../kube/kubeconfig.ts';
+import type { SyncWorker } from '../sync/worker.ts';
 
 export interface DevOptions {
   /** Where the stack writes its config, certificates, kubeconfig and log. */
@@ -71,6 +73,9 @@ export class DevStack {
   /** gateway.yaml as a document; steps before `gateway` may add to it (e.g. a rate policy). */
   gatewayConfig: Record<string, unknown> = {};
   gateway: RunningGateway | undefined;
+  /** What the sync worker is given: the provider workspace, its service account's token, the service cluster. */
+  syncAgent: { providerCluster: string; token: string; service: KubeEndpoint } | undefined;
+  syncWorker: SyncWorker | undefined;
   /** The port the gateway will listen on, fixed before the shards start: their external URL names it. */
   gatewayPort: number | undefined;
   readonly #undo: { what: string; fn: () => Promise<void> }[] = [];

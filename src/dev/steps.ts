@@ -11,7 +11,22 @@ import { routing } from './steps/routing.ts';
 import { serviceAccounts } from './steps/service-accounts.ts';
 import { shards } from './steps/shards.ts';
 import { sync } from './steps/sync.ts';
+import { syncWorker } from './steps/sync-worker.ts';
 import { users } from './steps/users.ts';
 import { workspaces } from './steps/workspaces.ts';
 
-export const devSteps: readonly DevStep[] = [certificates, oidcIssuer, shards, workspaces, sync, users, access, serviceAccounts, routing, rateLimit, gateway, kubeconfig];
+export const devSteps: readonly DevStep[] = [
+  certificates,
+  oidcIssuer,
+  shards,
+  workspaces,
+  sync,
+  users,
+  access,
+  serviceAccounts,
+  routing,
+  rateLimit,
+  gateway,
+  syncWorker,
+  kubeconfig,
+];

@@ -5,13 +5,14 @@
 // a token used outside its own cluster is refused.
 import { bearerToken } from '../../auth/credentials.ts';
 import { claimedClusterOf } from '../../auth/service-account-claims.ts';
+import { shardPrefix } from '../../workspaces/request-path.ts';
 import type { RequestContext } from '../context.ts';
 
 const logicalClusterName = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
 export function routeInClusterClients(ctx: RequestContext): void {
   const path = ctx.path;
-  if (path.startsWith('/clusters/') || path.startsWith('/services/')) return;
+  if (path.startsWith('/clusters/') || path.startsWith('/services/') || path.startsWith(shardPrefix)) return;
   const token = bearerToken(ctx.req.headers);
   if (token === undefined) return;
   const cluster = claimedClusterOf(token);

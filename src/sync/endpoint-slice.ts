@@ -2,6 +2,7 @@
 // workspace URL per shard serving consumers; shards come and go, and the worker follows.
 import type { KubeObject, RestClient } from '../kube/rest-client.ts';
 import { Reflector } from '../kube/reflector.ts';
+import { syncWatchBackoff } from './watch-backoff.ts';
 
 export interface EndpointSliceRef {
   /** Logical cluster (or workspace path) holding the slice. */
@@ -27,6 +28,7 @@ export function followEndpointSlice(client: RestClient, ref: EndpointSliceRef, o
       if (!reflector.store.has(ref.name)) onEndpoints([]);
     },
     onError,
+    backoff: syncWatchBackoff,
   });
   reflector.start();
   return reflector;

@@ -16,6 +16,7 @@ import { Reconciler, type ConsumerEntry } from './reconciler.ts';
 import { Reflector } from '../kube/reflector.ts';
 import { RelatedIndex } from './related-index.ts';
 import { WorkQueue } from './work-queue.ts';
+import { syncWatchBackoff } from './watch-backoff.ts';
 import { clusterAnnotation, collectionPath, corePath, labels, type PublishedResource, type RelatedResource } from './types.ts';
 import type { Log } from '../log.ts';
 
@@ -111,6 +112,7 @@ export class ResourceSync {
         this.queue.add(origin);
       },
       onError: (err) => this.#watchError(err),
+      backoff: syncWatchBackoff,
       onRecovered: () => this.#retryFailed('service cluster'),
     });
     const kinds = new Set(options.resource.related.map((r) => r.kind));
@@ -155,6 +157,7 @@ export class ResourceSync {
         this.queue.add(key);
       },
       onError: (err) => this.#watchError(err),
+      backoff: syncWatchBackoff,
       onRecovered: () => this.#retryFailed(url, (key) => this.#endpointOfKey.get(key) === url),
       // At start too, not only at the first resync minutes later.
       onSynced: () => void this.#collectOrphansAt(url, client),
@@ -246,6 +249,7 @@ export class ResourceSync {
         for (const origin of this.#relatedIndex.owners(kind, meta.namespace ?? '', meta.name)) this.queue.add(origin);
       },
       onError: (err) => this.#watchError(err),
+      backoff: syncWatchBackoff,
       onRecovered: () => this.#retryFailed('service cluster'),
     });
   }

@@ -67,6 +67,9 @@ test(`shard-b down ${outageMs / 1000} s in the middle of mirroring ${objectCount
   const onB = objects.filter((o) => o.ws.shard === shardB).length;
 
   const log = recordingLog();
+  // When each entry came, to tell when shard-b's watch answered again.
+  const loggedAt = new Map<object, number>();
+  const stamped = { ...log, info: (fields: object, msg: string) => (log.info(fields, msg), loggedAt.set(log.entries.at(-1)!, performance.now())) };
   const worker = new SyncWorker({
     agentName: 'compute',
     resources: [resource],
@@ -77,7 +80,7 @@ test(`shard-b down ${outageMs / 1000} s in the middle of mirroring ${objectCount
     deletionPollMs: 200,
     cleanupMs: 600_000,
     resyncMs: 600_000,
-    log,
+    log: stamped,
   });
   t.after(async () => {
     await worker.stop();
@@ -91,11 +94,14 @@ test(`shard-b down ${outageMs / 1000} s in the middle of mirroring ${objectCount
     (await service.request<{ items: Item[] }>('GET', `/apis/${group}/${version}/virtualmachines?labelSelector=sync.kcp-edge.io/agent%3Dcompute`)).body.items;
   let most = 0;
   let duplicates = 0;
+  const clustersOnB = new Set(workspaces.filter((ws) => ws.shard === shardB).map((ws) => ws.cluster));
+  let copiesOfB = 0;
   const sample = async () => {
     const items = await copies();
-    const origins = new Set(items.map((c) => c.metadata.annotations?.['sync.kcp-edge.io/origin']));
+    const origins = items.map((c) => c.metadata.annotations?.['sync.kcp-edge.io/origin'] ?? '');
     most = Math.max(most, items.length);
-    duplicates = Math.max(duplicates, items.length - origins.size);
+    duplicates = Math.max(duplicates, items.length - new Set(origins).size);
+    copiesOfB = origins.filter((o) => clustersOnB.has(o.split('|')[0]!)).length;
     return items.length;
   };
   let sampling = true;
@@ -119,11 +125,13 @@ test(`shard-b down ${outageMs / 1000} s in the middle of mirroring ${objectCount
     },
     { what: 'a quarter of the copies', timeoutMs: 120_000, intervalMs: 10 },
   );
+  const ofBAtStop = copiesOfB;
   await shardB.stop();
   const stopped = performance.now();
   assert.ok(atStop < objectCount, `stopped mid-sync (${atStop} of ${objectCount} copies)`);
   await new Promise((resolve) => setTimeout(resolve, outageMs)); // the outage itself is what is under test
   const duringOutage = await sample();
+  const ofBDuringOutage = copiesOfB;
   await shardB.start();
   const started = performance.now();
 
@@ -156,9 +164,10 @@ test(`shard-b down ${outageMs / 1000} s in the middle of mirroring ${objectCount
   const converged = performance.now();
   await sample();
   const gaveUp = log.entries.filter((l) => l.fields.gaveUp === true).length;
+  const rewatched = log.entries.find((l) => l.msg.startsWith('server answers again') && String(l.fields.server).startsWith(shardB.url) && (loggedAt.get(l) ?? 0) > started);
   t.diagnostic(
-    `${objectCount} objects (${onB} on shard-b); shard-b stopped at ${atStop} copies, ${Math.round(stopped - began)} ms after the worker started; ` +
-      `down ${Math.round(started - stopped)} ms (${duringOutage} copies when it came back); converged ${Math.round(converged - started)} ms after it answered, ` +
+    `${objectCount} objects (${onB} on shard-b); shard-b stopped at ${atStop} copies (${ofBAtStop} of its objects), ${Math.round(stopped - began)} ms after the worker started; ` +
+      `down ${Math.round(started - stopped)} ms (${duringOutage} copies when it came back, ${ofBDuringOutage} of its objects); its watch answered again ${rewatched === undefined ? '?' : Math.round(loggedAt.get(rewatched)! - started)} ms after it did; converged ${Math.round(converged - started)} ms after it answered, ` +
       `${Math.round(converged - began)} ms in all; at most ${most} copies, ${duplicates} duplicates, ${gaveUp} keys gave up`,
   );
   assert.equal(most, objectCount, 'never more copies than objects');

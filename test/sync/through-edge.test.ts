@@ -1,7 +1,8 @@
 // The sync worker outside the cluster, as `kcp-edge dev` runs it: it knows only the gateway's address and
 // the provider service account's token. The endpoint slice read through the gateway names one gateway URL
 // per shard and no shard address; consumers on both shards are mirrored through those URLs and get their
-// status back; the shard-qualified URLs take no credential a /clusters/ URL would refuse.
+// status back; the shard-qualified URLs take no credential a /clusters/ URL would refuse; and shard-b
+// stopping and coming back mid-sync, behind the gateway, ends with exactly one copy per object.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { startDevStack } from '../../src/dev/start.ts';
@@ -21,7 +22,7 @@ async function status(send: () => Promise<unknown>): Promise<number> {
   }
 }
 
-test('the sync worker reaches both shards through the gateway alone, by the URLs the endpoint slice names', { timeout: 120_000 }, async (t) => {
+test('the sync worker reaches both shards through the gateway alone, by the URLs the endpoint slice names, through a shard-b restart', { timeout: 120_000 }, async (t) => {
   await using tmp = await makeTempDir();
   const stack = await startDevStack({ dir: tmp.dir, port: 0 });
   t.after(() => stack.stop());
@@ -90,4 +91,57 @@ test('the sync worker reaches both shards through the gateway alone, by the URLs
   assert.equal(await status(() => aliceAtVw.list(vwList(''))), 401);
   assert.equal(await status(() => asAgent.list(vwList(`/shards/shard-z/services/apiexport/${agent.providerCluster}/${computeExportName}`))), 403);
   assert.equal((await asAgent.list(vwList(new URL(edgeUrls[1]!).pathname))).items.length, 1, "shard-b's consumer, through shard-b's URL");
+
+  // Shard-b stops behind the gateway while objects on both shards are being mirrored, and comes back.
+  const shardB = stack.need(stack.shards.get(backend.shard), backend.shard);
+  const create = (ws: typeof frontend, from: number, to: number) =>
+    Promise.all(
+      Array.from({ length: to - from }, (_, i) =>
+        asAlice.request('POST', vms(ws.cluster), {
+          body: {
+            apiVersion: `${computeGroup}/${computeVersion}`,
+            kind: 'VirtualMachine',
+            metadata: { name: `web-${from + i}` },
+            spec: { cpu: 1, writeConnectionSecretToRef: { name: `web-${from + i}-conn` } },
+          },
+        }),
+      ),
+    );
+  await Promise.all([create(frontend, 0, 20), create(backend, 0, 20)]);
+  const watchFailures = async () => (await worker.metrics.errors.get()).values.filter((v) => String(v.labels.kind).startsWith('watch_')).reduce((n, v) => n + v.value, 0);
+  const failuresBefore = await watchFailures();
+  await shardB.stop();
+  const stopped = performance.now();
+  await waitFor(async () => (await watchFailures()) > failuresBefore, { what: 'the worker noticing shard-b is gone', timeoutMs: 20_000 });
+  await create(frontend, 20, 30);
+  await shardB.start();
+  const started = performance.now();
+  const service = new RestClient(agent.service);
+  t.after(() => service.close());
+  const problems = async (): Promise<string[]> => {
+    const found: string[] = [];
+    const copies = await service.list(`/apis/${computeGroup}/${computeVersion}/virtualmachines`, { labelSelector: 'sync.kcp-edge.io/agent=compute' });
+    const origins = copies.items.map((c) => c.metadata.annotations?.['sync.kcp-edge.io/origin']);
+    if (copies.items.length !== 52) found.push(`${copies.items.length} copies, want 52`);
+    if (new Set(origins).size !== origins.length) found.push('duplicate copies');
+    for (const [ws, count] of [
+      [frontend, 30],
+      [backend, 20],
+    ] as const) {
+      const list = await asAlice.list(vms(ws.cluster));
+      const ready = list.items.filter((o) =>
+        (o.status as { conditions?: { type: string; status: string }[] } | undefined)?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      );
+      if (ready.length !== count + 1) found.push(`${ws.path}: ${ready.length} of ${count + 1} Ready`);
+    }
+    return found;
+  };
+  let last: string[] = [];
+  try {
+    await waitFor(async () => (last = await problems()).length === 0, { what: 'convergence after shard-b is back', timeoutMs: 60_000, intervalMs: 200 });
+  } catch (err) {
+    t.diagnostic(`not converged: ${last.join('; ')}`);
+    throw err;
+  }
+  t.diagnostic(`shard-b down ${Math.round(started - stopped)} ms behind the gateway; converged ${Math.round(performance.now() - started)} ms after it was back`);
 });

@@ -13,7 +13,7 @@ import { clientResponseHeaders } from './upstream-headers.ts';
 
 type Headers = Record<string, string | string[] | undefined>;
 
-/** A response read whole to be rewritten before the client sees it; `rewrite` undefined means it could not be. */
+/** A response read whole to be rewritten before the client sees it; `rewrite` answers undefined when it cannot. */
 interface HeldResponse {
   statusCode: number;
   headers: Headers;

@@ -46,6 +46,11 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
     this.#health?.reportSuccess(this.#ctx.shard);
     if (this.#stopped) return;
     this.#ctx.statusCode = statusCode;
+    const capture = this.#ctx.responseBody;
+    if (capture !== undefined) {
+      capture.contentType = headerValue(headers['content-type']);
+      capture.contentEncoding = headerValue(headers['content-encoding']);
+    }
     if (this.#discoveryRoot && isLegacyDiscoveryJSON(statusCode, headers)) {
       this.#held = { statusCode, headers, chunks: [], size: 0 };
       return;
@@ -63,6 +68,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#stopped) return;
+    this.#ctx.responseBody?.add(chunk);
     if (this.#held !== undefined) {
       this.#held.chunks.push(chunk);
       this.#held.size += chunk.length;
@@ -145,6 +151,10 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
       this.#metrics.watchClosed(this.#ctx.shard);
     }
   }
+}
+
+function headerValue(value: string | string[] | undefined): string {
+  return (Array.isArray(value) ? value[0] : value) ?? '';
 }
 
 function stoppedError(): Error {

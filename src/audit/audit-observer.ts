@@ -46,8 +46,8 @@ export class AuditObserver implements RequestObserver {
   requestForwarding(ctx: RequestContext): void {
     const decision = this.#decide(ctx);
     if (ctx.longRunning || ctx.upgrade !== undefined) return;
-    if (decision.level === 'Request' || decision.level === 'RequestResponse') ctx.requestBody = new BodyCapture(this.#maxObjectBytes);
-    if (decision.level === 'RequestResponse') ctx.responseBody = new BodyCapture(this.#maxObjectBytes);
+    if (decision.level === 'Request' || decision.level === 'RequestResponse') ctx.requestBodyCapture = new BodyCapture(this.#maxObjectBytes);
+    if (decision.level === 'RequestResponse') ctx.responseBodyCapture = new BodyCapture(this.#maxObjectBytes);
   }
 
   responseStarted(ctx: RequestContext): void {
@@ -66,7 +66,7 @@ export class AuditObserver implements RequestObserver {
     if (!this.#started.has(ctx)) this.#emit(ctx, decision, 'RequestReceived', subject);
     const stage = panicked(ctx) ? 'Panic' : 'ResponseComplete';
     if (decision.omitStages.has(stage)) return;
-    const objects = decision.level === 'Metadata' ? undefined : recordedObjects(ctx.requestBody, ctx.responseBody, decision.omitManagedFields);
+    const objects = decision.level === 'Metadata' ? undefined : recordedObjects(ctx.requestBodyCapture, ctx.responseBodyCapture, decision.omitManagedFields);
     this.#emit(ctx, decision, stage, subject, objects);
   }
 

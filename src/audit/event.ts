@@ -129,7 +129,17 @@ export function auditEvent(
     if (objects.requestObject !== undefined) event.requestObject = objects.requestObject;
     if (objects.responseObject !== undefined) event.responseObject = objects.responseObject;
     Object.assign(annotations, objects.annotations);
+    // As kube-apiserver does with the object it decoded: a create names its object in the body only.
+    const name = objectName(objects.requestObject);
+    if (event.objectRef !== undefined && event.objectRef.name === undefined && name !== undefined) event.objectRef.name = name;
   }
   if (Object.keys(annotations).length > 0) event.annotations = annotations;
   return event;
+}
+
+function objectName(object: unknown): string | undefined {
+  if (typeof object !== 'object' || object === null) return undefined;
+  const metadata = (object as { metadata?: unknown }).metadata;
+  const name = typeof metadata === 'object' && metadata !== null ? (metadata as { name?: unknown }).name : undefined;
+  return typeof name === 'string' && name !== '' ? name : undefined;
 }

@@ -50,7 +50,7 @@ export interface RequestObserver {
   responseStarted?(ctx: RequestContext): void;
   /**
    * The request is about to go to its shard as an ordinary exchange (not an upgrade): the one moment an
-   * observer may ask for its bodies, by setting `requestBody` / `responseBody`.
+   * observer may ask for its bodies, by setting `requestBodyCapture` / `responseBodyCapture`.
    */
   requestForwarding?(ctx: RequestContext): void;
 }
@@ -91,8 +91,8 @@ export class RequestContext {
   limit: LimitDecision | undefined = undefined;
 
   // audit/: the bodies kept for the audit log, only when its policy asks for them
-  requestBody: BodyCapture | undefined = undefined;
-  responseBody: BodyCapture | undefined = undefined;
+  requestBodyCapture: BodyCapture | undefined = undefined;
+  responseBodyCapture: BodyCapture | undefined = undefined;
 
   // outcome
   /** Shard chosen to serve the request, '' until one is. */

@@ -46,7 +46,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
     this.#health?.reportSuccess(this.#ctx.shard);
     if (this.#stopped) return;
     this.#ctx.statusCode = statusCode;
-    const capture = this.#ctx.responseBody;
+    const capture = this.#ctx.responseBodyCapture;
     if (capture !== undefined) {
       capture.contentType = headerValue(headers['content-type']);
       capture.contentEncoding = headerValue(headers['content-encoding']);
@@ -68,7 +68,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#stopped) return;
-    this.#ctx.responseBody?.add(chunk);
+    this.#ctx.responseBodyCapture?.add(chunk);
     if (this.#held !== undefined) {
       this.#held.chunks.push(chunk);
       this.#held.size += chunk.length;

@@ -100,6 +100,7 @@ test('at Request the sent object is recorded, at RequestResponse the answer too;
   assert.equal(accountEvent.level, 'Request');
   assert.deepEqual(accountEvent.requestObject, account, 'the object as the client sent it');
   assert.equal(accountEvent.responseObject, undefined, 'Request records no answer');
+  assert.deepEqual(accountEvent.objectRef, { resource: 'serviceaccounts', namespace: 'default', apiVersion: 'v1', name: 'builder' }, 'named from the body, as kube does');
   assert.equal(accountEvent.annotations?.['kcp-edge.io/request-object-omitted'], undefined);
   // Reads stay at Metadata in the shipped policy.
   assert.equal((await send(stack, ca, 'GET', `${ws}/api/v1/namespaces/default/serviceaccounts/builder`, 'sa-get')).status, 200);

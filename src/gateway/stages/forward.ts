@@ -73,7 +73,7 @@ function dropHeader(headers: string[], name: string): void {
  */
 function requestBody(ctx: RequestContext, limit: number): Readable | null {
   const req = ctx.req;
-  const capture = ctx.requestBody;
+  const capture = ctx.requestBodyCapture;
   const length = req.headers['content-length'];
   if (length !== undefined && Number(length) > limit) throw bodyTooLarge(limit);
   if (capture !== undefined) {

@@ -32,21 +32,28 @@ export interface AdminServer {
   port: number;
   /** New handshakes use this certificate and key (already checked: see gateway/tls-material.ts); the admin client CA stays. */
   setServingCertificate(certPem: string, keyPem: string): void;
+  /**
+   * New handshakes accept client certificates of this bundle (already checked). Only for a listener
+   * started with a client CA: whether clients are asked for a certificate is fixed at start.
+   */
+  setClientCA(clientCAPem: string): void;
   close(): Promise<void>;
 }
 
 const noStore = { 'cache-control': 'no-cache, private', 'x-content-type-options': 'nosniff' };
 
 export async function startAdminServer(options: AdminServerOptions): Promise<AdminServer> {
-  const contextOptions = (certPem: string, keyPem: string) => ({
-    cert: certPem,
-    key: keyPem,
+  // What a rotation replaces: setSecureContext takes the whole context, so both halves are kept here.
+  const current = { ...options.tls };
+  const contextOptions = () => ({
+    cert: current.certPem,
+    key: current.keyPem,
     minVersion: 'TLSv1.2' as const,
-    ...(options.tls.clientCAPem === undefined ? {} : { ca: options.tls.clientCAPem }),
+    ...(current.clientCAPem === undefined ? {} : { ca: current.clientCAPem }),
   });
   const server: Server = createServer(
     {
-      ...contextOptions(options.tls.certPem, options.tls.keyPem),
+      ...contextOptions(),
       // Ask for a certificate, accept connections without one: a token is the other way in.
       ...(options.tls.clientCAPem === undefined ? {} : { requestCert: true, rejectUnauthorized: false }),
     },
@@ -60,7 +67,14 @@ export async function startAdminServer(options: AdminServerOptions): Promise<Adm
     url: `https://${host.includes(':') ? `[${host}]` : host}:${port}`,
     port,
     setServingCertificate(certPem, keyPem) {
-      server.setSecureContext(contextOptions(certPem, keyPem));
+      current.certPem = certPem;
+      current.keyPem = keyPem;
+      server.setSecureContext(contextOptions());
+    },
+    setClientCA(clientCAPem) {
+      if (options.tls.clientCAPem === undefined) throw new Error('the admin listener was started without a client CA');
+      current.clientCAPem = clientCAPem;
+      server.setSecureContext(contextOptions());
     },
     async close() {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));

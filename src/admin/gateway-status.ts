@@ -18,6 +18,11 @@ export interface GatewayStatus {
   watches: { shard: string; org: string; open: number }[];
   rateLimit: { level: string; inFlight: number; openWatches: number; rejectedLast5m: number }[];
   requestsInFlight: number;
+  /**
+   * With workers the admin port is shared and the kernel picks who answers: the answering worker (slot
+   * 0 … count-1), whose own watches, requests and 429s the counts are. null for a single process.
+   */
+  worker: { slot: number; count: number } | null;
 }
 
 export interface StatusSources {
@@ -30,6 +35,8 @@ export interface StatusSources {
   host: string;
   /** Replicas the shared limiter sees in Redis (it keeps the count anyway); absent = unknown. */
   replicasSeen?: () => Promise<number | undefined>;
+  /** This process's place among the serve workers; absent for a single process. */
+  worker?: { slot: number; count: number };
 }
 
 const WINDOW_MS = 5 * 60_000;
@@ -130,5 +137,6 @@ export async function gatewayStatus(sources: StatusSources): Promise<GatewayStat
     watches: [...watches.values()].sort((a, b) => a.shard.localeCompare(b.shard) || a.org.localeCompare(b.org)),
     rateLimit: [...levels.values()].sort((a, b) => a.level.localeCompare(b.level)),
     requestsInFlight: inflight.size,
+    worker: sources.worker === undefined ? null : { slot: sources.worker.slot, count: sources.worker.count },
   };
 }

@@ -14,12 +14,13 @@ export const statusPageHtml = `<!doctype html>
   th, td { text-align: left; padding: .25rem .8rem .25rem 0; border-bottom: 1px solid #d0d7de; }
   td.n { text-align: right; font-variant-numeric: tabular-nums; }
   .up { color: #1a7f37; font-weight: 600; } .down { color: #cf222e; font-weight: 600; } .unknown { color: #6e7781; }
-  #meta, .empty { color: #57606a; } #error { color: #cf222e; }
+  #meta, .empty { color: #57606a; } #error { color: #cf222e; } #worker { color: #9a6700; }
 </style>
 </head>
 <body>
 <h1>kcp-edge status</h1>
 <div id="meta">loading…</div>
+<div id="worker"></div>
 <div id="error"></div>
 <h2>Shards</h2>
 <table id="shards"><thead><tr><th>Shard</th><th>State</th><th>Health</th><th>Routes</th><th>Open watches</th><th>URL</th></tr></thead><tbody></tbody></table>
@@ -60,6 +61,9 @@ async function refresh() {
     document.getElementById('meta').textContent =
       'host ' + s.host + ' (pid ' + s.pid + ') · config revision ' + s.configRevision + ' · routing ' +
       (s.routingReady ? 'ready' : 'NOT ready') + (s.replicasSeen === null ? '' : ' · ' + s.replicasSeen + ' replicas in Redis') + ' · ' + s.requestsInFlight + ' requests in flight · updated ' + s.generatedAt;
+    // With workers, whoever the kernel picked answered: say so, the counts are that worker's alone.
+    document.getElementById('worker').textContent = s.worker === null ? '' :
+      'answered by worker ' + (s.worker.slot + 1) + ' of ' + s.worker.count + ' (pid ' + s.pid + '): watches, requests and 429s below count this worker alone; a refresh may reach another';
     document.getElementById('error').textContent = '';
     fill('shards', s.shards, [['name'], ['state'], ['health', (r) => r.health], ['routes', 'n'], ['openWatches', 'n'], ['url']],
       (r) => ({ 'data-shard': r.name, 'data-health': r.health }));

@@ -3,6 +3,7 @@
 // before the mapping), it says so in annotations under kcp-edge.io/, as kube does for its own extras.
 import type { RequestContext } from '../gateway/context.ts';
 import type { AuditLevel, AuditStage, AuditSubject } from './policy.ts';
+import type { RecordedObjects } from './recorded-objects.ts';
 
 export interface AuditEvent {
   kind: 'Event';
@@ -17,6 +18,10 @@ export interface AuditEvent {
   userAgent?: string;
   objectRef?: { resource?: string; namespace?: string; name?: string; apiGroup?: string; apiVersion?: string; subresource?: string };
   responseStatus?: { metadata: Record<string, never>; status?: string; message?: string; reason?: string; code: number };
+  /** At Request and RequestResponse: the JSON body the client sent. */
+  requestObject?: unknown;
+  /** At RequestResponse: the JSON body the shard answered (never a watch's stream). */
+  responseObject?: unknown;
   requestReceivedTimestamp: string;
   stageTimestamp: string;
   annotations?: Record<string, string>;
@@ -53,7 +58,15 @@ function isoAt(performanceMs: number): string {
   return new Date(performance.timeOrigin + performanceMs).toISOString().replace(/(\.\d{3})Z$/, '$1000Z');
 }
 
-export function auditEvent(ctx: RequestContext, subject: AuditSubject, level: AuditLevel, stage: AuditStage, shard: string, stageAt = performance.now()): AuditEvent {
+export function auditEvent(
+  ctx: RequestContext,
+  subject: AuditSubject,
+  level: AuditLevel,
+  stage: AuditStage,
+  shard: string,
+  objects?: RecordedObjects,
+  stageAt = performance.now(),
+): AuditEvent {
   const attrs = ctx.attrs;
   const identity = ctx.identity;
   const annotations: Record<string, string> = {};
@@ -112,6 +125,21 @@ export function auditEvent(ctx: RequestContext, subject: AuditSubject, level: Au
       code,
     };
   }
+  if (objects !== undefined) {
+    if (objects.requestObject !== undefined) event.requestObject = objects.requestObject;
+    if (objects.responseObject !== undefined) event.responseObject = objects.responseObject;
+    Object.assign(annotations, objects.annotations);
+    // As kube-apiserver does with the object it decoded: a create names its object in the body only.
+    const name = objectName(objects.requestObject);
+    if (event.objectRef !== undefined && event.objectRef.name === undefined && name !== undefined) event.objectRef.name = name;
+  }
   if (Object.keys(annotations).length > 0) event.annotations = annotations;
   return event;
+}
+
+function objectName(object: unknown): string | undefined {
+  if (typeof object !== 'object' || object === null) return undefined;
+  const metadata = (object as { metadata?: unknown }).metadata;
+  const name = typeof metadata === 'object' && metadata !== null ? (metadata as { name?: unknown }).name : undefined;
+  return typeof name === 'string' && name !== '' ? name : undefined;
 }

@@ -58,15 +58,12 @@ export interface AuditSubject {
 export interface AuditDecision {
   level: AuditLevel;
   omitStages: ReadonlySet<AuditStage>;
+  /** Drop metadata.managedFields from the recorded objects: the rule's setting, else the policy's. */
+  omitManagedFields: boolean;
 }
 
 export interface AuditPolicy {
   decide(subject: AuditSubject): AuditDecision;
-  /**
-   * Whether a rule asks for bodies (Request, RequestResponse). The gateway records metadata only at those
-   * levels, and says so when it loads such a policy rather than letting it look honoured.
-   */
-  readonly asksForBodies: boolean;
 }
 
 const stages = { type: 'array', items: { enum: ['RequestReceived', 'ResponseStarted', 'ResponseComplete', 'Panic'] } };
@@ -170,10 +167,16 @@ function ruleMatches(rule: DeepReadonly<RawRule>, s: AuditSubject): boolean {
 
 export function compilePolicy(raw: DeepReadonly<RawPolicy>): AuditPolicy {
   const global = raw.omitStages ?? [];
-  const rules = raw.rules.map((rule) => ({ rule, decision: { level: rule.level, omitStages: new Set<AuditStage>([...global, ...(rule.omitStages ?? [])]) } }));
-  const none: AuditDecision = { level: 'None', omitStages: new Set() };
+  const rules = raw.rules.map((rule) => ({
+    rule,
+    decision: {
+      level: rule.level,
+      omitStages: new Set<AuditStage>([...global, ...(rule.omitStages ?? [])]),
+      omitManagedFields: rule.omitManagedFields ?? raw.omitManagedFields ?? false,
+    },
+  }));
+  const none: AuditDecision = { level: 'None', omitStages: new Set(), omitManagedFields: false };
   return {
-    asksForBodies: raw.rules.some((rule) => rule.level === 'Request' || rule.level === 'RequestResponse'),
     decide(subject) {
       for (const { rule, decision } of rules) if (ruleMatches(rule, subject)) return decision;
       return none;

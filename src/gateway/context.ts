@@ -10,6 +10,7 @@ import type { LimitDecision } from '../ratelimit/types.ts';
 import type { Resolution } from '../routing/types.ts';
 import type { RequestPath } from '../workspaces/request-path.ts';
 import type { EndpointRewrite } from './edge-endpoints.ts';
+import type { BodyCapture } from './body-capture.ts';
 import type { Http2Request, Http2Response } from './http2-exchange.ts';
 
 /** HTTP/1.1 requests come as Node's IncomingMessage; HTTP/2 ones off the core stream API. */
@@ -48,6 +49,11 @@ export interface RequestObserver {
   requestFinished(ctx: RequestContext): void;
   /** A long-running response (a watch) has sent its headers: it may now stream for hours. */
   responseStarted?(ctx: RequestContext): void;
+  /**
+   * The request is about to go to its shard as an ordinary exchange (not an upgrade): the one moment an
+   * observer may ask for its bodies, by setting `requestBodyCapture` / `responseBodyCapture`.
+   */
+  requestForwarding?(ctx: RequestContext): void;
 }
 
 export class RequestContext {
@@ -87,6 +93,9 @@ export class RequestContext {
 
   // gateway/: virtual-workspace URLs in the answer to rewrite to the edge's (APIExportEndpointSlices)
   edgeEndpoints: EndpointRewrite | undefined = undefined;
+  // audit/: the bodies kept for the audit log, only when its policy asks for them
+  requestBodyCapture: BodyCapture | undefined = undefined;
+  responseBodyCapture: BodyCapture | undefined = undefined;
 
   // outcome
   /** Shard chosen to serve the request, '' until one is. */
@@ -126,6 +135,11 @@ export class RequestContext {
     this.#observer.requestFinished(this);
     for (const finisher of this.#finishers) finisher();
   };
+
+  /** The forwarder tells this just before it sends an ordinary (not upgraded) request to the shard. */
+  forwarding(): void {
+    this.#observer.requestForwarding?.(this);
+  }
 
   /** The forwarder tells this when a long-running response has sent its headers. */
   responseStarted(): void {

@@ -59,6 +59,11 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
     this.#health?.reportSuccess(this.#ctx.shard);
     if (this.#stopped) return;
     this.#ctx.statusCode = statusCode;
+    const capture = this.#ctx.responseBodyCapture;
+    if (capture !== undefined) {
+      capture.contentType = headerValue(headers['content-type']);
+      capture.contentEncoding = headerValue(headers['content-encoding']);
+    }
     if (this.#discoveryRoot && isLegacyDiscoveryJSON(statusCode, headers)) {
       this.#held = { statusCode, headers, chunks: [], size: 0, limit: maxDiscoveryRootBytes, rewrite: withoutShardAddresses };
       return;
@@ -86,6 +91,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.#stopped) return;
+    this.#ctx.responseBodyCapture?.add(chunk);
     if (this.#held !== undefined) {
       this.#held.chunks.push(chunk);
       this.#held.size += chunk.length;
@@ -182,6 +188,10 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
 
 function unpublishable(what: string): GatewayError {
   return new GatewayError('BAD_GATEWAY', 'the shard serving this workspace failed', { internalReason: `the shard sent ${what}: its URLs cannot be rewritten to the edge's` });
+}
+
+function headerValue(value: string | string[] | undefined): string {
+  return (Array.isArray(value) ? value[0] : value) ?? '';
 }
 
 function stoppedError(): Error {

@@ -247,6 +247,7 @@ function secureContextOptions(tls: ServingCredentials): { cert: string; key: str
 function withObservers(access: RequestObserver, more: RequestObserver[]): RequestObserver {
   if (more.length === 0) return access;
   const started = more.filter((o) => o.responseStarted !== undefined);
+  const forwarding = more.filter((o) => o.requestForwarding !== undefined);
   return {
     requestFinished(ctx) {
       access.requestFinished(ctx);
@@ -255,6 +256,13 @@ function withObservers(access: RequestObserver, more: RequestObserver[]): Reques
     responseStarted(ctx) {
       for (const o of started) o.responseStarted!(ctx);
     },
+    ...(forwarding.length === 0
+      ? {}
+      : {
+          requestForwarding(ctx: RequestContext): void {
+            for (const o of forwarding) o.requestForwarding!(ctx);
+          },
+        }),
   };
 }
 

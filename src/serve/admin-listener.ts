@@ -70,6 +70,7 @@ export async function startAdminListener(
         configRevision: status.revision(),
         host: hostname(),
         ...(status.redisLimiter ? { replicasSeen: () => replicasSeen(gateway) } : {}),
+        ...(worker === undefined ? {} : { worker: { slot: worker.slot, count: worker.count } }),
       }),
     log,
   });

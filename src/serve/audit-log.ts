@@ -6,7 +6,7 @@ import { AuditObserver } from '../audit/audit-observer.ts';
 import type { AuditBackend } from '../audit/backend.ts';
 import { FileAuditBackend } from '../audit/file-backend.ts';
 import { registerAuditMetrics } from '../audit/metrics.ts';
-import { auditPolicyKind, type AuditPolicy } from '../audit/policy.ts';
+import { auditPolicyKind } from '../audit/policy.ts';
 import { WebhookAuditBackend } from '../audit/webhook-backend.ts';
 import { watchConfig } from '../config/index.ts';
 import type { AuditConfig } from './gateway-config.ts';
@@ -20,13 +20,7 @@ export interface AuditLog {
 export async function openAuditLog(config: AuditConfig, registry: Registry, logger: Logger): Promise<AuditLog> {
   const log = logger.child({ component: 'audit' });
   const metrics = registerAuditMetrics(registry);
-  const warnOfBodies = (current: AuditPolicy): void => {
-    if (current.asksForBodies) {
-      log.warn({ policyFile: config.policyFile }, 'audit policy has Request/RequestResponse rules: bodies are not recorded, their events carry metadata only');
-    }
-  };
-  const policy = await watchConfig(auditPolicyKind, config.policyFile, { log, onChange: (next) => warnOfBodies(next) });
-  warnOfBodies(policy.current);
+  const policy = await watchConfig(auditPolicyKind, config.policyFile, { log });
   const backends: AuditBackend[] = [];
   try {
     if (config.log !== undefined) backends.push(await FileAuditBackend.open({ ...config.log, metrics, log }));
@@ -36,7 +30,7 @@ export async function openAuditLog(config: AuditConfig, registry: Registry, logg
     throw err;
   }
   return {
-    observer: new AuditObserver(() => policy.current, backends),
+    observer: new AuditObserver(() => policy.current, backends, { maxObjectBytes: config.maxObjectBytes }),
     async close() {
       policy.close();
       await Promise.all(backends.map((b) => b.close()));

@@ -10,7 +10,7 @@ import { watchFile, type FileWatch } from '../config/index.ts';
 import type { CertificateFacts } from '../gateway/tls-material.ts';
 
 /** Which credential: the metric label and the log field. */
-export type CertificateName = 'serving' | 'client-ca' | 'upstream-client' | 'upstream-ca';
+export type CertificateName = 'serving' | 'client-ca' | 'upstream-client' | 'upstream-ca' | 'admin-serving' | 'admin-client-ca';
 
 export interface CertificateMetrics {
   notAfter: Gauge<'certificate'>;

@@ -61,6 +61,7 @@ interface RawGatewayConfig {
   tracing?: { endpoint: string; samplingRatio: number; serviceName: string; headers?: Record<string, string> };
   audit?: {
     policyFile: string;
+    maxObjectBytes: number;
     log?: { path: string; maxSizeMB: number; maxBackups: number };
     webhook?: { url: string; caFile?: string; tokenFile?: string; bufferSize: number; batchMaxSize: number; batchMaxWaitSeconds: number };
   };
@@ -143,6 +144,8 @@ export interface GatewayConfig {
 
 export interface AuditConfig {
   policyFile: string;
+  /** Request and response bodies larger than this are left out of their events (Request, RequestResponse). */
+  maxObjectBytes: number;
   log?: { path: string; maxSizeBytes: number; maxBackups: number };
   webhook?: { url: string; caPem?: string; token?: string; bufferSize: number; batchMaxSize: number; batchMaxWaitMs: number };
 }
@@ -295,6 +298,8 @@ const schema = object(
     audit: object(
       {
         policyFile: file,
+        // kube-apiserver's --audit-log-truncate-max-event-size default.
+        maxObjectBytes: { type: 'integer', minimum: 0, default: 102400 },
         log: object(
           {
             path: file,
@@ -471,6 +476,7 @@ async function buildAudit(raw: RawAudit, ctx: BuildContext): Promise<AuditConfig
   const token = webhook?.tokenFile === undefined ? undefined : (await ctx.readReferencedFile(['audit', 'webhook', 'tokenFile'], webhook.tokenFile))?.trim();
   return {
     policyFile,
+    maxObjectBytes: raw.maxObjectBytes,
     ...(raw.log === undefined ? {} : { log: { path: ctx.resolvePath(raw.log.path), maxSizeBytes: Math.round(raw.log.maxSizeMB * 1024 * 1024), maxBackups: raw.log.maxBackups } }),
     ...(webhook === undefined
       ? {}

@@ -85,12 +85,22 @@ export async function runGateway(file: string, config: Config<GatewayConfig>, lo
       serving: (tls) => {
         gateway.setServingCredentials(tls);
         // An admin listener on the serving certificate (no tls of its own) follows it too.
-        if (admin !== undefined && config.admin?.tls.certFile === config.tls.certFile) admin.server.setServingCertificate(tls.certPem, tls.keyPem);
+        if (admin !== undefined && config.admin?.tls.certFile === config.tls.certFile && config.admin.tls.keyFile === config.tls.keyFile) {
+          admin.server.setServingCertificate(tls.certPem, tls.keyPem);
+        }
       },
       upstream: (credentials) => {
         gateway.setUpstreamCredentials(credentials);
         deps.setUpstreamCredentials(credentials);
       },
+      ...(admin === undefined
+        ? {}
+        : {
+            admin: {
+              serving: (certPem: string, keyPem: string) => admin!.server.setServingCertificate(certPem, keyPem),
+              clientCA: (clientCAPem: string) => admin!.server.setClientCA(clientCAPem),
+            },
+          }),
     },
     { registry: gateway.metrics, log: logger.child({ component: 'tls' }) },
   );

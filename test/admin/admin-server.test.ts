@@ -113,6 +113,7 @@ test('the status JSON shows shards, routes per shard and open watches per shard 
     ],
   );
   assert.equal(status.configRevision, 'rev-1');
+  assert.equal(status.worker, null, 'one process: no worker to name');
   const page = await adminGet(admin, pki, '/status', { token: 'scrape-token' });
   assert.equal(page.status, 200);
   assert.match(page.type, /^text\/html/);

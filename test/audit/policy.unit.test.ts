@@ -64,11 +64,21 @@ test('rules apply in order, the first match decides, no match is None', async ()
   }
 });
 
-test('a policy says whether it asks for bodies, which the gateway does not record', async () => {
-  const bodies = await parseConfig(auditPolicyKind, policyText, 'policy.yaml');
-  assert.equal(bodies.asksForBodies, true);
-  const metadataOnly = await parseConfig(auditPolicyKind, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{ level: None, users: [a] }, { level: Metadata }]\n', 'policy.yaml');
-  assert.equal(metadataOnly.asksForBodies, false);
+test("omitManagedFields: a rule's own setting wins over the policy's, as in kube", async () => {
+  const text = [
+    'apiVersion: audit.k8s.io/v1',
+    'kind: Policy',
+    'omitManagedFields: true',
+    'rules:',
+    '  - { level: RequestResponse, users: [keeps], omitManagedFields: false }',
+    '  - { level: Request, users: [inherits] }',
+    '',
+  ].join('\n');
+  const policy = await parseConfig(auditPolicyKind, text, 'policy.yaml');
+  assert.equal(policy.decide(subject('POST', '/api/v1/namespaces', { user: 'keeps' })).omitManagedFields, false);
+  assert.equal(policy.decide(subject('POST', '/api/v1/namespaces', { user: 'inherits' })).omitManagedFields, true);
+  const unset = await parseConfig(auditPolicyKind, 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{ level: Request }]\n', 'policy.yaml');
+  assert.equal(unset.decide(subject('POST', '/api/v1/namespaces')).omitManagedFields, false);
 });
 
 test("a policy that is not kube's format is refused with every problem", async () => {
@@ -90,7 +100,7 @@ test("a policy that is not kube's format is refused with every problem", async (
   assert.match(mixedErr.issues.map(formatIssue).join('\n'), /rules\[0\]: a rule names nonResourceURLs or resources\/namespaces, not both/);
 });
 
-test('the shipped policy: Secrets, ConfigMaps and TokenReviews at Metadata, probes and discovery not at all', async () => {
+test('the shipped policy: Secrets, ConfigMaps and TokenReviews at Metadata, probes and discovery not at all, other changes at Request', async () => {
   const file = join(import.meta.dirname, '../../config/audit-policy.yaml');
   const policy = (await parseConfig(auditPolicyKind, await readFile(file, 'utf8'), file)) as unknown as { decide(s: AuditSubject): { level: string } };
   const level = (method: string, path: string) => policy.decide(subject(method, path)).level;
@@ -100,5 +110,7 @@ test('the shipped policy: Secrets, ConfigMaps and TokenReviews at Metadata, prob
   assert.equal(level('GET', '/livez'), 'None');
   assert.equal(level('GET', '/apis'), 'None');
   assert.equal(level('POST', '/api/v1/namespaces/default/events'), 'None');
-  assert.equal(level('DELETE', '/apis/apps/v1/namespaces/default/deployments/web'), 'Metadata');
+  assert.equal(level('DELETE', '/apis/apps/v1/namespaces/default/deployments/web'), 'Request');
+  assert.equal(level('PATCH', '/api/v1/namespaces/default/secrets/db'), 'Metadata');
+  assert.equal(level('GET', '/apis/apps/v1/namespaces/default/deployments'), 'Metadata');
 });

@@ -3,6 +3,7 @@
 // Lint, then assertions on the rendered objects and on the config files the containers start with,
 // checked by the product's own validators.
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
@@ -177,6 +178,7 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
     assert.deepEqual(unrenderedVolumeSources(objects), [
       'edge-admin-ca',
       'edge-admin-tokens',
+      'edge-audit-webhook',
       'edge-kcp-kubeconfig',
       'edge-redis',
       'edge-redis-tls',
@@ -244,7 +246,7 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
     assert.equal(pod.automountServiceAccountToken, true);
   });
 
-  test('every container runs non-root on a read-only root filesystem, writing only to /tmp', () => {
+  test('every container runs non-root on a read-only root filesystem, writing only to /tmp (and the gateway to its audit log)', () => {
     for (const [values, objects] of Object.entries(rendered)) {
       for (const deployment of objects.filter((o) => o.kind === 'Deployment')) {
         const pod = podSpec(deployment);
@@ -255,9 +257,10 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
           assert.equal(c.securityContext.readOnlyRootFilesystem, true, where);
           assert.equal(c.securityContext.allowPrivilegeEscalation, false, where);
           assert.deepEqual(c.securityContext.capabilities?.drop, ['ALL'], where);
+          const auditLog = c.name === 'gateway' && values !== 'default' ? ['/var/log/kcp-edge'] : [];
           assert.deepEqual(
             c.volumeMounts.filter((m) => m.readOnly !== true).map((m) => m.mountPath),
-            ['/tmp'],
+            [...auditLog, '/tmp'],
             where,
           );
           assert.ok(pod.volumes.find((v) => v.name === c.volumeMounts.find((m) => m.mountPath === '/tmp')!.name)?.emptyDir, `${where}: /tmp is an emptyDir`);
@@ -297,6 +300,60 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
     }
   });
 
+  test('full values: the audit log with the shipped policy (its own ConfigMap), to a file on a sized volume and to a webhook', async () => {
+    const objects = rendered.full;
+    const audit = (parse(one(objects, 'ConfigMap', 'edge-config').data!['gateway.yaml']!) as { audit: unknown }).audit;
+    assert.deepEqual(audit, {
+      policyFile: '/var/run/kcp-edge/audit-policy/policy.yaml',
+      maxObjectBytes: 102400,
+      log: { path: '/var/log/kcp-edge/audit.log', maxSizeMB: 50, maxBackups: 4 },
+      webhook: {
+        url: 'https://audit-sink.observability.svc/events',
+        bufferSize: 10000,
+        batchMaxSize: 400,
+        batchMaxWaitSeconds: 1,
+        caFile: '/var/run/kcp-edge/ca/shards.crt',
+        tokenFile: '/var/run/kcp-edge/audit-webhook/token',
+      },
+    });
+    const shipped = await readFile(join(import.meta.dirname, '../../config/audit-policy.yaml'), 'utf8');
+    assert.equal(one(objects, 'ConfigMap', 'edge-audit-policy').data!['policy.yaml']!.trim(), shipped.trim(), 'the policy kcp-edge ships');
+    const pod = podSpec(one(objects, 'Deployment', 'edge'));
+    // The file and its backups fit, with room for one more: an emptyDir over its sizeLimit gets the pod evicted.
+    assert.deepEqual(pod.volumes.find((v) => v.name === 'audit-log')?.emptyDir, { sizeLimit: '300Mi' });
+    // The policy follows edits live: no subPath (kubelet never updates those) and no config checksum over it.
+    assert.equal(pod.containers[0]!.volumeMounts.find((m) => m.name === 'audit-policy')?.subPath, undefined);
+
+    // A policy of one's own replaces the shipped one; the volume may be another source; no audit, nothing of it.
+    const own = await render([
+      '-f',
+      valuesFiles.full,
+      '--set-json',
+      'audit.policy={"apiVersion":"audit.k8s.io/v1","kind":"Policy","rules":[{"level":"RequestResponse"}]}',
+      '--set-json',
+      'audit.log.volume={"persistentVolumeClaim":{"claimName":"audit"}}',
+    ]);
+    assert.deepEqual(parse(one(own, 'ConfigMap', 'edge-audit-policy').data!['policy.yaml']!), {
+      apiVersion: 'audit.k8s.io/v1',
+      kind: 'Policy',
+      rules: [{ level: 'RequestResponse' }],
+    });
+    assert.deepEqual(podSpec(one(own, 'Deployment', 'edge')).volumes.find((v) => v.name === 'audit-log')?.persistentVolumeClaim, { claimName: 'audit' });
+    assert.deepEqual(await configFileProblems(own), []);
+    const defaults = rendered.default;
+    assert.equal((parse(one(defaults, 'ConfigMap').data!['gateway.yaml']!) as { audit?: unknown }).audit, undefined);
+    assert.ok(!podSpec(one(defaults, 'Deployment')).volumes.some((v) => v.name.startsWith('audit')));
+
+    // Only the file, with defaults.
+    const fileOnly = await render(['--set', 'audit.enabled=true']);
+    assert.deepEqual((parse(one(fileOnly, 'ConfigMap', 'edge-kcp-edge-config').data!['gateway.yaml']!) as { audit: { log: unknown; webhook?: unknown } }).audit.log, {
+      path: '/var/log/kcp-edge/audit.log',
+      maxSizeMB: 100,
+      maxBackups: 3,
+    });
+    assert.deepEqual(await configFileProblems(fileOnly), []);
+  });
+
   test('the chart refuses values that would install something broken', async () => {
     await assert.rejects(render(['-f', valuesFiles.full, '--set', 'config.gateway.rateLimit=null']), /the policy would never apply/);
     await assert.rejects(render(['--set', 'sync.mode=daemonset']), /sync\.mode/);
@@ -310,6 +367,13 @@ describe('the chart rendered by helm', { skip: 'unavailable' in lookup ? lookup.
     // A ServiceMonitor scraping a port that serves no metrics, or an admin listener nobody may enter.
     await assert.rejects(render(['--set', 'metrics.serviceMonitor.enabled=true']), /needs admin\.enabled/);
     await assert.rejects(render(['--set', 'admin.enabled=true']), /admits nobody anonymously/);
+    // An audit log writing nowhere, named twice, or trusting a CA bundle that is not there.
+    await assert.rejects(render(['--set', 'audit.enabled=true', '--set', 'audit.log.enabled=false']), /audit\.enabled needs a backend/);
+    await assert.rejects(render(['--set', 'audit.enabled=true', '--set', 'config.gateway.audit.policyFile=/x']), /config\.gateway\.audit: leave it out/);
+    await assert.rejects(
+      render(['--set', 'audit.enabled=true', '--set', 'audit.webhook.url=https://sink', '--set', 'audit.webhook.caBundleKey=ca.crt']),
+      /caBundleKey names a key of caBundles/,
+    );
   });
 
   test('full values: a Grafana dashboard for the sidecar and alert rules, all on metrics the gateway exports', async () => {

@@ -2,6 +2,7 @@
 // container is started with is one the product accepts, found where the pod mounts it.
 import { posix } from 'node:path';
 import { parse, parseAllDocuments, stringify } from 'yaml';
+import { auditPolicyKind } from '../../src/audit/policy.ts';
 import { gatewayConfigKind } from '../../src/serve/gateway-config.ts';
 import { isConfigError, parseConfig } from '../../src/config/index.ts';
 import { parsePolicy } from '../../src/ratelimit/policy.ts';
@@ -40,6 +41,7 @@ export interface Volume {
   configMap?: { name: string };
   secret?: { secretName: string; items?: { key: string; path: string }[] };
   emptyDir?: Record<string, unknown>;
+  persistentVolumeClaim?: { claimName: string };
 }
 
 export interface PodSpec {
@@ -95,6 +97,7 @@ interface GatewayFile {
   authentication?: { tokenFile?: string; clientCAFile?: string; orgRealms?: { caFile?: string } };
   rateLimit?: { policyFile?: string };
   admin?: { listen?: { port?: number }; tokenFile?: string; clientCAFile?: string };
+  audit?: { policyFile: string; log?: { path: string }; webhook?: { caFile?: string; tokenFile?: string } };
 }
 interface SyncFile {
   kcp: { kubeconfig: string };
@@ -159,6 +162,20 @@ async function gatewayProblems(objects: KubeObject[], pod: PodSpec, c: Container
         delete shard.caFile;
       }
       problems.push(...[await configProblem(path, () => parseConfig(routingFileKind, stringify(table), path))].filter((p) => p !== undefined));
+    }
+  }
+  if (raw.audit !== undefined) {
+    const path = at(raw.audit.policyFile);
+    const { text, problem } = mountedFile(objects, pod, c, path);
+    if (problem !== undefined) problems.push(problem);
+    else if (text !== undefined) problems.push(...[await configProblem(path, () => parseConfig(auditPolicyKind, text, path))].filter((p) => p !== undefined));
+    pem(raw.audit.webhook?.caFile, certificate);
+    pem(raw.audit.webhook?.tokenFile, /./);
+    if (raw.audit.log !== undefined) {
+      // The gateway appends and rotates there: a writable volume, not the read-only root filesystem.
+      const logPath = at(raw.audit.log.path);
+      const mount = c.volumeMounts.filter((m) => logPath.startsWith(`${m.mountPath}/`)).sort((a, b) => b.mountPath.length - a.mountPath.length)[0];
+      if (mount === undefined || mount.readOnly === true) problems.push(`${c.name}: ${logPath} is on no writable volume`);
     }
   }
   if (raw.rateLimit?.policyFile !== undefined) {

@@ -10,7 +10,7 @@ import type { TestContext } from 'node:test';
 import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { StaticTokenAuthenticator } from '../../src/auth/static-token.ts';
-import { startGateway, type Gateway } from '../../src/gateway/server.ts';
+import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway/server.ts';
 import { createCertificateAuthority, issueLoopbackServer, startShard, type SimShard } from '../../src/sim/index.ts';
 import { makeTempDir } from '../helpers/wait.ts';
 import { StaticRoutingTable } from './fixtures.ts';
@@ -31,7 +31,8 @@ export const stackWorkspaces = [
   { path: 'root:org-acme:proj-backend', context: 'org-acme:proj-backend', cluster: 'b4ck3nd', shard: 1 },
 ] as const;
 
-export async function startKubectlStack(t: TestContext): Promise<KubectlStack> {
+/** `gatewayOptions` add to the gateway's own (observers, limits). */
+export async function startKubectlStack(t: TestContext, gatewayOptions: Partial<GatewayOptions> = {}): Promise<KubectlStack> {
   const temp = await makeTempDir();
   t.after(() => temp[Symbol.asyncDispose]());
   const ca = await createCertificateAuthority('e2e-ca');
@@ -64,6 +65,7 @@ export async function startKubectlStack(t: TestContext): Promise<KubectlStack> {
     upstream: { clientCertPem: gatewayClient.certPem, clientKeyPem: gatewayClient.keyPem, caPem: ca.certPem },
     logger: pino({ level: 'silent' }),
     drainTimeoutMs: 2000,
+    ...gatewayOptions,
   });
   t.after(() => gateway.close());
 

@@ -367,6 +367,7 @@ test('admin, audit and tracing map to their settings; each is off when absent, a
     assert.match(config.admin?.clientCA ?? '', /BEGIN CERTIFICATE/);
     assert.deepEqual(config.audit?.log, { path: join(dir, 'logs/audit.log'), maxSizeBytes: 100 * 1024 * 1024, maxBackups: 10 });
     assert.deepEqual(config.audit?.webhook, { url: 'https://sink.example.com/audit', bufferSize: 10000, batchMaxSize: 400, batchMaxWaitMs: 1000 });
+    assert.equal(config.audit?.maxObjectBytes, 102400, "bodies up to kube's default event size are recorded");
     assert.deepEqual(config.tracing, { endpoint: 'http://collector:4318/v1/traces', samplingRatio: 0.01, serviceName: 'kcp-edge' });
 
     await writeFile(join(dir, 'bad-policy.yaml'), 'apiVersion: audit.k8s.io/v1\nkind: Policy\nrules: [{ level: Loud }]\n');

@@ -116,6 +116,33 @@ test('workers: 2 serve one ephemeral port together, /metrics on either counts fo
     { what: 'a scrape of each worker counting every open watch', timeoutMs: 30_000 },
   );
   assert.deepEqual([...scrapedBy.keys()].sort(), [...workerPids].sort());
+  // The status page is the answering worker's own: it names that worker, and the two counts add up.
+  const statusBy = new Map<number, { worker: { slot: number; count: number } | null; shards: { openWatches: number }[] }>();
+  await waitFor(
+    async () => {
+      const status = JSON.parse((await fetchFresh(admin, pki, '/status.json', ADMIN_TOKEN)).body) as {
+        pid: number;
+        worker: { slot: number; count: number } | null;
+        shards: { openWatches: number }[];
+      };
+      statusBy.set(status.pid, status);
+      return statusBy.size === 2;
+    },
+    { what: 'the status page from each worker', timeoutMs: 30_000 },
+  );
+  assert.deepEqual([...statusBy.keys()].sort(), [...workerPids].sort());
+  assert.deepEqual(
+    [...statusBy.values()].map((s) => s.worker).sort((a, b) => a!.slot - b!.slot),
+    [
+      { slot: 0, count: 2 },
+      { slot: 1, count: 2 },
+    ],
+  );
+  assert.equal(
+    [...statusBy.values()].reduce((n, s) => n + s.shards[0]!.openWatches, 0),
+    16,
+    'each worker counts its own watches, together all of them',
+  );
   for (const text of scrapedBy.values()) {
     assert.equal(sample(text, 'kcp_edge_requests_total{shard="a",verb="list",code="200"}'), 40);
     assert.equal(sample(text, 'kcp_edge_workers_serving'), 2);

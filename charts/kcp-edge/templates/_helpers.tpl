@@ -176,7 +176,62 @@ Secret nothing reads, or name a file in two places.
 {{- if .Values.admin.clientCASecret }}{{ $_ := set $admin "clientCAFile" (printf "%s/ca/%s" (include "kcp-edge.adminDir" .) .Values.admin.clientCAKey) }}{{ end -}}
 {{- $_ := set $config "admin" $admin -}}
 {{- end -}}
+{{- with .Values.audit -}}
+{{- if .enabled -}}
+{{- if hasKey $config "audit" -}}
+{{- fail "config.gateway.audit: leave it out, the audit values set it (audit.enabled, audit.policy, audit.log, audit.webhook)" -}}
+{{- end -}}
+{{- if and (not .log.enabled) (not .webhook.url) -}}
+{{- fail "audit.enabled needs a backend: audit.log.enabled or audit.webhook.url" -}}
+{{- end -}}
+{{- $audit := dict "policyFile" (printf "%s/policy.yaml" (include "kcp-edge.auditPolicyDir" $)) "maxObjectBytes" (.maxObjectBytes | int) -}}
+{{- if .log.enabled -}}
+{{- $_ := set $audit "log" (dict "path" (printf "%s/audit.log" (include "kcp-edge.auditLogDir" $)) "maxSizeMB" (.log.maxSizeMB | int) "maxBackups" (.log.maxBackups | int)) -}}
+{{- end -}}
+{{- with .webhook -}}
+{{- if .url -}}
+{{- $webhook := dict "url" .url "bufferSize" (.bufferSize | int) "batchMaxSize" (.batchMaxSize | int) "batchMaxWaitSeconds" .batchMaxWaitSeconds -}}
+{{- if .caBundleKey -}}
+{{- if not (include "kcp-edge.hasCaBundles" $) -}}
+{{- fail "audit.webhook.caBundleKey names a key of caBundles, which has none" -}}
+{{- end -}}
+{{- $_ := set $webhook "caFile" (printf "/var/run/kcp-edge/ca/%s" .caBundleKey) -}}
+{{- end -}}
+{{- if .tokenSecret }}{{ $_ := set $webhook "tokenFile" (printf "%s/%s" (include "kcp-edge.auditWebhookTokenDir" $) .tokenKey) }}{{ end -}}
+{{- $_ := set $audit "webhook" $webhook -}}
+{{- else if .tokenSecret -}}
+{{- fail "audit.webhook.tokenSecret is for the webhook: set audit.webhook.url" -}}
+{{- end -}}
+{{- end -}}
+{{- $_ := set $config "audit" $audit -}}
+{{- end -}}
+{{- end -}}
 {{- toYaml $config -}}
+{{- end -}}
+
+{{- define "kcp-edge.auditPolicyDir" -}}/var/run/kcp-edge/audit-policy{{- end -}}
+{{- define "kcp-edge.auditLogDir" -}}/var/log/kcp-edge{{- end -}}
+{{- define "kcp-edge.auditWebhookTokenDir" -}}/var/run/kcp-edge/audit-webhook{{- end -}}
+
+{{/* The audit policy: the values' own, or the one kcp-edge ships. */}}
+{{- define "kcp-edge.auditPolicy" -}}
+{{- if .Values.audit.policy -}}
+{{- toYaml .Values.audit.policy -}}
+{{- else -}}
+{{- .Files.Get "files/audit-policy.yaml" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The audit log's volume: the values' source, or an emptyDir holding the file, its backups and one more. */}}
+{{- define "kcp-edge.auditLogVolume" -}}
+{{- with .Values.audit.log -}}
+{{- if .volume -}}
+{{- toYaml .volume -}}
+{{- else -}}
+emptyDir:
+  sizeLimit: {{ mul (add .maxBackups 2) .maxSizeMB }}Mi
+{{- end -}}
+{{- end -}}
 {{- end -}}
 
 {{/* The Redis Secret volumes of the gateway pod: only the keys the gateway reads. */}}

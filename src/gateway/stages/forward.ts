@@ -44,6 +44,7 @@ export function forward(deps: ForwardDeps) {
       return;
     }
 
+    ctx.forwarding();
     const discoveryRoot = isDiscoveryRoot(req.method, ctx.parsed!.rest);
     // The shard's discovery roots and endpoint URLs are rewritten, so they must come uncompressed.
     if (discoveryRoot || ctx.edgeEndpoints !== undefined) dropHeader(headers, 'accept-encoding');
@@ -66,17 +67,25 @@ function dropHeader(headers: string[], name: string): void {
   for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i]!.toLowerCase() === name) headers.splice(i, 2);
 }
 
-/** Only a request that has a body gets one; a GET passed the request stream would be sent chunked. */
+/**
+ * Only a request that has a body gets one; a GET passed the request stream would be sent chunked. A
+ * body with a declared length goes as the request stream itself unless an observer keeps a copy.
+ */
 function requestBody(ctx: RequestContext, limit: number): Readable | null {
   const req = ctx.req;
+  const capture = ctx.requestBodyCapture;
   const length = req.headers['content-length'];
   if (length !== undefined && Number(length) > limit) throw bodyTooLarge(limit);
+  if (capture !== undefined) {
+    capture.contentType = req.headers['content-type'] ?? '';
+    capture.contentEncoding = req.headers['content-encoding'] ?? '';
+  }
   if ('stream' in req) {
     if (req.stream.endAfterHeaders || length === '0') return null;
     // Never the HTTP/2 stream itself: undici destroys a body that does not destroy itself at its end
     // (HTTP/2 streams do not), which would reset the stream before the shard's answer is written.
-    return req.stream.pipe(new BodyLimit(limit));
+    return req.stream.pipe(new BodyLimit(limit, capture));
   }
-  if (length !== undefined) return length === '0' ? null : req;
-  return req.headers['transfer-encoding'] === undefined ? null : req.pipe(new BodyLimit(limit));
+  if (length !== undefined) return length === '0' ? null : capture === undefined ? req : req.pipe(new BodyLimit(limit, capture));
+  return req.headers['transfer-encoding'] === undefined ? null : req.pipe(new BodyLimit(limit, capture));
 }

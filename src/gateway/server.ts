@@ -18,6 +18,7 @@ import { clientConnectionLimits, serverOptionsFor, type ClientConnectionLimits }
 import { Connections } from './connections.ts';
 import { cutOffDownShards } from './down-shard-cutoff.ts';
 import { endMovedWatches } from './moved-watch-cutoff.ts';
+import { spliceMovedWatch } from './watch-splice.ts';
 import { RequestContext, type ClientRequest, type ClientResponse, type RequestObserver } from './context.ts';
 import { Http2Request, Http2Response } from './http2-exchange.ts';
 import { Http2IdleSessions } from './http2-idle-sessions.ts';
@@ -111,6 +112,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const connections = new Connections();
   const observer = withObservers(accessObserver(connections, metrics, logger), options.observers ?? []);
 
+  const headerPolicy = { dropImpersonation: options.headers?.dropImpersonation ?? false };
   const stages: Stage[] = [
     serveGatewayEndpoints({ routing: options.routing, isDraining: () => connections.draining }),
     routeInClusterClients,
@@ -122,7 +124,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     capOpenWatches(new OpenWatchCap(options.watchLimits ?? defaultOpenWatchLimits), metrics),
     forward({
       pools,
-      headers: { dropImpersonation: options.headers?.dropImpersonation ?? false },
+      headers: headerPolicy,
       metrics,
       health: options.health,
       maxBodyBytes: options.maxBodyBytes ?? 3 * 1024 * 1024,
@@ -205,7 +207,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const host = options.listen.host.includes(':') ? `[${options.listen.host}]` : options.listen.host;
   const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
   const stopCutoff = options.health === undefined ? () => undefined : cutOffDownShards(connections.inflight, options.health);
-  const stopMovedCutoff = endMovedWatches(connections.inflight, options.routing);
+  const spliceDeps = { pools, headers: headerPolicy, metrics, health: options.health };
+  const stopMovedCutoff = endMovedWatches(connections.inflight, options.routing, 500, (ctx, to) => spliceMovedWatch(ctx, to, spliceDeps));
   let closing: Promise<void> | undefined;
 
   return {

@@ -30,6 +30,11 @@ export interface MoveOptions {
   onProgress?(progress: CopyProgress & { phase: MoveRecord['phase'] }): void;
   /** How long a new logical cluster may take to turn Ready on the target. */
   readyTimeoutMs?: number;
+  /**
+   * How long the source keeps its copy after the route flips: every gateway replica must have carried
+   * its watches over to the target first, or their clients would see the source's deletions.
+   */
+  cutoverGraceMs?: number;
 }
 
 export class MoveError extends Error {}
@@ -89,7 +94,8 @@ export async function moveWorkspace(options: MoveOptions): Promise<MoveRecord> {
     if (record.phase === 'cutover') {
       await pointWorkspaceAt(store, options.credentials, record);
       await store.putRoute({ path, shard: record.to, cluster: record.cluster, phase: 'Ready' });
-      // Only now, with the target serving everything, does the source copy go.
+      // Only now, with the target serving everything and the watches carried over, does the source copy go.
+      await new Promise((resolve) => setTimeout(resolve, options.cutoverGraceMs ?? 1_500));
       try {
         await from.request('DELETE', `${lcPath(record.cluster)}/cluster`);
       } catch (err) {

@@ -19,6 +19,7 @@ import { Connections } from './connections.ts';
 import { cutOffDownShards } from './down-shard-cutoff.ts';
 import { endMovedWatches } from './moved-watch-cutoff.ts';
 import { spliceMovedWatch } from './watch-splice.ts';
+import { refuseStaleResourceVersions } from './stages/refuse-stale-resource-versions.ts';
 import { RequestContext, type ClientRequest, type ClientResponse, type RequestObserver } from './context.ts';
 import { Http2Request, Http2Response } from './http2-exchange.ts';
 import { Http2IdleSessions } from './http2-idle-sessions.ts';
@@ -121,6 +122,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     authenticate(options.authenticators, options.headers?.droppedGroups ?? defaultDroppedGroups),
     ...(options.limiter === undefined ? [] : [limitRate(options.limiter)]),
     admitToWorkspace(options.health),
+    refuseStaleResourceVersions({ pools, headers: headerPolicy }),
     capOpenWatches(new OpenWatchCap(options.watchLimits ?? defaultOpenWatchLimits), metrics),
     forward({
       pools,

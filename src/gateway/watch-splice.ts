@@ -81,7 +81,7 @@ class SplicedWatch implements UpstreamExchange {
     let events: string;
     let resourceVersion: string;
     try {
-      const listPath = watchPath.replace(/^(.*?\/(?:api\/v1|apis\/[^/]+\/[^/]+))\/watch\//, '$1/') + (listQuery === '' ? '' : `?${listQuery}`);
+      const listPath = listPathOf(watchPath) + (listQuery === '' ? '' : `?${listQuery}`);
       const timeoutMs = this.#deps.listTimeoutMs ?? 30_000;
       const reply = await this.#deps.pools.poolFor(this.#to.shard).request({
         method: 'GET',
@@ -131,6 +131,11 @@ class SplicedWatch implements UpstreamExchange {
     const res = this.#ctx.res!;
     if (!res.writableEnded) res.end();
   }
+}
+
+/** The collection a watch path names, as a list path: the legacy `/watch/` segment dropped. */
+export function listPathOf(watchPath: string): string {
+  return watchPath.replace(/^(.*?\/(?:api\/v1|apis\/[^/]+\/[^/]+))\/watch\//, '$1/');
 }
 
 /** A list as the watch events that bring a client's view of it up to date, and the resourceVersion to watch from. */

@@ -100,11 +100,22 @@ const lcOn = async (api: ApiClient, cluster: string) => (await api.request('GET'
 
 test('a workspace moves with everything in it; the Workspace and the route point at the target; the source is emptied', async () => {
   const { path, cluster } = await populated('proj-frontend', 30);
+  const rvOf = async (api: ApiClient) =>
+    Number((await ok(api.request<{ metadata: { resourceVersion: string } }>('GET', '/clusters/root/api/v1/namespaces'))).metadata.resourceVersion);
+  const startedAt = Date.now();
   const record = await moveWorkspace({ store, credentials, path, to: 'beta' });
   assert.equal(record.phase, 'done');
   assert.ok((record.copied ?? 0) >= 34, `copied ${record.copied}`);
   const route = await store.getRoute(path);
   assert.deepEqual({ shard: route?.shard, phase: route?.phase }, { shard: 'beta', phase: 'Ready' });
+  // The fence the edge refuses old resourceVersions by: the target's number at the flip (below what it
+  // stands at now), the source's last one, for a while.
+  const fence = route?.fence;
+  assert.equal(fence?.shard, 'beta');
+  assert.deepEqual([fence?.targetRV, fence?.sourceRV], [record.targetRV, record.sourceRV]);
+  assert.ok(Number(fence?.targetRV) > 0 && Number(fence?.targetRV) <= (await rvOf(apiB)), `target fence ${fence?.targetRV}`);
+  assert.ok(Number(fence?.sourceRV) > 0 && Number(fence?.sourceRV) <= (await rvOf(apiA)), `source fence ${fence?.sourceRV}`);
+  assert.ok(fence!.until > startedAt + 10 * 60_000, 'the fence lasts minutes');
   await assertAllOnBeta(cluster, 30);
   const ws = await ok(apiA.request<{ metadata: { annotations?: Record<string, string> } }>('GET', '/clusters/root/apis/tenancy.kcp.io/v1alpha1/workspaces/proj-frontend'));
   assert.equal(ws.metadata.annotations?.['internal.tenancy.kcp.io/shard'], 'beta', 'the Workspace names the shard its cluster is on now');

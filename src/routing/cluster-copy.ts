@@ -142,6 +142,12 @@ export async function copyCluster(
   };
   // Namespaces, definitions and bindings one by one and in order: everything else needs them.
   for (const item of early) await copyOne(item);
+  // A kind a definition or binding brings is served only once the target has set it up.
+  await untilServed(
+    target,
+    cluster,
+    pending.map((p) => p.r),
+  );
   // Then in rounds, owners before their dependents; within a round, in parallel.
   for (let round = 0; pending.length > 0; round++) {
     const last = round >= 20; // a cycle, or owners that are not in the cluster: copy what is left as it is
@@ -168,6 +174,22 @@ export async function copyCluster(
     if (failure !== undefined) throw failure.reason;
   }
   return { ...progress, uids, versions };
+}
+
+const resourceKey = (r: ClusterResource) => `${r.prefix}/${r.resource}`;
+
+/** Waits (bounded) until the target's discovery lists every kind in `needed`. */
+async function untilServed(target: RestClient, cluster: string, needed: ClusterResource[], timeoutMs = 30_000): Promise<void> {
+  const wanted = new Set(needed.map(resourceKey));
+  if (wanted.size === 0) return;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const served = new Set((await discoverResources(target, cluster).catch(() => [])).map(resourceKey));
+    const missing = [...wanted].filter((k) => !served.has(k));
+    if (missing.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`the target does not serve ${missing.join(', ')} after ${timeoutMs} ms (a binding or definition not ready there)`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /**

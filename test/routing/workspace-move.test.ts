@@ -8,7 +8,7 @@ import { MoveRecords } from '../../src/routing/move-record.ts';
 import { parseRedisUrl } from '../../src/routing/redis-connection.ts';
 import { RedisRouteStore } from '../../src/routing/redis-route-store.ts';
 import { abortMove, moveWorkspace, type MoveCredentials } from '../../src/routing/workspace-move.ts';
-import { connectShards, createCertificateAuthority, createWorkspace, startShard, type ApiClient, type SimShard } from '../../src/sim/index.ts';
+import { bindExport, connectShards, createCertificateAuthority, createExport, createWorkspace, startShard, type ApiClient, type SimShard } from '../../src/sim/index.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -208,4 +208,26 @@ test('the indexer leaves a route Moving while the copy holds it, and follows the
     /timed out/,
   );
   assert.deepEqual(await store.getRoute(path).then((r) => [r?.shard, r?.phase, r?.cluster]), ['beta', 'Ready', cluster]);
+});
+
+test('a workspace with an APIBinding moves with it: the bound kind and its objects are served on the target', async () => {
+  await createWorkspace(apiA, 'root', 'gadget-provider', { shard: 'alpha' });
+  await createExport(apiA, 'root:gadget-provider', { name: 'gadgets', group: 'example.com', resource: 'gadgets', kind: 'Gadget' });
+  const ws = await createWorkspace(apiA, 'root', 'proj-bound', { shard: 'alpha' });
+  await store.putRoute({ path: ws.path, shard: 'alpha', cluster: ws.cluster, phase: 'Ready' });
+  await bindExport(apiA, ws.path, 'root:gadget-provider', 'gadgets');
+  const gadgets = () => `/clusters/${ws.cluster}/apis/example.com/v1alpha1/namespaces/default/gadgets`;
+  await ok(apiA.request('POST', gadgets(), { body: { apiVersion: 'example.com/v1alpha1', kind: 'Gadget', metadata: { name: 'g1' }, spec: { size: 3 } } }));
+
+  await moveWorkspace({ store, credentials, path: ws.path, to: 'beta' });
+  const binding = await ok(apiB.request<{ status?: { phase?: string } }>('GET', `/clusters/${ws.cluster}/apis/apis.kcp.io/v1alpha1/apibindings/gadgets`));
+  assert.equal(binding.status?.phase, 'Bound', 'the binding is bound on the target');
+  const discovery = await ok(apiB.request<{ resources: { name: string }[] }>('GET', `/clusters/${ws.cluster}/apis/example.com/v1alpha1`));
+  assert.ok(
+    discovery.resources.some((r) => r.name === 'gadgets'),
+    'the bound kind is in discovery on the target',
+  );
+  const g1 = await ok(apiB.request<{ spec?: { size?: number } }>('GET', `${gadgets()}/g1`));
+  assert.deepEqual(g1.spec, { size: 3 }, 'the object of the bound kind is served by the target');
+  assert.equal(await lcOn(apiA, ws.cluster), 404, 'nothing left on alpha');
 });

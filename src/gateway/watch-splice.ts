@@ -35,11 +35,12 @@ const watchOnly = ['watch', 'resourceVersion', 'resourceVersionMatch', 'sendInit
 export function spliceMovedWatch(ctx: RequestContext, to: Resolution, deps: WatchSpliceDeps): boolean {
   const current = ctx.upstream;
   if (!(current instanceof ForwardHandler) || ctx.attrs?.verb !== 'watch' || ctx.parsed === undefined || ctx.resolutions.length !== 1 || ctx.res === undefined) return false;
-  if (!current.detach()) return false;
+  const from = ctx.target;
+  if (from === undefined || !current.detach()) return false;
   ctx.shard = to.shard.name;
   ctx.target = to;
   ctx.resolutions = [to];
-  const exchange = new SplicedWatch(ctx, to, deps);
+  const exchange = new SplicedWatch(ctx, from, to, deps);
   ctx.upstream = exchange;
   void exchange.start();
   return true;
@@ -55,14 +56,16 @@ interface ListBody {
 
 class SplicedWatch implements UpstreamExchange {
   readonly #ctx: RequestContext;
+  readonly #from: Resolution;
   readonly #to: Resolution;
   readonly #deps: WatchSpliceDeps;
   readonly #listAbort = new AbortController();
   #watch: ForwardHandler | undefined = undefined;
   #over = false;
 
-  constructor(ctx: RequestContext, to: Resolution, deps: WatchSpliceDeps) {
+  constructor(ctx: RequestContext, from: Resolution, to: Resolution, deps: WatchSpliceDeps) {
     this.#ctx = ctx;
+    this.#from = from;
     this.#to = to;
     this.#deps = deps;
   }
@@ -78,22 +81,14 @@ class SplicedWatch implements UpstreamExchange {
     const listParams = new URLSearchParams(params);
     for (const name of watchOnly) listParams.delete(name);
     const listQuery = listParams.toString();
+    const listPath = (at: Resolution) => listPathOf(upstreamPath(ctx.parsed!, [at.route.cluster])) + (listQuery === '' ? '' : `?${listQuery}`);
     let events: string;
     let resourceVersion: string;
     try {
-      const listPath = listPathOf(watchPath) + (listQuery === '' ? '' : `?${listQuery}`);
-      const timeoutMs = this.#deps.listTimeoutMs ?? 30_000;
-      const reply = await this.#deps.pools.poolFor(this.#to.shard).request({
-        method: 'GET',
-        path: listPath,
-        headers,
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        signal: AbortSignal.any([this.#listAbort.signal, AbortSignal.timeout(timeoutMs)]),
-      });
-      const text = await reply.body.text();
-      if (reply.statusCode !== 200) throw new Error(`list on shard ${this.#to.shard.name}: HTTP ${reply.statusCode}`);
-      ({ events, resourceVersion } = asEvents(JSON.parse(text) as ListBody));
+      // The source still holds what the client has seen (it was frozen for the move and goes only after
+      // a grace): against it, the target's list tells what was added or deleted since the cutover.
+      const [target, source] = await Promise.all([this.#list(this.#to, listPath(this.#to), headers), this.#list(this.#from, listPath(this.#from), headers).catch(() => undefined)]);
+      ({ events, resourceVersion } = asEvents(target, source, params.get('allowWatchBookmarks') === 'true'));
     } catch {
       // The client learns it the way it learnt of a move before: its watch ends, and it re-watches.
       this.#endCleanly();
@@ -108,6 +103,21 @@ class SplicedWatch implements UpstreamExchange {
     this.#watch = handler;
     const options: Dispatcher.DispatchOptions = { path: `${watchPath}?${params.toString()}`, method: 'GET', headers, body: null, bodyTimeout: 0 };
     this.#deps.pools.poolFor(this.#to.shard).dispatch(options, handler);
+  }
+
+  async #list(at: Resolution, path: string, headers: string[]): Promise<ListBody> {
+    const timeoutMs = this.#deps.listTimeoutMs ?? 30_000;
+    const reply = await this.#deps.pools.poolFor(at.shard).request({
+      method: 'GET',
+      path,
+      headers,
+      headersTimeout: timeoutMs,
+      bodyTimeout: timeoutMs,
+      signal: AbortSignal.any([this.#listAbort.signal, AbortSignal.timeout(timeoutMs)]),
+    });
+    const text = await reply.body.text();
+    if (reply.statusCode !== 200) throw new Error(`list on shard ${at.shard.name}: HTTP ${reply.statusCode}`);
+    return JSON.parse(text) as ListBody;
   }
 
   stop(cleanly: boolean): void {
@@ -138,20 +148,55 @@ export function listPathOf(watchPath: string): string {
   return watchPath.replace(/^(.*?\/(?:api\/v1|apis\/[^/]+\/[^/]+))\/watch\//, '$1/');
 }
 
-/** A list as the watch events that bring a client's view of it up to date, and the resourceVersion to watch from. */
-function asEvents(list: ListBody): { events: string; resourceVersion: string } {
-  const resourceVersion = list.metadata?.resourceVersion;
-  if (typeof resourceVersion !== 'string' || resourceVersion === '') throw new Error('the list has no resourceVersion');
-  let events = '';
+interface Entry {
+  key: string;
+  object: unknown;
+}
+
+/** A list's objects by namespace/name; for a Table, its rows (each shown as a one-row Table). */
+function entriesOf(list: ListBody, resourceVersion: string): Entry[] {
+  const keyOf = (meta: { namespace?: string; name?: string } | undefined) => `${meta?.namespace ?? ''}/${meta?.name ?? ''}`;
   if (list.kind === 'Table') {
     // Table watches carry one row per event; the client has had the column definitions already.
-    for (const row of list.rows ?? []) {
-      events += `${JSON.stringify({ type: 'MODIFIED', object: { kind: 'Table', apiVersion: list.apiVersion, metadata: { resourceVersion }, columnDefinitions: null, rows: [row] } })}\n`;
-    }
-    return { events, resourceVersion };
+    return (list.rows ?? []).map((row) => ({
+      key: keyOf((row as { object?: { metadata?: { namespace?: string; name?: string } } }).object?.metadata),
+      object: { kind: 'Table', apiVersion: list.apiVersion, metadata: { resourceVersion }, columnDefinitions: null, rows: [row] },
+    }));
   }
   // List items go without kind and apiVersion; watch events name them.
   const kind = (list.kind ?? '').replace(/List$/, '');
-  for (const item of list.items ?? []) events += `${JSON.stringify({ type: 'MODIFIED', object: { kind, apiVersion: list.apiVersion, ...item } })}\n`;
+  return (list.items ?? []).map((item) => ({
+    key: keyOf(item['metadata'] as { namespace?: string; name?: string } | undefined),
+    object: { kind, apiVersion: list.apiVersion, ...item },
+  }));
+}
+
+/**
+ * The watch events that bring a client whose view is `source` (when it could be listed) up to `target`,
+ * and the resourceVersion to watch from. Every object the target holds is sent (its uid and
+ * resourceVersion are new); one the source held and the target does not is sent as DELETED. A bookmark
+ * last, when the client takes them, so its next re-watch starts from the target's list.
+ */
+function asEvents(target: ListBody, source: ListBody | undefined, bookmarks: boolean): { events: string; resourceVersion: string } {
+  const resourceVersion = target.metadata?.resourceVersion;
+  if (typeof resourceVersion !== 'string' || resourceVersion === '') throw new Error('the list has no resourceVersion');
+  const now = entriesOf(target, resourceVersion);
+  const before = source === undefined ? undefined : new Map(entriesOf(source, resourceVersion).map((e) => [e.key, e.object]));
+  let events = '';
+  for (const { key, object } of now) events += `${JSON.stringify({ type: before === undefined || before.has(key) ? 'MODIFIED' : 'ADDED', object })}\n`;
+  if (before !== undefined) {
+    const kept = new Set(now.map((e) => e.key));
+    for (const [key, object] of before) {
+      if (kept.has(key)) continue;
+      // Deleted as of the target's list: a re-watch from this number must be read against the target.
+      const gone = structuredClone(object) as { metadata?: Record<string, unknown> };
+      if (target.kind !== 'Table') gone.metadata = { ...gone.metadata, resourceVersion };
+      events += `${JSON.stringify({ type: 'DELETED', object: gone })}\n`;
+    }
+  }
+  if (bookmarks && target.kind !== 'Table') {
+    const kind = (target.kind ?? '').replace(/List$/, '');
+    events += `${JSON.stringify({ type: 'BOOKMARK', object: { kind, apiVersion: target.apiVersion, metadata: { resourceVersion } } })}\n`;
+  }
   return { events, resourceVersion };
 }

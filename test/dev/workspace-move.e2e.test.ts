@@ -94,7 +94,8 @@ test('dev --redis: a project moves to shard-b under kubectl reads, writes and a 
   // The watches were carried over to shard-b: still running, they print what was created after the cutover.
   await waitFor(() => named.out.includes('configmap/after-move') && /ADDED +after-move/.test(table.out), {
     what: 'the watches to print after-move',
-    timeoutMs: 10_000,
+    // Generous: the whole stack shares two loaded cores with kubectl.
+    timeoutMs: 30_000,
   }).catch((err: unknown) => assert.fail(`${String(err)}\n-o name watch:\n${named.out}\ntable watch:\n${table.out}`));
   for (const w of [named, table]) assert.equal(w.child.exitCode, null, 'kubectl get -w is still running');
   moving = false;
@@ -113,7 +114,9 @@ test('dev --redis: a project moves to shard-b under kubectl reads, writes and a 
     'nothing left on shard-a',
   );
   await apply('later');
-  await waitFor(() => named.out.includes('configmap/later') && /ADDED +later/.test(table.out), { what: 'the watches to print a later change' });
+  await waitFor(() => named.out.includes('configmap/later') && /ADDED +later/.test(table.out), { what: 'the watches to print a later change', timeoutMs: 30_000 }).catch(
+    (err: unknown) => assert.fail(`${String(err)}\n-o name watch:\n${named.out}\ntable watch:\n${table.out}`),
+  );
   // The reflector's cache is what shard-b holds: same objects, shard-b's uids and resourceVersions.
   const truth = async () =>
     (await client.list('/api/v1/namespaces/default/configmaps')).items.map((o) => `${o.metadata.name} ${o.metadata.uid} ${o.metadata.resourceVersion}`).sort();

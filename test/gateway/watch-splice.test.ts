@@ -1,6 +1,8 @@
 // A watch open when its workspace moves goes on in the same stream, over HTTP/1.1 and HTTP/2: the edge
-// lists the collection on the new shard, sends those objects as MODIFIED events, then follows the new
-// shard's watch from the list's resourceVersion. A watch caught in the middle of an event is ended.
+// lists the collection on the new shard and on the old one (what the client has seen), sends the new
+// shard's objects (MODIFIED, or ADDED when the old one lacked them), DELETED for what only the old one
+// holds and a bookmark, then follows the new shard's watch from the list's resourceVersion. A watch
+// caught in the middle of an event is ended.
 // A real Redis routing table, two HTTPS shards.
 import assert from 'node:assert/strict';
 import { request as httpsRequest } from 'node:https';
@@ -35,7 +37,15 @@ const source =
   (req, res) => {
     res.writeHead(200, { 'content-type': 'application/json' });
     if ((req.url ?? '').includes('watch=')) res.write(first);
-    else res.end('{"kind":"ConfigMapList","apiVersion":"v1","metadata":{"resourceVersion":"7"},"items":[]}');
+    else
+      res.end(
+        JSON.stringify({
+          kind: 'ConfigMapList',
+          apiVersion: 'v1',
+          metadata: { resourceVersion: '7' },
+          items: [{ metadata: { name: 'a', uid: 'uid-a', resourceVersion: '7' } }, { metadata: { name: 'deleted-since', uid: 'uid-d', resourceVersion: '6' } }],
+        }),
+      );
   };
 
 /** The target: the moved object under its new uid and resourceVersion in a list at 40, then a new object on the watch. */
@@ -48,7 +58,7 @@ const target: ShardHandler = (req, res) => {
         kind: 'ConfigMapList',
         apiVersion: 'v1',
         metadata: { resourceVersion: '40' },
-        items: [{ metadata: { name: 'a', uid: 'uid-on-b', resourceVersion: '33' } }],
+        items: [{ metadata: { name: 'a', uid: 'uid-on-b', resourceVersion: '33' } }, { metadata: { name: 'added-since', uid: 'uid-n', resourceVersion: '39' } }],
       }),
     );
 };
@@ -105,7 +115,7 @@ for (const [protocol, open] of [
 ] as const) {
   test(`${protocol}: a watch goes on across a move, with the new shard's objects and resourceVersions`, async (t) => {
     const name = protocol === 'HTTP/2' ? 'web2' : 'web1';
-    const { b, gateway, moveToB, watchPath } = await setUp(t, name, source(event('ADDED', 'a', '7')));
+    const { a, b, gateway, moveToB, watchPath } = await setUp(t, name, source(event('ADDED', 'a', '7')));
     const watch = open(gateway, watchPath);
     t.after(() => watch.close());
     await waitFor(() => watch.text().includes('"ADDED"'), { what: 'the first event from the source' });
@@ -122,11 +132,18 @@ for (const [protocol, open] of [
       [
         ['ADDED', 'ConfigMap', 'v1', 'a', 'uid-a', '7'],
         ['MODIFIED', 'ConfigMap', 'v1', 'a', 'uid-on-b', '33'],
+        ['ADDED', 'ConfigMap', 'v1', 'added-since', 'uid-n', '39'],
+        ['DELETED', 'ConfigMap', 'v1', 'deleted-since', 'uid-d', '40'],
+        ['BOOKMARK', 'ConfigMap', 'v1', undefined, undefined, '40'],
         ['ADDED', 'ConfigMap', 'v1', 'created-later', 'uid-created-later', '41'],
       ],
     );
     assert.equal(watch.ended(), false, 'the stream is still open');
     const list = b.seen.find((r) => !r.url.includes('watch='));
+    assert.ok(
+      a.seen.some((r) => r.url === `/clusters/${name}cluster/api/v1/namespaces/default/configmaps`),
+      'the old shard was listed for what the client has seen',
+    );
     assert.equal(list?.url, `/clusters/${name}cluster/api/v1/namespaces/default/configmaps`);
     const rewatch = new URL(b.seen.find((r) => r.url.includes('watch='))!.url, 'https://x');
     assert.equal(rewatch.searchParams.get('resourceVersion'), '40', "watched from the list's resourceVersion");

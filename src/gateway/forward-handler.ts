@@ -40,13 +40,19 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
   /** Set while a watch of endpoint slices streams: each event is rewritten as it completes. */
   #lines: WatchLineRewriter | undefined = undefined;
   readonly #discoveryRoot: boolean;
+  /** A watch carried on into a response already started elsewhere (a workspace that moved): no head of its own. */
+  readonly #continuing: boolean;
+  /** For a watch: whether what reached the client so far ends between two events of a plain JSON stream. */
+  #spliceable = false;
+  #atEventBoundary = true;
 
-  constructor(ctx: RequestContext, res: ClientResponse & ResponseSink, metrics: GatewayMetrics, health: ShardHealth | undefined, discoveryRoot = false) {
+  constructor(ctx: RequestContext, res: ClientResponse & ResponseSink, metrics: GatewayMetrics, health: ShardHealth | undefined, discoveryRoot = false, continuing = false) {
     this.#ctx = ctx;
     this.#res = res;
     this.#metrics = metrics;
     this.#health = health;
     this.#discoveryRoot = discoveryRoot;
+    this.#continuing = continuing;
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -58,6 +64,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {
     this.#health?.reportSuccess(this.#ctx.shard);
     if (this.#stopped) return;
+    if (this.#continuing) return this.#continueWatch(statusCode);
     this.#ctx.statusCode = statusCode;
     const capture = this.#ctx.responseBodyCapture;
     if (capture !== undefined) {
@@ -86,7 +93,33 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
       this.#metrics.watchOpened(this.#ctx.shard);
       this.#watchCounted = true;
       this.#ctx.responseStarted();
+      // Only newline-delimited JSON, sent as it came, can have other events put between two of its own.
+      this.#spliceable = statusCode === 200 && headers['content-encoding'] === undefined && String(headers['content-type'] ?? '').startsWith('application/json');
     }
+  }
+
+  #continueWatch(statusCode: number): void {
+    this.#firstChunkSent = true;
+    if (statusCode !== 200) {
+      // The new shard refused the watch: end the stream as a moved watch ends, and the client re-watches.
+      this.stop(true);
+      return;
+    }
+    this.#metrics.watchOpened(this.#ctx.shard);
+    this.#watchCounted = true;
+    this.#spliceable = true;
+  }
+
+  /**
+   * Gives the client's response up to another exchange: this one stops reading the shard without ending
+   * the response. Only a plain JSON watch whose last event reached the client whole can be carried on.
+   */
+  detach(): boolean {
+    if (this.#finished || this.#stopped || !this.#spliceable || !this.#atEventBoundary || this.#res.writableEnded) return false;
+    this.#stopped = true;
+    this.#finish();
+    this.#controller?.abort(stoppedError());
+    return true;
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -99,6 +132,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
         controller.abort(new GatewayError('BAD_GATEWAY', 'the shard serving this workspace failed', { internalReason: `a response to rewrite over ${this.#held.limit} bytes` }));
       return;
     }
+    if (this.#spliceable && chunk.length > 0) this.#atEventBoundary = chunk[chunk.length - 1] === 0x0a;
     let written: boolean;
     if (this.#lines !== undefined) {
       const events = this.#lines.push(chunk);

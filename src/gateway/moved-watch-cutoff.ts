@@ -1,30 +1,36 @@
 // A workspace that moved leaves its watches open on the shard it left, which no longer changes what
 // they show: their clients would never hear of anything again. Once the route names another shard (or
-// logical cluster), they are ended cleanly, as a kube-apiserver ends a watch at its timeout, and the
-// client re-watches, through the edge, on the new shard (a resourceVersion from the old one gets 410
-// Expired there, and the client re-lists).
-import type { RoutingTable } from '../routing/types.ts';
+// logical cluster), each is carried on to the new shard in the same stream where `carryOn` can (see
+// watch-splice.ts); the others are ended cleanly, as a kube-apiserver ends a watch at its timeout, and
+// the client re-watches, through the edge, on the new shard (a resourceVersion from the old one gets
+// 410 Expired, and the client re-lists).
+import type { Resolution, RoutingTable } from '../routing/types.ts';
 import type { RequestContext } from './context.ts';
 
 /** Checks `inflight` every `intervalMs`; returns the function that stops checking. */
-export function endMovedWatches(inflight: ReadonlySet<RequestContext>, routing: RoutingTable, intervalMs = 500): () => void {
+export function endMovedWatches(
+  inflight: ReadonlySet<RequestContext>,
+  routing: RoutingTable,
+  intervalMs = 500,
+  carryOn: (ctx: RequestContext, to: Resolution) => boolean = () => false,
+): () => void {
   let busy = false;
   const check = async () => {
-    const seen = new Map<string, Promise<string | undefined>>();
-    for (const ctx of inflight) {
+    const seen = new Map<string, Promise<Resolution | undefined>>();
+    for (const ctx of [...inflight]) {
       if (ctx.upstream === undefined || !ctx.longRunning || ctx.upgrade !== undefined) continue;
       const route = ctx.target?.route;
       if (route === undefined) continue;
       let where = seen.get(route.path);
       if (where === undefined) {
-        where = routing.resolve(route.path).then(
-          (r) => (r === undefined ? undefined : `${r.shard.name}/${r.route.cluster}`),
-          () => `${route.shard}/${route.cluster}`,
-        );
+        where = routing.resolve(route.path).catch(() => undefined);
         seen.set(route.path, where);
       }
       const now = await where;
-      if (now !== undefined && now !== `${route.shard}/${route.cluster}`) ctx.upstream.stop(true);
+      if (now === undefined || (now.shard.name === route.shard && now.route.cluster === route.cluster)) continue;
+      if (ctx.clientGone || ctx.upstream === undefined) continue;
+      // Carried on only to a route that serves the workspace whole again.
+      if (now.route.phase !== 'Ready' || !carryOn(ctx, now)) ctx.upstream.stop(true);
     }
   };
   const timer = setInterval(() => {

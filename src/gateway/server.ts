@@ -18,6 +18,8 @@ import { clientConnectionLimits, serverOptionsFor, type ClientConnectionLimits }
 import { Connections } from './connections.ts';
 import { cutOffDownShards } from './down-shard-cutoff.ts';
 import { endMovedWatches } from './moved-watch-cutoff.ts';
+import { spliceMovedWatch } from './watch-splice.ts';
+import { refuseStaleResourceVersions } from './stages/refuse-stale-resource-versions.ts';
 import { RequestContext, type ClientRequest, type ClientResponse, type RequestObserver } from './context.ts';
 import { Http2Request, Http2Response } from './http2-exchange.ts';
 import { Http2IdleSessions } from './http2-idle-sessions.ts';
@@ -112,6 +114,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const connections = new Connections();
   const observer = withObservers(accessObserver(connections, metrics, logger), options.observers ?? []);
 
+  const headerPolicy = { dropImpersonation: options.headers?.dropImpersonation ?? false };
   const stages: Stage[] = [
     serveGatewayEndpoints({ routing: options.routing, isDraining: () => connections.draining }),
     routeInClusterClients,
@@ -120,11 +123,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     authenticate(options.authenticators, options.headers?.droppedGroups ?? defaultDroppedGroups),
     ...(options.limiter === undefined ? [] : [limitRate(options.limiter)]),
     admitToWorkspace(options.health),
+    refuseStaleResourceVersions({ pools, headers: headerPolicy }),
     capOpenWatches(new OpenWatchCap(options.watchLimits ?? defaultOpenWatchLimits), metrics),
     publishEdgeEndpoints(options.routing),
     forward({
       pools,
-      headers: { dropImpersonation: options.headers?.dropImpersonation ?? false },
+      headers: headerPolicy,
       metrics,
       health: options.health,
       maxBodyBytes: options.maxBodyBytes ?? 3 * 1024 * 1024,
@@ -207,7 +211,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const host = options.listen.host.includes(':') ? `[${options.listen.host}]` : options.listen.host;
   const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
   const stopCutoff = options.health === undefined ? () => undefined : cutOffDownShards(connections.inflight, options.health);
-  const stopMovedCutoff = endMovedWatches(connections.inflight, options.routing);
+  const spliceDeps = { pools, headers: headerPolicy, metrics, health: options.health };
+  const stopMovedCutoff = endMovedWatches(connections.inflight, options.routing, 500, (ctx, to) => spliceMovedWatch(ctx, to, spliceDeps));
   let closing: Promise<void> | undefined;
 
   return {

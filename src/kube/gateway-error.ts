@@ -15,6 +15,7 @@ export type GatewayErrorCode =
   | 'DRAINING'
   | 'BAD_GATEWAY'
   | 'GATEWAY_TIMEOUT'
+  | 'RESOURCE_EXPIRED'
   | 'INTERNAL';
 
 const shapes: Record<GatewayErrorCode, { code: number; reason: StatusReason }> = {
@@ -30,6 +31,7 @@ const shapes: Record<GatewayErrorCode, { code: number; reason: StatusReason }> =
   DRAINING: { code: 503, reason: 'ServiceUnavailable' },
   BAD_GATEWAY: { code: 502, reason: 'InternalError' },
   GATEWAY_TIMEOUT: { code: 504, reason: 'Timeout' },
+  RESOURCE_EXPIRED: { code: 410, reason: 'Expired' },
   INTERNAL: { code: 500, reason: 'InternalError' },
 };
 

@@ -16,8 +16,15 @@ export interface ClusterResource {
 
 /** Kinds the cluster itself manages, or that describe it rather than live in it. */
 const skipped = new Set(['logicalclusters', 'events', 'selfsubjectreviews', 'selfsubjectaccessreviews', 'tokenreviews', 'subjectaccessreviews']);
-/** What other kinds need first: namespaces hold objects, definitions and bindings make kinds servable. */
-const firstKinds = ['namespaces', 'customresourcedefinitions', 'apiresourceschemas', 'apiexports', 'apibindings'];
+/**
+ * What other kinds need first: namespaces hold objects, a token Secret needs its ServiceAccount (kube's
+ * token controller deletes one whose ServiceAccount is missing), definitions and bindings make kinds servable.
+ */
+const firstKinds = ['namespaces', 'serviceaccounts', 'customresourcedefinitions', 'apiresourceschemas', 'apiexports', 'apibindings'];
+
+const serviceAccountTokenType = 'kubernetes.io/service-account-token';
+/** Names the ServiceAccount uid a legacy token was minted for: the source's, which the target does not have. */
+const serviceAccountUidAnnotation = 'kubernetes.io/service-account.uid';
 
 interface ApiResource {
   name: string;
@@ -73,10 +80,20 @@ function forCreate(object: KubeObject, uids: Map<string, string>): KubeObject {
     deletionGracePeriodSeconds: _dg,
     ...meta
   } = object.metadata;
-  const annotations = Object.fromEntries(Object.entries(object.metadata.annotations ?? {}).filter(([k]) => k !== 'kcp.io/cluster'));
+  const legacyToken = object['type'] === serviceAccountTokenType;
+  const annotations = Object.fromEntries(
+    Object.entries(object.metadata.annotations ?? {}).filter(([k]) => k !== 'kcp.io/cluster' && !(legacyToken && k === serviceAccountUidAnnotation)),
+  );
   const owners = (object.metadata['ownerReferences'] as { uid: string }[] | undefined)?.map((o) => ({ ...o, uid: uids.get(o.uid) ?? o.uid }));
   const { status: _status, ...rest } = object;
-  return { ...rest, metadata: { ...meta, annotations, ...(owners === undefined ? {} : { ownerReferences: owners }) } };
+  const copy: KubeObject = { ...rest, metadata: { ...meta, annotations, ...(owners === undefined ? {} : { ownerReferences: owners }) } };
+  if (legacyToken) {
+    // The token names the source's ServiceAccount uid and is signed by the source: the target's token
+    // controller issues a new one for its own ServiceAccount once the Secret arrives without it.
+    const { token: _token, ...data } = (object['data'] as Record<string, string> | undefined) ?? {};
+    copy['data'] = data;
+  }
+  return copy;
 }
 
 export interface CopyProgress {
@@ -125,6 +142,12 @@ export async function copyCluster(
   };
   // Namespaces, definitions and bindings one by one and in order: everything else needs them.
   for (const item of early) await copyOne(item);
+  // A kind a definition or binding brings is served only once the target has set it up.
+  await untilServed(
+    target,
+    cluster,
+    pending.map((p) => p.r),
+  );
   // Then in rounds, owners before their dependents; within a round, in parallel.
   for (let round = 0; pending.length > 0; round++) {
     const last = round >= 20; // a cycle, or owners that are not in the cluster: copy what is left as it is
@@ -151,6 +174,22 @@ export async function copyCluster(
     if (failure !== undefined) throw failure.reason;
   }
   return { ...progress, uids, versions };
+}
+
+const resourceKey = (r: ClusterResource) => `${r.prefix}/${r.resource}`;
+
+/** Waits (bounded) until the target's discovery lists every kind in `needed`. */
+async function untilServed(target: RestClient, cluster: string, needed: ClusterResource[], timeoutMs = 30_000): Promise<void> {
+  const wanted = new Set(needed.map(resourceKey));
+  if (wanted.size === 0) return;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const served = new Set((await discoverResources(target, cluster).catch(() => [])).map(resourceKey));
+    const missing = [...wanted].filter((k) => !served.has(k));
+    if (missing.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`the target does not serve ${missing.join(', ')} after ${timeoutMs} ms (a binding or definition not ready there)`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 /**

@@ -1,6 +1,6 @@
 // Shard and route records as stored (JSON strings in Redis hashes, entries in the embedded file).
 // Decoding validates, so a hand-edited or corrupted value is reported instead of routed.
-import type { Route, RoutePhase, Shard, ShardState } from './types.ts';
+import type { Route, RouteFence, RoutePhase, Shard, ShardState } from './types.ts';
 
 export const SHARD_STATES: readonly ShardState[] = ['active', 'cordoned', 'draining', 'down'];
 export const ROUTE_PHASES: readonly RoutePhase[] = ['Ready', 'Moving', 'Unavailable'];
@@ -11,6 +11,7 @@ export interface StoredRoute {
   cluster: string;
   phase: RoutePhase;
   rev: number;
+  fence?: RouteFence;
 }
 
 export type StoredShard = Omit<Shard, 'name'>;
@@ -22,15 +23,27 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 export function decodeRoute(path: string, json: string): Route {
   const v: unknown = JSON.parse(json);
   if (!isRecord(v)) throw new Error(`route ${path}: not an object`);
-  const { shard, cluster, phase, rev } = v;
+  const { shard, cluster, phase, rev, fence } = v;
   if (typeof shard !== 'string' || shard === '') throw new Error(`route ${path}: shard missing`);
   if (typeof cluster !== 'string' || cluster === '') throw new Error(`route ${path}: cluster missing`);
   if (!ROUTE_PHASES.includes(phase as RoutePhase)) throw new Error(`route ${path}: bad phase ${String(phase)}`);
-  return { path, shard, cluster, phase: phase as RoutePhase, rev: typeof rev === 'number' ? rev : 0 };
+  const route: Route = { path, shard, cluster, phase: phase as RoutePhase, rev: typeof rev === 'number' ? rev : 0 };
+  const decoded = decodeFence(fence);
+  if (decoded !== undefined) route.fence = decoded;
+  return route;
+}
+
+/** A fence that does not decode is dropped: it only ever narrows what a route serves. */
+function decodeFence(v: unknown): RouteFence | undefined {
+  if (!isRecord(v)) return undefined;
+  const { shard, targetRV, sourceRV, until } = v;
+  if (typeof shard !== 'string' || typeof targetRV !== 'string' || typeof until !== 'number') return undefined;
+  return { shard, targetRV, until, ...(typeof sourceRV === 'string' ? { sourceRV } : {}) };
 }
 
 export function encodeRoute(route: Omit<Route, 'path'>): string {
   const stored: StoredRoute = { shard: route.shard, cluster: route.cluster, phase: route.phase, rev: route.rev };
+  if (route.fence !== undefined) stored.fence = route.fence;
   return JSON.stringify(stored);
 }
 

@@ -16,6 +16,10 @@ export interface MoveRecord {
   updatedAt: string;
   /** Objects copied so far (progress, and what a resumed copy can skip). */
   copied?: number;
+  /** The target's resourceVersion just before the route flipped (see RouteFence). */
+  targetRV?: string;
+  /** The source's resourceVersion once its watches were carried over, before its copy was deleted. */
+  sourceRV?: string;
 }
 
 const isPhase = (v: unknown): v is MovePhase => v === 'copying' || v === 'cutover' || v === 'done' || v === 'aborted';
@@ -33,6 +37,8 @@ function decode(path: string, json: string): MoveRecord | undefined {
       startedAt: String(v.startedAt ?? ''),
       updatedAt: String(v.updatedAt ?? ''),
       ...(typeof v.copied === 'number' ? { copied: v.copied } : {}),
+      ...(typeof v.targetRV === 'string' ? { targetRV: v.targetRV } : {}),
+      ...(typeof v.sourceRV === 'string' ? { sourceRV: v.sourceRV } : {}),
     };
   } catch {
     return undefined;

@@ -3,9 +3,9 @@
 import { decodeRoute, decodeShard, encodeShard, isClusterName, isShardName, isWorkspacePath } from './codec.ts';
 import { createRedisClient, type RedisClient, type RedisConnectionConfig } from './redis-connection.ts';
 import { routingKeys, type RoutingKeys } from './redis-keys.ts';
-import { DELETE_ROUTE, PUT_ROUTES, PUT_SHARD, REMOVE_SHARD, RESOLVE, runScript, SET_SHARD_STATE } from './redis-scripts.ts';
+import { DELETE_ROUTE, PUT_ROUTES, PUT_SHARD, REMOVE_SHARD, RESOLVE, runScript, SET_ROUTE_FENCE, SET_SHARD_STATE } from './redis-scripts.ts';
 import { RouteStoreError, validateRouteInput, type ListRoutesOptions, type RouteInput, type RouteStore } from './route-store.ts';
-import type { Route, Shard, ShardState } from './types.ts';
+import type { Route, RouteFence, Shard, ShardState } from './types.ts';
 
 export class RedisRouteStore implements RouteStore {
   readonly client: RedisClient;
@@ -117,6 +117,12 @@ export class RedisRouteStore implements RouteStore {
       if (m !== null) throw new RouteStoreError('UnknownShard', `shard "${m[1]}" is not registered (kcp-edge shards add ${m[1]} …)`);
       throw err;
     }
+  }
+
+  /** Leaves a move's resourceVersion fence on a route; false when there is no such route. */
+  async setRouteFence(path: string, fence: RouteFence): Promise<boolean> {
+    const rev = await runScript(this.client, SET_ROUTE_FENCE, [this.keys.routes, this.keys.rev], [this.keys.channel, path, JSON.stringify(fence)]);
+    return Number(rev) > 0;
   }
 
   async deleteRoute(path: string): Promise<boolean> {

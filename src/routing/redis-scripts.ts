@@ -78,7 +78,9 @@ for i = 0, n - 1 do
       end
     end
     local rev = redis.call('INCR', KEYS[5])
-    redis.call('HSET', KEYS[1], path, cjson.encode({shard = shard, cluster = cluster, phase = phase, rev = rev}))
+    local fence = nil
+    if o and o.cluster == cluster then fence = o.fence end
+    redis.call('HSET', KEYS[1], path, cjson.encode({shard = shard, cluster = cluster, phase = phase, rev = rev, fence = fence}))
     redis.call('HSET', KEYS[2], cluster, path)
     redis.call('HINCRBY', KEYS[4], shard, 1)
     redis.call('PUBLISH', ARGV[1], cjson.encode({path = path, rev = rev, clusters = changed}))
@@ -86,6 +88,22 @@ for i = 0, n - 1 do
   end
 end
 return revs
+`);
+
+/**
+ * KEYS: routes, rev. ARGV: channel, path, fenceJSON. Sets the resourceVersion fence a move leaves on a
+ * route (kept by later writes of the same logical cluster's route). Returns the rev, or 0 if absent.
+ */
+export const SET_ROUTE_FENCE = script(`
+local old = redis.call('HGET', KEYS[1], ARGV[2])
+if not old then return 0 end
+local o = cjson.decode(old)
+local rev = redis.call('INCR', KEYS[2])
+o.fence = cjson.decode(ARGV[3])
+o.rev = rev
+redis.call('HSET', KEYS[1], ARGV[2], cjson.encode(o))
+redis.call('PUBLISH', ARGV[1], cjson.encode({path = ARGV[2], rev = rev, clusters = {o.cluster}}))
+return rev
 `);
 
 /** KEYS: routes, clusters, shard-route-counts, rev. ARGV: channel, path. Returns the rev, or 0 if absent. */

@@ -15,6 +15,21 @@ export interface Shard {
 
 export type RoutePhase = 'Ready' | 'Moving' | 'Unavailable';
 
+/**
+ * Left on a route by a workspace move: for a while after the cutover, a resourceVersion issued by the
+ * shard the workspace left must never be read against `shard`, whose counter is another one.
+ */
+export interface RouteFence {
+  /** The shard the workspace moved to; the fence means nothing while the route names another. */
+  shard: string;
+  /** The target's resourceVersion just before the route flipped: everything it issued since is above it. */
+  targetRV: string;
+  /** The source's resourceVersion once no client could get another from it; absent until then. */
+  sourceRV?: string;
+  /** Epoch milliseconds after which the fence is gone. */
+  until: number;
+}
+
 export interface Route {
   /** Canonical workspace path, always with the root prefix: root:org-acme:proj-frontend */
   path: string;
@@ -23,6 +38,7 @@ export interface Route {
   cluster: string;
   phase: RoutePhase;
   rev: number;
+  fence?: RouteFence;
 }
 
 export interface Resolution {

@@ -30,6 +30,13 @@ export interface MoveOptions {
   onProgress?(progress: CopyProgress & { phase: MoveRecord['phase'] }): void;
   /** How long a new logical cluster may take to turn Ready on the target. */
   readyTimeoutMs?: number;
+  /**
+   * How long the source keeps its copy after the route flips: every gateway replica must have carried
+   * its watches over to the target first, or their clients would see the source's deletions.
+   */
+  cutoverGraceMs?: number;
+  /** How long after the cutover the edge answers 410 Expired to a resourceVersion from the source. */
+  fenceMs?: number;
 }
 
 export class MoveError extends Error {}
@@ -87,9 +94,22 @@ export async function moveWorkspace(options: MoveOptions): Promise<MoveRecord> {
       record = await records.put({ ...record, phase: 'cutover', copied: progress.copied + progress.skipped });
     }
     if (record.phase === 'cutover') {
+      // The shards count resourceVersions apart: before the route flips, the edge is told to refuse, for a
+      // while, any the source issued (everything the target issues from now on is above targetRV).
+      if (record.targetRV === undefined) record = await records.put({ ...record, targetRV: await currentResourceVersion(to, record.cluster) });
+      const targetRV = record.targetRV!;
+      const until = Date.now() + (options.fenceMs ?? defaultFenceMs);
+      await store.setRouteFence(path, { shard: record.to, targetRV, until });
       await pointWorkspaceAt(store, options.credentials, record);
       await store.putRoute({ path, shard: record.to, cluster: record.cluster, phase: 'Ready' });
-      // Only now, with the target serving everything, does the source copy go.
+      // Only now, with the target serving everything and the watches carried over, does the source copy go.
+      await new Promise((resolve) => setTimeout(resolve, options.cutoverGraceMs ?? 1_500));
+      // The source hands out no resourceVersion of this workspace any more: the highest it did is known.
+      const sourceRV = await currentResourceVersion(from, record.cluster).catch(() => undefined);
+      if (sourceRV !== undefined) {
+        await store.setRouteFence(path, { shard: record.to, targetRV, sourceRV, until });
+        record = await records.put({ ...record, sourceRV });
+      }
       try {
         await from.request('DELETE', `${lcPath(record.cluster)}/cluster`);
       } catch (err) {
@@ -120,6 +140,17 @@ export async function abortMove(options: Pick<MoveOptions, 'store' | 'credential
   }
   await store.putRoute({ path, shard: record.from, cluster: record.cluster, phase: 'Ready' });
   return records.put({ ...record, phase: 'aborted' });
+}
+
+/** Clients that still hold a resourceVersion from before a move have re-listed well within this. */
+const defaultFenceMs = 15 * 60_000;
+
+/** The shard's resourceVersion now (a shard counts them across all its logical clusters). */
+async function currentResourceVersion(client: RestClient, cluster: string): Promise<string> {
+  const list = await client.request<{ metadata?: { resourceVersion?: string } }>('GET', `/clusters/${cluster}/api/v1/namespaces`, { query: { limit: 1 } });
+  const rv = list.metadata?.resourceVersion;
+  if (rv === undefined || rv === '') throw new MoveError(`the shard gave no resourceVersion for ${cluster}`);
+  return rv;
 }
 
 async function ensureLogicalCluster(from: RestClient, to: RestClient, cluster: string, timeoutMs: number): Promise<void> {

@@ -1,4 +1,5 @@
-// A watch open on the shard a workspace left ends once the route names another shard, so its client
+// A watch open on the shard a workspace left, which the edge cannot carry on (here the new shard's list
+// has no resourceVersion to watch from), ends once the route names another shard, so its client
 // re-watches where the workspace is now. A real Redis routing table, two HTTPS shards.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';

@@ -8,7 +8,7 @@ import { MoveRecords } from '../../src/routing/move-record.ts';
 import { parseRedisUrl } from '../../src/routing/redis-connection.ts';
 import { RedisRouteStore } from '../../src/routing/redis-route-store.ts';
 import { abortMove, moveWorkspace, type MoveCredentials } from '../../src/routing/workspace-move.ts';
-import { connectShards, createCertificateAuthority, createWorkspace, startShard, type ApiClient, type SimShard } from '../../src/sim/index.ts';
+import { bindExport, connectShards, createCertificateAuthority, createExport, createWorkspace, startShard, type ApiClient, type SimShard } from '../../src/sim/index.ts';
 import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -100,11 +100,22 @@ const lcOn = async (api: ApiClient, cluster: string) => (await api.request('GET'
 
 test('a workspace moves with everything in it; the Workspace and the route point at the target; the source is emptied', async () => {
   const { path, cluster } = await populated('proj-frontend', 30);
+  const rvOf = async (api: ApiClient) =>
+    Number((await ok(api.request<{ metadata: { resourceVersion: string } }>('GET', '/clusters/root/api/v1/namespaces'))).metadata.resourceVersion);
+  const startedAt = Date.now();
   const record = await moveWorkspace({ store, credentials, path, to: 'beta' });
   assert.equal(record.phase, 'done');
   assert.ok((record.copied ?? 0) >= 34, `copied ${record.copied}`);
   const route = await store.getRoute(path);
   assert.deepEqual({ shard: route?.shard, phase: route?.phase }, { shard: 'beta', phase: 'Ready' });
+  // The fence the edge refuses old resourceVersions by: the target's number at the flip (below what it
+  // stands at now), the source's last one, for a while.
+  const fence = route?.fence;
+  assert.equal(fence?.shard, 'beta');
+  assert.deepEqual([fence?.targetRV, fence?.sourceRV], [record.targetRV, record.sourceRV]);
+  assert.ok(Number(fence?.targetRV) > 0 && Number(fence?.targetRV) <= (await rvOf(apiB)), `target fence ${fence?.targetRV}`);
+  assert.ok(Number(fence?.sourceRV) > 0 && Number(fence?.sourceRV) <= (await rvOf(apiA)), `source fence ${fence?.sourceRV}`);
+  assert.ok(fence!.until > startedAt + 10 * 60_000, 'the fence lasts minutes');
   await assertAllOnBeta(cluster, 30);
   const ws = await ok(apiA.request<{ metadata: { annotations?: Record<string, string> } }>('GET', '/clusters/root/apis/tenancy.kcp.io/v1alpha1/workspaces/proj-frontend'));
   assert.equal(ws.metadata.annotations?.['internal.tenancy.kcp.io/shard'], 'beta', 'the Workspace names the shard its cluster is on now');
@@ -197,4 +208,26 @@ test('the indexer leaves a route Moving while the copy holds it, and follows the
     /timed out/,
   );
   assert.deepEqual(await store.getRoute(path).then((r) => [r?.shard, r?.phase, r?.cluster]), ['beta', 'Ready', cluster]);
+});
+
+test('a workspace with an APIBinding moves with it: the bound kind and its objects are served on the target', async () => {
+  await createWorkspace(apiA, 'root', 'gadget-provider', { shard: 'alpha' });
+  await createExport(apiA, 'root:gadget-provider', { name: 'gadgets', group: 'example.com', resource: 'gadgets', kind: 'Gadget' });
+  const ws = await createWorkspace(apiA, 'root', 'proj-bound', { shard: 'alpha' });
+  await store.putRoute({ path: ws.path, shard: 'alpha', cluster: ws.cluster, phase: 'Ready' });
+  await bindExport(apiA, ws.path, 'root:gadget-provider', 'gadgets');
+  const gadgets = () => `/clusters/${ws.cluster}/apis/example.com/v1alpha1/namespaces/default/gadgets`;
+  await ok(apiA.request('POST', gadgets(), { body: { apiVersion: 'example.com/v1alpha1', kind: 'Gadget', metadata: { name: 'g1' }, spec: { size: 3 } } }));
+
+  await moveWorkspace({ store, credentials, path: ws.path, to: 'beta' });
+  const binding = await ok(apiB.request<{ status?: { phase?: string } }>('GET', `/clusters/${ws.cluster}/apis/apis.kcp.io/v1alpha1/apibindings/gadgets`));
+  assert.equal(binding.status?.phase, 'Bound', 'the binding is bound on the target');
+  const discovery = await ok(apiB.request<{ resources: { name: string }[] }>('GET', `/clusters/${ws.cluster}/apis/example.com/v1alpha1`));
+  assert.ok(
+    discovery.resources.some((r) => r.name === 'gadgets'),
+    'the bound kind is in discovery on the target',
+  );
+  const g1 = await ok(apiB.request<{ spec?: { size?: number } }>('GET', `${gadgets()}/g1`));
+  assert.deepEqual(g1.spec, { size: 3 }, 'the object of the bound kind is served by the target');
+  assert.equal(await lcOn(apiA, ws.cluster), 404, 'nothing left on alpha');
 });

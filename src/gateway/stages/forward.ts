@@ -32,12 +32,7 @@ export function forward(deps: ForwardDeps) {
     const clusters: string[] = [];
     for (let i = 0; i < resolutions.length; i++) clusters.push(resolutions[i]!.route.cluster);
     const path = upstreamPath(ctx.parsed!, clusters) + ctx.query;
-    const headers = forwardedClientHeaders(req.rawHeaders, deps.headers, ctx.upgrade !== undefined);
-    const identity = identityHeaders(ctx.identity!);
-    for (let i = 0; i < identity.length; i++) headers.push(identity[i]!);
-    headers.push('audit-id', ctx.auditId);
-    const remote = req.socket.remoteAddress;
-    if (remote !== undefined) headers.push('x-forwarded-for', remote);
+    const headers = shardRequestHeaders(ctx, deps.headers);
 
     if (ctx.upgrade !== undefined) {
       pipeUpgrade(ctx, shard, path, headers, { pools, metrics, health });
@@ -62,8 +57,20 @@ export function forward(deps: ForwardDeps) {
   };
 }
 
+/** The headers the shard gets: the client's own that may pass, then who the gateway vouches the client is. */
+export function shardRequestHeaders(ctx: RequestContext, policy: HeaderPolicy): string[] {
+  const req = ctx.req;
+  const headers = forwardedClientHeaders(req.rawHeaders, policy, ctx.upgrade !== undefined);
+  const identity = identityHeaders(ctx.identity!);
+  for (let i = 0; i < identity.length; i++) headers.push(identity[i]!);
+  headers.push('audit-id', ctx.auditId);
+  const remote = ctx.remoteAddress;
+  if (remote !== undefined) headers.push('x-forwarded-for', remote);
+  return headers;
+}
+
 /** Removes every `name` pair from a flat [name, value, …] header list. */
-function dropHeader(headers: string[], name: string): void {
+export function dropHeader(headers: string[], name: string): void {
   for (let i = headers.length - 2; i >= 0; i -= 2) if (headers[i]!.toLowerCase() === name) headers.splice(i, 2);
 }
 

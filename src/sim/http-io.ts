@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parse as parseYaml } from 'yaml';
 import { SimError } from './errors.ts';
 import { decodeKubernetesProtobuf, isProtobuf } from './protobuf.ts';
+import { storedObjectJson } from './object-json.ts';
 
 const maxBody = 3 * 1024 * 1024;
 
@@ -50,9 +51,17 @@ export function parseJsonBody(text: string, contentType: string): unknown {
 }
 
 export function sendJSON(res: ServerResponse, code: number, body: unknown, contentType = 'application/json'): void {
-  const text = JSON.stringify(body);
+  sendText(res, code, JSON.stringify(body), contentType);
+}
+
+function sendText(res: ServerResponse, code: number, text: string, contentType: string): void {
   res.writeHead(code, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-cache, private' });
   res.end(text);
+}
+
+/** An object as it is stored (never changed again): its text is shared with the watchers that sent it. */
+export function sendStoredObject(res: ServerResponse, code: number, object: object): void {
+  sendText(res, code, storedObjectJson(object), 'application/json');
 }
 
 export function sendError(res: ServerResponse, err: unknown): void {

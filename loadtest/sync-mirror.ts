@@ -93,7 +93,7 @@ for (const run of runs) {
     `  mirrored ${result.mirrored}/${result.created}; all mirrored ${ms(result.mirrorSeconds * 1000)} after the first create (${Math.round(result.mirrored / result.mirrorSeconds)}/s)`,
     `  lag create→copy: p50 ${ms(result.lag.p50)}, p90 ${ms(result.lag.p90)}, p99 ${ms(result.lag.p99)}, max ${ms(result.lag.max)}`,
     `  of which in the worker (change observed → copy written, from its histogram): p50 ${ms(result.workerLag.p50)}, p99 ${ms(result.workerLag.p99)}`,
-    `  CPU per object: ${result.cpuPerObject.standIns.toFixed(2)} ms in this process (stand-ins and clients), ${result.cpuPerObject.worker.toFixed(2)} ms in the worker (${ms(result.cpuMs.standIns)} and ${ms(result.cpuMs.worker)} from the first create to the last copy)`,
+    `  CPU per object: ${result.cpuPerObject.standIns.toFixed(2)} ms in this process (stand-ins and clients), ${result.cpuPerObject.worker.toFixed(2)} ms in the worker (${ms(result.cpuMs.standIns)} and ${ms(result.cpuMs.worker)} from the first create until quiet after the last copy)`,
     `  worker writes per object: ${result.writesPerObject}`,
     `  load average ${loadBefore} before, ${loadAfter} after, on ${availableParallelism()} CPUs`,
     `  worker errors: ${result.errors}`,

@@ -39,7 +39,7 @@ export interface MirrorResult {
   lag: { p50: number; p90: number; p99: number; max: number };
   /** From the worker's own histogram: a change observed → the copy written (ms). */
   workerLag: { p50: number; p99: number };
-  /** CPU from the first create to the last copy seen, not setup. */
+  /** CPU from the first create until both processes are quiet after the last copy, not setup. */
   cpuMs: { standIns: number; worker: number };
   cpuPerObject: { standIns: number; worker: number };
   /** The worker's writes by operation, per object (`create 1.00, finalizer 1.00`). */
@@ -160,7 +160,19 @@ export async function measureSyncMirror(run: MirrorRun): Promise<MirrorResult> {
       const createdAll = performance.now();
       await waitFor(() => seen.size >= created.size || Date.now() > deadline, { what: 'all mirrored', timeoutMs: run.deadlineSeconds * 1000, intervalMs: 100 });
       const mirroredAll = Math.max(...seen.values());
-      const cpuMs = { standIns: ownCpuMs() - cpuAtStart.standIns, worker: (await processCpuMs(worker.pid)) - cpuAtStart.worker };
+      // Work left after the last copy (Events written at a lower priority, say) is still work per object:
+      // the CPU is read once both processes have gone quiet, within a bound.
+      const cpuNow = async () => ({ standIns: ownCpuMs(), worker: await processCpuMs(worker.pid) });
+      let cpuEnd = await cpuNow();
+      const quietBy = Date.now() + 20_000;
+      for (;;) {
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        const later = await cpuNow();
+        const busy = later.standIns - cpuEnd.standIns + (later.worker - cpuEnd.worker);
+        cpuEnd = later;
+        if (busy < 25 || Date.now() > quietBy) break;
+      }
+      const cpuMs = { standIns: cpuEnd.standIns - cpuAtStart.standIns, worker: cpuEnd.worker - cpuAtStart.worker };
       const benchProfile = run.profile ? await standIns.stopProfile() : undefined;
 
       const lags = [...created].flatMap(([key, at]) => (seen.has(key) ? [seen.get(key)! - at] : []));

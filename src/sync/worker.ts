@@ -51,6 +51,7 @@ export class SyncWorker {
     this.#service = new RestClient(options.service, {
       userAgent: `kcp-edge-sync/${options.agentName}`,
       connections: poolSize(options.concurrency) + serviceWatches(options.resources),
+      connectTimeoutMs,
     });
     this.#events = new EventRecorder({
       component: `kcp-edge-sync/${options.agentName}`,
@@ -158,7 +159,7 @@ export class SyncWorker {
         this.#options.log?.info({ url }, 'endpoint added');
         const client = new RestClient(
           { ...this.#options.kcp, server: url },
-          { userAgent: `kcp-edge-sync/${this.#options.agentName}`, connections: poolSize(this.#options.concurrency) + this.#options.resources.length },
+          { userAgent: `kcp-edge-sync/${this.#options.agentName}`, connections: poolSize(this.#options.concurrency) + this.#options.resources.length, connectTimeoutMs },
         );
         this.#clients.set(url, client);
         for (const r of this.resources) r.addEndpoint(url, client);
@@ -167,6 +168,13 @@ export class SyncWorker {
     });
   }
 }
+
+/**
+ * A handshake given up on is work thrown away on both sides, and the retry starts another: on a busy
+ * machine a handshake may take longer than undici's 10 s, and then every attempt fails. As long as a
+ * request may take.
+ */
+const connectTimeoutMs = 30_000;
 
 /**
  * Connections to one server (a shard's virtual workspace, the service cluster): a reconcile has one

@@ -14,15 +14,24 @@ export async function readBody(req: IncomingMessage): Promise<string> {
   return raw.toString('utf8');
 }
 
-async function readRawBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > maxBody) throw new SimError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+// Events rather than `for await`: an async iterator per request was a few per cent of a busy stand-in's CPU.
+function readRawBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBody) {
+        reject(new SimError(413, 'RequestEntityTooLarge', 'Request entity too large: limit is 3145728'));
+        req.destroy(); // as leaving a `for await` over it would
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks)));
+    req.on('error', reject);
+    req.on('close', () => reject(new SimError(400, 'BadRequest', 'the request body ended early')));
+  });
 }
 
 const objectMediaTypes = ['application/json', 'application/yaml', 'application/vnd.kubernetes.protobuf'];

@@ -104,7 +104,7 @@ for (const run of runs) {
   for (const p of result.profiles) process.stdout.write(`\n### Where ${p.title}'s CPU goes (${p.file})\n\n${formatProfile(await summarizeProfile(p.file, 40))}\n\n`);
   sections.push(
     [
-      `### ${result.created} objects, ${run.workspaces} workspaces, offered ${run.rate > 0 ? `${run.rate}/s` : 'as fast as possible'}`,
+      `### ${run.objects} objects${result.created < run.objects ? ` (${result.created} created within the ${run.deadlineSeconds} s bound)` : ''}, ${run.workspaces} workspaces, offered ${run.rate > 0 ? `${run.rate}/s` : 'as fast as possible'}`,
       '',
       '| measure | value |',
       '|---|---|',
@@ -130,7 +130,7 @@ if (values.results !== 'none') {
     `## bench:sync at ${new Date().toISOString().slice(11, 16)} UTC`,
     '',
     `Machine: ${availableParallelism()} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, Node ${process.version}; shared with other work (see the load average).`,
-    `Stand-in shards, the service cluster and the creating clients in one process, the sync worker in another. Lag: from each create being acknowledged to the copy's ADDED event in a watch on the service cluster.`,
+    `Stand-in shards and the service cluster ${common.inline ? "on the creating clients' thread (--inline)" : 'on a thread of their own'} in one process with the creating clients, the sync worker in another. Lag: from each create being acknowledged to the copy's ADDED event in a watch on the service cluster.`,
     '',
   ].join('\n');
   await appendFile(file, `${header}\n${sections.join('\n')}\n`);

@@ -81,6 +81,8 @@ export interface RestClientOptions {
   connections?: number;
   /** Per-request timeout for everything but watches. */
   requestTimeoutMs?: number;
+  /** Time a new connection (TCP and TLS handshake) may take (undici's default: 10 s). */
+  connectTimeoutMs?: number;
   userAgent?: string;
 }
 
@@ -104,6 +106,7 @@ export class RestClient {
       secureContext: createSecureContext({ ca: endpoint.caPem, cert: endpoint.certPem, key: endpoint.keyPem }),
     };
     if (endpoint.insecureSkipTLSVerify === true) connect.rejectUnauthorized = false;
+    if (options.connectTimeoutMs !== undefined) connect.timeout = options.connectTimeoutMs;
     // HTTP/1.1 like the gateway's shard pools (undici would take h2 from kube-apiserver): one stream per
     // connection is what the watches here are written and tested against.
     // Idle connections are kept a minute (undici's default is 4 s): kube-apiserver keeps them 90 s and sends

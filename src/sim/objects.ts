@@ -8,6 +8,11 @@ import { groupVersion, type KubeObject, type ResourceType } from './types.ts';
 export interface WriteOptions {
   dryRun?: boolean;
   subresource?: string;
+  /**
+   * The input is the caller's to give away (a request body it just parsed) and the result is only read
+   * (serialised into the answer): neither is deep-copied. Two fewer copies per write on the request path.
+   */
+  handOver?: boolean;
 }
 
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
@@ -61,7 +66,7 @@ function defaultsOnCreate(type: ResourceType, object: KubeObject): void {
 }
 
 export function createObject(shard: ShardState, cluster: string, type: ResourceType, input: KubeObject, namespace: string, options: WriteOptions = {}): KubeObject {
-  const object = typeMeta(type, structuredClone(input));
+  const object = typeMeta(type, options.handOver === true ? input : structuredClone(input));
   const meta = object.metadata ?? (object.metadata = {});
   if (type.namespaced) {
     if (meta.namespace !== undefined && meta.namespace !== '' && meta.namespace !== namespace) {
@@ -103,7 +108,7 @@ export function createObject(shard: ShardState, cluster: string, type: ResourceT
   defaultsOnCreate(type, object);
   shard.decorate(cluster, object);
   if (options.dryRun === true) return object;
-  return shard.store.put(cluster, gr, object);
+  return shard.store.put(cluster, gr, object, { copy: options.handOver !== true });
 }
 
 /** Full replacement (PUT) of an object or of its status. */
@@ -111,7 +116,7 @@ export function updateObject(shard: ShardState, cluster: string, type: ResourceT
   const gr = grOf(type);
   const current = shard.store.get(cluster, gr, namespace, name);
   if (current === undefined) throw notFound(type.resource, name, type.group);
-  const incoming = typeMeta(type, structuredClone(input));
+  const incoming = typeMeta(type, options.handOver === true ? input : structuredClone(input));
   incoming.metadata ??= {};
   if (incoming.metadata.name !== undefined && incoming.metadata.name !== name) {
     throw new SimError(400, 'BadRequest', `the name of the object (${incoming.metadata.name}) does not match the name on the URL (${name})`);
@@ -155,8 +160,7 @@ export function updateObject(shard: ShardState, cluster: string, type: ResourceT
   if (next.metadata.deletionTimestamp !== undefined && (next.metadata.finalizers ?? []).length === 0 && !holdsNamespace(shard, cluster, type, next)) {
     return shard.store.remove(cluster, gr, namespace, name) ?? next;
   }
-  const written = shard.store.put(cluster, gr, next);
-  return written;
+  return shard.store.put(cluster, gr, next, { copy: options.handOver !== true });
 }
 
 export interface DeleteOptions {

@@ -97,9 +97,10 @@ export class ObjectStore {
 
   /**
    * Writes an object, stamping the next resourceVersion, and tells every watcher. The store keeps the
-   * object given (callers hand over one they built or copied) and returns a copy of it.
+   * object given (callers hand over one they built or copied) and returns a copy of it, or with
+   * `copy: false` the stored object itself, for a caller that only reads it (serialises it into an answer).
    */
-  put(cluster: string, gr: string, object: KubeObject): KubeObject {
+  put(cluster: string, gr: string, object: KubeObject, { copy = true }: { copy?: boolean } = {}): KubeObject {
     const namespace = object.metadata.namespace ?? '';
     const name = object.metadata.name ?? '';
     let kinds = this.#data.get(cluster);
@@ -114,7 +115,7 @@ export class ObjectStore {
     objects.set(key(namespace, name), stored);
     const type: EventType = previous === undefined ? 'ADDED' : 'MODIFIED';
     this.hub.publish({ type, rv, cluster, gr, namespace, object: stored, ...(previous !== undefined ? { previous } : {}) });
-    return structuredClone(stored);
+    return copy ? structuredClone(stored) : stored;
   }
 
   remove(cluster: string, gr: string, namespace: string, name: string): KubeObject | undefined {

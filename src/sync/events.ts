@@ -17,6 +17,12 @@ export interface EventRecorderOptions {
   minIntervalMs?: number;
   /** Events remembered for aggregation; the oldest is forgotten beyond this (default 10 000). */
   maxTracked?: number;
+  /**
+   * Event writes under way at once (default 4); more wait their turn. The copies are the work and the
+   * Events a courtesy: in a burst of new objects, an Event write per object would otherwise take every
+   * other connection to the shard (and its CPU) from the reconciles that make the copies.
+   */
+  maxInFlight?: number;
   onError?(err: unknown): void;
 }
 
@@ -48,6 +54,8 @@ export class EventRecorder {
   #options: EventRecorderOptions;
   #tracked = new Map<string, Tracked>();
   #writes = new Set<Promise<void>>();
+  /** Due to be written once a write under way ends, oldest first. */
+  #waiting = new Set<Tracked>();
   #stopped = false;
 
   constructor(options: EventRecorderOptions) {
@@ -95,6 +103,7 @@ export class EventRecorder {
     this.#stopped = true;
     for (const t of this.#tracked.values()) clearTimeout(t.timer);
     this.#tracked.clear();
+    this.#waiting.clear();
     await Promise.all(this.#writes);
   }
 
@@ -114,6 +123,11 @@ export class EventRecorder {
 
   #write(t: Tracked): void {
     if (this.#stopped) return;
+    if (this.#writes.size >= (this.#options.maxInFlight ?? 4)) {
+      this.#waiting.add(t); // written with the count it has by then
+      return;
+    }
+    this.#waiting.delete(t);
     const count = t.count;
     const writing = this.#send(t, count)
       .then(
@@ -130,6 +144,8 @@ export class EventRecorder {
         t.writing = undefined;
         this.#writes.delete(writing);
         this.#schedule(t);
+        const next = this.#waiting.values().next();
+        if (!next.done) this.#write(next.value);
       });
     t.writing = writing;
     this.#writes.add(writing);
@@ -177,6 +193,7 @@ export class EventRecorder {
       if (this.#tracked.size <= max) break;
       clearTimeout(t.timer);
       this.#tracked.delete(key);
+      this.#waiting.delete(t);
     }
   }
 }

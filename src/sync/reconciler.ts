@@ -37,6 +37,8 @@ export interface ReconcilerDeps {
   cachedCopy(namespace: string, name: string): KubeObject | null | 'unknown';
   /** Records a copy we just wrote, so the next pass does not act on a cache that has not seen it yet. */
   rememberCopy(copy: KubeObject): void;
+  /** Records a consumer object as our write left it: its watch event is the echo of what this pass already acted on. */
+  wroteConsumer?(key: string, object: KubeObject): void;
   /** When the change being reconciled was first observed (for lag metrics); cleared after a write. */
   takeObservedAt(key: string, kind: 'spec' | 'status'): number | undefined;
   /** How long to wait before looking again at a copy that is being deleted. */
@@ -72,6 +74,7 @@ export class Reconciler {
     if (!finalizers.includes(this.#finalizer)) {
       // resourceVersion makes this a compare-and-swap: another agent's finalizer is never dropped.
       object = await client.patch(consumerPath, { metadata: { finalizers: [...finalizers, this.#finalizer], resourceVersion: object.metadata.resourceVersion } });
+      this.#deps.wroteConsumer?.(key, object);
       this.#count('finalizer');
     }
 
@@ -205,7 +208,8 @@ export class Reconciler {
     const wanted = withCondition((copy.status ?? object.status) as { [k: string]: Json } | undefined, wantedOwn);
     const diff = mergeDiff(object.status as Json | undefined, wanted);
     if (diff === undefined) return;
-    await this.#deps.consumer(key)?.client.patch(`${consumerPath}/status`, { status: diff });
+    const written = await this.#deps.consumer(key)?.client.patch(`${consumerPath}/status`, { status: diff });
+    if (written !== undefined) this.#deps.wroteConsumer?.(key, written);
     this.#count('status');
     this.#observeLag(key, 'status');
   }

@@ -48,7 +48,11 @@ export class SyncWorker {
   constructor(options: SyncWorkerOptions) {
     this.#options = options;
     this.metrics = options.metrics ?? createSyncMetrics();
-    this.#service = new RestClient(options.service, { userAgent: `kcp-edge-sync/${options.agentName}` });
+    this.#service = new RestClient(options.service, {
+      userAgent: `kcp-edge-sync/${options.agentName}`,
+      connections: poolSize(options.concurrency) + serviceWatches(options.resources),
+      connectTimeoutMs,
+    });
     this.#events = new EventRecorder({
       component: `kcp-edge-sync/${options.agentName}`,
       minIntervalMs: options.eventIntervalMs,
@@ -153,11 +157,38 @@ export class SyncWorker {
       for (const url of wanted) {
         if (this.#clients.has(url)) continue;
         this.#options.log?.info({ url }, 'endpoint added');
-        const client = new RestClient({ ...this.#options.kcp, server: url }, { userAgent: `kcp-edge-sync/${this.#options.agentName}` });
+        const client = new RestClient(
+          { ...this.#options.kcp, server: url },
+          { userAgent: `kcp-edge-sync/${this.#options.agentName}`, connections: poolSize(this.#options.concurrency) + this.#options.resources.length, connectTimeoutMs },
+        );
         this.#clients.set(url, client);
         for (const r of this.resources) r.addEndpoint(url, client);
       }
       this.metrics.endpoints.set(this.#clients.size);
     });
   }
+}
+
+/**
+ * A handshake given up on is work thrown away on both sides, and the retry starts another: on a busy
+ * machine a handshake may take longer than undici's 10 s, and then every attempt fails. As long as a
+ * request may take.
+ */
+const connectTimeoutMs = 30_000;
+
+/**
+ * Connections to one server (a shard's virtual workspace, the service cluster): a reconcile has one
+ * request in flight at a time, and spreads its requests over the servers, so past a few dozen more
+ * sockets only mean more TLS handshakes in a burst. Handshakes are what a busy server answers last
+ * (they timed out after 10 s in the benchmark on a loaded machine, each failing its reconcile), while a
+ * request queued for a connection already open waits one round trip. Watches hold connections of their
+ * own on top of these.
+ */
+function poolSize(concurrency: number | undefined): number {
+  return Math.min(Math.max(concurrency ?? 16, 4), 32);
+}
+
+/** Watches held open on the service cluster (each holds a connection): the copies, and each kind of related object. */
+function serviceWatches(resources: readonly PublishedResource[]): number {
+  return resources.reduce((n, r) => n + 1 + new Set(r.related.map((rel) => rel.kind)).size, 0);
 }

@@ -1,6 +1,6 @@
 // GET of one object, and list with selectors and limit/continue paging.
 import { badRequest, notFound, SimError } from '../errors.ts';
-import { sendJSON } from '../http-io.ts';
+import { sendJSON, sendStoredObject } from '../http-io.ts';
 import { queryInt } from '../query-params.ts';
 import { fieldMatcher, labelMatcher } from '../selectors.ts';
 import { grOf } from '../shard-state.ts';
@@ -9,7 +9,8 @@ import { groupVersion, type KubeObject } from '../types.ts';
 import type { ResourceRequest } from './context.ts';
 
 export function handleGet(r: ResourceRequest): void {
-  const object = r.shard.store.get(r.cluster, grOf(r.type), r.namespace, r.name);
+  // Only read and serialised: the stored object itself, no copy.
+  const object = r.shard.store.peek(r.cluster, grOf(r.type), r.namespace, r.name) as KubeObject | undefined;
   if (object === undefined || !r.visible(r.cluster)) throw notFound(r.type.resource, r.name, r.type.group);
   const shown = r.present(r.cluster, object);
   const accept = r.req.headers.accept;
@@ -17,7 +18,7 @@ export function handleGet(r: ResourceRequest): void {
     sendJSON(r.res, 200, toTable(r.type, [shown], accept ?? '', { resourceVersion: object.metadata.resourceVersion }));
     return;
   }
-  sendJSON(r.res, 200, shown);
+  sendStoredObject(r.res, 200, shown);
 }
 
 export function matchingObjects(r: ResourceRequest): KubeObject[] {

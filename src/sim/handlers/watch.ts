@@ -7,6 +7,7 @@ import { grOf } from '../shard-state.ts';
 import { toTable, wantsTable } from '../table.ts';
 import { groupVersion, type KubeObject } from '../types.ts';
 import { HistoryExpiredError, type StoreEvent } from '../watch-hub.ts';
+import { storedObjectJson } from '../object-json.ts';
 import type { ResourceRequest } from './context.ts';
 import { matchingObjects } from './read.ts';
 
@@ -29,15 +30,19 @@ export function handleWatch(r: ResourceRequest): void {
   res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' });
   res.flushHeaders();
   let columnsSent = false;
-  const write = (event: WireEvent) => {
+  /** `stored`: the event carries a stored object (a live change), whose text every watcher shares. */
+  const write = (event: WireEvent, stored = false) => {
     if (res.writableEnded || res.destroyed) return;
-    let object = event.object;
     if (asTable && (event.type === 'ADDED' || event.type === 'MODIFIED' || event.type === 'DELETED')) {
-      const o = object as KubeObject;
-      object = toTable(type, [o], accept, { resourceVersion: o.metadata.resourceVersion }, !columnsSent);
+      const o = event.object as KubeObject;
+      const table = toTable(type, [o], accept, { resourceVersion: o.metadata.resourceVersion }, !columnsSent);
       columnsSent = true;
+      res.write(JSON.stringify({ type: event.type, object: table }) + '\n');
+      return;
     }
-    res.write(JSON.stringify({ type: event.type, object }) + '\n');
+    // Byte for byte what JSON.stringify({ type, object }) gives.
+    const text = stored ? storedObjectJson(event.object as KubeObject) : JSON.stringify(event.object);
+    res.write(`{"type":"${event.type}","object":${text}}\n`);
   };
   const bookmark = (annotations?: Record<string, string>) =>
     write({
@@ -63,12 +68,12 @@ export function handleWatch(r: ResourceRequest): void {
     const now = matches(object);
     if (event.type === 'MODIFIED' && event.previous !== undefined) {
       const before = matches(r.present(event.cluster, event.previous));
-      if (before && !now) write({ type: 'DELETED', object });
-      else if (!before && now) write({ type: 'ADDED', object });
-      else if (now) write({ type: 'MODIFIED', object });
+      if (before && !now) write({ type: 'DELETED', object }, true);
+      else if (!before && now) write({ type: 'ADDED', object }, true);
+      else if (now) write({ type: 'MODIFIED', object }, true);
       return;
     }
-    if (now) write({ type: event.type, object });
+    if (now) write({ type: event.type, object }, true);
   };
 
   let unsubscribe: () => void = () => undefined;

@@ -1,7 +1,7 @@
 // create (POST), update (PUT), patch (all four types) and delete / deletecollection.
 import { serverSideApply } from '../apply.ts';
 import { badRequest, notFound, SimError } from '../errors.ts';
-import { objectMediaType, parseJsonBody, readBody, sendJSON } from '../http-io.ts';
+import { objectMediaType, parseJsonBody, readBody, sendJSON, sendStoredObject } from '../http-io.ts';
 import { checkFields, fieldValidationOf } from '../field-validation.ts';
 import { managerName, recordUpdate } from '../managed-fields.ts';
 import { createObject, deleteObject, typeMeta, updateObject, type DeleteOptions } from '../objects.ts';
@@ -57,8 +57,8 @@ export async function handleCreate(r: ResourceRequest): Promise<void> {
   const input = typeMeta(r.type, body);
   if (r.type.group === 'tenancy.kcp.io' && r.type.resource === 'workspaces') recordOwner(input, r.identity);
   recordUpdate(undefined, input, manager(r), '');
-  const created = createObject(r.shard, r.cluster, r.type, input, r.namespace, { dryRun: dryRun(r.query) });
-  sendJSON(r.res, 201, r.present(r.cluster, created));
+  const created = createObject(r.shard, r.cluster, r.type, input, r.namespace, { dryRun: dryRun(r.query), handOver: true });
+  sendStoredObject(r.res, 201, r.present(r.cluster, created));
 }
 
 export async function handleUpdate(r: ResourceRequest): Promise<void> {
@@ -72,8 +72,8 @@ export async function handleUpdate(r: ResourceRequest): Promise<void> {
     input.metadata.managedFields = live.metadata.managedFields;
     recordUpdate(live, input, manager(r), r.subresource);
   }
-  const updated = updateObject(r.shard, r.cluster, r.type, input, r.namespace, r.name, { subresource: r.subresource, dryRun: dryRun(r.query) });
-  sendJSON(r.res, 200, r.present(r.cluster, updated));
+  const updated = updateObject(r.shard, r.cluster, r.type, input, r.namespace, r.name, { subresource: r.subresource, dryRun: dryRun(r.query), handOver: true });
+  sendStoredObject(r.res, 200, r.present(r.cluster, updated));
 }
 
 export async function handlePatch(r: ResourceRequest): Promise<void> {
@@ -81,7 +81,8 @@ export async function handlePatch(r: ResourceRequest): Promise<void> {
   const contentType = (r.req.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
   const text = await readBody(r.req);
   const live = r.shard.store.get(r.cluster, grOf(r.type), r.namespace, r.name);
-  const options = { subresource: r.subresource, dryRun: dryRun(r.query) };
+  // The patched object is built from a copy of the live one and the parsed body: ours to hand over.
+  const options = { subresource: r.subresource, dryRun: dryRun(r.query), handOver: true };
 
   if (contentType === 'application/apply-patch+yaml' || contentType === 'application/apply-patch+json') {
     const applied = typeMeta(r.type, asObject(parseJsonBody(text, 'yaml')));
@@ -97,11 +98,11 @@ export async function handlePatch(r: ResourceRequest): Promise<void> {
     if (live === undefined) {
       if (r.subresource !== '') throw notFound(r.type.resource, r.name, r.type.group);
       const created = createObject(r.shard, r.cluster, r.type, next, r.namespace, options);
-      sendJSON(r.res, 201, r.present(r.cluster, created));
+      sendStoredObject(r.res, 201, r.present(r.cluster, created));
       return;
     }
     const updated = updateObject(r.shard, r.cluster, r.type, next, r.namespace, r.name, options);
-    sendJSON(r.res, 200, r.present(r.cluster, updated));
+    sendStoredObject(r.res, 200, r.present(r.cluster, updated));
     return;
   }
 
@@ -135,7 +136,7 @@ export async function handlePatch(r: ResourceRequest): Promise<void> {
   next.metadata.managedFields = live.metadata.managedFields;
   recordUpdate(live, next, manager(r), r.subresource);
   const updated = updateObject(r.shard, r.cluster, r.type, next, r.namespace, r.name, options);
-  sendJSON(r.res, 200, r.present(r.cluster, updated));
+  sendStoredObject(r.res, 200, r.present(r.cluster, updated));
 }
 
 async function deleteOptions(r: ResourceRequest): Promise<DeleteOptions> {

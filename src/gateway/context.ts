@@ -84,6 +84,14 @@ export class RequestContext {
   // ratelimit/: which flow schema and priority level the request was judged by
   limit: LimitDecision | undefined = undefined;
 
+  /**
+   * Headers the gateway adds to whatever answers the request (the shard's response or its own
+   * Status), as a flat [lower-case name, value, …] list; a shard's header of the same name wins.
+   * Carried here and merged once when the head is written: headers set on an HTTP/1.1 response
+   * ahead of writeHead turn writeHead into a remove-then-append walk over every header.
+   */
+  addedResponseHeaders: readonly string[] = noHeaders;
+
   // outcome
   /** Shard chosen to serve the request, '' until one is. */
   shard = '';
@@ -174,6 +182,8 @@ export class RequestContext {
     return this.identity?.user ?? '';
   }
 }
+
+const noHeaders: readonly string[] = Object.freeze([]);
 
 function clientGone(): Error {
   return Object.assign(new Error('the client closed the request'), { name: 'AbortError', code: 'CLIENT_GONE' });

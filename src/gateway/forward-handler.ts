@@ -51,7 +51,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
       return;
     }
     this.#ctx.responded = true;
-    this.#res.writeHead(statusCode, clientResponseHeaders(headers));
+    this.#res.writeHead(statusCode, clientResponseHeaders(headers, this.#ctx.addedResponseHeaders));
     if (this.#ctx.longRunning) {
       // A watch may stay silent for minutes: the client must see the headers now.
       if ('flushHeaders' in this.#res) this.#res.flushHeaders(); // HTTP/2 sends headers on writeHead
@@ -99,7 +99,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
   #releaseHeld(held: { statusCode: number; headers: Headers; chunks: Buffer[] }): void {
     this.#held = undefined;
     const body = withoutShardAddresses(Buffer.concat(held.chunks));
-    const headers = clientResponseHeaders({ ...held.headers, 'content-length': String(body.length) });
+    const headers = clientResponseHeaders({ ...held.headers, 'content-length': String(body.length) }, this.#ctx.addedResponseHeaders);
     this.#ctx.responded = true;
     this.#res.writeHead(held.statusCode, headers);
     this.#res.write(body);

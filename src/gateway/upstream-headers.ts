@@ -101,10 +101,11 @@ const hopByHopResponse = new Set(['connection', 'keep-alive', 'proxy-connection'
 
 /**
  * The shard's response headers for the client as a flat [name, value, …] list without the hop-by-hop
- * ones (and those the shard's Connection header names). A new list rather than deletes on undici's
- * object: deleting turns it into a slow dictionary that writeHead then walks.
+ * ones (and those the shard's Connection header names), then the gateway's `added` [lower-case name,
+ * value, …] pairs the shard did not send itself. A new list rather than deletes on undici's object:
+ * deleting turns it into a slow dictionary that writeHead then walks.
  */
-export function clientResponseHeaders(headers: Record<string, string | string[] | undefined>): (string | string[])[] {
+export function clientResponseHeaders(headers: Record<string, string | string[] | undefined>, added: readonly string[] = []): (string | string[])[] {
   const connection = headers.connection;
   let named: Set<string> | undefined;
   if (connection !== undefined) {
@@ -117,5 +118,6 @@ export function clientResponseHeaders(headers: Record<string, string | string[] 
     if (value === undefined || hopByHopResponse.has(name) || named?.has(name) === true) continue;
     out.push(name, value);
   }
+  for (let i = 0; i < added.length; i += 2) if (headers[added[i]!] === undefined) out.push(added[i]!, added[i + 1]!);
   return out;
 }

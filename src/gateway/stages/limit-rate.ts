@@ -24,12 +24,18 @@ export function limitRate(limiter: Limiter) {
     return list;
   }
 
-  return async function limitRequestRate(ctx: RequestContext): Promise<void> {
+  return function limitRequestRate(ctx: RequestContext): void | Promise<void> {
     const workspace = ctx.target?.route.path ?? ctx.parsed?.refs[ctx.parsed.routeBy]?.key;
-    const decision = await limiter.admit(ctx.identity!, ctx.attrs!, {
+    const decision = limiter.admit(ctx.identity!, ctx.attrs!, {
       workspace,
       org: workspace === undefined ? undefined : orgOf(workspace),
     });
+    // Local counters answer at once; Redis's answer is awaited.
+    if (decision instanceof Promise) return decision.then((d) => apply(ctx, d));
+    apply(ctx, decision);
+  };
+
+  function apply(ctx: RequestContext, decision: LimitDecision): void {
     ctx.limit = decision;
     // Recorded now so they go out with whatever answers: the shard's response or our Status.
     ctx.addedResponseHeaders = flowHeaders(decision);
@@ -41,5 +47,5 @@ export function limitRate(limiter: Limiter) {
     }
     // A watch holds its slot until it ends; an ordinary request until it is answered.
     ctx.onFinished(decision.release);
-  };
+  }
 }

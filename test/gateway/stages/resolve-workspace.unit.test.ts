@@ -67,3 +67,17 @@ test('a bare name is tried as a logical cluster first, then as an org under root
   assert.deepEqual(routing.asked, ['org-acme', 'root:org-acme']);
   assert.equal(ctx.target, acme);
 });
+
+test('a route the store holds is taken at once; one it does not hold is asked for', async () => {
+  const acme = resolution('root:org-acme', east, 'c-acme');
+  const cold = resolution('root:org-cold', west, 'c-cold');
+  const routing = { ...table({ 'root:org-cold': cold }), held: (key: string) => (key === 'root:org-acme' ? acme : undefined) };
+  const warm = fakeContext({ url: '/clusters/root:org-acme/api' }).ctx;
+  parseWorkspacePath(warm);
+  assert.equal(resolveWorkspace(routing)(warm), undefined, 'answered synchronously');
+  assert.equal(warm.target, acme);
+  assert.deepEqual(routing.asked, []);
+  const ctx = await resolved('/clusters/root:org-cold/api', routing);
+  assert.equal(ctx.target, cold);
+  assert.deepEqual(routing.asked, ['root:org-cold']);
+});

@@ -1,6 +1,5 @@
 // The typed state of one request as it moves through the pipeline. Each concern fills its own part;
 // nothing is keyed by strings and nothing is passed between stages any other way.
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Identity } from '../auth/identity.ts';
@@ -9,6 +8,7 @@ import type { RequestAttributes } from '../kube/request-attributes.ts';
 import type { LimitDecision } from '../ratelimit/types.ts';
 import type { Resolution } from '../routing/types.ts';
 import type { RequestPath } from '../workspaces/request-path.ts';
+import { newAuditId } from './audit-id.ts';
 import type { Http2Request, Http2Response } from './http2-exchange.ts';
 
 /** HTTP/1.1 requests come as Node's IncomingMessage; HTTP/2 ones off the core stream API. */
@@ -101,7 +101,8 @@ export class RequestContext {
 
   readonly #observer: RequestObserver;
   #finished = false;
-  readonly #finishers: (() => void)[] = [];
+  /** Made on first use: most requests hold nothing past their answer but the rate-limit slot. */
+  #finishers: (() => void)[] | undefined = undefined;
   #exchange: UpstreamExchange | undefined = undefined;
   #aborter: AbortController | undefined = undefined;
 
@@ -113,7 +114,7 @@ export class RequestContext {
     this.startedAt = performance.now();
     const given = req.headers['audit-id'];
     this.auditIdGenerated = typeof given !== 'string' || given === '';
-    this.auditId = this.auditIdGenerated ? randomUUID() : (given as string);
+    this.auditId = this.auditIdGenerated ? newAuditId() : (given as string);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     this.path = q === -1 ? url : url.slice(0, q);
@@ -128,7 +129,8 @@ export class RequestContext {
     this.#exchange?.stop(false);
     this.#aborter?.abort(clientGone());
     this.#observer.requestFinished(this);
-    for (const finisher of this.#finishers) finisher();
+    const finishers = this.#finishers;
+    if (finishers !== undefined) for (let i = 0; i < finishers.length; i++) finishers[i]!();
   };
 
   /** The forwarder tells this when a long-running response has sent its headers. */
@@ -174,7 +176,7 @@ export class RequestContext {
    */
   onFinished(fn: () => void): void {
     if (this.#finished) fn();
-    else this.#finishers.push(fn);
+    else (this.#finishers ??= []).push(fn);
   }
 
   /** The client identity to put in logs: user name or '' when unauthenticated. */

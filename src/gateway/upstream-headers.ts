@@ -108,7 +108,8 @@ const hopByHopResponse = new Set(['connection', 'keep-alive', 'proxy-connection'
 export function clientResponseHeaders(headers: Record<string, string | string[] | undefined>, added: readonly string[] = []): (string | string[])[] {
   const connection = headers.connection;
   let named: Set<string> | undefined;
-  if (connection !== undefined) {
+  // keep-alive and close (nearly every response) name no header: no Set to build.
+  if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') {
     named = new Set();
     for (const token of String(connection).split(',')) named.add(token.trim().toLowerCase());
   }

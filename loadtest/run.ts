@@ -11,6 +11,7 @@ import { Processes } from './lib/processes.ts';
 import { parseClients } from './lib/load-clients.ts';
 import { comparisonReport, comparisonTables } from './lib/report.ts';
 import { compareTargets, type ClientComparison } from './scenarios/proxy-compare.ts';
+import { floorRatioLine, pacedReport } from './lib/report.ts';
 import { extraScenarios, type ScenarioReport } from './scenarios/index.ts';
 import { caddy } from './targets/caddy.ts';
 import { goPeer } from './targets/go-peer.ts';
@@ -29,6 +30,7 @@ const { values } = parseArgs({
     clients: { type: 'string' },
     scenarios: { type: 'string' },
     rounds: { type: 'string' },
+    'paced-rounds': { type: 'string' },
     seconds: { type: 'string' },
     warmup: { type: 'string' },
     'no-report': { type: 'boolean', default: false },
@@ -50,6 +52,8 @@ const options = {
   seconds: Number(values.seconds ?? (quick ? 3 : 6)),
   threads: 2,
   connections: 64,
+  // Latency at half of kcp-edge's HTTP/2 peak, every target at that same rate: one round unless asked.
+  pacedRounds: Number(values['paced-rounds'] ?? 1),
 };
 // HTTP/1.1 (wrk) and/or HTTP/2 (h2load) on the client hop: `--clients h1,h2` (the default), `h1`, `h2`.
 const clients = parseClients(values.clients);
@@ -76,8 +80,12 @@ async function main(processes: Processes, dir: string): Promise<void> {
     nodeFloorNodeArgs.push('--cpu-prof', `--cpu-prof-dir=${join(profileDir, 'node-floor')}`);
   }
   // `--targets none` skips the comparison (to run other scenarios alone).
-  const comparisons = targets.length === 0 ? [] : await compareTargets(env, upstream, targets, { ...options, clients, log });
-  for (const { comparison, table } of comparisonTables(comparisons)) process.stdout.write(`\n### ${comparison.client.title}\n\n${table}\n\n`);
+  const { comparisons, paced } = targets.length === 0 ? { comparisons: [], paced: undefined } : await compareTargets(env, upstream, targets, { ...options, clients, log });
+  for (const { comparison, table } of comparisonTables(comparisons)) {
+    process.stdout.write(`\n### ${comparison.client.title}\n\n${table}\n\n${floorRatioLine(comparison.summaries) ?? ''}\n`);
+  }
+  const pacedSection = paced === undefined ? undefined : pacedReport(paced, options);
+  if (pacedSection !== undefined) process.stdout.write(`\n### ${pacedSection.title}\n\n${pacedSection.markdown}\n\n`);
   const reports: ScenarioReport[] = [];
   if (values.profile === true) {
     for (const name of ['kcp-edge', 'node-floor']) {
@@ -96,7 +104,7 @@ async function main(processes: Processes, dir: string): Promise<void> {
   }
 
   if (values['no-report'] !== true) {
-    await writeReport(comparisons, reports);
+    await writeReport(comparisons, pacedSection === undefined ? reports : [pacedSection, ...reports]);
   }
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }

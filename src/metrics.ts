@@ -1,10 +1,12 @@
-// The gateway's Prometheus metrics. One Registry per gateway (tests run several in one process), and
-// per-label-set children cached so a request pays one Map lookup, not prom-client's label hashing.
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+// The gateway's Prometheus metrics. One Registry per gateway (tests run several in one process). The
+// per-request ones are plain numbers per label set (metric-series.ts), looked up through nested maps
+// so a request pays a few Map lookups and no string, object or label hashing.
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { SeriesHistogram, SeriesValues, type HistogramSeries, type ValueSeries } from './metric-series.ts';
 
 interface RequestSeries {
-  count: { inc(): void };
-  latency: { observe(value: number): void };
+  count: ValueSeries;
+  latency: HistogramSeries;
 }
 
 export interface GatewayMetrics {
@@ -24,13 +26,13 @@ export interface GatewayMetrics {
 /** `registry`: share one with other components (routing, rate limiting) so /metrics shows them all. */
 export function createGatewayMetrics(registry: Registry = new Registry()): GatewayMetrics {
   collectDefaultMetrics({ register: registry, prefix: 'kcp_edge_' });
-  const requests = new Counter({
+  const requests = new SeriesValues('counter', {
     name: 'kcp_edge_requests_total',
     help: 'Requests answered, by shard (empty when none was chosen), Kubernetes verb and HTTP status code.',
     labelNames: ['shard', 'verb', 'code'] as const,
     registers: [registry],
   });
-  const duration = new Histogram({
+  const duration = new SeriesHistogram({
     name: 'kcp_edge_request_duration_seconds',
     help: 'Time from request start to the end of the response, by shard and verb (watches included: long).',
     labelNames: ['shard', 'verb'] as const,
@@ -68,6 +70,15 @@ export function createGatewayMetrics(registry: Registry = new Registry()): Gatew
     },
   });
   const series = new Map<string, Map<string, Map<number, RequestSeries>>>();
+  // The duration histogram has no code label: one series per shard and verb, shared by their codes.
+  const latencies = new Map<string, Map<string, HistogramSeries>>();
+  const latencyOf = (shard: string, verb: string): HistogramSeries => {
+    let byVerb = latencies.get(shard);
+    if (byVerb === undefined) latencies.set(shard, (byVerb = new Map()));
+    let h = byVerb.get(verb);
+    if (h === undefined) byVerb.set(verb, (h = duration.series({ shard, verb })));
+    return h;
+  };
 
   return {
     registry,
@@ -79,10 +90,10 @@ export function createGatewayMetrics(registry: Registry = new Registry()): Gatew
       if (byCode === undefined) byVerb.set(verb, (byCode = new Map()));
       let s = byCode.get(code);
       if (s === undefined) {
-        s = { count: requests.labels(shard, verb, String(code)), latency: duration.labels(shard, verb) };
+        s = { count: requests.series({ shard, verb, code: String(code) }), latency: latencyOf(shard, verb) };
         byCode.set(code, s);
       }
-      s.count.inc();
+      s.count.value += 1;
       s.latency.observe(seconds);
     },
     watchOpened: (shard) => openWatches.inc({ shard }),

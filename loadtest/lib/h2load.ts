@@ -75,9 +75,10 @@ export function h2loadResult(summary: H2loadSummary, log: H2loadLog): WrkResult 
 
 /**
  * h2load with `connections` clients, each with one stream in flight (`-m1`, like one wrk connection),
- * offering only h2 in ALPN: a target that cannot speak HTTP/2 fails instead of falling back.
+ * offering only h2 in ALPN: a target that cannot speak HTTP/2 fails instead of falling back. With
+ * `ratePerConnection`, each client sends at that steady rate (`--rps`) instead of as fast as it can.
  */
-export async function runH2load(options: WrkOptions): Promise<WrkResult> {
+export async function runH2load(options: WrkOptions & { ratePerConnection?: number }): Promise<WrkResult> {
   const dir = await mkdtemp(join(tmpdir(), 'kcp-edge-h2load-'));
   try {
     const logFile = join(dir, 'requests.tsv');
@@ -87,6 +88,7 @@ export async function runH2load(options: WrkOptions): Promise<WrkResult> {
       '-m1',
       `-D${options.seconds}`,
       '--npn-list=h2',
+      ...(options.ratePerConnection === undefined ? [] : [`--rps=${options.ratePerConnection}`]),
       `--log-file=${logFile}`,
       ...Object.entries(options.headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
       `https://${LOOPBACK}:${options.port}${options.path}`,

@@ -10,6 +10,7 @@ import type { WrkResult } from '../lib/wrk.ts';
 import { LIST_BODY } from '../upstream/body.ts';
 import type { Upstream } from '../upstream/start.ts';
 import type { BenchEnv, RunningTarget, Target } from '../targets/types.ts';
+import { measurePacedLatency, type PacedLatency } from './paced-latency.ts';
 
 export interface CompareOptions {
   rounds: number;
@@ -18,6 +19,8 @@ export interface CompareOptions {
   threads: number;
   /** One table each: wrk (HTTP/1.1) and/or h2load (HTTP/2) on the client hop. */
   clients: LoadClient[];
+  /** Rounds of the constant-rate latency run after the comparison (0: none). */
+  pacedRounds: number;
   log: (line: string) => void;
 }
 
@@ -124,7 +127,13 @@ async function measureOnce(env: BenchEnv, upstream: Upstream, target: Target, ru
   };
 }
 
-export async function compareTargets(env: BenchEnv, upstream: Upstream, targets: Target[], options: CompareOptions): Promise<ClientComparison[]> {
+/** The comparison, and latency at half of kcp-edge's HTTP/2 peak when both were measured. */
+export interface CompareResult {
+  comparisons: ClientComparison[];
+  paced: PacedLatency | undefined;
+}
+
+export async function compareTargets(env: BenchEnv, upstream: Upstream, targets: Target[], options: CompareOptions): Promise<CompareResult> {
   const { clients } = options;
   const running = new Map<string, RunningTarget>();
   const descriptions = new Map<string, string>();
@@ -155,10 +164,29 @@ export async function compareTargets(env: BenchEnv, upstream: Upstream, targets:
         }
       }
     }
+    const comparisons = clients.map((client) => ({ client, summaries: summarize(targets, descriptions, (target) => rounds.get(key(client, target))!) }));
+    // Half of kcp-edge's peak over HTTP/2 (what kubectl speaks), offered to every target alike.
+    const edge = comparisons.find((c) => c.client.hop === 'h2')?.summaries.find((s) => s.name === 'kcp-edge');
+    const paced =
+      edge === undefined || options.pacedRounds === 0 || !Number.isFinite(edge.requestsPerSecond)
+        ? undefined
+        : await measurePacedLatency(
+            env,
+            targets.map((target) => ({ target, running: running.get(target.name)! })),
+            { target: edge.name, requestsPerSecond: edge.requestsPerSecond },
+            {
+              offeredRate: edge.requestsPerSecond / 2,
+              warmupSeconds: options.warmupSeconds,
+              seconds: options.seconds,
+              rounds: options.pacedRounds,
+              threads: options.threads,
+              log: options.log,
+            },
+          );
+    return { comparisons, paced };
   } finally {
     for (const r of running.values()) await r.stop();
   }
-  return clients.map((client) => ({ client, summaries: summarize(targets, descriptions, (target) => rounds.get(key(client, target))!) }));
 }
 
 /** Medians per target, and each target's req/s relative to direct's (measured with the same client). */

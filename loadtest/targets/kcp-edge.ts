@@ -1,7 +1,8 @@
 // kcp-edge itself, started the way an operator starts it (`kcp-edge serve --config gateway.yaml`) with
 // the pipeline fully on: workspace path parsing, routing through the embedded table, organisation-realm
 // JWT validation (a real token from the stand-in Keycloak; after the first request it is served from the
-// token cache), identity headers, shard health, and mTLS to the upstream with certificate verification.
+// token cache), the rate policy (a per-user flow on a limited priority level, limits far above the load),
+// identity headers, shard health, and mTLS to the upstream with certificate verification.
 // Twice: as one process (`kcp-edge`), and with `workers: 2` (`kcp-edge-2w`), as nginx runs here.
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -48,11 +49,31 @@ authentication:
     audiences: [kcp-edge]
 upstream: { clientCertFile: ${env.clientCertFile}, clientKeyFile: ${env.clientKeyFile}, caFile: ${trustCaFile} }
 drain: { timeoutSeconds: 2 }
+rateLimit: { policyFile: ratelimit.yaml }
 admin: { listen: { address: ${LOOPBACK}, port: ${adminPort} }, tokenFile: admin-tokens.csv }
 # Like nginx in this bench (access_log off): no per-request access-log line.
 log: { level: warn }
 `;
 }
+
+/**
+ * Every bench request is classified, charged to its user's GCRA bucket and holds an in-flight slot, as
+ * a tenant's would; the limits are far above what two cores can send, so nothing is refused.
+ */
+const ratelimitYaml = `
+apiVersion: kcp-edge.io/v1alpha1
+kind: RateLimitPolicy
+priorityLevels:
+  - name: bench-tenants
+    limits: { rate: 1000000, burst: 1000000, maxInFlight: 100000, maxOpenWatches: 100000 }
+flowSchemas:
+  - name: bench-users
+    precedence: 1000
+    priorityLevel: bench-tenants
+    distinguisher: byUser
+    rules:
+      - orgs: ["*"]
+`;
 
 function routingYaml(env: BenchEnv): string {
   return `
@@ -90,7 +111,7 @@ function kcpEdgeTarget(name: string, workers: number): KcpEdgeTarget {
     },
     unavailableReason: () => '`kcp-edge serve` has not landed yet; measuring the peers only',
     describe: async () =>
-      `kcp-edge ${(JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as { version: string }).version}, Node ${process.versions.node}, ${workers === 1 ? 'one process' : `${workers} worker processes`}, full pipeline`,
+      `kcp-edge ${(JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as { version: string }).version}, Node ${process.versions.node}, ${workers === 1 ? 'one process' : `${workers} worker processes`}, full pipeline (realm JWT from cache, rate policy)`,
     async start(env, trustCaFile) {
       const { issuer, token } = await realm(env);
       const port = await freePort();
@@ -100,6 +121,7 @@ function kcpEdgeTarget(name: string, workers: number): KcpEdgeTarget {
       await writeFile(join(dir, 'gateway.yaml'), gatewayYaml(env, port, adminPort, workers, trustCaFile, issuer.url));
       await writeFile(join(dir, 'admin-tokens.csv'), `${ADMIN_TOKEN},bench,bench,"system:monitoring"\n`);
       await writeFile(join(dir, 'routing.yaml'), routingYaml(env));
+      await writeFile(join(dir, 'ratelimit.yaml'), ratelimitYaml);
       const managed = env.processes.spawn(`${name}-${port}`, process.execPath, [...kcpEdgeNodeArgs, cli, 'serve', '--config', join(dir, 'gateway.yaml')], { cwd: dir });
       const alive = () => managed.child.exitCode === null;
       try {

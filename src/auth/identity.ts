@@ -37,5 +37,12 @@ export interface Credentials {
  */
 export interface Authenticator {
   authenticate(credentials: Credentials): Promise<Identity | undefined>;
+  /**
+   * What this authenticator can say at once, with no I/O and no promise: the identity these
+   * credentials were already verified as (a verified token's, cached), or null when they are not
+   * its to judge (authenticate() would give undefined). Undefined means "ask authenticate()", never
+   * "refused".
+   */
+  verified?(credentials: Credentials): Identity | null | undefined;
   close?(): Promise<void>;
 }

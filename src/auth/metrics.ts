@@ -1,6 +1,7 @@
 // Prometheus metrics of token authentication, registered on a registry the caller owns.
 import { Counter, type Registry } from 'prom-client';
 import type { AuthFailureReason } from './auth-failure.ts';
+import { SeriesValues, type ValueSeries } from '../metric-series.ts';
 
 export interface AuthMetrics {
   failure(reason: AuthFailureReason): void;
@@ -16,7 +17,8 @@ export function registerAuthMetrics(registry: Registry): AuthMetrics {
     labelNames: ['reason'] as const,
     registers,
   });
-  const successes = new Counter({
+  // Counted on every request: plain numbers per label set (metric-series.ts), read at scrape time.
+  const successes = new SeriesValues('counter', {
     name: 'kcp_edge_authn_successes_total',
     help: 'Bearer tokens accepted, by whether the verified-token cache answered (hit) or the token was verified (miss).',
     labelNames: ['cache'] as const,
@@ -28,9 +30,14 @@ export function registerAuthMetrics(registry: Registry): AuthMetrics {
     labelNames: ['org', 'outcome'] as const,
     registers,
   });
+  const successSeries = new Map<string, ValueSeries>();
   return {
     failure: (reason) => failures.inc({ reason }),
-    success: (cache) => successes.inc({ cache }),
+    success: (cache) => {
+      let s = successSeries.get(cache);
+      if (s === undefined) successSeries.set(cache, (s = successes.series({ cache })));
+      s.value += 1;
+    },
     jwksFetch: (org, outcome) => fetches.inc({ org, outcome }),
   };
 }

@@ -1,6 +1,5 @@
 // The typed state of one request as it moves through the pipeline. Each concern fills its own part;
 // nothing is keyed by strings and nothing is passed between stages any other way.
-import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Identity } from '../auth/identity.ts';
@@ -11,6 +10,7 @@ import type { Resolution } from '../routing/types.ts';
 import type { RequestPath } from '../workspaces/request-path.ts';
 import type { EndpointRewrite } from './edge-endpoints.ts';
 import type { BodyCapture } from './body-capture.ts';
+import { newAuditId } from './audit-id.ts';
 import type { Http2Request, Http2Response } from './http2-exchange.ts';
 
 /** HTTP/1.1 requests come as Node's IncomingMessage; HTTP/2 ones off the core stream API. */
@@ -96,6 +96,13 @@ export class RequestContext {
   // audit/: the bodies kept for the audit log, only when its policy asks for them
   requestBodyCapture: BodyCapture | undefined = undefined;
   responseBodyCapture: BodyCapture | undefined = undefined;
+  /**
+   * Headers the gateway adds to whatever answers the request (the shard's response or its own
+   * Status), as a flat [lower-case name, value, …] list; a shard's header of the same name wins.
+   * Carried here and merged once when the head is written: headers set on an HTTP/1.1 response
+   * ahead of writeHead turn writeHead into a remove-then-append walk over every header.
+   */
+  addedResponseHeaders: readonly string[] = noHeaders;
 
   // outcome
   /** Shard chosen to serve the request, '' until one is. */
@@ -106,7 +113,8 @@ export class RequestContext {
 
   readonly #observer: RequestObserver;
   #finished = false;
-  readonly #finishers: (() => void)[] = [];
+  /** Made on first use: most requests hold nothing past their answer but the rate-limit slot. */
+  #finishers: (() => void)[] | undefined = undefined;
   #exchange: UpstreamExchange | undefined = undefined;
   #aborter: AbortController | undefined = undefined;
 
@@ -118,7 +126,7 @@ export class RequestContext {
     this.startedAt = performance.now();
     const given = req.headers['audit-id'];
     this.auditIdGenerated = typeof given !== 'string' || given === '';
-    this.auditId = this.auditIdGenerated ? randomUUID() : (given as string);
+    this.auditId = this.auditIdGenerated ? newAuditId() : (given as string);
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     this.path = q === -1 ? url : url.slice(0, q);
@@ -133,7 +141,8 @@ export class RequestContext {
     this.#exchange?.stop(false);
     this.#aborter?.abort(clientGone());
     this.#observer.requestFinished(this);
-    for (const finisher of this.#finishers) finisher();
+    const finishers = this.#finishers;
+    if (finishers !== undefined) for (let i = 0; i < finishers.length; i++) finishers[i]!();
   };
 
   /** The forwarder tells this just before it sends an ordinary (not upgraded) request to the shard. */
@@ -184,7 +193,7 @@ export class RequestContext {
    */
   onFinished(fn: () => void): void {
     if (this.#finished) fn();
-    else this.#finishers.push(fn);
+    else (this.#finishers ??= []).push(fn);
   }
 
   /** The client identity to put in logs: user name or '' when unauthenticated. */
@@ -192,6 +201,8 @@ export class RequestContext {
     return this.identity?.user ?? '';
   }
 }
+
+const noHeaders: readonly string[] = Object.freeze([]);
 
 function clientGone(): Error {
   return Object.assign(new Error('the client closed the request'), { name: 'AbortError', code: 'CLIENT_GONE' });

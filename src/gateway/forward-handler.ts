@@ -86,7 +86,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
       this.#lines = new WatchLineRewriter(endpoints.field, endpoints.map);
     }
     this.#ctx.responded = true;
-    this.#res.writeHead(statusCode, clientResponseHeaders(headers));
+    this.#res.writeHead(statusCode, clientResponseHeaders(headers, this.#ctx.addedResponseHeaders));
     if (this.#ctx.longRunning) {
       // A watch may stay silent for minutes: the client must see the headers now.
       if ('flushHeaders' in this.#res) this.#res.flushHeaders(); // HTTP/2 sends headers on writeHead
@@ -172,7 +172,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
     this.#held = undefined;
     const body = held.rewrite(Buffer.concat(held.chunks));
     if (body === undefined) return respondWithError(this.#ctx, unpublishable('an endpoint list that does not parse'));
-    const headers = clientResponseHeaders({ ...held.headers, 'content-length': String(body.length) });
+    const headers = clientResponseHeaders({ ...held.headers, 'content-length': String(body.length) }, this.#ctx.addedResponseHeaders);
     this.#ctx.responded = true;
     this.#res.writeHead(held.statusCode, headers);
     this.#res.write(body);

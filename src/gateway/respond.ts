@@ -38,7 +38,7 @@ export function respond(ctx: RequestContext, code: number, headers: Record<strin
       destroyResponse(ctx);
       return;
     }
-    res.writeHead(code, headers);
+    res.writeHead(code, withAdded(headers, ctx.addedResponseHeaders));
     res.end(body);
     return;
   }
@@ -47,6 +47,14 @@ export function respond(ctx: RequestContext, code: number, headers: Record<strin
   let head = `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}\r\nconnection: close\r\n`;
   for (const name in headers) head += `${name}: ${headers[name]}\r\n`;
   socket.end(head + '\r\n' + body);
+}
+
+/** The gateway's added headers under the answer's own (a copy: `headers` may be a shared constant). */
+function withAdded(headers: Record<string, string>, added: readonly string[]): Record<string, string> {
+  if (added.length === 0) return headers;
+  const all = { ...headers };
+  for (let i = 0; i < added.length; i += 2) all[added[i]!] ??= added[i + 1]!;
+  return all;
 }
 
 /**

@@ -1,7 +1,7 @@
 // The gateway: one TLS listener speaking HTTP/2 and HTTP/1.1 (ALPN), every request through the same
 // pipeline, graceful drain on close().
 import { once } from 'node:events';
-import type { IncomingHttpHeaders } from 'node:http';
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
 import { createSecureServer, type ServerHttp2Session, type ServerHttp2Stream } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -162,15 +162,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // HTTP/1.1 requests Node refuses before the pipeline sees them (head too slow, too large, malformed)
   // get a Status like every other error; Node would answer with an empty body.
   server.on('clientError', answerClientError);
-  const start = (req: ClientRequest, res: ClientResponse): void => {
+  // `on`, not `once`: clientClosed runs its body once by itself, and once() wraps every listener in
+  // a closure and a state object, per request.
+  const start = (req: ClientRequest, res: ClientResponse, closes: { on(event: 'close', listener: () => void): unknown }): void => {
     const ctx = new RequestContext(req, res, undefined, observer);
     connections.requestStarted(ctx);
-    res.once('close', ctx.clientClosed);
+    closes.on('close', ctx.clientClosed);
     void pipeline(ctx);
   };
   // HTTP/1.1 requests (no ALPN, or http/1.1).
   const streamListenersBefore = new Set(server.listeners('stream'));
-  server.on('request', start);
+  server.on('request', (req: ClientRequest, res: ServerResponse) => start(req, res, res));
   // HTTP/2 requests off the core API. Listening for 'request' made node:http2 add its compatibility
   // layer's 'stream' listener, which would wrap every HTTP/2 stream as well: ours replaces it.
   // A reset from the client surfaces as 'error' on the stream; 'close' ends the request. One function for
@@ -179,7 +181,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void => {
     stream.on('error', onStreamError);
     idleSessions.streamOpened(stream);
-    start(new Http2Request(stream, headers, rawHeaders), new Http2Response(stream));
+    start(new Http2Request(stream, headers, rawHeaders), new Http2Response(stream), stream);
   };
   for (const listener of server.listeners('stream')) {
     if (!streamListenersBefore.has(listener)) server.removeListener('stream', listener as () => void);

@@ -101,13 +101,15 @@ const hopByHopResponse = new Set(['connection', 'keep-alive', 'proxy-connection'
 
 /**
  * The shard's response headers for the client as a flat [name, value, …] list without the hop-by-hop
- * ones (and those the shard's Connection header names). A new list rather than deletes on undici's
- * object: deleting turns it into a slow dictionary that writeHead then walks.
+ * ones (and those the shard's Connection header names), then the gateway's `added` [lower-case name,
+ * value, …] pairs the shard did not send itself. A new list rather than deletes on undici's object:
+ * deleting turns it into a slow dictionary that writeHead then walks.
  */
-export function clientResponseHeaders(headers: Record<string, string | string[] | undefined>): (string | string[])[] {
+export function clientResponseHeaders(headers: Record<string, string | string[] | undefined>, added: readonly string[] = []): (string | string[])[] {
   const connection = headers.connection;
   let named: Set<string> | undefined;
-  if (connection !== undefined) {
+  // keep-alive and close (nearly every response) name no header: no Set to build.
+  if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') {
     named = new Set();
     for (const token of String(connection).split(',')) named.add(token.trim().toLowerCase());
   }
@@ -117,5 +119,6 @@ export function clientResponseHeaders(headers: Record<string, string | string[] 
     if (value === undefined || hopByHopResponse.has(name) || named?.has(name) === true) continue;
     out.push(name, value);
   }
+  for (let i = 0; i < added.length; i += 2) if (headers[added[i]!] === undefined) out.push(added[i]!, added[i + 1]!);
   return out;
 }

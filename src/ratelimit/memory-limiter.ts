@@ -31,7 +31,7 @@ export class MemoryLimiter implements Limiter {
     this.#sweeper = setInterval(() => this.#counters.sweep(), 30_000).unref();
   }
 
-  async admit(identity: Identity, attrs: RequestAttributes, context: LimitContext): Promise<LimitDecision> {
+  admit(identity: Identity, attrs: RequestAttributes, context: LimitContext): LimitDecision {
     const c = classify(this.#policy.current(), identity, attrs, context);
     const limits = c.priorityLevel.limits;
     if (limits === undefined) return admittedDecision(c, this.#metrics, undefined);

@@ -1,6 +1,7 @@
 // Prometheus metrics of the rate policy, per priority level. Registered on a registry the caller
 // owns (the gateway passes its own), so the limiter never touches prom-client's global registry.
 import { Counter, Gauge, type Registry } from 'prom-client';
+import { SeriesValues, type ValueSeries } from '../metric-series.ts';
 import type { RejectReason } from './admission.ts';
 
 const windowSeconds = 10;
@@ -46,7 +47,8 @@ export interface RateLimitMetrics {
 
 export function registerRateLimitMetrics(registry: Registry): RateLimitMetrics {
   const registers = [registry];
-  const admitted = new Counter({
+  // Updated on every request: plain numbers per label set (metric-series.ts), read at scrape time.
+  const admitted = new SeriesValues('counter', {
     name: 'kcp_edge_ratelimit_admitted_total',
     help: 'Requests admitted by the rate policy, per priority level and flow schema.',
     labelNames: ['priority_level', 'flow_schema'] as const,
@@ -58,13 +60,13 @@ export function registerRateLimitMetrics(registry: Registry): RateLimitMetrics {
     labelNames: ['priority_level', 'flow_schema', 'reason'] as const,
     registers,
   });
-  const openWatches = new Gauge({
+  const openWatches = new SeriesValues('gauge', {
     name: 'kcp_edge_ratelimit_open_watches',
     help: 'Watches this replica holds open, per priority level.',
     labelNames: ['priority_level'] as const,
     registers,
   });
-  const inFlight = new Gauge({
+  const inFlight = new SeriesValues('gauge', {
     name: 'kcp_edge_ratelimit_in_flight',
     help: 'Requests in flight on this replica that hold an in-flight slot, per priority level.',
     labelNames: ['priority_level'] as const,
@@ -101,19 +103,30 @@ export function registerRateLimitMetrics(registry: Registry): RateLimitMetrics {
   });
   fallback.set(0);
   replicas.set(1);
+  const admittedSeries = new Map<string, Map<string, ValueSeries>>();
+  const slotSeries = { watches: new Map<string, ValueSeries>(), 'in-flight': new Map<string, ValueSeries>() };
+  const slotsOf = (priorityLevel: string, kind: 'watches' | 'in-flight'): ValueSeries => {
+    let s = slotSeries[kind].get(priorityLevel);
+    if (s === undefined) slotSeries[kind].set(priorityLevel, (s = (kind === 'watches' ? openWatches : inFlight).series({ priority_level: priorityLevel })));
+    return s;
+  };
   return {
     admitted(priorityLevel, flowSchema, cost) {
-      admitted.inc({ priority_level: priorityLevel, flow_schema: flowSchema });
+      let bySchema = admittedSeries.get(priorityLevel);
+      if (bySchema === undefined) admittedSeries.set(priorityLevel, (bySchema = new Map()));
+      let s = bySchema.get(flowSchema);
+      if (s === undefined) bySchema.set(flowSchema, (s = admitted.series({ priority_level: priorityLevel, flow_schema: flowSchema })));
+      s.value += 1;
       window.add(priorityLevel, cost);
     },
     rejected(priorityLevel, flowSchema, reason) {
       rejected.inc({ priority_level: priorityLevel, flow_schema: flowSchema, reason });
     },
     slotTaken(priorityLevel, kind) {
-      (kind === 'watches' ? openWatches : inFlight).inc({ priority_level: priorityLevel });
+      slotsOf(priorityLevel, kind).value += 1;
     },
     slotReleased(priorityLevel, kind) {
-      (kind === 'watches' ? openWatches : inFlight).dec({ priority_level: priorityLevel });
+      slotsOf(priorityLevel, kind).value -= 1;
     },
     setLocalFallback(active) {
       fallback.set(active ? 1 : 0);

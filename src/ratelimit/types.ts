@@ -22,6 +22,7 @@ export interface LimitContext {
 }
 
 export interface Limiter {
-  admit(identity: Identity, attrs: RequestAttributes, context: LimitContext): Promise<LimitDecision>;
+  /** At once when the counters are in this process; a promise when they are elsewhere (Redis). */
+  admit(identity: Identity, attrs: RequestAttributes, context: LimitContext): LimitDecision | Promise<LimitDecision>;
   close(): Promise<void>;
 }

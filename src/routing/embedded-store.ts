@@ -70,6 +70,10 @@ export class EmbeddedRoutingTable implements RoutingTable {
   }
 
   async resolve(pathOrCluster: string): Promise<Resolution | undefined> {
+    return this.held(pathOrCluster);
+  }
+
+  held(pathOrCluster: string): Resolution | undefined {
     const index = this.#index;
     // A name with a colon (or `root` itself) is a path; a bare name is a logical cluster first, as in
     // kcp, and otherwise a top-level workspace under root.

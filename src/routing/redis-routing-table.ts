@@ -102,6 +102,14 @@ export class RedisRoutingTable implements RoutingTable {
     });
   }
 
+  held(pathOrCluster: string): Resolution | undefined {
+    const route = this.#cache.get(pathOrCluster)?.route;
+    const shard = route === undefined ? undefined : this.#shards.get(route.shard);
+    if (shard === undefined) return undefined;
+    this.#metrics?.cacheHits.inc();
+    return { route: route!, shard };
+  }
+
   async resolve(pathOrCluster: string): Promise<Resolution | undefined> {
     const hit = this.#cache.get(pathOrCluster);
     if (hit !== undefined) {

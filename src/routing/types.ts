@@ -52,6 +52,11 @@ export interface RoutingTable {
    * a store that cannot answer throws GatewayError('ROUTING_UNAVAILABLE').
    */
   resolve(pathOrCluster: string): Promise<Resolution | undefined>;
+  /**
+   * The workspace's resolution when the store holds it now (a warm cache, the embedded table):
+   * answered at once, with no I/O and no promise. Undefined means "ask resolve()", not "unknown".
+   */
+  held?(pathOrCluster: string): Resolution | undefined;
   getShard(name: string): Promise<Shard | undefined>;
   listShards(): Promise<Shard[]>;
   /** Routes per shard name, for the status page; absent where the store cannot tell cheaply. */

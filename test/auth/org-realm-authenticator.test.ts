@@ -113,6 +113,19 @@ test('org realm tokens: not its to judge without a token or without an org', asy
   assert.equal(await authenticator.authenticate(credentials(undefined, await issuer.mint('org-acme'))), undefined);
 });
 
+test('org realm tokens: a verified token is known at once on its own org, and only there', async (t) => {
+  const { issuer, settings } = await startIssuerFixture(t, ['org-acme', 'org-other']);
+  const { authenticator, registry } = newAuthenticator(t, settings());
+  const token = await issuer.mint('org-acme');
+  assert.equal(authenticator.verified(credentials('org-acme', token)), undefined, 'not verified yet: ask authenticate()');
+  const identity = await authenticator.authenticate(credentials('org-acme', token));
+  assert.equal(authenticator.verified(credentials('org-acme', token)), identity);
+  assert.equal(authenticator.verified(credentials('org-other', token)), undefined, "another org's workspace is for authenticate() to refuse");
+  assert.equal(authenticator.verified(credentials('org-acme', undefined)), null);
+  assert.equal(authenticator.verified(credentials(undefined, token)), null);
+  assert.equal(await metricValue(registry, 'kcp_edge_authn_successes_total', { cache: 'hit' }), 1);
+});
+
 test('org realm tokens: required claims per org', async (t) => {
   const { issuer, settings } = await startIssuerFixture(t, ['org-acme']);
   const { authenticator } = newAuthenticator(t, settings({ orgs: { 'org-acme': { requiredClaims: { tier: 'gold' } } } }));

@@ -20,6 +20,32 @@ test('stages run in array order, synchronous and asynchronous alike', async () =
   assert.equal(res.body, 'ok');
 });
 
+test('stages that all answer at once run to the end synchronously; the first promise makes the rest wait', async () => {
+  const ran: string[] = [];
+  const sync = compose([() => void ran.push('a'), () => void ran.push('b')]);
+  assert.equal(sync(context()), undefined);
+  assert.deepEqual(ran, ['a', 'b']);
+  ran.length = 0;
+  const mixed = compose([() => void ran.push('a'), async () => void ran.push('b'), () => void ran.push('c')]);
+  const pending = mixed(context());
+  assert.ok(pending instanceof Promise);
+  assert.deepEqual(ran, ['a', 'b'], 'the stage after the asynchronous one waits for it');
+  await pending;
+  assert.deepEqual(ran, ['a', 'b', 'c']);
+});
+
+test('a synchronous throw is answered with its Status at once', () => {
+  const { ctx, res } = fakeContext({ url: '/' });
+  const result = compose([
+    () => {
+      throw new GatewayError('TOO_MANY_REQUESTS', 'slow down', { retryAfterSeconds: 3 });
+    },
+  ])(ctx);
+  assert.equal(result, undefined);
+  assert.equal(res.statusCode, 429);
+  assert.equal(res.headers['retry-after'], '3');
+});
+
 test('once a stage answered, later stages are skipped', async () => {
   const ran: string[] = [];
   const pipeline = compose([(ctx) => respond(ctx, 204, {}, ''), () => void ran.push('never')]);

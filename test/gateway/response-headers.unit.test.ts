@@ -25,3 +25,15 @@ test('hop-by-hop headers and those the shard names in Connection are dropped; th
 test('a response without a Connection header loses nothing', () => {
   assert.deepEqual(clientResponseHeaders({ 'content-length': '2', date: 'x' }), ['content-length', '2', 'date', 'x']);
 });
+
+test("the gateway's added headers follow the shard's, and a shard's header of the same name wins", () => {
+  const added = ['x-kubernetes-pf-flowschema-uid', 'gw-fs', 'x-kubernetes-pf-prioritylevel-uid', 'gw-pl'];
+  assert.deepEqual(clientResponseHeaders({ 'content-length': '2', 'x-kubernetes-pf-flowschema-uid': 'shard-fs' }, added), [
+    'content-length',
+    '2',
+    'x-kubernetes-pf-flowschema-uid',
+    'shard-fs',
+    'x-kubernetes-pf-prioritylevel-uid',
+    'gw-pl',
+  ]);
+});

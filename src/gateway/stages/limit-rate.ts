@@ -3,7 +3,7 @@
 // response says which flow schema and priority level judged it, as kube-apiserver's APF does; an
 // over-limit request gets 429 TooManyRequests with Retry-After, which client-go waits for and retries.
 import { GatewayError } from '../../kube/gateway-error.ts';
-import type { Limiter } from '../../ratelimit/types.ts';
+import type { LimitDecision, Limiter } from '../../ratelimit/types.ts';
 import { orgOf } from '../../workspaces/request-path.ts';
 import type { RequestContext } from '../context.ts';
 
@@ -11,16 +11,34 @@ export const flowSchemaHeader = 'X-Kubernetes-PF-FlowSchema-UID';
 export const priorityLevelHeader = 'X-Kubernetes-PF-PriorityLevel-UID';
 
 export function limitRate(limiter: Limiter) {
-  return async function limitRequestRate(ctx: RequestContext): Promise<void> {
+  // One list per flow schema and priority level (their UIDs never change), not one per request.
+  const headerLists = new Map<string, Map<string, readonly string[]>>();
+  function flowHeaders(decision: LimitDecision): readonly string[] {
+    let byLevel = headerLists.get(decision.flowSchema.uid);
+    if (byLevel === undefined) headerLists.set(decision.flowSchema.uid, (byLevel = new Map()));
+    let list = byLevel.get(decision.priorityLevel.uid);
+    if (list === undefined) {
+      list = Object.freeze([flowSchemaHeader.toLowerCase(), decision.flowSchema.uid, priorityLevelHeader.toLowerCase(), decision.priorityLevel.uid]);
+      byLevel.set(decision.priorityLevel.uid, list);
+    }
+    return list;
+  }
+
+  return function limitRequestRate(ctx: RequestContext): void | Promise<void> {
     const workspace = ctx.target?.route.path ?? ctx.parsed?.refs[ctx.parsed.routeBy]?.key;
-    const decision = await limiter.admit(ctx.identity!, ctx.attrs!, {
+    const decision = limiter.admit(ctx.identity!, ctx.attrs!, {
       workspace,
       org: workspace === undefined ? undefined : orgOf(workspace),
     });
+    // Local counters answer at once; Redis's answer is awaited.
+    if (decision instanceof Promise) return decision.then((d) => apply(ctx, d));
+    apply(ctx, decision);
+  };
+
+  function apply(ctx: RequestContext, decision: LimitDecision): void {
     ctx.limit = decision;
-    // Set on the response now so they go out with whatever answers: the shard's response or our Status.
-    ctx.res?.setHeader(flowSchemaHeader, decision.flowSchema.uid);
-    ctx.res?.setHeader(priorityLevelHeader, decision.priorityLevel.uid);
+    // Recorded now so they go out with whatever answers: the shard's response or our Status.
+    ctx.addedResponseHeaders = flowHeaders(decision);
     if (!decision.allowed) {
       throw new GatewayError('TOO_MANY_REQUESTS', decision.message ?? 'Too many requests, please try again later.', {
         retryAfterSeconds: decision.retryAfterSeconds,
@@ -29,5 +47,5 @@ export function limitRate(limiter: Limiter) {
     }
     // A watch holds its slot until it ends; an ordinary request until it is answered.
     ctx.onFinished(decision.release);
-  };
+  }
 }

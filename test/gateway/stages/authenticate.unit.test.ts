@@ -57,9 +57,48 @@ test('the dropped groups are configurable', async () => {
 
 test('no authenticator accepting is 401, with the first failure as the internal reason', async () => {
   const stage = authenticate([tokenAuthenticator('t', alice), refusing]);
-  await assert.rejects(stage(request('wrong')), (err) => isGatewayError(err) && err.httpStatus === 401 && err.internalReason === 'token expired');
   await assert.rejects(
-    authenticate([tokenAuthenticator('t', alice)])(request()),
+    async () => stage(request('wrong')),
+    (err) => isGatewayError(err) && err.httpStatus === 401 && err.internalReason === 'token expired',
+  );
+  await assert.rejects(
+    async () => authenticate([tokenAuthenticator('t', alice)])(request()),
     (err) => isGatewayError(err) && err.internalReason === 'no authenticator accepted the credentials',
   );
+});
+
+/** Knows one token's identity in memory; any other token with a workspace is for authenticate() to judge. */
+function cachingAuthenticator(token: string, identity: Identity, asked: string[]): Authenticator {
+  return {
+    verified: (credentials) => (credentials.token === undefined ? null : credentials.token === token ? identity : undefined),
+    authenticate: async (credentials) => {
+      asked.push(credentials.token ?? '');
+      return credentials.token === 'late' ? identity : undefined;
+    },
+  };
+}
+
+test('an identity held in memory is taken at once: no promise, authenticate() never asked', () => {
+  const asked: string[] = [];
+  const ctx = request('t-alice');
+  const result = authenticate([cachingAuthenticator('t-alice', alice, asked)])(ctx);
+  assert.equal(result, undefined, 'answered synchronously');
+  assert.deepEqual(ctx.identity, { user: 'alice', groups: ['dev'], extra: {} });
+  assert.deepEqual(asked, []);
+});
+
+test('"not mine" (null) passes to the next authenticator; "cannot say" (undefined) asks authenticate(), in order', async () => {
+  const asked: string[] = [];
+  const other: Identity = { user: 'bob', groups: [], extra: {} };
+  // No token: the caching authenticator says null, the client-certificate-like one after it decides.
+  const anonymous = request();
+  await authenticate([cachingAuthenticator('t-alice', alice, asked), tokenAuthenticator('x', other), { authenticate: async () => other }])(anonymous);
+  assert.equal(anonymous.identity, other);
+  // A token it has not verified yet: its own authenticate() is asked first, then the next ones.
+  const late = request('late');
+  const result = authenticate([cachingAuthenticator('t-alice', alice, asked), tokenAuthenticator('late', other)])(late);
+  assert.ok(result instanceof Promise);
+  await result;
+  assert.deepEqual(asked, ['late']);
+  assert.deepEqual(late.identity, { user: 'alice', groups: ['dev'], extra: {} }, 'the first authenticator still wins');
 });

@@ -34,3 +34,42 @@ test('a path that names no workspace the gateway serves is refused by the parser
   );
   assert.equal(ctx.parsed, undefined);
 });
+
+test('a path seen before is not parsed again: the same frozen answer, attributes per method, the query still read', () => {
+  const path = '/clusters/root:org-acme:proj/api/v1/namespaces/default/configmaps';
+  const parse = (method: string, url: string) => {
+    const { ctx } = fakeContext({ method, url });
+    parseWorkspacePath(ctx);
+    return ctx;
+  };
+  const first = parse('GET', path);
+  const second = parse('GET', path);
+  assert.equal(second.parsed, first.parsed);
+  assert.equal(second.attrs, first.attrs);
+  assert.ok(Object.isFrozen(first.parsed) && Object.isFrozen(first.parsed!.refs[0]) && Object.isFrozen(first.attrs));
+  assert.throws(() => {
+    (first.attrs as { verb: string }).verb = 'delete';
+  }, TypeError);
+  // Same path, another method or a query: attributes of their own.
+  assert.equal(parse('POST', path).attrs?.verb, 'create');
+  assert.equal(parse('GET', path).attrs?.verb, 'list');
+  const watch = parse('GET', `${path}?watch=1`);
+  assert.equal(watch.parsed, first.parsed);
+  assert.equal(watch.attrs?.verb, 'watch');
+  assert.equal(watch.longRunning, true);
+  // A malformed path is refused every time, never remembered.
+  for (let i = 0; i < 2; i++)
+    assert.throws(
+      () => parse('GET', '/clusters/root:%2e%2e/api'),
+      (err) => isGatewayError(err) && err.httpStatus === 400,
+    );
+});
+
+test('a client sending ever-new paths and methods only ever gets fresh, correct answers', () => {
+  for (let i = 0; i < 5_000; i++) {
+    const { ctx } = fakeContext({ method: `M${i % 20}`, url: `/clusters/root:org-acme:p${i}/api/v1/namespaces/default/pods/x${i}` });
+    parseWorkspacePath(ctx);
+    assert.equal(ctx.parsed?.refs[0]?.key, `root:org-acme:p${i}`);
+    assert.equal(ctx.attrs?.name, '');
+  }
+});

@@ -82,3 +82,24 @@ test('an unknown shard leaves no target, as an unknown workspace does', async ()
   assert.equal(ctx.target, undefined);
   assert.equal(ctx.responded, false);
 });
+
+test('a route the store holds is taken at once; one it does not hold is asked for', async () => {
+  const acme = resolution('root:org-acme', east, 'c-acme');
+  const cold = resolution('root:org-cold', west, 'c-cold');
+  const routing = { ...table({ 'root:org-cold': cold }), held: (key: string) => (key === 'root:org-acme' ? acme : undefined) };
+  const warm = fakeContext({ url: '/clusters/root:org-acme/api' }).ctx;
+  parseWorkspacePath(warm);
+  assert.equal(resolveWorkspace(routing)(warm), undefined, 'answered synchronously');
+  assert.equal(warm.target, acme);
+  assert.deepEqual(routing.asked, []);
+  const ctx = await resolved('/clusters/root:org-cold/api', routing);
+  assert.equal(ctx.target, cold);
+  assert.deepEqual(routing.asked, ['root:org-cold']);
+});
+
+test('a path that names its shard is served by that shard even when the route is held', async () => {
+  const provider = resolution('root:providers:compute', east, 'c-prov');
+  const routing = { ...table({ 'c-prov': provider }), held: (key: string) => (key === 'c-prov' ? provider : undefined) };
+  const ctx = await resolved('/shards/west/services/apiexport/c-prov/compute.example.com/clusters/*/apis/compute.example.com/v1/vms', routing);
+  assert.equal(ctx.target?.shard, west);
+});

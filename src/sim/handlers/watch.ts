@@ -26,7 +26,7 @@ export function handleWatch(r: ResourceRequest): void {
   const gr = grOf(type);
   const matches = (object: KubeObject) => labels(object) && fields(object);
 
-  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' });
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
   res.flushHeaders();
   let columnsSent = false;
   const write = (event: WireEvent) => {

@@ -35,7 +35,15 @@ function realm(env: BenchEnv): Promise<{ issuer: OidcIssuer; token: string }> {
 /** The admin listener's token (admin-tokens.csv): how the bench reads /metrics, as Prometheus would. */
 const ADMIN_TOKEN = 'bench-scrape-token';
 
-function gatewayYaml(env: BenchEnv, port: number, adminPort: number, workers: number, trustCaFile: string, issuerUrl: string): string {
+/** What a variant changes: the protocol to the shard, and the open-watch caps (the watch scenarios go past their defaults). */
+export interface KcpEdgeVariant {
+  upstreamProtocol?: 'h1' | 'h2';
+  maxOpenWatches?: number;
+}
+
+function gatewayYaml(env: BenchEnv, port: number, adminPort: number, workers: number, trustCaFile: string, issuerUrl: string, variant: KcpEdgeVariant): string {
+  const protocol = variant.upstreamProtocol === undefined ? '' : `, protocol: ${variant.upstreamProtocol}`;
+  const watches = variant.maxOpenWatches === undefined ? '' : `watches: { maxOpen: ${variant.maxOpenWatches}, maxOpenPerOrg: ${variant.maxOpenWatches} }\n`;
   return `
 listen: { address: ${LOOPBACK}, port: ${port} }
 workers: ${workers}
@@ -46,8 +54,8 @@ authentication:
     issuerTemplate: ${issuerUrl}/realms/{org}
     caFile: ${env.caFile}
     audiences: [kcp-edge]
-upstream: { clientCertFile: ${env.clientCertFile}, clientKeyFile: ${env.clientKeyFile}, caFile: ${trustCaFile} }
-drain: { timeoutSeconds: 2 }
+upstream: { clientCertFile: ${env.clientCertFile}, clientKeyFile: ${env.clientKeyFile}, caFile: ${trustCaFile}${protocol} }
+${watches}drain: { timeoutSeconds: 2 }
 admin: { listen: { address: ${LOOPBACK}, port: ${adminPort} }, tokenFile: admin-tokens.csv }
 # Like nginx in this bench (access_log off): no per-request access-log line.
 log: { level: warn }
@@ -82,7 +90,7 @@ async function waitForWorkers(adminPort: number, workers: number, caFile: string
 
 type KcpEdgeTarget = Target & { available(): Promise<boolean>; unavailableReason(): string; shutdown(): Promise<void> };
 
-function kcpEdgeTarget(name: string, workers: number): KcpEdgeTarget {
+export function kcpEdgeTarget(name: string, workers: number, variant: KcpEdgeVariant = {}): KcpEdgeTarget {
   return {
     name,
     async available() {
@@ -90,14 +98,14 @@ function kcpEdgeTarget(name: string, workers: number): KcpEdgeTarget {
     },
     unavailableReason: () => '`kcp-edge serve` has not landed yet; measuring the peers only',
     describe: async () =>
-      `kcp-edge ${(JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as { version: string }).version}, Node ${process.versions.node}, ${workers === 1 ? 'one process' : `${workers} worker processes`}, full pipeline`,
+      `kcp-edge ${(JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as { version: string }).version}, Node ${process.versions.node}, ${workers === 1 ? 'one process' : `${workers} worker processes`}, full pipeline${variant.upstreamProtocol === undefined ? '' : `, ${variant.upstreamProtocol === 'h2' ? 'HTTP/2' : 'HTTP/1.1'} to the shard`}`,
     async start(env, trustCaFile) {
       const { issuer, token } = await realm(env);
       const port = await freePort();
       const adminPort = await freePort();
       const dir = join(env.dir, `${name}-${port}`);
       await mkdir(dir, { recursive: true });
-      await writeFile(join(dir, 'gateway.yaml'), gatewayYaml(env, port, adminPort, workers, trustCaFile, issuer.url));
+      await writeFile(join(dir, 'gateway.yaml'), gatewayYaml(env, port, adminPort, workers, trustCaFile, issuer.url, variant));
       await writeFile(join(dir, 'admin-tokens.csv'), `${ADMIN_TOKEN},bench,bench,"system:monitoring"\n`);
       await writeFile(join(dir, 'routing.yaml'), routingYaml(env));
       const managed = env.processes.spawn(`${name}-${port}`, process.execPath, [...kcpEdgeNodeArgs, cli, 'serve', '--config', join(dir, 'gateway.yaml')], { cwd: dir });
@@ -121,3 +129,6 @@ function kcpEdgeTarget(name: string, workers: number): KcpEdgeTarget {
 
 export const kcpEdge = kcpEdgeTarget('kcp-edge', 1);
 export const kcpEdgeTwoWorkers = kcpEdgeTarget('kcp-edge-2w', 2);
+/** Both upstream protocols side by side, whichever is the default. */
+export const kcpEdgeH1Upstream = kcpEdgeTarget('kcp-edge-h1up', 1, { upstreamProtocol: 'h1' });
+export const kcpEdgeH2Upstream = kcpEdgeTarget('kcp-edge-h2up', 1, { upstreamProtocol: 'h2' });

@@ -5,6 +5,7 @@
 // Twice: as one process (`kcp-edge`), and with `workers: 2` (`kcp-edge-2w`), as nginx runs here.
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { defaultUpstreamProtocol } from '../../src/gateway/shard-pools.ts';
 import { startOidcIssuer, type OidcIssuer } from '../../src/sim/oidc-issuer.ts';
 import { freePort, httpsGet, LOOPBACK, waitForPort } from '../lib/net.ts';
 import { LOGICAL_CLUSTER } from '../upstream/body.ts';
@@ -93,6 +94,7 @@ type KcpEdgeTarget = Target & { available(): Promise<boolean>; unavailableReason
 export function kcpEdgeTarget(name: string, workers: number, variant: KcpEdgeVariant = {}): KcpEdgeTarget {
   return {
     name,
+    upstreamHop: variant.upstreamProtocol ?? defaultUpstreamProtocol,
     async available() {
       return /\bserve:/.test(await readFile(cli, 'utf8'));
     },

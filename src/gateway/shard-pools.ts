@@ -13,6 +13,7 @@ import type { UpstreamCredentials } from './tls-material.ts';
  * only its stream. h1: one connection per request in flight. Upgrades take HTTP/1.1 either way.
  */
 export type UpstreamProtocol = 'h1' | 'h2';
+export const defaultUpstreamProtocol: UpstreamProtocol = 'h1';
 
 export interface UpstreamOptions extends UpstreamCredentials {
   connectTimeoutMs?: number;
@@ -47,7 +48,7 @@ export class ShardPools {
     this.#upstream = upstream;
     this.connectTimeoutMs = upstream.connectTimeoutMs ?? 5_000;
     this.headersTimeoutMs = upstream.headersTimeoutMs ?? 60_000;
-    this.protocol = upstream.protocol ?? 'h1';
+    this.protocol = upstream.protocol ?? defaultUpstreamProtocol;
   }
 
   poolFor(shard: Shard): Pool {

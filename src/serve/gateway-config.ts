@@ -13,7 +13,7 @@ import { parseRedisUrl, redactRedisUrl, type RedisConnectionConfig } from '../ro
 import type { Shard } from '../routing/types.ts';
 import { defaultClientConnectionLimits, type ClientConnectionLimits } from '../gateway/client-connection-limits.ts';
 import { defaultDroppedGroups } from '../gateway/stages/authenticate.ts';
-import type { UpstreamProtocol } from '../gateway/shard-pools.ts';
+import { defaultUpstreamProtocol, type UpstreamProtocol } from '../gateway/shard-pools.ts';
 import { defineConfig, type BuildContext, formatIssue, isConfigError, type FieldPath, type DeepReadonly } from '../config/index.ts';
 import { defaultOpenWatchLimits, type OpenWatchLimits } from '../ratelimit/open-watch-cap.ts';
 import { loadPolicyFile } from '../ratelimit/policy.ts';
@@ -246,7 +246,7 @@ const schema = object(
         caFile: file,
         connectTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 5 },
         responseHeaderTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 60 },
-        protocol: { enum: ['h1', 'h2'], default: 'h1' },
+        protocol: { enum: ['h1', 'h2'], default: defaultUpstreamProtocol },
       },
       ['clientCertFile', 'clientKeyFile'],
     ),

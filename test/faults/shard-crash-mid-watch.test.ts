@@ -25,7 +25,7 @@ async function watchingShard(t: TestContext): Promise<Setup> {
   const pki = await testPki();
   const watches: ServerResponse[] = [];
   const shard = await startTestShard(t, pki, (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.writeHead(200, { 'content-type': 'application/json' });
     res.write(event);
     watches.push(res);
   });
@@ -36,7 +36,7 @@ async function watchingShard(t: TestContext): Promise<Setup> {
 
 /** The shard process goes away: every connection it holds is cut. */
 function crash(shard: TestShard): void {
-  shard.server.closeAllConnections();
+  shard.cutConnections();
   shard.server.close();
 }
 

@@ -47,13 +47,21 @@ export function forward(deps: ForwardDeps) {
     const discoveryRoot = isDiscoveryRoot(req.method, ctx.parsed!.rest);
     // The shard's discovery roots are rewritten (shard addresses dropped), so they must come uncompressed.
     if (discoveryRoot) dropHeader(headers, 'accept-encoding');
+    const body = requestBody(ctx, maxBodyBytes);
     const handler = new ForwardHandler(ctx, ctx.res!, metrics, health, discoveryRoot);
     ctx.upstream = handler;
+    // An oversized body aborts the request through its handler (a 413 before the response started), not
+    // by failing the body stream under undici (see BodyLimit.onOverflow).
+    if (body instanceof BodyLimit) {
+      body.onOverflow = (err) => handler.fail(err);
+      // undici destroys an aborted request's body with the abort's error, and the handler reports that.
+      body.on('error', () => undefined);
+    }
     const options: Dispatcher.DispatchOptions = {
       path,
       method: req.method as Dispatcher.HttpMethod,
       headers,
-      body: requestBody(ctx, maxBodyBytes),
+      body,
       // Watches and followed logs may be silent for a long time: no body timeout for them.
       bodyTimeout: ctx.longRunning ? 0 : 300_000,
     };
@@ -67,7 +75,7 @@ function dropHeader(headers: string[], name: string): void {
 }
 
 /** Only a request that has a body gets one; a GET passed the request stream would be sent chunked. */
-function requestBody(ctx: RequestContext, limit: number): Readable | null {
+function requestBody(ctx: RequestContext, limit: number): Readable | BodyLimit | null {
   const req = ctx.req;
   const length = req.headers['content-length'];
   if (length !== undefined && Number(length) > limit) throw bodyTooLarge(limit);

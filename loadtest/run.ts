@@ -138,8 +138,8 @@ async function writeReport(comparisons: ClientComparison[], reports: ScenarioRep
     ? []
     : [
         `Method: ${options.warmupSeconds} s warm-up + ${options.seconds} s per measurement, ${options.rounds} interleaved round(s) (targets and client`,
-        'protocols rotated), medians; TLS 1.3 on both hops. The upstream hop is mTLS, HTTP/1.1 for every proxy but kcp-edge (HTTP/2 by',
-        'default, kcp-edge-h1up/-h2up: as named), whatever the client speaks (checked for every request of every run). Upstream = one Node HTTPS worker (HTTP/1.1 and HTTP/2 by ALPN)',
+        'protocols rotated), medians; TLS 1.3 on both hops. The upstream hop is mTLS, HTTP/1.1 for every proxy but kcp-edge-h2up',
+        '(kcp-edge follows its upstream.protocol default), whatever the client speaks (checked for every request of every run). Upstream = one Node HTTPS worker (HTTP/1.1 and HTTP/2 by ALPN)',
         'serving a fixed 1.5 KB ConfigMapList. Each target was checked to relay the body byte for byte over every client protocol measured',
         'and to answer 502 when told to trust another CA; each upstream pool was pre-filled with one slow request per client connection',
         'before warm-up. "new upstream conns" counts TLS connections that carried bench traffic to the upstream during the measured run',

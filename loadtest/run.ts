@@ -16,7 +16,7 @@ import { extraScenarios, type ScenarioReport } from './scenarios/index.ts';
 import { caddy } from './targets/caddy.ts';
 import { goPeer } from './targets/go-peer.ts';
 import { direct } from './targets/direct.ts';
-import { kcpEdge, kcpEdgeNodeArgs, kcpEdgeTwoWorkers } from './targets/kcp-edge.ts';
+import { kcpEdge, kcpEdgeH1Upstream, kcpEdgeH2Upstream, kcpEdgeNodeArgs, kcpEdgeTwoWorkers } from './targets/kcp-edge.ts';
 import { formatProfile, summarizeProfile } from './lib/profile-summary.ts';
 import { nginx } from './targets/nginx.ts';
 import { nodeFloor, nodeFloorNodeArgs } from './targets/node-floor.ts';
@@ -69,7 +69,9 @@ async function main(processes: Processes, dir: string): Promise<void> {
   const withGo = await goPeer.available();
   const available: Target[] = [direct, nginx, caddy, ...(withGo ? [goPeer] : []), nodeFloor, ...((await kcpEdge.available()) ? [kcpEdge, kcpEdgeTwoWorkers] : [])];
   const wanted = values.targets?.split(',');
-  const targets = wanted === undefined ? available : available.filter((t) => wanted.includes(t.name));
+  // Both upstream protocols side by side only when asked for by name (--targets kcp-edge-h1up,kcp-edge-h2up).
+  const onRequest = available.includes(kcpEdge) ? [kcpEdgeH1Upstream, kcpEdgeH2Upstream] : [];
+  const targets = wanted === undefined ? available : [...available, ...onRequest].filter((t) => wanted.includes(t.name));
   if (!available.includes(kcpEdge)) log(`kcp-edge: ${kcpEdge.unavailableReason()}`);
   if (!withGo) log(`go-peer: ${goPeer.unavailableReason()}`);
 
@@ -144,8 +146,8 @@ async function writeReport(comparisons: ClientComparison[], reports: ScenarioRep
     ? []
     : [
         `Method: ${options.warmupSeconds} s warm-up + ${options.seconds} s per measurement, ${options.rounds} interleaved round(s) (targets and client`,
-        'protocols rotated), medians; TLS 1.3 on both hops. The upstream hop is HTTP/1.1 + mTLS for every proxy, whatever the client speaks',
-        '(checked: no proxied request reached the upstream over HTTP/2). Upstream = one Node HTTPS worker (HTTP/1.1 and HTTP/2 by ALPN)',
+        'protocols rotated), medians; TLS 1.3 on both hops. The upstream hop is mTLS, HTTP/1.1 for every proxy but kcp-edge-h2up',
+        '(kcp-edge follows its upstream.protocol default), whatever the client speaks (checked for every request of every run). Upstream = one Node HTTPS worker (HTTP/1.1 and HTTP/2 by ALPN)',
         'serving a fixed 1.5 KB ConfigMapList. Each target was checked to relay the body byte for byte over every client protocol measured',
         'and to answer 502 when told to trust another CA; each upstream pool was pre-filled with one slow request per client connection',
         'before warm-up. "new upstream conns" counts TLS connections that carried bench traffic to the upstream during the measured run',

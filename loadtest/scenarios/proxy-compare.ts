@@ -66,8 +66,7 @@ export async function verifyTarget(env: BenchEnv, upstream: Upstream, target: Ta
     checkAnswer(target, running, h2, ' over HTTP/2');
   }
   if (target.name === 'direct') return;
-  const h2Upstream = (await upstream.stats()).h2Requests - before.h2Requests;
-  if (h2Upstream > 0) throw new Error(`${target.name}: ${h2Upstream} request(s) reached the upstream over HTTP/2; the upstream hop must stay HTTP/1.1`);
+  checkUpstreamHop(target, before, await upstream.stats(), 'while checked');
   const wrong = await target.start(env, env.wrongCaFile);
   try {
     const refused = await httpsGet(wrong.port, wrong.path, { ca: await readCa(env), headers: wrong.headers });
@@ -78,6 +77,17 @@ export async function verifyTarget(env: BenchEnv, upstream: Upstream, target: Ta
     await wrong.stop();
   }
 }
+
+/** A proxy's upstream hop is the protocol it says it speaks (HTTP/1.1 unless it says h2), for every request. */
+function checkUpstreamHop(target: Target, before: UpstreamStats, after: UpstreamStats, when: string): void {
+  const requests = after.requests - before.requests;
+  const h2 = after.h2Requests - before.h2Requests;
+  if ((target.upstreamHop ?? 'h1') === 'h1' && h2 > 0) throw new Error(`${target.name}: ${h2} request(s) reached the upstream over HTTP/2 ${when}; its upstream hop is HTTP/1.1`);
+  if (target.upstreamHop === 'h2' && h2 < requests)
+    throw new Error(`${target.name}: ${requests - h2} request(s) reached the upstream over HTTP/1.1 ${when}; its upstream hop is HTTP/2`);
+}
+
+type UpstreamStats = Awaited<ReturnType<Upstream['stats']>>;
 
 function checkAnswer(target: Target, running: RunningTarget, answer: { status: number; body: Buffer }, over = ''): void {
   if (answer.status !== 200) throw new Error(`${target.name}: GET ${running.path}${over} answered ${answer.status}: ${answer.body.toString().slice(0, 300)}`);
@@ -117,9 +127,7 @@ async function measureOnce(env: BenchEnv, upstream: Upstream, target: Target, ru
   const result = await client.run({ ...load, seconds: options.seconds });
   const cpuAfter = await cpuSeconds(running.pgids);
   const after = await upstream.stats();
-  if (target.name !== 'direct' && after.h2Requests > before.h2Requests) {
-    throw new Error(`${target.name}: requests reached the upstream over HTTP/2 while measured with ${client.hop}; the upstream hop must stay HTTP/1.1`);
-  }
+  if (target.name !== 'direct') checkUpstreamHop(target, before, after, `while measured with ${client.hop}`);
   return {
     ...result,
     newUpstreamConnections: after.connections - before.connections,

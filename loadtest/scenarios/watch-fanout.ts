@@ -18,6 +18,16 @@ interface WatchResult {
   p99: number;
   max: number;
   rssPerWatchKiB: number;
+  rssBeforeMiB: number;
+  rssAfterMiB: number;
+  /** TLS connections (HTTP/2: sessions) the shard accepted while the watches opened. */
+  upstreamConnections: number;
+  openSeconds: number;
+}
+
+export interface WatchClientShape {
+  /** HTTP/2 watches, this many per client connection; HTTP/1.1, one connection each, when absent. */
+  streamsPerConnection?: number;
 }
 
 async function rssKiB(pid: number): Promise<number> {
@@ -29,10 +39,19 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** Two events a second to every watch: 4 000 deliveries a second at 2 000 watches. */
 const EVENT_INTERVAL_MS = 500;
 
-async function measure(context: ScenarioContext, target: Target, running: RunningTarget, count: number, events: number): Promise<WatchResult> {
+export async function measure(
+  context: Pick<ScenarioContext, 'env' | 'upstream' | 'log'>,
+  target: Target,
+  running: RunningTarget,
+  count: number,
+  events: number,
+  shape: WatchClientShape = {},
+): Promise<WatchResult> {
   const { env, upstream, log } = context;
   const ca = await readFile(env.caFile, 'utf8');
-  const watchersBefore = (await upstream.stats()).watchers;
+  const statsBefore = await upstream.stats();
+  const watchersBefore = statsBefore.watchers;
+  const openStarted = Date.now();
   const pid = running.pgids[0];
   const rssBefore = pid === undefined ? Number.NaN : await rssKiB(pid);
   const client = env.processes.spawn(
@@ -40,13 +59,13 @@ async function measure(context: ScenarioContext, target: Target, running: Runnin
     process.execPath,
     [
       new URL('./watch-client.ts', import.meta.url).pathname,
-      JSON.stringify({ port: running.port, path: `${running.path}?watch=1&allowWatchBookmarks=true`, headers: running.headers, ca, count }),
+      JSON.stringify({ port: running.port, path: `${running.path}?watch=1&allowWatchBookmarks=true`, headers: running.headers, ca, count, ...shape }),
     ],
     { ipc: true },
   );
   const ask = <T extends WatchClientMessage['type']>(type: T, send?: string) =>
     new Promise<Extract<WatchClientMessage, { type: T }>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`watch client: no "${type}" in time\n${client.tail()}`)), 120_000);
+      const timer = setTimeout(() => reject(new Error(`watch client: no "${type}" in time\n${client.tail()}`)), 600_000);
       const onMessage = (m: WatchClientMessage) => {
         if (m.type !== type) return;
         clearTimeout(timer);
@@ -60,12 +79,14 @@ async function measure(context: ScenarioContext, target: Target, running: Runnin
     const ready = await ask('ready');
     if (ready.failed > 0) throw new Error(`${target.name}: ${ready.failed} of ${count} watches failed: ${ready.firstError ?? ''}`);
     // Every watch must have reached the shard before the first event.
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + 120_000;
     while ((await upstream.stats()).watchers < watchersBefore + count) {
       if (Date.now() > deadline) throw new Error(`${target.name}: only ${(await upstream.stats()).watchers - watchersBefore} of ${count} watches reached the shard`);
       await sleep(50);
     }
+    const openSeconds = (Date.now() - openStarted) / 1000;
     const rssAfter = pid === undefined ? Number.NaN : await rssKiB(pid);
+    const upstreamConnections = (await upstream.stats()).connections - statsBefore.connections;
     log(`watch ${target.name}: ${count} watches open${pid === undefined ? '' : `, gateway RSS ${(rssBefore / 1024).toFixed(0)} → ${(rssAfter / 1024).toFixed(0)} MiB`}`);
     for (let seq = 1; seq <= events; seq++) {
       await upstream.emit(seq);
@@ -84,6 +105,10 @@ async function measure(context: ScenarioContext, target: Target, running: Runnin
       p99: percentile(latencies, 99),
       max: percentile(latencies, 100),
       rssPerWatchKiB: (rssAfter - rssBefore) / count,
+      rssBeforeMiB: rssBefore / 1024,
+      rssAfterMiB: rssAfter / 1024,
+      upstreamConnections,
+      openSeconds,
     };
   } finally {
     client.child.send({ type: 'close' });

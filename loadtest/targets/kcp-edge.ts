@@ -6,6 +6,7 @@
 // Twice: as one process (`kcp-edge`), and with `workers: 2` (`kcp-edge-2w`), as nginx runs here.
 import { readFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { defaultUpstreamProtocol } from '../../src/gateway/shard-pools.ts';
 import { startOidcIssuer, type OidcIssuer } from '../../src/sim/oidc-issuer.ts';
 import { freePort, httpsGet, LOOPBACK, waitForPort } from '../lib/net.ts';
 import { LOGICAL_CLUSTER } from '../upstream/body.ts';
@@ -36,7 +37,15 @@ function realm(env: BenchEnv): Promise<{ issuer: OidcIssuer; token: string }> {
 /** The admin listener's token (admin-tokens.csv): how the bench reads /metrics, as Prometheus would. */
 const ADMIN_TOKEN = 'bench-scrape-token';
 
-function gatewayYaml(env: BenchEnv, port: number, adminPort: number, workers: number, trustCaFile: string, issuerUrl: string): string {
+/** What a variant changes: the protocol to the shard, and the open-watch caps (the watch scenarios go past their defaults). */
+export interface KcpEdgeVariant {
+  upstreamProtocol?: 'h1' | 'h2';
+  maxOpenWatches?: number;
+}
+
+function gatewayYaml(env: BenchEnv, port: number, adminPort: number, workers: number, trustCaFile: string, issuerUrl: string, variant: KcpEdgeVariant): string {
+  const protocol = variant.upstreamProtocol === undefined ? '' : `, protocol: ${variant.upstreamProtocol}`;
+  const watches = variant.maxOpenWatches === undefined ? '' : `watches: { maxOpen: ${variant.maxOpenWatches}, maxOpenPerOrg: ${variant.maxOpenWatches} }\n`;
   return `
 listen: { address: ${LOOPBACK}, port: ${port} }
 workers: ${workers}
@@ -47,8 +56,8 @@ authentication:
     issuerTemplate: ${issuerUrl}/realms/{org}
     caFile: ${env.caFile}
     audiences: [kcp-edge]
-upstream: { clientCertFile: ${env.clientCertFile}, clientKeyFile: ${env.clientKeyFile}, caFile: ${trustCaFile} }
-drain: { timeoutSeconds: 2 }
+upstream: { clientCertFile: ${env.clientCertFile}, clientKeyFile: ${env.clientKeyFile}, caFile: ${trustCaFile}${protocol} }
+${watches}drain: { timeoutSeconds: 2 }
 rateLimit: { policyFile: ratelimit.yaml }
 admin: { listen: { address: ${LOOPBACK}, port: ${adminPort} }, tokenFile: admin-tokens.csv }
 # Like nginx in this bench (access_log off): no per-request access-log line.
@@ -103,22 +112,23 @@ async function waitForWorkers(adminPort: number, workers: number, caFile: string
 
 type KcpEdgeTarget = Target & { available(): Promise<boolean>; unavailableReason(): string; shutdown(): Promise<void> };
 
-function kcpEdgeTarget(name: string, workers: number): KcpEdgeTarget {
+export function kcpEdgeTarget(name: string, workers: number, variant: KcpEdgeVariant = {}): KcpEdgeTarget {
   return {
     name,
+    upstreamHop: variant.upstreamProtocol ?? defaultUpstreamProtocol,
     async available() {
       return /\bserve:/.test(await readFile(cli, 'utf8'));
     },
     unavailableReason: () => '`kcp-edge serve` has not landed yet; measuring the peers only',
     describe: async () =>
-      `kcp-edge ${(JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as { version: string }).version}, Node ${process.versions.node}, ${workers === 1 ? 'one process' : `${workers} worker processes`}, full pipeline (realm JWT from cache, rate policy)`,
+      `kcp-edge ${(JSON.parse(await readFile(join(repo, 'package.json'), 'utf8')) as { version: string }).version}, Node ${process.versions.node}, ${workers === 1 ? 'one process' : `${workers} worker processes`}, full pipeline (realm JWT from cache, rate policy)${variant.upstreamProtocol === undefined ? '' : `, ${variant.upstreamProtocol === 'h2' ? 'HTTP/2' : 'HTTP/1.1'} to the shard`}`,
     async start(env, trustCaFile) {
       const { issuer, token } = await realm(env);
       const port = await freePort();
       const adminPort = await freePort();
       const dir = join(env.dir, `${name}-${port}`);
       await mkdir(dir, { recursive: true });
-      await writeFile(join(dir, 'gateway.yaml'), gatewayYaml(env, port, adminPort, workers, trustCaFile, issuer.url));
+      await writeFile(join(dir, 'gateway.yaml'), gatewayYaml(env, port, adminPort, workers, trustCaFile, issuer.url, variant));
       await writeFile(join(dir, 'admin-tokens.csv'), `${ADMIN_TOKEN},bench,bench,"system:monitoring"\n`);
       await writeFile(join(dir, 'routing.yaml'), routingYaml(env));
       await writeFile(join(dir, 'ratelimit.yaml'), ratelimitYaml);
@@ -143,3 +153,6 @@ function kcpEdgeTarget(name: string, workers: number): KcpEdgeTarget {
 
 export const kcpEdge = kcpEdgeTarget('kcp-edge', 1);
 export const kcpEdgeTwoWorkers = kcpEdgeTarget('kcp-edge-2w', 2);
+/** Both upstream protocols side by side, whichever is the default. */
+export const kcpEdgeH1Upstream = kcpEdgeTarget('kcp-edge-h1up', 1, { upstreamProtocol: 'h1' });
+export const kcpEdgeH2Upstream = kcpEdgeTarget('kcp-edge-h2up', 1, { upstreamProtocol: 'h2' });

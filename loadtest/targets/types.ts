@@ -32,6 +32,8 @@ export interface RunningTarget {
 
 export interface Target {
   name: string;
+  /** The protocol it speaks to the upstream (HTTP/1.1 when absent); the bench checks every request against it. */
+  upstreamHop?: 'h1' | 'h2';
   /** Product and version, as printed in the report. */
   describe(): Promise<string>;
   /** Starts the target trusting `trustCaFile` for the upstream's certificate. */

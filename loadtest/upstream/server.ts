@@ -25,7 +25,7 @@ export type UpstreamMessage =
 const options = JSON.parse(process.argv[2] ?? '{}') as UpstreamOptions;
 let connections = 0;
 let requests = 0;
-/** Requests that arrived over HTTP/2: only direct clients may speak it; the proxies' upstream hop stays HTTP/1.1. */
+/** Requests that arrived over HTTP/2: only direct clients and the targets told to (kcp-edge-h2up) may speak it. */
 let h2Requests = 0;
 /** Connections that carried bench traffic; health probes of the gateway's shard-health checker do not count. */
 const counted = new WeakSet<object>();
@@ -65,6 +65,9 @@ const server = createSecureServer(
     ALPNCallback: ({ protocols }) => protocols.find((p) => p === 'h2' || p === 'http/1.1'),
     // A shard keeps idle connections for a long time; the bench's pauses must not close them.
     http1Options: { keepAliveTimeout: 120_000 },
+    // Go's http2.Server default, which kube-apiserver keeps: a proxy multiplexing watches must open
+    // another connection past it.
+    settings: { maxConcurrentStreams: 250 },
   },
   (req, res) => {
     const [path, query = ''] = (req.url ?? '').split('?', 2) as [string, string?];

@@ -1,16 +1,31 @@
-// One undici Pool per shard, speaking HTTP/1.1 over mTLS with the gateway's client certificate and
-// verifying the shard against its CA. A pool is replaced when the shard's URL or CA changes, and every
-// pool when the gateway's own credentials do: a pool's connections keep the TLS identity they were
-// opened with, so only a new pool makes new requests use new credentials.
+// One undici Pool per shard, over mTLS with the gateway's client certificate and verifying the shard
+// against its CA. A pool is replaced when the shard's URL or CA changes, and every pool when the
+// gateway's own credentials do: a pool's connections keep the TLS identity they were opened with, so
+// only a new pool makes new requests use new credentials.
 import { createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
 import { Pool } from 'undici';
 import type { Shard } from '../routing/types.ts';
 import type { UpstreamCredentials } from './tls-material.ts';
 
+/**
+ * h2: requests and watches share connections as streams, as many per connection as the shard's SETTINGS
+ * allow (Go's server default is 250), each stream flow-controlled on its own so a slow watch client stalls
+ * only its stream. h1: one connection per request in flight. Upgrades take HTTP/1.1 either way.
+ */
+export type UpstreamProtocol = 'h1' | 'h2';
+export const defaultUpstreamProtocol: UpstreamProtocol = 'h1';
+
 export interface UpstreamOptions extends UpstreamCredentials {
   connectTimeoutMs?: number;
   headersTimeoutMs?: number;
+  protocol?: UpstreamProtocol;
 }
+
+/**
+ * The gateway's own ceiling on streams per shard connection; the shard's SETTINGS_MAX_CONCURRENT_STREAMS
+ * lowers it (undici never goes above the peer's), and Node's servers advertise no limit at all.
+ */
+export const maxStreamsPerConnection = 1000;
 
 interface PoolEntry {
   url: string;
@@ -27,29 +42,42 @@ export class ShardPools {
   readonly #contexts = new Map<string, SecureContext>();
   readonly connectTimeoutMs: number;
   readonly headersTimeoutMs: number;
+  readonly protocol: UpstreamProtocol;
 
   constructor(upstream: UpstreamOptions) {
     this.#upstream = upstream;
     this.connectTimeoutMs = upstream.connectTimeoutMs ?? 5_000;
     this.headersTimeoutMs = upstream.headersTimeoutMs ?? 60_000;
+    this.protocol = upstream.protocol ?? defaultUpstreamProtocol;
   }
 
   poolFor(shard: Shard): Pool {
     const entry = this.#entries.get(shard.name);
     if (entry !== undefined && entry.url === shard.url && entry.ca === shard.ca) return entry.pool;
     if (entry !== undefined) this.#retire(entry.pool);
-    const pool = new Pool(shard.url, {
-      // Each watch holds a connection for its lifetime: the pool must not cap them.
-      connections: null,
-      pipelining: 1,
-      // HTTP/1.1 on purpose (undici offers h2 by default, and kube-apiserver takes it): one connection
-      // per watch keeps a slow client's backpressure on its own connection, and HTTP/1.1 is what the
-      // forwarding path is tested and measured on.
-      allowH2: false,
-      keepAliveTimeout: 30_000,
-      headersTimeout: this.headersTimeoutMs,
-      connect: { ...this.tlsOptions(shard), timeout: this.connectTimeoutMs },
-    });
+    const connect = { ...this.tlsOptions(shard), timeout: this.connectTimeoutMs };
+    const pool =
+      this.protocol === 'h2'
+        ? new Pool(shard.url, {
+            // A connection holds up to the shard's stream limit; the pool opens another when all are full.
+            connections: null,
+            allowH2: true,
+            h2Options: { maxConcurrentStreams: maxStreamsPerConnection },
+            keepAliveTimeout: 30_000,
+            headersTimeout: this.headersTimeoutMs,
+            // Offer h2 first: a shard that follows the client's ALPN order must not fall back to HTTP/1.1.
+            connect: { ...connect, allowH2: true, preferH2: true },
+          })
+        : new Pool(shard.url, {
+            // Each watch holds a connection for its lifetime: the pool must not cap them.
+            connections: null,
+            pipelining: 1,
+            // undici offers h2 by default and kube-apiserver takes it: h1 must say so.
+            allowH2: false,
+            keepAliveTimeout: 30_000,
+            headersTimeout: this.headersTimeoutMs,
+            connect,
+          });
     this.#entries.set(shard.name, { url: shard.url, ca: shard.ca, pool });
     return pool;
   }
@@ -85,7 +113,7 @@ export class ShardPools {
    * running keep their connections, whose pools close once the last of them ends.
    */
   setCredentials(credentials: UpstreamCredentials): void {
-    // The timeouts were read at construction; only the credentials are kept from here on.
+    // The timeouts and protocol were read at construction; only the credentials are kept from here on.
     this.#upstream = { ...credentials };
     for (const entry of this.#entries.values()) this.#retire(entry.pool);
     this.#entries.clear();

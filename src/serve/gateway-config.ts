@@ -13,6 +13,7 @@ import { parseRedisUrl, redactRedisUrl, type RedisConnectionConfig } from '../ro
 import type { Shard } from '../routing/types.ts';
 import { defaultClientConnectionLimits, type ClientConnectionLimits } from '../gateway/client-connection-limits.ts';
 import { defaultDroppedGroups } from '../gateway/stages/authenticate.ts';
+import { defaultUpstreamProtocol, type UpstreamProtocol } from '../gateway/shard-pools.ts';
 import { defineConfig, type BuildContext, formatIssue, isConfigError, type FieldPath, type DeepReadonly } from '../config/index.ts';
 import { defaultOpenWatchLimits, type OpenWatchLimits } from '../ratelimit/open-watch-cap.ts';
 import { loadPolicyFile } from '../ratelimit/policy.ts';
@@ -46,7 +47,7 @@ interface RawGatewayConfig {
     serviceAccounts?: RawServiceAccounts;
     webhook?: { configFile: string; cacheTTLSeconds: number; negativeCacheTTLSeconds: number; timeoutSeconds: number };
   };
-  upstream: { clientCertFile: string; clientKeyFile: string; caFile?: string; connectTimeoutSeconds: number; responseHeaderTimeoutSeconds: number };
+  upstream: { clientCertFile: string; clientKeyFile: string; caFile?: string; connectTimeoutSeconds: number; responseHeaderTimeoutSeconds: number; protocol: UpstreamProtocol };
   headers: { impersonation: 'pass' | 'drop'; droppedGroups: string[] };
   connections: {
     readHeaderTimeoutSeconds: number;
@@ -120,6 +121,8 @@ export interface GatewayConfig {
     caFile?: string;
     connectTimeoutMs: number;
     responseHeaderTimeoutMs: number;
+    /** HTTP/2 (streams share connections) or HTTP/1.1 (a connection per request) to the shards. */
+    protocol: UpstreamProtocol;
   };
   headers: { impersonation: 'pass' | 'drop'; droppedGroups: string[] };
   /** Client connections: HTTP/1.1 header and idle timeouts, HTTP/2 idle timeout, stream and reset limits. */
@@ -246,6 +249,7 @@ const schema = object(
         caFile: file,
         connectTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 5 },
         responseHeaderTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 60 },
+        protocol: { enum: ['h1', 'h2'], default: defaultUpstreamProtocol },
       },
       ['clientCertFile', 'clientKeyFile'],
     ),
@@ -434,6 +438,7 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
       ...(upstreamCA === undefined || raw.upstream.caFile === undefined ? {} : { ca: upstreamCA, caFile: ctx.resolvePath(raw.upstream.caFile) }),
       connectTimeoutMs: Math.round(raw.upstream.connectTimeoutSeconds * 1000),
       responseHeaderTimeoutMs: Math.round(raw.upstream.responseHeaderTimeoutSeconds * 1000),
+      protocol: raw.upstream.protocol,
     },
     headers: { impersonation: raw.headers.impersonation, droppedGroups: [...raw.headers.droppedGroups] },
     connections: {

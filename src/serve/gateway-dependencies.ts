@@ -185,6 +185,7 @@ export async function gatewayDependencies(config: Config<GatewayConfig>, logger:
       ...(config.upstream.ca === undefined ? {} : { caPem: config.upstream.ca }),
       connectTimeoutMs: config.upstream.connectTimeoutMs,
       headersTimeoutMs: config.upstream.responseHeaderTimeoutMs,
+      protocol: config.upstream.protocol,
     };
     const pools = new ShardPools(upstream);
     opened.push({ close: () => pools.close() });

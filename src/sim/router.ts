@@ -144,7 +144,7 @@ export async function route(shard: ShardState, auth: AuthConfig, views: ViewReso
       if ((target.level === 'api' || target.level === 'apis') && aggregated !== undefined) {
         return sendJSON(res, 200, aggregatedDiscovery(scope.types, target.level === 'api', aggregated), aggregatedContentType(aggregated));
       }
-      const host = req.headers.host ?? '';
+      const host = req.headers.host ?? (req.headers[':authority'] as string | undefined) ?? '';
       const doc =
         target.level === 'api'
           ? apiVersions(host)

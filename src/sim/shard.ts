@@ -1,7 +1,9 @@
-// startShard: one stand-in KCP shard (or plain Kubernetes cluster) serving HTTPS with mTLS on loopback.
+// startShard: one stand-in KCP shard (or plain Kubernetes cluster) serving HTTPS with mTLS on loopback,
+// HTTP/2 and HTTP/1.1 on one port as kube-apiserver does.
 import { X509Certificate } from 'node:crypto';
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { AuthConfig } from './authenticate.ts';
 import { issueCached } from './cert-cache.ts';
@@ -89,6 +91,9 @@ export interface SimShard extends PeerShard {
   close(): Promise<void>;
 }
 
+/** Go's http2.Server default, which kube-apiserver keeps. */
+export const maxConcurrentStreams = 250;
+
 export async function startShard(options: StartShardOptions): Promise<SimShard> {
   const mode = options.mode ?? 'kcp';
   const ca = options.ca ?? (await createCertificateAuthority(`${options.name}-ca`));
@@ -110,14 +115,18 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
   const host = options.host ?? '127.0.0.1';
 
   /** The serving half of the shard: what a process restart ends and starts again. */
-  async function listen(port: number): Promise<{ server: Server; sockets: Set<Socket>; port: number }> {
-    const server = createServer(
+  async function listen(port: number): Promise<{ server: Http2SecureServer; sockets: Set<Socket>; port: number }> {
+    const server = createSecureServer(
       {
         cert: servingCert.certPem,
         key: servingCert.keyPem,
         ca: [ca.certPem, ...(options.requestHeaderCA !== undefined ? [options.requestHeaderCA] : [])],
         requestCert: true,
         rejectUnauthorized: false,
+        // A Go server (kube-apiserver, kcp) picks h2 by its own ALPN preference and allows 250 streams
+        // per connection; upgrades (exec, port-forward, WebSocket) still arrive over HTTP/1.1.
+        allowHTTP1: true,
+        settings: { maxConcurrentStreams: maxConcurrentStreams },
       },
       (req, res) => {
         const log = options.log;
@@ -125,20 +134,22 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
           const started = Date.now();
           res.on('finish', () => log(`${req.method ?? ''} ${req.url ?? ''} ${res.statusCode} ${Date.now() - started}ms`));
         }
-        void route(state, auth, views, req, res);
+        // The router reads and writes only what HTTP/1.1's objects and HTTP/2's compatibility objects share.
+        void route(state, auth, views, req as unknown as IncomingMessage, res as unknown as ServerResponse);
       },
     );
-    // Watches and exec sessions are long-lived by design: no idle timeouts.
-    server.requestTimeout = 0;
-    server.headersTimeout = 60_000;
-    // kube-apiserver keeps an idle connection 90 s (its IdleTimeout); Node's default of 5 s made clients
-    // reconnect, a TLS handshake on both sides, after every lull.
-    server.keepAliveTimeout = 90_000;
+    // Watches and exec sessions are long-lived by design: no idle timeouts. kube-apiserver keeps an idle
+    // connection 90 s (its IdleTimeout); Node's default of 5 s made clients reconnect, a TLS handshake on
+    // both sides, after every lull. The HTTP/1.1 half reads these from the server as https.Server does.
+    Object.assign(server, { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 90_000 });
+    // Every connection, HTTP/2 or not, so that stop() cuts them all as a crash would.
     const sockets = new Set<Socket>();
-    server.on('upgrade', (req, socket: Socket, head: Buffer) => {
+    server.on('secureConnection', (socket: Socket) => {
       sockets.add(socket);
-      socket.on('error', () => socket.destroy());
       socket.on('close', () => sockets.delete(socket));
+    });
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
+      socket.on('error', () => socket.destroy());
       for (const handle of upgrades) if (handle(state, auth, req, socket, head)) return;
       socket.end('HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\n\r\nunsupported upgrade\n');
     });
@@ -181,12 +192,13 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
     const current = running;
     if (current === undefined) return;
     running = undefined;
+    // Connections first, as a crash cuts them: a watch must not see its controllers end it cleanly, and
+    // closing an HTTP/2 server would first send its sessions a graceful GOAWAY.
+    for (const socket of current.sockets) socket.destroy();
     for (const stop of stops) stop();
     stops = [];
     const closed = once(current.server, 'close');
     current.server.close();
-    current.server.closeAllConnections();
-    for (const socket of current.sockets) socket.destroy();
     await closed;
   }
 

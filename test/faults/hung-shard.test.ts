@@ -52,7 +52,7 @@ async function hungShardSetup(
       res.end('ok');
       return;
     }
-    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.writeHead(200, { 'content-type': 'application/json' });
     res.write(event);
   });
   const routing = new StaticRoutingTable().addShard('a', shard.url).addRoute('root:org-acme:proj', 'a', 'c-proj');

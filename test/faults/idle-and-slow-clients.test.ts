@@ -17,7 +17,7 @@ test('an HTTP/2 connection with no open stream is closed after the idle timeout;
   const pki = await testPki();
   const watches: ServerResponse[] = [];
   const shard = await startTestShard(t, pki, (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.writeHead(200, { 'content-type': 'application/json' });
     res.flushHeaders();
     watches.push(res);
   });

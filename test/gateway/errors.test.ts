@@ -78,7 +78,7 @@ test('a shard that is down fails only its own workspaces, with 502; the other sh
   const up = await startTestShard(t, pki);
   const down = await startTestShard(t, pki);
   down.server.close();
-  down.server.closeAllConnections();
+  down.cutConnections();
   const routing = new StaticRoutingTable()
     .addShard('a', up.url)
     .addShard('b', down.url)

@@ -1,9 +1,10 @@
 // Real servers for gateway tests: a PKI, HTTPS "shards" that record what reached them, an in-memory
 // routing table, and a gateway started in front of them. Everything listens on 127.0.0.1:0.
 import { once } from 'node:events';
-import { createServer, request as httpsRequest, type Server } from 'node:https';
+import { request as httpsRequest } from 'node:https';
+import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { TestContext } from 'node:test';
 import { pino } from 'pino';
 import { StaticTokenAuthenticator } from '../../src/auth/static-token.ts';
@@ -47,8 +48,11 @@ export interface SeenRequest {
 
 export interface TestShard {
   url: string;
-  server: Server;
+  /** HTTP/2 and HTTP/1.1 by ALPN (its own preference first, as a Go shard), upgrades over HTTP/1.1. */
+  server: Http2SecureServer;
   seen: SeenRequest[];
+  /** Cuts every connection at once, as a crashed shard process does. */
+  cutConnections(): void;
 }
 
 export type ShardHandler = (req: IncomingMessage, res: ServerResponse, seen: SeenRequest) => void;
@@ -59,16 +63,23 @@ const echo: ShardHandler = (_req, res, seen) => {
   res.end(body);
 };
 
-/** An HTTPS server that requires the gateway's client certificate, records requests and answers with `handler`. */
+/**
+ * An HTTPS server that requires the gateway's client certificate, records requests and answers with
+ * `handler`. Handlers see what HTTP/1.1's and HTTP/2's compatibility objects share; the recorded headers
+ * leave out HTTP/2's pseudo-headers.
+ */
 export async function startTestShard(t: TestContext, pki: Pki, handler: ShardHandler = echo): Promise<TestShard> {
   const seen: SeenRequest[] = [];
-  const server = createServer({ cert: pki.shardServing.certPem, key: pki.shardServing.keyPem, ca: pki.ca.certPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+  const options = { cert: pki.shardServing.certPem, key: pki.shardServing.keyPem, ca: pki.ca.certPem, requestCert: true, rejectUnauthorized: true, allowHTTP1: true };
+  const server = createSecureServer(options, (h2req, h2res) => {
+    const req = h2req as unknown as IncomingMessage;
+    const res = h2res as unknown as ServerResponse;
     const chunks: Buffer[] = [];
     const record: SeenRequest = {
       method: req.method ?? '',
       url: req.url ?? '',
-      headers: req.headers,
-      rawHeaders: req.rawHeaders,
+      headers: withoutPseudoHeaders(req.headers),
+      rawHeaders: withoutPseudoRawHeaders(req.rawHeaders),
       body: '',
       clientCertCN: (req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN as string | undefined,
     };
@@ -84,13 +95,33 @@ export async function startTestShard(t: TestContext, pki: Pki, handler: ShardHan
       handler(req, res, record);
     });
   });
+  const sockets = new Set<Socket>();
+  server.on('secureConnection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  const cutConnections = () => {
+    for (const socket of sockets) socket.destroy();
+  };
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   t.after(() => {
-    server.closeAllConnections();
+    cutConnections();
     server.close();
   });
-  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, server, seen };
+  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, server, seen, cutConnections };
+}
+
+function withoutPseudoHeaders(headers: IncomingHttpHeaders): IncomingHttpHeaders {
+  const out: IncomingHttpHeaders = {};
+  for (const name in headers) if (!name.startsWith(':')) out[name] = headers[name];
+  return out;
+}
+
+function withoutPseudoRawHeaders(raw: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < raw.length; i += 2) if (!raw[i]!.startsWith(':')) out.push(raw[i]!, raw[i + 1]!);
+  return out;
 }
 
 /** Routing table over fixed maps; `cluster` names resolve too, as in the real stores. */

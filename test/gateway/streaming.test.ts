@@ -13,7 +13,7 @@ async function watchSetup(t: import('node:test').TestContext) {
   const pki = await testPki();
   const watchers: ServerResponse[] = [];
   const shard = await startTestShard(t, pki, (_req, res) => {
-    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.writeHead(200, { 'content-type': 'application/json' });
     res.flushHeaders();
     watchers.push(res);
   });

@@ -12,7 +12,11 @@ test('a WebSocket upgrade round-trips through the gateway; the bearer subprotoco
   const pki = await testPki();
   const shard = await startTestShard(t, pki);
   const upgrades: { url: string; headers: Record<string, unknown> }[] = [];
-  const wss = new WebSocketServer({ server: shard.server, handleProtocols: (protocols) => (protocols.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : false) });
+  // ws needs only the server's 'upgrade' events, which HTTP/2's server emits for HTTP/1.1 connections too.
+  const wss = new WebSocketServer({
+    server: shard.server as unknown as import('node:https').Server,
+    handleProtocols: (protocols) => (protocols.has('v5.channel.k8s.io') ? 'v5.channel.k8s.io' : false),
+  });
   const shardSockets: WebSocket[] = [];
   wss.on('connection', (socket, req) => {
     upgrades.push({ url: req.url ?? '', headers: req.headers });
@@ -51,7 +55,7 @@ test('an upgrade without credentials gets a 401 Status on the raw socket; a down
   const pki = await testPki();
   const down = await startTestShard(t, pki);
   down.server.close();
-  down.server.closeAllConnections();
+  down.cutConnections();
   const routing = new StaticRoutingTable().addShard('b', down.url).addRoute('root:org-acme:proj', 'b', 'c-proj');
   const gw = await startTestGateway(t, pki, routing);
   const url = `wss://127.0.0.1:${gw.port}/clusters/org-acme:proj/api/v1/namespaces/default/pods/web/exec?command=sh`;

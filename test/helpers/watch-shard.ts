@@ -23,7 +23,7 @@ export async function startWatchShard(t: TestContext, pki: Pki): Promise<WatchSh
     paths.push(seen.url);
     open++;
     res.once('close', () => open--);
-    res.writeHead(200, { 'content-type': 'application/json', 'transfer-encoding': 'chunked' });
+    res.writeHead(200, { 'content-type': 'application/json' });
     if (!isWatch(seen.url)) {
       res.end('{"kind":"ConfigMapList","apiVersion":"v1","metadata":{},"items":[]}');
       return;

@@ -110,7 +110,7 @@ test('a stopped shard fails fast with 503 while the other keeps serving, and com
   assert.equal((await get(one.gateway, pki, workspace('org:web'))).status, 200);
 
   const port = (a.server.address() as AddressInfo).port;
-  a.server.closeAllConnections();
+  a.cutConnections();
   await new Promise((resolve) => a.server.close(resolve));
   await waitFor(() => !one.health.isAvailable('shard-a'), { what: 'shard-a marked down' });
   const started = Date.now();

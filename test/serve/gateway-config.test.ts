@@ -54,6 +54,7 @@ test('the example config/gateway.yaml is valid once its files exist, and maps ev
     assert.ok(Object.isFrozen(config.headers.droppedGroups));
     assert.equal(config.upstream.connectTimeoutMs, 5_000);
     assert.equal(config.upstream.responseHeaderTimeoutMs, 60_000);
+    assert.equal(config.upstream.protocol, 'h1');
     assert.deepEqual(config.connections, { readHeaderTimeoutMs: 32_000, idleTimeoutMs: 90_000, http2: { maxConcurrentStreams: 100, resetBurst: 200, resetsPerSecond: 20 } });
     const serviceAccounts = config.authentication.serviceAccounts!;
     assert.deepEqual(
@@ -132,13 +133,14 @@ test('connection limits and upstream timeouts map to milliseconds; nonsense is r
       file,
       [
         ...base,
-        'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key, connectTimeoutSeconds: 0.5, responseHeaderTimeoutSeconds: 2 }',
+        'upstream: { clientCertFile: certs/gateway-client.crt, clientKeyFile: certs/gateway-client.key, connectTimeoutSeconds: 0.5, responseHeaderTimeoutSeconds: 2, protocol: h2 }',
         'connections: { readHeaderTimeoutSeconds: 10, idleTimeoutSeconds: 0, http2: { maxConcurrentStreams: 250 } }',
       ].join('\n'),
     );
     const config = await loadConfig(gatewayConfigKind, file);
     assert.equal(config.upstream.connectTimeoutMs, 500);
     assert.equal(config.upstream.responseHeaderTimeoutMs, 2_000);
+    assert.equal(config.upstream.protocol, 'h2');
     assert.deepEqual(config.connections, { readHeaderTimeoutMs: 10_000, idleTimeoutMs: 0, http2: { maxConcurrentStreams: 250, resetBurst: 200, resetsPerSecond: 20 } });
 
     await writeFile(

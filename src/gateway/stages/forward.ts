@@ -43,13 +43,21 @@ export function forward(deps: ForwardDeps) {
     const discoveryRoot = isDiscoveryRoot(req.method, ctx.parsed!.rest);
     // The shard's discovery roots and endpoint URLs are rewritten, so they must come uncompressed.
     if (discoveryRoot || ctx.edgeEndpoints !== undefined) dropHeader(headers, 'accept-encoding');
+    const body = requestBody(ctx, maxBodyBytes);
     const handler = new ForwardHandler(ctx, ctx.res!, metrics, health, discoveryRoot);
     ctx.upstream = handler;
+    // An oversized body aborts the request through its handler (a 413 before the response started), not
+    // by failing the body stream under undici (see BodyLimit.onOverflow).
+    if (body instanceof BodyLimit) {
+      body.onOverflow = (err) => handler.fail(err);
+      // undici destroys an aborted request's body with the abort's error, and the handler reports that.
+      body.on('error', () => undefined);
+    }
     const options: Dispatcher.DispatchOptions = {
       path,
       method: req.method as Dispatcher.HttpMethod,
       headers,
-      body: requestBody(ctx, maxBodyBytes),
+      body,
       // Watches and followed logs may be silent for a long time: no body timeout for them.
       bodyTimeout: ctx.longRunning ? 0 : 300_000,
     };
@@ -78,7 +86,7 @@ export function dropHeader(headers: string[], name: string): void {
  * Only a request that has a body gets one; a GET passed the request stream would be sent chunked. A
  * body with a declared length goes as the request stream itself unless an observer keeps a copy.
  */
-function requestBody(ctx: RequestContext, limit: number): Readable | null {
+function requestBody(ctx: RequestContext, limit: number): Readable | BodyLimit | null {
   const req = ctx.req;
   const capture = ctx.requestBodyCapture;
   const length = req.headers['content-length'];

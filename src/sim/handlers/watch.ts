@@ -27,7 +27,7 @@ export function handleWatch(r: ResourceRequest): void {
   const gr = grOf(type);
   const matches = (object: KubeObject) => labels(object) && fields(object);
 
-  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private', 'transfer-encoding': 'chunked' });
+  res.writeHead(200, { 'content-type': 'application/json', 'cache-control': 'no-cache, private' });
   res.flushHeaders();
   let columnsSent = false;
   /** `stored`: the event carries a stored object (a live change), whose text every watcher shares. */

@@ -34,7 +34,7 @@ export function servePodLog(r: PodLogRequest): void {
     r.res.end(body);
     return;
   }
-  r.res.writeHead(200, { 'content-type': 'text/plain', 'transfer-encoding': 'chunked' });
+  r.res.writeHead(200, { 'content-type': 'text/plain' });
   r.res.flushHeaders();
   if (body !== '') r.res.write(body);
   const stop = log.follow(

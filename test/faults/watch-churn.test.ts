@@ -29,8 +29,8 @@ const rounds = Number(process.env['KCP_EDGE_CHURN_ROUNDS'] ?? 2);
 
 const path = (i: number) => `/clusters/org-acme:proj-x/api/v1/namespaces/default/configmaps?watch=1&n=${i}`;
 
-// Bounded by the churn's size: a loaded 2-core machine has taken up to 70 ms per open and reset.
-const timeout = 120_000 + rounds * count * 70;
+// Bounded by the churn's size: a 2-core machine under other load has taken up to 100 ms per open and reset.
+const timeout = 120_000 + rounds * count * 150;
 
 test('watch churn leaves zero upstream watches and gateway memory back within 10 %', { timeout }, async (t) => {
   const pki = await testPki();

@@ -27,14 +27,18 @@ type Collect = (options: { type: 'major'; execution: 'sync'; flavor: 'last-resor
 
 /**
  * V8's own collector entry point. `--expose-gc` is switched on only for the one context created here,
- * so `gc` does not appear in the process's global scope (where any library could call it).
+ * so `gc` does not appear in the process's global scope (where any library could call it). Undefined
+ * when the runtime offers none (the gateway then serves without releasing).
  */
-function memoryReducingCollector(): Collect {
+function memoryReducingCollector(): Collect | undefined {
   const exposed = (globalThis as { gc?: unknown }).gc;
   if (typeof exposed === 'function') return exposed as Collect;
-  setFlagsFromString('--expose-gc');
   try {
-    return runInNewContext('gc') as Collect;
+    setFlagsFromString('--expose-gc');
+    const collect: unknown = runInNewContext('gc');
+    return typeof collect === 'function' ? (collect as Collect) : undefined;
+  } catch {
+    return undefined;
   } finally {
     setFlagsFromString('--no-expose-gc');
   }
@@ -46,6 +50,10 @@ export function releaseHeapWhenQuiet(options: HeapReleaseOptions): { stop(): voi
   const growthBytes = options.growthBytes ?? 16 * 2 ** 20;
   const quietUtilization = options.quietUtilization ?? 0.05;
   const collect = memoryReducingCollector();
+  if (collect === undefined) {
+    options.log.warn({}, 'this runtime offers no memory-reducing collection: memory grown in a burst stays with the process');
+    return { stop: () => undefined };
+  }
   const releases =
     options.registry === undefined
       ? undefined

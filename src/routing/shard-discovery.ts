@@ -115,7 +115,12 @@ export class ShardDiscovery {
    */
   write(): Promise<boolean> {
     const run = (this.#writing ?? Promise.resolve()).catch(() => undefined).then(() => this.#write());
-    this.#writing = run.then(() => undefined);
+    // Only the order is kept here: the caller handles the failure, and an unhandled copy of it would
+    // escape as an unhandled rejection (a write refused while Redis restarts).
+    this.#writing = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 

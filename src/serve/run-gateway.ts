@@ -9,6 +9,7 @@ import { gatewayDependencies, type DependencyOverrides } from './gateway-depende
 import { followGatewayCertificates } from './follow-certificates.ts';
 import { watchConfig, type Config } from '../config/index.ts';
 import { configRevision, startAdminListener, statusObservers, type RunningAdmin } from './admin-listener.ts';
+import { releaseHeapWhenQuiet } from './heap-release.ts';
 
 export interface RunningGateway {
   gateway: Gateway;
@@ -104,6 +105,7 @@ export async function runGateway(file: string, config: Config<GatewayConfig>, lo
     },
     { registry: gateway.metrics, log: logger.child({ component: 'tls' }) },
   );
+  const heapRelease = releaseHeapWhenQuiet({ registry: gateway.metrics, log: logger.child({ component: 'memory' }) });
   const configWatch = await watchConfig(gatewayConfigKind, file, {
     log: logger.child({ component: 'config' }),
     onChange(next, previous) {
@@ -117,6 +119,7 @@ export async function runGateway(file: string, config: Config<GatewayConfig>, lo
       if (restart.length > 0) logger.warn({ fields: restart }, 'config changed in fields that apply on restart');
     },
   }).catch(async (err: unknown) => {
+    heapRelease.stop();
     certificates.close();
     await admin?.close();
     await gateway.close();
@@ -130,6 +133,7 @@ export async function runGateway(file: string, config: Config<GatewayConfig>, lo
     close() {
       closing ??= (async () => {
         configWatch.close();
+        heapRelease.stop();
         certificates.close();
         try {
           await admin?.close();

@@ -1,7 +1,7 @@
-// 2 000 (KCP_EDGE_CHURN_COUNT) watch opens and client resets (HTTP/1.1 and HTTP/2, before and after
-// the answer) through a `kcp-edge serve` process — routing table and rate policy in a real Redis, so
-// every request awaits Redis once — leave no watch at the shard, nothing in the gateway's upstream
-// pool, and the gateway's resident memory within a bound of where it was after a warm-up churn.
+// Rounds of 2 000 (KCP_EDGE_CHURN_COUNT) watch opens and client resets (HTTP/1.1 and HTTP/2, before and
+// after the answer) through a `kcp-edge serve` process — routing table and rate policy in a real Redis,
+// so every request awaits Redis once — leave no watch at the shard, nothing in the gateway's upstream
+// pool, and the gateway's resident memory, once quiet, within 10 % of where it was after a warm-up.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { testPki } from '../gateway/fixtures.ts';
@@ -22,12 +22,17 @@ flowSchemas:
   - { name: per-user, precedence: 100, priorityLevel: tenants, distinguisher: byUser, rules: [{ orgs: ["*"] }] }
 `;
 
-// CI runs 2 000; KCP_EDGE_CHURN_COUNT=10000 runs the same scenario at the size the operations figures quote.
+// CI runs 2 000 twice; KCP_EDGE_CHURN_COUNT=10000 runs the size the operations figures quote, and
+// KCP_EDGE_CHURN_ROUNDS more rounds (a leak grows round after round, retained capacity does not).
 const count = Number(process.env['KCP_EDGE_CHURN_COUNT'] ?? 2000);
+const rounds = Number(process.env['KCP_EDGE_CHURN_ROUNDS'] ?? 2);
 
 const path = (i: number) => `/clusters/org-acme:proj-x/api/v1/namespaces/default/configmaps?watch=1&n=${i}`;
 
-test('watch churn leaves zero upstream watches and bounded gateway memory', async (t) => {
+// Bounded by the churn's size: a 2-core machine under other load has taken up to 100 ms per open and reset.
+const timeout = 120_000 + rounds * count * 150;
+
+test('watch churn leaves zero upstream watches and gateway memory back within 10 %', { timeout }, async (t) => {
   const pki = await testPki();
   const shard = await startWatchShard(t, pki);
   const redis = await startRedis();
@@ -55,32 +60,31 @@ test('watch churn leaves zero upstream watches and bounded gateway memory', asyn
     const text = await metrics();
     return sample(text, 'kcp_edge_upstream_requests') === 0 && sample(text, 'kcp_edge_open_watches') === 0;
   };
-  // V8 grows its young generation under load up to the runtime's bound and keeps it: capacity sized
-  // by a runtime flag, not memory the watches hold, so it is taken out of the growth.
-  const youngGeneration = async () => sample(await metrics(), 'kcp_edge_nodejs_heap_space_size_total_bytes', { space: 'new' });
   const churn = { http1Share: 0.1, concurrency: 25 };
+  const mib = (n: number) => (n / 2 ** 20).toFixed(0);
 
-  // Warm-up: code paths compiled, pools and heaps at their working size.
+  // Warm-up: code compiled, TLS and pools at their working size, as a production gateway is measured.
   await churnWatches(target, { ...churn, count: 300, path });
   await waitFor(settled, { timeoutMs: 10_000, what: 'nothing open after the warm-up' });
   const before = await rssBytes(pid);
-  const youngBefore = await youngGeneration();
-  const heapUsed = async () => sample(await metrics(), 'kcp_edge_nodejs_heap_size_used_bytes');
-  const heapBefore = await heapUsed();
-  const heapTotal = async () => sample(await metrics(), 'kcp_edge_nodejs_heap_size_total_bytes');
-  const heapTotalBefore = await heapTotal();
-
-  const churnStart = Date.now();
-  await churnWatches(target, { ...churn, count, path: (i) => path(100_000 + i) });
-  const churnMs = Date.now() - churnStart;
-  await waitFor(settled, { timeoutMs: 10_000, what: 'no watch at the shard, nothing in the gateway pool' });
-  assert.ok(shard.paths.length >= count * 0.75, 'the watches kept until answered reached the shard');
-  const after = await rssBytes(pid);
-  const youngGrowth = (await youngGeneration()) - youngBefore;
-  const growth = (after - youngGrowth - before) / before;
-  const mib = (n: number) => (n / 2 ** 20).toFixed(0);
-  t.diagnostic(
-    `${count} watch opens and resets in ${churnMs} ms: upstream watches left ${shard.open}, gateway RSS ${mib(before)} → ${mib(after)} MiB (young generation +${mib(youngGrowth)} MiB, growth net of it ${(growth * 100).toFixed(1)}%), heap used ${mib(heapBefore)} → ${mib(await heapUsed())} MiB of ${mib(heapTotalBefore)} → ${mib(await heapTotal())} MiB`,
-  );
-  assert.ok(growth < 0.1, `gateway RSS grew ${(growth * 100).toFixed(1)}% (${mib(before)} → ${mib(after)} MiB, young generation +${mib(youngGrowth)} MiB)`);
+  const reports: string[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    const churnStart = Date.now();
+    await churnWatches(target, { ...churn, count, path: (i) => path(round * 100_000 + i) });
+    const churnMs = Date.now() - churnStart;
+    await waitFor(settled, { timeoutMs: 20_000, what: 'no watch at the shard, nothing in the gateway pool' });
+    assert.ok(shard.paths.length >= round * count * 0.75, 'the watches kept until answered reached the shard');
+    const right = await rssBytes(pid);
+    // Memory grown in the burst is handed back once the gateway is quiet (a check every 5 s).
+    const after = await waitFor(
+      async () => {
+        const rss = await rssBytes(pid);
+        return rss <= before * 1.1 && rss;
+      },
+      { timeoutMs: 30_000, intervalMs: 500, what: `gateway RSS within 10 % of ${mib(before)} MiB after churn ${round} (${mib(right)} MiB when it ended)` },
+    );
+    const releases = sample(await metrics(), 'kcp_edge_heap_releases_total');
+    reports.push(`churn ${round}: ${count} opens and resets in ${churnMs} ms, RSS ${mib(right)} MiB when it ended, ${mib(after)} MiB once quiet (${releases} releases so far)`);
+  }
+  t.diagnostic(`upstream watches left ${shard.open}; gateway RSS ${mib(before)} MiB after the warm-up; ${reports.join('; ')}`);
 });

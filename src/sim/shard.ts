@@ -144,10 +144,13 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
     Object.assign(server, { requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 90_000 });
     // Every connection, HTTP/2 or not, so that stop() cuts them all as a crash would.
     const sockets = new Set<Socket>();
-    server.on('secureConnection', (socket: Socket) => {
+    const track = (socket: Socket) => {
       sockets.add(socket);
       socket.on('close', () => sockets.delete(socket));
-    });
+    };
+    // The raw connection too: one still in its TLS handshake would otherwise hold close() open.
+    server.on('connection', track);
+    server.on('secureConnection', track);
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
       socket.on('error', () => socket.destroy());
       for (const handle of upgrades) if (handle(state, auth, req, socket, head)) return;

@@ -30,7 +30,8 @@ export class Connections {
     this.inflight.delete(ctx);
     if (!this.draining) return;
     // HTTP/1.1 keep-alive: the response is complete, so the connection can go.
-    if (!('stream' in ctx.req) && ctx.upgrade === undefined) ctx.req.socket.end();
+    // (A socket already gone is detached from its request: nothing is left to end.)
+    if (!('stream' in ctx.req) && ctx.upgrade === undefined) ctx.req.socket?.end();
     if (this.inflight.size === 0) this.#onIdle?.();
   }
 

@@ -95,6 +95,9 @@ export class ResourceSync {
       concurrency: options.concurrency,
       handle: (key) => reconciler.reconcile(key),
       onError: (key, err, attempt, gaveUp) => {
+        // A failed pass (a 409 from a cache behind our own write, say) must be woken by that write's
+        // echo, not have it skipped: otherwise a key that gave up waits for the next resync.
+        this.#ownWrites.delete(key);
         options.metrics.errors.inc({ ...this.#label, kind: errorKind(err) });
         options.log?.[gaveUp ? 'error' : 'warn']({ key, attempt, gaveUp, error: (err as Error).message }, 'reconcile failed');
         const entry = this.#consumer(key);

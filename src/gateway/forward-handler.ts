@@ -9,7 +9,8 @@ import type { ClientResponse, RequestContext, ResponseSink, UpstreamExchange } f
 import { isLegacyDiscoveryJSON, maxDiscoveryRootBytes, withoutShardAddresses } from './discovery-addresses.ts';
 import { isRewritableJSON, maxRewrittenBodyBytes, rewriteBody, WatchLineRewriter } from './edge-endpoints.ts';
 import { destroyResponse, respondWithError } from './respond.ts';
-import { clientResponseHeaders } from './upstream-headers.ts';
+import { Http2Response } from './http2-exchange.ts';
+import { clientResponseHeaderBlock, clientResponseHeaders } from './upstream-headers.ts';
 
 type Headers = Record<string, string | string[] | undefined>;
 
@@ -86,7 +87,9 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
       this.#lines = new WatchLineRewriter(endpoints.field, endpoints.map);
     }
     this.#ctx.responded = true;
-    this.#res.writeHead(statusCode, clientResponseHeaders(headers, this.#ctx.addedResponseHeaders));
+    const res = this.#res;
+    if (res instanceof Http2Response) res.writeHeaderBlock(clientResponseHeaderBlock(statusCode, headers, this.#ctx.addedResponseHeaders));
+    else res.writeHead(statusCode, clientResponseHeaders(headers, this.#ctx.addedResponseHeaders));
     if (this.#ctx.longRunning) {
       // A watch may stay silent for minutes: the client must see the headers now.
       if ('flushHeaders' in this.#res) this.#res.flushHeaders(); // HTTP/2 sends headers on writeHead

@@ -73,6 +73,21 @@ export class Http2Response implements ResponseSink {
     }
     // As on HTTP/1.1, headers given to writeHead win over those set before it.
     for (const name in this.#pending) out[name] ??= this.#pending[name]!;
+    this.#respond(out);
+    return this;
+  }
+
+  /** A whole header block, `:status` and lower-case names, as the forwarder builds it for a shard's answer. */
+  writeHeaderBlock(block: Http2Headers): this {
+    const stream = this.stream;
+    if (stream.destroyed || stream.closed || stream.headersSent) return this;
+    for (const name in this.#pending) block[name] ??= this.#pending[name]!;
+    this.#respond(block);
+    return this;
+  }
+
+  #respond(out: Http2Headers): void {
+    const stream = this.stream;
     try {
       stream.respond(out);
     } catch (err) {
@@ -85,7 +100,6 @@ export class Http2Response implements ResponseSink {
       }
       stream.respond(out);
     }
-    return this;
   }
 
   write(chunk: Buffer | string, encoding?: BufferEncoding): boolean {

@@ -99,6 +99,15 @@ export function escapeExtraKey(key: string): string {
 // Response headers that describe the gateway↔shard connection, not the response.
 const hopByHopResponse = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'trailer', 'te', 'http2-settings']);
 
+/** The shard's Connection header's tokens (the headers it names are hop-by-hop); undefined when it names none. */
+function connectionNamed(connection: string | string[] | undefined): Set<string> | undefined {
+  // keep-alive and close (nearly every response) name no header: no Set to build.
+  if (connection === undefined || connection === 'keep-alive' || connection === 'close') return undefined;
+  const named = new Set<string>();
+  for (const token of String(connection).split(',')) named.add(token.trim().toLowerCase());
+  return named;
+}
+
 /**
  * The shard's response headers for the client as a flat [name, value, …] list without the hop-by-hop
  * ones (and those the shard's Connection header names), then the gateway's `added` [lower-case name,
@@ -106,13 +115,7 @@ const hopByHopResponse = new Set(['connection', 'keep-alive', 'proxy-connection'
  * deleting turns it into a slow dictionary that writeHead then walks.
  */
 export function clientResponseHeaders(headers: Record<string, string | string[] | undefined>, added: readonly string[] = []): (string | string[])[] {
-  const connection = headers.connection;
-  let named: Set<string> | undefined;
-  // keep-alive and close (nearly every response) name no header: no Set to build.
-  if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') {
-    named = new Set();
-    for (const token of String(connection).split(',')) named.add(token.trim().toLowerCase());
-  }
+  const named = connectionNamed(headers.connection);
   const out: (string | string[])[] = [];
   for (const name in headers) {
     const value = headers[name];
@@ -120,5 +123,25 @@ export function clientResponseHeaders(headers: Record<string, string | string[] 
     out.push(name, value);
   }
   for (let i = 0; i < added.length; i += 2) if (headers[added[i]!] === undefined) out.push(added[i]!, added[i + 1]!);
+  return out;
+}
+
+/**
+ * The same headers as one HTTP/2 header block, `:status` first: undici's names are already lower
+ * case with repeated ones as arrays, so they go over as they are, with no flat list in between.
+ */
+export function clientResponseHeaderBlock(
+  statusCode: number,
+  headers: Record<string, string | string[] | undefined>,
+  added: readonly string[] = [],
+): Record<string, string | string[] | number> {
+  const named = connectionNamed(headers.connection);
+  const out: Record<string, string | string[] | number> = { ':status': statusCode };
+  for (const name in headers) {
+    const value = headers[name];
+    if (value === undefined || hopByHopResponse.has(name) || named?.has(name) === true) continue;
+    out[name] = value;
+  }
+  for (let i = 0; i < added.length; i += 2) if (headers[added[i]!] === undefined) out[added[i]!] = added[i + 1]!;
   return out;
 }

@@ -2,7 +2,7 @@
 // gateway↔shard connection.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { clientResponseHeaders } from '../../src/gateway/upstream-headers.ts';
+import { clientResponseHeaderBlock, clientResponseHeaders } from '../../src/gateway/upstream-headers.ts';
 
 test('hop-by-hop headers and those the shard names in Connection are dropped; the rest pass in order', () => {
   const out = clientResponseHeaders({
@@ -36,4 +36,30 @@ test("the gateway's added headers follow the shard's, and a shard's header of th
     'x-kubernetes-pf-prioritylevel-uid',
     'gw-pl',
   ]);
+});
+
+test('the HTTP/2 header block carries the same headers as the flat list, with :status and repeated values as arrays', () => {
+  const shard = {
+    'content-type': 'application/json',
+    connection: 'keep-alive, X-Shard-Conn-Id',
+    'keep-alive': 'timeout=5',
+    'x-shard-conn-id': '42',
+    'transfer-encoding': 'chunked',
+    'set-cookie': ['a=1', 'b=2'],
+    'x-kubernetes-pf-flowschema-uid': 'shard-fs',
+    'x-absent': undefined,
+  };
+  const added = ['x-kubernetes-pf-flowschema-uid', 'gw-fs', 'x-kubernetes-pf-prioritylevel-uid', 'gw-pl'];
+  const block = clientResponseHeaderBlock(200, shard, added);
+  assert.deepEqual(block, {
+    ':status': 200,
+    'content-type': 'application/json',
+    'set-cookie': ['a=1', 'b=2'],
+    'x-kubernetes-pf-flowschema-uid': 'shard-fs',
+    'x-kubernetes-pf-prioritylevel-uid': 'gw-pl',
+  });
+  const flat = clientResponseHeaders(shard, added);
+  const fromFlat: Record<string, unknown> = { ':status': 200 };
+  for (let i = 0; i < flat.length; i += 2) fromFlat[flat[i] as string] = flat[i + 1];
+  assert.deepEqual(block, fromFlat);
 });

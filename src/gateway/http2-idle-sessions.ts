@@ -41,7 +41,8 @@ export class Http2IdleSessions {
     idle.open++;
     // The stream keeps its session's state: node:http2 detaches a closed stream from its session.
     (stream as TrackedStream)[state] = idle;
-    stream.once('close', streamClosed);
+    // `on`: 'close' comes once, and once() would wrap the shared listener in a closure per stream.
+    stream.on('close', streamClosed);
   }
 
   #check(session: TrackedSession): void {

@@ -1,6 +1,7 @@
 // The results as a Markdown table and an SVG bar chart, both written to loadtest/results/.
 import type { PacedLatency } from '../scenarios/paced-latency.ts';
 import type { ClientComparison, TargetSummary } from '../scenarios/proxy-compare.ts';
+import { median } from './stats.ts';
 
 const thousands = (n: number) =>
   Math.round(n)
@@ -47,7 +48,16 @@ export function floorRatioLine(summaries: TargetSummary[]): string | undefined {
   const edges = summaries.filter((s) => s.name.startsWith('kcp-edge'));
   if (floor === undefined || edges.length === 0 || !Number.isFinite(floor.cpuMicrosPerRequest)) return undefined;
   const parts = edges.map((e) => `${e.name} ${fixed(e.cpuMicrosPerRequest / floor.cpuMicrosPerRequest, 2)}× (${Math.round(e.cpuMicrosPerRequest)} µs)`);
-  return `CPU per request against node-floor's (${Math.round(floor.cpuMicrosPerRequest)} µs), medians of the same rounds: ${parts.join(', ')}.`;
+  // The box drifts between rounds (other work, frequency): a ratio taken within each round, then the
+  // median of those, is steadier than the ratio of two medians taken from different rounds.
+  const paired = edges.map((e) => {
+    const ratios = e.rounds.map((r, i) => r.cpuMicrosPerRequest / (floor.rounds[i]?.cpuMicrosPerRequest ?? NaN)).filter(Number.isFinite);
+    return `${e.name} ${fixed(median(ratios), 2)}× (${ratios.map((r) => fixed(r, 2)).join(', ')})`;
+  });
+  return (
+    `CPU per request against node-floor's (${Math.round(floor.cpuMicrosPerRequest)} µs), medians of the same rounds: ${parts.join(', ')}. ` +
+    `Round by round (each round's kcp-edge ÷ that round's node-floor), median: ${paired.join(', ')}.`
+  );
 }
 
 /** The constant-rate latency section: every target at half of kcp-edge's HTTP/2 peak. */

@@ -75,6 +75,7 @@ export class MemoryLimiter implements Limiter {
     const c = classify(policy, identity, attrs, context);
     const limits = c.priorityLevel.limits;
     const plan = limits === undefined ? undefined : planAdmission(c, limits, this.#share);
+    const { flowSchema, priorityLevel } = names(c);
     return {
       c,
       limits,
@@ -82,7 +83,7 @@ export class MemoryLimiter implements Limiter {
       bucketKey: `${c.flowKey}|${plan?.bucket}`,
       slotKey: `${c.flowKey}|${plan?.slot?.kind}`,
       // Shared by every decision of this flow: nobody may change them.
-      names: Object.freeze({ flowSchema: Object.freeze(names(c).flowSchema), priorityLevel: Object.freeze(names(c).priorityLevel) }),
+      names: Object.freeze({ flowSchema: Object.freeze(flowSchema), priorityLevel: Object.freeze(priorityLevel) }),
       meters: this.#metrics?.meters(c.priorityLevel.name, c.flowSchema.name, c.isWatch ? 'watches' : 'in-flight'),
     };
   }

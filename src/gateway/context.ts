@@ -113,8 +113,10 @@ export class RequestContext {
 
   readonly #observer: RequestObserver;
   #finished = false;
-  /** Made on first use: most requests hold nothing past their answer but the rate-limit slot. */
-  #finishers: (() => void)[] | undefined = undefined;
+  /** The first thing held past the answer (for most requests the rate-limit slot, and nothing else) … */
+  #finisher: Finisher | undefined = undefined;
+  /** … and any more, in a list made on first use. */
+  #finishers: Finisher[] | undefined = undefined;
   #exchange: UpstreamExchange | undefined = undefined;
   #aborter: AbortController | undefined = undefined;
 
@@ -141,8 +143,9 @@ export class RequestContext {
     this.#exchange?.stop(false);
     this.#aborter?.abort(clientGone());
     this.#observer.requestFinished(this);
+    if (this.#finisher !== undefined) finish(this.#finisher);
     const finishers = this.#finishers;
-    if (finishers !== undefined) for (let i = 0; i < finishers.length; i++) finishers[i]!();
+    if (finishers !== undefined) for (let i = 0; i < finishers.length; i++) finish(finishers[i]!);
   };
 
   /** The forwarder tells this just before it sends an ordinary (not upgraded) request to the shard. */
@@ -189,10 +192,12 @@ export class RequestContext {
 
   /**
    * Runs `fn` once the request is over, however it ended (at once if it already is): for what a stage
-   * holds for the request's whole life, like a rate-limit slot for an open watch.
+   * holds for the request's whole life, like a rate-limit slot for an open watch. Given an object, its
+   * release() is called: a holder that is already an object needs no closure made for it.
    */
-  onFinished(fn: () => void): void {
-    if (this.#finished) fn();
+  onFinished(fn: Finisher): void {
+    if (this.#finished) finish(fn);
+    else if (this.#finisher === undefined) this.#finisher = fn;
     else (this.#finishers ??= []).push(fn);
   }
 
@@ -200,6 +205,14 @@ export class RequestContext {
   get user(): string {
     return this.identity?.user ?? '';
   }
+}
+
+/** What onFinished() runs: a function, or an object whose release() it calls. */
+export type Finisher = (() => void) | { release(): void };
+
+function finish(fn: Finisher): void {
+  if (typeof fn === 'function') fn();
+  else fn.release();
 }
 
 const noHeaders: readonly string[] = Object.freeze([]);

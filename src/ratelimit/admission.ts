@@ -79,7 +79,9 @@ export function rejectMessage(c: Classification, limits: Limits, reason: RejectR
 
 const noop = (): void => {};
 
-function names(c: Classification): Pick<LimitDecision, 'flowSchema' | 'priorityLevel'> {
+export type DecisionNames = Pick<LimitDecision, 'flowSchema' | 'priorityLevel'>;
+
+export function names(c: Classification): DecisionNames {
   return {
     flowSchema: { name: c.flowSchema.name, uid: c.flowSchema.uid },
     priorityLevel: { name: c.priorityLevel.name, uid: c.priorityLevel.uid },

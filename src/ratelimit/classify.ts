@@ -18,6 +18,7 @@ export interface Classification {
   cost: number;
 }
 
+/** What it reads (verb, and hasLimit for a list) is what flow-cache.ts keys a cached cost on. */
 export function requestCost(costs: Costs, attrs: RequestAttributes): number {
   if (attrs.verb === 'watch') return 1;
   if (attrs.verb === 'list' && !attrs.hasLimit && costs.listWithoutLimit !== undefined) return costs.listWithoutLimit;

@@ -6,32 +6,71 @@ import type { RejectReason } from './admission.ts';
 
 const windowSeconds = 10;
 
-/** Admitted cost units per second over the last 10 s, per priority level, on this replica. */
+/**
+ * Admitted cost units per second over the last 10 s of one priority level, on this replica: a ring of
+ * per-second sums. An update reads the clock and adds to the current second's sum; the second's
+ * number and ring slot are worked out only when the clock has passed into another second.
+ */
+class LevelRate {
+  /** Which epoch second each ring slot holds, -1 for none yet. */
+  readonly #seconds = new Float64Array(windowSeconds).fill(-1);
+  readonly #units = new Float64Array(windowSeconds);
+  #slot = 0;
+  /** The current second's span in ms: [#from, #until). */
+  #from = 0;
+  #until = 0;
+
+  add(units: number): void {
+    const t = Date.now();
+    // Also when the clock went back: the sum belongs to that (earlier) second, as if read afresh.
+    if (t >= this.#until || t < this.#from) this.#enter(t);
+    this.#units[this.#slot]! += units;
+  }
+
+  #enter(t: number): void {
+    const second = Math.floor(t / 1000);
+    this.#from = second * 1000;
+    this.#until = this.#from + 1000;
+    this.#slot = second % windowSeconds;
+    if (this.#seconds[this.#slot] !== second) {
+      this.#seconds[this.#slot] = second;
+      this.#units[this.#slot] = 0;
+    }
+  }
+
+  rate(): number {
+    const now = Math.floor(Date.now() / 1000);
+    let sum = 0;
+    for (let i = 0; i < windowSeconds; i++) if (this.#seconds[i]! >= 0 && now - this.#seconds[i]! < windowSeconds) sum += this.#units[i]!;
+    return sum / windowSeconds;
+  }
+}
+
+/** The rate of every priority level seen, made on a level's first admission. */
 class RateWindow {
-  readonly #buckets = new Map<string, number[]>();
-  #epoch(): number {
-    return Math.floor(Date.now() / 1000);
+  readonly #levels = new Map<string, LevelRate>();
+  of(level: string): LevelRate {
+    let r = this.#levels.get(level);
+    if (r === undefined) this.#levels.set(level, (r = new LevelRate()));
+    return r;
   }
   add(level: string, units: number): void {
-    let b = this.#buckets.get(level);
-    if (b === undefined) this.#buckets.set(level, (b = new Array<number>(windowSeconds * 2).fill(0)));
-    const now = this.#epoch();
-    // Slots are [second, count] pairs in a ring of windowSeconds.
-    const i = (now % windowSeconds) * 2;
-    if (b[i] !== now) {
-      b[i] = now;
-      b[i + 1] = 0;
-    }
-    b[i + 1]! += units;
+    this.of(level).add(units);
   }
   rates(): [string, number][] {
-    const now = this.#epoch();
-    return [...this.#buckets].map(([level, b]) => {
-      let sum = 0;
-      for (let i = 0; i < b.length; i += 2) if (now - b[i]! < windowSeconds) sum += b[i + 1]!;
-      return [level, sum / windowSeconds];
-    });
+    return [...this.#levels].map(([level, r]) => [level, r.rate()]);
   }
+}
+
+/**
+ * The series one flow schema and kind of request (watch or not) count in, looked up once and kept by
+ * a limiter that caches its flows: an admission or a release is then a few number updates.
+ */
+export interface FlowMeters {
+  /** What admitted(level, schema, cost) and slotTaken(level, kind) together count. */
+  admitted(cost: number): void;
+  /** What slotReleased(level, kind) counts. */
+  released(): void;
 }
 
 export interface RateLimitMetrics {
@@ -43,6 +82,8 @@ export interface RateLimitMetrics {
   setLocalFallback(active: boolean): void;
   setKnownReplicas(count: number): void;
   redisError(): void;
+  /** The series of one priority level, flow schema and kind, for admitted() and the slot gauges at once. */
+  meters(priorityLevel: string, flowSchema: string, kind: 'watches' | 'in-flight'): FlowMeters;
 }
 
 export function registerRateLimitMetrics(registry: Registry): RateLimitMetrics {
@@ -110,13 +151,16 @@ export function registerRateLimitMetrics(registry: Registry): RateLimitMetrics {
     if (s === undefined) slotSeries[kind].set(priorityLevel, (s = (kind === 'watches' ? openWatches : inFlight).series({ priority_level: priorityLevel })));
     return s;
   };
+  const admittedOf = (priorityLevel: string, flowSchema: string): ValueSeries => {
+    let bySchema = admittedSeries.get(priorityLevel);
+    if (bySchema === undefined) admittedSeries.set(priorityLevel, (bySchema = new Map()));
+    let s = bySchema.get(flowSchema);
+    if (s === undefined) bySchema.set(flowSchema, (s = admitted.series({ priority_level: priorityLevel, flow_schema: flowSchema })));
+    return s;
+  };
   return {
     admitted(priorityLevel, flowSchema, cost) {
-      let bySchema = admittedSeries.get(priorityLevel);
-      if (bySchema === undefined) admittedSeries.set(priorityLevel, (bySchema = new Map()));
-      let s = bySchema.get(flowSchema);
-      if (s === undefined) bySchema.set(flowSchema, (s = admitted.series({ priority_level: priorityLevel, flow_schema: flowSchema })));
-      s.value += 1;
+      admittedOf(priorityLevel, flowSchema).value += 1;
       window.add(priorityLevel, cost);
     },
     rejected(priorityLevel, flowSchema, reason) {
@@ -136,6 +180,21 @@ export function registerRateLimitMetrics(registry: Registry): RateLimitMetrics {
     },
     redisError() {
       redisErrors.inc();
+    },
+    meters(priorityLevel, flowSchema, kind) {
+      const admittedCount = admittedOf(priorityLevel, flowSchema);
+      const rate = window.of(priorityLevel);
+      const slots = slotsOf(priorityLevel, kind);
+      return {
+        admitted(cost) {
+          admittedCount.value += 1;
+          rate.add(cost);
+          slots.value += 1;
+        },
+        released() {
+          slots.value -= 1;
+        },
+      };
     },
   };
 }

@@ -8,6 +8,7 @@ import type { Identity } from '../auth/identity.ts';
 import type { RequestAttributes } from '../kube/request-attributes.ts';
 import { admittedDecision, planAdmission, rejectedDecision, type AdmissionOutcome, type AdmissionPlan } from './admission.ts';
 import { classify, type Classification } from './classify.ts';
+import { FlowCache } from './flow-cache.ts';
 import { LocalCounters } from './local-counters.ts';
 import type { RateLimitMetrics } from './metrics.ts';
 import type { Limits } from './policy.ts';
@@ -47,6 +48,8 @@ export class RedisLimiter implements Limiter {
   readonly #local = new LocalCounters();
   /** Slot keys whose count fell to 0 since the last heartbeat: Redis must hear about them once. */
   readonly #emptied = new Set<string>();
+  /** Each request shape classified once per policy (see flow-cache.ts). */
+  readonly #classifications = new FlowCache<Classification>(classify);
   readonly #timer: NodeJS.Timeout;
   #shared = false;
   #replicas = 1;
@@ -102,7 +105,7 @@ export class RedisLimiter implements Limiter {
   }
 
   async admit(identity: Identity, attrs: RequestAttributes, context: LimitContext): Promise<LimitDecision> {
-    const c = classify(this.#policy.current(), identity, attrs, context);
+    const c = this.#classifications.get(this.#policy.current(), identity, attrs, context);
     const limits = c.priorityLevel.limits;
     if (limits === undefined) return admittedDecision(c, this.#metrics, undefined);
     const base = `${this.#prefix}{rl:${c.flowKey}}`;

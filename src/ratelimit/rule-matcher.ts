@@ -1,6 +1,7 @@
 // One `rules[]` entry of a flow schema, compiled to a predicate. Within a rule every field that is
 // present must match (users AND groups AND verbs …); within a field any listed pattern may match.
-// A flow schema matches when any of its rules does. Compiled once per policy load.
+// A flow schema matches when any of its rules does. Compiled once per policy load. A matcher that
+// reads another request attribute must be added to the key of flow-cache.ts, or cached answers go stale.
 import type { Identity } from '../auth/identity.ts';
 import type { RequestAttributes } from '../kube/request-attributes.ts';
 import { compileGlobList, type GlobMatcher } from './glob.ts';

@@ -12,7 +12,7 @@ export interface LimitDecision {
   priorityLevel: { name: string; uid: string };
   /** Readable reason for the 429 Status when !allowed. */
   message?: string;
-  /** Frees a watch slot / in-flight slot; idempotent; no-op when none was taken. */
+  /** Frees a watch slot / in-flight slot; idempotent; no-op when none was taken. Call it on the decision (it may use `this`). */
   release(): void;
 }
 

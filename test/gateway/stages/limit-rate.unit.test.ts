@@ -70,3 +70,43 @@ test('over the limit is 429 with Retry-After, still saying which flow judged it'
   assert.equal(res.headers['x-kubernetes-pf-flowschema-uid'], 'fs-uid');
   assert.equal(res.headers['x-kubernetes-pf-prioritylevel-uid'], 'pl-uid');
 });
+
+test('a decision whose release() is a method is released on itself, once the request is over', async () => {
+  class Held implements LimitDecision {
+    readonly allowed = true;
+    readonly retryAfterSeconds = 0;
+    readonly flowSchema = { name: 'per-org', uid: 'fs-uid' };
+    readonly priorityLevel = { name: 'tenants', uid: 'pl-uid' };
+    released = 0;
+    release(): void {
+      this.released++;
+    }
+  }
+  const decision = new Held();
+  const asked: LimitContext[] = [];
+  const impl: Limiter = {
+    admit: (_identity, _attrs, context) => {
+      asked.push(context);
+      return decision;
+    },
+    close: async () => {},
+  };
+  const stage = limitRate(impl);
+  const first = request();
+  const second = request();
+  let otherFinisher = 0;
+  first.ctx.onFinished(() => otherFinisher++);
+  await stage(first.ctx);
+  await stage(second.ctx);
+  // One context object per workspace, kept from one request to the next.
+  assert.equal(asked[0], asked[1]);
+  assert.deepEqual(asked[0], { workspace: 'root:org-acme:proj', org: 'org-acme' });
+  first.ctx.onFinished({ release: () => otherFinisher++ });
+  assert.equal(decision.released, 0);
+  first.ctx.clientClosed();
+  assert.equal(decision.released, 1);
+  assert.equal(otherFinisher, 2, 'finishers before and after it ran too');
+  second.ctx.clientClosed();
+  second.ctx.clientClosed();
+  assert.equal(decision.released, 2);
+});

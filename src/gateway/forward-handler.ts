@@ -33,7 +33,6 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
   #finished = false;
   #stopped = false;
   #watchCounted = false;
-  #firstChunkSent = false;
   #resumeOnDrain: (() => void) | undefined = undefined;
   #pendingFailure: GatewayError | undefined = undefined;
   /** Set while a discovery root or an endpoint slice is read whole to drop shard addresses. */
@@ -102,7 +101,6 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
   }
 
   #continueWatch(statusCode: number): void {
-    this.#firstChunkSent = true;
     if (statusCode !== 200) {
       // The new shard refused the watch: end the stream as a moved watch ends, and the client re-watches.
       this.stop(true);
@@ -142,24 +140,16 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
       if (events === '') return;
       written = this.#res.write(events);
     } else {
-      written = this.#firstChunkSent ? this.#res.write(chunk) : this.#writeFirstChunk(chunk);
+      // The Buffer as it came, also as the first chunk: HTTP/1.1 corks the socket for a response's
+      // writes, so its header block and body leave as one writev (one TLS write) either way, while a
+      // latin1 copy of the body joined to the header block cost two body-sized strings per request.
+      written = this.#res.write(chunk);
     }
     if (!written) {
       controller.pause();
       this.#resumeOnDrain ??= () => this.#controller?.resume();
       this.#res.once('drain', this.#resumeOnDrain);
     }
-  }
-
-  /**
-   * Node's HTTP/1.1 response joins its pending header block to the first body chunk only when that
-   * chunk is a latin1 (or utf8) string; a Buffer goes out as a two-part writev, which costs far more
-   * through TLS. latin1 maps bytes to characters one to one, so the bytes on the wire are unchanged.
-   */
-  #writeFirstChunk(chunk: Buffer): boolean {
-    this.#firstChunkSent = true;
-    if (this.#ctx.longRunning || chunk.length > 16_384 || 'stream' in this.#res) return this.#res.write(chunk);
-    return this.#res.write(chunk.toString('latin1'), 'latin1');
   }
 
   onResponseEnd(): void {

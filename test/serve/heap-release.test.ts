@@ -8,7 +8,9 @@ import { waitFor } from '../helpers/wait.ts';
 type Line = Record<string, number | string>;
 
 test('memory grown in a burst is released once the process is quiet, never while it is busy', async (t) => {
-  const child = spawn(process.execPath, [fileURLToPath(new URL('./heap-release-burst.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./heap-release-burst.ts', import.meta.url))], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
   t.after(() => child.kill('SIGKILL'));
   const lines: Line[] = [];
   let buffer = '';
@@ -28,4 +30,6 @@ test('memory grown in a burst is released once the process is quiet, never while
   // The burst grew RSS by 96 MiB or more; what is handed back is most of it, not a few pages.
   assert.ok(Number(released['rssAfter']) < Number(burst['peak']) - 48 * 2 ** 20, `RSS ${mib(released['rssBefore'])} → ${mib(released['rssAfter'])} MiB`);
   assert.equal(lines.filter((l) => l['event'] === 'released').length, 1, 'released once');
+  await waitFor(() => stderr.includes('a warning after the release'), { timeoutMs: 10_000, what: 'the later warning on stderr' });
+  assert.doesNotMatch(stderr, /ExperimentalWarning/, 'the release prints no notice of its own');
 });

@@ -45,6 +45,9 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
   /** For a watch: whether what reached the client so far ends between two events of a plain JSON stream. */
   #spliceable = false;
   #atEventBoundary = true;
+  /** When the request was handed to undici, and whether the shard's answer has started since. */
+  readonly #dispatchedAt = performance.now();
+  #answered = false;
 
   constructor(ctx: RequestContext, res: ClientResponse & ResponseSink, metrics: GatewayMetrics, health: ShardHealth | undefined, discoveryRoot = false, continuing = false) {
     this.#ctx = ctx;
@@ -62,6 +65,7 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {
+    this.#answered = true;
     this.#health?.reportSuccess(this.#ctx.shard);
     if (this.#stopped) return;
     if (this.#continuing) return this.#continueWatch(statusCode);
@@ -209,6 +213,20 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
     // undici answers the abort with onResponseError(err): a Status, or the cut stream mid-response.
     if (this.#controller !== undefined) this.#controller.abort(err);
     else this.#pendingFailure = err;
+  }
+
+  expireUnanswered(overdueBefore: number): void {
+    if (this.#answered || this.#finished || this.#stopped || this.#continuing || this.#dispatchedAt > overdueBefore) return;
+    const err = new GatewayError('GATEWAY_TIMEOUT', 'the shard serving this workspace did not answer in time', {
+      internalReason: `shard ${this.#ctx.shard}: no response started within the upstream connect and header timeouts`,
+    });
+    // On a connection: undici answers the abort with onResponseError(err), which responds.
+    if (this.#controller !== undefined) return this.#controller.abort(err);
+    // Still queued inside undici: answer now; if undici ever starts it, onRequestStart aborts it.
+    this.#stopped = true;
+    this.#finish();
+    this.#health?.reportFailure(this.#ctx.shard);
+    respondWithError(this.#ctx, err);
   }
 
   #finish(): void {

@@ -17,6 +17,7 @@ import type { RoutingTable, ShardHealth } from '../routing/types.ts';
 import { clientConnectionLimits, serverOptionsFor, type ClientConnectionLimits } from './client-connection-limits.ts';
 import { Connections } from './connections.ts';
 import { cutOffDownShards } from './down-shard-cutoff.ts';
+import { cutOffUnanswered } from './unanswered-cutoff.ts';
 import { endMovedWatches } from './moved-watch-cutoff.ts';
 import { spliceMovedWatch } from './watch-splice.ts';
 import { refuseStaleResourceVersions } from './stages/refuse-stale-resource-versions.ts';
@@ -213,6 +214,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const host = options.listen.host.includes(':') ? `[${options.listen.host}]` : options.listen.host;
   const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
   const stopCutoff = options.health === undefined ? () => undefined : cutOffDownShards(connections.inflight, options.health);
+  const stopUnansweredCutoff = cutOffUnanswered(connections.inflight, pools.connectTimeoutMs + pools.headersTimeoutMs);
   const spliceDeps = { pools, headers: headerPolicy, metrics, health: options.health };
   const stopMovedCutoff = endMovedWatches(connections.inflight, options.routing, 500, (ctx, to) => spliceMovedWatch(ctx, to, spliceDeps));
   let closing: Promise<void> | undefined;
@@ -234,6 +236,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     close() {
       closing ??= (async () => {
         stopCutoff();
+        stopUnansweredCutoff();
         stopMovedCutoff();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         await connections.drain(drainTimeoutMs);

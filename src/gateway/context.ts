@@ -42,8 +42,6 @@ export interface UpstreamExchange {
    * was answered yet, else as a cut stream it cannot take for a normal end.
    */
   fail(err: GatewayError): void;
-  /** Answers 504 if the shard has not started answering and the exchange began before `overdueBefore` (performance.now()). */
-  expireUnanswered?(overdueBefore: number): void;
 }
 
 /** Told once when a request is over, whatever way it ended (access log, metrics, drain bookkeeping). */

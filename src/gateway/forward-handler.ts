@@ -9,6 +9,7 @@ import type { ClientResponse, RequestContext, ResponseSink, UpstreamExchange } f
 import { isLegacyDiscoveryJSON, maxDiscoveryRootBytes, withoutShardAddresses } from './discovery-addresses.ts';
 import { isRewritableJSON, maxRewrittenBodyBytes, rewriteBody, WatchLineRewriter } from './edge-endpoints.ts';
 import { destroyResponse, respondWithError } from './respond.ts';
+import type { AwaitingAnswer } from './unanswered-cutoff.ts';
 import { clientResponseHeaders } from './upstream-headers.ts';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -23,7 +24,7 @@ interface HeldResponse {
   rewrite: (body: Buffer) => Buffer | undefined;
 }
 
-export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExchange {
+export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExchange, AwaitingAnswer {
   readonly #ctx: RequestContext;
   readonly #res: ClientResponse & ResponseSink;
   readonly #metrics: GatewayMetrics;
@@ -215,18 +216,23 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
     else this.#pendingFailure = err;
   }
 
-  expireUnanswered(overdueBefore: number): void {
-    if (this.#answered || this.#finished || this.#stopped || this.#continuing || this.#dispatchedAt > overdueBefore) return;
+  expireUnanswered(overdueBefore: number): boolean {
+    if (this.#answered || this.#finished || this.#stopped || this.#continuing) return true;
+    if (this.#dispatchedAt > overdueBefore) return false;
     const err = new GatewayError('GATEWAY_TIMEOUT', 'the shard serving this workspace did not answer in time', {
       internalReason: `shard ${this.#ctx.shard}: no response started within the upstream connect and header timeouts`,
     });
-    // On a connection: undici answers the abort with onResponseError(err), which responds.
-    if (this.#controller !== undefined) return this.#controller.abort(err);
+    if (this.#controller !== undefined) {
+      // On a connection: undici answers the abort with onResponseError(err), which responds.
+      this.#controller.abort(err);
+      return true;
+    }
     // Still queued inside undici: answer now; if undici ever starts it, onRequestStart aborts it.
     this.#stopped = true;
     this.#finish();
     this.#health?.reportFailure(this.#ctx.shard);
     respondWithError(this.#ctx, err);
+    return true;
   }
 
   #finish(): void {

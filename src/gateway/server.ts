@@ -17,7 +17,7 @@ import type { RoutingTable, ShardHealth } from '../routing/types.ts';
 import { clientConnectionLimits, serverOptionsFor, type ClientConnectionLimits } from './client-connection-limits.ts';
 import { Connections } from './connections.ts';
 import { cutOffDownShards } from './down-shard-cutoff.ts';
-import { cutOffUnanswered } from './unanswered-cutoff.ts';
+import { UnansweredRequests } from './unanswered-cutoff.ts';
 import { endMovedWatches } from './moved-watch-cutoff.ts';
 import { spliceMovedWatch } from './watch-splice.ts';
 import { refuseStaleResourceVersions } from './stages/refuse-stale-resource-versions.ts';
@@ -115,6 +115,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const connections = new Connections();
   const observer = withObservers(accessObserver(connections, metrics, logger), options.observers ?? []);
 
+  const unanswered = new UnansweredRequests(pools.connectTimeoutMs + pools.headersTimeoutMs);
   const headerPolicy = { dropImpersonation: options.headers?.dropImpersonation ?? false };
   const stages: Stage[] = [
     serveGatewayEndpoints({ routing: options.routing, isDraining: () => connections.draining }),
@@ -133,6 +134,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       metrics,
       health: options.health,
       maxBodyBytes: options.maxBodyBytes ?? 3 * 1024 * 1024,
+      unanswered,
     }),
   ];
   const pipeline = compose(options.traceStages === undefined ? stages : options.traceStages(stages));
@@ -214,7 +216,6 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const host = options.listen.host.includes(':') ? `[${options.listen.host}]` : options.listen.host;
   const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
   const stopCutoff = options.health === undefined ? () => undefined : cutOffDownShards(connections.inflight, options.health);
-  const stopUnansweredCutoff = cutOffUnanswered(connections.inflight, pools.connectTimeoutMs + pools.headersTimeoutMs);
   const spliceDeps = { pools, headers: headerPolicy, metrics, health: options.health };
   const stopMovedCutoff = endMovedWatches(connections.inflight, options.routing, 500, (ctx, to) => spliceMovedWatch(ctx, to, spliceDeps));
   let closing: Promise<void> | undefined;
@@ -236,7 +237,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     close() {
       closing ??= (async () => {
         stopCutoff();
-        stopUnansweredCutoff();
+        unanswered.stop();
         stopMovedCutoff();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         await connections.drain(drainTimeoutMs);

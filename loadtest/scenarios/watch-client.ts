@@ -17,7 +17,9 @@ export interface WatchClientOptions {
 }
 
 export type WatchClientMessage =
-  { type: 'ready'; open: number; failed: number; firstError?: string } | { type: 'latencies'; latencies: number[]; bytes: number } | { type: 'count'; received: number };
+  | { type: 'ready'; open: number; failed: number; firstError?: string }
+  | { type: 'latencies'; latencies: number[]; bytes: number; lastAt: number }
+  | { type: 'count'; received: number };
 
 const options = JSON.parse(process.argv[2] ?? '{}') as WatchClientOptions;
 const agent = new Agent({ keepAlive: false, maxSockets: Infinity, ca: options.ca });
@@ -25,6 +27,8 @@ const now = () => performance.timeOrigin + performance.now();
 const sentPattern = /"bench\.kcp-edge\.io\/sent":"([\d.]+)"/g;
 let latencies: number[] = [];
 let bytes = 0;
+/** When the last event was read (ms since the epoch). */
+let lastAt = 0;
 const responses: IncomingMessage[] = [];
 const sessions: ClientHttp2Session[] = [];
 
@@ -40,6 +44,7 @@ function timing(): (chunk: string) => void {
     const complete = pending.slice(0, lastNewline);
     pending = pending.slice(lastNewline + 1);
     for (const match of complete.matchAll(sentPattern)) latencies.push(at - Number(match[1]));
+    lastAt = at;
   };
 }
 
@@ -120,7 +125,7 @@ process.on('message', (message: { type?: string }) => {
   if (message.type === 'count') {
     process.send?.({ type: 'count', received: latencies.length } satisfies WatchClientMessage);
   } else if (message.type === 'latencies') {
-    process.send?.({ type: 'latencies', latencies, bytes } satisfies WatchClientMessage);
+    process.send?.({ type: 'latencies', latencies, bytes, lastAt } satisfies WatchClientMessage);
     latencies = [];
   } else if (message.type === 'close') {
     for (const res of responses) res.destroy();

@@ -4,6 +4,8 @@ import type { UpstreamMessage, UpstreamOptions } from './server.ts';
 
 export interface Upstream {
   port: number;
+  /** Its process group, for the CPU it spends (lib/cpu.ts). */
+  pgid: number;
   /** TLS connections accepted and requests answered (of them over HTTP/2) since start, and watches open now. */
   stats(): Promise<{ connections: number; requests: number; h2Requests: number; watchers: number }>;
   /** Sends one event to every open watch; resolves with how many got it. */
@@ -38,6 +40,7 @@ export async function startUpstream(processes: Processes, options: UpstreamOptio
     });
   return {
     port,
+    pgid: managed.pgid,
     stats: async () => {
       const { connections, requests, h2Requests, watchers } = await ask('stats', { type: 'stats' });
       return { connections, requests, h2Requests, watchers };

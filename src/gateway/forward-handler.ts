@@ -10,6 +10,7 @@ import { isLegacyDiscoveryJSON, maxDiscoveryRootBytes, withoutShardAddresses } f
 import { isRewritableJSON, maxRewrittenBodyBytes, rewriteBody, WatchLineRewriter } from './edge-endpoints.ts';
 import { destroyResponse, respondWithError } from './respond.ts';
 import { Http2Response } from './http2-exchange.ts';
+import type { AwaitingAnswer, UnansweredRequests } from './unanswered-cutoff.ts';
 import { clientResponseHeaderBlock, clientResponseHeaders } from './upstream-headers.ts';
 
 type Headers = Record<string, string | string[] | undefined>;
@@ -24,7 +25,7 @@ interface HeldResponse {
   rewrite: (body: Buffer) => Buffer | undefined;
 }
 
-export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExchange {
+export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExchange, AwaitingAnswer {
   readonly #ctx: RequestContext;
   readonly #res: ClientResponse & ResponseSink;
   readonly #metrics: GatewayMetrics;
@@ -45,6 +46,10 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
   /** For a watch: whether what reached the client so far ends between two events of a plain JSON stream. */
   #spliceable = false;
   #atEventBoundary = true;
+  /** When the request was handed to undici, and whether the shard's answer has started since. */
+  readonly #dispatchedAt = performance.now();
+  #answered = false;
+  #unanswered: UnansweredRequests | undefined = undefined;
 
   constructor(ctx: RequestContext, res: ClientResponse & ResponseSink, metrics: GatewayMetrics, health: ShardHealth | undefined, discoveryRoot = false, continuing = false) {
     this.#ctx = ctx;
@@ -61,7 +66,16 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
     else if (this.#pendingFailure !== undefined) controller.abort(this.#pendingFailure);
   }
 
+  /** Puts this exchange under `unanswered`'s bound until its answer starts. */
+  awaitAnswerUnder(unanswered: UnansweredRequests): void {
+    if (this.#answered || this.#finished) return;
+    this.#unanswered = unanswered;
+    unanswered.add(this);
+  }
+
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Headers): void {
+    this.#answered = true;
+    this.#unanswered?.settled(this);
     this.#health?.reportSuccess(this.#ctx.shard);
     if (this.#stopped) return;
     if (this.#continuing) return this.#continueWatch(statusCode);
@@ -204,8 +218,28 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
     else this.#pendingFailure = err;
   }
 
+  expireUnanswered(overdueBefore: number): boolean {
+    if (this.#answered || this.#finished || this.#stopped || this.#continuing) return true;
+    if (this.#dispatchedAt > overdueBefore) return false;
+    const err = new GatewayError('GATEWAY_TIMEOUT', 'the shard serving this workspace did not answer in time', {
+      internalReason: `shard ${this.#ctx.shard}: no response started within the upstream connect and header timeouts`,
+    });
+    if (this.#controller !== undefined) {
+      // On a connection: undici answers the abort with onResponseError(err), which responds.
+      this.#controller.abort(err);
+      return true;
+    }
+    // Still queued inside undici: answer now; if undici ever starts it, onRequestStart aborts it.
+    this.#stopped = true;
+    this.#finish();
+    this.#health?.reportFailure(this.#ctx.shard);
+    respondWithError(this.#ctx, err);
+    return true;
+  }
+
   #finish(): void {
     this.#finished = true;
+    this.#unanswered?.settled(this);
     if (this.#watchCounted) {
       this.#watchCounted = false;
       this.#metrics.watchClosed(this.#ctx.shard);

@@ -16,21 +16,27 @@ export function endMovedWatches(
 ): () => void {
   let busy = false;
   const check = async () => {
-    const seen = new Map<string, Promise<Resolution | undefined>>();
-    for (const ctx of [...inflight]) {
+    // Grouped by route first, then one resolve per route: an await per watch (and a copy of every
+    // request in flight) cost tens of milliseconds per pass at 50 000 open watches.
+    const byPath = new Map<string, RequestContext[]>();
+    for (const ctx of inflight) {
       if (ctx.upstream === undefined || !ctx.longRunning || ctx.upgrade !== undefined) continue;
-      const route = ctx.target?.route;
-      if (route === undefined) continue;
-      let where = seen.get(route.path);
-      if (where === undefined) {
-        where = routing.resolve(route.path).catch(() => undefined);
-        seen.set(route.path, where);
+      const path = ctx.target?.route.path;
+      if (path === undefined) continue;
+      const watches = byPath.get(path);
+      if (watches === undefined) byPath.set(path, [ctx]);
+      else watches.push(ctx);
+    }
+    for (const [path, watches] of byPath) {
+      const now = await routing.resolve(path).catch(() => undefined);
+      if (now === undefined) continue;
+      for (const ctx of watches) {
+        const route = ctx.target?.route;
+        if (route === undefined || (now.shard.name === route.shard && now.route.cluster === route.cluster)) continue;
+        if (ctx.clientGone || ctx.upstream === undefined) continue;
+        // Carried on only to a route that serves the workspace whole again.
+        if (now.route.phase !== 'Ready' || !carryOn(ctx, now)) ctx.upstream.stop(true);
       }
-      const now = await where;
-      if (now === undefined || (now.shard.name === route.shard && now.route.cluster === route.cluster)) continue;
-      if (ctx.clientGone || ctx.upstream === undefined) continue;
-      // Carried on only to a route that serves the workspace whole again.
-      if (now.route.phase !== 'Ready' || !carryOn(ctx, now)) ctx.upstream.stop(true);
     }
   };
   const timer = setInterval(() => {

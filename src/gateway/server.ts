@@ -17,6 +17,7 @@ import type { RoutingTable, ShardHealth } from '../routing/types.ts';
 import { clientConnectionLimits, serverOptionsFor, type ClientConnectionLimits } from './client-connection-limits.ts';
 import { Connections } from './connections.ts';
 import { cutOffDownShards } from './down-shard-cutoff.ts';
+import { UnansweredRequests } from './unanswered-cutoff.ts';
 import { endMovedWatches } from './moved-watch-cutoff.ts';
 import { spliceMovedWatch } from './watch-splice.ts';
 import { refuseStaleResourceVersions } from './stages/refuse-stale-resource-versions.ts';
@@ -114,6 +115,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const connections = new Connections();
   const observer = withObservers(accessObserver(connections, metrics, logger), options.observers ?? []);
 
+  const unanswered = new UnansweredRequests(pools.connectTimeoutMs + pools.headersTimeoutMs);
   const headerPolicy = { dropImpersonation: options.headers?.dropImpersonation ?? false };
   const stages: Stage[] = [
     serveGatewayEndpoints({ routing: options.routing, isDraining: () => connections.draining }),
@@ -132,6 +134,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       metrics,
       health: options.health,
       maxBodyBytes: options.maxBodyBytes ?? 3 * 1024 * 1024,
+      unanswered,
     }),
   ];
   const pipeline = compose(options.traceStages === undefined ? stages : options.traceStages(stages));
@@ -234,6 +237,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     close() {
       closing ??= (async () => {
         stopCutoff();
+        unanswered.stop();
         stopMovedCutoff();
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         await connections.drain(drainTimeoutMs);

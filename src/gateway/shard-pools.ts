@@ -3,8 +3,9 @@
 // gateway's own credentials do: a pool's connections keep the TLS identity they were opened with, so
 // only a new pool makes new requests use new credentials.
 import { createSecureContext, type ConnectionOptions, type SecureContext } from 'node:tls';
-import { Pool } from 'undici';
+import { Pool, type Client } from 'undici';
 import type { Shard } from '../routing/types.ts';
+import { h2ShardClient } from './h2-shard-client.ts';
 import type { UpstreamCredentials } from './tls-material.ts';
 
 /**
@@ -67,6 +68,8 @@ export class ShardPools {
             headersTimeout: this.headersTimeoutMs,
             // Offer h2 first: a shard that follows the client's ALPN order must not fall back to HTTP/1.1.
             connect: { ...connect, allowH2: true, preferH2: true },
+            // A new request must not wait behind watches on a session the shard is closing: see h2-shard-client.ts.
+            factory: (origin, options) => h2ShardClient(origin, options as Client.Options, maxStreamsPerConnection),
           })
         : new Pool(shard.url, {
             // Each watch holds a connection for its lifetime: the pool must not cap them.

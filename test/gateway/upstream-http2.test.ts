@@ -3,10 +3,10 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
-import { connect, type ClientHttp2Stream } from 'node:http2';
+import { connect, constants, type ClientHttp2Stream, type ServerHttp2Session } from 'node:http2';
 import { test } from 'node:test';
 import { waitFor } from '../helpers/wait.ts';
-import { startTestGateway, startTestShard, StaticRoutingTable, testPki } from './fixtures.ts';
+import { get, startTestGateway, startTestShard, StaticRoutingTable, testPki } from './fixtures.ts';
 
 const watchPath = '/clusters/org-acme:proj/api/v1/namespaces/default/configmaps?watch=true';
 
@@ -60,4 +60,50 @@ test('h2 upstream: watches share shard connections up to the shard’s stream li
   // alone wait for its reader (HTTP/2 flow control per stream, through the gateway).
   const stalledDone = await Promise.race([writes[0]!.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 300))]);
   assert.equal(stalledDone, false, 'the unread watch must not have taken all 2 MiB');
+});
+
+test('h2 upstream: after a shard’s GOAWAY, a new request takes a fresh connection at once while watches finish on the old one', async (t) => {
+  const pki = await testPki();
+  const watches: ServerResponse[] = [];
+  const shard = await startTestShard(t, pki, (req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    if (req.url?.includes('watch=true') === true) {
+      res.write('{"type":"BOOKMARK"}\n');
+      watches.push(res);
+    } else res.end('{"kind":"ConfigMapList","items":[]}');
+  });
+  const shardSessions: ServerHttp2Session[] = [];
+  shard.server.on('session', (s: ServerHttp2Session) => shardSessions.push(s));
+  const routing = new StaticRoutingTable().addShard('a', shard.url).addRoute('root:org-acme:proj', 'a', 'c-proj');
+  // The default header timeout (60 s): nothing but a fresh connection answers the request in time.
+  const upstream = { clientCertPem: pki.gatewayClient.certPem, clientKeyPem: pki.gatewayClient.keyPem, caPem: pki.ca.certPem, protocol: 'h2' as const };
+  const gw = await startTestGateway(t, pki, routing, { upstream });
+
+  const session = connect(gw.url, { ca: pki.ca.certPem });
+  t.after(() => session.destroy());
+  session.on('error', () => undefined);
+  const watch = session.request({ ':path': watchPath, authorization: 'Bearer alice-token' });
+  watch.on('error', () => undefined);
+  let watchBody = '';
+  watch.setEncoding('utf8');
+  watch.on('data', (c: string) => (watchBody += c));
+  await waitFor(() => watches.length === 1 && watchBody.includes('BOOKMARK'), { what: 'the watch to stream' });
+  assert.equal(shardSessions.length, 1);
+
+  // A graceful shard shutdown: no new streams on this session, the open watch goes on.
+  shardSessions[0]!.goaway(constants.NGHTTP2_NO_ERROR);
+  await waitFor(() => gw.inflight.size === 1, { what: 'the gateway to hold only the watch' });
+  const started = performance.now();
+  const answered = await Promise.race([
+    get(gw, pki, '/clusters/org-acme:proj/api/v1/namespaces/default/configmaps'),
+    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 5_000).unref()),
+  ]);
+  assert.ok(answered !== undefined, 'the request waited behind the watch on the closing session');
+  assert.equal(answered.status, 200, answered.body);
+  t.diagnostic(`answered over a fresh connection in ${(performance.now() - started).toFixed(0)} ms`);
+  assert.equal(shardSessions.length, 2);
+
+  // The watch on the old session still streams.
+  watches[0]!.write('{"type":"ADDED"}\n');
+  await waitFor(() => watchBody.includes('ADDED'), { what: 'the old session’s watch to go on streaming' });
 });

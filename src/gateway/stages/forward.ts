@@ -10,6 +10,7 @@ import { isDiscoveryRoot } from '../discovery-addresses.ts';
 import type { RequestContext } from '../context.ts';
 import { ForwardHandler } from '../forward-handler.ts';
 import type { ShardPools } from '../shard-pools.ts';
+import type { UnansweredRequests } from '../unanswered-cutoff.ts';
 import { pipeUpgrade } from '../upgrade-pipe.ts';
 import { forwardedClientHeaders, identityHeaders, type HeaderPolicy } from '../upstream-headers.ts';
 
@@ -19,6 +20,8 @@ export interface ForwardDeps {
   metrics: GatewayMetrics;
   health: ShardHealth | undefined;
   maxBodyBytes: number;
+  /** Gives a 504 to requests the shard never starts answering (see unanswered-cutoff.ts). */
+  unanswered?: UnansweredRequests;
 }
 
 export function forward(deps: ForwardDeps) {
@@ -59,6 +62,7 @@ export function forward(deps: ForwardDeps) {
       bodyTimeout: ctx.longRunning ? 0 : 300_000,
     };
     pools.poolFor(shard).dispatch(options, handler);
+    if (deps.unanswered !== undefined) handler.awaitAnswerUnder(deps.unanswered);
   };
 }
 

@@ -18,6 +18,7 @@ import { goPeer } from './targets/go-peer.ts';
 import { direct } from './targets/direct.ts';
 import { kcpEdge, kcpEdgeH1Upstream, kcpEdgeH2Upstream, kcpEdgeNodeArgs, kcpEdgeTwoWorkers } from './targets/kcp-edge.ts';
 import { formatProfile, summarizeProfile } from './lib/profile-summary.ts';
+import { sideBySideReport } from './scenarios/side-by-side-cpu.ts';
 import { nginx } from './targets/nginx.ts';
 import { nodeFloor, nodeFloorNodeArgs } from './targets/node-floor.ts';
 import type { BenchEnv, Target } from './targets/types.ts';
@@ -31,6 +32,7 @@ const { values } = parseArgs({
     scenarios: { type: 'string' },
     rounds: { type: 'string' },
     'paced-rounds': { type: 'string' },
+    'side-by-side-rounds': { type: 'string' },
     seconds: { type: 'string' },
     warmup: { type: 'string' },
     'no-report': { type: 'boolean', default: false },
@@ -54,6 +56,8 @@ const options = {
   connections: 64,
   // Latency at half of kcp-edge's HTTP/2 peak, every target at that same rate: one round unless asked.
   pacedRounds: Number(values['paced-rounds'] ?? 1),
+  // kcp-edge and node-floor loaded at once, per protocol: the ratio a drifting box does not move.
+  sideBySideRounds: Number(values['side-by-side-rounds'] ?? (quick ? 1 : 3)),
 };
 // HTTP/1.1 (wrk) and/or HTTP/2 (h2load) on the client hop: `--clients h1,h2` (the default), `h1`, `h2`.
 const clients = parseClients(values.clients);
@@ -82,12 +86,15 @@ async function main(processes: Processes, dir: string): Promise<void> {
     nodeFloorNodeArgs.push('--cpu-prof', `--cpu-prof-dir=${join(profileDir, 'node-floor')}`);
   }
   // `--targets none` skips the comparison (to run other scenarios alone).
-  const { comparisons, paced } = targets.length === 0 ? { comparisons: [], paced: undefined } : await compareTargets(env, upstream, targets, { ...options, clients, log });
+  const { comparisons, paced, sideBySide } =
+    targets.length === 0 ? { comparisons: [], paced: undefined, sideBySide: undefined } : await compareTargets(env, upstream, targets, { ...options, clients, log });
   for (const { comparison, table } of comparisonTables(comparisons)) {
     process.stdout.write(`\n### ${comparison.client.title}\n\n${table}\n\n${floorRatioLine(comparison.summaries) ?? ''}\n`);
   }
   const pacedSection = paced === undefined ? undefined : pacedReport(paced, options);
   if (pacedSection !== undefined) process.stdout.write(`\n### ${pacedSection.title}\n\n${pacedSection.markdown}\n\n`);
+  const sideBySideSection = sideBySide === undefined ? undefined : sideBySideReport(sideBySide, options);
+  if (sideBySideSection !== undefined) process.stdout.write(`\n### ${sideBySideSection.title}\n\n${sideBySideSection.markdown}\n\n`);
   const reports: ScenarioReport[] = [];
   if (values.profile === true) {
     for (const name of ['kcp-edge', 'node-floor']) {
@@ -106,7 +113,7 @@ async function main(processes: Processes, dir: string): Promise<void> {
   }
 
   if (values['no-report'] !== true) {
-    await writeReport(comparisons, pacedSection === undefined ? reports : [pacedSection, ...reports]);
+    await writeReport(comparisons, [...(sideBySideSection === undefined ? [] : [sideBySideSection]), ...(pacedSection === undefined ? [] : [pacedSection]), ...reports]);
   }
   log(`done in ${((Date.now() - started) / 1000).toFixed(0)} s`);
 }

@@ -77,8 +77,10 @@ export function h2loadResult(summary: H2loadSummary, log: H2loadLog): WrkResult 
  * h2load with `connections` clients, each with one stream in flight (`-m1`, like one wrk connection),
  * offering only h2 in ALPN: a target that cannot speak HTTP/2 fails instead of falling back. With
  * `ratePerConnection`, each client sends at that steady rate (`--rps`) instead of as fast as it can.
+ * `protocol: 'http/1.1'` makes it an HTTP/1.1 client instead (one request in flight per connection).
  */
-export async function runH2load(options: WrkOptions & { ratePerConnection?: number }): Promise<WrkResult> {
+export async function runH2load(options: WrkOptions & { ratePerConnection?: number; protocol?: 'h2' | 'http/1.1' }): Promise<WrkResult> {
+  const protocol = options.protocol ?? 'h2';
   const dir = await mkdtemp(join(tmpdir(), 'kcp-edge-h2load-'));
   try {
     const logFile = join(dir, 'requests.tsv');
@@ -87,7 +89,8 @@ export async function runH2load(options: WrkOptions & { ratePerConnection?: numb
       `-c${options.connections}`,
       '-m1',
       `-D${options.seconds}`,
-      '--npn-list=h2',
+      // --h1 offers only http/1.1 in ALPN, as --npn-list=h2 offers only h2.
+      protocol === 'h2' ? '--npn-list=h2' : '--h1',
       ...(options.ratePerConnection === undefined ? [] : [`--rps=${options.ratePerConnection}`]),
       `--log-file=${logFile}`,
       ...Object.entries(options.headers).flatMap(([name, value]) => ['-H', `${name}: ${value}`]),
@@ -95,7 +98,7 @@ export async function runH2load(options: WrkOptions & { ratePerConnection?: numb
     ];
     const { stdout } = await run('h2load', args, { timeout: (options.seconds + 30) * 1000, maxBuffer: 1 << 20 });
     const summary = parseH2loadSummary(stdout);
-    if (summary.protocol !== 'h2') throw new Error(`h2load negotiated "${summary.protocol}", not h2:\n${stdout}`);
+    if (summary.protocol !== protocol) throw new Error(`h2load negotiated "${summary.protocol}", not ${protocol}:\n${stdout}`);
     if (summary.done === 0) throw new Error(`h2load completed no request:\n${stdout}`);
     return h2loadResult(summary, parseH2loadLog(await readFile(logFile, 'utf8')));
   } finally {

@@ -11,6 +11,7 @@ import { LIST_BODY } from '../upstream/body.ts';
 import type { Upstream } from '../upstream/start.ts';
 import type { BenchEnv, RunningTarget, Target } from '../targets/types.ts';
 import { measurePacedLatency, type PacedLatency } from './paced-latency.ts';
+import { measureSideBySideCpu, type SideBySideResult } from './side-by-side-cpu.ts';
 
 export interface CompareOptions {
   rounds: number;
@@ -21,6 +22,8 @@ export interface CompareOptions {
   clients: LoadClient[];
   /** Rounds of the constant-rate latency run after the comparison (0: none). */
   pacedRounds: number;
+  /** Rounds of kcp-edge and node-floor loaded at once, per client protocol (0: none). */
+  sideBySideRounds: number;
   log: (line: string) => void;
 }
 
@@ -139,6 +142,8 @@ async function measureOnce(env: BenchEnv, upstream: Upstream, target: Target, ru
 export interface CompareResult {
   comparisons: ClientComparison[];
   paced: PacedLatency | undefined;
+  /** kcp-edge and node-floor loaded at the same time, when both ran. */
+  sideBySide: SideBySideResult[] | undefined;
 }
 
 export async function compareTargets(env: BenchEnv, upstream: Upstream, targets: Target[], options: CompareOptions): Promise<CompareResult> {
@@ -191,7 +196,23 @@ export async function compareTargets(env: BenchEnv, upstream: Upstream, targets:
               log: options.log,
             },
           );
-    return { comparisons, paced };
+    const floorRunning = running.get('node-floor');
+    const edgeRunning = running.get('kcp-edge');
+    const rates = comparisons.flatMap((c) => {
+      const peak = c.summaries.find((x) => x.name === 'kcp-edge')?.requestsPerSecond;
+      return peak === undefined || !Number.isFinite(peak) ? [] : [{ hop: c.client.hop, rate: peak / 3 }];
+    });
+    const sideBySide =
+      floorRunning === undefined || edgeRunning === undefined || options.sideBySideRounds === 0 || rates.length === 0
+        ? undefined
+        : await measureSideBySideCpu(floorRunning, edgeRunning, {
+            rates,
+            warmupSeconds: options.warmupSeconds,
+            seconds: options.seconds,
+            rounds: options.sideBySideRounds,
+            log: options.log,
+          });
+    return { comparisons, paced, sideBySide };
   } finally {
     for (const r of running.values()) await r.stop();
   }

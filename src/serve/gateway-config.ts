@@ -55,6 +55,7 @@ interface RawGatewayConfig {
     http2: { maxConcurrentStreams: number; resetBurst: number; resetsPerSecond: number };
   };
   drain: { timeoutSeconds: number };
+  memory: { releaseAfterQuietSeconds: number };
   log: { level: LogLevel };
   rateLimit?: { policyFile?: string };
   watches: { maxOpen: number; maxOpenPerOrg: number };
@@ -128,6 +129,8 @@ export interface GatewayConfig {
   /** Client connections: HTTP/1.1 header and idle timeouts, HTTP/2 idle timeout, stream and reset limits. */
   connections: ClientConnectionLimits;
   drainTimeoutMs: number;
+  /** How long a process must have been quiet before memory grown in a burst is handed back; 0 = never. */
+  memoryReleaseAfterQuietMs: number;
   logLevel: LogLevel;
   /** The rate policy; absent = no rate limiting. Counters go to the routing store's Redis when it has one. */
   rateLimit?: { policyFile?: string };
@@ -268,6 +271,7 @@ const schema = object(
       }),
     }),
     drain: object({ timeoutSeconds: { type: 'number', minimum: 0, maximum: 3600, default: 30 } }),
+    memory: object({ releaseAfterQuietSeconds: { type: 'number', minimum: 0, maximum: 86_400, default: 300 } }),
     log: object({ level: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' } }),
     rateLimit: object({ policyFile: file }, [], false),
     watches: object({
@@ -447,6 +451,7 @@ async function build(raw: DeepReadonly<RawGatewayConfig>, ctx: BuildContext): Pr
       http2: { ...raw.connections.http2 },
     },
     drainTimeoutMs: Math.round(raw.drain.timeoutSeconds * 1000),
+    memoryReleaseAfterQuietMs: Math.round(raw.memory.releaseAfterQuietSeconds * 1000),
     logLevel: raw.log.level,
     ...(raw.rateLimit === undefined ? {} : { rateLimit: policyFile === undefined ? {} : { policyFile } }),
     watches: { maxOpen: raw.watches.maxOpen, maxOpenPerOrg: raw.watches.maxOpenPerOrg },

@@ -105,7 +105,10 @@ export async function runGateway(file: string, config: Config<GatewayConfig>, lo
     },
     { registry: gateway.metrics, log: logger.child({ component: 'tls' }) },
   );
-  const heapRelease = releaseHeapWhenQuiet({ registry: gateway.metrics, log: logger.child({ component: 'memory' }) });
+  const heapRelease =
+    config.memoryReleaseAfterQuietMs === 0
+      ? { stop: () => undefined }
+      : releaseHeapWhenQuiet({ quietForMs: config.memoryReleaseAfterQuietMs, registry: gateway.metrics, log: logger.child({ component: 'memory' }) });
   const configWatch = await watchConfig(gatewayConfigKind, file, {
     log: logger.child({ component: 'config' }),
     onChange(next, previous) {

@@ -42,7 +42,7 @@ test('watch churn leaves zero upstream watches and gateway memory back within 10
   await store.putShard({ name: 'a', url: shard.url, state: 'active', labels: {} });
   await store.putRoute({ path: 'root:org-acme:proj-x', shard: 'a', cluster: 'projx', phase: 'Ready' });
   // With the Redis routing store the rate policy's counters and watch slots live in that Redis.
-  const dir = await serveDir(t, pki, shard.url, ['rateLimit: { policyFile: ratelimit.yaml }'], { 'ratelimit.yaml': policy });
+  const dir = await serveDir(t, pki, shard.url, ['rateLimit: { policyFile: ratelimit.yaml }', 'memory: { releaseAfterQuietSeconds: 5 }'], { 'ratelimit.yaml': policy });
   const serve = startServe(t, dir, ['--redis', redis.url]);
   const started = await waitFor(() => logged(serve.lines, 'kcp-edge gateway serving'), { what: 'the gateway to serve', timeoutMs: 30_000 });
   const url = new URL(String(started['url']));
@@ -75,7 +75,7 @@ test('watch churn leaves zero upstream watches and gateway memory back within 10
     await waitFor(settled, { timeoutMs: 20_000, what: 'no watch at the shard, nothing in the gateway pool' });
     assert.ok(shard.paths.length >= round * count * 0.75, 'the watches kept until answered reached the shard');
     const right = await rssBytes(pid);
-    // Memory grown in the burst is handed back once the gateway is quiet (a check every 5 s).
+    // Memory grown in the burst is handed back once the gateway has been quiet for 5 s (configured above).
     const after = await waitFor(
       async () => {
         const rss = await rssBytes(pid);

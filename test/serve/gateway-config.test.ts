@@ -114,6 +114,7 @@ test('a minimal gateway config gets the documented defaults', async () => {
     assert.equal(config.workers, 1);
     assert.equal(config.upstream.ca, undefined);
     assert.equal(config.drainTimeoutMs, 30_000);
+    assert.equal(config.memoryReleaseAfterQuietMs, 300_000, 'memory grown in a burst goes back after five quiet minutes');
     assert.equal(config.headers.impersonation, 'pass');
     // The open-watch bounds are on when the section is left out.
     assert.deepEqual(config.watches, { maxOpen: 5000, maxOpenPerOrg: 2000 });

@@ -4,10 +4,11 @@ import { Registry } from 'prom-client';
 import { releaseHeapWhenQuiet } from '../../src/serve/heap-release.ts';
 import { silentLog } from '../../src/log.ts';
 
-const say = (line: object) => process.stdout.write(JSON.stringify(line) + '\n');
+const say = (line: object) => process.stdout.write(JSON.stringify({ at: Date.now(), ...line }) + '\n');
 const registry = new Registry();
 releaseHeapWhenQuiet({
   intervalMs: 100,
+  quietForMs: 1_500,
   registry,
   log: {
     ...silentLog,

@@ -25,6 +25,8 @@ test('memory grown in a burst is released once the process is quiet, never while
   const busy = await waitFor(() => seen('busy-done'), { timeoutMs: 30_000, what: 'the busy second to end' });
   assert.equal(busy['releases'], 0, 'nothing is collected while the loop is busy');
   const released = await waitFor(() => seen('released'), { timeoutMs: 30_000, what: 'the memory to be released' });
+  // Released only once quiet for the whole quietForMs (1.5 s) that the burst process asked for.
+  assert.ok(Number(released['at']) - Number(busy['at']) >= 1_400, `released ${Number(released['at']) - Number(busy['at'])} ms after the busy second`);
   const mib = (n: number | string | undefined) => (Number(n) / 2 ** 20).toFixed(0);
   t.diagnostic(`RSS ${mib(burst['start'])} → ${mib(burst['peak'])} MiB in the burst, ${mib(released['rssAfter'])} MiB after the release (${released['pauseMs']} ms pause)`);
   // The burst grew RSS by 96 MiB or more; what is handed back is most of it, not a few pages.

@@ -93,7 +93,7 @@ async function main(processes: Processes, dir: string): Promise<void> {
   }
   const pacedSection = paced === undefined ? undefined : pacedReport(paced, options);
   if (pacedSection !== undefined) process.stdout.write(`\n### ${pacedSection.title}\n\n${pacedSection.markdown}\n\n`);
-  const sideBySideSection = sideBySide === undefined ? undefined : sideBySideReport(sideBySide, options);
+  const sideBySideSection = sideBySide === undefined ? undefined : sideBySideReport(sideBySide);
   if (sideBySideSection !== undefined) process.stdout.write(`\n### ${sideBySideSection.title}\n\n${sideBySideSection.markdown}\n\n`);
   const reports: ScenarioReport[] = [];
   if (values.profile === true) {

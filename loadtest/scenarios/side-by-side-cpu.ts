@@ -34,6 +34,8 @@ export interface SideBySideRound {
 export interface SideBySideResult {
   hop: 'h1' | 'h2';
   offeredRate: number;
+  /** Measured seconds per round. */
+  seconds: number;
   rounds: SideBySideRound[];
 }
 
@@ -70,7 +72,7 @@ export async function measureSideBySideCpu(floor: RunningTarget, edge: RunningTa
           `kcp-edge ${r.edgeMicros.toFixed(0)} µs/req (${(r.edgeMicros / r.floorMicros).toFixed(2)}×)`,
       );
     }
-    results.push({ hop, offeredRate, rounds });
+    results.push({ hop, offeredRate, seconds: options.seconds, rounds });
   }
   return results;
 }
@@ -80,7 +82,7 @@ function failOnErrors(result: WrkResult, name: string): void {
 }
 
 /** The report's section: one row per protocol, each round's ratio and the median. */
-export function sideBySideReport(results: readonly SideBySideResult[], o: { seconds: number }): { title: string; markdown: string } {
+export function sideBySideReport(results: readonly SideBySideResult[]): { title: string; markdown: string } {
   const rows = results.map((r) => {
     const { ratios, median: m } = sideBySideRatios(r.rounds);
     const floor = median(r.rounds.map((x) => x.floorMicros));
@@ -91,7 +93,7 @@ export function sideBySideReport(results: readonly SideBySideResult[], o: { seco
     title: "kcp-edge's CPU per request against node-floor's, both loaded at once",
     markdown: [
       `Both gateways get the same steady rate at the same time (two paced h2load processes, ${connections} connections each, ` +
-        `${o.seconds} s per round after a warm-up), a third of kcp-edge's median peak on that protocol; CPU per request from /proc. ` +
+        `${results[0]?.seconds ?? 0} s per round after a warm-up), a third of kcp-edge's median peak on that protocol; CPU per request from /proc. ` +
         "Whatever slows the shared box slows both, so each round's ratio is what kcp-edge's pipeline costs over the bare forwarder. " +
         'The issue asks for ≤ 1.15×.',
       '',

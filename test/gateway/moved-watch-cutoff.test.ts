@@ -2,25 +2,14 @@
 // has no resourceVersion to watch from), ends once the route names another shard, so its client
 // re-watches where the workspace is now. A real Redis routing table, two HTTPS shards.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import { parseRedisUrl } from '../../src/routing/redis-connection.ts';
-import { RedisRouteStore } from '../../src/routing/redis-route-store.ts';
 import { RedisRoutingTable } from '../../src/routing/redis-routing-table.ts';
-import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { get, startTestGateway, startTestShard, testPki, type Pki, type ShardHandler } from './fixtures.ts';
+import { redisRoutesForFile } from './redis-routes-fixture.ts';
+import { get, startTestGateway, startTestShard, type ShardHandler } from './fixtures.ts';
 
-let redis: RedisServer;
-let store: RedisRouteStore;
-let pki: Pki;
-before(async () => {
-  [redis, pki] = await Promise.all([startRedis(), testPki()]);
-  store = RedisRouteStore.connect(parseRedisUrl(redis.url));
-});
-after(async () => {
-  await store.close();
-  await redis[Symbol.asyncDispose]();
-});
+const shared = redisRoutesForFile();
 
 /** Watches get one event and then stay open, as on a quiet collection; other requests an empty list. */
 const quietWatch: ShardHandler = (req, res) => {
@@ -30,24 +19,24 @@ const quietWatch: ShardHandler = (req, res) => {
 };
 
 test('watches on the shard a workspace moved off end cleanly; watches elsewhere stay', async (t) => {
-  const a = await startTestShard(t, pki, quietWatch);
-  const b = await startTestShard(t, pki, quietWatch);
-  await store.putShard({ name: 'shard-a', url: a.url, state: 'active', labels: {} });
-  await store.putShard({ name: 'shard-b', url: b.url, state: 'active', labels: {} });
-  await store.putRoute({ path: 'root:org:web', shard: 'shard-a', cluster: 'webcluster', phase: 'Ready' });
-  await store.putRoute({ path: 'root:org:api', shard: 'shard-a', cluster: 'apicluster', phase: 'Ready' });
-  const table = new RedisRoutingTable({ redis: parseRedisUrl(redis.url) });
+  const a = await startTestShard(t, shared.pki, quietWatch);
+  const b = await startTestShard(t, shared.pki, quietWatch);
+  await shared.store.putShard({ name: 'shard-a', url: a.url, state: 'active', labels: {} });
+  await shared.store.putShard({ name: 'shard-b', url: b.url, state: 'active', labels: {} });
+  await shared.store.putRoute({ path: 'root:org:web', shard: 'shard-a', cluster: 'webcluster', phase: 'Ready' });
+  await shared.store.putRoute({ path: 'root:org:api', shard: 'shard-a', cluster: 'apicluster', phase: 'Ready' });
+  const table = new RedisRoutingTable({ redis: parseRedisUrl(shared.redis.url) });
   t.after(() => table.close());
   await table.waitUntilSynced();
-  const gateway = await startTestGateway(t, pki, table);
+  const gateway = await startTestGateway(t, shared.pki, table);
 
   let webEnded = false;
   let apiEnded = false;
-  const web = get(gateway, pki, '/clusters/root:org:web/api/v1/namespaces/default/configmaps?watch=1').finally(() => (webEnded = true));
-  const api = get(gateway, pki, '/clusters/root:org:api/api/v1/namespaces/default/configmaps?watch=1').finally(() => (apiEnded = true));
+  const web = get(gateway, shared.pki, '/clusters/root:org:web/api/v1/namespaces/default/configmaps?watch=1').finally(() => (webEnded = true));
+  const api = get(gateway, shared.pki, '/clusters/root:org:api/api/v1/namespaces/default/configmaps?watch=1').finally(() => (apiEnded = true));
   await waitFor(() => a.seen.filter((r) => r.url.includes('watch=1')).length === 2, { what: 'both watches open on shard-a' });
 
-  await store.putRoute({ path: 'root:org:web', shard: 'shard-b', cluster: 'webcluster', phase: 'Ready' });
+  await shared.store.putRoute({ path: 'root:org:web', shard: 'shard-b', cluster: 'webcluster', phase: 'Ready' });
   await waitFor(() => webEnded, { what: "the moved workspace's watch to end", timeoutMs: 5_000 });
   const reply = await web;
   assert.equal(reply.status, 200);
@@ -55,7 +44,7 @@ test('watches on the shard a workspace moved off end cleanly; watches elsewhere 
   assert.equal(apiEnded, false, 'a watch on a workspace that stayed is left alone');
 
   // The client's re-watch goes to the new shard.
-  const again = get(gateway, pki, '/clusters/root:org:web/api/v1/namespaces/default/configmaps?watch=1');
+  const again = get(gateway, shared.pki, '/clusters/root:org:web/api/v1/namespaces/default/configmaps?watch=1');
   await waitFor(() => b.seen.some((r) => r.url.includes('watch=1')), { what: 're-watch on shard-b' });
   await gateway.close();
   await Promise.allSettled([again, api]);

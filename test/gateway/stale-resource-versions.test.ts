@@ -2,25 +2,14 @@
 // Expired at the edge; rv ""/"0", numbers the new shard issued, gets and an expired fence pass. A real
 // Redis routing table with the fence a move leaves, an HTTPS shard whose counter stands at 300.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import type { Gateway } from '../../src/gateway/server.ts';
 import { parseRedisUrl } from '../../src/routing/redis-connection.ts';
-import { RedisRouteStore } from '../../src/routing/redis-route-store.ts';
 import { RedisRoutingTable } from '../../src/routing/redis-routing-table.ts';
-import { startRedis, type RedisServer } from '../helpers/redis.ts';
-import { get, startTestGateway, startTestShard, testPki, type Pki, type ShardHandler, type TestShard } from './fixtures.ts';
+import { redisRoutesForFile } from './redis-routes-fixture.ts';
+import { get, startTestGateway, startTestShard, type ShardHandler, type TestShard } from './fixtures.ts';
 
-let redis: RedisServer;
-let store: RedisRouteStore;
-let pki: Pki;
-before(async () => {
-  [redis, pki] = await Promise.all([startRedis(), testPki()]);
-  store = RedisRouteStore.connect(parseRedisUrl(redis.url));
-});
-after(async () => {
-  await store.close();
-  await redis[Symbol.asyncDispose]();
-});
+const shared = redisRoutesForFile();
 
 /** Lists and watches answer with the shard's counter, 300; everything else echoes nothing much. */
 const atThreeHundred: ShardHandler = (_req, res) => {
@@ -31,9 +20,9 @@ const atThreeHundred: ShardHandler = (_req, res) => {
 const collection = (path: string) => `/clusters/${path}/api/v1/namespaces/default/configmaps`;
 
 test('resourceVersions from before a move get 410 Expired at the edge for a while', async (t) => {
-  const b: TestShard = await startTestShard(t, pki, atThreeHundred);
-  await store.putShard({ name: 'shard-a', url: 'https://127.0.0.1:1', state: 'active', labels: {} });
-  await store.putShard({ name: 'shard-b', url: b.url, state: 'active', labels: {} });
+  const b: TestShard = await startTestShard(t, shared.pki, atThreeHundred);
+  await shared.store.putShard({ name: 'shard-a', url: 'https://127.0.0.1:1', state: 'active', labels: {} });
+  await shared.store.putShard({ name: 'shard-b', url: b.url, state: 'active', labels: {} });
   const until = Date.now() + 600_000;
   // Moved a → b: the target stood at 100 before the flip, the source ended at 500.
   for (const [path, fence] of [
@@ -42,15 +31,15 @@ test('resourceVersions from before a move get 410 Expired at the edge for a whil
     ['root:org:longago', { shard: 'shard-b', targetRV: '100', sourceRV: '500', until: Date.now() - 1 }],
     ['root:org:movedaway', { shard: 'shard-a', targetRV: '100', sourceRV: '500', until }],
   ] as const) {
-    await store.putRoute({ path, shard: 'shard-a', cluster: path.split(':')[2]!, phase: 'Ready' });
-    assert.equal(await store.setRouteFence(path, fence), true);
-    await store.putRoute({ path, shard: 'shard-b', cluster: path.split(':')[2]!, phase: 'Ready' });
+    await shared.store.putRoute({ path, shard: 'shard-a', cluster: path.split(':')[2]!, phase: 'Ready' });
+    assert.equal(await shared.store.setRouteFence(path, fence), true);
+    await shared.store.putRoute({ path, shard: 'shard-b', cluster: path.split(':')[2]!, phase: 'Ready' });
   }
-  assert.equal((await store.getRoute('root:org:moved'))?.fence?.sourceRV, '500', 'the flip of the route kept its fence');
-  const table = new RedisRoutingTable({ redis: parseRedisUrl(redis.url) });
+  assert.equal((await shared.store.getRoute('root:org:moved'))?.fence?.sourceRV, '500', 'the flip of the route kept its fence');
+  const table = new RedisRoutingTable({ redis: parseRedisUrl(shared.redis.url) });
   t.after(() => table.close());
   await table.waitUntilSynced();
-  const gateway: Gateway = await startTestGateway(t, pki, table);
+  const gateway: Gateway = await startTestGateway(t, shared.pki, table);
 
   const cases: [string, string, number][] = [
     ['list with no resourceVersion', `${collection('root:org:moved')}`, 200],
@@ -69,7 +58,7 @@ test('resourceVersions from before a move get 410 Expired at the edge for a whil
     ['a fence for another shard', `${collection('root:org:movedaway')}?resourceVersion=50`, 200],
   ];
   for (const [what, path, status] of cases) {
-    const reply = await get(gateway, pki, path, { headers: { accept: 'application/json' } });
+    const reply = await get(gateway, shared.pki, path, { headers: { accept: 'application/json' } });
     assert.equal(reply.status, status, `${what}: ${reply.body}`);
     if (status === 410) {
       const body = JSON.parse(reply.body) as { kind: string; reason: string; code: number; message: string };

@@ -7,26 +7,15 @@
 import assert from 'node:assert/strict';
 import { request as httpsRequest } from 'node:https';
 import { connect } from 'node:http2';
-import { after, before, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { parseRedisUrl } from '../../src/routing/redis-connection.ts';
-import { RedisRouteStore } from '../../src/routing/redis-route-store.ts';
 import { RedisRoutingTable } from '../../src/routing/redis-routing-table.ts';
 import type { Gateway } from '../../src/gateway/server.ts';
-import { startRedis, type RedisServer } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { startTestGateway, startTestShard, testPki, type Pki, type ShardHandler } from './fixtures.ts';
+import { redisRoutesForFile } from './redis-routes-fixture.ts';
+import { startTestGateway, startTestShard, type ShardHandler } from './fixtures.ts';
 
-let redis: RedisServer;
-let store: RedisRouteStore;
-let pki: Pki;
-before(async () => {
-  [redis, pki] = await Promise.all([startRedis(), testPki()]);
-  store = RedisRouteStore.connect(parseRedisUrl(redis.url));
-});
-after(async () => {
-  await store.close();
-  await redis[Symbol.asyncDispose]();
-});
+const shared = redisRoutesForFile();
 
 const event = (type: string, name: string, rv: string, uid = `uid-${name}`) =>
   `${JSON.stringify({ type, object: { kind: 'ConfigMap', apiVersion: 'v1', metadata: { name, uid, resourceVersion: rv } } })}\n`;
@@ -72,7 +61,7 @@ interface OpenWatch {
 function watchOverHttp1(gateway: Gateway, path: string): OpenWatch {
   let body = '';
   let ended = false;
-  const req = httpsRequest({ host: '127.0.0.1', port: gateway.port, path, ca: pki.ca.certPem, agent: false, headers: { authorization: 'Bearer alice-token' } }, (res) => {
+  const req = httpsRequest({ host: '127.0.0.1', port: gateway.port, path, ca: shared.pki.ca.certPem, agent: false, headers: { authorization: 'Bearer alice-token' } }, (res) => {
     res.on('data', (c: Buffer) => (body += c.toString()));
     res.on('end', () => (ended = true));
     res.on('error', () => (ended = true));
@@ -85,7 +74,7 @@ function watchOverHttp1(gateway: Gateway, path: string): OpenWatch {
 function watchOverHttp2(gateway: Gateway, path: string): OpenWatch {
   let body = '';
   let ended = false;
-  const session = connect(`https://127.0.0.1:${gateway.port}`, { ca: pki.ca.certPem });
+  const session = connect(`https://127.0.0.1:${gateway.port}`, { ca: shared.pki.ca.certPem });
   session.on('error', () => (ended = true));
   const stream = session.request({ ':path': path, authorization: 'Bearer alice-token' });
   stream.on('data', (c: Buffer) => (body += c.toString()));
@@ -95,17 +84,17 @@ function watchOverHttp2(gateway: Gateway, path: string): OpenWatch {
 }
 
 async function setUp(t: TestContext, name: string, sourceHandler: ShardHandler) {
-  const a = await startTestShard(t, pki, sourceHandler);
-  const b = await startTestShard(t, pki, target);
-  await store.putShard({ name: `${name}-a`, url: a.url, state: 'active', labels: {} });
-  await store.putShard({ name: `${name}-b`, url: b.url, state: 'active', labels: {} });
+  const a = await startTestShard(t, shared.pki, sourceHandler);
+  const b = await startTestShard(t, shared.pki, target);
+  await shared.store.putShard({ name: `${name}-a`, url: a.url, state: 'active', labels: {} });
+  await shared.store.putShard({ name: `${name}-b`, url: b.url, state: 'active', labels: {} });
   const path = `root:org:${name}`;
-  await store.putRoute({ path, shard: `${name}-a`, cluster: `${name}cluster`, phase: 'Ready' });
-  const table = new RedisRoutingTable({ redis: parseRedisUrl(redis.url) });
+  await shared.store.putRoute({ path, shard: `${name}-a`, cluster: `${name}cluster`, phase: 'Ready' });
+  const table = new RedisRoutingTable({ redis: parseRedisUrl(shared.redis.url) });
   t.after(() => table.close());
   await table.waitUntilSynced();
-  const gateway = await startTestGateway(t, pki, table);
-  const moveToB = () => store.putRoute({ path, shard: `${name}-b`, cluster: `${name}cluster`, phase: 'Ready' });
+  const gateway = await startTestGateway(t, shared.pki, table);
+  const moveToB = () => shared.store.putRoute({ path, shard: `${name}-b`, cluster: `${name}cluster`, phase: 'Ready' });
   return { a, b, gateway, moveToB, watchPath: `/clusters/${path}/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=5&allowWatchBookmarks=true` };
 }
 

@@ -10,7 +10,7 @@ import { isConflict, isNotFound, type KubeObject, type RestClient } from '../kub
 import { buildCopy, desiredContent, lastApplied, originAnnotations, originOf, type Origin } from './copy-object.ts';
 import { failureReason, nextCondition, ownCondition, sameCondition, withCondition } from './copy-condition.ts';
 import type { EventRecorder, EventTarget } from './events.ts';
-import { mergeDiff, threeWayPatch, type Json } from './merge-patch.ts';
+import { jsonEqual, mergeDiff, threeWayPatch, type Json } from './merge-patch.ts';
 import { errorKind, SyncError, type SyncMetrics, type SyncOperation } from './metrics.ts';
 import { copyName, parseObjectKey } from './naming.ts';
 import type { Namespaces } from './namespaces.ts';
@@ -209,7 +209,10 @@ export class Reconciler {
     const diff = mergeDiff(object.status as Json | undefined, wanted);
     if (diff === undefined) return;
     const written = await this.#deps.consumer(key)?.client.patch(`${consumerPath}/status`, { status: diff });
-    if (written !== undefined) this.#deps.wroteConsumer?.(key, written);
+    // Unlike the finalizer's, this write is not a compare-and-swap: it lands on whatever the object is
+    // now. Only when nothing this pass acts on moved meanwhile is its result an echo of this pass; a
+    // deletion or spec change that arrived between our read and our write must wake the key.
+    if (written !== undefined && sameIntent(object, written)) this.#deps.wroteConsumer?.(key, written);
     this.#count('status');
     this.#observeLag(key, 'status');
   }
@@ -295,6 +298,11 @@ export class Reconciler {
   #count(operation: SyncOperation, n = 1): void {
     this.#deps.metrics.synced.inc({ ...this.#labels, operation }, n);
   }
+}
+
+/** Whether two versions of a consumer object ask the same of a pass: one deleted or changed in spec does not. */
+function sameIntent(a: KubeObject, b: KubeObject): boolean {
+  return a.metadata.deletionTimestamp === b.metadata.deletionTimestamp && jsonEqual(desiredContent(a), desiredContent(b));
 }
 
 /** Failures that pass by themselves: not worth a condition on every object while a server is away. */

@@ -159,6 +159,9 @@ async function restartMidSync(t: TestContext, target: (stack: SyncStack) => SimS
   } catch (err) {
     t.diagnostic(`not converged: ${last.slice(0, 10).join('; ')}`);
     t.diagnostic(`worker log tail: ${JSON.stringify(logs.slice(-10))}`);
+    // What the worker said of the keys still wrong, wherever in the log that was.
+    const stuck = new Set([...expected.keys(), ...deleted.keys()].filter((k) => last.some((p) => p.includes(k))));
+    t.diagnostic(`worker log of those keys: ${JSON.stringify(logs.filter((l) => stuck.has(String(l.fields.key))).slice(-20))}`);
     throw err;
   }
   t.diagnostic(

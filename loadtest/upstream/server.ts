@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createSecureServer, type Http2ServerRequest } from 'node:http2';
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
+import { cancelHandlersOnReset, goResetTolerance } from '../../src/sim/go-http2-server.ts';
 import { LIST_BODY, LIST_PATH } from './body.ts';
 
 export interface UpstreamOptions {
@@ -78,6 +79,7 @@ const server = createSecureServer(
     // server-preference choice would silently move those proxies' upstream hop to HTTP/2; h2load and
     // node's http2 client offer h2 first. nginx and caddy offer http/1.1 only or nothing (HTTP/1.1).
     ALPNCallback: ({ protocols }) => protocols.find((p) => p === 'h2' || p === 'http/1.1'),
+    ...goResetTolerance,
     // A shard keeps idle connections for a long time; the bench's pauses must not close them.
     http1Options: { keepAliveTimeout: 120_000 },
     // Go's http2.Server default, which kube-apiserver keeps: a proxy multiplexing watches must open
@@ -130,6 +132,8 @@ const server = createSecureServer(
     else send();
   },
 );
+// A shard is a Go server: a reset stream ends its handler whatever the code.
+cancelHandlersOnReset(server);
 server.listen(0, '127.0.0.1', () => {
   const address = server.address();
   if (address !== null && typeof address !== 'string') process.send?.({ type: 'listening', port: address.port } satisfies UpstreamMessage);

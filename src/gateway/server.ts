@@ -183,6 +183,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const onStreamError = (err: Error): void => logger.debug({ err: err.message }, 'HTTP/2 stream error');
   const onStream = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, _flags: number, rawHeaders: string[]): void => {
     stream.on('error', onStreamError);
+    stream.on('aborted', destroyAbortedStream);
     idleSessions.streamOpened(stream);
     start(new Http2Request(stream, headers, rawHeaders), new Http2Response(stream), stream);
   };
@@ -247,6 +248,16 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return closing;
     },
   };
+}
+
+/**
+ * A stream the client reset (RST_STREAM) before our response ended. node:http2 closes it only once that
+ * response is flushed, which after a reset with NO_ERROR (what Node and undici clients send on close)
+ * never happens when data for a slow client is still buffered: no 'close', so the request and its
+ * upstream watch would live on. A Go server cancels the handler on any reset; destroying does the same.
+ */
+function destroyAbortedStream(this: ServerHttp2Stream): void {
+  this.destroy();
 }
 
 /** The part of the listener's options a certificate rotation replaces (setSecureContext takes all of it). */

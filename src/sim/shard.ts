@@ -7,6 +7,7 @@ import { createSecureServer, type Http2SecureServer } from 'node:http2';
 import type { AddressInfo, Socket } from 'node:net';
 import type { AuthConfig } from './authenticate.ts';
 import { issueCached } from './cert-cache.ts';
+import { cancelHandlersOnReset, goResetTolerance } from './go-http2-server.ts';
 import { createApiClient, type ApiClient } from './client.ts';
 import { startCoreControllers } from './controllers.ts';
 import { renderKubeconfig } from './kubeconfig.ts';
@@ -127,6 +128,7 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
         // per connection; upgrades (exec, port-forward, WebSocket) still arrive over HTTP/1.1.
         allowHTTP1: true,
         settings: { maxConcurrentStreams: maxConcurrentStreams },
+        ...goResetTolerance,
       },
       (req, res) => {
         const log = options.log;
@@ -138,6 +140,7 @@ export async function startShard(options: StartShardOptions): Promise<SimShard> 
         void route(state, auth, views, req as unknown as IncomingMessage, res as unknown as ServerResponse);
       },
     );
+    cancelHandlersOnReset(server);
     // Watches and exec sessions are long-lived by design: no idle timeouts. kube-apiserver keeps an idle
     // connection 90 s (its IdleTimeout); Node's default of 5 s made clients reconnect, a TLS handshake on
     // both sides, after every lull. The HTTP/1.1 half reads these from the server as https.Server does.

@@ -11,6 +11,7 @@ import { StaticTokenAuthenticator } from '../../src/auth/static-token.ts';
 import { ClientCertificateAuthenticator } from '../../src/auth/client-certificate.ts';
 import { startGateway, type Gateway, type GatewayOptions } from '../../src/gateway/server.ts';
 import type { Resolution, Route, RoutingTable, Shard } from '../../src/routing/types.ts';
+import { cancelHandlersOnReset, goResetTolerance } from '../../src/sim/go-http2-server.ts';
 import { createCertificateAuthority, issueLoopbackServer, type CertificateAuthority, type KeyPair } from '../../src/sim/pki.ts';
 
 export interface Pki {
@@ -70,7 +71,15 @@ const echo: ShardHandler = (_req, res, seen) => {
  */
 export async function startTestShard(t: TestContext, pki: Pki, handler: ShardHandler = echo): Promise<TestShard> {
   const seen: SeenRequest[] = [];
-  const options = { cert: pki.shardServing.certPem, key: pki.shardServing.keyPem, ca: pki.ca.certPem, requestCert: true, rejectUnauthorized: true, allowHTTP1: true };
+  const options = {
+    cert: pki.shardServing.certPem,
+    key: pki.shardServing.keyPem,
+    ca: pki.ca.certPem,
+    requestCert: true,
+    rejectUnauthorized: true,
+    allowHTTP1: true,
+    ...goResetTolerance,
+  };
   const server = createSecureServer(options, (h2req, h2res) => {
     const req = h2req as unknown as IncomingMessage;
     const res = h2res as unknown as ServerResponse;
@@ -95,6 +104,8 @@ export async function startTestShard(t: TestContext, pki: Pki, handler: ShardHan
       handler(req, res, record);
     });
   });
+  // A shard is a Go server: a reset stream ends its handler whatever the code.
+  cancelHandlersOnReset(server);
   const sockets = new Set<Socket>();
   server.on('secureConnection', (socket: Socket) => {
     sockets.add(socket);

@@ -115,7 +115,8 @@ type KcpEdgeTarget = Target & { available(): Promise<boolean>; unavailableReason
 export function kcpEdgeTarget(name: string, workers: number, variant: KcpEdgeVariant = {}): KcpEdgeTarget {
   return {
     name,
-    upstreamHop: variant.upstreamProtocol ?? defaultUpstreamProtocol,
+    // The comparison sends short requests: HTTP/2 to the shard only when everything goes that way.
+    upstreamHop: (variant.upstreamProtocol ?? defaultUpstreamProtocol) === 'h2' ? 'h2' : 'h1',
     async available() {
       return /\bserve:/.test(await readFile(cli, 'utf8'));
     },

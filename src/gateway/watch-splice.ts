@@ -102,7 +102,7 @@ class SplicedWatch implements UpstreamExchange {
     const handler = new ForwardHandler(ctx, res, this.#deps.metrics, this.#deps.health, false, true);
     this.#watch = handler;
     const options: Dispatcher.DispatchOptions = { path: `${watchPath}?${params.toString()}`, method: 'GET', headers, body: null, bodyTimeout: 0 };
-    this.#deps.pools.poolFor(this.#to.shard).dispatch(options, handler);
+    this.#deps.pools.poolFor(this.#to.shard, true).dispatch(options, handler);
   }
 
   async #list(at: Resolution, path: string, headers: string[]): Promise<ListBody> {

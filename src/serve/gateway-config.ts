@@ -252,7 +252,7 @@ const schema = object(
         caFile: file,
         connectTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 300, default: 5 },
         responseHeaderTimeoutSeconds: { type: 'number', exclusiveMinimum: 0, maximum: 3600, default: 60 },
-        protocol: { enum: ['h1', 'h2'], default: defaultUpstreamProtocol },
+        protocol: { enum: ['h1', 'h2', 'h2-for-watches'], default: defaultUpstreamProtocol },
       },
       ['clientCertFile', 'clientKeyFile'],
     ),

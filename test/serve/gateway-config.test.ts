@@ -54,7 +54,7 @@ test('the example config/gateway.yaml is valid once its files exist, and maps ev
     assert.ok(Object.isFrozen(config.headers.droppedGroups));
     assert.equal(config.upstream.connectTimeoutMs, 5_000);
     assert.equal(config.upstream.responseHeaderTimeoutMs, 60_000);
-    assert.equal(config.upstream.protocol, 'h1');
+    assert.equal(config.upstream.protocol, 'h2-for-watches');
     assert.deepEqual(config.connections, { readHeaderTimeoutMs: 32_000, idleTimeoutMs: 90_000, http2: { maxConcurrentStreams: 100, resetBurst: 200, resetsPerSecond: 20 } });
     const serviceAccounts = config.authentication.serviceAccounts!;
     assert.deepEqual(

@@ -61,7 +61,7 @@ export function forward(deps: ForwardDeps) {
       // Watches and followed logs may be silent for a long time: no body timeout for them.
       bodyTimeout: ctx.longRunning ? 0 : 300_000,
     };
-    pools.poolFor(shard).dispatch(options, handler);
+    pools.poolFor(shard, ctx.longRunning).dispatch(options, handler);
     if (deps.unanswered !== undefined) handler.awaitAnswerUnder(deps.unanswered);
   };
 }

@@ -108,8 +108,8 @@ export class ServiceAccountAuthenticator implements Authenticator {
     }
     try {
       let verified = this.#verified.get(key);
-      if (verified === undefined) verified = await this.#verify(token, key);
-      else this.#metrics?.success('hit');
+      const cache = verified === undefined ? 'miss' : 'hit';
+      verified ??= await this.#verify(token, key);
       const { claims } = verified;
       // kcp's front-proxy authenticates a foreign service account and leaves it to the shard's
       // authorizer; the edge refuses it outright, so it never reaches a workspace it does not belong to.
@@ -118,6 +118,8 @@ export class ServiceAccountAuthenticator implements Authenticator {
       }
       // Steady state: the shard's answers about these objects are still fresh, so nothing is looked up.
       if (this.#lookup !== undefined && !(performance.now() < (this.#aliveUntil.get(claims) ?? 0))) await this.#checkStillValid(claims, token);
+      // Counted once accepted: a token refused after its signature checked out is a failure only.
+      this.#metrics?.success(cache);
       return this.#identityOf(claims);
     } catch (err) {
       const failure = authFailureOf(err);
@@ -139,7 +141,6 @@ export class ServiceAccountAuthenticator implements Authenticator {
     const maxTtl = this.#settings.tokenCache.maxTtlSeconds * 1000;
     const ttl = verified.expiresAt === undefined ? maxTtl : Math.min(maxTtl, verified.expiresAt * 1000 - Date.now());
     if (ttl >= 1) this.#verified.set(key, verified, { ttl: Math.floor(ttl) });
-    this.#metrics?.success('miss');
     return verified;
   }
 

@@ -3,6 +3,7 @@ import { test, type TestContext } from 'node:test';
 import { base64url, SignJWT } from 'jose';
 import type { AuthFailure, AuthFailureReason } from '../../src/auth/auth-failure.ts';
 import type { Credentials } from '../../src/auth/identity.ts';
+import type { AuthMetrics } from '../../src/auth/metrics.ts';
 import { DEFAULT_ORG_REALMS_SETTINGS } from '../../src/auth/realm-settings.ts';
 import {
   ServiceAccountAuthenticator,
@@ -156,11 +157,19 @@ for (const c of forgeries) {
 }
 
 test("refused: another cluster's token (a genuine token of c-frontend on c-backend, on an unknown workspace)", async (t) => {
-  const { signer, authenticator } = await fixture(t);
+  const signer = await createServiceAccountSigner(issuer);
+  const shard = new ShardObjects().put(sa.cluster, 'serviceaccounts', sa.namespace, sa.name, { uid: sa.uid, deleting: false, token: undefined });
+  const counted: string[] = [];
+  const metrics: AuthMetrics = { failure: (reason) => counted.push(`failure ${reason}`), success: (cache) => counted.push(`success ${cache}`), jwksFetch: () => undefined };
+  const authenticator = new ServiceAccountAuthenticator({ settings: settings(signer), lookup: shard, metrics });
+  t.after(() => authenticator.close());
   const { token } = await signer.mintBound(sa);
   assert.equal(await refusal(authenticator, on('c-backend', token)), 'cluster_mismatch');
   assert.equal(await refusal(authenticator, on(undefined, token)), 'cluster_mismatch');
+  // A refused token is a failure only, whether its signature was checked now or found in the cache.
+  assert.deepEqual(counted, ['failure cluster_mismatch', 'failure cluster_mismatch']);
   assert.ok(await authenticator.authenticate(on(sa.cluster, token)), 'still good on its own cluster');
+  assert.deepEqual(counted.slice(2), ['success hit']);
 });
 
 test('not ours: a token of another issuer is left to the next authenticator (no verdict, no error)', async (t) => {

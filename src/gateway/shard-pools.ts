@@ -13,8 +13,8 @@ import type { UpstreamCredentials } from './tls-material.ts';
  * allow (Go's server default is 250), each stream flow-controlled on its own so a slow watch client stalls
  * only its stream. h1: one connection per request in flight. h2-for-watches (the default): long-running
  * requests (watches, followed logs) as HTTP/2 streams, where sharing a connection is what counts, and
- * short requests over HTTP/1.1 keep-alive connections, which cost undici 1.1–1.25x less CPU per request
- * than its HTTP/2 streams (measured side by side). Upgrades take HTTP/1.1 in every mode.
+ * short requests over HTTP/1.1 keep-alive connections: undici's HTTP/2 streams cost 1.1–1.25x their CPU
+ * per request (measured side by side). Upgrades take HTTP/1.1 in every mode.
  */
 export type UpstreamProtocol = 'h1' | 'h2' | 'h2-for-watches';
 export const defaultUpstreamProtocol: UpstreamProtocol = 'h2-for-watches';

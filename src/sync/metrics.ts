@@ -92,6 +92,13 @@ export function errorKind(err: unknown): string {
   return 'other';
 }
 
+/** Failures that pass by themselves: a server briefly away, busy, or a cache behind a write. */
+const passing = new Set(['unavailable', 'server', 'throttled', 'conflict']);
+
+export function passesByItself(err: unknown): boolean {
+  return passing.has(errorKind(err));
+}
+
 /** A failure the worker itself detects (not an API answer). */
 export class SyncError extends Error {
   readonly kind: 'namespace_owned_elsewhere' | 'copy_owned_elsewhere' | 'namespace_terminating';

@@ -11,7 +11,7 @@ import { buildCopy, desiredContent, lastApplied, originAnnotations, originOf, ty
 import { failureReason, nextCondition, ownCondition, sameCondition, withCondition } from './copy-condition.ts';
 import type { EventRecorder, EventTarget } from './events.ts';
 import { jsonEqual, mergeDiff, threeWayPatch, type Json } from './merge-patch.ts';
-import { errorKind, SyncError, type SyncMetrics, type SyncOperation } from './metrics.ts';
+import { passesByItself, SyncError, type SyncMetrics, type SyncOperation } from './metrics.ts';
 import { copyName, parseObjectKey } from './naming.ts';
 import type { Namespaces } from './namespaces.ts';
 import { deleteRelated, relatedNamespace, syncRelated } from './related.ts';
@@ -148,7 +148,7 @@ export class Reconciler {
    * to look. Writing the condition may fail too (the shard is what is away): the retry tries again.
    */
   async #copyFailed(target: EventTarget, consumerPath: string, err: unknown): Promise<void> {
-    if (transient.has(errorKind(err))) return;
+    if (passesByItself(err)) return;
     const current = ownCondition(target.object);
     const wanted = nextCondition(current, 'False', failureReason(err), (err as Error).message);
     if (sameCondition(current, wanted)) return;
@@ -304,9 +304,6 @@ export class Reconciler {
 function sameIntent(a: KubeObject, b: KubeObject): boolean {
   return a.metadata.deletionTimestamp === b.metadata.deletionTimestamp && jsonEqual(desiredContent(a), desiredContent(b));
 }
-
-/** Failures that pass by themselves: not worth a condition on every object while a server is away. */
-const transient = new Set(['unavailable', 'server', 'throttled', 'conflict']);
 
 function pick(map: Record<string, string>, keys: string[]): { [k: string]: Json } {
   const out: { [k: string]: Json } = {};

@@ -8,7 +8,7 @@ import { originOf } from './copy-object.ts';
 import { desiredContent } from './copy-object.ts';
 import { jsonEqual } from './merge-patch.ts';
 import type { EventRecorder } from './events.ts';
-import { errorKind, type SyncMetrics } from './metrics.ts';
+import { errorKind, passesByItself, type SyncMetrics } from './metrics.ts';
 import { Namespaces } from './namespaces.ts';
 import { collectOrphans } from './orphans.ts';
 import { mayBeNamespaceName, objectKey, parseObjectKey } from './naming.ts';
@@ -100,9 +100,11 @@ export class ResourceSync {
         this.#ownWrites.delete(key);
         options.metrics.errors.inc({ ...this.#label, kind: errorKind(err) });
         options.log?.[gaveUp ? 'error' : 'warn']({ key, attempt, gaveUp, error: (err as Error).message }, 'reconcile failed');
+        // The workspace's owner hears of a failure that passes by itself (a server away, a cache behind a
+        // write) only once its retries are used up, and never the address of the server that failed.
         const entry = this.#consumer(key);
-        if (entry !== undefined) {
-          options.events?.record({ client: entry.client, cluster: parseObjectKey(key).cluster, object: entry.object }, 'Warning', 'SyncFailed', (err as Error).message);
+        if (entry !== undefined && (gaveUp || !passesByItself(err))) {
+          options.events?.record({ client: entry.client, cluster: parseObjectKey(key).cluster, object: entry.object }, 'Warning', 'SyncFailed', failureMessage(err));
         }
       },
       onGivenUpChange: (count) => options.metrics.givenUp.set(this.#label, count),
@@ -309,4 +311,11 @@ export class ResourceSync {
     this.#options.metrics.errors.inc({ ...this.#label, kind: `watch_${errorKind(err)}` });
     this.#options.log?.warn({ error: (err as Error).message }, 'watch failed');
   }
+}
+
+/** What a consumer object's Event says of a failure: an API answer or our own finding as it is; a connection failure by its code alone. */
+function failureMessage(err: unknown): string {
+  if (errorKind(err) !== 'unavailable') return (err as Error).message;
+  const code = (err as { code?: unknown }).code;
+  return `a server this object is synced through did not answer (${typeof code === 'string' ? code : 'unavailable'}); the sync runs again when it does`;
 }

@@ -190,6 +190,24 @@ async function restartMidSync(t: TestContext, target: (stack: SyncStack) => SimS
   await worker.idle();
   assert.equal(await counterTotal(worker.metrics.errors), errors, 'a resync after convergence fails nowhere');
   assert.equal(await counterTotal(worker.metrics.synced), writes, 'and writes nothing');
+
+  // What the workspaces' owners see of a service-cluster outage: nothing while the retries lasted; once
+  // keys gave up, a Warning that does not name the service cluster's address. (A shard's own outage
+  // leaves nowhere to write one.)
+  if (server !== stack.service) return;
+  const warnings = async () => {
+    const lists = await Promise.all(
+      workspaces.map((ws) => ws.client.request<{ items: { reason: string; message: string }[] }>('GET', `/clusters/${ws.cluster}/api/v1/namespaces/default/events`)),
+    );
+    return lists.flatMap((l) => l.body.items.filter((e) => e.reason === 'SyncFailed'));
+  };
+  if (!outlastRetryBudget) {
+    assert.deepEqual(await warnings(), [], 'an outage within the retry budget is not reported to the workspaces');
+    return;
+  }
+  const reported = await waitFor(async () => ((await warnings()).length > 0 ? warnings() : undefined), { what: 'a SyncFailed Event for a key that gave up' });
+  const address = new URL(stack.service.url).host;
+  for (const w of reported) assert.ok(!w.message.includes(address), `the Event names the service cluster: ${w.message}`);
 }
 
 test('a KCP shard restarting mid-sync: the worker converges to exactly the expected copies', { timeout: 150_000 }, (t) =>

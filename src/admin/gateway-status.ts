@@ -3,6 +3,7 @@
 // Everything is read from what the gateway keeps anyway (requests in flight, the health checker's
 // state); the only per-request cost is the rejection counter's one comparison.
 import type { RequestContext, RequestObserver } from '../gateway/context.ts';
+import type { InFlightView } from '../gateway/in-flight-set.ts';
 import type { ShardHealthSnapshot } from '../routing/shard-health.ts';
 import type { RoutingTable } from '../routing/types.ts';
 
@@ -29,7 +30,7 @@ export interface StatusSources {
   routing: RoutingTable;
   health?: { snapshot(): Record<string, ShardHealthSnapshot> };
   /** Requests in flight, read only. */
-  inflight: () => ReadonlySet<RequestContext>;
+  inflight: () => InFlightView<RequestContext>;
   rejections: RecentRejections;
   configRevision: string;
   host: string;

@@ -3,11 +3,12 @@
 import type { ServerHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import type { RequestContext } from './context.ts';
+import { InFlightSet } from './in-flight-set.ts';
 
 export class Connections {
   readonly #sockets = new Set<Socket>();
   readonly #sessions = new Set<ServerHttp2Session>();
-  readonly inflight = new Set<RequestContext>();
+  readonly inflight = new InFlightSet<RequestContext>();
   draining = false;
   #onIdle: (() => void) | undefined = undefined;
 

@@ -104,6 +104,9 @@ export class RequestContext {
    */
   addedResponseHeaders: readonly string[] = noHeaders;
 
+  /** Its place in the gateway's set of requests in flight (see in-flight-set.ts). */
+  inFlightSlot = -1;
+
   // outcome
   /** Shard chosen to serve the request, '' until one is. */
   shard = '';

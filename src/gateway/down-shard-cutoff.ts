@@ -5,10 +5,11 @@
 // shard. Short requests need none of this: the upstream header and body timeouts bound them.
 import { GatewayError } from '../kube/gateway-error.ts';
 import type { ShardHealth } from '../routing/types.ts';
+import type { InFlightView } from './in-flight-set.ts';
 import type { RequestContext } from './context.ts';
 
 /** Checks `inflight` every `intervalMs`; returns the function that stops checking. */
-export function cutOffDownShards(inflight: ReadonlySet<RequestContext>, health: ShardHealth, intervalMs = 1_000): () => void {
+export function cutOffDownShards(inflight: InFlightView<RequestContext>, health: ShardHealth, intervalMs = 1_000): () => void {
   const timer = setInterval(() => {
     for (const ctx of inflight) {
       if (ctx.upstream === undefined || ctx.shard === '' || !(ctx.longRunning || ctx.upgrade !== undefined)) continue;

@@ -50,6 +50,8 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
   readonly #dispatchedAt = performance.now();
   #answered = false;
   #unanswered: UnansweredRequests | undefined = undefined;
+  /** Its place in `unanswered` while there (see in-flight-set.ts). */
+  inFlightSlot = -1;
 
   constructor(ctx: RequestContext, res: ClientResponse & ResponseSink, metrics: GatewayMetrics, health: ShardHealth | undefined, discoveryRoot = false, continuing = false) {
     this.#ctx = ctx;

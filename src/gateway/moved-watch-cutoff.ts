@@ -6,10 +6,11 @@
 // 410 Expired, and the client re-lists).
 import type { Resolution, RoutingTable } from '../routing/types.ts';
 import type { RequestContext } from './context.ts';
+import type { InFlightView } from './in-flight-set.ts';
 
 /** Checks `inflight` every `intervalMs`; returns the function that stops checking. */
 export function endMovedWatches(
-  inflight: ReadonlySet<RequestContext>,
+  inflight: InFlightView<RequestContext>,
   routing: RoutingTable,
   intervalMs = 500,
   carryOn: (ctx: RequestContext, to: Resolution) => boolean = () => false,

@@ -24,6 +24,7 @@ import { refuseStaleResourceVersions } from './stages/refuse-stale-resource-vers
 import { RequestContext, type ClientRequest, type ClientResponse, type RequestObserver } from './context.ts';
 import { Http2Request, Http2Response } from './http2-exchange.ts';
 import { Http2IdleSessions } from './http2-idle-sessions.ts';
+import type { InFlightView } from './in-flight-set.ts';
 import { compose, type Stage } from './pipeline.ts';
 import { answerClientError } from './respond.ts';
 import { ShardPools, type UpstreamOptions } from './shard-pools.ts';
@@ -95,7 +96,7 @@ export interface Gateway {
   /** What /metrics of the admin listener serves. */
   exposition: MetricsExposition;
   /** Requests in flight now, watches included: read by the status page, never changed. */
-  inflight: ReadonlySet<RequestContext>;
+  inflight: InFlightView<RequestContext>;
   /**
    * New TLS handshakes use these (checked beforehand: see tls-material.ts); open connections, their
    * watches included, keep the certificate they were opened with.

@@ -5,8 +5,10 @@
 // of those watches to end. One sweep, not a timer per request, over only the requests not yet
 // answered: a sweep over every request in flight would walk every open watch (50 000) each time.
 
+import { InFlightSet, type InFlightSlot } from './in-flight-set.ts';
+
 /** An exchange with the shard that may still be waiting for the start of its answer. */
-export interface AwaitingAnswer {
+export interface AwaitingAnswer extends InFlightSlot {
   /**
    * Answers 504 if the shard has not started answering and the exchange began before `overdueBefore`
    * (performance.now()). True once there is nothing left to watch for (answered, over, or just expired).
@@ -15,7 +17,7 @@ export interface AwaitingAnswer {
 }
 
 export class UnansweredRequests {
-  readonly #waiting = new Set<AwaitingAnswer>();
+  readonly #waiting = new InFlightSet<AwaitingAnswer>();
   readonly #timer: NodeJS.Timeout;
 
   constructor(boundMs: number, intervalMs = 250) {

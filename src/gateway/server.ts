@@ -21,7 +21,7 @@ import { UnansweredRequests } from './unanswered-cutoff.ts';
 import { endMovedWatches } from './moved-watch-cutoff.ts';
 import { spliceMovedWatch } from './watch-splice.ts';
 import { refuseStaleResourceVersions } from './stages/refuse-stale-resource-versions.ts';
-import { RequestContext, type ClientRequest, type ClientResponse, type RequestObserver } from './context.ts';
+import { RequestContext, type ClientRequest, type RequestObserver } from './context.ts';
 import { Http2Request, Http2Response } from './http2-exchange.ts';
 import { Http2IdleSessions } from './http2-idle-sessions.ts';
 import type { InFlightView } from './in-flight-set.ts';
@@ -166,17 +166,19 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   // HTTP/1.1 requests Node refuses before the pipeline sees them (head too slow, too large, malformed)
   // get a Status like every other error; Node would answer with an empty body.
   server.on('clientError', answerClientError);
-  // `on`, not `once`: clientClosed runs its body once by itself, and once() wraps every listener in
-  // a closure and a state object, per request.
-  const start = (req: ClientRequest, res: ClientResponse, closes: { on(event: 'close', listener: () => void): unknown }): void => {
-    const ctx = new RequestContext(req, res, undefined, observer);
+  // `on`, not `once`, for 'close': clientClosed runs its body once by itself, and once() wraps every
+  // listener in a closure and a state object, per request.
+  const start = (ctx: RequestContext): void => {
     connections.requestStarted(ctx);
-    closes.on('close', ctx.clientClosed);
     void pipeline(ctx);
   };
   // HTTP/1.1 requests (no ALPN, or http/1.1).
   const streamListenersBefore = new Set(server.listeners('stream'));
-  server.on('request', (req: ClientRequest, res: ServerResponse) => start(req, res, res));
+  server.on('request', (req: ClientRequest, res: ServerResponse) => {
+    const ctx = new RequestContext(req, res, undefined, observer);
+    res.on('close', ctx.clientClosed);
+    start(ctx);
+  });
   // HTTP/2 requests off the core API. Listening for 'request' made node:http2 add its compatibility
   // layer's 'stream' listener, which would wrap every HTTP/2 stream as well: ours replaces it.
   // A reset from the client surfaces as 'error' on the stream; 'close' ends the request. One function for
@@ -186,7 +188,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     stream.on('error', onStreamError);
     stream.on('aborted', destroyAbortedStream);
     idleSessions.streamOpened(stream);
-    start(new Http2Request(stream, headers, rawHeaders), new Http2Response(stream), stream);
+    const ctx = new RequestContext(new Http2Request(stream, headers, rawHeaders), new Http2Response(stream), undefined, observer);
+    (stream as StreamOfRequest)[requestOfStream] = ctx;
+    stream.on('close', http2RequestClosed);
+    start(ctx);
   };
   for (const listener of server.listeners('stream')) {
     if (!streamListenersBefore.has(listener)) server.removeListener('stream', listener as () => void);
@@ -249,6 +254,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       return closing;
     },
   };
+}
+
+/** The request a stream carries, until the stream closes. */
+const requestOfStream = Symbol('request of stream');
+type StreamOfRequest = ServerHttp2Stream & { [requestOfStream]?: RequestContext | undefined };
+
+/**
+ * A stream's close ends its request, and the stream lets go of it and of anything still waiting for a
+ * 'drain'. node:http2 keeps its streams in a Map per session, and a Map with an add and a delete per
+ * stream leaves tables behind that V8's young-generation collector treats as live (see
+ * in-flight-set.ts): a closed stream can be kept for a while, and must keep nothing of its request.
+ */
+function http2RequestClosed(this: StreamOfRequest): void {
+  const ctx = this[requestOfStream];
+  this[requestOfStream] = undefined;
+  this.removeAllListeners('drain');
+  ctx?.clientClosed();
 }
 
 /**

@@ -77,16 +77,23 @@ export class Http2Response implements ResponseSink {
     return this;
   }
 
-  /** A whole header block, `:status` and lower-case names, as the forwarder builds it for a shard's answer. */
-  writeHeaderBlock(block: Http2Headers): this {
+  /**
+   * A whole header block as the forwarder builds it for a shard's answer: a flat [name, value, …] list,
+   * `:status` first, lower-case names.
+   */
+  writeHeaderBlock(block: string[]): this {
     const stream = this.stream;
     if (stream.destroyed || stream.closed || stream.headersSent) return this;
-    for (const name in this.#pending) block[name] ??= this.#pending[name]!;
+    if (this.#pending !== undefined) {
+      const present = new Set<string>();
+      for (let i = 0; i < block.length; i += 2) present.add(block[i]!);
+      for (const name in this.#pending) if (!present.has(name)) block.push(name, this.#pending[name]!);
+    }
     this.#respond(block);
     return this;
   }
 
-  #respond(out: Http2Headers): void {
+  #respond(out: Http2Headers | string[]): void {
     const stream = this.stream;
     try {
       stream.respond(out);
@@ -94,11 +101,7 @@ export class Http2Response implements ResponseSink {
       // HTTP/2 refuses a repeated single-value header (two Content-Types from a shard) that HTTP/1.1
       // passes; the client still gets the answer, with such values joined as HTTP/1.1 would show them.
       if ((err as NodeJS.ErrnoException).code !== 'ERR_HTTP2_HEADER_SINGLE_VALUE') throw err;
-      for (const name in out) {
-        const value = out[name];
-        if (Array.isArray(value) && name !== 'set-cookie') out[name] = value.join(', ');
-      }
-      stream.respond(out);
+      stream.respond(joinedSingleValues(Array.isArray(out) ? headerObject(out) : out));
     }
   }
 
@@ -118,4 +121,23 @@ export class Http2Response implements ResponseSink {
     this.stream.once(event, listener);
     return this;
   }
+}
+
+/** A flat [name, value, …] list as a header object, a repeated name's values as an array. */
+function headerObject(list: readonly string[]): Http2Headers {
+  const out: Http2Headers = {};
+  for (let i = 0; i < list.length; i += 2) {
+    const name = list[i]!;
+    const held = out[name];
+    out[name] = held === undefined ? list[i + 1]! : [...(Array.isArray(held) ? held : [String(held)]), list[i + 1]!];
+  }
+  return out;
+}
+
+function joinedSingleValues(headers: Http2Headers): Http2Headers {
+  for (const name in headers) {
+    const value = headers[name];
+    if (Array.isArray(value) && name !== 'set-cookie') headers[name] = value.join(', ');
+  }
+  return headers;
 }

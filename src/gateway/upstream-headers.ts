@@ -127,21 +127,19 @@ export function clientResponseHeaders(headers: Record<string, string | string[] 
 }
 
 /**
- * The same headers as one HTTP/2 header block, `:status` first: undici's names are already lower
- * case with repeated ones as arrays, so they go over as they are, with no flat list in between.
+ * The same headers as one HTTP/2 header block: a flat [name, value, …] list, `:status` first, one pair
+ * per value of a repeated header. node:http2 takes such a list as it is, where a header object is
+ * first copied into one of its own (which the stream then keeps for its whole life).
  */
-export function clientResponseHeaderBlock(
-  statusCode: number,
-  headers: Record<string, string | string[] | undefined>,
-  added: readonly string[] = [],
-): Record<string, string | string[] | number> {
+export function clientResponseHeaderBlock(statusCode: number, headers: Record<string, string | string[] | undefined>, added: readonly string[] = []): string[] {
   const named = connectionNamed(headers.connection);
-  const out: Record<string, string | string[] | number> = { ':status': statusCode };
+  const out = [':status', String(statusCode)];
   for (const name in headers) {
     const value = headers[name];
     if (value === undefined || hopByHopResponse.has(name) || named?.has(name) === true) continue;
-    out[name] = value;
+    if (typeof value === 'string') out.push(name, value);
+    else for (let i = 0; i < value.length; i++) out.push(name, value[i]!);
   }
-  for (let i = 0; i < added.length; i += 2) if (headers[added[i]!] === undefined) out[added[i]!] = added[i + 1]!;
+  for (let i = 0; i < added.length; i += 2) if (headers[added[i]!] === undefined) out.push(added[i]!, added[i + 1]!);
   return out;
 }

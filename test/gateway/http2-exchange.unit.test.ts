@@ -81,3 +81,34 @@ test('a single-value header repeated by a shard still reaches an HTTP/2 client, 
   assert.equal(headers['content-type'], 'application/json, application/yaml');
   assert.deepEqual(headers['set-cookie'], ['a=1', 'b=2']);
 });
+
+test('a header block as the forwarder builds it: headers set before it are added unless it names them, repeated single values joined', async (t) => {
+  const client = await serve(t, (stream) => {
+    const res = new Http2Response(stream);
+    res.setHeader('X-Kubernetes-PF-FlowSchema-UID', 'gateway-fs');
+    res.setHeader('X-Gateway-Only', 'yes');
+    res.writeHeaderBlock([
+      ':status',
+      '201',
+      'content-type',
+      'application/json',
+      'content-type',
+      'application/yaml',
+      'x-kubernetes-pf-flowschema-uid',
+      'shard-fs',
+      'set-cookie',
+      'a=1',
+      'set-cookie',
+      'b=2',
+    ]);
+    res.end('{}');
+  });
+  const req = client.request({ ':path': '/' });
+  const [headers] = (await once(req, 'response')) as [IncomingHttpHeaders];
+  req.resume();
+  assert.equal(headers[':status'], 201);
+  assert.equal(headers['content-type'], 'application/json, application/yaml');
+  assert.equal(headers['x-kubernetes-pf-flowschema-uid'], 'shard-fs');
+  assert.equal(headers['x-gateway-only'], 'yes');
+  assert.deepEqual(headers['set-cookie'], ['a=1', 'b=2']);
+});

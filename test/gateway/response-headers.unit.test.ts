@@ -38,7 +38,7 @@ test("the gateway's added headers follow the shard's, and a shard's header of th
   ]);
 });
 
-test('the HTTP/2 header block carries the same headers as the flat list, with :status and repeated values as arrays', () => {
+test('the HTTP/2 header block carries the same headers as the flat list, :status first and one pair per repeated value', () => {
   const shard = {
     'content-type': 'application/json',
     connection: 'keep-alive, X-Shard-Conn-Id',
@@ -51,15 +51,22 @@ test('the HTTP/2 header block carries the same headers as the flat list, with :s
   };
   const added = ['x-kubernetes-pf-flowschema-uid', 'gw-fs', 'x-kubernetes-pf-prioritylevel-uid', 'gw-pl'];
   const block = clientResponseHeaderBlock(200, shard, added);
-  assert.deepEqual(block, {
-    ':status': 200,
-    'content-type': 'application/json',
-    'set-cookie': ['a=1', 'b=2'],
-    'x-kubernetes-pf-flowschema-uid': 'shard-fs',
-    'x-kubernetes-pf-prioritylevel-uid': 'gw-pl',
-  });
+  assert.deepEqual(block, [
+    ':status',
+    '200',
+    'content-type',
+    'application/json',
+    'set-cookie',
+    'a=1',
+    'set-cookie',
+    'b=2',
+    'x-kubernetes-pf-flowschema-uid',
+    'shard-fs',
+    'x-kubernetes-pf-prioritylevel-uid',
+    'gw-pl',
+  ]);
   const flat = clientResponseHeaders(shard, added);
-  const fromFlat: Record<string, unknown> = { ':status': 200 };
-  for (let i = 0; i < flat.length; i += 2) fromFlat[flat[i] as string] = flat[i + 1];
+  const fromFlat: string[] = [':status', '200'];
+  for (let i = 0; i < flat.length; i += 2) for (const value of [flat[i + 1]!].flat()) fromFlat.push(flat[i] as string, value);
   assert.deepEqual(block, fromFlat);
 });

@@ -58,13 +58,7 @@ export class Http2Response implements ResponseSink {
     if (stream.destroyed || stream.closed || stream.headersSent) return this;
     const out: Http2Headers = { ':status': statusCode };
     if (Array.isArray(headers)) {
-      for (let i = 0; i < headers.length; i += 2) {
-        const name = String(headers[i]).toLowerCase();
-        const value = headers[i + 1]!;
-        const held = out[name];
-        // A name repeated in the list (Set-Cookie, Warning) keeps every value.
-        out[name] = held === undefined ? value : [...(Array.isArray(held) ? held : [String(held)]), String(value)];
-      }
+      addHeaderList(out, headers);
     } else {
       for (const name in headers) {
         const value = headers[name];
@@ -101,7 +95,7 @@ export class Http2Response implements ResponseSink {
       // HTTP/2 refuses a repeated single-value header (two Content-Types from a shard) that HTTP/1.1
       // passes; the client still gets the answer, with such values joined as HTTP/1.1 would show them.
       if ((err as NodeJS.ErrnoException).code !== 'ERR_HTTP2_HEADER_SINGLE_VALUE') throw err;
-      stream.respond(joinedSingleValues(Array.isArray(out) ? headerObject(out) : out));
+      stream.respond(joinedSingleValues(Array.isArray(out) ? addHeaderList({}, out) : out));
     }
   }
 
@@ -123,13 +117,13 @@ export class Http2Response implements ResponseSink {
   }
 }
 
-/** A flat [name, value, …] list as a header object, a repeated name's values as an array. */
-function headerObject(list: readonly string[]): Http2Headers {
-  const out: Http2Headers = {};
+/** Adds a flat [name, value, …] list to a header object; a name repeated in it (Set-Cookie, Warning) keeps every value. */
+function addHeaderList(out: Http2Headers, list: readonly OutgoingHttpHeader[]): Http2Headers {
   for (let i = 0; i < list.length; i += 2) {
-    const name = list[i]!;
+    const name = String(list[i]).toLowerCase();
+    const value = list[i + 1]!;
     const held = out[name];
-    out[name] = held === undefined ? list[i + 1]! : [...(Array.isArray(held) ? held : [String(held)]), list[i + 1]!];
+    out[name] = held === undefined ? value : [...(Array.isArray(held) ? held : [String(held)]), String(value)];
   }
   return out;
 }

@@ -126,5 +126,7 @@ try {
   );
 } finally {
   await processes.stopAll().catch(() => processes.killAllNow());
+  // The stand-in Keycloak kcp-edge's tokens come from runs in this process.
+  await kcpEdge.shutdown().catch(() => undefined);
   await rm(dir, { recursive: true, force: true });
 }

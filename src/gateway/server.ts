@@ -262,9 +262,9 @@ type StreamOfRequest = ServerHttp2Stream & { [requestOfStream]?: RequestContext 
 
 /**
  * A stream's close ends its request, and the stream lets go of it and of anything still waiting for a
- * 'drain'. Closed streams stay reachable for V8's young-generation collector for a while (measured: most
- * are promoted; node:http2 keeps a session's streams in a Map, which can do that, see in-flight-set.ts),
- * so a closed stream must keep nothing of its request alive with it.
+ * 'drain'. Closed streams can stay reachable for V8's young-generation collector for a while (measured:
+ * most were promoted while V8 pretenured some of node:http2's objects, see cli.ts), so a closed stream
+ * must keep nothing of its request alive with it.
  */
 function http2RequestClosed(this: StreamOfRequest): void {
   const ctx = this[requestOfStream];

@@ -24,6 +24,8 @@ export interface CompareOptions {
   pacedRounds: number;
   /** Rounds of kcp-edge and node-floor loaded at once, per client protocol (0: none). */
   sideBySideRounds: number;
+  /** Measured seconds per side-by-side round. */
+  sideBySideSeconds: number;
   log: (line: string) => void;
 }
 
@@ -207,10 +209,9 @@ export async function compareTargets(env: BenchEnv, upstream: Upstream, targets:
         ? undefined
         : await measureSideBySideCpu(floorRunning, edgeRunning, {
             rates,
-            // Both are warm from the comparison: a second to open the paced connections, and a shorter
-            // window than the comparison's, so the whole bench stays inside its 10-minute bound.
+            // Both are warm from the comparison: a second to open the paced connections.
             warmupSeconds: 1,
-            seconds: Math.min(options.seconds, 5),
+            seconds: options.sideBySideSeconds,
             rounds: options.sideBySideRounds,
             log: options.log,
           });

@@ -34,6 +34,15 @@ function realm(env: BenchEnv): Promise<{ issuer: OidcIssuer; token: string }> {
   return keycloak;
 }
 
+/**
+ * The bench user's realm JWT. node-floor is sent it too, so that both gateways receive the same request
+ * bytes (the token alone is ~900 of them, to decrypt and HPACK-decode) and the side-by-side ratio is what
+ * kcp-edge's pipeline adds, not what a bigger request costs to read.
+ */
+export async function benchBearerToken(env: BenchEnv): Promise<string> {
+  return (await realm(env)).token;
+}
+
 /** The admin listener's token (admin-tokens.csv): how the bench reads /metrics, as Prometheus would. */
 const ADMIN_TOKEN = 'bench-scrape-token';
 

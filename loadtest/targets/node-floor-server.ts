@@ -26,7 +26,10 @@ const pool = new Pool(o.upstream, {
   keepAliveTimeout: 60_000,
   connect: { ca: readFileSync(o.caFile), cert: readFileSync(o.clientCertFile), key: readFileSync(o.clientKeyFile), servername: 'localhost' },
 });
-const hopByHop = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect', 'proxy-connection', 'te', 'trailer', 'host']);
+// Hop-by-hop headers, and the client's credential: a front proxy vouches for the caller with identity
+// headers instead (kube-apiserver's authentication filter and kcp-edge drop it too), so the upstream
+// hop carries no more bytes than kcp-edge's does.
+const notForwarded = new Set(['connection', 'keep-alive', 'transfer-encoding', 'upgrade', 'expect', 'proxy-connection', 'te', 'trailer', 'host', 'authorization']);
 
 class Relay implements Dispatcher.DispatchHandler {
   // With allowHTTP1, HTTP/1.1 requests get an http.ServerResponse; the calls used here are common to both.
@@ -64,12 +67,12 @@ class Relay implements Dispatcher.DispatchHandler {
   }
 }
 
-/** Client headers for the upstream: no pseudo-headers (:method, :path, …), nothing hop-by-hop. */
+/** Client headers for the upstream: no pseudo-headers (:method, :path, …), nothing hop-by-hop, no credential. */
 function upstreamHeaders(raw: readonly string[]): string[] {
   const headers: string[] = [];
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
-    if (name.charCodeAt(0) !== 58 /* ':' */ && !hopByHop.has(name.toLowerCase())) headers.push(name, raw[i + 1]!);
+    if (name.charCodeAt(0) !== 58 /* ':' */ && !notForwarded.has(name.toLowerCase())) headers.push(name, raw[i + 1]!);
   }
   return headers;
 }

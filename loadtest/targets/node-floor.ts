@@ -2,6 +2,7 @@
 // nginx and kcp-edge.
 import { freePort, LOOPBACK, waitForPort } from '../lib/net.ts';
 import { LIST_PATH } from '../upstream/body.ts';
+import { benchBearerToken } from './kcp-edge.ts';
 import type { Target } from './types.ts';
 
 /** Extra arguments for node (e.g. --cpu-prof) when profiling the floor beside kcp-edge. */
@@ -29,6 +30,8 @@ export const nodeFloor: Target = {
     await waitForPort(port, { what: 'node-floor', alive: () => managed.child.exitCode === null }).catch((err: Error) => {
       throw new Error(`${err.message}\n${managed.tail()}`);
     });
-    return { port, path: LIST_PATH, headers: {}, pgids: [managed.pgid], stop: () => managed.stop() };
+    // kcp-edge's request, token included: the floor reads the same bytes and drops the credential unchecked.
+    const headers = { authorization: `Bearer ${await benchBearerToken(env)}` };
+    return { port, path: LIST_PATH, headers, pgids: [managed.pgid], stop: () => managed.stop() };
   },
 };

@@ -20,7 +20,7 @@ export interface UpstreamOptions {
 
 export type UpstreamMessage =
   | { type: 'listening'; port: number }
-  | { type: 'stats'; connections: number; requests: number; h2Requests: number; watchers: number }
+  | { type: 'stats'; connections: number; requests: number; h2Requests: number; withAuthorization: number; watchers: number }
   | { type: 'emitted'; seq: number; watchers: number };
 
 const options = JSON.parse(process.argv[2] ?? '{}') as UpstreamOptions;
@@ -28,6 +28,8 @@ let connections = 0;
 let requests = 0;
 /** Requests that arrived over HTTP/2: only direct clients and the targets told to (kcp-edge-h2up) may speak it. */
 let h2Requests = 0;
+/** Requests that still carried the client's Authorization header: a front proxy vouches with X-Remote-* instead. */
+let withAuthorization = 0;
 /** Connections that carried bench traffic; health probes of the gateway's shard-health checker do not count. */
 const counted = new WeakSet<object>();
 const watchers = new Set<{ write(chunk: string): boolean }>();
@@ -96,6 +98,7 @@ const server = createSecureServer(
     }
     requests += 1;
     if (req.httpVersionMajor === 2) h2Requests += 1;
+    if (req.headers.authorization !== undefined) withAuthorization += 1;
     const connection = connectionOf(req);
     if (!counted.has(connection.key)) {
       counted.add(connection.key);
@@ -139,7 +142,7 @@ server.listen(0, '127.0.0.1', () => {
   if (address !== null && typeof address !== 'string') process.send?.({ type: 'listening', port: address.port } satisfies UpstreamMessage);
 });
 process.on('message', (message: { type?: string; seq?: number }) => {
-  if (message.type === 'stats') process.send?.({ type: 'stats', connections, requests, h2Requests, watchers: watchers.size } satisfies UpstreamMessage);
+  if (message.type === 'stats') process.send?.({ type: 'stats', connections, requests, h2Requests, withAuthorization, watchers: watchers.size } satisfies UpstreamMessage);
   if (message.type === 'emit') {
     const watching = watchers.size;
     void emit(message.seq ?? 0).then(() => process.send?.({ type: 'emitted', seq: message.seq ?? 0, watchers: watching } satisfies UpstreamMessage));

@@ -6,8 +6,8 @@ export interface Upstream {
   port: number;
   /** Its process group, for the CPU it spends (lib/cpu.ts). */
   pgid: number;
-  /** TLS connections accepted and requests answered (of them over HTTP/2) since start, and watches open now. */
-  stats(): Promise<{ connections: number; requests: number; h2Requests: number; watchers: number }>;
+  /** TLS connections accepted and requests answered (of them over HTTP/2, and still carrying an Authorization header) since start, and watches open now. */
+  stats(): Promise<{ connections: number; requests: number; h2Requests: number; withAuthorization: number; watchers: number }>;
   /** Sends one event to every open watch; resolves with how many got it. */
   emit(seq: number): Promise<number>;
   stop(): Promise<void>;
@@ -42,8 +42,8 @@ export async function startUpstream(processes: Processes, options: UpstreamOptio
     port,
     pgid: managed.pgid,
     stats: async () => {
-      const { connections, requests, h2Requests, watchers } = await ask('stats', { type: 'stats' });
-      return { connections, requests, h2Requests, watchers };
+      const { connections, requests, h2Requests, withAuthorization, watchers } = await ask('stats', { type: 'stats' });
+      return { connections, requests, h2Requests, withAuthorization, watchers };
     },
     emit: async (seq) => (await ask('emitted', { type: 'emit', seq })).watchers,
     stop: () => managed.stop(),

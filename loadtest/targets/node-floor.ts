@@ -23,6 +23,9 @@ export const nodeFloor: Target = {
       clientKeyFile: env.clientKeyFile,
     };
     const managed = env.processes.spawn(`node-floor-${port}`, process.execPath, [
+      // As `kcp-edge serve` runs (src/cli.ts): with V8's allocation-site pretenuring, whatever survived
+      // start-up can make node:http2 keep closed streams through young collections, in the floor too.
+      '--no-allocation-site-pretenuring',
       ...nodeFloorNodeArgs,
       new URL('./node-floor-server.ts', import.meta.url).pathname,
       JSON.stringify(options),

@@ -12,6 +12,13 @@ const STDOUT = 1;
 const STDERR = 2;
 const ERROR = 3;
 const CLOSE = 255;
+/**
+ * How long the stand-in's "container runtime" takes to start the process. A kubelet's exec goes through
+ * CRI before the first byte comes back; answering at once instead loses it: client-go (kubectl 1.32
+ * included) starts reading the connection before it has set up its streams, and discards, with "Unknown
+ * stream id", what arrives in between — then fails with "closed all streams" when the session ends too.
+ */
+const processStartMs = 50;
 
 export function serveChannels(ws: WebSocket, request: PodStreamRequest): void {
   // A client that vanishes mid-session must not take the shard down with an unhandled 'error'.
@@ -47,17 +54,19 @@ export function serveChannels(ws: WebSocket, request: PodStreamRequest): void {
       }
     },
   };
-  void runInPod(
-    request,
-    {
-      stdout: (data) => send(STDOUT, data),
-      stderr: (text) => send(request.tty ? STDOUT : STDERR, text),
-      stdin,
-    },
-    closed,
-  ).then((code) => {
-    if (statusChannel) send(ERROR, JSON.stringify(exitStatus(request, code)));
-    else if (code !== 0) send(ERROR, `command terminated with non-zero exit code: exit code ${code}`);
-    ws.close(1000);
-  });
+  const run = () =>
+    void runInPod(
+      request,
+      {
+        stdout: (data) => send(STDOUT, data),
+        stderr: (text) => send(request.tty ? STDOUT : STDERR, text),
+        stdin,
+      },
+      closed,
+    ).then((code) => {
+      if (statusChannel) send(ERROR, JSON.stringify(exitStatus(request, code)));
+      else if (code !== 0) send(ERROR, `command terminated with non-zero exit code: exit code ${code}`);
+      ws.close(1000);
+    });
+  setTimeout(run, processStartMs);
 }

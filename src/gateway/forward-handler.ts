@@ -208,9 +208,13 @@ export class ForwardHandler implements Dispatcher.DispatchHandler, UpstreamExcha
   stop(cleanly: boolean): void {
     if (this.#finished || this.#stopped) return;
     this.#stopped = true;
+    // A watch ended before the shard's answer reached the client (its workspace moved, the gateway
+    // drains) has no stream to end: it gets a Status to retry on, not a connection closed on it.
+    const unanswered = cleanly && !this.#continuing && !this.#res.headersSent;
     if (cleanly && this.#res.headersSent && !this.#res.writableEnded) this.#res.end();
     this.#finish();
     this.#controller?.abort(stoppedError());
+    if (unanswered) respondWithError(this.#ctx, endedBeforeAnswer(this.#ctx.shard));
   }
 
   fail(err: GatewayError): void {
@@ -255,6 +259,13 @@ function unpublishable(what: string): GatewayError {
 
 function headerValue(value: string | string[] | undefined): string {
   return (Array.isArray(value) ? value[0] : value) ?? '';
+}
+
+function endedBeforeAnswer(shard: string): GatewayError {
+  return new GatewayError('SHARD_UNAVAILABLE', 'the request was ended before the shard answered it; retry', {
+    retryAfterSeconds: 1,
+    internalReason: `stopped before shard ${shard} answered (the workspace moved, or the gateway is draining)`,
+  });
 }
 
 function stoppedError(): Error {

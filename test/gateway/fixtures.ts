@@ -206,7 +206,15 @@ export function get(
     headers = {},
     method = 'GET',
     body,
-  }: { token?: string | null; headers?: Record<string, string | string[]>; method?: string; body?: string | Buffer } = {},
+    onHead,
+  }: {
+    token?: string | null;
+    headers?: Record<string, string | string[]>;
+    method?: string;
+    body?: string | Buffer;
+    /** Called when the response head arrives, long before a watch's body ends. */
+    onHead?: (status: number) => void;
+  } = {},
 ): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = httpsRequest(
@@ -221,6 +229,7 @@ export function get(
         headers: { ...(token === null ? {} : { authorization: `Bearer ${token}` }), ...headers },
       },
       (res) => {
+        onHead?.(res.statusCode ?? 0);
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString('utf8') }));

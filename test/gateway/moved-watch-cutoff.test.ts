@@ -32,9 +32,12 @@ test('watches on the shard a workspace moved off end cleanly; watches elsewhere 
 
   let webEnded = false;
   let apiEnded = false;
-  const web = get(gateway, shared.pki, '/clusters/root:org:web/api/v1/namespaces/default/configmaps?watch=1').finally(() => (webEnded = true));
-  const api = get(gateway, shared.pki, '/clusters/root:org:api/api/v1/namespaces/default/configmaps?watch=1').finally(() => (apiEnded = true));
-  await waitFor(() => a.seen.filter((r) => r.url.includes('watch=1')).length === 2, { what: 'both watches open on shard-a' });
+  let answered = 0;
+  const onHead = () => (answered += 1);
+  const web = get(gateway, shared.pki, '/clusters/root:org:web/api/v1/namespaces/default/configmaps?watch=1', { onHead }).finally(() => (webEnded = true));
+  const api = get(gateway, shared.pki, '/clusters/root:org:api/api/v1/namespaces/default/configmaps?watch=1', { onHead }).finally(() => (apiEnded = true));
+  // Both answered by shard-a: a watch the route leaves before its answer started is another case (below).
+  await waitFor(() => answered === 2, { what: 'both watches open on shard-a and answered' });
 
   await shared.store.putRoute({ path: 'root:org:web', shard: 'shard-b', cluster: 'webcluster', phase: 'Ready' });
   await waitFor(() => webEnded, { what: "the moved workspace's watch to end", timeoutMs: 5_000 });
@@ -48,4 +51,32 @@ test('watches on the shard a workspace moved off end cleanly; watches elsewhere 
   await waitFor(() => b.seen.some((r) => r.url.includes('watch=1')), { what: 're-watch on shard-b' });
   await gateway.close();
   await Promise.allSettled([again, api]);
+});
+
+// Before, such a client got no answer at all: bounded, so that shows as a failure rather than a hang.
+test('a watch whose workspace moves before its shard answered gets a 503 Status to retry on, not a closed connection', { timeout: 20_000 }, async (t) => {
+  // Shard-a takes the watch and never answers it.
+  const a = await startTestShard(t, shared.pki, (req, res) => {
+    if (!(req.url ?? '').includes('watch=1')) res.writeHead(200, { 'content-type': 'application/json' }).end('{"kind":"ConfigMapList","items":[]}');
+  });
+  const b = await startTestShard(t, shared.pki, quietWatch);
+  await shared.store.putShard({ name: 'shard-c', url: a.url, state: 'active', labels: {} });
+  await shared.store.putShard({ name: 'shard-d', url: b.url, state: 'active', labels: {} });
+  await shared.store.putRoute({ path: 'root:org:slow', shard: 'shard-c', cluster: 'slowcluster', phase: 'Ready' });
+  const table = new RedisRoutingTable({ redis: parseRedisUrl(shared.redis.url) });
+  t.after(() => table.close());
+  await table.waitUntilSynced();
+  const gateway = await startTestGateway(t, shared.pki, table);
+
+  const watch = get(gateway, shared.pki, '/clusters/root:org:slow/api/v1/namespaces/default/configmaps?watch=1');
+  await waitFor(() => a.seen.some((r) => r.url.includes('watch=1')), { what: 'the watch to reach shard-c' });
+  await shared.store.putRoute({ path: 'root:org:slow', shard: 'shard-d', cluster: 'slowcluster', phase: 'Ready' });
+  const reply = await watch;
+  assert.equal(reply.status, 503);
+  assert.equal(reply.headers['retry-after'], '1');
+  const status = JSON.parse(reply.body) as { kind: string; reason: string; message: string };
+  assert.equal(status.kind, 'Status');
+  assert.equal(status.reason, 'ServiceUnavailable');
+  assert.match(status.message, /ended before the shard answered/);
+  await gateway.close();
 });

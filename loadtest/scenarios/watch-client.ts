@@ -5,6 +5,7 @@
 import { request, Agent } from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import { connect, type ClientHttp2Session } from 'node:http2';
+import { monotonicMs } from '../lib/clock.ts';
 
 export interface WatchClientOptions {
   port: number;
@@ -23,11 +24,10 @@ export type WatchClientMessage =
 
 const options = JSON.parse(process.argv[2] ?? '{}') as WatchClientOptions;
 const agent = new Agent({ keepAlive: false, maxSockets: Infinity, ca: options.ca });
-const now = () => performance.timeOrigin + performance.now();
 const sentPattern = /"bench\.kcp-edge\.io\/sent":"([\d.]+)"/g;
 let latencies: number[] = [];
 let bytes = 0;
-/** When the last event was read (ms since the epoch). */
+/** When the last event was read (see monotonicMs). */
 let lastAt = 0;
 const responses: IncomingMessage[] = [];
 const sessions: ClientHttp2Session[] = [];
@@ -36,7 +36,7 @@ const sessions: ClientHttp2Session[] = [];
 function timing(): (chunk: string) => void {
   let pending = '';
   return (chunk: string) => {
-    const at = now();
+    const at = monotonicMs();
     bytes += chunk.length;
     pending += chunk;
     const lastNewline = pending.lastIndexOf('\n');

@@ -3,6 +3,7 @@
 // each open watch costs the gateway in memory.
 import { readFile } from 'node:fs/promises';
 import { groupCpuSeconds } from '../lib/cpu.ts';
+import { monotonicMs } from '../lib/clock.ts';
 import type { Managed } from '../lib/processes.ts';
 import { percentile } from '../lib/stats.ts';
 import { direct } from '../targets/direct.ts';
@@ -136,7 +137,7 @@ export async function measure(
     const cpu = async () => ({ gateway: pid === undefined ? Number.NaN : await groupCpuSeconds(pid), upstream: await groupCpuSeconds(upstream.pgid), clients: await clientCpu() });
     const loadBefore = await loadAverage();
     const cpuBefore = await cpu();
-    const fanoutStarted = performance.now();
+    const fanoutStarted = monotonicMs();
     for (let seq = 1; seq <= events; seq++) {
       await upstream.emit(seq);
       await sleep(EVENT_INTERVAL_MS);
@@ -149,7 +150,7 @@ export async function measure(
     const loadAfter = await loadAverage();
     const parts = await ask('latencies', 'latencies');
     const latencies = parts.flatMap((p) => p.latencies);
-    const fanoutMs = Math.max(0, ...parts.map((p) => p.lastAt - performance.timeOrigin - fanoutStarted));
+    const fanoutMs = Math.max(0, ...parts.map((p) => p.lastAt - fanoutStarted));
     const ms = (a: number, b: number) => (b - a) * 1000;
     return {
       target: target.name,

@@ -9,6 +9,7 @@ import { createSecureServer, type Http2ServerRequest } from 'node:http2';
 import { readFileSync } from 'node:fs';
 import type { TLSSocket } from 'node:tls';
 import { cancelHandlersOnReset, goResetTolerance } from '../../src/sim/go-http2-server.ts';
+import { monotonicMs } from '../lib/clock.ts';
 import { LIST_BODY, LIST_PATH } from './body.ts';
 
 export interface UpstreamOptions {
@@ -51,7 +52,7 @@ function connectionOf(req: IncomingMessage | Http2ServerRequest): { key: object;
  */
 const EMIT_SLICE = 256;
 
-/** One watch event per open watch, each stamped just before its own write (ms since the epoch, µs precision). */
+/** One watch event per open watch, each stamped just before its own write (monotonicMs, µs precision). */
 async function emit(seq: number): Promise<void> {
   const head = `{"type":"MODIFIED","object":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"settings-0","namespace":"default","resourceVersion":"${5000 + seq}","annotations":{"bench.kcp-edge.io/sent":"`;
   const tail = '"}},"data":{"log-level":"debug"}}}\n';
@@ -60,7 +61,7 @@ async function emit(seq: number): Promise<void> {
     if (i > 0) await new Promise((resolve) => setImmediate(resolve));
     for (let j = i; j < Math.min(i + EMIT_SLICE, open.length); j++) {
       const res = open[j]!;
-      if (watchers.has(res)) res.write(head + (performance.timeOrigin + performance.now()).toFixed(3) + tail);
+      if (watchers.has(res)) res.write(head + monotonicMs().toFixed(3) + tail);
     }
   }
 }

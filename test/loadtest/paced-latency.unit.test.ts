@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { floorRatioLine, pacedReport } from '../../loadtest/lib/report.ts';
-import { addedLatency, pacing } from '../../loadtest/scenarios/paced-latency.ts';
+import { addedLatency, pacing, targetsInRound } from '../../loadtest/scenarios/paced-latency.ts';
 import type { RoundResult, TargetSummary } from '../../loadtest/scenarios/proxy-compare.ts';
 import { median } from '../../loadtest/lib/stats.ts';
 import type { WrkResult } from '../../loadtest/lib/wrk.ts';
@@ -14,6 +14,14 @@ test('the offered rate is a whole rate per connection, at least one request a se
 });
 
 const round = (p50Ms: number, p99Ms: number): WrkResult => ({ requests: 1000, requestsPerSecond: 100, p50Ms, p90Ms: p50Ms, p99Ms, socketErrors: 0, non2xx: 0 });
+
+test('the first round runs every target; later ones only the gated targets, in a rotated order', () => {
+  const targets = ['direct', 'nginx', 'node-floor', 'kcp-edge'].map((name) => ({ target: { name } }));
+  const names = (round: number) => targetsInRound(targets, round, ['direct', 'node-floor', 'kcp-edge']).map((t) => t.target.name);
+  assert.deepEqual(names(0), ['direct', 'nginx', 'node-floor', 'kcp-edge']);
+  assert.deepEqual(names(1), ['node-floor', 'kcp-edge', 'direct']);
+  assert.deepEqual(names(2), ['kcp-edge', 'direct', 'node-floor']);
+});
 
 test('added latency is each round against direct of the same round, then the median', () => {
   const direct = [round(1, 3), round(2, 4), round(1.5, 10)];
@@ -32,16 +40,16 @@ test('the report shows both percentiles, what was added, and how the rate was ch
       connections: 16,
       basis: { target: 'kcp-edge', requestsPerSecond: 4400 },
       summaries: [
-        { name: 'direct', requestsPerSecond: 2207, p50Ms: 1.1, p99Ms: 3, addedP50Ms: 0, addedP99Ms: 0, errors: 0 },
-        { name: 'kcp-edge', requestsPerSecond: 2205, p50Ms: 1.6, p99Ms: 4.5, addedP50Ms: 0.5, addedP99Ms: 1.5, errors: 0 },
+        { name: 'direct', rounds: 3, requestsPerSecond: 2207, p50Ms: 1.1, p99Ms: 3, addedP50Ms: 0, addedP99Ms: 0, errors: 0 },
+        { name: 'kcp-edge', rounds: 3, requestsPerSecond: 2205, p50Ms: 1.6, p99Ms: 4.5, addedP50Ms: 0.5, addedP99Ms: 1.5, errors: 0 },
       ],
     },
     { threads: 2, seconds: 6 },
   );
   assert.match(title, /half of kcp-edge's peak/);
   assert.match(markdown, /--rps=138/);
-  assert.match(markdown, /^\| direct \| 2 207 \| 1\.10 \| 3\.00 \| – \| – \| 0 \|$/m);
-  assert.match(markdown, /^\| kcp-edge \| 2 205 \| 1\.60 \| 4\.50 \| 0\.50 \| 1\.50 \| 0 \|$/m);
+  assert.match(markdown, /^\| direct \| 3 \| 2 207 \| 1\.10 \| 3\.00 \| – \| – \| 0 \|$/m);
+  assert.match(markdown, /^\| kcp-edge \| 3 \| 2 205 \| 1\.60 \| 4\.50 \| 0\.50 \| 1\.50 \| 0 \|$/m);
 });
 
 test("kcp-edge's CPU per request is put against node-floor's: ratio of the medians, and the median of each round's ratio", () => {

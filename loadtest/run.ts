@@ -158,7 +158,7 @@ async function writeReport(comparisons: ClientComparison[], reports: ScenarioRep
   const comparison = !compared
     ? []
     : [
-        `Method: ${options.warmupSeconds} s warm-up + ${options.seconds} s per measurement, ${options.rounds} interleaved round(s) (targets and client`,
+        `Method: ${options.warmupSeconds} s warm-up (${Math.min(1, options.warmupSeconds)} s after a target's first round) + ${options.seconds} s per measurement, ${options.rounds} interleaved round(s) (targets and client`,
         'protocols rotated), medians; TLS 1.3 on both hops. The upstream hop is mTLS, HTTP/1.1 for every proxy but kcp-edge-h2up',
         '(kcp-edge follows its upstream.protocol default), whatever the client speaks (checked for every request of every run). Upstream = one Node HTTPS worker (HTTP/1.1 and HTTP/2 by ALPN)',
         'serving a fixed 1.5 KB ConfigMapList. Each target was checked to relay the body byte for byte over every client protocol measured',

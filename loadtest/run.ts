@@ -47,11 +47,13 @@ const started = Date.now();
 const log = (line: string) => process.stdout.write(`[${((Date.now() - started) / 1000).toFixed(0).padStart(3)}s] ${line}\n`);
 
 const quick = values.quick === true;
+const warmupSeconds = Number(values.warmup ?? (quick ? 1 : 2));
 const options = {
   rounds: Number(values.rounds ?? (quick ? 1 : 3)),
   // 2 s (1 s after the first round) + 6 s per target, protocol and round: six targets, both protocols and 3 rounds then leave the
   // other scenarios room inside the 10-minute bound.
-  warmupSeconds: Number(values.warmup ?? (quick ? 1 : 2)),
+  warmupSeconds,
+  rewarmSeconds: Math.min(1, warmupSeconds),
   seconds: Number(values.seconds ?? (quick ? 3 : 6)),
   threads: 2,
   connections: 64,
@@ -158,7 +160,7 @@ async function writeReport(comparisons: ClientComparison[], reports: ScenarioRep
   const comparison = !compared
     ? []
     : [
-        `Method: ${options.warmupSeconds} s warm-up (${Math.min(1, options.warmupSeconds)} s after a target's first round) + ${options.seconds} s per measurement, ${options.rounds} interleaved round(s) (targets and client`,
+        `Method: ${options.warmupSeconds} s warm-up (${options.rewarmSeconds} s after a target's first round) + ${options.seconds} s per measurement, ${options.rounds} interleaved round(s) (targets and client`,
         'protocols rotated), medians; TLS 1.3 on both hops. The upstream hop is mTLS, HTTP/1.1 for every proxy but kcp-edge-h2up',
         '(kcp-edge follows its upstream.protocol default), whatever the client speaks (checked for every request of every run). Upstream = one Node HTTPS worker (HTTP/1.1 and HTTP/2 by ALPN)',
         'serving a fixed 1.5 KB ConfigMapList. Each target was checked to relay the body byte for byte over every client protocol measured',

@@ -15,7 +15,13 @@ import { measureSideBySideCpu, type SideBySideResult } from './side-by-side-cpu.
 
 export interface CompareOptions {
   rounds: number;
+  /** Warm-up of a target's first round. */
   warmupSeconds: number;
+  /**
+   * Warm-up once a target is warm (code compiled, pools full): its later rounds and the paced runs,
+   * long enough to open the load's connections.
+   */
+  rewarmSeconds: number;
   seconds: number;
   threads: number;
   /** One table each: wrk (HTTP/1.1) and/or h2load (HTTP/2) on the client hop. */
@@ -169,9 +175,7 @@ export async function compareTargets(env: BenchEnv, upstream: Upstream, targets:
       const clientOrder = clients.map((_, i) => clients[(i + round) % clients.length]!);
       for (const target of order) {
         for (const client of clientOrder) {
-          // Code is compiled and pools are full after a target's first round: later ones warm up only
-          // long enough to open the load's connections.
-          const warmupSeconds = round === 0 ? options.warmupSeconds : Math.min(1, options.warmupSeconds);
+          const warmupSeconds = round === 0 ? options.warmupSeconds : options.rewarmSeconds;
           const result = await measureOnce(env, upstream, target, running.get(target.name)!, client, { ...options, warmupSeconds });
           rounds.get(key(client, target))!.push(result);
           options.log(
@@ -194,8 +198,7 @@ export async function compareTargets(env: BenchEnv, upstream: Upstream, targets:
             { target: edge.name, requestsPerSecond: edge.requestsPerSecond },
             {
               offeredRate: edge.requestsPerSecond / 2,
-              // Warm from the comparison: a second to open the paced connections.
-              warmupSeconds: Math.min(1, options.warmupSeconds),
+              warmupSeconds: options.rewarmSeconds,
               everyRound: ['direct', 'node-floor', 'kcp-edge'],
               seconds: options.seconds,
               rounds: options.pacedRounds,
@@ -214,8 +217,7 @@ export async function compareTargets(env: BenchEnv, upstream: Upstream, targets:
         ? undefined
         : await measureSideBySideCpu(floorRunning, edgeRunning, {
             rates,
-            // Both are warm from the comparison: a second to open the paced connections.
-            warmupSeconds: 1,
+            warmupSeconds: options.rewarmSeconds,
             seconds: options.sideBySideSeconds,
             rounds: options.sideBySideRounds,
             log: options.log,
